@@ -1,0 +1,675 @@
+//! The complaint record (客户投诉登记表): document layout, rules and status.
+//!
+//! A complaint's workflow is an append-only list of events inside its
+//! document. Its status is computed from the events by [`status`], a pure
+//! function, so concurrent actions at a site and at head office merge to the
+//! same status everywhere.
+
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ROOT};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::doc::{self, DocError, Header, RecordKind};
+use crate::ids::{EventId, RecordId, SiteId};
+use crate::time;
+
+/// Longest customer name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest unit (楼栋/房号) or department name, in characters.
+pub const MAX_UNIT_CHARS: usize = 50;
+/// Longest summary, note or decision text, in characters.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+/// Most departments one complaint can involve.
+pub const MAX_DEPARTMENTS: usize = 20;
+/// Most events one complaint document may hold before it is refused as absurd.
+pub const MAX_EVENTS: usize = 10_000;
+
+/// How a complaint reached the centre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// 电话
+    Phone,
+    /// 来访
+    Visit,
+    /// 信函
+    Letter,
+    /// 传真
+    Fax,
+    /// 微信
+    Wechat,
+    /// 应用
+    App,
+}
+
+impl Channel {
+    /// Every channel, in the order forms list them.
+    pub const ALL: [Channel; 6] = [
+        Channel::Phone,
+        Channel::Visit,
+        Channel::Letter,
+        Channel::Fax,
+        Channel::Wechat,
+        Channel::App,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Visit => "visit",
+            Channel::Letter => "letter",
+            Channel::Fax => "fax",
+            Channel::Wechat => "wechat",
+            Channel::App => "app",
+        }
+    }
+
+    /// The name the front desk knows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Phone => "电话",
+            Channel::Visit => "来访",
+            Channel::Letter => "信函",
+            Channel::Fax => "传真",
+            Channel::Wechat => "微信",
+            Channel::App => "应用",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Channel {
+    type Err = RuleError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s) || c.label() == s)
+            .ok_or_else(|| RuleError::UnknownChannel(s.chars().take(32).collect()))
+    }
+}
+
+/// Where a complaint stands, computed by [`status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintStatus {
+    /// 已登记: registered, nothing done yet.
+    Registered,
+    /// 跟踪中: being tracked (notes recorded).
+    InProgress,
+    /// 待经理决定: a major complaint waiting for the property manager.
+    Escalated,
+    /// 经理已决定: the property manager has decided.
+    Decided,
+}
+
+impl ComplaintStatus {
+    /// The label the front desk knows.
+    pub fn label(self) -> &'static str {
+        match self {
+            ComplaintStatus::Registered => "已登记",
+            ComplaintStatus::InProgress => "跟踪中",
+            ComplaintStatus::Escalated => "待经理决定",
+            ComplaintStatus::Decided => "经理已决定",
+        }
+    }
+}
+
+/// What kind of step an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// The complaint was registered.
+    Registered,
+    /// A tracking note (跟踪记录).
+    Note,
+    /// The property manager's decision (经理决定).
+    Decision,
+}
+
+impl EventKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Registered => "registered",
+            EventKind::Note => "note",
+            EventKind::Decision => "decision",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "registered" => Some(EventKind::Registered),
+            "note" => Some(EventKind::Note),
+            "decision" => Some(EventKind::Decision),
+            _ => None,
+        }
+    }
+}
+
+/// One step in a complaint's workflow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Breaks ties between events at the same instant.
+    pub id: EventId,
+    /// What happened.
+    pub kind: EventKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub by: String,
+    /// The note's or decision's words (empty for registration).
+    pub text: String,
+}
+
+/// The status of a complaint with these events. Pure and order-independent.
+pub fn status(major: bool, events: &[Event]) -> ComplaintStatus {
+    if events.iter().any(|e| e.kind == EventKind::Decision) {
+        ComplaintStatus::Decided
+    } else if major {
+        ComplaintStatus::Escalated
+    } else if events.iter().any(|e| e.kind == EventKind::Note) {
+        ComplaintStatus::InProgress
+    } else {
+        ComplaintStatus::Registered
+    }
+}
+
+/// A tracking note as shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// When, in the site's time zone.
+    pub at: String,
+    /// Who wrote it.
+    pub by: String,
+    /// The note.
+    pub text: String,
+}
+
+/// The property manager's decision as shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// When, in the site's time zone.
+    pub at: String,
+    /// Who decided.
+    pub by: String,
+    /// The decision.
+    pub text: String,
+}
+
+/// A complaint as lists, `show` and exports present it (the JSON form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    /// The record id.
+    pub id: RecordId,
+    /// The owning site.
+    pub site_id: SiteId,
+    /// The resident or customer who complained.
+    pub customer: String,
+    /// Building and unit (楼栋/房号), or a public area.
+    pub unit: String,
+    /// How it reached the centre.
+    pub channel: Channel,
+    /// When it was received, RFC 3339 with the site's offset.
+    pub received_at: String,
+    /// Departments involved (维修部, 保洁, ...).
+    pub departments: Vec<String>,
+    /// What the complaint is about.
+    pub summary: String,
+    /// A major complaint (重大投诉) goes to the property manager.
+    pub major: bool,
+    /// Computed from the events.
+    pub status: ComplaintStatus,
+    /// Tracking notes, oldest first.
+    pub notes: Vec<Note>,
+    /// The manager's decision, if any.
+    pub decision: Option<Decision>,
+    /// Who registered it.
+    pub created_by: String,
+    /// The site's time zone the times are shown in.
+    pub timezone: String,
+}
+
+/// What the front desk enters to register a complaint.
+#[derive(Debug, Clone)]
+pub struct NewComplaint {
+    /// The customer's name.
+    pub customer: String,
+    /// Building and unit.
+    pub unit: String,
+    /// How it came in.
+    pub channel: Channel,
+    /// What it is about.
+    pub summary: String,
+    /// Departments involved.
+    pub departments: Vec<String>,
+    /// Whether it is a major complaint.
+    pub major: bool,
+}
+
+/// A refused action or bad input, in words the user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    /// A required text is empty.
+    #[error("{0} is empty: give a value")]
+    Empty(&'static str),
+    /// A text is longer than allowed.
+    #[error("{field} is too long ({len} characters, at most {max}): shorten it")]
+    TooLong {
+        /// Which field.
+        field: &'static str,
+        /// Its length in characters.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Too many departments.
+    #[error("too many departments ({0}, at most {MAX_DEPARTMENTS})")]
+    TooManyDepartments(usize),
+    /// The channel name is not one we know.
+    #[error("unknown channel '{0}': use phone, visit, letter, fax, wechat or app")]
+    UnknownChannel(String),
+    /// Only major complaints go to the property manager.
+    #[error("complaint {0} is not a major complaint (重大投诉); only major complaints are decided by the property manager")]
+    NotMajor(RecordId),
+    /// The manager has already decided.
+    #[error("complaint {id} was already decided by {by} at {at}")]
+    AlreadyDecided {
+        /// The complaint.
+        id: RecordId,
+        /// Who decided.
+        by: String,
+        /// When, in the site's time zone.
+        at: String,
+    },
+    /// The stored document is not a valid complaint.
+    #[error("complaint document is invalid: {0}")]
+    Document(#[from] DocError),
+    /// Automerge refused the edit (a programming error surfaced as an error).
+    #[error("could not edit the complaint document: {0}")]
+    Automerge(String),
+}
+
+impl From<automerge::AutomergeError> for RuleError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        RuleError::Automerge(e.to_string())
+    }
+}
+
+fn checked_text(field: &'static str, value: &str, max: usize) -> Result<String, RuleError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(RuleError::Empty(field));
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(RuleError::TooLong { field, len, max });
+    }
+    Ok(value.to_string())
+}
+
+/// Builds the document of a newly registered complaint.
+#[allow(clippy::too_many_arguments)]
+pub fn create(
+    id: RecordId,
+    site_id: SiteId,
+    timezone: Tz,
+    now: DateTime<Utc>,
+    by: &str,
+    event_id: EventId,
+    input: &NewComplaint,
+) -> Result<AutoCommit, RuleError> {
+    let customer = checked_text("customer", &input.customer, MAX_NAME_CHARS)?;
+    let unit = checked_text("unit", &input.unit, MAX_UNIT_CHARS)?;
+    let summary = checked_text("summary", &input.summary, MAX_TEXT_CHARS)?;
+    let by = checked_text("by", by, MAX_NAME_CHARS)?;
+    if input.departments.len() > MAX_DEPARTMENTS {
+        return Err(RuleError::TooManyDepartments(input.departments.len()));
+    }
+    let departments = input
+        .departments
+        .iter()
+        .map(|d| checked_text("department", d, MAX_UNIT_CHARS))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut doc = AutoCommit::new();
+    doc::write_header(
+        &mut doc,
+        &Header {
+            kind: RecordKind::Complaint,
+            schema: doc::SCHEMA_VERSION,
+            id,
+            site_id,
+            created_at: now,
+            created_by: by.clone(),
+            timezone,
+        },
+    )?;
+    doc.put(ROOT, "customer", customer)?;
+    doc.put(ROOT, "unit", unit)?;
+    doc.put(ROOT, "channel", input.channel.as_str())?;
+    doc.put(ROOT, "summary", summary)?;
+    doc.put(ROOT, "major", input.major)?;
+    let list = doc.put_object(ROOT, "departments", ObjType::List)?;
+    for (i, d) in departments.into_iter().enumerate() {
+        doc.insert(&list, i, d)?;
+    }
+    doc.put_object(ROOT, "events", ObjType::List)?;
+    append_event(
+        &mut doc,
+        &Event {
+            id: event_id,
+            kind: EventKind::Registered,
+            at: now,
+            by,
+            text: String::new(),
+        },
+    )?;
+    Ok(doc)
+}
+
+fn append_event(doc: &mut AutoCommit, event: &Event) -> Result<(), RuleError> {
+    let events = doc::get_object(doc, &ROOT, "events", "events", ObjType::List)?;
+    let len = doc.length(&events);
+    let map = doc.insert_object(&events, len, ObjType::Map)?;
+    doc.put(&map, "id", event.id.to_string())?;
+    doc.put(&map, "type", event.kind.as_str())?;
+    doc.put(&map, "at", time::to_stored(event.at))?;
+    doc.put(&map, "by", event.by.as_str())?;
+    doc.put(&map, "text", event.text.as_str())?;
+    Ok(())
+}
+
+/// Adds a tracking note (跟踪记录). Allowed in any status.
+pub fn add_note(doc: &mut AutoCommit, event_id: EventId, now: DateTime<Utc>, by: &str, text: &str) -> Result<(), RuleError> {
+    read(doc)?;
+    let text = checked_text("note", text, MAX_TEXT_CHARS)?;
+    let by = checked_text("by", by, MAX_NAME_CHARS)?;
+    append_event(
+        doc,
+        &Event {
+            id: event_id,
+            kind: EventKind::Note,
+            at: now,
+            by,
+            text,
+        },
+    )
+}
+
+/// Records the property manager's decision on a major complaint.
+pub fn decide(doc: &mut AutoCommit, event_id: EventId, now: DateTime<Utc>, by: &str, text: &str) -> Result<(), RuleError> {
+    let current = read(doc)?;
+    if !current.major {
+        return Err(RuleError::NotMajor(current.id));
+    }
+    if let Some(d) = current.decision {
+        return Err(RuleError::AlreadyDecided {
+            id: current.id,
+            by: d.by,
+            at: d.at,
+        });
+    }
+    let text = checked_text("decision", text, MAX_TEXT_CHARS)?;
+    let by = checked_text("by", by, MAX_NAME_CHARS)?;
+    append_event(
+        doc,
+        &Event {
+            id: event_id,
+            kind: EventKind::Decision,
+            at: now,
+            by,
+            text,
+        },
+    )
+}
+
+/// The events of a complaint document, in a replica-independent order (time, then id).
+pub fn events(doc: &impl ReadDoc) -> Result<Vec<Event>, DocError> {
+    let list = doc::get_object(doc, &ROOT, "events", "events", ObjType::List)?;
+    let len = doc.length(&list);
+    if len > MAX_EVENTS {
+        return Err(DocError::invalid("events", format!("{len} events, at most {MAX_EVENTS}")));
+    }
+    let mut out = Vec::with_capacity(len);
+    for i in 0..len {
+        let map: ObjId = doc::list_map_at(doc, &list, i, "events")?;
+        let path = |f: &str| format!("events[{i}].{f}");
+        let kind_name = doc::get_str(doc, &map, "type", &path("type"))?;
+        let kind = EventKind::parse(&kind_name)
+            .ok_or_else(|| DocError::invalid(path("type"), format!("unknown event type '{kind_name}'")))?;
+        let id = doc::get_str(doc, &map, "id", &path("id"))?
+            .parse()
+            .map_err(|e: crate::ids::IdParseError| DocError::invalid(path("id"), e.to_string()))?;
+        out.push(Event {
+            id,
+            kind,
+            at: doc::get_instant(doc, &map, "at", &path("at"))?,
+            by: doc::get_str(doc, &map, "by", &path("by"))?,
+            text: doc::get_str(doc, &map, "text", &path("text"))?,
+        });
+    }
+    out.sort_by(|a, b| (a.at, a.id).cmp(&(b.at, b.id)));
+    Ok(out)
+}
+
+/// Reads and checks a complaint document: every field the layout requires, with its type.
+pub fn read(doc: &impl ReadDoc) -> Result<Complaint, DocError> {
+    let header = doc::read_header(doc)?;
+    if header.kind != RecordKind::Complaint {
+        return Err(DocError::invalid("kind", format!("expected complaint, found {}", header.kind.as_str())));
+    }
+    let channel_name = doc::get_str(doc, &ROOT, "channel", "channel")?;
+    let channel = channel_name
+        .parse()
+        .map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
+    let dept_list = doc::get_object(doc, &ROOT, "departments", "departments", ObjType::List)?;
+    let dept_len = doc.length(&dept_list);
+    if dept_len > MAX_DEPARTMENTS {
+        return Err(DocError::invalid("departments", format!("{dept_len} entries, at most {MAX_DEPARTMENTS}")));
+    }
+    let departments = (0..dept_len)
+        .map(|i| doc::list_str_at(doc, &dept_list, i, "departments"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let major = doc::get_bool(doc, &ROOT, "major", "major")?;
+    let events = events(doc)?;
+    let registered = events
+        .iter()
+        .find(|e| e.kind == EventKind::Registered)
+        .ok_or_else(|| DocError::invalid("events", "no registration event"))?;
+    let tz = header.timezone;
+    let notes = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Note)
+        .map(|e| Note {
+            at: time::to_site(e.at, tz),
+            by: e.by.clone(),
+            text: e.text.clone(),
+        })
+        .collect();
+    // Concurrent decisions both survive in the event list; the latest is the one shown.
+    let decision = events.iter().rfind(|e| e.kind == EventKind::Decision).map(|e| Decision {
+        at: time::to_site(e.at, tz),
+        by: e.by.clone(),
+        text: e.text.clone(),
+    });
+    Ok(Complaint {
+        id: header.id,
+        site_id: header.site_id,
+        customer: doc::get_str(doc, &ROOT, "customer", "customer")?,
+        unit: doc::get_str(doc, &ROOT, "unit", "unit")?,
+        channel,
+        received_at: time::to_site(registered.at, tz),
+        departments,
+        summary: doc::get_str(doc, &ROOT, "summary", "summary")?,
+        major,
+        status: status(major, &events),
+        notes,
+        decision,
+        created_by: header.created_by,
+        timezone: tz.name().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::from_stored;
+    use rand::SeedableRng;
+
+    struct Fixture {
+        rng: rand::rngs::StdRng,
+        now: DateTime<Utc>,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            Self {
+                rng: rand::rngs::StdRng::seed_from_u64(7),
+                now: from_stored("2026-11-27T01:00:00Z").unwrap(),
+            }
+        }
+
+        fn complaint(&mut self, major: bool) -> AutoCommit {
+            create(
+                RecordId::random(&mut self.rng),
+                SiteId::random(&mut self.rng),
+                chrono_tz::Asia::Shanghai,
+                self.now,
+                "客服员 王芳",
+                EventId::random(&mut self.rng),
+                &NewComplaint {
+                    customer: "张伟".into(),
+                    unit: "3栋2单元501".into(),
+                    channel: Channel::Phone,
+                    summary: "楼上漏水，天花板发霉".into(),
+                    departments: vec!["维修部".into()],
+                    major,
+                },
+            )
+            .unwrap()
+        }
+
+        fn event(&mut self) -> EventId {
+            EventId::random(&mut self.rng)
+        }
+    }
+
+    #[test]
+    fn a_new_complaint_reads_back_with_site_time() {
+        let mut f = Fixture::new();
+        let doc = f.complaint(false);
+        let c = read(&doc).unwrap();
+        assert_eq!(c.customer, "张伟");
+        assert_eq!(c.received_at, "2026-11-27T09:00:00+08:00");
+        assert_eq!(c.status, ComplaintStatus::Registered);
+        assert_eq!(c.departments, vec!["维修部".to_string()]);
+        assert_eq!(c.decision, None);
+    }
+
+    #[test]
+    fn status_follows_the_events() {
+        fn check(major: bool, kinds: &[EventKind], expected: ComplaintStatus) {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+            let at = from_stored("2026-01-01T00:00:00Z").unwrap();
+            let events: Vec<Event> = kinds
+                .iter()
+                .map(|&kind| Event {
+                    id: EventId::random(&mut rng),
+                    kind,
+                    at,
+                    by: "x".into(),
+                    text: String::new(),
+                })
+                .collect();
+            assert_eq!(status(major, &events), expected, "major={major} {kinds:?}");
+            let mut reversed = events.clone();
+            reversed.reverse();
+            assert_eq!(status(major, &reversed), expected, "order must not matter");
+        }
+        use EventKind::*;
+        check(false, &[Registered], ComplaintStatus::Registered);
+        check(false, &[Registered, Note], ComplaintStatus::InProgress);
+        check(true, &[Registered], ComplaintStatus::Escalated);
+        check(true, &[Registered, Note], ComplaintStatus::Escalated);
+        check(true, &[Registered, Decision], ComplaintStatus::Decided);
+        check(true, &[Registered, Note, Decision, Note], ComplaintStatus::Decided);
+    }
+
+    #[test]
+    fn only_a_major_complaint_is_decided_and_only_once() {
+        let mut f = Fixture::new();
+        let mut minor = f.complaint(false);
+        let e = f.event();
+        assert!(matches!(decide(&mut minor, e, f.now, "经理", "同意"), Err(RuleError::NotMajor(_))));
+
+        let mut major = f.complaint(true);
+        let e = f.event();
+        decide(&mut major, e, f.now, "物业公司经理", "由维修部三日内修复，费用公司承担").unwrap();
+        let c = read(&major).unwrap();
+        assert_eq!(c.status, ComplaintStatus::Decided);
+        assert_eq!(c.decision.as_ref().unwrap().by, "物业公司经理");
+        let e = f.event();
+        let err = decide(&mut major, e, f.now, "经理", "再次决定").unwrap_err();
+        assert!(err.to_string().contains("already decided"), "{err}");
+    }
+
+    #[test]
+    fn concurrent_note_and_decision_both_survive_a_merge() {
+        let mut f = Fixture::new();
+        let mut site = f.complaint(true);
+        let mut office = site.fork();
+        let (e1, e2) = (f.event(), f.event());
+        add_note(&mut site, e1, f.now, "客服员", "已联系楼上住户").unwrap();
+        decide(&mut office, e2, f.now, "物业公司经理", "公司承担维修费").unwrap();
+        site.merge(&mut office).unwrap();
+        office.merge(&mut site).unwrap();
+        let (a, b) = (read(&site).unwrap(), read(&office).unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a.notes.len(), 1);
+        assert_eq!(a.status, ComplaintStatus::Decided);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_field_named() {
+        let mut f = Fixture::new();
+        let mut doc = f.complaint(false);
+        let e = f.event();
+        assert_eq!(add_note(&mut doc, e, f.now, "客服员", "   "), Err(RuleError::Empty("note")));
+        let long = "很".repeat(MAX_TEXT_CHARS + 1);
+        let err = add_note(&mut doc, e, f.now, "客服员", &long).unwrap_err();
+        assert!(err.to_string().contains("note is too long"), "{err}");
+        assert_eq!(read(&doc).unwrap().notes.len(), 0, "a refused note leaves no trace");
+        assert!("telegram".parse::<Channel>().is_err());
+        assert_eq!("微信".parse::<Channel>().unwrap(), Channel::Wechat);
+    }
+
+    #[test]
+    fn a_document_of_the_wrong_shape_names_the_field() {
+        let mut f = Fixture::new();
+        let mut doc = f.complaint(false);
+        doc.put(ROOT, "major", "yes").unwrap();
+        assert_eq!(
+            read(&doc).unwrap_err(),
+            DocError::WrongType {
+                field: "major".into(),
+                expected: "true or false"
+            }
+        );
+        let mut doc = f.complaint(false);
+        doc.delete(ROOT, "customer").unwrap();
+        assert_eq!(read(&doc).unwrap_err(), DocError::Missing("customer".into()));
+        let mut doc = f.complaint(false);
+        doc.put(ROOT, "kind", "spaceship").unwrap();
+        assert!(read(&doc).unwrap_err().to_string().contains("unknown record kind"));
+    }
+}

@@ -1,0 +1,23 @@
+//! The contract between site agents and head office.
+//!
+//! Everything both sides must agree on lives here and nowhere else:
+//!
+//! - [`ids`]: one id type per concept (`SiteId`, `RecordId`, `EventId`);
+//! - [`time`]: the injected clock and how instants are shown in a site's time zone;
+//! - [`doc`]: the header every record document carries, and reading helpers;
+//! - [`complaint`]: the complaint record (客户投诉登记表): its document layout,
+//!   its domain rules and the pure function that computes its status;
+//! - [`wire`]: wire messages, limits and the frame codec;
+//! - [`sync`]: the sync session as a state machine with no I/O.
+//!
+//! This crate does no I/O: no sockets, no files, no clock reads.
+
+pub mod complaint;
+pub mod doc;
+pub mod ids;
+pub mod sync;
+pub mod time;
+pub mod wire;
+
+/// Bumped whenever a wire message or a document layout changes incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,503 @@
+//! The sync session as a state machine with no I/O.
+//!
+//! A round, always started by the agent:
+//!
+//! ```text
+//! agent                              server
+//! Hello{version, site, token}  ─▶   authenticate
+//!                              ◀─   Welcome{push_cursor}
+//! Push{docs after cursor}      ─▶   apply in one transaction, then
+//!                              ◀─   PushAck{upto, need_full, refused}
+//! ... until nothing is left to push ...
+//! Pull{cursor, applied}        ─▶
+//!                              ◀─   PullBatch{docs, upto, more}
+//! ... until `more` is false and nothing needs resending ...
+//! Done{applied}                ─▶   record acks
+//!                              ◀─   Bye
+//! ```
+//!
+//! Each side numbers its own document updates (a sequence) and remembers, per
+//! peer, the highest of the peer's numbers it has committed (a cursor), and
+//! per document the heads the peer is known to hold. So a round sends only the
+//! documents changed since the cursor, and for each only the changes after the
+//! peer's heads. Sessions are fed messages and answer with the message to
+//! send; storage is reached through [`SyncStore`], which the agent and server
+//! implement on SQLite and the tests may implement however they like.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{RecordId, SiteId};
+use crate::wire::{
+    DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, MAX_BATCHES_PER_ROUND, MAX_BATCH_DOCS, MAX_DOC_BYTES,
+    MAX_HEADS, MAX_TOKEN_CHARS,
+};
+use crate::PROTOCOL_VERSION;
+
+/// The peer name an agent's store uses for head office.
+pub const SERVER_PEER: &str = "server";
+
+/// The peer name a server's store uses for a site.
+pub fn site_peer(site: SiteId) -> String {
+    format!("site:{site}")
+}
+
+/// One batch of outgoing changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The changes the peer lacks.
+    pub docs: Vec<DocPayload>,
+    /// The highest local sequence number the batch covers.
+    pub upto: Seq,
+    /// Whether documents past `upto` remain.
+    pub more: bool,
+}
+
+/// What applying a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Heads now held for each document taken.
+    pub held: Vec<HeadsAck>,
+    /// Documents whose base was missing: they must come whole.
+    pub need_full: Vec<RecordId>,
+    /// Documents refused, with the reason.
+    pub refused: Vec<Refusal>,
+}
+
+/// The storage a session needs. Every method is one transaction.
+pub trait SyncStore {
+    /// The store's own failure.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The highest of `peer`'s sequence numbers this store has committed.
+    fn cursor(&mut self, peer: &str) -> Result<Seq, Self::Error>;
+
+    /// One batch of `site`'s documents changed after local sequence `after` that `peer` lacks.
+    fn outgoing(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<Outgoing, Self::Error>;
+
+    /// Applies a batch from `peer`, whose documents must belong to `site`,
+    /// and records `cursor` as `peer`'s position, all in one transaction.
+    fn apply(&mut self, peer: &str, site: SiteId, docs: Vec<DocPayload>, cursor: Seq) -> Result<Applied, Self::Error>;
+
+    /// `peer` now holds `held`; it needs the documents in `need_full` sent whole.
+    fn acknowledge(&mut self, peer: &str, held: &[HeadsAck], need_full: &[RecordId]) -> Result<(), Self::Error>;
+}
+
+/// What head office needs beyond [`SyncStore`].
+pub trait ServerStore: SyncStore {
+    /// Checks a site's credential: `Ok(Ok(site name))`, or `Ok(Err(why))` when refused.
+    fn authenticate(&mut self, site: SiteId, token: &str) -> Result<Result<String, String>, Self::Error>;
+
+    /// A round with `site` completed at `now`.
+    fn round_finished(&mut self, site: SiteId, now: DateTime<Utc>) -> Result<(), Self::Error>;
+}
+
+/// Why a session ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError<E: std::error::Error + 'static> {
+    /// Local storage failed.
+    #[error("local storage failed: {0}")]
+    Store(#[source] E),
+    /// The peer sent something out of turn or malformed.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The peer broke a limit.
+    #[error("limit exceeded: {0}")]
+    Limit(String),
+    /// The credential was refused.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The versions differ.
+    #[error("{0}")]
+    Version(String),
+    /// The peer ended the session with an error.
+    #[error("head office refused the sync ({code:?}): {message}")]
+    Remote {
+        /// The peer's code.
+        code: ErrorCode,
+        /// The peer's words.
+        message: String,
+    },
+}
+
+impl<E: std::error::Error + 'static> SessionError<E> {
+    /// The message that tells the peer why the session ends, if it should be told.
+    pub fn to_wire(&self) -> Option<Message> {
+        let (code, message) = match self {
+            SessionError::Store(_) => (
+                ErrorCode::Internal,
+                "the other side's storage failed; the round was not completed, try again later".to_string(),
+            ),
+            SessionError::Protocol(m) => (ErrorCode::Protocol, m.clone()),
+            SessionError::Limit(m) => (ErrorCode::LimitExceeded, m.clone()),
+            SessionError::Unauthorized(m) => (ErrorCode::Unauthorized, m.clone()),
+            SessionError::Version(m) => (ErrorCode::VersionMismatch, m.clone()),
+            SessionError::Remote { .. } => return None,
+        };
+        Some(Message::Error { code, message })
+    }
+}
+
+fn check_docs<E: std::error::Error>(docs: &[DocPayload]) -> Result<(), SessionError<E>> {
+    if docs.len() > MAX_BATCH_DOCS {
+        return Err(SessionError::Limit(format!(
+            "a batch of {} documents is over the limit of {MAX_BATCH_DOCS}",
+            docs.len()
+        )));
+    }
+    for d in docs {
+        if d.bytes.len() > MAX_DOC_BYTES {
+            return Err(SessionError::Limit(format!(
+                "record {} is {} bytes, over the limit of {MAX_DOC_BYTES}",
+                d.id,
+                d.bytes.len()
+            )));
+        }
+        if d.heads.is_empty() || d.heads.len() > MAX_HEADS {
+            return Err(SessionError::Limit(format!(
+                "record {} declares {} heads (1 to {MAX_HEADS} allowed)",
+                d.id,
+                d.heads.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What one round did, for the agent to report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    /// The site's name at head office.
+    pub site_name: String,
+    /// Documents sent up.
+    pub pushed: usize,
+    /// Documents received.
+    pub pulled: usize,
+    /// Documents head office refused.
+    pub refused_by_server: Vec<Refusal>,
+    /// Documents from head office this agent refused.
+    pub refused_here: Vec<Refusal>,
+}
+
+#[derive(Debug)]
+enum ClientState {
+    New,
+    AwaitWelcome,
+    AwaitPushAck { sent: Vec<HeadsAck> },
+    AwaitPullBatch,
+    AwaitBye,
+    Finished,
+}
+
+/// The agent's side of one round.
+#[derive(Debug)]
+pub struct ClientSession {
+    site_id: SiteId,
+    token: String,
+    state: ClientState,
+    batches: usize,
+    report: RoundReport,
+}
+
+impl ClientSession {
+    /// A round for `site_id` with its credential.
+    pub fn new(site_id: SiteId, token: String) -> Self {
+        Self {
+            site_id,
+            token,
+            state: ClientState::New,
+            batches: 0,
+            report: RoundReport::default(),
+        }
+    }
+
+    /// The first message of the round.
+    pub fn start(&mut self) -> Message {
+        assert!(matches!(self.state, ClientState::New), "a session starts once");
+        self.state = ClientState::AwaitWelcome;
+        Message::Hello {
+            protocol_version: PROTOCOL_VERSION,
+            site_id: self.site_id,
+            token: self.token.clone(),
+        }
+    }
+
+    /// Whether the round completed.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, ClientState::Finished)
+    }
+
+    /// What the round did so far.
+    pub fn report(&self) -> &RoundReport {
+        &self.report
+    }
+
+    fn count_batch<E: std::error::Error>(&mut self) -> Result<(), SessionError<E>> {
+        self.batches += 1;
+        if self.batches > MAX_BATCHES_PER_ROUND {
+            return Err(SessionError::Limit(format!(
+                "the round exchanged more than {MAX_BATCHES_PER_ROUND} batches"
+            )));
+        }
+        Ok(())
+    }
+
+    fn push_or_pull<S: SyncStore>(&mut self, store: &mut S, after: Seq) -> Result<Message, SessionError<S::Error>> {
+        let out = store
+            .outgoing(SERVER_PEER, self.site_id, after)
+            .map_err(SessionError::Store)?;
+        if out.docs.is_empty() {
+            self.state = ClientState::AwaitPullBatch;
+            let cursor = store.cursor(SERVER_PEER).map_err(SessionError::Store)?;
+            return Ok(Message::Pull {
+                cursor,
+                applied: Vec::new(),
+                need_full: Vec::new(),
+            });
+        }
+        self.count_batch()?;
+        let sent = out
+            .docs
+            .iter()
+            .map(|d| HeadsAck {
+                id: d.id,
+                heads: d.heads.clone(),
+            })
+            .collect();
+        self.report.pushed += out.docs.len();
+        self.state = ClientState::AwaitPushAck { sent };
+        Ok(Message::Push {
+            docs: out.docs,
+            upto: out.upto,
+        })
+    }
+
+    /// Feeds a message from the server; answers with the next message to send,
+    /// or `None` when the round is complete.
+    pub fn handle<S: SyncStore>(&mut self, store: &mut S, message: Message) -> Result<Option<Message>, SessionError<S::Error>> {
+        if let Message::Error { code, message } = message {
+            self.state = ClientState::Finished;
+            return Err(SessionError::Remote { code, message });
+        }
+        match (std::mem::replace(&mut self.state, ClientState::Finished), message) {
+            (ClientState::AwaitWelcome, Message::Welcome { site_name, push_cursor }) => {
+                self.report.site_name = site_name;
+                self.push_or_pull(store, push_cursor).map(Some)
+            }
+            (ClientState::AwaitPushAck { sent }, Message::PushAck { upto, need_full, refused }) => {
+                let held: Vec<HeadsAck> = sent
+                    .into_iter()
+                    .filter(|h| !need_full.contains(&h.id) && !refused.iter().any(|r| r.id == h.id))
+                    .collect();
+                store
+                    .acknowledge(SERVER_PEER, &held, &need_full)
+                    .map_err(SessionError::Store)?;
+                self.report.refused_by_server.extend(refused);
+                self.push_or_pull(store, upto).map(Some)
+            }
+            (ClientState::AwaitPullBatch, Message::PullBatch { docs, upto, more }) => {
+                check_docs(&docs)?;
+                self.count_batch()?;
+                self.report.pulled += docs.len();
+                let applied = store
+                    .apply(SERVER_PEER, self.site_id, docs, upto)
+                    .map_err(SessionError::Store)?;
+                self.report.pulled = self
+                    .report
+                    .pulled
+                    .saturating_sub(applied.need_full.len() + applied.refused.len());
+                self.report.refused_here.extend(applied.refused);
+                if more || !applied.need_full.is_empty() {
+                    self.state = ClientState::AwaitPullBatch;
+                    Ok(Some(Message::Pull {
+                        cursor: upto,
+                        applied: applied.held,
+                        need_full: applied.need_full,
+                    }))
+                } else {
+                    self.state = ClientState::AwaitBye;
+                    Ok(Some(Message::Done { applied: applied.held }))
+                }
+            }
+            (ClientState::AwaitBye, Message::Bye) => Ok(None),
+            (state, message) => Err(SessionError::Protocol(format!(
+                "unexpected {} while {}",
+                message_name(&message),
+                client_state_name(&state)
+            ))),
+        }
+    }
+}
+
+fn client_state_name(state: &ClientState) -> &'static str {
+    match state {
+        ClientState::New => "not started",
+        ClientState::AwaitWelcome => "waiting for Welcome",
+        ClientState::AwaitPushAck { .. } => "waiting for PushAck",
+        ClientState::AwaitPullBatch => "waiting for PullBatch",
+        ClientState::AwaitBye => "waiting for Bye",
+        ClientState::Finished => "finished",
+    }
+}
+
+/// A message's name, for error text.
+pub fn message_name(message: &Message) -> &'static str {
+    match message {
+        Message::Hello { .. } => "Hello",
+        Message::Welcome { .. } => "Welcome",
+        Message::Push { .. } => "Push",
+        Message::PushAck { .. } => "PushAck",
+        Message::Pull { .. } => "Pull",
+        Message::PullBatch { .. } => "PullBatch",
+        Message::Done { .. } => "Done",
+        Message::Bye => "Bye",
+        Message::Error { .. } => "Error",
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ServerState {
+    AwaitHello,
+    Ready { site: SiteId },
+    Closed,
+}
+
+/// Head office's side of one round with one site.
+#[derive(Debug)]
+pub struct ServerSession {
+    state: ServerState,
+    batches: usize,
+}
+
+impl Default for ServerSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ServerSession {
+    /// A session waiting for the agent's Hello.
+    pub fn new() -> Self {
+        Self {
+            state: ServerState::AwaitHello,
+            batches: 0,
+        }
+    }
+
+    /// The authenticated site, once Hello was accepted.
+    pub fn site(&self) -> Option<SiteId> {
+        match self.state {
+            ServerState::Ready { site } => Some(site),
+            _ => None,
+        }
+    }
+
+    /// Whether the round is over (completed or failed).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, ServerState::Closed)
+    }
+
+    /// Feeds a message from the agent; answers with the reply. On an error the
+    /// session is closed, and [`SessionError::to_wire`] gives what to tell the agent.
+    pub fn handle<S: ServerStore>(
+        &mut self,
+        store: &mut S,
+        message: Message,
+        now: DateTime<Utc>,
+    ) -> Result<Message, SessionError<S::Error>> {
+        let state = std::mem::replace(&mut self.state, ServerState::Closed);
+        let reply = self.handle_in(state, store, message, now)?;
+        Ok(reply)
+    }
+
+    fn handle_in<S: ServerStore>(
+        &mut self,
+        state: ServerState,
+        store: &mut S,
+        message: Message,
+        now: DateTime<Utc>,
+    ) -> Result<Message, SessionError<S::Error>> {
+        match (state, message) {
+            (
+                ServerState::AwaitHello,
+                Message::Hello {
+                    protocol_version,
+                    site_id,
+                    token,
+                },
+            ) => {
+                if protocol_version != PROTOCOL_VERSION {
+                    return Err(SessionError::Version(format!(
+                        "protocol version {protocol_version} is not supported: head office speaks version {PROTOCOL_VERSION}; upgrade the older side"
+                    )));
+                }
+                if token.chars().count() > MAX_TOKEN_CHARS {
+                    return Err(SessionError::Limit(format!("token longer than {MAX_TOKEN_CHARS} characters")));
+                }
+                match store.authenticate(site_id, &token).map_err(SessionError::Store)? {
+                    Ok(site_name) => {
+                        let push_cursor = store.cursor(&site_peer(site_id)).map_err(SessionError::Store)?;
+                        self.state = ServerState::Ready { site: site_id };
+                        Ok(Message::Welcome { site_name, push_cursor })
+                    }
+                    Err(why) => Err(SessionError::Unauthorized(why)),
+                }
+            }
+            (ServerState::Ready { site }, Message::Push { docs, upto }) => {
+                check_docs(&docs)?;
+                self.count_batch()?;
+                let applied = store
+                    .apply(&site_peer(site), site, docs, upto)
+                    .map_err(SessionError::Store)?;
+                self.state = ServerState::Ready { site };
+                Ok(Message::PushAck {
+                    upto,
+                    need_full: applied.need_full,
+                    refused: applied.refused,
+                })
+            }
+            (
+                ServerState::Ready { site },
+                Message::Pull {
+                    cursor,
+                    applied,
+                    need_full,
+                },
+            ) => {
+                self.count_batch()?;
+                let peer = site_peer(site);
+                store
+                    .acknowledge(&peer, &applied, &need_full)
+                    .map_err(SessionError::Store)?;
+                let out = store.outgoing(&peer, site, cursor).map_err(SessionError::Store)?;
+                self.state = ServerState::Ready { site };
+                Ok(Message::PullBatch {
+                    docs: out.docs,
+                    upto: out.upto.max(cursor),
+                    more: out.more,
+                })
+            }
+            (ServerState::Ready { site }, Message::Done { applied }) => {
+                store
+                    .acknowledge(&site_peer(site), &applied, &[])
+                    .map_err(SessionError::Store)?;
+                store.round_finished(site, now).map_err(SessionError::Store)?;
+                Ok(Message::Bye)
+            }
+            (ServerState::AwaitHello, other) => Err(SessionError::Protocol(format!(
+                "expected Hello first, got {}",
+                message_name(&other)
+            ))),
+            (_, other) => Err(SessionError::Protocol(format!("unexpected {}", message_name(&other)))),
+        }
+    }
+
+    fn count_batch<E: std::error::Error>(&mut self) -> Result<(), SessionError<E>> {
+        self.batches += 1;
+        if self.batches > MAX_BATCHES_PER_ROUND {
+            return Err(SessionError::Limit(format!(
+                "the round exchanged more than {MAX_BATCHES_PER_ROUND} batches"
+            )));
+        }
+        Ok(())
+    }
+}

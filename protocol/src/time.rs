@@ -1,0 +1,119 @@
+//! Time: the injected clock, and instants shown in a site's time zone.
+//!
+//! Instants are stored in UTC (RFC 3339) and shown with the site's offset.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// The time zone a site uses when none is configured.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
+/// Where code gets the current time; tests pass a [`ManualClock`].
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The operating system's clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to; shared clones see the same time.
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    micros: Arc<AtomicI64>,
+}
+
+impl ManualClock {
+    /// A clock standing at `start`.
+    pub fn new(start: DateTime<Utc>) -> Self {
+        Self {
+            micros: Arc::new(AtomicI64::new(start.timestamp_micros())),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        let delta = by.num_microseconds().expect("test clock step fits in i64 microseconds");
+        self.micros.fetch_add(delta, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(self.micros.load(Ordering::SeqCst))
+            .expect("manual clock stays within chrono's range")
+    }
+}
+
+/// The error for an unknown time-zone name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown time zone '{0}': use an IANA name such as Asia/Shanghai")]
+pub struct TimezoneError(pub String);
+
+/// Parses an IANA time-zone name.
+pub fn parse_timezone(name: &str) -> Result<Tz, TimezoneError> {
+    name.trim()
+        .parse::<Tz>()
+        .map_err(|_| TimezoneError(name.chars().take(64).collect()))
+}
+
+/// The canonical stored form of an instant: UTC, RFC 3339, microseconds.
+pub fn to_stored(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Parses a stored instant (any RFC 3339 offset is accepted).
+pub fn from_stored(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// An instant as the site sees it: RFC 3339 with the site's offset, seconds precision.
+pub fn to_site(at: DateTime<Utc>, tz: Tz) -> String {
+    tz.from_utc_datetime(&at.naive_utc())
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_time_carries_the_site_offset() {
+        let at = from_stored("2026-11-27T02:30:00Z").unwrap();
+        assert_eq!(to_site(at, chrono_tz::Asia::Shanghai), "2026-11-27T10:30:00+08:00");
+        assert_eq!(to_site(at, chrono_tz::UTC), "2026-11-27T02:30:00+00:00");
+    }
+
+    #[test]
+    fn stored_form_round_trips() {
+        let at = from_stored("2026-11-27T10:30:00.123456+08:00").unwrap();
+        assert_eq!(to_stored(at), "2026-11-27T02:30:00.123456Z");
+        assert_eq!(from_stored(&to_stored(at)), Some(at));
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let clock = ManualClock::new(from_stored("2026-01-01T00:00:00Z").unwrap());
+        let before = clock.now();
+        clock.advance(chrono::Duration::minutes(5));
+        assert_eq!(clock.now() - before, chrono::Duration::minutes(5));
+    }
+
+    #[test]
+    fn unknown_zone_is_refused() {
+        assert!(parse_timezone("Mars/Olympus").is_err());
+        assert_eq!(parse_timezone(DEFAULT_TIMEZONE).unwrap(), chrono_tz::Asia::Shanghai);
+    }
+}

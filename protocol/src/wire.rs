@@ -1,0 +1,354 @@
+//! Wire messages, their limits and the frame codec.
+//!
+//! A frame is a 4-byte big-endian payload length followed by the payload: one
+//! [`Message`] encoded with postcard. Every limit is a named constant here.
+
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+
+use crate::doc::RecordKind;
+use crate::ids::{RecordId, SiteId};
+
+/// Largest frame payload either side accepts.
+pub const MAX_FRAME_BYTES: usize = 8 * 1024 * 1024;
+/// Largest single document (or change set) in a batch.
+pub const MAX_DOC_BYTES: usize = 1024 * 1024;
+/// Most documents in one push or pull batch.
+pub const MAX_BATCH_DOCS: usize = 500;
+/// Most document bytes in one batch; a batch stops growing once past this.
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// Most heads one document may declare.
+pub const MAX_HEADS: usize = 64;
+/// Most batches one sync round may exchange before it is cut off.
+pub const MAX_BATCHES_PER_ROUND: usize = 10_000;
+/// Longest credential token accepted.
+pub const MAX_TOKEN_CHARS: usize = 256;
+/// The ALPN protocol name both sides require.
+pub const ALPN: &[u8] = b"wuye/1";
+
+/// The length prefix of a frame.
+pub const FRAME_HEADER_BYTES: usize = 4;
+
+/// A sync position: the sender's local update counter.
+pub type Seq = u64;
+
+/// One Automerge change hash on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Hash(pub [u8; 32]);
+
+impl From<ChangeHash> for Hash {
+    fn from(h: ChangeHash) -> Self {
+        Hash(h.0)
+    }
+}
+
+impl From<Hash> for ChangeHash {
+    fn from(h: Hash) -> Self {
+        ChangeHash(h.0)
+    }
+}
+
+/// A document's heads, sorted.
+pub type Heads = Vec<Hash>;
+
+/// Converts Automerge heads to wire heads, sorted.
+pub fn heads_to_wire(heads: &[ChangeHash]) -> Heads {
+    let mut out: Heads = heads.iter().copied().map(Hash::from).collect();
+    out.sort();
+    out
+}
+
+/// Converts wire heads back to Automerge heads.
+pub fn heads_from_wire(heads: &[Hash]) -> Vec<ChangeHash> {
+    heads.iter().copied().map(ChangeHash::from).collect()
+}
+
+/// Packs heads into the bytes stored in a database column.
+pub fn heads_to_blob(heads: &[Hash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// Unpacks heads stored by [`heads_to_blob`]; `None` if the blob is damaged.
+pub fn heads_from_blob(blob: &[u8]) -> Option<Heads> {
+    if blob.len() % 32 != 0 {
+        return None;
+    }
+    Some(
+        blob.chunks_exact(32)
+            .map(|c| {
+                let mut h = [0u8; 32];
+                h.copy_from_slice(c);
+                Hash(h)
+            })
+            .collect(),
+    )
+}
+
+/// One document's changes in a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocPayload {
+    /// The record.
+    pub id: RecordId,
+    /// What it is.
+    pub kind: RecordKind,
+    /// Whether `bytes` is a whole saved document rather than the changes after the receiver's heads.
+    pub full: bool,
+    /// Automerge bytes: a `save()` or a `save_after(heads)`.
+    pub bytes: Vec<u8>,
+    /// The sender's heads once these changes are applied.
+    pub heads: Heads,
+}
+
+/// The receiver now holds these heads of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadsAck {
+    /// The record.
+    pub id: RecordId,
+    /// Heads both sides now hold.
+    pub heads: Heads,
+}
+
+/// A document the receiver would not take, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The record.
+    pub id: RecordId,
+    /// Why, in words that name the field.
+    pub reason: String,
+}
+
+/// Why a peer ended a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// The two sides speak different protocol versions.
+    VersionMismatch,
+    /// The site id or token was refused.
+    Unauthorized,
+    /// A message broke a limit.
+    LimitExceeded,
+    /// A message arrived that the session did not expect.
+    Protocol,
+    /// The peer failed internally (its storage, say); try again later.
+    Internal,
+}
+
+/// Everything agent and server say to each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    /// Agent → server: who I am.
+    Hello {
+        /// The agent's [`crate::PROTOCOL_VERSION`].
+        protocol_version: u32,
+        /// The site the agent serves.
+        site_id: SiteId,
+        /// The site's secret credential.
+        token: String,
+    },
+    /// Server → agent: accepted; here is how far your updates have reached me.
+    Welcome {
+        /// The site's name at head office.
+        site_name: String,
+        /// The highest agent sequence number the server has committed.
+        push_cursor: Seq,
+    },
+    /// Agent → server: documents changed since `push_cursor`.
+    Push {
+        /// The changes.
+        docs: Vec<DocPayload>,
+        /// The highest agent sequence number this batch covers.
+        upto: Seq,
+    },
+    /// Server → agent: the push batch is committed.
+    PushAck {
+        /// The sequence number now committed.
+        upto: Seq,
+        /// Documents whose base the server lacks: send them whole.
+        need_full: Vec<RecordId>,
+        /// Documents the server refused.
+        refused: Vec<Refusal>,
+    },
+    /// Agent → server: send what changed after `cursor`; I now hold `applied`.
+    Pull {
+        /// The highest server sequence number the agent has committed.
+        cursor: Seq,
+        /// Heads the agent now holds, from the previous batch.
+        applied: Vec<HeadsAck>,
+        /// Documents the agent could not apply incrementally: send them whole.
+        need_full: Vec<RecordId>,
+    },
+    /// Server → agent: changed documents.
+    PullBatch {
+        /// The changes.
+        docs: Vec<DocPayload>,
+        /// The highest server sequence number this batch covers.
+        upto: Seq,
+        /// Whether more batches follow.
+        more: bool,
+    },
+    /// Agent → server: the round is complete; I hold `applied`.
+    Done {
+        /// Heads the agent now holds, from the last batch.
+        applied: Vec<HeadsAck>,
+    },
+    /// Server → agent: acknowledged; the round is over.
+    Bye,
+    /// Either side: the session ends because of this.
+    Error {
+        /// What kind of failure.
+        code: ErrorCode,
+        /// What happened and what to do, for people.
+        message: String,
+    },
+}
+
+/// Why bytes could not be read as a frame.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The declared length is over [`MAX_FRAME_BYTES`].
+    #[error("frame of {0} bytes is over the {MAX_FRAME_BYTES}-byte limit")]
+    TooLong(usize),
+    /// The stream ended inside a frame.
+    #[error("the stream ended inside a frame ({have} of {need} bytes)")]
+    Truncated {
+        /// Bytes received.
+        have: usize,
+        /// Bytes the frame needed.
+        need: usize,
+    },
+    /// The payload is not a message.
+    #[error("undecodable message: {0}")]
+    Malformed(String),
+}
+
+/// Encodes a message as one frame.
+pub fn encode(message: &Message) -> Result<Vec<u8>, FrameError> {
+    let mut out = postcard::to_extend(message, vec![0u8; FRAME_HEADER_BYTES])
+        .map_err(|e| FrameError::Malformed(e.to_string()))?;
+    let len = out.len() - FRAME_HEADER_BYTES;
+    if len > MAX_FRAME_BYTES {
+        return Err(FrameError::TooLong(len));
+    }
+    out[..FRAME_HEADER_BYTES].copy_from_slice(&(len as u32).to_be_bytes());
+    Ok(out)
+}
+
+/// Reads a frame's length prefix and checks it against the limit.
+pub fn decode_len(header: [u8; FRAME_HEADER_BYTES]) -> Result<usize, FrameError> {
+    let len = u32::from_be_bytes(header) as usize;
+    if len > MAX_FRAME_BYTES {
+        return Err(FrameError::TooLong(len));
+    }
+    Ok(len)
+}
+
+/// Decodes a frame's payload.
+pub fn decode_payload(payload: &[u8]) -> Result<Message, FrameError> {
+    postcard::from_bytes(payload).map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// Decodes the first frame in `buf`: `Ok(None)` if more bytes are needed,
+/// otherwise the message and the bytes it used.
+pub fn decode(buf: &[u8]) -> Result<Option<(Message, usize)>, FrameError> {
+    let Some(header) = buf.get(..FRAME_HEADER_BYTES) else {
+        return Ok(None);
+    };
+    let len = decode_len(header.try_into().expect("slice of header length"))?;
+    let Some(payload) = buf.get(FRAME_HEADER_BYTES..FRAME_HEADER_BYTES + len) else {
+        return Ok(None);
+    };
+    Ok(Some((decode_payload(payload)?, FRAME_HEADER_BYTES + len)))
+}
+
+/// Decodes a buffer that must hold exactly whole frames (the stream has ended).
+pub fn decode_all(mut buf: &[u8]) -> Result<Vec<Message>, FrameError> {
+    let mut out = Vec::new();
+    while !buf.is_empty() {
+        match decode(buf)? {
+            Some((message, used)) => {
+                out.push(message);
+                buf = &buf[used..];
+            }
+            None => {
+                let need = buf
+                    .get(..FRAME_HEADER_BYTES)
+                    .map(|h| FRAME_HEADER_BYTES + u32::from_be_bytes(h.try_into().expect("header")) as usize)
+                    .unwrap_or(FRAME_HEADER_BYTES);
+                return Err(FrameError::Truncated { have: buf.len(), need });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Message {
+        Message::Error {
+            code: ErrorCode::Unauthorized,
+            message: "令牌错误".into(),
+        }
+    }
+
+    #[test]
+    fn a_frame_round_trips() {
+        let frame = encode(&sample()).unwrap();
+        let (message, used) = decode(&frame).unwrap().unwrap();
+        assert_eq!(message, sample());
+        assert_eq!(used, frame.len());
+    }
+
+    #[test]
+    fn two_frames_back_to_back_decode_in_order() {
+        let mut buf = encode(&sample()).unwrap();
+        buf.extend(encode(&Message::Bye).unwrap());
+        assert_eq!(decode_all(&buf).unwrap(), vec![sample(), Message::Bye]);
+    }
+
+    #[test]
+    fn an_overlong_length_is_refused_before_reading_the_payload() {
+        let header = ((MAX_FRAME_BYTES + 1) as u32).to_be_bytes();
+        assert_eq!(decode(&header), Err(FrameError::TooLong(MAX_FRAME_BYTES + 1)));
+        assert_eq!(decode(&u32::MAX.to_be_bytes()), Err(FrameError::TooLong(u32::MAX as usize)));
+    }
+
+    #[test]
+    fn a_truncated_frame_waits_then_fails_at_end_of_stream() {
+        let frame = encode(&sample()).unwrap();
+        for cut in 0..frame.len() {
+            assert_eq!(decode(&frame[..cut]), Ok(None), "cut at {cut}");
+            if cut > 0 {
+                assert!(matches!(decode_all(&frame[..cut]), Err(FrameError::Truncated { .. })), "cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let mut rng_state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..512usize {
+            let mut payload = Vec::with_capacity(len);
+            for _ in 0..len {
+                rng_state ^= rng_state << 13;
+                rng_state ^= rng_state >> 7;
+                rng_state ^= rng_state << 17;
+                payload.push(rng_state as u8);
+            }
+            let mut frame = (len as u32).to_be_bytes().to_vec();
+            frame.extend(&payload);
+            // Either a message or an error; what matters is that it returns.
+            let _ = decode(&frame);
+        }
+        let mut frame = 3u32.to_be_bytes().to_vec();
+        frame.extend([0xff, 0xff, 0xff]);
+        assert!(matches!(decode(&frame), Err(FrameError::Malformed(_))));
+    }
+
+    #[test]
+    fn heads_blob_round_trips_and_rejects_damage() {
+        let heads = vec![Hash([1; 32]), Hash([2; 32])];
+        assert_eq!(heads_from_blob(&heads_to_blob(&heads)), Some(heads));
+        assert_eq!(heads_from_blob(&[0u8; 31]), None);
+    }
+}
