@@ -1,0 +1,13 @@
+//! What runs on both the site agent and head office.
+//!
+//! - [`store`]: the SQLite record store (documents, sequence numbers, peer
+//!   heads, projections) and its implementation of the sync session's storage;
+//! - [`frames`]: reading and writing wire frames on async streams;
+//! - [`tls`]: the server's TLS identity, certificate pinning and the QUIC
+//!   endpoint configurations built from them.
+
+pub mod frames;
+pub mod store;
+pub mod tls;
+
+pub use store::{Store, StoreError};

@@ -1,0 +1,624 @@
+//! The SQLite record store: documents, sequence numbers, peer heads, projections.
+//!
+//! One table holds every record's Automerge document as compacted `save()`
+//! bytes with its sorted heads and the local sequence number of its last
+//! update. Per peer, `peer_cursors` holds the highest of the peer's sequence
+//! numbers committed here and `peer_heads` the heads the peer is known to hold
+//! of each document. Typed projection tables (`complaints`) are derived from
+//! the documents for lists and reports and can be rebuilt at any time.
+//!
+//! Every public write is one SQLite transaction. Documents are loaded on
+//! demand and never all held in memory.
+
+use std::path::Path;
+use std::time::Duration;
+
+use automerge::AutoCommit;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use wuye_protocol::complaint::{self, Complaint, RuleError};
+use wuye_protocol::doc::{self, DocError, RecordKind};
+use wuye_protocol::ids::{RecordId, SiteId};
+use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
+use wuye_protocol::wire::{
+    heads_from_blob, heads_from_wire, heads_to_blob, heads_to_wire, DocPayload, HeadsAck, Refusal, Seq, MAX_BATCH_BYTES,
+    MAX_BATCH_DOCS,
+};
+
+/// How long a writer waits for another process's transaction before giving up.
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+/// The database layout version this build writes.
+pub const STORE_SCHEMA_VERSION: i64 = 1;
+/// Shortest id prefix accepted where a full id is expected.
+pub const MIN_ID_PREFIX_CHARS: usize = 4;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters (name, value) VALUES ('seq', 0);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    heads BLOB NOT NULL,
+    bytes BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS docs_site_seq ON docs (site_id, seq);
+CREATE TABLE IF NOT EXISTS peer_cursors (peer TEXT PRIMARY KEY, cursor INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS peer_heads (
+    peer TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    heads BLOB NOT NULL,
+    PRIMARY KEY (peer, doc_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS complaints (
+    id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    received_utc TEXT NOT NULL,
+    status TEXT NOT NULL,
+    major INTEGER NOT NULL,
+    view TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS complaints_site ON complaints (site_id, received_utc);
+";
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (disk full, locked too long, damaged file).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// No record has this id.
+    #[error("no {kind} with id '{id}': check the id with the list command")]
+    NotFound {
+        /// What was looked for.
+        kind: &'static str,
+        /// The id or prefix given.
+        id: String,
+    },
+    /// An id prefix matches more than one record.
+    #[error("'{0}' matches more than one record: give more of the id")]
+    Ambiguous(String),
+    /// An id prefix is too short to look up.
+    #[error("'{0}' is too short: give at least {MIN_ID_PREFIX_CHARS} characters of the id")]
+    PrefixTooShort(String),
+    /// A domain rule refused the action.
+    #[error("{0}")]
+    Rule(#[from] RuleError),
+    /// A stored document failed its check when read back.
+    #[error("stored record {id} is damaged: {reason}; restore the data folder from a backup")]
+    Corrupt {
+        /// The record.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The database was written by a newer wuye.
+    #[error("the database layout is version {0}, newer than this build understands ({STORE_SCHEMA_VERSION}); upgrade wuye")]
+    TooNew(i64),
+}
+
+/// The record store on one SQLite database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::setup(Connection::open(path)?)
+    }
+
+    /// A private in-memory store, for tests and the socket-free harness.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > STORE_SCHEMA_VERSION {
+            return Err(StoreError::TooNew(version));
+        }
+        conn.execute_batch(SCHEMA)?;
+        conn.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)?;
+        Ok(Self { conn })
+    }
+
+    /// The underlying connection, for the tables a binary keeps beside the records.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The underlying connection, mutable (for transactions over those tables).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// A stored setting.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Stores a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Saves a newly created record document.
+    pub fn insert_new(&mut self, doc: &mut AutoCommit) -> Result<Complaint, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let header = doc::read_header(doc).map_err(RuleError::from)?;
+        let view = write_doc(&tx, doc, true)?;
+        debug_assert_eq!(view.id, header.id);
+        tx.commit()?;
+        Ok(view)
+    }
+
+    /// Loads a record, applies `edit` to it and saves it, all in one transaction.
+    pub fn edit<F>(&mut self, id: RecordId, edit: F) -> Result<Complaint, StoreError>
+    where
+        F: FnOnce(&mut AutoCommit) -> Result<(), RuleError>,
+    {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let bytes: Vec<u8> = tx
+            .query_row("SELECT bytes FROM docs WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "record",
+                id: id.to_string(),
+            })?;
+        let mut doc = load_checked(&id.to_string(), &bytes)?;
+        let before = doc::read_header(&doc).map_err(|e| corrupt(id, e))?;
+        edit(&mut doc)?;
+        let after = doc::read_header(&doc).map_err(RuleError::from)?;
+        assert_eq!(before, after, "domain edits never touch the header");
+        let view = write_doc(&tx, &mut doc, true)?;
+        tx.commit()?;
+        Ok(view)
+    }
+
+    /// Resolves a full id or a unique prefix of one.
+    pub fn resolve(&self, kind: RecordKind, text: &str) -> Result<RecordId, StoreError> {
+        let text = text.trim().to_ascii_lowercase();
+        if let Ok(id) = text.parse::<RecordId>() {
+            return Ok(id);
+        }
+        if text.chars().count() < MIN_ID_PREFIX_CHARS {
+            return Err(StoreError::PrefixTooShort(text));
+        }
+        if !text.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(StoreError::NotFound {
+                kind: kind.as_str(),
+                id: text,
+            });
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM docs WHERE kind = ?1 AND id >= ?2 AND id < ?2 || 'g' ORDER BY id LIMIT 2")?;
+        let ids: Vec<String> = stmt
+            .query_map(params![kind.as_str(), text], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        match ids.as_slice() {
+            [one] => one.parse().map_err(|e: wuye_protocol::ids::IdParseError| StoreError::Corrupt {
+                id: one.clone(),
+                reason: e.to_string(),
+            }),
+            [] => Err(StoreError::NotFound {
+                kind: kind.as_str(),
+                id: text,
+            }),
+            _ => Err(StoreError::Ambiguous(text)),
+        }
+    }
+
+    /// One complaint, from its projection.
+    pub fn complaint(&self, id: RecordId) -> Result<Complaint, StoreError> {
+        let view: String = self
+            .conn
+            .query_row("SELECT view FROM complaints WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "complaint",
+                id: id.to_string(),
+            })?;
+        parse_view(&id.to_string(), &view)
+    }
+
+    /// Complaints, oldest first, of one site or of all.
+    pub fn complaints(&self, site: Option<SiteId>) -> Result<Vec<Complaint>, StoreError> {
+        let (sql, args): (&str, Vec<String>) = match site {
+            Some(s) => (
+                "SELECT id, view FROM complaints WHERE site_id = ?1 ORDER BY received_utc, id",
+                vec![s.to_string()],
+            ),
+            None => ("SELECT id, view FROM complaints ORDER BY received_utc, id", vec![]),
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, view) = row?;
+            out.push(parse_view(&id, &view)?);
+        }
+        Ok(out)
+    }
+
+    /// A record's stored document, loaded and checked.
+    pub fn load(&self, id: RecordId) -> Result<AutoCommit, StoreError> {
+        let bytes: Vec<u8> = self
+            .conn
+            .query_row("SELECT bytes FROM docs WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "record",
+                id: id.to_string(),
+            })?;
+        load_checked(&id.to_string(), &bytes)
+    }
+
+    /// How many records the store holds.
+    pub fn record_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM docs", [], |r| r.get(0))?)
+    }
+
+    /// Records changed here that `peer` has not yet confirmed.
+    pub fn unconfirmed_count(&self, peer: &str) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
+             WHERE p.heads IS NULL OR p.heads != d.heads",
+            [peer],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Rebuilds every projection row from the documents.
+    pub fn rebuild_projections(&mut self) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM complaints", [])?;
+        let mut count = 0;
+        {
+            let mut stmt = tx.prepare("SELECT id, bytes FROM docs")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let id: String = row.get(0)?;
+                let bytes: Vec<u8> = row.get(1)?;
+                let doc = load_checked(&id, &bytes)?;
+                let view = complaint::read(&doc).map_err(|e| StoreError::Corrupt {
+                    id: id.clone(),
+                    reason: e.to_string(),
+                })?;
+                project(&tx, &doc, &view)?;
+                count += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(count)
+    }
+
+    /// Runs SQLite's own consistency check; `ok` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+fn corrupt(id: RecordId, e: DocError) -> StoreError {
+    StoreError::Corrupt {
+        id: id.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+fn parse_view(id: &str, view: &str) -> Result<Complaint, StoreError> {
+    serde_json::from_str(view).map_err(|e| StoreError::Corrupt {
+        id: id.to_string(),
+        reason: format!("projection row does not parse: {e}; run the rebuild command"),
+    })
+}
+
+fn load_checked(id: &str, bytes: &[u8]) -> Result<AutoCommit, StoreError> {
+    AutoCommit::load(bytes).map_err(|e| StoreError::Corrupt {
+        id: id.to_string(),
+        reason: format!("document does not load: {e}"),
+    })
+}
+
+fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<Seq, rusqlite::Error> {
+    let value: i64 = tx.query_row(
+        "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(value as Seq)
+}
+
+/// Saves `doc`, checked, with a new sequence number when `bump` is set (or when it is new).
+fn write_doc(tx: &rusqlite::Transaction<'_>, doc: &mut AutoCommit, bump: bool) -> Result<Complaint, StoreError> {
+    let view = complaint::read(doc).map_err(RuleError::from)?;
+    let id = view.id.to_string();
+    let heads = heads_to_blob(&heads_to_wire(&doc.get_heads()));
+    let bytes = doc.save();
+    let existing: Option<i64> = tx
+        .query_row("SELECT seq FROM docs WHERE id = ?1", [&id], |r| r.get(0))
+        .optional()?;
+    let seq = match existing {
+        Some(seq) if !bump => seq as Seq,
+        _ => next_seq(tx)?,
+    };
+    tx.execute(
+        "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
+        params![id, RecordKind::Complaint.as_str(), view.site_id.to_string(), seq as i64, heads, bytes],
+    )?;
+    project(tx, doc, &view)?;
+    Ok(view)
+}
+
+fn project(tx: &rusqlite::Transaction<'_>, doc: &AutoCommit, view: &Complaint) -> Result<(), StoreError> {
+    let events = complaint::events(doc).map_err(|e| corrupt(view.id, e))?;
+    let received = events.first().map(|e| wuye_protocol::time::to_stored(e.at)).unwrap_or_default();
+    let json = serde_json::to_string(view).expect("a complaint view always serializes");
+    tx.execute(
+        "INSERT INTO complaints (id, site_id, received_utc, status, major, view) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, major = excluded.major, view = excluded.view",
+        params![
+            view.id.to_string(),
+            view.site_id.to_string(),
+            received,
+            serde_json::to_value(view.status)
+                .expect("status serializes")
+                .as_str()
+                .unwrap_or_default(),
+            view.major,
+            json
+        ],
+    )?;
+    Ok(())
+}
+
+enum Take {
+    Held(HeadsAck),
+    NeedFull,
+    Refused(String),
+}
+
+fn apply_one(tx: &rusqlite::Transaction<'_>, site: SiteId, payload: DocPayload) -> Result<Take, StoreError> {
+    let id = payload.id.to_string();
+    let existing: Option<(String, Vec<u8>)> = tx
+        .query_row("SELECT site_id, bytes FROM docs WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (mut doc, before) = match &existing {
+        Some((owner, _)) if *owner != site.to_string() => {
+            return Ok(Take::Refused(format!(
+                "record {id} belongs to another site; a site may only send its own records"
+            )))
+        }
+        Some((_, bytes)) => {
+            let doc = load_checked(&id, bytes)?;
+            let header = doc::read_header(&doc).map_err(|e| corrupt(payload.id, e))?;
+            (doc, Some(header))
+        }
+        None => (AutoCommit::new(), None),
+    };
+    if let Err(e) = doc.load_incremental(&payload.bytes) {
+        return Ok(Take::Refused(format!("record {id}: the changes do not decode: {e}")));
+    }
+    if !doc.get_missing_deps(&heads_from_wire(&payload.heads)).is_empty() {
+        return Ok(Take::NeedFull);
+    }
+    let header = match doc::read_header(&doc) {
+        Ok(h) => h,
+        Err(e) => return Ok(Take::Refused(format!("record {id}: {e}"))),
+    };
+    if header.id != payload.id || header.kind != payload.kind {
+        return Ok(Take::Refused(format!(
+            "record {id}: the document says it is {} {}, not what the batch claims",
+            header.kind.as_str(),
+            header.id
+        )));
+    }
+    if header.site_id != site {
+        return Ok(Take::Refused(format!(
+            "record {id}: the document claims site {}, but this sync is for site {site}",
+            header.site_id
+        )));
+    }
+    if let Some(before) = before {
+        if before != header {
+            return Ok(Take::Refused(format!(
+                "record {id}: the changes alter its kind, owner or creation fields, which never change"
+            )));
+        }
+    }
+    if let Err(e) = complaint::read(&doc) {
+        return Ok(Take::Refused(format!("record {id}: {e}")));
+    }
+    let mut heads = heads_to_wire(&doc.get_heads());
+    heads.sort();
+    let mut sent = payload.heads.clone();
+    sent.sort();
+    // Only when the merge holds something the sender lacks does it need a new
+    // sequence number (so that it flows back); otherwise it would echo.
+    let bump = heads != sent;
+    write_doc(tx, &mut doc, bump)?;
+    Ok(Take::Held(HeadsAck {
+        id: payload.id,
+        heads: sent,
+    }))
+}
+
+fn upsert_peer_heads(tx: &rusqlite::Transaction<'_>, peer: &str, id: &str, heads: &[wuye_protocol::wire::Hash]) -> Result<(), rusqlite::Error> {
+    tx.execute(
+        "INSERT INTO peer_heads (peer, doc_id, heads) VALUES (?1, ?2, ?3)
+         ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+        params![peer, id, heads_to_blob(heads)],
+    )?;
+    Ok(())
+}
+
+impl SyncStore for Store {
+    type Error = StoreError;
+
+    fn cursor(&mut self, peer: &str) -> Result<Seq, StoreError> {
+        let cursor: Option<i64> = self
+            .conn
+            .query_row("SELECT cursor FROM peer_cursors WHERE peer = ?1", [peer], |r| r.get(0))
+            .optional()?;
+        Ok(cursor.unwrap_or(0) as Seq)
+    }
+
+    fn outgoing(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<Outgoing, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut out = Outgoing {
+            docs: Vec::new(),
+            upto: after,
+            more: true,
+        };
+        let mut bytes_total = 0usize;
+        while out.docs.is_empty() && out.more {
+            let mut stmt = tx.prepare_cached(
+                "SELECT d.id, d.kind, d.seq, d.heads, d.bytes, p.heads FROM docs d
+                 LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
+                 WHERE d.site_id = ?2 AND d.seq > ?3 ORDER BY d.seq LIMIT ?4",
+            )?;
+            let mut rows = stmt.query(params![peer, site.to_string(), out.upto as i64, MAX_BATCH_DOCS as i64])?;
+            let mut scanned = 0;
+            out.more = false;
+            while let Some(row) = rows.next()? {
+                scanned += 1;
+                let id: String = row.get(0)?;
+                let kind: String = row.get(1)?;
+                let seq: i64 = row.get(2)?;
+                let heads: Vec<u8> = row.get(3)?;
+                let bytes: Vec<u8> = row.get(4)?;
+                let peer_heads: Option<Vec<u8>> = row.get(5)?;
+                out.upto = seq as Seq;
+                if peer_heads.as_deref() == Some(heads.as_slice()) {
+                    continue;
+                }
+                let record_id: RecordId = id.parse().map_err(|e: wuye_protocol::ids::IdParseError| StoreError::Corrupt {
+                    id: id.clone(),
+                    reason: e.to_string(),
+                })?;
+                let kind = RecordKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
+                    id: id.clone(),
+                    reason: format!("unknown kind {kind}"),
+                })?;
+                let heads = heads_from_blob(&heads).ok_or_else(|| StoreError::Corrupt {
+                    id: id.clone(),
+                    reason: "damaged heads".into(),
+                })?;
+                let payload = match peer_heads.as_deref().and_then(heads_from_blob) {
+                    Some(known) => {
+                        let mut doc = load_checked(&id, &bytes)?;
+                        let known = heads_from_wire(&known);
+                        if doc.get_missing_deps(&known).is_empty() {
+                            let changes = doc.save_after(&known);
+                            if changes.is_empty() {
+                                continue;
+                            }
+                            DocPayload {
+                                id: record_id,
+                                kind,
+                                full: false,
+                                bytes: changes,
+                                heads,
+                            }
+                        } else {
+                            DocPayload {
+                                id: record_id,
+                                kind,
+                                full: true,
+                                bytes,
+                                heads,
+                            }
+                        }
+                    }
+                    None => DocPayload {
+                        id: record_id,
+                        kind,
+                        full: true,
+                        bytes,
+                        heads,
+                    },
+                };
+                bytes_total += payload.bytes.len();
+                out.docs.push(payload);
+                if bytes_total >= MAX_BATCH_BYTES {
+                    out.more = true;
+                    break;
+                }
+            }
+            if scanned == MAX_BATCH_DOCS {
+                out.more = true;
+            }
+        }
+        drop(tx);
+        Ok(out)
+    }
+
+    fn apply(&mut self, peer: &str, site: SiteId, docs: Vec<DocPayload>, cursor: Seq) -> Result<Applied, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut applied = Applied::default();
+        for payload in docs {
+            let id = payload.id;
+            match apply_one(&tx, site, payload)? {
+                Take::Held(ack) => {
+                    upsert_peer_heads(&tx, peer, &ack.id.to_string(), &ack.heads)?;
+                    applied.held.push(ack);
+                }
+                Take::NeedFull => applied.need_full.push(id),
+                Take::Refused(reason) => {
+                    tracing::warn!(%id, %reason, "refused a record from {peer}");
+                    applied.refused.push(Refusal { id, reason });
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO peer_cursors (peer, cursor) VALUES (?1, ?2)
+             ON CONFLICT (peer) DO UPDATE SET cursor = excluded.cursor",
+            params![peer, cursor as i64],
+        )?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    fn acknowledge(&mut self, peer: &str, held: &[HeadsAck], need_full: &[RecordId]) -> Result<(), StoreError> {
+        if held.is_empty() && need_full.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for ack in held {
+            let id = ack.id.to_string();
+            let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM docs WHERE id = ?1)", [&id], |r| r.get(0))?;
+            if exists {
+                upsert_peer_heads(&tx, peer, &id, &ack.heads)?;
+            }
+        }
+        for id in need_full {
+            let id = id.to_string();
+            tx.execute("DELETE FROM peer_heads WHERE peer = ?1 AND doc_id = ?2", params![peer, id])?;
+            let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM docs WHERE id = ?1)", [&id], |r| r.get(0))?;
+            if exists {
+                let seq = next_seq(&tx)?;
+                tx.execute("UPDATE docs SET seq = ?1 WHERE id = ?2", params![seq as i64, id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
