@@ -1,1 +1,15 @@
-//! placeholder
+//! The site office agent (管理处).
+//!
+//! - [`config`]: the agent's settings (server, pinned fingerprint, site, token, time zone), kept in its database;
+//! - [`desk`]: the front desk's operations (register a complaint, add a tracking note), applied as Automerge changes;
+//! - [`link`]: the sync driver: one round over QUIC, and `run`'s keep-syncing loop with backoff.
+//!
+//! The agent keeps every record in its own SQLite database and works the same
+//! with or without head office reachable.
+
+pub mod config;
+pub mod desk;
+pub mod link;
+
+/// The database file inside an agent's data folder.
+pub const DB_FILE: &str = "agent.db";

@@ -3,10 +3,14 @@
 //! - [`store`]: the SQLite record store (documents, sequence numbers, peer
 //!   heads, projections) and its implementation of the sync session's storage;
 //! - [`frames`]: reading and writing wire frames on async streams;
+//! - [`folder`]: creating private data folders and opening only real ones;
+//! - [`render`]: how records are shown in a terminal;
 //! - [`tls`]: the server's TLS identity, certificate pinning and the QUIC
 //!   endpoint configurations built from them.
 
+pub mod folder;
 pub mod frames;
+pub mod render;
 pub mod store;
 pub mod tls;
 

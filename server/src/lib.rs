@@ -1,1 +1,19 @@
-//! placeholder
+//! Head office (总部).
+//!
+//! - [`office`]: the head office's store: registered sites and their
+//!   credentials, head-office actions (the manager's decision), and the
+//!   storage side of the sync session;
+//! - [`serve`]: the QUIC endpoint: accepts sites, runs a session per stream,
+//!   bounded by named limits.
+
+pub mod office;
+pub mod serve;
+
+/// The database file inside the server's data folder.
+pub const DB_FILE: &str = "server.db";
+/// The certificate file inside the server's data folder.
+pub const CERT_FILE: &str = "cert.der";
+/// The private key file inside the server's data folder (owner-only).
+pub const KEY_FILE: &str = "key.der";
+/// Where `run` listens when neither `init` nor `run` was told.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:7443";

@@ -1,0 +1,122 @@
+//! The agent's configuration, stored in its own database.
+
+use std::path::Path;
+
+use chrono_tz::Tz;
+use wuye_node::folder::{self, FolderError};
+use wuye_node::{Store, StoreError};
+use wuye_protocol::ids::SiteId;
+use wuye_protocol::time;
+
+use crate::DB_FILE;
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The data folder is missing or wrong.
+    #[error(transparent)]
+    Folder(#[from] FolderError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A setting is missing or damaged.
+    #[error("setting '{0}' is missing or damaged in the agent's database; re-run `wuye-agent init` in a new folder")]
+    Damaged(&'static str),
+    /// A value given to `init` is wrong.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Everything the agent needs to reach head office.
+#[derive(Clone)]
+pub struct AgentConfig {
+    /// Head office's QUIC address, HOST:PORT.
+    pub server: String,
+    /// The pinned SHA-256 fingerprint of head office's certificate.
+    pub fingerprint: String,
+    /// The site this agent serves.
+    pub site_id: SiteId,
+    /// The site's credential.
+    pub token: String,
+    /// The site's time zone.
+    pub timezone: Tz,
+}
+
+impl std::fmt::Debug for AgentConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentConfig")
+            .field("server", &self.server)
+            .field("fingerprint", &self.fingerprint)
+            .field("site_id", &self.site_id)
+            .field("timezone", &self.timezone)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentConfig {
+    /// Checks the values typed at `init`.
+    pub fn new(server: &str, fingerprint: &str, site_id: &str, token: &str, timezone: &str) -> Result<Self, ConfigError> {
+        let server = server.trim();
+        if server.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "'{server}' is not HOST:PORT (for example 10.0.0.5:7443 or hq.example.com:7443)"
+            )));
+        }
+        let fingerprint =
+            wuye_node::tls::parse_fingerprint(fingerprint).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let site_id = site_id
+            .parse()
+            .map_err(|e: wuye_protocol::ids::IdParseError| ConfigError::Invalid(e.to_string()))?;
+        let token = token.trim();
+        if token.is_empty() || token.len() > wuye_protocol::wire::MAX_TOKEN_CHARS {
+            return Err(ConfigError::Invalid(
+                "the token is empty or too long: use the token `wuye-server site add` printed".into(),
+            ));
+        }
+        let timezone = time::parse_timezone(timezone).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(Self {
+            server: server.to_string(),
+            fingerprint,
+            site_id,
+            token: token.to_string(),
+            timezone,
+        })
+    }
+
+    /// Creates the agent's data folder with this configuration.
+    pub fn init(&self, dir: &Path) -> Result<Store, ConfigError> {
+        let store = folder::create(dir, DB_FILE, "agent")?;
+        self.save(&store)?;
+        Ok(store)
+    }
+
+    fn save(&self, store: &Store) -> Result<(), ConfigError> {
+        store.set_setting("server", &self.server)?;
+        store.set_setting("fingerprint", &self.fingerprint)?;
+        store.set_setting("site_id", &self.site_id.to_string())?;
+        store.set_setting("token", &self.token)?;
+        store.set_setting("timezone", self.timezone.name())?;
+        Ok(())
+    }
+
+    /// Reads the configuration back from a store.
+    pub fn load(store: &Store) -> Result<Self, ConfigError> {
+        let get = |key: &'static str| -> Result<String, ConfigError> {
+            store.setting(key)?.ok_or(ConfigError::Damaged(key))
+        };
+        Ok(Self {
+            server: get("server")?,
+            fingerprint: get("fingerprint")?,
+            site_id: get("site_id")?.parse().map_err(|_| ConfigError::Damaged("site_id"))?,
+            token: get("token")?,
+            timezone: time::parse_timezone(&get("timezone")?).map_err(|_| ConfigError::Damaged("timezone"))?,
+        })
+    }
+}
+
+/// Opens an agent's folder: its store and configuration.
+pub fn open(dir: &Path) -> Result<(Store, AgentConfig), ConfigError> {
+    let store = folder::open(dir, DB_FILE, "agent", "wuye-agent init")?;
+    let config = AgentConfig::load(&store)?;
+    Ok((store, config))
+}

@@ -1,0 +1,209 @@
+//! The sync driver: carries the protocol's [`ClientSession`] over QUIC.
+//!
+//! `sync` is one connection and one round. `run` keeps a connection open and
+//! starts a round every interval; when the link drops it reconnects with
+//! exponential backoff and jitter, so a site that is offline for days never
+//! spins in a tight loop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::time::timeout;
+use wuye_node::frames::{read_message, write_message, FrameIoError};
+use wuye_node::{Store, StoreError};
+use wuye_protocol::sync::{ClientSession, RoundReport, SessionError};
+
+use crate::config::AgentConfig;
+
+/// How long to wait for head office to answer a connection attempt.
+pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// How long to wait for any one reply within a round.
+pub const STEP_TIMEOUT_MS: u64 = 30_000;
+/// How often `run` syncs while connected, unless told otherwise.
+pub const DEFAULT_INTERVAL_MS: u64 = 5_000;
+/// The first wait after a failed connection.
+pub const BACKOFF_MIN_MS: u64 = 1_000;
+/// The longest wait between reconnection attempts.
+pub const BACKOFF_MAX_MS: u64 = 60_000;
+
+/// Why a round did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// Head office could not be reached.
+    #[error("cannot reach head office at {server}: {reason}; every record stays saved here and goes up at the next sync")]
+    Unreachable {
+        /// The configured address.
+        server: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The link broke mid-round.
+    #[error("the link to head office broke during the round: {0}; nothing is lost, the next sync carries on")]
+    Broken(String),
+    /// The session failed (refused credential, protocol error, storage).
+    #[error(transparent)]
+    Session(#[from] SessionError<StoreError>),
+    /// The configuration cannot be used.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl From<FrameIoError> for LinkError {
+    fn from(e: FrameIoError) -> Self {
+        LinkError::Broken(e.to_string())
+    }
+}
+
+/// What a completed round did.
+#[derive(Debug, Clone, Default)]
+pub struct RoundOutcome {
+    /// Documents moved and refused.
+    pub report: RoundReport,
+    /// Frame bytes sent.
+    pub bytes_sent: u64,
+    /// Frame bytes received.
+    pub bytes_received: u64,
+}
+
+async fn resolve(server: &str) -> Result<SocketAddr, LinkError> {
+    let unreachable = |reason: String| LinkError::Unreachable {
+        server: server.to_string(),
+        reason,
+    };
+    tokio::net::lookup_host(server)
+        .await
+        .map_err(|e| unreachable(format!("address lookup failed: {e}")))?
+        .next()
+        .ok_or_else(|| unreachable("the name has no address".into()))
+}
+
+/// Opens a QUIC connection to head office, verifying its pinned certificate.
+pub async fn connect(config: &AgentConfig) -> Result<(quinn::Endpoint, quinn::Connection), LinkError> {
+    let addr = resolve(&config.server).await?;
+    let client = wuye_node::tls::client_config(&config.fingerprint).map_err(|e| LinkError::Config(e.to_string()))?;
+    let bind: SocketAddr = if addr.is_ipv6() {
+        "[::]:0".parse().expect("literal address")
+    } else {
+        "0.0.0.0:0".parse().expect("literal address")
+    };
+    let unreachable = |reason: String| LinkError::Unreachable {
+        server: config.server.clone(),
+        reason,
+    };
+    let endpoint = quinn::Endpoint::client(bind).map_err(|e| unreachable(format!("cannot open a UDP socket: {e}")))?;
+    let connecting = endpoint
+        .connect_with(client, addr, wuye_node::tls::SERVER_NAME)
+        .map_err(|e| unreachable(e.to_string()))?;
+    match timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connecting).await {
+        Ok(Ok(conn)) => Ok((endpoint, conn)),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!("no answer within {} s", CONNECT_TIMEOUT_MS / 1000))),
+    }
+}
+
+/// Runs one round on an open connection.
+pub async fn round(conn: &quinn::Connection, store: &mut Store, config: &AgentConfig) -> Result<RoundOutcome, LinkError> {
+    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| LinkError::Broken(e.to_string()))?;
+    let mut session = ClientSession::new(config.site_id, config.token.clone());
+    let mut outcome = RoundOutcome::default();
+    outcome.bytes_sent += write_message(&mut send, &session.start()).await? as u64;
+    loop {
+        let step = timeout(Duration::from_millis(STEP_TIMEOUT_MS), read_message(&mut recv))
+            .await
+            .map_err(|_| LinkError::Broken(format!("no reply within {} s", STEP_TIMEOUT_MS / 1000)))??;
+        let Some((message, used)) = step else {
+            return Err(LinkError::Broken("head office closed the stream mid-round".into()));
+        };
+        outcome.bytes_received += used as u64;
+        match tokio::task::block_in_place(|| session.handle(store, message)) {
+            Ok(Some(reply)) => outcome.bytes_sent += write_message(&mut send, &reply).await? as u64,
+            Ok(None) => break,
+            Err(e) => {
+                if let Some(wire) = e.to_wire() {
+                    let _ = write_message(&mut send, &wire).await;
+                    let _ = send.finish();
+                }
+                return Err(e.into());
+            }
+        }
+    }
+    let _ = send.finish();
+    outcome.report = session.report().clone();
+    Ok(outcome)
+}
+
+/// Connects, runs one round and closes.
+pub async fn sync_once(store: &mut Store, config: &AgentConfig) -> Result<RoundOutcome, LinkError> {
+    let (endpoint, conn) = connect(config).await?;
+    let result = round(&conn, store, config).await;
+    conn.close(0u32.into(), b"round complete");
+    endpoint.wait_idle().await;
+    result
+}
+
+fn log_outcome(outcome: &RoundOutcome) {
+    let r = &outcome.report;
+    if r.pushed > 0 || r.pulled > 0 {
+        tracing::info!(
+            pushed = r.pushed,
+            pulled = r.pulled,
+            bytes_sent = outcome.bytes_sent,
+            bytes_received = outcome.bytes_received,
+            "synced with head office"
+        );
+    } else {
+        tracing::debug!("in step with head office");
+    }
+    for refusal in r.refused_by_server.iter().chain(&r.refused_here) {
+        tracing::error!(record = %refusal.id, reason = %refusal.reason, "record refused");
+    }
+}
+
+/// Keeps syncing until `shutdown` resolves: a round every `interval` while
+/// connected, reconnecting with backoff when the link drops.
+pub async fn run(store: &mut Store, config: &AgentConfig, interval: Duration, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    let mut backoff_ms = BACKOFF_MIN_MS;
+    let mut rng = rand::thread_rng();
+    loop {
+        let attempt = tokio::select! {
+            _ = &mut shutdown => return,
+            attempt = connect(config) => attempt,
+        };
+        match attempt {
+            Ok((endpoint, conn)) => {
+                tracing::info!(server = %config.server, "connected to head office");
+                backoff_ms = BACKOFF_MIN_MS;
+                loop {
+                    match round(&conn, store, config).await {
+                        Ok(outcome) => log_outcome(&outcome),
+                        Err(e) => {
+                            tracing::warn!("{e}");
+                            break;
+                        }
+                    }
+                    tokio::select! {
+                        _ = &mut shutdown => {
+                            conn.close(0u32.into(), b"agent stopping");
+                            endpoint.wait_idle().await;
+                            return;
+                        }
+                        _ = tokio::time::sleep(interval) => {}
+                    }
+                }
+                conn.close(0u32.into(), b"reconnecting");
+            }
+            Err(e) => tracing::warn!("{e}"),
+        }
+        // Jitter spreads the reconnections of many sites after head office returns.
+        let wait_ms = rng.gen_range(backoff_ms / 2..=backoff_ms);
+        tracing::info!(retry_in_ms = wait_ms, "will retry");
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(Duration::from_millis(wait_ms)) => {}
+        }
+        backoff_ms = (backoff_ms * 2).min(BACKOFF_MAX_MS);
+    }
+}

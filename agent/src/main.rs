@@ -1,0 +1,283 @@
+//! `wuye-agent`: the site office's command line. Parses arguments and calls the library.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use wuye_agent::config::{self, AgentConfig};
+use wuye_agent::desk::{Desk, DEFAULT_ACTOR};
+use wuye_agent::link;
+use wuye_node::render;
+use wuye_protocol::complaint::{Channel, NewComplaint};
+use wuye_protocol::time::{SystemClock, DEFAULT_TIMEZONE};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Wuye site agent: the site office's records, kept locally and synced with head office.
+#[derive(Parser)]
+#[command(name = "wuye-agent", version)]
+struct Cli {
+    /// The agent's data folder.
+    #[arg(long, global = true, env = "WUYE_AGENT_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the data folder; works without head office being reachable.
+    Init {
+        /// Head office's address, HOST:PORT.
+        #[arg(long)]
+        server: String,
+        /// Head office's certificate fingerprint (`wuye-server fingerprint`).
+        #[arg(long)]
+        fingerprint: String,
+        /// This site's id (`wuye-server site add`).
+        #[arg(long)]
+        site: String,
+        /// This site's token (`wuye-server site add`).
+        #[arg(long)]
+        token: String,
+        /// The site's time zone (IANA name).
+        #[arg(long, default_value = DEFAULT_TIMEZONE)]
+        timezone: String,
+    },
+    /// Complaints (客户投诉).
+    #[command(subcommand)]
+    Complaint(ComplaintCommand),
+    /// One sync round with head office.
+    Sync {
+        /// Print the round's figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep syncing until stopped (SIGINT/SIGTERM).
+    Run {
+        /// Seconds between rounds while connected.
+        #[arg(long, default_value_t = link::DEFAULT_INTERVAL_MS / 1000)]
+        interval_secs: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ComplaintCommand {
+    /// Register a complaint (投诉登记).
+    Add(AddArgs),
+    /// List this site's complaints.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one complaint.
+    Show {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a tracking note (跟踪记录).
+    Note {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// The note.
+        #[arg(long)]
+        text: String,
+        /// Who writes it.
+        #[arg(long, default_value = DEFAULT_ACTOR)]
+        by: String,
+        /// Print the complaint as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct AddArgs {
+    /// The customer's name.
+    #[arg(long)]
+    customer: String,
+    /// Building and unit (楼栋/房号).
+    #[arg(long)]
+    unit: String,
+    /// phone, visit, letter, fax, wechat or app.
+    #[arg(long)]
+    channel: String,
+    /// What the complaint is about.
+    #[arg(long)]
+    summary: String,
+    /// A department involved; repeat for several.
+    #[arg(long = "department")]
+    departments: Vec<String>,
+    /// A major complaint (重大投诉), decided by the property manager.
+    #[arg(long)]
+    major: bool,
+    /// Who registers it.
+    #[arg(long, default_value = DEFAULT_ACTOR)]
+    by: String,
+    /// Print the whole record as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn open_desk(data: &std::path::Path) -> anyhow::Result<Desk> {
+    let (store, config) = config::open(data)?;
+    Ok(Desk::with_os_rng(store, config, Arc::new(SystemClock)))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG").unwrap_or_else(|_| "wuye=info,wuye_agent=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let data = cli
+        .data
+        .context("no data folder given: pass --data DIR or set WUYE_AGENT_DATA")?;
+    match cli.command {
+        Command::Init {
+            server,
+            fingerprint,
+            site,
+            token,
+            timezone,
+        } => {
+            let config = AgentConfig::new(&server, &fingerprint, &site, &token, &timezone)?;
+            config.init(&data)?;
+            println!("agent folder {} ready for site {}", data.display(), config.site_id);
+        }
+        Command::Complaint(cmd) => complaint(&data, cmd)?,
+        Command::Sync { json } => {
+            let (mut store, config) = config::open(&data)?;
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            let outcome = rt.block_on(link::sync_once(&mut store, &config))?;
+            let r = &outcome.report;
+            if json {
+                print_json(&serde_json::json!({
+                    "site_name": r.site_name,
+                    "pushed": r.pushed,
+                    "pulled": r.pulled,
+                    "bytes_sent": outcome.bytes_sent,
+                    "bytes_received": outcome.bytes_received,
+                    "refused": r.refused_by_server.iter().chain(&r.refused_here)
+                        .map(|f| serde_json::json!({"id": f.id, "reason": f.reason})).collect::<Vec<_>>(),
+                }))?;
+            } else {
+                println!(
+                    "synced with head office as {}: {} record(s) sent, {} received",
+                    r.site_name, r.pushed, r.pulled
+                );
+            }
+            let refused: Vec<_> = r.refused_by_server.iter().chain(&r.refused_here).collect();
+            if !refused.is_empty() {
+                for f in &refused {
+                    eprintln!("refused: {}: {}", f.id, f.reason);
+                }
+                anyhow::bail!("{} record(s) were refused; see the lines above", refused.len());
+            }
+        }
+        Command::Run { interval_secs } => {
+            let (mut store, config) = config::open(&data)?;
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            tracing::info!(site = %config.site_id, server = %config.server, "agent running");
+            rt.block_on(link::run(
+                &mut store,
+                &config,
+                Duration::from_secs(interval_secs.max(1)),
+                shutdown_signal(),
+            ));
+            tracing::info!("agent stopped");
+        }
+    }
+    Ok(())
+}
+
+fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()> {
+    let mut desk = open_desk(data)?;
+    match cmd {
+        ComplaintCommand::Add(a) => {
+            let input = NewComplaint {
+                customer: a.customer,
+                unit: a.unit,
+                channel: a.channel.parse::<Channel>()?,
+                summary: a.summary,
+                departments: a.departments,
+                major: a.major,
+            };
+            let c = desk.add_complaint(&input, &a.by)?;
+            if a.json {
+                print_json(&c)?;
+            } else {
+                println!("{}", c.id);
+            }
+        }
+        ComplaintCommand::List { json } => {
+            let all = desk.store.complaints(None)?;
+            if json {
+                print_json(&all)?;
+            } else {
+                print!("{}", render::complaint_table(&all));
+            }
+        }
+        ComplaintCommand::Show { id, json } => {
+            let c = desk.complaint(&id)?;
+            if json {
+                print_json(&c)?;
+            } else {
+                print!("{}", render::complaint_detail(&c));
+            }
+        }
+        ComplaintCommand::Note { id, text, by, json } => {
+            let c = desk.add_note(&id, &text, &by)?;
+            if json {
+                print_json(&c)?;
+            } else {
+                println!("note added to {}; status {}", c.id, c.status.label());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Data folders: creating them private, and opening only real wuye folders.
+
+use std::path::{Path, PathBuf};
+
+use crate::store::{Store, StoreError};
+
+/// Why a data folder could not be created or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    /// `init` found data already there.
+    #[error("{0} already holds wuye data; choose an empty folder (nothing was changed)")]
+    AlreadyInitialised(PathBuf),
+    /// The folder does not exist or holds no database.
+    #[error("{path} is not a wuye {role} folder: run `{init}` first, or check --data")]
+    NotInitialised {
+        /// The folder.
+        path: PathBuf,
+        /// agent or server.
+        role: &'static str,
+        /// The command that creates one.
+        init: &'static str,
+    },
+    /// The folder belongs to the other program.
+    #[error("{path} is a wuye {found} folder, not a {role} folder: check --data")]
+    WrongRole {
+        /// The folder.
+        path: PathBuf,
+        /// What it is.
+        found: String,
+        /// What was expected.
+        role: &'static str,
+    },
+    /// The file system refused.
+    #[error("cannot use {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The setting that marks which program a folder belongs to.
+pub const ROLE_KEY: &str = "role";
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FolderError + '_ {
+    move |source| FolderError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Creates `dir` (owner-only) and a new store in it, refusing if `db_file` exists.
+pub fn create(dir: &Path, db_file: &str, role: &'static str) -> Result<Store, FolderError> {
+    let db = dir.join(db_file);
+    if db.exists() {
+        return Err(FolderError::AlreadyInitialised(dir.to_path_buf()));
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    restrict(dir, 0o700)?;
+    let store = Store::open(&db)?;
+    restrict(&db, 0o600)?;
+    store.set_setting(ROLE_KEY, role)?;
+    Ok(store)
+}
+
+/// Opens the store of an existing folder of the given role.
+pub fn open(dir: &Path, db_file: &str, role: &'static str, init: &'static str) -> Result<Store, FolderError> {
+    let db = dir.join(db_file);
+    if !db.is_file() {
+        return Err(FolderError::NotInitialised {
+            path: dir.to_path_buf(),
+            role,
+            init,
+        });
+    }
+    let store = Store::open(&db)?;
+    match store.setting(ROLE_KEY)? {
+        Some(found) if found == role => Ok(store),
+        Some(found) => Err(FolderError::WrongRole {
+            path: dir.to_path_buf(),
+            found,
+            role,
+        }),
+        None => Err(FolderError::NotInitialised {
+            path: dir.to_path_buf(),
+            role,
+            init,
+        }),
+    }
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FolderError> {
+    std::fs::write(path, bytes).map_err(io(path))?;
+    restrict(path, 0o600)
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) -> Result<(), FolderError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path, _mode: u32) -> Result<(), FolderError> {
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! How records are shown to people in a terminal.
+
+use std::fmt::Write;
+
+use wuye_protocol::complaint::Complaint;
+
+fn cut(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// One line per complaint: short id, received, status, customer, unit, summary.
+pub fn complaint_table(complaints: &[Complaint]) -> String {
+    if complaints.is_empty() {
+        return "no complaints\n".to_string();
+    }
+    let mut out = String::new();
+    for c in complaints {
+        let id = c.id.to_string();
+        let _ = writeln!(
+            out,
+            "{}  {}  {}{}  {}  {}  {}",
+            &id[..8],
+            &c.received_at[..16.min(c.received_at.len())].replace('T', " "),
+            c.status.label(),
+            if c.major { " [重大]" } else { "" },
+            c.customer,
+            c.unit,
+            cut(&c.summary, 40)
+        );
+    }
+    let _ = writeln!(out, "{} complaint(s)", complaints.len());
+    out
+}
+
+/// The whole complaint, one field per line.
+pub fn complaint_detail(c: &Complaint) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "投诉 complaint {}", c.id);
+    let _ = writeln!(out, "  site        {}", c.site_id);
+    let _ = writeln!(out, "  received    {} ({})", c.received_at, c.channel.label());
+    let _ = writeln!(out, "  customer    {}  unit {}", c.customer, c.unit);
+    let _ = writeln!(out, "  summary     {}", c.summary);
+    if !c.departments.is_empty() {
+        let _ = writeln!(out, "  departments {}", c.departments.join("、"));
+    }
+    let _ = writeln!(
+        out,
+        "  status      {}{}",
+        c.status.label(),
+        if c.major { "  (重大投诉 major)" } else { "" }
+    );
+    for n in &c.notes {
+        let _ = writeln!(out, "  note        {}  {}: {}", n.at, n.by, n.text);
+    }
+    if let Some(d) = &c.decision {
+        let _ = writeln!(out, "  decision    {}  {}: {}", d.at, d.by, d.text);
+    }
+    out
+}

@@ -1,0 +1,235 @@
+//! `wuye-server`: head office's command line. Parses arguments and calls the library.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use wuye_node::render;
+use wuye_protocol::time::SystemClock;
+use wuye_server::office::{self, HeadOffice};
+use wuye_server::serve;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Wuye head office: receives every site's records, acts on them, reports across sites.
+#[derive(Parser)]
+#[command(name = "wuye-server", version)]
+struct Cli {
+    /// The server's data folder.
+    #[arg(long, global = true, env = "WUYE_SERVER_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the data folder: database and TLS identity; prints the fingerprint.
+    Init {
+        /// Where `run` listens, IP:PORT.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Print the certificate's SHA-256 fingerprint again.
+    Fingerprint,
+    /// Sites (项目/小区).
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Serve sync until SIGINT or SIGTERM.
+    Run {
+        /// Where to listen, IP:PORT (overrides init's).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Complaints from every site.
+    #[command(subcommand)]
+    Complaint(ComplaintCommand),
+}
+
+#[derive(Subcommand)]
+enum SiteCommand {
+    /// Register a site; prints its id and secret token.
+    Add {
+        /// The site's name.
+        #[arg(long)]
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered sites.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ComplaintCommand {
+    /// List complaints, of one site or all.
+    List {
+        /// Only this site's.
+        #[arg(long)]
+        site: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one complaint.
+    Show {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The property manager's decision on a major complaint (重大投诉).
+    Decide {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// The decision.
+        #[arg(long)]
+        text: String,
+        /// Who decides.
+        #[arg(long, default_value = "物业公司经理")]
+        by: String,
+        /// Print the complaint as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG")
+                .unwrap_or_else(|_| "wuye_server=info,wuye_node=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let data = cli
+        .data
+        .context("no data folder given: pass --data DIR or set WUYE_SERVER_DATA")?;
+    let clock = Arc::new(SystemClock);
+    match cli.command {
+        Command::Init { listen } => {
+            let fingerprint = office::init(&data, listen.as_deref())?;
+            println!("{fingerprint}");
+        }
+        Command::Fingerprint => {
+            let identity = office::identity(&data)?;
+            println!("{}", wuye_node::tls::fingerprint(&identity.cert_der));
+        }
+        Command::Site(SiteCommand::Add { name, json }) => {
+            let mut hq = HeadOffice::open(&data, clock)?;
+            let site = hq.add_site(&name)?;
+            if json {
+                print_json(&site)?;
+            } else {
+                println!("site_id {}\ntoken {}", site.site_id, site.token);
+            }
+        }
+        Command::Site(SiteCommand::List { json }) => {
+            let hq = HeadOffice::open(&data, clock)?;
+            let sites = hq.sites()?;
+            if json {
+                print_json(&sites)?;
+            } else {
+                for s in &sites {
+                    println!(
+                        "{}  {}  last sync {}",
+                        s.site_id,
+                        s.name,
+                        s.last_sync_at.as_deref().unwrap_or("never")
+                    );
+                }
+                println!("{} site(s)", sites.len());
+            }
+        }
+        Command::Run { listen } => {
+            let hq = HeadOffice::open(&data, clock.clone())?;
+            let listen = office::check_listen(&listen.map(Ok).unwrap_or_else(|| hq.listen())?)?;
+            drop(hq);
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(async {
+                let endpoint = serve::bind(&data, listen)?;
+                let local = endpoint.local_addr()?;
+                println!("wuye-server listening on {local}");
+                tracing::info!(%local, "serving sync");
+                serve::run(endpoint, data.clone(), clock, shutdown_signal()).await;
+                anyhow::Ok(())
+            })?;
+            tracing::info!("stopped");
+        }
+        Command::Complaint(cmd) => {
+            let mut hq = HeadOffice::open(&data, clock)?;
+            match cmd {
+                ComplaintCommand::List { site, json } => {
+                    let site = site.map(|s| hq.site(&s)).transpose()?;
+                    let all = hq.store.complaints(site)?;
+                    if json {
+                        print_json(&all)?;
+                    } else {
+                        print!("{}", render::complaint_table(&all));
+                    }
+                }
+                ComplaintCommand::Show { id, json } => {
+                    let c = hq.complaint(&id)?;
+                    if json {
+                        print_json(&c)?;
+                    } else {
+                        print!("{}", render::complaint_detail(&c));
+                    }
+                }
+                ComplaintCommand::Decide { id, text, by, json } => {
+                    let c = hq.decide(&id, &text, &by)?;
+                    if json {
+                        print_json(&c)?;
+                    } else {
+                        println!("decision recorded on {}; it reaches the site at its next sync", c.id);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

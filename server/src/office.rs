@@ -1,0 +1,295 @@
+//! The head office's store: sites, credentials, head-office actions, and the
+//! storage side of the sync session.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wuye_node::folder::{self, FolderError};
+use wuye_node::tls::{self, Identity};
+use wuye_node::{Store, StoreError};
+use wuye_protocol::complaint::{self, Complaint};
+use wuye_protocol::doc::RecordKind;
+use wuye_protocol::ids::{EventId, SiteId};
+use wuye_protocol::sync::{Applied, Outgoing, ServerStore, SyncStore};
+use wuye_protocol::time::{self, Clock};
+use wuye_protocol::wire::{DocPayload, HeadsAck, Seq};
+
+use crate::{CERT_FILE, DB_FILE, DEFAULT_LISTEN, KEY_FILE};
+
+/// Longest site name, in characters.
+pub const MAX_SITE_NAME_CHARS: usize = 100;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sites (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_sync_at TEXT
+);
+";
+
+/// What can go wrong at head office.
+#[derive(Debug, thiserror::Error)]
+pub enum OfficeError {
+    /// The data folder is missing or wrong.
+    #[error(transparent)]
+    Folder(#[from] FolderError),
+    /// The store failed or refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The TLS identity could not be made or read.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// A file in the folder could not be read.
+    #[error("cannot read {path}: {source}; the server folder is damaged")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Bad input from the command line.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<rusqlite::Error> for OfficeError {
+    fn from(e: rusqlite::Error) -> Self {
+        OfficeError::Store(StoreError::Sqlite(e))
+    }
+}
+
+/// A registered site as head office lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteInfo {
+    /// The site's id.
+    pub site_id: SiteId,
+    /// Its name (项目/小区).
+    pub name: String,
+    /// When it was registered (UTC, RFC 3339).
+    pub created_at: String,
+    /// When its last sync round completed (UTC, RFC 3339), if ever.
+    pub last_sync_at: Option<String>,
+}
+
+/// A new site's credential, shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewSite {
+    /// The site's id.
+    pub site_id: SiteId,
+    /// The secret the agent presents.
+    pub token: String,
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates a server data folder: database and TLS identity. Returns the fingerprint.
+pub fn init(dir: &Path, listen: Option<&str>) -> Result<String, OfficeError> {
+    if let Some(listen) = listen {
+        check_listen(listen)?;
+    }
+    let store = folder::create(dir, DB_FILE, "server")?;
+    store.conn().execute_batch(SCHEMA)?;
+    let identity = Identity::generate()?;
+    folder::write_private(&dir.join(KEY_FILE), &identity.key_der)?;
+    folder::write_private(&dir.join(CERT_FILE), &identity.cert_der)?;
+    store.set_setting("listen", listen.unwrap_or(DEFAULT_LISTEN))?;
+    Ok(tls::fingerprint(&identity.cert_der))
+}
+
+/// Checks a listen address.
+pub fn check_listen(listen: &str) -> Result<std::net::SocketAddr, OfficeError> {
+    listen
+        .parse()
+        .map_err(|_| OfficeError::Invalid(format!("'{listen}' is not an IP:PORT to listen on (for example 0.0.0.0:7443)")))
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, OfficeError> {
+    std::fs::read(path).map_err(|source| OfficeError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The TLS identity stored in a server folder.
+pub fn identity(dir: &Path) -> Result<Identity, OfficeError> {
+    Ok(Identity {
+        cert_der: read_file(&dir.join(CERT_FILE))?,
+        key_der: read_file(&dir.join(KEY_FILE))?,
+    })
+}
+
+/// Head office's store with the world injected.
+pub struct HeadOffice {
+    /// The records of every site.
+    pub store: Store,
+    clock: Arc<dyn Clock>,
+    rng: StdRng,
+}
+
+impl std::fmt::Debug for HeadOffice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeadOffice").finish_non_exhaustive()
+    }
+}
+
+impl HeadOffice {
+    /// Opens the store of a server folder.
+    pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Self, OfficeError> {
+        let store = folder::open(dir, DB_FILE, "server", "wuye-server init")?;
+        Self::new(store, clock, StdRng::from_entropy())
+    }
+
+    /// Head office over any store (an in-memory one in tests).
+    pub fn new(store: Store, clock: Arc<dyn Clock>, rng: StdRng) -> Result<Self, OfficeError> {
+        store.conn().execute_batch(SCHEMA)?;
+        Ok(Self { store, clock, rng })
+    }
+
+    /// The configured listen address.
+    pub fn listen(&self) -> Result<String, OfficeError> {
+        Ok(self.store.setting("listen")?.unwrap_or_else(|| DEFAULT_LISTEN.to_string()))
+    }
+
+    /// Registers a site and issues its credential.
+    pub fn add_site(&mut self, name: &str) -> Result<NewSite, OfficeError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_SITE_NAME_CHARS {
+            return Err(OfficeError::Invalid(format!(
+                "a site name needs 1 to {MAX_SITE_NAME_CHARS} characters"
+            )));
+        }
+        let site_id = SiteId::random(&mut self.rng);
+        let mut secret = [0u8; 32];
+        self.rng.fill_bytes(&mut secret);
+        let token = hex::encode(secret);
+        self.store.conn().execute(
+            "INSERT INTO sites (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![site_id.to_string(), name, hash_token(&token), time::to_stored(self.clock.now())],
+        )?;
+        Ok(NewSite { site_id, token })
+    }
+
+    /// Every registered site.
+    pub fn sites(&self) -> Result<Vec<SiteInfo>, OfficeError> {
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare("SELECT id, name, created_at, last_sync_at FROM sites ORDER BY created_at, id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, created_at, last_sync_at) = row?;
+            out.push(SiteInfo {
+                site_id: id.parse().map_err(|_| StoreError::Corrupt {
+                    id: id.clone(),
+                    reason: "site id does not parse".into(),
+                })?,
+                name,
+                created_at,
+                last_sync_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Checks that a site id given on the command line is registered.
+    pub fn site(&self, id: &str) -> Result<SiteId, OfficeError> {
+        let site: SiteId = id
+            .parse()
+            .map_err(|e: wuye_protocol::ids::IdParseError| OfficeError::Invalid(e.to_string()))?;
+        let known: bool = self.store.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM sites WHERE id = ?1)",
+            [site.to_string()],
+            |r| r.get(0),
+        )?;
+        if !known {
+            return Err(OfficeError::Invalid(format!(
+                "no site {site} is registered: see `wuye-server site list`"
+            )));
+        }
+        Ok(site)
+    }
+
+    /// The property manager's decision on a major complaint (重大投诉); it reaches the site at its next sync.
+    pub fn decide(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        let event = EventId::random(&mut self.rng);
+        let now = self.clock.now();
+        Ok(self.store.edit(id, |doc| complaint::decide(doc, event, now, by, text))?)
+    }
+
+    /// One complaint by id or unique prefix.
+    pub fn complaint(&self, id: &str) -> Result<Complaint, OfficeError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        Ok(self.store.complaint(id)?)
+    }
+}
+
+impl SyncStore for HeadOffice {
+    type Error = StoreError;
+
+    fn cursor(&mut self, peer: &str) -> Result<Seq, StoreError> {
+        self.store.cursor(peer)
+    }
+
+    fn outgoing(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<Outgoing, StoreError> {
+        self.store.outgoing(peer, site, after)
+    }
+
+    fn apply(&mut self, peer: &str, site: SiteId, docs: Vec<DocPayload>, cursor: Seq) -> Result<Applied, StoreError> {
+        self.store.apply(peer, site, docs, cursor)
+    }
+
+    fn acknowledge(&mut self, peer: &str, held: &[HeadsAck], need_full: &[wuye_protocol::ids::RecordId]) -> Result<(), StoreError> {
+        self.store.acknowledge(peer, held, need_full)
+    }
+}
+
+impl ServerStore for HeadOffice {
+    fn authenticate(&mut self, site: SiteId, token: &str) -> Result<Result<String, String>, StoreError> {
+        let row: Option<(String, String)> = self
+            .store
+            .conn()
+            .query_row(
+                "SELECT name, token_hash FROM sites WHERE id = ?1",
+                [site.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            None => Err(format!(
+                "site {site} is not registered at head office; check the site id given to `wuye-agent init` against `wuye-server site list`"
+            )),
+            // Both sides are hashes of a 256-bit secret, so comparing them leaks nothing useful.
+            Some((name, expected)) if expected == hash_token(token) => Ok(name),
+            Some(_) => Err(format!(
+                "the token for site {site} was refused; use the token `wuye-server site add` printed for this site"
+            )),
+        })
+    }
+
+    fn round_finished(&mut self, site: SiteId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.store.conn().execute(
+            "UPDATE sites SET last_sync_at = ?1 WHERE id = ?2",
+            params![time::to_stored(now), site.to_string()],
+        )?;
+        Ok(())
+    }
+}

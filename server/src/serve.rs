@@ -1,0 +1,156 @@
+//! The QUIC endpoint: accepts sites and runs one sync session per stream.
+//!
+//! Each connection gets its own SQLite connection, opened when its first
+//! stream arrives; SQLite's WAL lets the CLI read and write while `run`
+//! serves. Connections are bounded by [`MAX_CONNECTIONS`]; a connection runs
+//! one round at a time, and every reply waits at most [`STEP_TIMEOUT_MS`].
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::time::timeout;
+use wuye_node::frames::{read_message, write_message};
+use wuye_protocol::sync::ServerSession;
+use wuye_protocol::time::Clock;
+use wuye_protocol::wire::{ErrorCode, Message};
+
+use crate::office::{self, HeadOffice, OfficeError};
+
+/// Most site connections served at once; more are refused until one closes.
+pub const MAX_CONNECTIONS: usize = 1_024;
+/// How long the server waits for the agent's next message within a round.
+pub const STEP_TIMEOUT_MS: u64 = 30_000;
+/// How long shutdown waits for open connections to close.
+pub const SHUTDOWN_GRACE_MS: u64 = 3_000;
+
+/// Binds the QUIC endpoint with the folder's TLS identity.
+pub fn bind(dir: &Path, listen: SocketAddr) -> Result<quinn::Endpoint, OfficeError> {
+    let identity = office::identity(dir)?;
+    let config = wuye_node::tls::server_config(&identity)?;
+    quinn::Endpoint::server(config, listen)
+        .map_err(|e| OfficeError::Invalid(format!("cannot listen on {listen}: {e}; is another server using the port?")))
+}
+
+/// Serves sync on `endpoint` until `shutdown` resolves, then closes cleanly.
+pub async fn run(endpoint: quinn::Endpoint, dir: PathBuf, clock: Arc<dyn Clock>, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let incoming = tokio::select! {
+            _ = &mut shutdown => break,
+            incoming = endpoint.accept() => match incoming {
+                Some(incoming) => incoming,
+                None => break,
+            },
+        };
+        match limit.clone().try_acquire_owned() {
+            Ok(permit) => {
+                let dir = dir.clone();
+                let clock = clock.clone();
+                tokio::spawn(async move {
+                    handle_connection(incoming, &dir, clock).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                tracing::warn!(remote = %incoming.remote_address(), "refused a connection: {MAX_CONNECTIONS} already open");
+                incoming.refuse();
+            }
+        }
+    }
+    tracing::info!("shutting down");
+    endpoint.close(0u32.into(), b"head office shutting down");
+    let _ = timeout(Duration::from_millis(SHUTDOWN_GRACE_MS), endpoint.wait_idle()).await;
+}
+
+async fn handle_connection(incoming: quinn::Incoming, dir: &Path, clock: Arc<dyn Clock>) {
+    let remote = incoming.remote_address();
+    let conn = match incoming.await {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(%remote, "connection failed during the handshake: {e}");
+            return;
+        }
+    };
+    let mut office: Option<HeadOffice> = None;
+    loop {
+        let (send, recv) = match conn.accept_bi().await {
+            Ok(streams) => streams,
+            Err(e) => {
+                tracing::debug!(%remote, "connection closed: {e}");
+                return;
+            }
+        };
+        if office.is_none() {
+            match tokio::task::block_in_place(|| HeadOffice::open(dir, clock.clone())) {
+                Ok(o) => office = Some(o),
+                Err(e) => {
+                    tracing::error!("cannot open the head office store: {e}");
+                    conn.close(1u32.into(), b"head office storage unavailable");
+                    return;
+                }
+            }
+        }
+        let office = office.as_mut().expect("opened above");
+        handle_stream(office, send, recv, clock.as_ref(), remote).await;
+    }
+}
+
+async fn handle_stream(
+    office: &mut HeadOffice,
+    mut send: quinn::SendStream,
+    mut recv: quinn::RecvStream,
+    clock: &dyn Clock,
+    remote: SocketAddr,
+) {
+    let mut session = ServerSession::new();
+    loop {
+        let message = match timeout(Duration::from_millis(STEP_TIMEOUT_MS), read_message(&mut recv)).await {
+            Err(_) => {
+                tracing::warn!(%remote, site = ?session.site(), "no message within {STEP_TIMEOUT_MS} ms; round abandoned");
+                return;
+            }
+            Ok(Ok(Some((message, _)))) => message,
+            Ok(Ok(None)) => return,
+            Ok(Err(e)) => {
+                tracing::warn!(%remote, site = ?session.site(), "bad frame: {e}");
+                let _ = write_message(
+                    &mut send,
+                    &Message::Error {
+                        code: ErrorCode::Protocol,
+                        message: e.to_string(),
+                    },
+                )
+                .await;
+                let _ = send.finish();
+                return;
+            }
+        };
+        match tokio::task::block_in_place(|| session.handle(office, message, clock.now())) {
+            Ok(reply) => {
+                let done = matches!(reply, Message::Bye);
+                if let Err(e) = write_message(&mut send, &reply).await {
+                    tracing::warn!(%remote, site = ?session.site(), "reply failed: {e}");
+                    return;
+                }
+                if done {
+                    tracing::debug!(%remote, site = ?session.site(), "round complete");
+                    let _ = send.finish();
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(%remote, site = ?session.site(), "round refused: {e}");
+                if let Some(wire) = e.to_wire() {
+                    let _ = write_message(&mut send, &wire).await;
+                }
+                let _ = send.finish();
+                return;
+            }
+        }
+    }
+}
