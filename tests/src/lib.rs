@@ -1,1 +1,10 @@
-//! placeholder
+//! Tests that span agent and server, and the tools they share with the demo.
+//!
+//! - [`harness`]: a socket-free network: head office and several sites in one
+//!   process on in-memory SQLite, messages passed through the real frame codec;
+//! - [`procs`]: starting the real `wuye-server` and `wuye-agent` binaries on loopback;
+//! - [`relay`]: a UDP relay between an agent and the server that can cut the link.
+
+pub mod harness;
+pub mod procs;
+pub mod relay;

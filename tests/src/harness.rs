@@ -1,0 +1,198 @@
+//! A socket-free network: head office and sites in one process.
+//!
+//! Like samod's `Network` and quinn-proto's `Pair`, it drives the real sync
+//! sessions and real stores with no sockets, passing every message through the
+//! frame codec, so most sync behaviour is tested in milliseconds.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use wuye_agent::config::AgentConfig;
+use wuye_agent::desk::Desk;
+use wuye_node::{Store, StoreError};
+use wuye_protocol::complaint::{Channel, Complaint, NewComplaint};
+use wuye_protocol::ids::SiteId;
+use wuye_protocol::sync::{ClientSession, RoundReport, ServerSession, SessionError};
+use wuye_protocol::time::{Clock, ManualClock};
+use wuye_protocol::wire::{self, Message};
+use wuye_server::office::HeadOffice;
+
+/// One site office in the harness.
+pub struct Site {
+    /// Its front desk (store and configuration).
+    pub desk: Desk,
+}
+
+/// Head office plus sites, in one process.
+pub struct Network {
+    /// Head office.
+    pub office: HeadOffice,
+    /// The sites, in the order they were added.
+    pub sites: Vec<Site>,
+    /// The shared clock.
+    pub clock: ManualClock,
+    rng: StdRng,
+    /// Messages exchanged so far.
+    pub messages: u64,
+    /// Frame bytes exchanged so far.
+    pub bytes: u64,
+}
+
+/// A fixed starting instant for tests: a Friday morning in Shanghai.
+pub fn start_time() -> DateTime<Utc> {
+    wuye_protocol::time::from_stored("2026-11-27T01:00:00Z").expect("literal time")
+}
+
+/// A sample complaint in Chinese.
+pub fn sample(n: usize, major: bool) -> NewComplaint {
+    const SUMMARIES: [&str; 4] = ["楼上漏水，天花板发霉", "电梯夜间噪音过大", "楼道垃圾未及时清运", "门禁卡无法开启单元门"];
+    const NAMES: [&str; 4] = ["张伟", "王芳", "李娜", "刘洋"];
+    NewComplaint {
+        customer: NAMES[n % NAMES.len()].to_string(),
+        unit: format!("{}栋{}单元{:03}", n % 9 + 1, n % 3 + 1, 101 + n % 20),
+        channel: Channel::ALL[n % Channel::ALL.len()],
+        summary: SUMMARIES[n % SUMMARIES.len()].to_string(),
+        departments: vec!["维修部".to_string()],
+        major,
+    }
+}
+
+impl Network {
+    /// An empty network whose randomness comes from `seed`.
+    pub fn new(seed: u64) -> Self {
+        let clock = ManualClock::new(start_time());
+        let mut rng = StdRng::seed_from_u64(seed);
+        let office = HeadOffice::new(
+            Store::open_in_memory().expect("in-memory store"),
+            Arc::new(clock.clone()),
+            StdRng::from_rng(&mut rng).expect("seeded rng"),
+        )
+        .expect("head office schema");
+        Self {
+            office,
+            sites: Vec::new(),
+            clock,
+            rng,
+            messages: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Registers a site at head office and sets up its agent; returns its index.
+    pub fn add_site(&mut self, name: &str) -> usize {
+        let new = self.office.add_site(name).expect("site registers");
+        let config = AgentConfig {
+            server: "127.0.0.1:1".into(),
+            fingerprint: "00".repeat(32),
+            site_id: new.site_id,
+            token: new.token,
+            timezone: chrono_tz::Asia::Shanghai,
+        };
+        let desk = Desk::new(
+            Store::open_in_memory().expect("in-memory store"),
+            config,
+            Arc::new(self.clock.clone()),
+            StdRng::from_rng(&mut self.rng).expect("seeded rng"),
+        );
+        self.sites.push(Site { desk });
+        self.sites.len() - 1
+    }
+
+    /// Site `i`'s id.
+    pub fn site_id(&self, i: usize) -> SiteId {
+        self.sites[i].desk.config.site_id
+    }
+
+    /// Registers a complaint at site `i`.
+    pub fn add_complaint(&mut self, i: usize, input: &NewComplaint) -> Complaint {
+        self.sites[i].desk.add_complaint(input, "客服员").expect("complaint saves")
+    }
+
+    fn carry(&mut self, message: &Message) -> Message {
+        let frame = wire::encode(message).expect("message encodes");
+        self.messages += 1;
+        self.bytes += frame.len() as u64;
+        let (decoded, used) = wire::decode(&frame).expect("frame decodes").expect("whole frame");
+        assert_eq!(used, frame.len());
+        decoded
+    }
+
+    /// One full round between site `i` and head office.
+    pub fn round(&mut self, i: usize) -> Result<RoundReport, SessionError<StoreError>> {
+        self.round_with(i, |m| Some(m))
+    }
+
+    /// One round in which every message from the agent first passes through
+    /// `tamper`; `None` drops it, which ends the round as a broken link would.
+    pub fn round_with(
+        &mut self,
+        i: usize,
+        mut tamper: impl FnMut(Message) -> Option<Message>,
+    ) -> Result<RoundReport, SessionError<StoreError>> {
+        let config = self.sites[i].desk.config.clone();
+        let mut client = ClientSession::new(config.site_id, config.token.clone());
+        let mut server = ServerSession::new();
+        let mut to_server = client.start();
+        loop {
+            let Some(sent) = tamper(to_server) else {
+                return Ok(client.report().clone());
+            };
+            let at_server = self.carry(&sent);
+            let now = self.clock.now();
+            let reply = match server.handle(&mut self.office, at_server, now) {
+                Ok(reply) => reply,
+                Err(e) => e.to_wire().expect("server errors are told to the agent"),
+            };
+            let at_client = self.carry(&reply);
+            match client.handle(&mut self.sites[i].desk.store, at_client)? {
+                Some(next) => to_server = next,
+                None => return Ok(client.report().clone()),
+            }
+        }
+    }
+
+    /// Feeds hand-built messages to a fresh server session after a genuine
+    /// Hello from site `i`; returns head office's replies (Welcome first).
+    pub fn raw_exchange(&mut self, i: usize, messages: Vec<Message>) -> Vec<Message> {
+        let config = self.sites[i].desk.config.clone();
+        let mut server = ServerSession::new();
+        let mut client = ClientSession::new(config.site_id, config.token);
+        let mut replies = Vec::new();
+        for m in std::iter::once(client.start()).chain(messages) {
+            let at_server = self.carry(&m);
+            let now = self.clock.now();
+            let reply = match server.handle(&mut self.office, at_server, now) {
+                Ok(reply) => reply,
+                Err(e) => e.to_wire().expect("server errors are told to the agent"),
+            };
+            replies.push(self.carry(&reply));
+        }
+        replies
+    }
+
+    /// Rounds for every site until a whole pass moves nothing.
+    pub fn run_until_quiescent(&mut self) {
+        for _ in 0..10 {
+            let mut moved = 0;
+            for i in 0..self.sites.len() {
+                let r = self.round(i).expect("round completes");
+                moved += r.pushed + r.pulled;
+            }
+            if moved == 0 {
+                return;
+            }
+        }
+        panic!("the network did not settle within 10 passes");
+    }
+
+    /// Asserts that every site and head office hold identical complaints for that site.
+    pub fn assert_converged(&self) {
+        for (i, site) in self.sites.iter().enumerate() {
+            let at_site = site.desk.store.complaints(None).expect("site lists");
+            let at_office = self.office.store.complaints(Some(self.site_id(i))).expect("office lists");
+            assert_eq!(at_site, at_office, "site {i} and head office differ");
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Starting the real binaries on loopback, for end-to-end tests and the demo.
+
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The folder holding `wuye-server` and `wuye-agent`: `WUYE_BIN_DIR`, or the
+/// target folder this executable was built into.
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WUYE_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("own path");
+    let mut dir = exe.parent().expect("exe has a folder").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir
+}
+
+/// The path of one of the project's binaries, checked to exist.
+pub fn bin(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the binaries first (cargo build --release --workspace --bins), or set WUYE_BIN_DIR",
+        path.display()
+    );
+    path
+}
+
+/// A free UDP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a loopback port");
+    socket.local_addr().expect("local address").port()
+}
+
+/// Runs a binary to completion with arguments.
+pub fn run(name: &str, args: &[&str]) -> Output {
+    Command::new(bin(name))
+        .args(args)
+        .env("WUYE_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"))
+}
+
+/// Runs a binary that must succeed, returning its standard output.
+pub fn ok(name: &str, args: &[&str]) -> String {
+    let out = run(name, args);
+    assert!(
+        out.status.success(),
+        "{name} {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).expect("output is UTF-8")
+}
+
+/// Runs a binary that must succeed and print JSON.
+pub fn json(name: &str, args: &[&str]) -> serde_json::Value {
+    let out = ok(name, args);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{name} {args:?} printed no JSON ({e}): {out}"))
+}
+
+/// A child process that is stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Proc {
+    child: Child,
+}
+
+impl Proc {
+    /// Starts a long-running binary with logs going to `log`.
+    pub fn spawn(name: &str, args: &[&str], log: &Path) -> Proc {
+        let log = std::fs::File::create(log).expect("log file");
+        let child = Command::new(bin(name))
+            .args(args)
+            .env("WUYE_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Proc { child }
+    }
+
+    /// Waits for a line of standard output containing `needle`.
+    pub fn wait_for_line(&mut self, needle: &str) -> String {
+        let stdout = self.child.stdout.take().expect("stdout piped");
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).expect("read child output");
+            assert!(n > 0, "process exited before printing '{needle}'");
+            if line.contains(needle) {
+                return line.trim().to_string();
+            }
+        }
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills with SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops with SIGTERM and waits up to `grace` for a clean exit.
+    pub fn stop(&mut self, grace: Duration) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(3));
+    }
+}
+
+/// A head office server folder with registered sites.
+pub struct Server {
+    /// The data folder.
+    pub data: PathBuf,
+    /// The loopback address it listens on when running.
+    pub addr: String,
+    /// The pinned fingerprint.
+    pub fingerprint: String,
+}
+
+/// A registered site's credential.
+pub struct SiteCred {
+    /// The site id.
+    pub id: String,
+    /// The token.
+    pub token: String,
+}
+
+impl Server {
+    /// `wuye-server init` in `dir` on a free loopback port.
+    pub fn init(dir: &Path) -> Server {
+        let data = dir.join("hq");
+        let addr = format!("127.0.0.1:{}", free_port());
+        let fingerprint = ok("wuye-server", &["init", "--data", path(&data), "--listen", &addr])
+            .trim()
+            .to_string();
+        Server { data, addr, fingerprint }
+    }
+
+    /// `wuye-server site add`.
+    pub fn add_site(&self, name: &str) -> SiteCred {
+        let v = json("wuye-server", &["site", "add", "--data", path(&self.data), "--name", name, "--json"]);
+        SiteCred {
+            id: v["site_id"].as_str().expect("site_id").to_string(),
+            token: v["token"].as_str().expect("token").to_string(),
+        }
+    }
+
+    /// Starts `wuye-server run` and waits until it listens.
+    pub fn start(&self) -> Proc {
+        let log = self.data.with_extension("log");
+        let mut p = Proc::spawn("wuye-server", &["run", "--data", path(&self.data)], &log);
+        p.wait_for_line("listening on");
+        p
+    }
+
+    /// Runs a `wuye-server` command on this folder and parses its JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--data", path(&self.data), "--json"]);
+        json("wuye-server", &all)
+    }
+}
+
+/// A site agent's folder.
+pub struct Agent {
+    /// The data folder.
+    pub data: PathBuf,
+}
+
+impl Agent {
+    /// `wuye-agent init` for a site, talking to `server_addr`.
+    pub fn init(dir: &Path, name: &str, server_addr: &str, fingerprint: &str, cred: &SiteCred) -> Agent {
+        let data = dir.join(name);
+        ok(
+            "wuye-agent",
+            &[
+                "init",
+                "--data",
+                path(&data),
+                "--server",
+                server_addr,
+                "--fingerprint",
+                fingerprint,
+                "--site",
+                &cred.id,
+                "--token",
+                &cred.token,
+            ],
+        );
+        Agent { data }
+    }
+
+    /// Runs a `wuye-agent` command on this folder.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--data", path(&self.data)]);
+        run("wuye-agent", &all)
+    }
+
+    /// Runs a `wuye-agent` command that must succeed and parses its JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--data", path(&self.data), "--json"]);
+        json("wuye-agent", &all)
+    }
+
+    /// Registers a complaint; returns its id.
+    pub fn add_complaint(&self, customer: &str, unit: &str, summary: &str, major: bool) -> String {
+        let mut args = vec![
+            "complaint",
+            "add",
+            "--customer",
+            customer,
+            "--unit",
+            unit,
+            "--channel",
+            "phone",
+            "--summary",
+            summary,
+            "--department",
+            "维修部",
+        ];
+        if major {
+            args.push("--major");
+        }
+        let v = self.json(&args);
+        v["id"].as_str().expect("id").to_string()
+    }
+
+    /// One sync round; panics with the agent's words if it fails.
+    pub fn sync(&self) -> serde_json::Value {
+        self.json(&["sync"])
+    }
+}
+
+/// A path as a command-line argument.
+pub fn path(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}

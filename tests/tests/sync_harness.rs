@@ -1,0 +1,274 @@
+//! Sync behaviour in the socket-free harness: two sites and head office in one process.
+
+use automerge::transaction::Transactable;
+use automerge::ROOT;
+use wuye_protocol::complaint::ComplaintStatus;
+use wuye_protocol::doc::RecordKind;
+use wuye_protocol::sync::{SessionError, SyncStore};
+use wuye_protocol::wire::{heads_to_wire, DocPayload, ErrorCode, Message};
+use wuye_tests::harness::{sample, Network};
+
+fn two_sites() -> Network {
+    let mut net = Network::new(42);
+    net.add_site("朝阳花园管理处");
+    net.add_site("海淀雅苑管理处");
+    net
+}
+
+#[test]
+fn complaints_from_two_sites_reach_head_office_and_stay_apart() {
+    let mut net = two_sites();
+    for n in 0..5 {
+        net.add_complaint(0, &sample(n, false));
+    }
+    for n in 0..3 {
+        net.add_complaint(1, &sample(n, n == 0));
+    }
+    net.run_until_quiescent();
+    net.assert_converged();
+    assert_eq!(net.office.store.complaints(None).unwrap().len(), 8);
+    assert_eq!(net.sites[0].desk.store.complaints(None).unwrap().len(), 5, "site 0 sees only its own");
+    assert_eq!(net.sites[1].desk.store.complaints(None).unwrap().len(), 3, "site 1 sees only its own");
+}
+
+#[test]
+fn a_head_office_decision_flows_down_to_the_site() {
+    let mut net = two_sites();
+    let c = net.add_complaint(0, &sample(0, true));
+    net.run_until_quiescent();
+    net.office.decide(&c.id.to_string(), "由维修部三日内修复，费用公司承担", "物业公司经理").unwrap();
+    let report = net.round(0).unwrap();
+    assert_eq!((report.pushed, report.pulled), (0, 1));
+    let at_site = net.sites[0].desk.store.complaint(c.id).unwrap();
+    assert_eq!(at_site.status, ComplaintStatus::Decided);
+    assert_eq!(at_site.decision.unwrap().text, "由维修部三日内修复，费用公司承担");
+    net.assert_converged();
+}
+
+#[test]
+fn a_site_note_and_a_head_office_decision_made_concurrently_both_survive() {
+    let mut net = two_sites();
+    let c = net.add_complaint(0, &sample(0, true));
+    net.run_until_quiescent();
+    let id = c.id.to_string();
+    net.sites[0].desk.add_note(&id, "已联系楼上住户，约定周六查看", "客服员").unwrap();
+    net.office.decide(&id, "公司承担维修费用", "物业公司经理").unwrap();
+    net.run_until_quiescent();
+    net.assert_converged();
+    let merged = net.office.store.complaint(c.id).unwrap();
+    assert_eq!(merged.notes.len(), 1);
+    assert!(merged.decision.is_some());
+    assert_eq!(merged.status, ComplaintStatus::Decided);
+}
+
+#[test]
+fn a_round_sends_only_what_changed() {
+    let mut net = two_sites();
+    let ids: Vec<String> = (0..60).map(|n| net.add_complaint(0, &sample(n, false)).id.to_string()).collect();
+    let first = net.round(0).unwrap();
+    assert_eq!(first.pushed, 60);
+
+    let before = net.messages;
+    let idle = net.round(0).unwrap();
+    assert_eq!((idle.pushed, idle.pulled), (0, 0));
+    assert_eq!(net.messages - before, 6, "idle round: Hello, Welcome, Pull, PullBatch, Done, Bye");
+
+    net.sites[0].desk.add_note(&ids[7], "已派维修工", "客服员").unwrap();
+    net.sites[0].desk.add_note(&ids[31], "住户表示满意", "客服员").unwrap();
+    let bytes_before = net.bytes;
+    let edit = net.round(0).unwrap();
+    assert_eq!((edit.pushed, edit.pulled), (2, 0), "two edited records go up, nothing echoes back");
+    assert!(net.bytes - bytes_before < 4_000, "two incremental changes, not whole documents: {} bytes", net.bytes - bytes_before);
+    net.assert_converged();
+}
+
+#[test]
+fn a_wrong_token_is_refused_with_a_clear_message() {
+    let mut net = two_sites();
+    net.sites[0].desk.config.token = "0".repeat(64);
+    match net.round(0) {
+        Err(SessionError::Remote { code, message }) => {
+            assert_eq!(code, ErrorCode::Unauthorized);
+            assert!(message.contains("token"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn another_protocol_version_is_refused() {
+    let mut net = two_sites();
+    let result = net.round_with(0, |m| match m {
+        Message::Hello { site_id, token, .. } => Some(Message::Hello {
+            protocol_version: 99,
+            site_id,
+            token,
+        }),
+        other => Some(other),
+    });
+    match result {
+        Err(SessionError::Remote { code, message }) => {
+            assert_eq!(code, ErrorCode::VersionMismatch);
+            assert!(message.contains("99"), "{message}");
+        }
+        other => panic!("expected a version refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_site_cannot_overwrite_another_sites_complaint() {
+    let mut net = two_sites();
+    let victim = net.add_complaint(0, &sample(0, false));
+    net.run_until_quiescent();
+    // Site 1 forges a change to site 0's complaint and slips it into its push.
+    let mut doc = net.office.store.load(victim.id).unwrap();
+    doc.put(ROOT, "summary", "篡改").unwrap();
+    let forged = DocPayload {
+        id: victim.id,
+        kind: RecordKind::Complaint,
+        full: true,
+        heads: heads_to_wire(&doc.get_heads()),
+        bytes: doc.save(),
+    };
+    net.add_complaint(1, &sample(1, false));
+    let report = net
+        .round_with(1, |m| match m {
+            Message::Push { mut docs, upto } => {
+                docs.push(forged.clone());
+                Some(Message::Push { docs, upto })
+            }
+            other => Some(other),
+        })
+        .unwrap();
+    assert_eq!(report.refused_by_server.len(), 1);
+    assert!(report.refused_by_server[0].reason.contains("another site"), "{:?}", report.refused_by_server);
+    assert_eq!(net.office.store.complaint(victim.id).unwrap().summary, victim.summary, "unchanged");
+    assert_eq!(net.office.store.complaints(None).unwrap().len(), 2, "site 1's own record still went through");
+}
+
+#[test]
+fn a_new_document_claiming_another_site_is_refused() {
+    let mut net = two_sites();
+    // Site 1 builds a complaint that says it belongs to site 0.
+    let mut other = Network::new(7);
+    other.add_site("x");
+    other.sites[0].desk.config.site_id = net.site_id(0);
+    let c = other.add_complaint(0, &sample(3, false));
+    let mut doc = other.sites[0].desk.store.load(c.id).unwrap();
+    let forged = DocPayload {
+        id: c.id,
+        kind: RecordKind::Complaint,
+        full: true,
+        heads: heads_to_wire(&doc.get_heads()),
+        bytes: doc.save(),
+    };
+    net.add_complaint(1, &sample(1, false));
+    let report = net
+        .round_with(1, |m| match m {
+            Message::Push { mut docs, upto } => {
+                docs.push(forged.clone());
+                Some(Message::Push { docs, upto })
+            }
+            other => Some(other),
+        })
+        .unwrap();
+    assert_eq!(report.refused_by_server.len(), 1);
+    assert!(report.refused_by_server[0].reason.contains("claims site"), "{:?}", report.refused_by_server);
+    assert!(net.office.store.complaint(c.id).is_err(), "nothing stored");
+}
+
+#[test]
+fn changes_to_the_owner_or_creation_fields_are_refused_and_the_record_stays() {
+    for (field, value) in [("site_id", "forged"), ("created_by", "冒名"), ("created_at", "2020-01-01T00:00:00Z"), ("kind", "repair")] {
+        let mut net = two_sites();
+        let c = net.add_complaint(0, &sample(0, false));
+        net.run_until_quiescent();
+        let value = if field == "site_id" { net.site_id(1).to_string() } else { value.to_string() };
+        let mut doc = net.sites[0].desk.store.load(c.id).unwrap();
+        let base = doc.get_heads();
+        doc.put(ROOT, field, value).unwrap();
+        let forged = DocPayload {
+            id: c.id,
+            kind: RecordKind::Complaint,
+            full: false,
+            heads: heads_to_wire(&doc.get_heads()),
+            bytes: doc.save_after(&base),
+        };
+        let replies = net.raw_exchange(0, vec![Message::Push { docs: vec![forged], upto: 99 }]);
+        match &replies[1] {
+            Message::PushAck { refused, .. } => {
+                assert_eq!(refused.len(), 1, "{field}: {replies:?}");
+            }
+            other => panic!("{field}: expected PushAck, got {other:?}"),
+        }
+        let kept = net.office.store.complaint(c.id).unwrap();
+        assert_eq!(kept, c, "{field}: head office's record is unchanged");
+    }
+}
+
+#[test]
+fn a_round_cut_anywhere_and_repeated_gives_the_same_result() {
+    for cut_after in 1..8 {
+        let mut net = two_sites();
+        let c = net.add_complaint(0, &sample(0, true));
+        net.run_until_quiescent();
+        for n in 1..4 {
+            net.add_complaint(0, &sample(n, false));
+        }
+        net.sites[0].desk.add_note(&c.id.to_string(), "跟踪中", "客服员").unwrap();
+        net.office.decide(&c.id.to_string(), "同意赔偿", "物业公司经理").unwrap();
+        let mut sent = 0;
+        net.round_with(0, |m| {
+            sent += 1;
+            (sent <= cut_after).then_some(m)
+        })
+        .unwrap();
+        net.run_until_quiescent();
+        net.assert_converged();
+        assert_eq!(net.office.store.complaints(None).unwrap().len(), 4, "cut after {cut_after}");
+        let merged = net.sites[0].desk.store.complaint(c.id).unwrap();
+        assert_eq!((merged.notes.len(), merged.decision.is_some()), (1, true), "cut after {cut_after}");
+    }
+}
+
+#[test]
+fn a_server_that_lost_changes_gets_the_whole_document_again() {
+    let mut net = two_sites();
+    let c = net.add_complaint(0, &sample(0, false));
+    net.run_until_quiescent();
+    let old = net.office.store.load(c.id).unwrap().save();
+    net.sites[0].desk.add_note(&c.id.to_string(), "第一次跟踪", "客服员").unwrap();
+    net.run_until_quiescent();
+    // Head office is restored from a backup taken before the first note.
+    net.office
+        .store
+        .conn()
+        .execute("UPDATE docs SET bytes = ?1 WHERE id = ?2", rusqlite_params(&old, &c.id.to_string()))
+        .unwrap();
+    net.sites[0].desk.add_note(&c.id.to_string(), "第二次跟踪", "客服员").unwrap();
+    net.run_until_quiescent();
+    let doc = net.office.store.load(c.id).unwrap();
+    let notes = wuye_protocol::complaint::read(&doc).unwrap().notes;
+    assert_eq!(notes.len(), 2, "the incremental change lacked its base; the full document filled the gap");
+}
+
+fn rusqlite_params<'a>(bytes: &'a [u8], id: &'a str) -> (&'a [u8], &'a str) {
+    (bytes, id)
+}
+
+#[test]
+fn a_store_ack_for_an_unknown_document_is_ignored() {
+    let mut net = two_sites();
+    let mut other = Network::new(9);
+    other.add_site("y");
+    let c = other.add_complaint(0, &sample(0, false));
+    let heads = heads_to_wire(&other.sites[0].desk.store.load(c.id).unwrap().get_heads());
+    net.office
+        .acknowledge(
+            "site:x",
+            &[wuye_protocol::wire::HeadsAck { id: c.id, heads }],
+            &[c.id],
+        )
+        .unwrap();
+    assert_eq!(net.office.store.record_count().unwrap(), 0);
+}
