@@ -55,7 +55,13 @@ impl std::fmt::Debug for AgentConfig {
 
 impl AgentConfig {
     /// Checks the values typed at `init`.
-    pub fn new(server: &str, fingerprint: &str, site_id: &str, token: &str, timezone: &str) -> Result<Self, ConfigError> {
+    pub fn new(
+        server: &str,
+        fingerprint: &str,
+        site_id: &str,
+        token: &str,
+        timezone: &str,
+    ) -> Result<Self, ConfigError> {
         let server = server.trim();
         if server.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none() {
             return Err(ConfigError::Invalid(format!(
@@ -64,9 +70,8 @@ impl AgentConfig {
         }
         let fingerprint =
             wuye_node::tls::parse_fingerprint(fingerprint).map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        let site_id = site_id
-            .parse()
-            .map_err(|e: wuye_protocol::ids::IdParseError| ConfigError::Invalid(e.to_string()))?;
+        let site_id =
+            site_id.parse().map_err(|e: wuye_protocol::ids::IdParseError| ConfigError::Invalid(e.to_string()))?;
         let token = token.trim();
         if token.is_empty() || token.len() > wuye_protocol::wire::MAX_TOKEN_CHARS {
             return Err(ConfigError::Invalid(
@@ -74,13 +79,7 @@ impl AgentConfig {
             ));
         }
         let timezone = time::parse_timezone(timezone).map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        Ok(Self {
-            server: server.to_string(),
-            fingerprint,
-            site_id,
-            token: token.to_string(),
-            timezone,
-        })
+        Ok(Self { server: server.to_string(), fingerprint, site_id, token: token.to_string(), timezone })
     }
 
     /// Creates the agent's data folder with this configuration.
@@ -101,9 +100,8 @@ impl AgentConfig {
 
     /// Reads the configuration back from a store.
     pub fn load(store: &Store) -> Result<Self, ConfigError> {
-        let get = |key: &'static str| -> Result<String, ConfigError> {
-            store.setting(key)?.ok_or(ConfigError::Damaged(key))
-        };
+        let get =
+            |key: &'static str| -> Result<String, ConfigError> { store.setting(key)?.ok_or(ConfigError::Damaged(key)) };
         Ok(Self {
             server: get("server")?,
             fingerprint: get("fingerprint")?,

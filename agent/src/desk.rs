@@ -34,12 +34,7 @@ impl std::fmt::Debug for Desk {
 impl Desk {
     /// A desk over an opened store, with the world injected.
     pub fn new(store: Store, config: AgentConfig, clock: Arc<dyn Clock>, rng: StdRng) -> Self {
-        Self {
-            store,
-            config,
-            clock,
-            rng,
-        }
+        Self { store, config, clock, rng }
     }
 
     /// A desk with fresh randomness from the operating system.
@@ -51,15 +46,8 @@ impl Desk {
     pub fn add_complaint(&mut self, input: &NewComplaint, by: &str) -> Result<Complaint, StoreError> {
         let id = RecordId::random(&mut self.rng);
         let event = EventId::random(&mut self.rng);
-        let mut doc = complaint::create(
-            id,
-            self.config.site_id,
-            self.config.timezone,
-            self.clock.now(),
-            by,
-            event,
-            input,
-        )?;
+        let mut doc =
+            complaint::create(id, self.config.site_id, self.config.timezone, self.clock.now(), by, event, input)?;
         self.store.insert_new(&mut doc)
     }
 

@@ -32,7 +32,9 @@ pub const BACKOFF_MAX_MS: u64 = 60_000;
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
     /// Head office could not be reached.
-    #[error("cannot reach head office at {server}: {reason}; every record stays saved here and goes up at the next sync")]
+    #[error(
+        "cannot reach head office at {server}: {reason}; every record stays saved here and goes up at the next sync"
+    )]
     Unreachable {
         /// The configured address.
         server: String,
@@ -68,10 +70,7 @@ pub struct RoundOutcome {
 }
 
 async fn resolve(server: &str) -> Result<SocketAddr, LinkError> {
-    let unreachable = |reason: String| LinkError::Unreachable {
-        server: server.to_string(),
-        reason,
-    };
+    let unreachable = |reason: String| LinkError::Unreachable { server: server.to_string(), reason };
     tokio::net::lookup_host(server)
         .await
         .map_err(|e| unreachable(format!("address lookup failed: {e}")))?
@@ -88,14 +87,10 @@ pub async fn connect(config: &AgentConfig) -> Result<(quinn::Endpoint, quinn::Co
     } else {
         "0.0.0.0:0".parse().expect("literal address")
     };
-    let unreachable = |reason: String| LinkError::Unreachable {
-        server: config.server.clone(),
-        reason,
-    };
+    let unreachable = |reason: String| LinkError::Unreachable { server: config.server.clone(), reason };
     let endpoint = quinn::Endpoint::client(bind).map_err(|e| unreachable(format!("cannot open a UDP socket: {e}")))?;
-    let connecting = endpoint
-        .connect_with(client, addr, wuye_node::tls::SERVER_NAME)
-        .map_err(|e| unreachable(e.to_string()))?;
+    let connecting =
+        endpoint.connect_with(client, addr, wuye_node::tls::SERVER_NAME).map_err(|e| unreachable(e.to_string()))?;
     match timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connecting).await {
         Ok(Ok(conn)) => Ok((endpoint, conn)),
         Ok(Err(e)) => Err(unreachable(e.to_string())),
@@ -104,7 +99,11 @@ pub async fn connect(config: &AgentConfig) -> Result<(quinn::Endpoint, quinn::Co
 }
 
 /// Runs one round on an open connection.
-pub async fn round(conn: &quinn::Connection, store: &mut Store, config: &AgentConfig) -> Result<RoundOutcome, LinkError> {
+pub async fn round(
+    conn: &quinn::Connection,
+    store: &mut Store,
+    config: &AgentConfig,
+) -> Result<RoundOutcome, LinkError> {
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| LinkError::Broken(e.to_string()))?;
     let mut session = ClientSession::new(config.site_id, config.token.clone());
     let mut outcome = RoundOutcome::default();

@@ -160,7 +160,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG").unwrap_or_else(|_| "wuye=info,wuye_agent=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG")
+                .unwrap_or_else(|_| "wuye=info,wuye_agent=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -174,17 +175,9 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let data = cli
-        .data
-        .context("no data folder given: pass --data DIR or set WUYE_AGENT_DATA")?;
+    let data = cli.data.context("no data folder given: pass --data DIR or set WUYE_AGENT_DATA")?;
     match cli.command {
-        Command::Init {
-            server,
-            fingerprint,
-            site,
-            token,
-            timezone,
-        } => {
+        Command::Init { server, fingerprint, site, token, timezone } => {
             let config = AgentConfig::new(&server, &fingerprint, &site, &token, &timezone)?;
             config.init(&data)?;
             println!("agent folder {} ready for site {}", data.display(), config.site_id);
@@ -223,12 +216,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let (mut store, config) = config::open(&data)?;
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             tracing::info!(site = %config.site_id, server = %config.server, "agent running");
-            rt.block_on(link::run(
-                &mut store,
-                &config,
-                Duration::from_secs(interval_secs.max(1)),
-                shutdown_signal(),
-            ));
+            rt.block_on(link::run(&mut store, &config, Duration::from_secs(interval_secs.max(1)), shutdown_signal()));
             tracing::info!("agent stopped");
         }
     }

@@ -47,10 +47,7 @@ pub enum FolderError {
 pub const ROLE_KEY: &str = "role";
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FolderError + '_ {
-    move |source| FolderError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| FolderError::Io { path: path.to_path_buf(), source }
 }
 
 /// Creates `dir` (owner-only) and a new store in it, refusing if `db_file` exists.
@@ -71,25 +68,13 @@ pub fn create(dir: &Path, db_file: &str, role: &'static str) -> Result<Store, Fo
 pub fn open(dir: &Path, db_file: &str, role: &'static str, init: &'static str) -> Result<Store, FolderError> {
     let db = dir.join(db_file);
     if !db.is_file() {
-        return Err(FolderError::NotInitialised {
-            path: dir.to_path_buf(),
-            role,
-            init,
-        });
+        return Err(FolderError::NotInitialised { path: dir.to_path_buf(), role, init });
     }
     let store = Store::open(&db)?;
     match store.setting(ROLE_KEY)? {
         Some(found) if found == role => Ok(store),
-        Some(found) => Err(FolderError::WrongRole {
-            path: dir.to_path_buf(),
-            found,
-            role,
-        }),
-        None => Err(FolderError::NotInitialised {
-            path: dir.to_path_buf(),
-            role,
-            init,
-        }),
+        Some(found) => Err(FolderError::WrongRole { path: dir.to_path_buf(), found, role }),
+        None => Err(FolderError::NotInitialised { path: dir.to_path_buf(), role, init }),
     }
 }
 

@@ -31,11 +31,7 @@ pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<(Mes
             if have == 0 {
                 return Ok(None);
             }
-            return Err(FrameError::Truncated {
-                have,
-                need: FRAME_HEADER_BYTES,
-            }
-            .into());
+            return Err(FrameError::Truncated { have, need: FRAME_HEADER_BYTES }.into());
         }
         have += n;
     }
@@ -45,11 +41,9 @@ pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<(Mes
     while have < len {
         let n = r.read(&mut payload[have..]).await?;
         if n == 0 {
-            return Err(FrameError::Truncated {
-                have: FRAME_HEADER_BYTES + have,
-                need: FRAME_HEADER_BYTES + len,
-            }
-            .into());
+            return Err(
+                FrameError::Truncated { have: FRAME_HEADER_BYTES + have, need: FRAME_HEADER_BYTES + len }.into()
+            );
         }
         have += n;
     }
@@ -72,9 +66,6 @@ mod tests {
         let frame = wire::encode(&Message::Bye).unwrap();
         a.write_all(&frame[..frame.len() - 1]).await.unwrap();
         drop(a);
-        assert!(matches!(
-            read_message(&mut b).await,
-            Err(FrameIoError::Frame(FrameError::Truncated { .. }))
-        ));
+        assert!(matches!(read_message(&mut b).await, Err(FrameIoError::Frame(FrameError::Truncated { .. }))));
     }
 }

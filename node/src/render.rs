@@ -49,12 +49,7 @@ pub fn complaint_detail(c: &Complaint) -> String {
     if !c.departments.is_empty() {
         let _ = writeln!(out, "  departments {}", c.departments.join("、"));
     }
-    let _ = writeln!(
-        out,
-        "  status      {}{}",
-        c.status.label(),
-        if c.major { "  (重大投诉 major)" } else { "" }
-    );
+    let _ = writeln!(out, "  status      {}{}", c.status.label(), if c.major { "  (重大投诉 major)" } else { "" });
     for n in &c.notes {
         let _ = writeln!(out, "  note        {}  {}: {}", n.at, n.by, n.text);
     }

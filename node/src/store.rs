@@ -20,8 +20,8 @@ use wuye_protocol::doc::{self, DocError, RecordKind};
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
 use wuye_protocol::wire::{
-    heads_from_blob, heads_from_wire, heads_to_blob, heads_to_wire, DocPayload, HeadsAck, Refusal, Seq, MAX_BATCH_BYTES,
-    MAX_BATCH_DOCS,
+    heads_from_blob, heads_from_wire, heads_to_blob, heads_to_wire, DocPayload, HeadsAck, Refusal, Seq,
+    MAX_BATCH_BYTES, MAX_BATCH_DOCS,
 };
 
 /// How long a writer waits for another process's transaction before giving up.
@@ -94,7 +94,9 @@ pub enum StoreError {
         reason: String,
     },
     /// The database was written by a newer wuye.
-    #[error("the database layout is version {0}, newer than this build understands ({STORE_SCHEMA_VERSION}); upgrade wuye")]
+    #[error(
+        "the database layout is version {0}, newer than this build understands ({STORE_SCHEMA_VERSION}); upgrade wuye"
+    )]
     TooNew(i64),
 }
 
@@ -141,10 +143,7 @@ impl Store {
 
     /// A stored setting.
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+        Ok(self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     /// Stores a setting.
@@ -176,10 +175,7 @@ impl Store {
         let bytes: Vec<u8> = tx
             .query_row("SELECT bytes FROM docs WHERE id = ?1", [id.to_string()], |r| r.get(0))
             .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                kind: "record",
-                id: id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound { kind: "record", id: id.to_string() })?;
         let mut doc = load_checked(&id.to_string(), &bytes)?;
         let before = doc::read_header(&doc).map_err(|e| corrupt(id, e))?;
         edit(&mut doc)?;
@@ -200,26 +196,18 @@ impl Store {
             return Err(StoreError::PrefixTooShort(text));
         }
         if !text.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(StoreError::NotFound {
-                kind: kind.as_str(),
-                id: text,
-            });
+            return Err(StoreError::NotFound { kind: kind.as_str(), id: text });
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM docs WHERE kind = ?1 AND id >= ?2 AND id < ?2 || 'g' ORDER BY id LIMIT 2")?;
-        let ids: Vec<String> = stmt
-            .query_map(params![kind.as_str(), text], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM docs WHERE kind = ?1 AND id >= ?2 AND id < ?2 || 'g' ORDER BY id LIMIT 2",
+        )?;
+        let ids: Vec<String> = stmt.query_map(params![kind.as_str(), text], |r| r.get(0))?.collect::<Result<_, _>>()?;
         match ids.as_slice() {
             [one] => one.parse().map_err(|e: wuye_protocol::ids::IdParseError| StoreError::Corrupt {
                 id: one.clone(),
                 reason: e.to_string(),
             }),
-            [] => Err(StoreError::NotFound {
-                kind: kind.as_str(),
-                id: text,
-            }),
+            [] => Err(StoreError::NotFound { kind: kind.as_str(), id: text }),
             _ => Err(StoreError::Ambiguous(text)),
         }
     }
@@ -230,26 +218,21 @@ impl Store {
             .conn
             .query_row("SELECT view FROM complaints WHERE id = ?1", [id.to_string()], |r| r.get(0))
             .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                kind: "complaint",
-                id: id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound { kind: "complaint", id: id.to_string() })?;
         parse_view(&id.to_string(), &view)
     }
 
     /// Complaints, oldest first, of one site or of all.
     pub fn complaints(&self, site: Option<SiteId>) -> Result<Vec<Complaint>, StoreError> {
         let (sql, args): (&str, Vec<String>) = match site {
-            Some(s) => (
-                "SELECT id, view FROM complaints WHERE site_id = ?1 ORDER BY received_utc, id",
-                vec![s.to_string()],
-            ),
+            Some(s) => {
+                ("SELECT id, view FROM complaints WHERE site_id = ?1 ORDER BY received_utc, id", vec![s.to_string()])
+            }
             None => ("SELECT id, view FROM complaints ORDER BY received_utc, id", vec![]),
         };
         let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
+        let rows =
+            stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (id, view) = row?;
@@ -264,10 +247,7 @@ impl Store {
             .conn
             .query_row("SELECT bytes FROM docs WHERE id = ?1", [id.to_string()], |r| r.get(0))
             .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                kind: "record",
-                id: id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound { kind: "record", id: id.to_string() })?;
         load_checked(&id.to_string(), &bytes)
     }
 
@@ -298,10 +278,8 @@ impl Store {
                 let id: String = row.get(0)?;
                 let bytes: Vec<u8> = row.get(1)?;
                 let doc = load_checked(&id, &bytes)?;
-                let view = complaint::read(&doc).map_err(|e| StoreError::Corrupt {
-                    id: id.clone(),
-                    reason: e.to_string(),
-                })?;
+                let view =
+                    complaint::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
                 project(&tx, &doc, &view)?;
                 count += 1;
             }
@@ -317,10 +295,7 @@ impl Store {
 }
 
 fn corrupt(id: RecordId, e: DocError) -> StoreError {
-    StoreError::Corrupt {
-        id: id.to_string(),
-        reason: e.to_string(),
-    }
+    StoreError::Corrupt { id: id.to_string(), reason: e.to_string() }
 }
 
 fn parse_view(id: &str, view: &str) -> Result<Complaint, StoreError> {
@@ -331,18 +306,13 @@ fn parse_view(id: &str, view: &str) -> Result<Complaint, StoreError> {
 }
 
 fn load_checked(id: &str, bytes: &[u8]) -> Result<AutoCommit, StoreError> {
-    AutoCommit::load(bytes).map_err(|e| StoreError::Corrupt {
-        id: id.to_string(),
-        reason: format!("document does not load: {e}"),
-    })
+    AutoCommit::load(bytes)
+        .map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: format!("document does not load: {e}") })
 }
 
 fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<Seq, rusqlite::Error> {
-    let value: i64 = tx.query_row(
-        "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
-        [],
-        |r| r.get(0),
-    )?;
+    let value: i64 =
+        tx.query_row("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value", [], |r| r.get(0))?;
     Ok(value as Seq)
 }
 
@@ -352,9 +322,7 @@ fn write_doc(tx: &rusqlite::Transaction<'_>, doc: &mut AutoCommit, bump: bool) -
     let id = view.id.to_string();
     let heads = heads_to_blob(&heads_to_wire(&doc.get_heads()));
     let bytes = doc.save();
-    let existing: Option<i64> = tx
-        .query_row("SELECT seq FROM docs WHERE id = ?1", [&id], |r| r.get(0))
-        .optional()?;
+    let existing: Option<i64> = tx.query_row("SELECT seq FROM docs WHERE id = ?1", [&id], |r| r.get(0)).optional()?;
     let seq = match existing {
         Some(seq) if !bump => seq as Seq,
         _ => next_seq(tx)?,
@@ -379,10 +347,7 @@ fn project(tx: &rusqlite::Transaction<'_>, doc: &AutoCommit, view: &Complaint) -
             view.id.to_string(),
             view.site_id.to_string(),
             received,
-            serde_json::to_value(view.status)
-                .expect("status serializes")
-                .as_str()
-                .unwrap_or_default(),
+            serde_json::to_value(view.status).expect("status serializes").as_str().unwrap_or_default(),
             view.major,
             json
         ],
@@ -455,13 +420,15 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, site: SiteId, payload: DocPayload) 
     // sequence number (so that it flows back); otherwise it would echo.
     let bump = heads != sent;
     write_doc(tx, &mut doc, bump)?;
-    Ok(Take::Held(HeadsAck {
-        id: payload.id,
-        heads: sent,
-    }))
+    Ok(Take::Held(HeadsAck { id: payload.id, heads: sent }))
 }
 
-fn upsert_peer_heads(tx: &rusqlite::Transaction<'_>, peer: &str, id: &str, heads: &[wuye_protocol::wire::Hash]) -> Result<(), rusqlite::Error> {
+fn upsert_peer_heads(
+    tx: &rusqlite::Transaction<'_>,
+    peer: &str,
+    id: &str,
+    heads: &[wuye_protocol::wire::Hash],
+) -> Result<(), rusqlite::Error> {
     tx.execute(
         "INSERT INTO peer_heads (peer, doc_id, heads) VALUES (?1, ?2, ?3)
          ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
@@ -474,20 +441,14 @@ impl SyncStore for Store {
     type Error = StoreError;
 
     fn cursor(&mut self, peer: &str) -> Result<Seq, StoreError> {
-        let cursor: Option<i64> = self
-            .conn
-            .query_row("SELECT cursor FROM peer_cursors WHERE peer = ?1", [peer], |r| r.get(0))
-            .optional()?;
+        let cursor: Option<i64> =
+            self.conn.query_row("SELECT cursor FROM peer_cursors WHERE peer = ?1", [peer], |r| r.get(0)).optional()?;
         Ok(cursor.unwrap_or(0) as Seq)
     }
 
     fn outgoing(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<Outgoing, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut out = Outgoing {
-            docs: Vec::new(),
-            upto: after,
-            more: true,
-        };
+        let mut out = Outgoing { docs: Vec::new(), upto: after, more: true };
         let mut bytes_total = 0usize;
         while out.docs.is_empty() && out.more {
             let mut stmt = tx.prepare_cached(
@@ -510,18 +471,13 @@ impl SyncStore for Store {
                 if peer_heads.as_deref() == Some(heads.as_slice()) {
                     continue;
                 }
-                let record_id: RecordId = id.parse().map_err(|e: wuye_protocol::ids::IdParseError| StoreError::Corrupt {
-                    id: id.clone(),
-                    reason: e.to_string(),
+                let record_id: RecordId = id.parse().map_err(|e: wuye_protocol::ids::IdParseError| {
+                    StoreError::Corrupt { id: id.clone(), reason: e.to_string() }
                 })?;
-                let kind = RecordKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
-                    id: id.clone(),
-                    reason: format!("unknown kind {kind}"),
-                })?;
-                let heads = heads_from_blob(&heads).ok_or_else(|| StoreError::Corrupt {
-                    id: id.clone(),
-                    reason: "damaged heads".into(),
-                })?;
+                let kind = RecordKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt { id: id.clone(), reason: format!("unknown kind {kind}") })?;
+                let heads = heads_from_blob(&heads)
+                    .ok_or_else(|| StoreError::Corrupt { id: id.clone(), reason: "damaged heads".into() })?;
                 let payload = match peer_heads.as_deref().and_then(heads_from_blob) {
                     Some(known) => {
                         let mut doc = load_checked(&id, &bytes)?;
@@ -531,30 +487,12 @@ impl SyncStore for Store {
                             if changes.is_empty() {
                                 continue;
                             }
-                            DocPayload {
-                                id: record_id,
-                                kind,
-                                full: false,
-                                bytes: changes,
-                                heads,
-                            }
+                            DocPayload { id: record_id, kind, full: false, bytes: changes, heads }
                         } else {
-                            DocPayload {
-                                id: record_id,
-                                kind,
-                                full: true,
-                                bytes,
-                                heads,
-                            }
+                            DocPayload { id: record_id, kind, full: true, bytes, heads }
                         }
                     }
-                    None => DocPayload {
-                        id: record_id,
-                        kind,
-                        full: true,
-                        bytes,
-                        heads,
-                    },
+                    None => DocPayload { id: record_id, kind, full: true, bytes, heads },
                 };
                 bytes_total += payload.bytes.len();
                 out.docs.push(payload);

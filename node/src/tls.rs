@@ -49,9 +49,7 @@ pub struct Identity {
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
-            .field("fingerprint", &fingerprint(&self.cert_der))
-            .finish_non_exhaustive()
+        f.debug_struct("Identity").field("fingerprint", &fingerprint(&self.cert_der)).finish_non_exhaustive()
     }
 }
 
@@ -59,10 +57,7 @@ impl Identity {
     /// A new self-signed identity for [`SERVER_NAME`].
     pub fn generate() -> Result<Self, TlsError> {
         let certified = rcgen::generate_simple_self_signed(vec![SERVER_NAME.to_string()])?;
-        Ok(Self {
-            cert_der: certified.cert.der().to_vec(),
-            key_der: certified.key_pair.serialize_der(),
-        })
+        Ok(Self { cert_der: certified.cert.der().to_vec(), key_der: certified.key_pair.serialize_der() })
     }
 }
 
@@ -73,11 +68,7 @@ pub fn fingerprint(cert_der: &[u8]) -> String {
 
 /// Normalises a fingerprint typed by a person (case, colons, spaces).
 pub fn parse_fingerprint(text: &str) -> Result<String, TlsError> {
-    let clean: String = text
-        .chars()
-        .filter(|c| !matches!(c, ':' | ' ' | '-'))
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let clean: String = text.chars().filter(|c| !matches!(c, ':' | ' ' | '-')).collect::<String>().to_ascii_lowercase();
     if clean.len() == 64 && clean.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(clean)
     } else {

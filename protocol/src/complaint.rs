@@ -49,14 +49,8 @@ pub enum Channel {
 
 impl Channel {
     /// Every channel, in the order forms list them.
-    pub const ALL: [Channel; 6] = [
-        Channel::Phone,
-        Channel::Visit,
-        Channel::Letter,
-        Channel::Fax,
-        Channel::Wechat,
-        Channel::App,
-    ];
+    pub const ALL: [Channel; 6] =
+        [Channel::Phone, Channel::Visit, Channel::Letter, Channel::Fax, Channel::Wechat, Channel::App];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -279,7 +273,9 @@ pub enum RuleError {
     #[error("unknown channel '{0}': use phone, visit, letter, fax, wechat or app")]
     UnknownChannel(String),
     /// Only major complaints go to the property manager.
-    #[error("complaint {0} is not a major complaint (重大投诉); only major complaints are decided by the property manager")]
+    #[error(
+        "complaint {0} is not a major complaint (重大投诉); only major complaints are decided by the property manager"
+    )]
     NotMajor(RecordId),
     /// The manager has already decided.
     #[error("complaint {id} was already decided by {by} at {at}")]
@@ -364,16 +360,7 @@ pub fn create(
         doc.insert(&list, i, d)?;
     }
     doc.put_object(ROOT, "events", ObjType::List)?;
-    append_event(
-        &mut doc,
-        &Event {
-            id: event_id,
-            kind: EventKind::Registered,
-            at: now,
-            by,
-            text: String::new(),
-        },
-    )?;
+    append_event(&mut doc, &Event { id: event_id, kind: EventKind::Registered, at: now, by, text: String::new() })?;
     Ok(doc)
 }
 
@@ -390,47 +377,37 @@ fn append_event(doc: &mut AutoCommit, event: &Event) -> Result<(), RuleError> {
 }
 
 /// Adds a tracking note (跟踪记录). Allowed in any status.
-pub fn add_note(doc: &mut AutoCommit, event_id: EventId, now: DateTime<Utc>, by: &str, text: &str) -> Result<(), RuleError> {
+pub fn add_note(
+    doc: &mut AutoCommit,
+    event_id: EventId,
+    now: DateTime<Utc>,
+    by: &str,
+    text: &str,
+) -> Result<(), RuleError> {
     read(doc)?;
     let text = checked_text("note", text, MAX_TEXT_CHARS)?;
     let by = checked_text("by", by, MAX_NAME_CHARS)?;
-    append_event(
-        doc,
-        &Event {
-            id: event_id,
-            kind: EventKind::Note,
-            at: now,
-            by,
-            text,
-        },
-    )
+    append_event(doc, &Event { id: event_id, kind: EventKind::Note, at: now, by, text })
 }
 
 /// Records the property manager's decision on a major complaint.
-pub fn decide(doc: &mut AutoCommit, event_id: EventId, now: DateTime<Utc>, by: &str, text: &str) -> Result<(), RuleError> {
+pub fn decide(
+    doc: &mut AutoCommit,
+    event_id: EventId,
+    now: DateTime<Utc>,
+    by: &str,
+    text: &str,
+) -> Result<(), RuleError> {
     let current = read(doc)?;
     if !current.major {
         return Err(RuleError::NotMajor(current.id));
     }
     if let Some(d) = current.decision {
-        return Err(RuleError::AlreadyDecided {
-            id: current.id,
-            by: d.by,
-            at: d.at,
-        });
+        return Err(RuleError::AlreadyDecided { id: current.id, by: d.by, at: d.at });
     }
     let text = checked_text("decision", text, MAX_TEXT_CHARS)?;
     let by = checked_text("by", by, MAX_NAME_CHARS)?;
-    append_event(
-        doc,
-        &Event {
-            id: event_id,
-            kind: EventKind::Decision,
-            at: now,
-            by,
-            text,
-        },
-    )
+    append_event(doc, &Event { id: event_id, kind: EventKind::Decision, at: now, by, text })
 }
 
 /// The events of a complaint document, in a replica-independent order (time, then id).
@@ -458,7 +435,7 @@ pub fn events(doc: &impl ReadDoc) -> Result<Vec<Event>, DocError> {
             text: doc::get_str(doc, &map, "text", &path("text"))?,
         });
     }
-    out.sort_by(|a, b| (a.at, a.id).cmp(&(b.at, b.id)));
+    out.sort_by_key(|e| (e.at, e.id));
     Ok(out)
 }
 
@@ -469,17 +446,14 @@ pub fn read(doc: &impl ReadDoc) -> Result<Complaint, DocError> {
         return Err(DocError::invalid("kind", format!("expected complaint, found {}", header.kind.as_str())));
     }
     let channel_name = doc::get_str(doc, &ROOT, "channel", "channel")?;
-    let channel = channel_name
-        .parse()
-        .map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
+    let channel = channel_name.parse().map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
     let dept_list = doc::get_object(doc, &ROOT, "departments", "departments", ObjType::List)?;
     let dept_len = doc.length(&dept_list);
     if dept_len > MAX_DEPARTMENTS {
         return Err(DocError::invalid("departments", format!("{dept_len} entries, at most {MAX_DEPARTMENTS}")));
     }
-    let departments = (0..dept_len)
-        .map(|i| doc::list_str_at(doc, &dept_list, i, "departments"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let departments =
+        (0..dept_len).map(|i| doc::list_str_at(doc, &dept_list, i, "departments")).collect::<Result<Vec<_>, _>>()?;
     let major = doc::get_bool(doc, &ROOT, "major", "major")?;
     let events = events(doc)?;
     let registered = events
@@ -490,11 +464,7 @@ pub fn read(doc: &impl ReadDoc) -> Result<Complaint, DocError> {
     let notes = events
         .iter()
         .filter(|e| e.kind == EventKind::Note)
-        .map(|e| Note {
-            at: time::to_site(e.at, tz),
-            by: e.by.clone(),
-            text: e.text.clone(),
-        })
+        .map(|e| Note { at: time::to_site(e.at, tz), by: e.by.clone(), text: e.text.clone() })
         .collect();
     // Concurrent decisions both survive in the event list; the latest is the one shown.
     let decision = events.iter().rfind(|e| e.kind == EventKind::Decision).map(|e| Decision {
@@ -533,10 +503,7 @@ mod tests {
 
     impl Fixture {
         fn new() -> Self {
-            Self {
-                rng: rand::rngs::StdRng::seed_from_u64(7),
-                now: from_stored("2026-11-27T01:00:00Z").unwrap(),
-            }
+            Self { rng: rand::rngs::StdRng::seed_from_u64(7), now: from_stored("2026-11-27T01:00:00Z").unwrap() }
         }
 
         fn complaint(&mut self, major: bool) -> AutoCommit {
@@ -583,13 +550,7 @@ mod tests {
             let at = from_stored("2026-01-01T00:00:00Z").unwrap();
             let events: Vec<Event> = kinds
                 .iter()
-                .map(|&kind| Event {
-                    id: EventId::random(&mut rng),
-                    kind,
-                    at,
-                    by: "x".into(),
-                    text: String::new(),
-                })
+                .map(|&kind| Event { id: EventId::random(&mut rng), kind, at, by: "x".into(), text: String::new() })
                 .collect();
             assert_eq!(status(major, &events), expected, "major={major} {kinds:?}");
             let mut reversed = events.clone();
@@ -658,13 +619,7 @@ mod tests {
         let mut f = Fixture::new();
         let mut doc = f.complaint(false);
         doc.put(ROOT, "major", "yes").unwrap();
-        assert_eq!(
-            read(&doc).unwrap_err(),
-            DocError::WrongType {
-                field: "major".into(),
-                expected: "true or false"
-            }
-        );
+        assert_eq!(read(&doc).unwrap_err(), DocError::WrongType { field: "major".into(), expected: "true or false" });
         let mut doc = f.complaint(false);
         doc.delete(ROOT, "customer").unwrap();
         assert_eq!(read(&doc).unwrap_err(), DocError::Missing("customer".into()));

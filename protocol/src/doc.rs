@@ -88,10 +88,7 @@ pub enum DocError {
 
 impl DocError {
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        DocError::Invalid {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        DocError::Invalid { field: field.into(), reason: reason.into() }
     }
 }
 
@@ -130,15 +127,7 @@ pub fn read_header(doc: &impl ReadDoc) -> Result<Header, DocError> {
     let created_by = get_str(doc, &ROOT, "created_by", "created_by")?;
     let tz_name = get_str(doc, &ROOT, "timezone", "timezone")?;
     let timezone = time::parse_timezone(&tz_name).map_err(|e| DocError::invalid("timezone", e.to_string()))?;
-    Ok(Header {
-        kind,
-        schema,
-        id,
-        site_id,
-        created_at,
-        created_by,
-        timezone,
-    })
+    Ok(Header { kind, schema, id, site_id, created_at, created_by, timezone })
 }
 
 /// The document's heads, sorted, so two replicas with the same history compare equal.
@@ -161,19 +150,13 @@ pub fn get_str(doc: &impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Result
     match scalar(doc, obj, key, path)? {
         Some(Value::Scalar(s)) => match s.as_ref() {
             ScalarValue::Str(text) => Ok(text.to_string()),
-            _ => Err(DocError::WrongType {
-                field: path.to_string(),
-                expected: "a string",
-            }),
+            _ => Err(DocError::WrongType { field: path.to_string(), expected: "a string" }),
         },
         Some(Value::Object(ObjType::Text)) => {
             let (_, id) = doc.get(obj, key).ok().flatten().ok_or_else(|| DocError::Missing(path.to_string()))?;
             doc.text(&id).map_err(|e| DocError::invalid(path, e.to_string()))
         }
-        Some(_) => Err(DocError::WrongType {
-            field: path.to_string(),
-            expected: "a string",
-        }),
+        Some(_) => Err(DocError::WrongType { field: path.to_string(), expected: "a string" }),
         None => Err(DocError::Missing(path.to_string())),
     }
 }
@@ -181,14 +164,10 @@ pub fn get_str(doc: &impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Result
 /// A required boolean field.
 pub fn get_bool(doc: &impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Result<bool, DocError> {
     match scalar(doc, obj, key, path)? {
-        Some(Value::Scalar(s)) => s.as_bool().ok_or_else(|| DocError::WrongType {
-            field: path.to_string(),
-            expected: "true or false",
-        }),
-        Some(_) => Err(DocError::WrongType {
-            field: path.to_string(),
-            expected: "true or false",
-        }),
+        Some(Value::Scalar(s)) => {
+            s.as_bool().ok_or_else(|| DocError::WrongType { field: path.to_string(), expected: "true or false" })
+        }
+        Some(_) => Err(DocError::WrongType { field: path.to_string(), expected: "true or false" }),
         None => Err(DocError::Missing(path.to_string())),
     }
 }
@@ -196,14 +175,10 @@ pub fn get_bool(doc: &impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Resul
 /// A required unsigned integer field.
 pub fn get_u64(doc: &impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Result<u64, DocError> {
     match scalar(doc, obj, key, path)? {
-        Some(Value::Scalar(s)) => s.as_u64().ok_or_else(|| DocError::WrongType {
-            field: path.to_string(),
-            expected: "a whole number",
-        }),
-        Some(_) => Err(DocError::WrongType {
-            field: path.to_string(),
-            expected: "a whole number",
-        }),
+        Some(Value::Scalar(s)) => {
+            s.as_u64().ok_or_else(|| DocError::WrongType { field: path.to_string(), expected: "a whole number" })
+        }
+        Some(_) => Err(DocError::WrongType { field: path.to_string(), expected: "a whole number" }),
         None => Err(DocError::Missing(path.to_string())),
     }
 }
@@ -241,10 +216,7 @@ pub fn get_object(
 pub fn list_map_at(doc: &impl ReadDoc, list: &ObjId, index: usize, path: &str) -> Result<ObjId, DocError> {
     match doc.get(list, index) {
         Ok(Some((Value::Object(ObjType::Map), id))) => Ok(id),
-        Ok(Some(_)) => Err(DocError::WrongType {
-            field: format!("{path}[{index}]"),
-            expected: "a map",
-        }),
+        Ok(Some(_)) => Err(DocError::WrongType { field: format!("{path}[{index}]"), expected: "a map" }),
         Ok(None) => Err(DocError::Missing(format!("{path}[{index}]"))),
         Err(e) => Err(DocError::invalid(format!("{path}[{index}]"), e.to_string())),
     }
@@ -253,14 +225,11 @@ pub fn list_map_at(doc: &impl ReadDoc, list: &ObjId, index: usize, path: &str) -
 /// The string stored at `index` of a list.
 pub fn list_str_at(doc: &impl ReadDoc, list: &ObjId, index: usize, path: &str) -> Result<String, DocError> {
     match doc.get(list, index) {
-        Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_string).ok_or_else(|| DocError::WrongType {
-            field: format!("{path}[{index}]"),
-            expected: "a string",
-        }),
-        Ok(Some(_)) => Err(DocError::WrongType {
-            field: format!("{path}[{index}]"),
-            expected: "a string",
-        }),
+        Ok(Some((Value::Scalar(s), _))) => s
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| DocError::WrongType { field: format!("{path}[{index}]"), expected: "a string" }),
+        Ok(Some(_)) => Err(DocError::WrongType { field: format!("{path}[{index}]"), expected: "a string" }),
         Ok(None) => Err(DocError::Missing(format!("{path}[{index}]"))),
         Err(e) => Err(DocError::invalid(format!("{path}[{index}]"), e.to_string())),
     }

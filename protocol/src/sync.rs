@@ -201,24 +201,14 @@ pub struct ClientSession {
 impl ClientSession {
     /// A round for `site_id` with its credential.
     pub fn new(site_id: SiteId, token: String) -> Self {
-        Self {
-            site_id,
-            token,
-            state: ClientState::New,
-            batches: 0,
-            report: RoundReport::default(),
-        }
+        Self { site_id, token, state: ClientState::New, batches: 0, report: RoundReport::default() }
     }
 
     /// The first message of the round.
     pub fn start(&mut self) -> Message {
         assert!(matches!(self.state, ClientState::New), "a session starts once");
         self.state = ClientState::AwaitWelcome;
-        Message::Hello {
-            protocol_version: PROTOCOL_VERSION,
-            site_id: self.site_id,
-            token: self.token.clone(),
-        }
+        Message::Hello { protocol_version: PROTOCOL_VERSION, site_id: self.site_id, token: self.token.clone() }
     }
 
     /// Whether the round completed.
@@ -234,46 +224,32 @@ impl ClientSession {
     fn count_batch<E: std::error::Error>(&mut self) -> Result<(), SessionError<E>> {
         self.batches += 1;
         if self.batches > MAX_BATCHES_PER_ROUND {
-            return Err(SessionError::Limit(format!(
-                "the round exchanged more than {MAX_BATCHES_PER_ROUND} batches"
-            )));
+            return Err(SessionError::Limit(format!("the round exchanged more than {MAX_BATCHES_PER_ROUND} batches")));
         }
         Ok(())
     }
 
     fn push_or_pull<S: SyncStore>(&mut self, store: &mut S, after: Seq) -> Result<Message, SessionError<S::Error>> {
-        let out = store
-            .outgoing(SERVER_PEER, self.site_id, after)
-            .map_err(SessionError::Store)?;
+        let out = store.outgoing(SERVER_PEER, self.site_id, after).map_err(SessionError::Store)?;
         if out.docs.is_empty() {
             self.state = ClientState::AwaitPullBatch;
             let cursor = store.cursor(SERVER_PEER).map_err(SessionError::Store)?;
-            return Ok(Message::Pull {
-                cursor,
-                applied: Vec::new(),
-                need_full: Vec::new(),
-            });
+            return Ok(Message::Pull { cursor, applied: Vec::new(), need_full: Vec::new() });
         }
         self.count_batch()?;
-        let sent = out
-            .docs
-            .iter()
-            .map(|d| HeadsAck {
-                id: d.id,
-                heads: d.heads.clone(),
-            })
-            .collect();
+        let sent = out.docs.iter().map(|d| HeadsAck { id: d.id, heads: d.heads.clone() }).collect();
         self.report.pushed += out.docs.len();
         self.state = ClientState::AwaitPushAck { sent };
-        Ok(Message::Push {
-            docs: out.docs,
-            upto: out.upto,
-        })
+        Ok(Message::Push { docs: out.docs, upto: out.upto })
     }
 
     /// Feeds a message from the server; answers with the next message to send,
     /// or `None` when the round is complete.
-    pub fn handle<S: SyncStore>(&mut self, store: &mut S, message: Message) -> Result<Option<Message>, SessionError<S::Error>> {
+    pub fn handle<S: SyncStore>(
+        &mut self,
+        store: &mut S,
+        message: Message,
+    ) -> Result<Option<Message>, SessionError<S::Error>> {
         if let Message::Error { code, message } = message {
             self.state = ClientState::Finished;
             return Err(SessionError::Remote { code, message });
@@ -288,9 +264,7 @@ impl ClientSession {
                     .into_iter()
                     .filter(|h| !need_full.contains(&h.id) && !refused.iter().any(|r| r.id == h.id))
                     .collect();
-                store
-                    .acknowledge(SERVER_PEER, &held, &need_full)
-                    .map_err(SessionError::Store)?;
+                store.acknowledge(SERVER_PEER, &held, &need_full).map_err(SessionError::Store)?;
                 self.report.refused_by_server.extend(refused);
                 self.push_or_pull(store, upto).map(Some)
             }
@@ -298,21 +272,12 @@ impl ClientSession {
                 check_docs(&docs)?;
                 self.count_batch()?;
                 self.report.pulled += docs.len();
-                let applied = store
-                    .apply(SERVER_PEER, self.site_id, docs, upto)
-                    .map_err(SessionError::Store)?;
-                self.report.pulled = self
-                    .report
-                    .pulled
-                    .saturating_sub(applied.need_full.len() + applied.refused.len());
+                let applied = store.apply(SERVER_PEER, self.site_id, docs, upto).map_err(SessionError::Store)?;
+                self.report.pulled = self.report.pulled.saturating_sub(applied.need_full.len() + applied.refused.len());
                 self.report.refused_here.extend(applied.refused);
                 if more || !applied.need_full.is_empty() {
                     self.state = ClientState::AwaitPullBatch;
-                    Ok(Some(Message::Pull {
-                        cursor: upto,
-                        applied: applied.held,
-                        need_full: applied.need_full,
-                    }))
+                    Ok(Some(Message::Pull { cursor: upto, applied: applied.held, need_full: applied.need_full }))
                 } else {
                     self.state = ClientState::AwaitBye;
                     Ok(Some(Message::Done { applied: applied.held }))
@@ -377,10 +342,7 @@ impl Default for ServerSession {
 impl ServerSession {
     /// A session waiting for the agent's Hello.
     pub fn new() -> Self {
-        Self {
-            state: ServerState::AwaitHello,
-            batches: 0,
-        }
+        Self { state: ServerState::AwaitHello, batches: 0 }
     }
 
     /// The authenticated site, once Hello was accepted.
@@ -417,14 +379,7 @@ impl ServerSession {
         now: DateTime<Utc>,
     ) -> Result<Message, SessionError<S::Error>> {
         match (state, message) {
-            (
-                ServerState::AwaitHello,
-                Message::Hello {
-                    protocol_version,
-                    site_id,
-                    token,
-                },
-            ) => {
+            (ServerState::AwaitHello, Message::Hello { protocol_version, site_id, token }) => {
                 if protocol_version != PROTOCOL_VERSION {
                     return Err(SessionError::Version(format!(
                         "protocol version {protocol_version} is not supported: head office speaks version {PROTOCOL_VERSION}; upgrade the older side"
@@ -445,48 +400,26 @@ impl ServerSession {
             (ServerState::Ready { site }, Message::Push { docs, upto }) => {
                 check_docs(&docs)?;
                 self.count_batch()?;
-                let applied = store
-                    .apply(&site_peer(site), site, docs, upto)
-                    .map_err(SessionError::Store)?;
+                let applied = store.apply(&site_peer(site), site, docs, upto).map_err(SessionError::Store)?;
                 self.state = ServerState::Ready { site };
-                Ok(Message::PushAck {
-                    upto,
-                    need_full: applied.need_full,
-                    refused: applied.refused,
-                })
+                Ok(Message::PushAck { upto, need_full: applied.need_full, refused: applied.refused })
             }
-            (
-                ServerState::Ready { site },
-                Message::Pull {
-                    cursor,
-                    applied,
-                    need_full,
-                },
-            ) => {
+            (ServerState::Ready { site }, Message::Pull { cursor, applied, need_full }) => {
                 self.count_batch()?;
                 let peer = site_peer(site);
-                store
-                    .acknowledge(&peer, &applied, &need_full)
-                    .map_err(SessionError::Store)?;
+                store.acknowledge(&peer, &applied, &need_full).map_err(SessionError::Store)?;
                 let out = store.outgoing(&peer, site, cursor).map_err(SessionError::Store)?;
                 self.state = ServerState::Ready { site };
-                Ok(Message::PullBatch {
-                    docs: out.docs,
-                    upto: out.upto.max(cursor),
-                    more: out.more,
-                })
+                Ok(Message::PullBatch { docs: out.docs, upto: out.upto.max(cursor), more: out.more })
             }
             (ServerState::Ready { site }, Message::Done { applied }) => {
-                store
-                    .acknowledge(&site_peer(site), &applied, &[])
-                    .map_err(SessionError::Store)?;
+                store.acknowledge(&site_peer(site), &applied, &[]).map_err(SessionError::Store)?;
                 store.round_finished(site, now).map_err(SessionError::Store)?;
                 Ok(Message::Bye)
             }
-            (ServerState::AwaitHello, other) => Err(SessionError::Protocol(format!(
-                "expected Hello first, got {}",
-                message_name(&other)
-            ))),
+            (ServerState::AwaitHello, other) => {
+                Err(SessionError::Protocol(format!("expected Hello first, got {}", message_name(&other))))
+            }
             (_, other) => Err(SessionError::Protocol(format!("unexpected {}", message_name(&other)))),
         }
     }
@@ -494,9 +427,7 @@ impl ServerSession {
     fn count_batch<E: std::error::Error>(&mut self) -> Result<(), SessionError<E>> {
         self.batches += 1;
         if self.batches > MAX_BATCHES_PER_ROUND {
-            return Err(SessionError::Limit(format!(
-                "the round exchanged more than {MAX_BATCHES_PER_ROUND} batches"
-            )));
+            return Err(SessionError::Limit(format!("the round exchanged more than {MAX_BATCHES_PER_ROUND} batches")));
         }
         Ok(())
     }

@@ -36,9 +36,7 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self {
-            micros: Arc::new(AtomicI64::new(start.timestamp_micros())),
-        }
+        Self { micros: Arc::new(AtomicI64::new(start.timestamp_micros())) }
     }
 
     /// Moves the clock forward.
@@ -62,9 +60,7 @@ pub struct TimezoneError(pub String);
 
 /// Parses an IANA time-zone name.
 pub fn parse_timezone(name: &str) -> Result<Tz, TimezoneError> {
-    name.trim()
-        .parse::<Tz>()
-        .map_err(|_| TimezoneError(name.chars().take(64).collect()))
+    name.trim().parse::<Tz>().map_err(|_| TimezoneError(name.chars().take(64).collect()))
 }
 
 /// The canonical stored form of an instant: UTC, RFC 3339, microseconds.
@@ -74,15 +70,12 @@ pub fn to_stored(at: DateTime<Utc>) -> String {
 
 /// Parses a stored instant (any RFC 3339 offset is accepted).
 pub fn from_stored(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// An instant as the site sees it: RFC 3339 with the site's offset, seconds precision.
 pub fn to_site(at: DateTime<Utc>, tz: Tz) -> String {
-    tz.from_utc_datetime(&at.naive_utc())
-        .to_rfc3339_opts(SecondsFormat::Secs, false)
+    tz.from_utc_datetime(&at.naive_utc()).to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 #[cfg(test)]

@@ -70,7 +70,7 @@ pub fn heads_to_blob(heads: &[Hash]) -> Vec<u8> {
 
 /// Unpacks heads stored by [`heads_to_blob`]; `None` if the blob is damaged.
 pub fn heads_from_blob(blob: &[u8]) -> Option<Heads> {
-    if blob.len() % 32 != 0 {
+    if !blob.len().is_multiple_of(32) {
         return None;
     }
     Some(
@@ -285,10 +285,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Message {
-        Message::Error {
-            code: ErrorCode::Unauthorized,
-            message: "令牌错误".into(),
-        }
+        Message::Error { code: ErrorCode::Unauthorized, message: "令牌错误".into() }
     }
 
     #[test]

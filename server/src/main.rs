@@ -146,9 +146,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let data = cli
-        .data
-        .context("no data folder given: pass --data DIR or set WUYE_SERVER_DATA")?;
+    let data = cli.data.context("no data folder given: pass --data DIR or set WUYE_SERVER_DATA")?;
     let clock = Arc::new(SystemClock);
     match cli.command {
         Command::Init { listen } => {
@@ -175,12 +173,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print_json(&sites)?;
             } else {
                 for s in &sites {
-                    println!(
-                        "{}  {}  last sync {}",
-                        s.site_id,
-                        s.name,
-                        s.last_sync_at.as_deref().unwrap_or("never")
-                    );
+                    println!("{}  {}  last sync {}", s.site_id, s.name, s.last_sync_at.as_deref().unwrap_or("never"));
                 }
                 println!("{} site(s)", sites.len());
             }

@@ -108,24 +108,18 @@ pub fn init(dir: &Path, listen: Option<&str>) -> Result<String, OfficeError> {
 
 /// Checks a listen address.
 pub fn check_listen(listen: &str) -> Result<std::net::SocketAddr, OfficeError> {
-    listen
-        .parse()
-        .map_err(|_| OfficeError::Invalid(format!("'{listen}' is not an IP:PORT to listen on (for example 0.0.0.0:7443)")))
+    listen.parse().map_err(|_| {
+        OfficeError::Invalid(format!("'{listen}' is not an IP:PORT to listen on (for example 0.0.0.0:7443)"))
+    })
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, OfficeError> {
-    std::fs::read(path).map_err(|source| OfficeError::Io {
-        path: path.display().to_string(),
-        source,
-    })
+    std::fs::read(path).map_err(|source| OfficeError::Io { path: path.display().to_string(), source })
 }
 
 /// The TLS identity stored in a server folder.
 pub fn identity(dir: &Path) -> Result<Identity, OfficeError> {
-    Ok(Identity {
-        cert_der: read_file(&dir.join(CERT_FILE))?,
-        key_der: read_file(&dir.join(KEY_FILE))?,
-    })
+    Ok(Identity { cert_der: read_file(&dir.join(CERT_FILE))?, key_der: read_file(&dir.join(KEY_FILE))? })
 }
 
 /// Head office's store with the world injected.
@@ -164,9 +158,7 @@ impl HeadOffice {
     pub fn add_site(&mut self, name: &str) -> Result<NewSite, OfficeError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_SITE_NAME_CHARS {
-            return Err(OfficeError::Invalid(format!(
-                "a site name needs 1 to {MAX_SITE_NAME_CHARS} characters"
-            )));
+            return Err(OfficeError::Invalid(format!("a site name needs 1 to {MAX_SITE_NAME_CHARS} characters")));
         }
         let site_id = SiteId::random(&mut self.rng);
         let mut secret = [0u8; 32];
@@ -186,21 +178,15 @@ impl HeadOffice {
             .conn()
             .prepare("SELECT id, name, created_at, last_sync_at FROM sites ORDER BY created_at, id")?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, name, created_at, last_sync_at) = row?;
             out.push(SiteInfo {
-                site_id: id.parse().map_err(|_| StoreError::Corrupt {
-                    id: id.clone(),
-                    reason: "site id does not parse".into(),
-                })?,
+                site_id: id
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt { id: id.clone(), reason: "site id does not parse".into() })?,
                 name,
                 created_at,
                 last_sync_at,
@@ -211,18 +197,15 @@ impl HeadOffice {
 
     /// Checks that a site id given on the command line is registered.
     pub fn site(&self, id: &str) -> Result<SiteId, OfficeError> {
-        let site: SiteId = id
-            .parse()
-            .map_err(|e: wuye_protocol::ids::IdParseError| OfficeError::Invalid(e.to_string()))?;
+        let site: SiteId =
+            id.parse().map_err(|e: wuye_protocol::ids::IdParseError| OfficeError::Invalid(e.to_string()))?;
         let known: bool = self.store.conn().query_row(
             "SELECT EXISTS (SELECT 1 FROM sites WHERE id = ?1)",
             [site.to_string()],
             |r| r.get(0),
         )?;
         if !known {
-            return Err(OfficeError::Invalid(format!(
-                "no site {site} is registered: see `wuye-server site list`"
-            )));
+            return Err(OfficeError::Invalid(format!("no site {site} is registered: see `wuye-server site list`")));
         }
         Ok(site)
     }
@@ -257,7 +240,12 @@ impl SyncStore for HeadOffice {
         self.store.apply(peer, site, docs, cursor)
     }
 
-    fn acknowledge(&mut self, peer: &str, held: &[HeadsAck], need_full: &[wuye_protocol::ids::RecordId]) -> Result<(), StoreError> {
+    fn acknowledge(
+        &mut self,
+        peer: &str,
+        held: &[HeadsAck],
+        need_full: &[wuye_protocol::ids::RecordId],
+    ) -> Result<(), StoreError> {
         self.store.acknowledge(peer, held, need_full)
     }
 }
@@ -267,11 +255,9 @@ impl ServerStore for HeadOffice {
         let row: Option<(String, String)> = self
             .store
             .conn()
-            .query_row(
-                "SELECT name, token_hash FROM sites WHERE id = ?1",
-                [site.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT name, token_hash FROM sites WHERE id = ?1", [site.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         Ok(match row {
             None => Err(format!(

@@ -118,14 +118,8 @@ async fn handle_stream(
             Ok(Ok(None)) => return,
             Ok(Err(e)) => {
                 tracing::warn!(%remote, site = ?session.site(), "bad frame: {e}");
-                let _ = write_message(
-                    &mut send,
-                    &Message::Error {
-                        code: ErrorCode::Protocol,
-                        message: e.to_string(),
-                    },
-                )
-                .await;
+                let _ = write_message(&mut send, &Message::Error { code: ErrorCode::Protocol, message: e.to_string() })
+                    .await;
                 let _ = send.finish();
                 return;
             }

@@ -47,7 +47,8 @@ pub fn start_time() -> DateTime<Utc> {
 
 /// A sample complaint in Chinese.
 pub fn sample(n: usize, major: bool) -> NewComplaint {
-    const SUMMARIES: [&str; 4] = ["楼上漏水，天花板发霉", "电梯夜间噪音过大", "楼道垃圾未及时清运", "门禁卡无法开启单元门"];
+    const SUMMARIES: [&str; 4] =
+        ["楼上漏水，天花板发霉", "电梯夜间噪音过大", "楼道垃圾未及时清运", "门禁卡无法开启单元门"];
     const NAMES: [&str; 4] = ["张伟", "王芳", "李娜", "刘洋"];
     NewComplaint {
         customer: NAMES[n % NAMES.len()].to_string(),
@@ -70,14 +71,7 @@ impl Network {
             StdRng::from_rng(&mut rng).expect("seeded rng"),
         )
         .expect("head office schema");
-        Self {
-            office,
-            sites: Vec::new(),
-            clock,
-            rng,
-            messages: 0,
-            bytes: 0,
-        }
+        Self { office, sites: Vec::new(), clock, rng, messages: 0, bytes: 0 }
     }
 
     /// Registers a site at head office and sets up its agent; returns its index.
@@ -121,7 +115,7 @@ impl Network {
 
     /// One full round between site `i` and head office.
     pub fn round(&mut self, i: usize) -> Result<RoundReport, SessionError<StoreError>> {
-        self.round_with(i, |m| Some(m))
+        self.round_with(i, Some)
     }
 
     /// One round in which every message from the agent first passes through

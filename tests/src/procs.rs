@@ -157,9 +157,7 @@ impl Server {
     pub fn init(dir: &Path) -> Server {
         let data = dir.join("hq");
         let addr = format!("127.0.0.1:{}", free_port());
-        let fingerprint = ok("wuye-server", &["init", "--data", path(&data), "--listen", &addr])
-            .trim()
-            .to_string();
+        let fingerprint = ok("wuye-server", &["init", "--data", path(&data), "--listen", &addr]).trim().to_string();
         Server { data, addr, fingerprint }
     }
 

@@ -85,14 +85,8 @@ fn a_site_note_and_a_head_office_decision_made_concurrently_both_survive() {
     agent.sync();
     drop(running);
     // Head office decides while the site, offline, adds a tracking note.
-    procs::ok(
-        "wuye-server",
-        &["complaint", "decide", &id, "--data", path(&server.data), "--text", "工程部加装排水泵"],
-    );
-    procs::ok(
-        "wuye-agent",
-        &["complaint", "note", &id, "--data", path(&agent.data), "--text", "已通知业主挪车"],
-    );
+    procs::ok("wuye-server", &["complaint", "decide", &id, "--data", path(&server.data), "--text", "工程部加装排水泵"]);
+    procs::ok("wuye-agent", &["complaint", "note", &id, "--data", path(&agent.data), "--text", "已通知业主挪车"]);
     let _running = server.start();
     agent.sync();
     let at_site = agent.json(&["complaint", "show", &id]);
@@ -113,10 +107,7 @@ fn a_wrong_token_a_wrong_fingerprint_and_another_sites_records_are_refused() {
     let site_b = Agent::init(dir.path(), "site-b", &server.addr, &server.fingerprint, &b);
     let _running = server.start();
 
-    let wrong_token = procs::SiteCred {
-        id: a.id.clone(),
-        token: "f".repeat(64),
-    };
+    let wrong_token = procs::SiteCred { id: a.id.clone(), token: "f".repeat(64) };
     let thief = Agent::init(dir.path(), "thief", &server.addr, &server.fingerprint, &wrong_token);
     let out = thief.run(&["sync"]);
     assert!(!out.status.success());
@@ -142,10 +133,8 @@ fn a_wrong_token_a_wrong_fingerprint_and_another_sites_records_are_refused() {
 
 #[test]
 fn an_agent_killed_mid_sync_loses_nothing_and_the_next_sync_completes() {
-    let seed: u64 = std::env::var("WUYE_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::thread_rng().gen());
+    let seed: u64 =
+        std::env::var("WUYE_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| rand::thread_rng().gen());
     println!("seed {seed} (replay with WUYE_TEST_SEED={seed})");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
@@ -159,9 +148,8 @@ fn an_agent_killed_mid_sync_loses_nothing_and_the_next_sync_completes() {
             desk.add_complaint(&wuye_tests::harness::sample(n, n % 10 == 0), "客服员").unwrap();
         }
     }
-    let reported: Vec<String> = (0..3)
-        .map(|n| agent.add_complaint("张伟", &format!("{n}栋101"), "报告已保存的投诉", false))
-        .collect();
+    let reported: Vec<String> =
+        (0..3).map(|n| agent.add_complaint("张伟", &format!("{n}栋101"), "报告已保存的投诉", false)).collect();
 
     let _running = server.start();
     for round in 0..5 {

@@ -78,7 +78,11 @@ fn a_round_sends_only_what_changed() {
     let bytes_before = net.bytes;
     let edit = net.round(0).unwrap();
     assert_eq!((edit.pushed, edit.pulled), (2, 0), "two edited records go up, nothing echoes back");
-    assert!(net.bytes - bytes_before < 4_000, "two incremental changes, not whole documents: {} bytes", net.bytes - bytes_before);
+    assert!(
+        net.bytes - bytes_before < 4_000,
+        "two incremental changes, not whole documents: {} bytes",
+        net.bytes - bytes_before
+    );
     net.assert_converged();
 }
 
@@ -99,11 +103,7 @@ fn a_wrong_token_is_refused_with_a_clear_message() {
 fn another_protocol_version_is_refused() {
     let mut net = two_sites();
     let result = net.round_with(0, |m| match m {
-        Message::Hello { site_id, token, .. } => Some(Message::Hello {
-            protocol_version: 99,
-            site_id,
-            token,
-        }),
+        Message::Hello { site_id, token, .. } => Some(Message::Hello { protocol_version: 99, site_id, token }),
         other => Some(other),
     });
     match result {
@@ -179,7 +179,9 @@ fn a_new_document_claiming_another_site_is_refused() {
 
 #[test]
 fn changes_to_the_owner_or_creation_fields_are_refused_and_the_record_stays() {
-    for (field, value) in [("site_id", "forged"), ("created_by", "冒名"), ("created_at", "2020-01-01T00:00:00Z"), ("kind", "repair")] {
+    for (field, value) in
+        [("site_id", "forged"), ("created_by", "冒名"), ("created_at", "2020-01-01T00:00:00Z"), ("kind", "repair")]
+    {
         let mut net = two_sites();
         let c = net.add_complaint(0, &sample(0, false));
         net.run_until_quiescent();
@@ -243,17 +245,13 @@ fn a_server_that_lost_changes_gets_the_whole_document_again() {
     net.office
         .store
         .conn()
-        .execute("UPDATE docs SET bytes = ?1 WHERE id = ?2", rusqlite_params(&old, &c.id.to_string()))
+        .execute("UPDATE docs SET bytes = ?1 WHERE id = ?2", (old.as_slice(), c.id.to_string()))
         .unwrap();
     net.sites[0].desk.add_note(&c.id.to_string(), "第二次跟踪", "客服员").unwrap();
     net.run_until_quiescent();
     let doc = net.office.store.load(c.id).unwrap();
     let notes = wuye_protocol::complaint::read(&doc).unwrap().notes;
     assert_eq!(notes.len(), 2, "the incremental change lacked its base; the full document filled the gap");
-}
-
-fn rusqlite_params<'a>(bytes: &'a [u8], id: &'a str) -> (&'a [u8], &'a str) {
-    (bytes, id)
 }
 
 #[test]
@@ -263,12 +261,6 @@ fn a_store_ack_for_an_unknown_document_is_ignored() {
     other.add_site("y");
     let c = other.add_complaint(0, &sample(0, false));
     let heads = heads_to_wire(&other.sites[0].desk.store.load(c.id).unwrap().get_heads());
-    net.office
-        .acknowledge(
-            "site:x",
-            &[wuye_protocol::wire::HeadsAck { id: c.id, heads }],
-            &[c.id],
-        )
-        .unwrap();
+    net.office.acknowledge("site:x", &[wuye_protocol::wire::HeadsAck { id: c.id, heads }], &[c.id]).unwrap();
     assert_eq!(net.office.store.record_count().unwrap(), 0);
 }
