@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use wuye_agent::config::{self, AgentConfig};
 use wuye_agent::desk::{Desk, DEFAULT_ACTOR};
 use wuye_agent::link;
+use wuye_node::process::{init_tracing, print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::complaint::{Channel, NewComplaint};
 use wuye_protocol::time::{SystemClock, DEFAULT_TIMEZONE};
@@ -126,45 +127,14 @@ struct AddArgs {
     json: bool,
 }
 
-fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
 fn open_desk(data: &std::path::Path) -> anyhow::Result<Desk> {
     let (store, config) = config::open(data)?;
     Ok(Desk::with_os_rng(store, config, Arc::new(SystemClock)))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG")
-                .unwrap_or_else(|_| "wuye=info,wuye_agent=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_tracing("wuye_agent=info,wuye_node=info,warn");
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -244,19 +214,11 @@ fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()
         }
         ComplaintCommand::List { json } => {
             let all = desk.store.complaints(None)?;
-            if json {
-                print_json(&all)?;
-            } else {
-                print!("{}", render::complaint_table(&all));
-            }
+            render::print_complaints(&all, json)?;
         }
         ComplaintCommand::Show { id, json } => {
             let c = desk.complaint(&id)?;
-            if json {
-                print_json(&c)?;
-            } else {
-                print!("{}", render::complaint_detail(&c));
-            }
+            render::print_complaint(&c, json)?;
         }
         ComplaintCommand::Note { id, text, by, json } => {
             let c = desk.add_note(&id, &text, &by)?;

@@ -4,12 +4,14 @@
 //!   heads, projections) and its implementation of the sync session's storage;
 //! - [`frames`]: reading and writing wire frames on async streams;
 //! - [`folder`]: creating private data folders and opening only real ones;
+//! - [`process`]: logging set-up, the stop signal and JSON output for the binaries;
 //! - [`render`]: how records are shown in a terminal;
 //! - [`tls`]: the server's TLS identity, certificate pinning and the QUIC
 //!   endpoint configurations built from them.
 
 pub mod folder;
 pub mod frames;
+pub mod process;
 pub mod render;
 pub mod store;
 pub mod tls;

@@ -58,3 +58,23 @@ pub fn complaint_detail(c: &Complaint) -> String {
     }
     out
 }
+
+/// Prints complaints as JSON or as a table.
+pub fn print_complaints(complaints: &[Complaint], json: bool) -> Result<(), serde_json::Error> {
+    if json {
+        crate::process::print_json(&complaints)
+    } else {
+        print!("{}", complaint_table(complaints));
+        Ok(())
+    }
+}
+
+/// Prints one complaint as JSON or field by field.
+pub fn print_complaint(complaint: &Complaint, json: bool) -> Result<(), serde_json::Error> {
+    if json {
+        crate::process::print_json(complaint)
+    } else {
+        print!("{}", complaint_detail(complaint));
+        Ok(())
+    }
+}

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use wuye_node::process::{init_tracing, print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::time::SystemClock;
 use wuye_server::office::{self, HeadOffice};
@@ -102,40 +103,9 @@ enum ComplaintCommand {
     },
 }
 
-fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG")
-                .unwrap_or_else(|_| "wuye_server=info,wuye_node=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_tracing("wuye_server=info,wuye_node=info,warn");
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -199,19 +169,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ComplaintCommand::List { site, json } => {
                     let site = site.map(|s| hq.site(&s)).transpose()?;
                     let all = hq.store.complaints(site)?;
-                    if json {
-                        print_json(&all)?;
-                    } else {
-                        print!("{}", render::complaint_table(&all));
-                    }
+                    render::print_complaints(&all, json)?;
                 }
                 ComplaintCommand::Show { id, json } => {
                     let c = hq.complaint(&id)?;
-                    if json {
-                        print_json(&c)?;
-                    } else {
-                        print!("{}", render::complaint_detail(&c));
-                    }
+                    render::print_complaint(&c, json)?;
                 }
                 ComplaintCommand::Decide { id, text, by, json } => {
                     let c = hq.decide(&id, &text, &by)?;

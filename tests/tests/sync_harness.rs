@@ -4,7 +4,8 @@ use automerge::transaction::Transactable;
 use automerge::ROOT;
 use wuye_protocol::complaint::ComplaintStatus;
 use wuye_protocol::doc::RecordKind;
-use wuye_protocol::sync::{SessionError, SyncStore};
+use wuye_protocol::ids::RecordId;
+use wuye_protocol::sync::{RoundReport, SessionError, SyncStore};
 use wuye_protocol::wire::{heads_to_wire, DocPayload, ErrorCode, Message};
 use wuye_tests::harness::{sample, Network};
 
@@ -115,6 +116,30 @@ fn another_protocol_version_is_refused() {
     }
 }
 
+/// A whole saved document as a push would carry it.
+fn whole(id: RecordId, doc: &mut automerge::AutoCommit) -> DocPayload {
+    DocPayload {
+        id,
+        kind: RecordKind::Complaint,
+        full: true,
+        heads: heads_to_wire(&doc.get_heads()),
+        bytes: doc.save(),
+    }
+}
+
+/// Site `i` registers a record of its own and syncs, slipping `forged` into its push.
+fn push_alongside_own_record(net: &mut Network, i: usize, forged: DocPayload) -> RoundReport {
+    net.add_complaint(i, &sample(1, false));
+    net.round_with(i, |m| match m {
+        Message::Push { mut docs, upto } => {
+            docs.push(forged.clone());
+            Some(Message::Push { docs, upto })
+        }
+        other => Some(other),
+    })
+    .unwrap()
+}
+
 #[test]
 fn a_site_cannot_overwrite_another_sites_complaint() {
     let mut net = two_sites();
@@ -123,23 +148,8 @@ fn a_site_cannot_overwrite_another_sites_complaint() {
     // Site 1 forges a change to site 0's complaint and slips it into its push.
     let mut doc = net.office.store.load(victim.id).unwrap();
     doc.put(ROOT, "summary", "篡改").unwrap();
-    let forged = DocPayload {
-        id: victim.id,
-        kind: RecordKind::Complaint,
-        full: true,
-        heads: heads_to_wire(&doc.get_heads()),
-        bytes: doc.save(),
-    };
-    net.add_complaint(1, &sample(1, false));
-    let report = net
-        .round_with(1, |m| match m {
-            Message::Push { mut docs, upto } => {
-                docs.push(forged.clone());
-                Some(Message::Push { docs, upto })
-            }
-            other => Some(other),
-        })
-        .unwrap();
+    let forged = whole(victim.id, &mut doc);
+    let report = push_alongside_own_record(&mut net, 1, forged);
     assert_eq!(report.refused_by_server.len(), 1);
     assert!(report.refused_by_server[0].reason.contains("another site"), "{:?}", report.refused_by_server);
     assert_eq!(net.office.store.complaint(victim.id).unwrap().summary, victim.summary, "unchanged");
@@ -155,23 +165,8 @@ fn a_new_document_claiming_another_site_is_refused() {
     other.sites[0].desk.config.site_id = net.site_id(0);
     let c = other.add_complaint(0, &sample(3, false));
     let mut doc = other.sites[0].desk.store.load(c.id).unwrap();
-    let forged = DocPayload {
-        id: c.id,
-        kind: RecordKind::Complaint,
-        full: true,
-        heads: heads_to_wire(&doc.get_heads()),
-        bytes: doc.save(),
-    };
-    net.add_complaint(1, &sample(1, false));
-    let report = net
-        .round_with(1, |m| match m {
-            Message::Push { mut docs, upto } => {
-                docs.push(forged.clone());
-                Some(Message::Push { docs, upto })
-            }
-            other => Some(other),
-        })
-        .unwrap();
+    let forged = whole(c.id, &mut doc);
+    let report = push_alongside_own_record(&mut net, 1, forged);
     assert_eq!(report.refused_by_server.len(), 1);
     assert!(report.refused_by_server[0].reason.contains("claims site"), "{:?}", report.refused_by_server);
     assert!(net.office.store.complaint(c.id).is_err(), "nothing stored");
