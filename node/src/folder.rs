@@ -7,9 +7,9 @@ use crate::store::{Store, StoreError};
 /// Why a data folder could not be created or opened.
 #[derive(Debug, thiserror::Error)]
 pub enum FolderError {
-    /// `init` found data already there.
-    #[error("{0} already holds wuye data; choose an empty folder (nothing was changed)")]
-    AlreadyInitialised(PathBuf),
+    /// `init` found files already there.
+    #[error("{0} already holds files; choose a new or empty folder (nothing was changed)")]
+    NotEmpty(PathBuf),
     /// The folder does not exist or holds no database.
     #[error("{path} is not a wuye {role} folder: run `{init}` first, or check --data")]
     NotInitialised {
@@ -50,11 +50,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FolderError + '_ {
     move |source| FolderError::Io { path: path.to_path_buf(), source }
 }
 
-/// Creates `dir` (owner-only) and a new store in it, refusing if `db_file` exists.
+/// Creates `dir` (owner-only) and a new store in it, refusing a folder that holds anything.
 pub fn create(dir: &Path, db_file: &str, role: &'static str) -> Result<Store, FolderError> {
     let db = dir.join(db_file);
-    if db.exists() {
-        return Err(FolderError::AlreadyInitialised(dir.to_path_buf()));
+    if dir.exists() && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
+        return Err(FolderError::NotEmpty(dir.to_path_buf()));
     }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     restrict(dir, 0o700)?;
@@ -93,4 +93,27 @@ fn restrict(path: &Path, mode: u32) -> Result<(), FolderError> {
 #[cfg(not(unix))]
 fn restrict(_path: &Path, _mode: u32) -> Result<(), FolderError> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_refuses_a_folder_with_files_and_open_refuses_the_wrong_kind() {
+        let dir = std::env::temp_dir().join(format!("wuye-folder-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        create(&dir, "agent.db", "agent").unwrap();
+        assert!(matches!(create(&dir, "agent.db", "agent"), Err(FolderError::NotEmpty(_))));
+        assert!(matches!(open(&dir, "agent.db", "server", "x"), Err(FolderError::WrongRole { .. })));
+        assert!(matches!(open(&dir, "server.db", "server", "x"), Err(FolderError::NotInitialised { .. })));
+        open(&dir, "agent.db", "agent", "x").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
