@@ -105,6 +105,11 @@ impl Proc {
         self.child.id()
     }
 
+    /// Whether the process has already exited.
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// Kills with SIGKILL, as a crash would.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

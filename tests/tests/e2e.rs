@@ -152,6 +152,7 @@ fn an_agent_killed_mid_sync_loses_nothing_and_the_next_sync_completes() {
         (0..3).map(|n| agent.add_complaint("张伟", &format!("{n}栋101"), "报告已保存的投诉", false)).collect();
 
     let _running = server.start();
+    let mut cut_mid_sync = 0;
     for round in 0..5 {
         let delay_ms = rng.gen_range(20..400);
         let mut sync = Proc::spawn(
@@ -160,11 +161,16 @@ fn an_agent_killed_mid_sync_loses_nothing_and_the_next_sync_completes() {
             &dir.path().join(format!("sync-{round}.log")),
         );
         std::thread::sleep(Duration::from_millis(delay_ms));
+        if !sync.has_exited() {
+            cut_mid_sync += 1;
+        }
         sync.kill();
         let extra = agent.add_complaint("王芳", "9栋909", &format!("第{round}次中断后登记"), false);
         let listed = agent.json(&["complaint", "list"]);
         assert!(list(&listed).iter().any(|c| c["id"] == extra.as_str()), "seed {seed}");
     }
+    println!("{cut_mid_sync} of 5 syncs were killed before they finished");
+    assert!(cut_mid_sync > 0, "no sync was cut short; seed {seed}");
     agent.sync();
     let at_site = agent.json(&["complaint", "list"]);
     let at_office = server.json(&["complaint", "list"]);
