@@ -126,8 +126,11 @@ impl Store {
         if version > STORE_SCHEMA_VERSION {
             return Err(StoreError::TooNew(version));
         }
-        conn.execute_batch(SCHEMA)?;
-        conn.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)?;
+        // A current database is opened without writing, so read-only commands stay fast.
+        if version < STORE_SCHEMA_VERSION {
+            conn.execute_batch(SCHEMA)?;
+            conn.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)?;
+        }
         Ok(Self { conn })
     }
 
@@ -158,12 +161,22 @@ impl Store {
 
     /// Saves a newly created record document.
     pub fn insert_new(&mut self, doc: &mut AutoCommit) -> Result<Complaint, StoreError> {
+        let mut views = self.insert_batch(std::slice::from_mut(doc))?;
+        Ok(views.pop().expect("one document in, one view out"))
+    }
+
+    /// Saves many newly created record documents in one transaction (an import, say).
+    pub fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<Complaint>, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let header = doc::read_header(doc).map_err(RuleError::from)?;
-        let view = write_doc(&tx, doc, true)?;
-        debug_assert_eq!(view.id, header.id);
+        let mut views = Vec::with_capacity(docs.len());
+        for doc in docs.iter_mut() {
+            let view = complaint::read(doc).map_err(RuleError::from)?;
+            let heads = heads_to_wire(&doc.get_heads());
+            write_row(&tx, &view, &heads, &doc.save(), Sequence::Bump)?;
+            views.push(view);
+        }
         tx.commit()?;
-        Ok(view)
+        Ok(views)
     }
 
     /// Loads a record, applies `edit` to it and saves it, all in one transaction.
@@ -181,7 +194,9 @@ impl Store {
         edit(&mut doc)?;
         let after = doc::read_header(&doc).map_err(RuleError::from)?;
         assert_eq!(before, after, "domain edits never touch the header");
-        let view = write_doc(&tx, &mut doc, true)?;
+        let view = complaint::read(&doc).map_err(RuleError::from)?;
+        let heads = heads_to_wire(&doc.get_heads());
+        write_row(&tx, &view, &heads, &doc.save(), Sequence::Bump)?;
         tx.commit()?;
         Ok(view)
     }
@@ -280,7 +295,7 @@ impl Store {
                 let doc = load_checked(&id, &bytes)?;
                 let view =
                     complaint::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
-                project(&tx, &doc, &view)?;
+                project(&tx, &view)?;
                 count += 1;
             }
         }
@@ -316,111 +331,200 @@ fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<Seq, rusqlite::Error> {
     Ok(value as Seq)
 }
 
-/// Saves `doc`, checked, with a new sequence number when `bump` is set (or when it is new).
-fn write_doc(tx: &rusqlite::Transaction<'_>, doc: &mut AutoCommit, bump: bool) -> Result<Complaint, StoreError> {
-    let view = complaint::read(doc).map_err(RuleError::from)?;
-    let id = view.id.to_string();
-    let heads = heads_to_blob(&heads_to_wire(&doc.get_heads()));
-    let bytes = doc.save();
-    let existing: Option<i64> = tx.query_row("SELECT seq FROM docs WHERE id = ?1", [&id], |r| r.get(0)).optional()?;
-    let seq = match existing {
-        Some(seq) if !bump => seq as Seq,
-        _ => next_seq(tx)?,
-    };
-    tx.execute(
-        "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
-        params![id, RecordKind::Complaint.as_str(), view.site_id.to_string(), seq as i64, heads, bytes],
-    )?;
-    project(tx, doc, &view)?;
-    Ok(view)
+/// Whether a written document takes a new sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sequence {
+    /// A local change, or a merge that holds something the sender lacks: it must flow onwards.
+    Bump,
+    /// The document now equals what the sender holds: keep its number so nothing echoes.
+    Keep,
 }
 
-fn project(tx: &rusqlite::Transaction<'_>, doc: &AutoCommit, view: &Complaint) -> Result<(), StoreError> {
-    let events = complaint::events(doc).map_err(|e| corrupt(view.id, e))?;
-    let received = events.first().map(|e| wuye_protocol::time::to_stored(e.at)).unwrap_or_default();
+/// Writes one checked document and its projection row.
+fn write_row(
+    tx: &rusqlite::Transaction<'_>,
+    view: &Complaint,
+    heads: &[wuye_protocol::wire::Hash],
+    bytes: &[u8],
+    sequence: Sequence,
+) -> Result<(), StoreError> {
+    let id = view.id.to_string();
+    let existing: Option<i64> =
+        tx.prepare_cached("SELECT seq FROM docs WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
+    let seq = match (existing, sequence) {
+        (Some(seq), Sequence::Keep) => seq as Seq,
+        _ => next_seq(tx)?,
+    };
+    tx.prepare_cached(
+        "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
+    )?
+    .execute(params![
+        id,
+        RecordKind::Complaint.as_str(),
+        view.site_id.to_string(),
+        seq as i64,
+        heads_to_blob(heads),
+        bytes
+    ])?;
+    project(tx, view)
+}
+
+fn project(tx: &rusqlite::Transaction<'_>, view: &Complaint) -> Result<(), StoreError> {
+    let received = wuye_protocol::time::from_stored(&view.received_at)
+        .map(wuye_protocol::time::to_stored)
+        .ok_or_else(|| StoreError::Corrupt { id: view.id.to_string(), reason: "received_at does not parse".into() })?;
     let json = serde_json::to_string(view).expect("a complaint view always serializes");
-    tx.execute(
+    let status = serde_json::to_value(view.status).expect("status serializes");
+    tx.prepare_cached(
         "INSERT INTO complaints (id, site_id, received_utc, status, major, view) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, major = excluded.major, view = excluded.view",
-        params![
-            view.id.to_string(),
-            view.site_id.to_string(),
-            received,
-            serde_json::to_value(view.status).expect("status serializes").as_str().unwrap_or_default(),
-            view.major,
-            json
-        ],
-    )?;
+    )?
+    .execute(params![
+        view.id.to_string(),
+        view.site_id.to_string(),
+        received,
+        status.as_str().unwrap_or_default(),
+        view.major,
+        json
+    ])?;
     Ok(())
 }
 
-enum Take {
-    Held(HeadsAck),
+/// What merging one incoming document came to.
+enum Merged {
+    /// Checked and ready to write.
+    Take {
+        view: Box<Complaint>,
+        heads: Vec<wuye_protocol::wire::Hash>,
+        bytes: Vec<u8>,
+        sequence: Sequence,
+        sent: Vec<wuye_protocol::wire::Hash>,
+    },
+    /// The changes lack their base: the sender must send the whole document.
     NeedFull,
+    /// Refused, with the reason.
     Refused(String),
 }
 
-fn apply_one(tx: &rusqlite::Transaction<'_>, site: SiteId, payload: DocPayload) -> Result<Take, StoreError> {
+/// What the receiver already holds of a document.
+struct Existing {
+    owner: String,
+    bytes: Vec<u8>,
+}
+
+/// Merges one incoming document into what is held and checks the result. Pure CPU work.
+fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Result<Merged, StoreError> {
     let id = payload.id.to_string();
-    let existing: Option<(String, Vec<u8>)> = tx
-        .query_row("SELECT site_id, bytes FROM docs WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (mut doc, before) = match &existing {
-        Some((owner, _)) if *owner != site.to_string() => {
-            return Ok(Take::Refused(format!(
+    let (mut doc, before) = match existing {
+        Some(e) if e.owner != site.to_string() => {
+            return Ok(Merged::Refused(format!(
                 "record {id} belongs to another site; a site may only send its own records"
-            )))
+            )));
         }
-        Some((_, bytes)) => {
-            let doc = load_checked(&id, bytes)?;
-            let header = doc::read_header(&doc).map_err(|e| corrupt(payload.id, e))?;
+        Some(e) => {
+            let mut doc = load_checked(&id, &e.bytes)?;
+            let header = doc::read_header(&doc).map_err(|err| corrupt(payload.id, err))?;
+            if let Err(err) = doc.load_incremental(&payload.bytes) {
+                return Ok(Merged::Refused(format!("record {id}: the changes do not decode: {err}")));
+            }
             (doc, Some(header))
         }
-        None => (AutoCommit::new(), None),
+        None if payload.full => match AutoCommit::load(&payload.bytes) {
+            Ok(doc) => (doc, None),
+            Err(err) => return Ok(Merged::Refused(format!("record {id}: the document does not load: {err}"))),
+        },
+        None => return Ok(Merged::NeedFull),
     };
-    if let Err(e) = doc.load_incremental(&payload.bytes) {
-        return Ok(Take::Refused(format!("record {id}: the changes do not decode: {e}")));
-    }
     if !doc.get_missing_deps(&heads_from_wire(&payload.heads)).is_empty() {
-        return Ok(Take::NeedFull);
+        return Ok(Merged::NeedFull);
     }
     let header = match doc::read_header(&doc) {
         Ok(h) => h,
-        Err(e) => return Ok(Take::Refused(format!("record {id}: {e}"))),
+        Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
     };
     if header.id != payload.id || header.kind != payload.kind {
-        return Ok(Take::Refused(format!(
+        return Ok(Merged::Refused(format!(
             "record {id}: the document says it is {} {}, not what the batch claims",
             header.kind.as_str(),
             header.id
         )));
     }
     if header.site_id != site {
-        return Ok(Take::Refused(format!(
+        return Ok(Merged::Refused(format!(
             "record {id}: the document claims site {}, but this sync is for site {site}",
             header.site_id
         )));
     }
-    if let Some(before) = before {
-        if before != header {
-            return Ok(Take::Refused(format!(
-                "record {id}: the changes alter its kind, owner or creation fields, which never change"
-            )));
-        }
+    if before.is_some_and(|before| before != header) {
+        return Ok(Merged::Refused(format!(
+            "record {id}: the changes alter its kind, owner or creation fields, which never change"
+        )));
     }
-    if let Err(e) = complaint::read(&doc) {
-        return Ok(Take::Refused(format!("record {id}: {e}")));
-    }
-    let mut heads = heads_to_wire(&doc.get_heads());
-    heads.sort();
+    let view = match complaint::read(&doc) {
+        Ok(v) => v,
+        Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
+    };
+    let heads = heads_to_wire(&doc.get_heads());
     let mut sent = payload.heads.clone();
     sent.sort();
     // Only when the merge holds something the sender lacks does it need a new
     // sequence number (so that it flows back); otherwise it would echo.
-    let bump = heads != sent;
-    write_doc(tx, &mut doc, bump)?;
-    Ok(Take::Held(HeadsAck { id: payload.id, heads: sent }))
+    let sequence = if heads == sent { Sequence::Keep } else { Sequence::Bump };
+    // A whole document that arrived new is already a checked save: store it as it came.
+    let bytes = if existing.is_none() && payload.full { payload.bytes.clone() } else { doc.save() };
+    Ok(Merged::Take { view: Box::new(view), heads, bytes, sequence, sent })
+}
+
+/// A changed document the peer may lack, as read from the database.
+struct Candidate {
+    id: String,
+    kind: String,
+    heads: Vec<u8>,
+    bytes: Vec<u8>,
+    peer_heads: Option<Vec<u8>>,
+}
+
+impl Candidate {
+    /// What to send: the changes after the peer's heads when it has a usable
+    /// base, the whole saved document when not, nothing when it lacks nothing.
+    fn payload(&self) -> Result<Option<DocPayload>, StoreError> {
+        let damaged = |reason: &str| StoreError::Corrupt { id: self.id.clone(), reason: reason.to_string() };
+        let id: RecordId = self.id.parse().map_err(|_| damaged("id does not parse"))?;
+        let kind = RecordKind::parse(&self.kind).ok_or_else(|| damaged("unknown kind"))?;
+        let heads = heads_from_blob(&self.heads).ok_or_else(|| damaged("damaged heads"))?;
+        if let Some(known) = self.peer_heads.as_deref().and_then(heads_from_blob) {
+            let mut doc = load_checked(&self.id, &self.bytes)?;
+            let known = heads_from_wire(&known);
+            if doc.get_missing_deps(&known).is_empty() {
+                let changes = doc.save_after(&known);
+                if changes.is_empty() {
+                    return Ok(None);
+                }
+                return Ok(Some(DocPayload { id, kind, full: false, bytes: changes, heads }));
+            }
+        }
+        Ok(Some(DocPayload { id, kind, full: true, bytes: self.bytes.clone(), heads }))
+    }
+}
+
+/// Most threads used to load and check documents.
+pub const MAX_WORKER_THREADS: usize = 4;
+/// Batches smaller than this are handled on the calling thread.
+const PARALLEL_MIN_ITEMS: usize = 16;
+
+/// Maps `f` over `items`, on several threads when the batch is large enough.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKER_THREADS);
+    if threads < 2 || items.len() < PARALLEL_MIN_ITEMS {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("worker thread panicked")).collect()
+    })
 }
 
 fn upsert_peer_heads(
@@ -429,11 +533,11 @@ fn upsert_peer_heads(
     id: &str,
     heads: &[wuye_protocol::wire::Hash],
 ) -> Result<(), rusqlite::Error> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO peer_heads (peer, doc_id, heads) VALUES (?1, ?2, ?3)
          ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
-        params![peer, id, heads_to_blob(heads)],
-    )?;
+    )?
+    .execute(params![peer, id, heads_to_blob(heads)])?;
     Ok(())
 }
 
@@ -449,60 +553,41 @@ impl SyncStore for Store {
     fn outgoing(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<Outgoing, StoreError> {
         let tx = self.conn.transaction()?;
         let mut out = Outgoing { docs: Vec::new(), upto: after, more: true };
-        let mut bytes_total = 0usize;
         while out.docs.is_empty() && out.more {
-            let mut stmt = tx.prepare_cached(
-                "SELECT d.id, d.kind, d.seq, d.heads, d.bytes, p.heads FROM docs d
-                 LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
-                 WHERE d.site_id = ?2 AND d.seq > ?3 ORDER BY d.seq LIMIT ?4",
-            )?;
-            let mut rows = stmt.query(params![peer, site.to_string(), out.upto as i64, MAX_BATCH_DOCS as i64])?;
+            let mut candidates = Vec::new();
             let mut scanned = 0;
+            let mut bytes_total = 0usize;
             out.more = false;
-            while let Some(row) = rows.next()? {
-                scanned += 1;
-                let id: String = row.get(0)?;
-                let kind: String = row.get(1)?;
-                let seq: i64 = row.get(2)?;
-                let heads: Vec<u8> = row.get(3)?;
-                let bytes: Vec<u8> = row.get(4)?;
-                let peer_heads: Option<Vec<u8>> = row.get(5)?;
-                out.upto = seq as Seq;
-                if peer_heads.as_deref() == Some(heads.as_slice()) {
-                    continue;
-                }
-                let record_id: RecordId = id.parse().map_err(|e: wuye_protocol::ids::IdParseError| {
-                    StoreError::Corrupt { id: id.clone(), reason: e.to_string() }
-                })?;
-                let kind = RecordKind::parse(&kind)
-                    .ok_or_else(|| StoreError::Corrupt { id: id.clone(), reason: format!("unknown kind {kind}") })?;
-                let heads = heads_from_blob(&heads)
-                    .ok_or_else(|| StoreError::Corrupt { id: id.clone(), reason: "damaged heads".into() })?;
-                let payload = match peer_heads.as_deref().and_then(heads_from_blob) {
-                    Some(known) => {
-                        let mut doc = load_checked(&id, &bytes)?;
-                        let known = heads_from_wire(&known);
-                        if doc.get_missing_deps(&known).is_empty() {
-                            let changes = doc.save_after(&known);
-                            if changes.is_empty() {
-                                continue;
-                            }
-                            DocPayload { id: record_id, kind, full: false, bytes: changes, heads }
-                        } else {
-                            DocPayload { id: record_id, kind, full: true, bytes, heads }
-                        }
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT d.id, d.kind, d.seq, d.heads, d.bytes, p.heads FROM docs d
+                     LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
+                     WHERE d.site_id = ?2 AND d.seq > ?3 ORDER BY d.seq LIMIT ?4",
+                )?;
+                let mut rows = stmt.query(params![peer, site.to_string(), out.upto as i64, MAX_BATCH_DOCS as i64])?;
+                while let Some(row) = rows.next()? {
+                    scanned += 1;
+                    let seq: i64 = row.get(2)?;
+                    out.upto = seq as Seq;
+                    let heads: Vec<u8> = row.get(3)?;
+                    let peer_heads: Option<Vec<u8>> = row.get(5)?;
+                    if peer_heads.as_deref() == Some(heads.as_slice()) {
+                        continue;
                     }
-                    None => DocPayload { id: record_id, kind, full: true, bytes, heads },
-                };
-                bytes_total += payload.bytes.len();
-                out.docs.push(payload);
-                if bytes_total >= MAX_BATCH_BYTES {
-                    out.more = true;
-                    break;
+                    let bytes: Vec<u8> = row.get(4)?;
+                    bytes_total += bytes.len();
+                    candidates.push(Candidate { id: row.get(0)?, kind: row.get(1)?, heads, bytes, peer_heads });
+                    if bytes_total >= MAX_BATCH_BYTES {
+                        out.more = true;
+                        break;
+                    }
                 }
             }
             if scanned == MAX_BATCH_DOCS {
                 out.more = true;
+            }
+            for payload in par_map(&candidates, Candidate::payload) {
+                out.docs.extend(payload?);
             }
         }
         drop(tx);
@@ -511,26 +596,45 @@ impl SyncStore for Store {
 
     fn apply(&mut self, peer: &str, site: SiteId, docs: Vec<DocPayload>, cursor: Seq) -> Result<Applied, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut existing = Vec::with_capacity(docs.len());
+        {
+            let mut stmt = tx.prepare_cached("SELECT site_id, bytes FROM docs WHERE id = ?1")?;
+            for payload in &docs {
+                existing.push(
+                    stmt.query_row([payload.id.to_string()], |r| Ok(Existing { owner: r.get(0)?, bytes: r.get(1)? }))
+                        .optional()?,
+                );
+            }
+        }
+        let work: Vec<(&DocPayload, Option<Existing>)> = docs.iter().zip(existing).collect();
+        let merged = par_map(&work, |(payload, existing)| merge(site, payload, existing.as_ref()));
         let mut applied = Applied::default();
-        for payload in docs {
+        let mut seen = std::collections::HashSet::with_capacity(docs.len());
+        for (payload, merged) in docs.iter().zip(merged) {
             let id = payload.id;
-            match apply_one(&tx, site, payload)? {
-                Take::Held(ack) => {
-                    upsert_peer_heads(&tx, peer, &ack.id.to_string(), &ack.heads)?;
-                    applied.held.push(ack);
+            let merged = if seen.insert(id) {
+                merged?
+            } else {
+                Merged::Refused(format!("record {id} appears twice in one batch"))
+            };
+            match merged {
+                Merged::Take { view, heads, bytes, sequence, sent } => {
+                    write_row(&tx, &view, &heads, &bytes, sequence)?;
+                    upsert_peer_heads(&tx, peer, &id.to_string(), &sent)?;
+                    applied.held.push(HeadsAck { id, heads: sent });
                 }
-                Take::NeedFull => applied.need_full.push(id),
-                Take::Refused(reason) => {
+                Merged::NeedFull => applied.need_full.push(id),
+                Merged::Refused(reason) => {
                     tracing::warn!(%id, %reason, "refused a record from {peer}");
                     applied.refused.push(Refusal { id, reason });
                 }
             }
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO peer_cursors (peer, cursor) VALUES (?1, ?2)
              ON CONFLICT (peer) DO UPDATE SET cursor = excluded.cursor",
-            params![peer, cursor as i64],
-        )?;
+        )?
+        .execute(params![peer, cursor as i64])?;
         tx.commit()?;
         Ok(applied)
     }
