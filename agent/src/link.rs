@@ -9,7 +9,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use tokio::time::timeout;
 use wuye_node::frames::{read_message, write_message, FrameIoError};
 use wuye_node::{Store, StoreError};
@@ -21,6 +21,8 @@ use crate::config::AgentConfig;
 pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
 /// How long to wait for any one reply within a round.
 pub const STEP_TIMEOUT_MS: u64 = 30_000;
+/// How long `sync` lingers after closing so the close reaches head office.
+pub const CLOSE_LINGER_MS: u64 = 20;
 /// How often `run` syncs while connected, unless told otherwise.
 pub const DEFAULT_INTERVAL_MS: u64 = 5_000;
 /// The first wait after a failed connection.
@@ -67,6 +69,8 @@ pub struct RoundOutcome {
     pub bytes_sent: u64,
     /// Frame bytes received.
     pub bytes_received: u64,
+    /// Time from starting to connect until the round completed.
+    pub elapsed: Duration,
 }
 
 async fn resolve(server: &str) -> Result<SocketAddr, LinkError> {
@@ -106,6 +110,7 @@ pub async fn round(
 ) -> Result<RoundOutcome, LinkError> {
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| LinkError::Broken(e.to_string()))?;
     let mut session = ClientSession::new(config.site_id, config.token.clone());
+    let start = std::time::Instant::now();
     let mut outcome = RoundOutcome::default();
     outcome.bytes_sent += write_message(&mut send, &session.start()).await? as u64;
     loop {
@@ -116,9 +121,19 @@ pub async fn round(
             return Err(LinkError::Broken("head office closed the stream mid-round".into()));
         };
         outcome.bytes_received += used as u64;
-        match tokio::task::block_in_place(|| session.handle(store, message)) {
-            Ok(Some(reply)) => outcome.bytes_sent += write_message(&mut send, &reply).await? as u64,
-            Ok(None) => break,
+        let name = wuye_protocol::sync::message_name(&message);
+        let started = std::time::Instant::now();
+        let handled = tokio::task::block_in_place(|| session.handle(store, message));
+        tracing::debug!(message = name, busy_us = started.elapsed().as_micros() as u64, "handled");
+        match handled {
+            Ok(replies) => {
+                for reply in &replies {
+                    outcome.bytes_sent += write_message(&mut send, reply).await? as u64;
+                }
+                if session.is_finished() {
+                    break;
+                }
+            }
             Err(e) => {
                 if let Some(wire) = e.to_wire() {
                     let _ = write_message(&mut send, &wire).await;
@@ -130,15 +145,22 @@ pub async fn round(
     }
     let _ = send.finish();
     outcome.report = session.report().clone();
+    outcome.elapsed = start.elapsed();
     Ok(outcome)
 }
 
 /// Connects, runs one round and closes.
 pub async fn sync_once(store: &mut Store, config: &AgentConfig) -> Result<RoundOutcome, LinkError> {
+    let start = std::time::Instant::now();
     let (endpoint, conn) = connect(config).await?;
-    let result = round(&conn, store, config).await;
+    let result = round(&conn, store, config).await.map(|mut outcome| {
+        outcome.elapsed = start.elapsed();
+        outcome
+    });
     conn.close(0u32.into(), b"round complete");
-    endpoint.wait_idle().await;
+    // Give the close a moment to reach head office, so it frees the connection at
+    // once rather than after its idle timeout; not the whole drain period.
+    let _ = timeout(Duration::from_millis(CLOSE_LINGER_MS), endpoint.wait_idle()).await;
     result
 }
 
@@ -165,7 +187,7 @@ fn log_outcome(outcome: &RoundOutcome) {
 pub async fn run(store: &mut Store, config: &AgentConfig, interval: Duration, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let mut backoff_ms = BACKOFF_MIN_MS;
-    let mut rng = rand::thread_rng();
+    let mut rng = rand::rngs::StdRng::from_entropy();
     loop {
         let attempt = tokio::select! {
             _ = &mut shutdown => return,

@@ -165,6 +165,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "pulled": r.pulled,
                     "bytes_sent": outcome.bytes_sent,
                     "bytes_received": outcome.bytes_received,
+                    "seconds": outcome.elapsed.as_secs_f64(),
+                    "peak_rss_mb": wuye_node::process::peak_rss_mb(),
                     "refused": r.refused_by_server.iter().chain(&r.refused_here)
                         .map(|f| serde_json::json!({"id": f.id, "reason": f.reason})).collect::<Vec<_>>(),
                 }))?;

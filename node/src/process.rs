@@ -36,3 +36,20 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), serde_json::Erro
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
+
+/// This process's peak resident memory in MiB, where the system reports it (Linux).
+pub fn peak_rss_mb() -> Option<f64> {
+    rss_field_mb(std::process::id(), "VmHWM:")
+}
+
+/// A process's peak resident memory in MiB, where the system reports it (Linux).
+pub fn peak_rss_mb_of(pid: u32) -> Option<f64> {
+    rss_field_mb(pid, "VmHWM:")
+}
+
+fn rss_field_mb(pid: u32, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: f64 = line.trim_start_matches(field).trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb / 1024.0)
+}

@@ -169,10 +169,11 @@ impl Store {
     pub fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<Complaint>, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut views = Vec::with_capacity(docs.len());
+        let mut seqs = Seqs::reserve(&tx, docs.len())?;
         for doc in docs.iter_mut() {
             let view = complaint::read(doc).map_err(RuleError::from)?;
             let heads = heads_to_wire(&doc.get_heads());
-            write_row(&tx, &view, &heads, &doc.save(), Sequence::Bump)?;
+            write_row(&tx, &view, &heads, &doc.save_nocompress(), seqs.take())?;
             views.push(view);
         }
         tx.commit()?;
@@ -196,7 +197,7 @@ impl Store {
         assert_eq!(before, after, "domain edits never touch the header");
         let view = complaint::read(&doc).map_err(RuleError::from)?;
         let heads = heads_to_wire(&doc.get_heads());
-        write_row(&tx, &view, &heads, &doc.save(), Sequence::Bump)?;
+        write_row(&tx, &view, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take())?;
         tx.commit()?;
         Ok(view)
     }
@@ -325,10 +326,27 @@ fn load_checked(id: &str, bytes: &[u8]) -> Result<AutoCommit, StoreError> {
         .map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: format!("document does not load: {e}") })
 }
 
-fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<Seq, rusqlite::Error> {
-    let value: i64 =
-        tx.query_row("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value", [], |r| r.get(0))?;
-    Ok(value as Seq)
+/// Sequence numbers reserved from the counter in one statement, for one transaction.
+/// Numbers left unused leave gaps, which is harmless: only their order matters.
+struct Seqs {
+    next: Seq,
+    end: Seq,
+}
+
+impl Seqs {
+    fn reserve(tx: &rusqlite::Transaction<'_>, count: usize) -> Result<Self, rusqlite::Error> {
+        let count = count.max(1) as i64;
+        let last: i64 = tx
+            .prepare_cached("UPDATE counters SET value = value + ?1 WHERE name = 'seq' RETURNING value")?
+            .query_row([count], |r| r.get(0))?;
+        Ok(Self { next: (last - count + 1) as Seq, end: last as Seq })
+    }
+
+    fn take(&mut self) -> Seq {
+        assert!(self.next <= self.end, "more sequence numbers taken than reserved");
+        self.next += 1;
+        self.next - 1
+    }
 }
 
 /// Whether a written document takes a new sequence number.
@@ -346,15 +364,9 @@ fn write_row(
     view: &Complaint,
     heads: &[wuye_protocol::wire::Hash],
     bytes: &[u8],
-    sequence: Sequence,
+    seq: Seq,
 ) -> Result<(), StoreError> {
     let id = view.id.to_string();
-    let existing: Option<i64> =
-        tx.prepare_cached("SELECT seq FROM docs WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
-    let seq = match (existing, sequence) {
-        (Some(seq), Sequence::Keep) => seq as Seq,
-        _ => next_seq(tx)?,
-    };
     tx.prepare_cached(
         "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
@@ -411,6 +423,7 @@ enum Merged {
 struct Existing {
     owner: String,
     bytes: Vec<u8>,
+    seq: Seq,
 }
 
 /// Merges one incoming document into what is held and checks the result. Pure CPU work.
@@ -439,8 +452,8 @@ fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Res
     if !doc.get_missing_deps(&heads_from_wire(&payload.heads)).is_empty() {
         return Ok(Merged::NeedFull);
     }
-    let header = match doc::read_header(&doc) {
-        Ok(h) => h,
+    let (header, view) = match complaint::read_with_header(&doc) {
+        Ok(read) => read,
         Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
     };
     if header.id != payload.id || header.kind != payload.kind {
@@ -461,10 +474,6 @@ fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Res
             "record {id}: the changes alter its kind, owner or creation fields, which never change"
         )));
     }
-    let view = match complaint::read(&doc) {
-        Ok(v) => v,
-        Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
-    };
     let heads = heads_to_wire(&doc.get_heads());
     let mut sent = payload.heads.clone();
     sent.sort();
@@ -472,7 +481,7 @@ fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Res
     // sequence number (so that it flows back); otherwise it would echo.
     let sequence = if heads == sent { Sequence::Keep } else { Sequence::Bump };
     // A whole document that arrived new is already a checked save: store it as it came.
-    let bytes = if existing.is_none() && payload.full { payload.bytes.clone() } else { doc.save() };
+    let bytes = if existing.is_none() && payload.full { payload.bytes.clone() } else { doc.save_nocompress() };
     Ok(Merged::Take { view: Box::new(view), heads, bytes, sequence, sent })
 }
 
@@ -598,19 +607,24 @@ impl SyncStore for Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut existing = Vec::with_capacity(docs.len());
         {
-            let mut stmt = tx.prepare_cached("SELECT site_id, bytes FROM docs WHERE id = ?1")?;
+            let mut stmt = tx.prepare_cached("SELECT site_id, bytes, seq FROM docs WHERE id = ?1")?;
             for payload in &docs {
                 existing.push(
-                    stmt.query_row([payload.id.to_string()], |r| Ok(Existing { owner: r.get(0)?, bytes: r.get(1)? }))
-                        .optional()?,
+                    stmt.query_row([payload.id.to_string()], |r| {
+                        Ok(Existing { owner: r.get(0)?, bytes: r.get(1)?, seq: r.get::<_, i64>(2)? as Seq })
+                    })
+                    .optional()?,
                 );
             }
         }
+        let started = std::time::Instant::now();
         let work: Vec<(&DocPayload, Option<Existing>)> = docs.iter().zip(existing).collect();
         let merged = par_map(&work, |(payload, existing)| merge(site, payload, existing.as_ref()));
+        let merge_us = started.elapsed().as_micros() as u64;
         let mut applied = Applied::default();
         let mut seen = std::collections::HashSet::with_capacity(docs.len());
-        for (payload, merged) in docs.iter().zip(merged) {
+        let mut seqs = Seqs::reserve(&tx, docs.len())?;
+        for ((payload, existing), merged) in work.iter().zip(merged) {
             let id = payload.id;
             let merged = if seen.insert(id) {
                 merged?
@@ -619,7 +633,11 @@ impl SyncStore for Store {
             };
             match merged {
                 Merged::Take { view, heads, bytes, sequence, sent } => {
-                    write_row(&tx, &view, &heads, &bytes, sequence)?;
+                    let seq = match (existing, sequence) {
+                        (Some(e), Sequence::Keep) => e.seq,
+                        _ => seqs.take(),
+                    };
+                    write_row(&tx, &view, &heads, &bytes, seq)?;
                     upsert_peer_heads(&tx, peer, &id.to_string(), &sent)?;
                     applied.held.push(HeadsAck { id, heads: sent });
                 }
@@ -635,7 +653,15 @@ impl SyncStore for Store {
              ON CONFLICT (peer) DO UPDATE SET cursor = excluded.cursor",
         )?
         .execute(params![peer, cursor as i64])?;
+        let write_us = started.elapsed().as_micros() as u64 - merge_us;
         tx.commit()?;
+        tracing::debug!(
+            docs = docs.len(),
+            merge_us,
+            write_us,
+            total_us = started.elapsed().as_micros() as u64,
+            "applied a batch"
+        );
         Ok(applied)
     }
 
@@ -644,20 +670,25 @@ impl SyncStore for Store {
             return Ok(());
         }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for ack in held {
-            let id = ack.id.to_string();
-            let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM docs WHERE id = ?1)", [&id], |r| r.get(0))?;
-            if exists {
-                upsert_peer_heads(&tx, peer, &id, &ack.heads)?;
+        {
+            // Heads of a document this store does not hold are ignored.
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO peer_heads (peer, doc_id, heads)
+                 SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM docs WHERE id = ?2)
+                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+            )?;
+            for ack in held {
+                upsert.execute(params![peer, ack.id.to_string(), heads_to_blob(&ack.heads)])?;
             }
         }
-        for id in need_full {
-            let id = id.to_string();
-            tx.execute("DELETE FROM peer_heads WHERE peer = ?1 AND doc_id = ?2", params![peer, id])?;
-            let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM docs WHERE id = ?1)", [&id], |r| r.get(0))?;
-            if exists {
-                let seq = next_seq(&tx)?;
-                tx.execute("UPDATE docs SET seq = ?1 WHERE id = ?2", params![seq as i64, id])?;
+        if !need_full.is_empty() {
+            let mut seqs = Seqs::reserve(&tx, need_full.len())?;
+            for id in need_full {
+                let id = id.to_string();
+                tx.prepare_cached("DELETE FROM peer_heads WHERE peer = ?1 AND doc_id = ?2")?
+                    .execute(params![peer, id])?;
+                tx.prepare_cached("UPDATE docs SET seq = ?1 WHERE id = ?2")?
+                    .execute(params![seqs.take() as i64, id])?;
             }
         }
         tx.commit()?;

@@ -9,12 +9,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ROOT};
+use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::doc::{self, DocError, Header, RecordKind};
+use crate::doc::{self, DocError, Fields, Header, RecordKind};
 use crate::ids::{EventId, RecordId, SiteId};
 use crate::time;
 
@@ -412,28 +412,24 @@ pub fn decide(
 
 /// The events of a complaint document, in a replica-independent order (time, then id).
 pub fn events(doc: &impl ReadDoc) -> Result<Vec<Event>, DocError> {
-    let list = doc::get_object(doc, &ROOT, "events", "events", ObjType::List)?;
-    let len = doc.length(&list);
-    if len > MAX_EVENTS {
-        return Err(DocError::invalid("events", format!("{len} events, at most {MAX_EVENTS}")));
-    }
-    let mut out = Vec::with_capacity(len);
-    for i in 0..len {
-        let map: ObjId = doc::list_map_at(doc, &list, i, "events")?;
-        let path = |f: &str| format!("events[{i}].{f}");
-        let kind_name = doc::get_str(doc, &map, "type", &path("type"))?;
+    let root = doc::hydrate_root(doc)?;
+    events_from(&Fields::root(&root)?)
+}
+
+fn events_from(root: &Fields<'_>) -> Result<Vec<Event>, DocError> {
+    let items = root.list("events", MAX_EVENTS)?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let path = format!("events[{i}]");
+        let map = Fields::item(item, &path)?;
+        let kind_name = map.str("type")?;
         let kind = EventKind::parse(&kind_name)
-            .ok_or_else(|| DocError::invalid(path("type"), format!("unknown event type '{kind_name}'")))?;
-        let id = doc::get_str(doc, &map, "id", &path("id"))?
+            .ok_or_else(|| DocError::invalid(format!("{path}.type"), format!("unknown event type '{kind_name}'")))?;
+        let id = map
+            .str("id")?
             .parse()
-            .map_err(|e: crate::ids::IdParseError| DocError::invalid(path("id"), e.to_string()))?;
-        out.push(Event {
-            id,
-            kind,
-            at: doc::get_instant(doc, &map, "at", &path("at"))?,
-            by: doc::get_str(doc, &map, "by", &path("by"))?,
-            text: doc::get_str(doc, &map, "text", &path("text"))?,
-        });
+            .map_err(|e: crate::ids::IdParseError| DocError::invalid(format!("{path}.id"), e.to_string()))?;
+        out.push(Event { id, kind, at: map.instant("at")?, by: map.str("by")?, text: map.str("text")? });
     }
     out.sort_by_key(|e| (e.at, e.id));
     Ok(out)
@@ -441,21 +437,26 @@ pub fn events(doc: &impl ReadDoc) -> Result<Vec<Event>, DocError> {
 
 /// Reads and checks a complaint document: every field the layout requires, with its type.
 pub fn read(doc: &impl ReadDoc) -> Result<Complaint, DocError> {
-    let header = doc::read_header(doc)?;
+    read_with_header(doc).map(|(_, complaint)| complaint)
+}
+
+/// Like [`read`], also returning the document's header, from one pass over the document.
+pub fn read_with_header(doc: &impl ReadDoc) -> Result<(Header, Complaint), DocError> {
+    let hydrated = doc::hydrate_root(doc)?;
+    let root = Fields::root(&hydrated)?;
+    let header = doc::header_from(&root)?;
     if header.kind != RecordKind::Complaint {
         return Err(DocError::invalid("kind", format!("expected complaint, found {}", header.kind.as_str())));
     }
-    let channel_name = doc::get_str(doc, &ROOT, "channel", "channel")?;
-    let channel = channel_name.parse().map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
-    let dept_list = doc::get_object(doc, &ROOT, "departments", "departments", ObjType::List)?;
-    let dept_len = doc.length(&dept_list);
-    if dept_len > MAX_DEPARTMENTS {
-        return Err(DocError::invalid("departments", format!("{dept_len} entries, at most {MAX_DEPARTMENTS}")));
-    }
-    let departments =
-        (0..dept_len).map(|i| doc::list_str_at(doc, &dept_list, i, "departments")).collect::<Result<Vec<_>, _>>()?;
-    let major = doc::get_bool(doc, &ROOT, "major", "major")?;
-    let events = events(doc)?;
+    let channel = root.str("channel")?.parse().map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
+    let departments = root
+        .list("departments", MAX_DEPARTMENTS)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| doc::item_str(v, || format!("departments[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let major = root.bool("major")?;
+    let events = events_from(&root)?;
     let registered = events
         .iter()
         .find(|e| e.kind == EventKind::Registered)
@@ -472,22 +473,23 @@ pub fn read(doc: &impl ReadDoc) -> Result<Complaint, DocError> {
         by: e.by.clone(),
         text: e.text.clone(),
     });
-    Ok(Complaint {
+    let complaint = Complaint {
         id: header.id,
         site_id: header.site_id,
-        customer: doc::get_str(doc, &ROOT, "customer", "customer")?,
-        unit: doc::get_str(doc, &ROOT, "unit", "unit")?,
+        customer: root.str("customer")?,
+        unit: root.str("unit")?,
         channel,
         received_at: time::to_site(registered.at, tz),
         departments,
-        summary: doc::get_str(doc, &ROOT, "summary", "summary")?,
+        summary: root.str("summary")?,
         major,
         status: status(major, &events),
         notes,
         decision,
-        created_by: header.created_by,
+        created_by: header.created_by.clone(),
         timezone: tz.name().to_string(),
-    })
+    };
+    Ok((header, complaint))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! (`kind`, `schema`, `id`, `site_id`, `created_at`, `created_by`, `timezone`),
 //! which never changes after creation, and the kind's own fields.
 
-use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{hydrate, AutoCommit, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -107,27 +107,133 @@ pub fn write_header(doc: &mut AutoCommit, header: &Header) -> Result<(), automer
 
 /// Reads and checks the header of any record document.
 pub fn read_header(doc: &impl ReadDoc) -> Result<Header, DocError> {
-    let kind_name = get_str(doc, &ROOT, "kind", "kind")?;
+    let root = hydrate_root(doc)?;
+    header_from(&Fields::root(&root)?)
+}
+
+/// The whole document as plain values: one pass, much cheaper than a lookup per field.
+pub fn hydrate_root(doc: &impl ReadDoc) -> Result<hydrate::Value, DocError> {
+    doc.hydrate(ROOT, None).map_err(|e| DocError::Undecodable(e.to_string()))
+}
+
+/// Reads the header from a hydrated root.
+pub fn header_from(root: &Fields<'_>) -> Result<Header, DocError> {
+    let kind_name = root.str("kind")?;
     let kind = RecordKind::parse(&kind_name)
         .ok_or_else(|| DocError::invalid("kind", format!("unknown record kind '{kind_name}'")))?;
-    let schema = get_u64(doc, &ROOT, "schema", "schema")?;
+    let schema = root.u64("schema")?;
     if schema == 0 || schema > SCHEMA_VERSION {
         return Err(DocError::invalid(
             "schema",
             format!("version {schema} is not supported (this build reads up to {SCHEMA_VERSION}); upgrade wuye"),
         ));
     }
-    let id = get_str(doc, &ROOT, "id", "id")?
-        .parse()
-        .map_err(|e: crate::ids::IdParseError| DocError::invalid("id", e.to_string()))?;
-    let site_id = get_str(doc, &ROOT, "site_id", "site_id")?
+    let id = root.str("id")?.parse().map_err(|e: crate::ids::IdParseError| DocError::invalid("id", e.to_string()))?;
+    let site_id = root
+        .str("site_id")?
         .parse()
         .map_err(|e: crate::ids::IdParseError| DocError::invalid("site_id", e.to_string()))?;
-    let created_at = get_instant(doc, &ROOT, "created_at", "created_at")?;
-    let created_by = get_str(doc, &ROOT, "created_by", "created_by")?;
-    let tz_name = get_str(doc, &ROOT, "timezone", "timezone")?;
+    let created_at = root.instant("created_at")?;
+    let created_by = root.str("created_by")?;
+    let tz_name = root.str("timezone")?;
     let timezone = time::parse_timezone(&tz_name).map_err(|e| DocError::invalid("timezone", e.to_string()))?;
     Ok(Header { kind, schema, id, site_id, created_at, created_by, timezone })
+}
+
+/// A hydrated map read field by field; errors name the field's path.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a> {
+    map: &'a hydrate::Map,
+    path: &'a str,
+}
+
+fn wrong(path: String, expected: &'static str) -> DocError {
+    DocError::WrongType { field: path, expected }
+}
+
+impl<'a> Fields<'a> {
+    /// The document's root map.
+    pub fn root(value: &'a hydrate::Value) -> Result<Self, DocError> {
+        match value {
+            hydrate::Value::Map(map) => Ok(Self { map, path: "" }),
+            _ => Err(wrong("(root)".into(), "a map")),
+        }
+    }
+
+    /// The map stored in a list item (`path` names the list and index).
+    pub fn item(value: &'a hydrate::Value, path: &'a str) -> Result<Self, DocError> {
+        match value {
+            hydrate::Value::Map(map) => Ok(Self { map, path }),
+            _ => Err(wrong(path.to_string(), "a map")),
+        }
+    }
+
+    fn path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn get(&self, key: &str) -> Result<&'a hydrate::Value, DocError> {
+        self.map.get(key).ok_or_else(|| DocError::Missing(self.path(key)))
+    }
+
+    /// A required string field (a plain string or a text object).
+    pub fn str(&self, key: &str) -> Result<String, DocError> {
+        match self.get(key)? {
+            hydrate::Value::Scalar(ScalarValue::Str(s)) => Ok(s.to_string()),
+            hydrate::Value::Text(t) => Ok(t.to_string()),
+            _ => Err(wrong(self.path(key), "a string")),
+        }
+    }
+
+    /// A required boolean field.
+    pub fn bool(&self, key: &str) -> Result<bool, DocError> {
+        match self.get(key)? {
+            hydrate::Value::Scalar(ScalarValue::Boolean(b)) => Ok(*b),
+            _ => Err(wrong(self.path(key), "true or false")),
+        }
+    }
+
+    /// A required unsigned integer field.
+    pub fn u64(&self, key: &str) -> Result<u64, DocError> {
+        match self.get(key)? {
+            hydrate::Value::Scalar(ScalarValue::Uint(n)) => Ok(*n),
+            hydrate::Value::Scalar(ScalarValue::Int(n)) if *n >= 0 => Ok(*n as u64),
+            _ => Err(wrong(self.path(key), "a whole number")),
+        }
+    }
+
+    /// A required instant, stored as RFC 3339 text.
+    pub fn instant(&self, key: &str) -> Result<DateTime<Utc>, DocError> {
+        let text = self.str(key)?;
+        time::from_stored(&text)
+            .ok_or_else(|| DocError::invalid(self.path(key), format!("'{text}' is not an RFC 3339 time")))
+    }
+
+    /// A required list field, at most `max` long: its items.
+    pub fn list(&self, key: &str, max: usize) -> Result<Vec<&'a hydrate::Value>, DocError> {
+        match self.get(key)? {
+            hydrate::Value::List(list) => {
+                if list.len() > max {
+                    return Err(DocError::invalid(self.path(key), format!("{} entries, at most {max}", list.len())));
+                }
+                Ok(list.iter().map(|item| &item.value).collect())
+            }
+            _ => Err(wrong(self.path(key), "a list")),
+        }
+    }
+}
+
+/// A list item that must be a string.
+pub fn item_str(value: &hydrate::Value, path: impl FnOnce() -> String) -> Result<String, DocError> {
+    match value {
+        hydrate::Value::Scalar(ScalarValue::Str(s)) => Ok(s.to_string()),
+        hydrate::Value::Text(t) => Ok(t.to_string()),
+        _ => Err(wrong(path(), "a string")),
+    }
 }
 
 /// The document's heads, sorted, so two replicas with the same history compare equal.
@@ -135,58 +241,6 @@ pub fn sorted_heads(doc: &mut AutoCommit) -> Vec<ChangeHash> {
     let mut heads = doc.get_heads();
     heads.sort();
     heads
-}
-
-fn scalar<'a>(doc: &'a impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Result<Option<Value<'a>>, DocError> {
-    match doc.get(obj, key) {
-        Ok(Some((value, _))) => Ok(Some(value)),
-        Ok(None) => Ok(None),
-        Err(e) => Err(DocError::invalid(path, e.to_string())),
-    }
-}
-
-/// A required string field.
-pub fn get_str(doc: &impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Result<String, DocError> {
-    match scalar(doc, obj, key, path)? {
-        Some(Value::Scalar(s)) => match s.as_ref() {
-            ScalarValue::Str(text) => Ok(text.to_string()),
-            _ => Err(DocError::WrongType { field: path.to_string(), expected: "a string" }),
-        },
-        Some(Value::Object(ObjType::Text)) => {
-            let (_, id) = doc.get(obj, key).ok().flatten().ok_or_else(|| DocError::Missing(path.to_string()))?;
-            doc.text(&id).map_err(|e| DocError::invalid(path, e.to_string()))
-        }
-        Some(_) => Err(DocError::WrongType { field: path.to_string(), expected: "a string" }),
-        None => Err(DocError::Missing(path.to_string())),
-    }
-}
-
-/// A required boolean field.
-pub fn get_bool(doc: &impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Result<bool, DocError> {
-    match scalar(doc, obj, key, path)? {
-        Some(Value::Scalar(s)) => {
-            s.as_bool().ok_or_else(|| DocError::WrongType { field: path.to_string(), expected: "true or false" })
-        }
-        Some(_) => Err(DocError::WrongType { field: path.to_string(), expected: "true or false" }),
-        None => Err(DocError::Missing(path.to_string())),
-    }
-}
-
-/// A required unsigned integer field.
-pub fn get_u64(doc: &impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Result<u64, DocError> {
-    match scalar(doc, obj, key, path)? {
-        Some(Value::Scalar(s)) => {
-            s.as_u64().ok_or_else(|| DocError::WrongType { field: path.to_string(), expected: "a whole number" })
-        }
-        Some(_) => Err(DocError::WrongType { field: path.to_string(), expected: "a whole number" }),
-        None => Err(DocError::Missing(path.to_string())),
-    }
-}
-
-/// A required instant, stored as RFC 3339 text.
-pub fn get_instant(doc: &impl ReadDoc, obj: &ObjId, key: &str, path: &str) -> Result<DateTime<Utc>, DocError> {
-    let text = get_str(doc, obj, key, path)?;
-    time::from_stored(&text).ok_or_else(|| DocError::invalid(path, format!("'{text}' is not an RFC 3339 time")))
 }
 
 /// A required nested object of the given type; returns its id.
@@ -209,28 +263,5 @@ pub fn get_object(
         }),
         Ok(None) => Err(DocError::Missing(path.to_string())),
         Err(e) => Err(DocError::invalid(path, e.to_string())),
-    }
-}
-
-/// The map stored at `index` of a list.
-pub fn list_map_at(doc: &impl ReadDoc, list: &ObjId, index: usize, path: &str) -> Result<ObjId, DocError> {
-    match doc.get(list, index) {
-        Ok(Some((Value::Object(ObjType::Map), id))) => Ok(id),
-        Ok(Some(_)) => Err(DocError::WrongType { field: format!("{path}[{index}]"), expected: "a map" }),
-        Ok(None) => Err(DocError::Missing(format!("{path}[{index}]"))),
-        Err(e) => Err(DocError::invalid(format!("{path}[{index}]"), e.to_string())),
-    }
-}
-
-/// The string stored at `index` of a list.
-pub fn list_str_at(doc: &impl ReadDoc, list: &ObjId, index: usize, path: &str) -> Result<String, DocError> {
-    match doc.get(list, index) {
-        Ok(Some((Value::Scalar(s), _))) => s
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| DocError::WrongType { field: format!("{path}[{index}]"), expected: "a string" }),
-        Ok(Some(_)) => Err(DocError::WrongType { field: format!("{path}[{index}]"), expected: "a string" }),
-        Ok(None) => Err(DocError::Missing(format!("{path}[{index}]"))),
-        Err(e) => Err(DocError::invalid(format!("{path}[{index}]"), e.to_string())),
     }
 }

@@ -24,12 +24,14 @@
 //! send; storage is reached through [`SyncStore`], which the agent and server
 //! implement on SQLite and the tests may implement however they like.
 
+use std::collections::VecDeque;
+
 use chrono::{DateTime, Utc};
 
 use crate::ids::{RecordId, SiteId};
 use crate::wire::{
     DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, MAX_BATCHES_PER_ROUND, MAX_BATCH_DOCS, MAX_DOC_BYTES,
-    MAX_HEADS, MAX_TOKEN_CHARS,
+    MAX_HEADS, MAX_TOKEN_CHARS, PUSH_PIPELINE_DEPTH,
 };
 use crate::PROTOCOL_VERSION;
 
@@ -178,11 +180,23 @@ pub struct RoundReport {
     pub refused_here: Vec<Refusal>,
 }
 
+/// A push batch sent and not yet acknowledged.
+#[derive(Debug)]
+struct InFlight {
+    upto: Seq,
+    sent: Vec<HeadsAck>,
+}
+
 #[derive(Debug)]
 enum ClientState {
     New,
     AwaitWelcome,
-    AwaitPushAck { sent: Vec<HeadsAck> },
+    /// Pushing: batches in flight, the position read up to, and whether nothing is left to read.
+    Pushing {
+        in_flight: VecDeque<InFlight>,
+        read_upto: Seq,
+        exhausted: bool,
+    },
     AwaitPullBatch,
     AwaitBye,
     Finished,
@@ -229,27 +243,46 @@ impl ClientSession {
         Ok(())
     }
 
-    fn push_or_pull<S: SyncStore>(&mut self, store: &mut S, after: Seq) -> Result<Message, SessionError<S::Error>> {
-        let out = store.outgoing(SERVER_PEER, self.site_id, after).map_err(SessionError::Store)?;
-        if out.docs.is_empty() {
+    /// Fills the push pipeline from the store; once nothing is in flight and
+    /// nothing is left, moves on to pulling.
+    fn fill<S: SyncStore>(
+        &mut self,
+        store: &mut S,
+        mut in_flight: VecDeque<InFlight>,
+        mut read_upto: Seq,
+        mut exhausted: bool,
+    ) -> Result<Vec<Message>, SessionError<S::Error>> {
+        let mut out = Vec::new();
+        while !exhausted && in_flight.len() < PUSH_PIPELINE_DEPTH {
+            let batch = store.outgoing(SERVER_PEER, self.site_id, read_upto).map_err(SessionError::Store)?;
+            read_upto = batch.upto.max(read_upto);
+            if batch.docs.is_empty() {
+                exhausted = true;
+                break;
+            }
+            self.count_batch()?;
+            self.report.pushed += batch.docs.len();
+            let sent = batch.docs.iter().map(|d| HeadsAck { id: d.id, heads: d.heads.clone() }).collect();
+            in_flight.push_back(InFlight { upto: batch.upto, sent });
+            out.push(Message::Push { docs: batch.docs, upto: batch.upto });
+        }
+        if exhausted && in_flight.is_empty() {
             self.state = ClientState::AwaitPullBatch;
             let cursor = store.cursor(SERVER_PEER).map_err(SessionError::Store)?;
-            return Ok(Message::Pull { cursor, applied: Vec::new(), need_full: Vec::new() });
+            out.push(Message::Pull { cursor, applied: Vec::new(), need_full: Vec::new() });
+        } else {
+            self.state = ClientState::Pushing { in_flight, read_upto, exhausted };
         }
-        self.count_batch()?;
-        let sent = out.docs.iter().map(|d| HeadsAck { id: d.id, heads: d.heads.clone() }).collect();
-        self.report.pushed += out.docs.len();
-        self.state = ClientState::AwaitPushAck { sent };
-        Ok(Message::Push { docs: out.docs, upto: out.upto })
+        Ok(out)
     }
 
-    /// Feeds a message from the server; answers with the next message to send,
-    /// or `None` when the round is complete.
+    /// Feeds a message from the server; answers with the messages to send
+    /// next, none once the round is complete (see [`Self::is_finished`]).
     pub fn handle<S: SyncStore>(
         &mut self,
         store: &mut S,
         message: Message,
-    ) -> Result<Option<Message>, SessionError<S::Error>> {
+    ) -> Result<Vec<Message>, SessionError<S::Error>> {
         if let Message::Error { code, message } = message {
             self.state = ClientState::Finished;
             return Err(SessionError::Remote { code, message });
@@ -257,16 +290,24 @@ impl ClientSession {
         match (std::mem::replace(&mut self.state, ClientState::Finished), message) {
             (ClientState::AwaitWelcome, Message::Welcome { site_name, push_cursor }) => {
                 self.report.site_name = site_name;
-                self.push_or_pull(store, push_cursor).map(Some)
+                self.fill(store, VecDeque::new(), push_cursor, false)
             }
-            (ClientState::AwaitPushAck { sent }, Message::PushAck { upto, need_full, refused }) => {
-                let held: Vec<HeadsAck> = sent
+            (
+                ClientState::Pushing { mut in_flight, read_upto, exhausted },
+                Message::PushAck { upto, need_full, refused },
+            ) => {
+                let Some(batch) = in_flight.pop_front().filter(|b| b.upto == upto) else {
+                    return Err(SessionError::Protocol(format!("PushAck for {upto} does not match the batch sent")));
+                };
+                let held: Vec<HeadsAck> = batch
+                    .sent
                     .into_iter()
                     .filter(|h| !need_full.contains(&h.id) && !refused.iter().any(|r| r.id == h.id))
                     .collect();
                 store.acknowledge(SERVER_PEER, &held, &need_full).map_err(SessionError::Store)?;
                 self.report.refused_by_server.extend(refused);
-                self.push_or_pull(store, upto).map(Some)
+                // Documents to resend whole got new sequence numbers: read on for them.
+                self.fill(store, in_flight, read_upto, exhausted && need_full.is_empty())
             }
             (ClientState::AwaitPullBatch, Message::PullBatch { docs, upto, more }) => {
                 check_docs(&docs)?;
@@ -277,13 +318,13 @@ impl ClientSession {
                 self.report.refused_here.extend(applied.refused);
                 if more || !applied.need_full.is_empty() {
                     self.state = ClientState::AwaitPullBatch;
-                    Ok(Some(Message::Pull { cursor: upto, applied: applied.held, need_full: applied.need_full }))
+                    Ok(vec![Message::Pull { cursor: upto, applied: applied.held, need_full: applied.need_full }])
                 } else {
                     self.state = ClientState::AwaitBye;
-                    Ok(Some(Message::Done { applied: applied.held }))
+                    Ok(vec![Message::Done { applied: applied.held }])
                 }
             }
-            (ClientState::AwaitBye, Message::Bye) => Ok(None),
+            (ClientState::AwaitBye, Message::Bye) => Ok(Vec::new()),
             (state, message) => Err(SessionError::Protocol(format!(
                 "unexpected {} while {}",
                 message_name(&message),
@@ -297,7 +338,7 @@ fn client_state_name(state: &ClientState) -> &'static str {
     match state {
         ClientState::New => "not started",
         ClientState::AwaitWelcome => "waiting for Welcome",
-        ClientState::AwaitPushAck { .. } => "waiting for PushAck",
+        ClientState::Pushing { .. } => "pushing",
         ClientState::AwaitPullBatch => "waiting for PullBatch",
         ClientState::AwaitBye => "waiting for Bye",
         ClientState::Finished => "finished",

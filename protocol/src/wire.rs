@@ -19,6 +19,9 @@ pub const MAX_BATCH_DOCS: usize = 500;
 pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// Most heads one document may declare.
 pub const MAX_HEADS: usize = 64;
+/// Push batches the agent sends ahead of their acknowledgements, so that it
+/// reads the next batch while head office applies the last.
+pub const PUSH_PIPELINE_DEPTH: usize = 2;
 /// Most batches one sync round may exchange before it is cut off.
 pub const MAX_BATCHES_PER_ROUND: usize = 10_000;
 /// Longest credential token accepted.
@@ -94,6 +97,7 @@ pub struct DocPayload {
     /// Whether `bytes` is a whole saved document rather than the changes after the receiver's heads.
     pub full: bool,
     /// Automerge bytes: a `save()` or a `save_after(heads)`.
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
     /// The sender's heads once these changes are applied.
     pub heads: Heads,

@@ -151,14 +151,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run { listen } => {
             let hq = HeadOffice::open(&data, clock.clone())?;
             let listen = office::check_listen(&listen.map(Ok).unwrap_or_else(|| hq.listen())?)?;
-            drop(hq);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async {
                 let endpoint = serve::bind(&data, listen)?;
                 let local = endpoint.local_addr()?;
                 println!("wuye-server listening on {local}");
                 tracing::info!(%local, "serving sync");
-                serve::run(endpoint, data.clone(), clock, shutdown_signal()).await;
+                serve::run(endpoint, hq, clock, shutdown_signal()).await;
                 anyhow::Ok(())
             })?;
             tracing::info!("stopped");

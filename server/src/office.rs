@@ -145,7 +145,14 @@ impl HeadOffice {
 
     /// Head office over any store (an in-memory one in tests).
     pub fn new(store: Store, clock: Arc<dyn Clock>, rng: StdRng) -> Result<Self, OfficeError> {
-        store.conn().execute_batch(SCHEMA)?;
+        let ready: bool = store.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sites')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !ready {
+            store.conn().execute_batch(SCHEMA)?;
+        }
         Ok(Self { store, clock, rng })
     }
 

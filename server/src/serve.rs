@@ -1,14 +1,17 @@
 //! The QUIC endpoint: accepts sites and runs one sync session per stream.
 //!
-//! Each connection gets its own SQLite connection, opened when its first
-//! stream arrives; SQLite's WAL lets the CLI read and write while `run`
+//! All connections share one SQLite connection behind a mutex: SQLite has
+//! one writer at a time anyway, and a shared connection avoids the busy-wait
+//! sleeps that competing connections would suffer. The CPU-heavy part of a
+//! batch (loading and checking Automerge documents) runs on several threads
+//! inside the store. SQLite's WAL lets the CLI read and write while `run`
 //! serves. Connections are bounded by [`MAX_CONNECTIONS`]; a connection runs
 //! one round at a time, and every reply waits at most [`STEP_TIMEOUT_MS`].
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -36,7 +39,13 @@ pub fn bind(dir: &Path, listen: SocketAddr) -> Result<quinn::Endpoint, OfficeErr
 }
 
 /// Serves sync on `endpoint` until `shutdown` resolves, then closes cleanly.
-pub async fn run(endpoint: quinn::Endpoint, dir: PathBuf, clock: Arc<dyn Clock>, shutdown: impl Future<Output = ()>) {
+pub async fn run(
+    endpoint: quinn::Endpoint,
+    office: HeadOffice,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let office = Arc::new(Mutex::new(office));
     tokio::pin!(shutdown);
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -49,10 +58,10 @@ pub async fn run(endpoint: quinn::Endpoint, dir: PathBuf, clock: Arc<dyn Clock>,
         };
         match limit.clone().try_acquire_owned() {
             Ok(permit) => {
-                let dir = dir.clone();
+                let office = office.clone();
                 let clock = clock.clone();
                 tokio::spawn(async move {
-                    handle_connection(incoming, &dir, clock).await;
+                    handle_connection(incoming, office, clock).await;
                     drop(permit);
                 });
             }
@@ -67,7 +76,7 @@ pub async fn run(endpoint: quinn::Endpoint, dir: PathBuf, clock: Arc<dyn Clock>,
     let _ = timeout(Duration::from_millis(SHUTDOWN_GRACE_MS), endpoint.wait_idle()).await;
 }
 
-async fn handle_connection(incoming: quinn::Incoming, dir: &Path, clock: Arc<dyn Clock>) {
+async fn handle_connection(incoming: quinn::Incoming, office: Arc<Mutex<HeadOffice>>, clock: Arc<dyn Clock>) {
     let remote = incoming.remote_address();
     let conn = match incoming.await {
         Ok(conn) => conn,
@@ -76,7 +85,6 @@ async fn handle_connection(incoming: quinn::Incoming, dir: &Path, clock: Arc<dyn
             return;
         }
     };
-    let mut office: Option<HeadOffice> = None;
     loop {
         let (send, recv) = match conn.accept_bi().await {
             Ok(streams) => streams,
@@ -85,23 +93,12 @@ async fn handle_connection(incoming: quinn::Incoming, dir: &Path, clock: Arc<dyn
                 return;
             }
         };
-        if office.is_none() {
-            match tokio::task::block_in_place(|| HeadOffice::open(dir, clock.clone())) {
-                Ok(o) => office = Some(o),
-                Err(e) => {
-                    tracing::error!("cannot open the head office store: {e}");
-                    conn.close(1u32.into(), b"head office storage unavailable");
-                    return;
-                }
-            }
-        }
-        let office = office.as_mut().expect("opened above");
-        handle_stream(office, send, recv, clock.as_ref(), remote).await;
+        handle_stream(&office, send, recv, clock.as_ref(), remote).await;
     }
 }
 
 async fn handle_stream(
-    office: &mut HeadOffice,
+    office: &Mutex<HeadOffice>,
     mut send: quinn::SendStream,
     mut recv: quinn::RecvStream,
     clock: &dyn Clock,
@@ -124,7 +121,16 @@ async fn handle_stream(
                 return;
             }
         };
-        match tokio::task::block_in_place(|| session.handle(office, message, clock.now())) {
+        let name = wuye_protocol::sync::message_name(&message);
+        let started = std::time::Instant::now();
+        let result = tokio::task::block_in_place(|| {
+            // A panic while holding the lock is a bug; the store itself stays consistent
+            // (its transaction rolls back), so later rounds may go on.
+            let mut office = office.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            session.handle(&mut *office, message, clock.now())
+        });
+        tracing::debug!(%remote, message = name, busy_us = started.elapsed().as_micros() as u64, "handled");
+        match result {
             Ok(reply) => {
                 let done = matches!(reply, Message::Bye);
                 if let Err(e) = write_message(&mut send, &reply).await {

@@ -38,6 +38,10 @@ pub struct Network {
     pub messages: u64,
     /// Frame bytes exchanged so far.
     pub bytes: u64,
+    /// Time spent inside head office's session (its storage included).
+    pub server_busy: std::time::Duration,
+    /// Time spent inside the agents' sessions (their storage included).
+    pub client_busy: std::time::Duration,
 }
 
 /// A fixed starting instant for tests: a Friday morning in Shanghai.
@@ -71,7 +75,16 @@ impl Network {
             StdRng::from_rng(&mut rng).expect("seeded rng"),
         )
         .expect("head office schema");
-        Self { office, sites: Vec::new(), clock, rng, messages: 0, bytes: 0 }
+        Self {
+            office,
+            sites: Vec::new(),
+            clock,
+            rng,
+            messages: 0,
+            bytes: 0,
+            server_busy: std::time::Duration::ZERO,
+            client_busy: std::time::Duration::ZERO,
+        }
     }
 
     /// Registers a site at head office and sets up its agent; returns its index.
@@ -128,23 +141,30 @@ impl Network {
         let config = self.sites[i].desk.config.clone();
         let mut client = ClientSession::new(config.site_id, config.token.clone());
         let mut server = ServerSession::new();
-        let mut to_server = client.start();
-        loop {
-            let Some(sent) = tamper(to_server) else {
+        // Messages in flight to head office, in stream order.
+        let mut to_server = std::collections::VecDeque::from([client.start()]);
+        while let Some(next) = to_server.pop_front() {
+            let Some(sent) = tamper(next) else {
                 return Ok(client.report().clone());
             };
             let at_server = self.carry(&sent);
             let now = self.clock.now();
+            let started = std::time::Instant::now();
             let reply = match server.handle(&mut self.office, at_server, now) {
                 Ok(reply) => reply,
                 Err(e) => e.to_wire().expect("server errors are told to the agent"),
             };
+            self.server_busy += started.elapsed();
             let at_client = self.carry(&reply);
-            match client.handle(&mut self.sites[i].desk.store, at_client)? {
-                Some(next) => to_server = next,
-                None => return Ok(client.report().clone()),
+            let started = std::time::Instant::now();
+            let replies = client.handle(&mut self.sites[i].desk.store, at_client);
+            self.client_busy += started.elapsed();
+            to_server.extend(replies?);
+            if client.is_finished() {
+                return Ok(client.report().clone());
             }
         }
+        panic!("the agent stopped sending before the round finished");
     }
 
     /// Feeds hand-built messages to a fresh server session after a genuine

@@ -178,7 +178,7 @@ impl Server {
     /// Starts `wuye-server run` and waits until it listens.
     pub fn start(&self) -> Proc {
         let log = self.data.with_extension("log");
-        let mut p = Proc::spawn("wuye-server", &["run", "--data", path(&self.data)], &log);
+        let mut p = Proc::spawn("wuye-server", &["run", "--data", path(&self.data), "--listen", &self.addr], &log);
         p.wait_for_line("listening on");
         p
     }

@@ -117,7 +117,8 @@ impl Drop for Relay {
     }
 }
 
-fn deliver(
+/// Sends one packet's copies, each after its delay; counts what was sent.
+async fn deliver(
     socket: Arc<UdpSocket>,
     packet: Vec<u8>,
     to: Option<SocketAddr>,
@@ -125,24 +126,29 @@ fn deliver(
     counter: Arc<Shared>,
     up: bool,
 ) {
-    for delay in delays {
-        let socket = socket.clone();
-        let packet = packet.clone();
-        let counter = counter.clone();
-        let send = async move {
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            let sent = match to {
-                Some(to) => socket.send_to(&packet, to).await,
-                None => socket.send(&packet).await,
-            };
-            if let Ok(n) = sent {
-                let c = if up { &counter.bytes_up } else { &counter.bytes_down };
-                c.fetch_add(n as u64, Ordering::SeqCst);
-            }
+    async fn send(socket: &UdpSocket, packet: &[u8], to: Option<SocketAddr>, counter: &Shared, up: bool) {
+        let sent = match to {
+            Some(to) => socket.send_to(packet, to).await,
+            None => socket.send(packet).await,
         };
-        tokio::spawn(send);
+        if let Ok(n) = sent {
+            let c = if up { &counter.bytes_up } else { &counter.bytes_down };
+            c.fetch_add(n as u64, Ordering::SeqCst);
+        }
+    }
+    // The common case, one copy and no delay, is sent in line: no task per packet.
+    if let [delay] = delays.as_slice() {
+        if delay.is_zero() {
+            send(&socket, &packet, to, &counter, up).await;
+            return;
+        }
+    }
+    for delay in delays {
+        let (socket, packet, counter) = (socket.clone(), packet.clone(), counter.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            send(&socket, &packet, to, &counter, up).await;
+        });
     }
 }
 
@@ -169,7 +175,7 @@ async fn forward(listen: Arc<UdpSocket>, upstream: SocketAddr, shared: Arc<Share
                 s
             }
         };
-        deliver(socket, buf[..n].to_vec(), None, shared.fate(), shared.clone(), true);
+        deliver(socket, buf[..n].to_vec(), None, shared.fate(), shared.clone(), true).await;
     }
 }
 
@@ -190,6 +196,6 @@ async fn backward(upstream: Arc<UdpSocket>, listen: Arc<UdpSocket>, client: Sock
         let Ok(n) = upstream.recv(&mut buf).await else {
             return;
         };
-        deliver(listen.clone(), buf[..n].to_vec(), Some(client), shared.fate(), shared.clone(), false);
+        deliver(listen.clone(), buf[..n].to_vec(), Some(client), shared.fate(), shared.clone(), false).await;
     }
 }

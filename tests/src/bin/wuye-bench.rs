@@ -1,0 +1,666 @@
+//! `wuye-bench SCENARIO [--runs N]`: sync measured against the targets in BENCHMARKS.md.
+//!
+//! Data is built with the project's own code (the agent's `Desk`/`Store`,
+//! head office's `HeadOffice`); the server is the real `wuye-server` process
+//! and agents are the real `wuye-agent` process, or the agent library over
+//! real QUIC where hundreds of sites are needed. Bytes on the wire are counted
+//! by a UDP relay between agents and server. Each scenario prints one JSON
+//! line; `seconds` is the median of its runs.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde_json::{json, Value};
+use wuye_agent::config::AgentConfig;
+use wuye_node::process::peak_rss_mb_of;
+use wuye_node::Store;
+use wuye_protocol::complaint;
+use wuye_protocol::ids::{EventId, RecordId, SiteId};
+use wuye_protocol::sync::SyncStore;
+use wuye_protocol::time::{Clock, SystemClock};
+use wuye_protocol::wire::{heads_to_wire, DocPayload};
+use wuye_server::office::{HeadOffice, NewSite};
+use wuye_tests::harness::sample;
+use wuye_tests::procs::{self, path, Proc, Server};
+use wuye_tests::relay::Relay;
+
+const SCENARIOS: [&str; 9] = [
+    "first-sync",
+    "catch-up",
+    "idle",
+    "head-office-edits",
+    "many-sites",
+    "many-sites-large",
+    "idle-sites",
+    "server-list",
+    "agent-add",
+];
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    xs[xs.len() / 2]
+}
+
+fn percentile(mut xs: Vec<f64>, p: f64) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let i = ((xs.len() as f64 - 1.0) * p).round() as usize;
+    xs[i.min(xs.len() - 1)]
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+    }
+    Ok(())
+}
+
+/// Head office's folder with `sites` registered, built in-process.
+fn server_template(dir: &Path, sites: usize) -> anyhow::Result<(Server, Vec<NewSite>)> {
+    let server = Server::init(dir);
+    let mut hq = HeadOffice::open(&server.data, Arc::new(SystemClock))?;
+    let creds = (0..sites).map(|i| hq.add_site(&format!("测试小区{i:03}管理处"))).collect::<Result<Vec<_>, _>>()?;
+    Ok((server, creds))
+}
+
+/// A copy of a server template on a fresh port.
+fn server_copy(template: &Server, dir: &Path) -> anyhow::Result<Server> {
+    copy_dir(&template.data, dir)?;
+    Ok(Server {
+        data: dir.to_path_buf(),
+        addr: format!("127.0.0.1:{}", procs::free_port()),
+        fingerprint: template.fingerprint.clone(),
+    })
+}
+
+/// An agent folder for `site` with `records` complaints, built in-process.
+fn agent_with_records(dir: &Path, server: &Server, site: &NewSite, records: usize, seed: u64) -> anyhow::Result<()> {
+    let config =
+        AgentConfig::new(&server.addr, &server.fingerprint, &site.site_id.to_string(), &site.token, "Asia/Shanghai")?;
+    let mut store = config.init(dir)?;
+    fill(&mut store, site.site_id, records, seed)
+}
+
+fn fill(store: &mut Store, site: SiteId, records: usize, seed: u64) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let now = SystemClock.now() - chrono::Duration::days(3);
+    let mut done = 0;
+    while done < records {
+        let n = (records - done).min(1_000);
+        let mut docs = (done..done + n)
+            .map(|i| {
+                complaint::create(
+                    RecordId::random(&mut rng),
+                    site,
+                    chrono_tz::Asia::Shanghai,
+                    now + chrono::Duration::seconds(i as i64),
+                    "客服员",
+                    EventId::random(&mut rng),
+                    &sample(i, i % 20 == 0),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        store.insert_batch(&mut docs)?;
+        done += n;
+    }
+    Ok(())
+}
+
+fn point_agent_at(dir: &Path, addr: &str) -> anyhow::Result<()> {
+    let store = Store::open(&dir.join(wuye_agent::DB_FILE))?;
+    store.set_setting("server", addr)?;
+    Ok(())
+}
+
+/// `wuye-agent sync --json` on a folder; returns its report and wall time.
+fn sync(agent: &Path) -> anyhow::Result<(Value, f64)> {
+    let start = Instant::now();
+    let out = procs::run("wuye-agent", &["sync", "--json", "--data", path(agent)]);
+    let wall = start.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!("sync failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok((serde_json::from_slice(&out.stdout)?, wall))
+}
+
+struct Line {
+    scenario: &'static str,
+    seconds: f64,
+    bytes: u64,
+    server_rss_mb: f64,
+    agent_rss_mb: f64,
+    extra: Value,
+}
+
+impl Line {
+    fn print(self) {
+        let mut v = json!({
+            "scenario": self.scenario,
+            "seconds": round3(self.seconds),
+            "bytes": self.bytes,
+            "server_rss_mb": round3(self.server_rss_mb),
+            "agent_rss_mb": round3(self.agent_rss_mb),
+        });
+        if let (Some(map), Value::Object(extra)) = (v.as_object_mut(), self.extra) {
+            map.extend(extra);
+        }
+        println!("{v}");
+    }
+}
+
+struct Bench {
+    rt: tokio::runtime::Runtime,
+    tmp: tempfile::TempDir,
+    runs: usize,
+    counter: usize,
+}
+
+impl Bench {
+    fn fresh_dir(&mut self, name: &str) -> PathBuf {
+        self.counter += 1;
+        self.tmp.path().join(format!("{name}-{}", self.counter))
+    }
+
+    fn relay(&self, server: &Server) -> anyhow::Result<Relay> {
+        Ok(self.rt.block_on(Relay::start(server.addr.parse()?))?)
+    }
+}
+
+/// One site with 10,000 records, first sync to an empty server; then the
+/// later scenarios on the same pair.
+struct SitePair {
+    server: Server,
+    agent: PathBuf,
+    relay: Relay,
+    proc: Proc,
+}
+
+const FIRST_SYNC_RECORDS: usize = 10_000;
+
+fn first_sync(b: &mut Bench) -> anyhow::Result<(Line, SitePair)> {
+    let tdir = b.fresh_dir("template");
+    let (template, creds) = server_template(&tdir, 1)?;
+    let agent_template = tdir.join("agent");
+    agent_with_records(&agent_template, &template, &creds[0], FIRST_SYNC_RECORDS, 1)?;
+    let mut times = Vec::new();
+    let mut walls = Vec::new();
+    let mut last = None;
+    let (mut bytes, mut server_rss, mut agent_rss) = (0, 0.0f64, 0.0f64);
+    for _ in 0..b.runs {
+        let dir = b.fresh_dir("first-sync");
+        let server = server_copy(&template, &dir.join("hq"))?;
+        let agent = dir.join("agent");
+        copy_dir(&agent_template, &agent)?;
+        let proc = server.start();
+        let relay = b.relay(&server)?;
+        let target =
+            if std::env::var_os("WUYE_BENCH_DIRECT").is_some() { server.addr.clone() } else { relay.addr.to_string() };
+        point_agent_at(&agent, &target)?;
+        let (report, wall) = sync(&agent)?;
+        if report["pushed"] != FIRST_SYNC_RECORDS {
+            bail!("first sync pushed {} records", report["pushed"]);
+        }
+        times.push(report["seconds"].as_f64().unwrap_or(f64::NAN));
+        walls.push(wall);
+        let (up, down) = relay.bytes();
+        bytes = up + down;
+        server_rss = server_rss.max(peak_rss_mb_of(proc.id()).unwrap_or(0.0));
+        agent_rss = agent_rss.max(report["peak_rss_mb"].as_f64().unwrap_or(0.0));
+        last = Some(SitePair { server, agent, relay, proc });
+    }
+    let pair = last.context("at least one run")?;
+    let stored = HeadOffice::open(&pair.server.data, Arc::new(SystemClock))?.store.complaints(None)?.len();
+    if stored != FIRST_SYNC_RECORDS {
+        bail!("head office stored {stored} complaints");
+    }
+    Ok((
+        Line {
+            scenario: "first-sync",
+            seconds: median(times),
+            bytes,
+            server_rss_mb: server_rss,
+            agent_rss_mb: agent_rss,
+            extra: json!({"records": FIRST_SYNC_RECORDS, "process_wall_seconds": round3(median(walls)), "runs": b.runs}),
+        },
+        pair,
+    ))
+}
+
+/// Edits `n` records on one side (agent or head office), then one `sync`.
+fn edit_then_sync(
+    b: &Bench,
+    pair: &SitePair,
+    scenario: &'static str,
+    at_office: bool,
+    n: usize,
+) -> anyhow::Result<Line> {
+    let mut times = Vec::new();
+    let mut byte_counts = Vec::new();
+    let mut agent_rss = 0.0f64;
+    for run in 0..b.runs {
+        let ids: Vec<String> = {
+            let store = Store::open(&pair.agent.join(wuye_agent::DB_FILE))?;
+            store.complaints(None)?.iter().skip(run * n).take(n).map(|c| c.id.to_string()).collect()
+        };
+        if at_office {
+            let mut hq = HeadOffice::open(&pair.server.data, Arc::new(SystemClock))?;
+            for id in &ids {
+                let rid = hq.store.resolve(wuye_protocol::doc::RecordKind::Complaint, id)?;
+                hq.store.edit(rid, |doc| {
+                    complaint::add_note(
+                        doc,
+                        EventId::random(&mut rand::thread_rng()),
+                        SystemClock.now(),
+                        "总部",
+                        "总部已督办",
+                    )
+                })?;
+            }
+        } else {
+            let (store, config) = wuye_agent::config::open(&pair.agent)?;
+            let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(SystemClock));
+            for id in &ids {
+                desk.add_note(id, "已派维修工上门", "客服员")?;
+            }
+        }
+        let before = pair.relay.bytes();
+        let (report, _) = sync(&pair.agent)?;
+        let after = pair.relay.bytes();
+        let moved = if at_office { &report["pulled"] } else { &report["pushed"] };
+        if *moved != n {
+            bail!("{scenario}: expected {n} records to move, report {report}");
+        }
+        times.push(report["seconds"].as_f64().unwrap_or(f64::NAN));
+        byte_counts.push(((after.0 - before.0) + (after.1 - before.1)) as f64);
+        agent_rss = agent_rss.max(report["peak_rss_mb"].as_f64().unwrap_or(0.0));
+    }
+    let _ = b.runs;
+    Ok(Line {
+        scenario,
+        seconds: median(times),
+        bytes: median(byte_counts) as u64,
+        server_rss_mb: peak_rss_mb_of(pair.proc.id()).unwrap_or(0.0),
+        agent_rss_mb: agent_rss,
+        extra: json!({"records_edited": n, "of_records": FIRST_SYNC_RECORDS, "runs": b.runs, "includes": "connecting"}),
+    })
+}
+
+fn idle(b: &Bench, pair: &SitePair) -> anyhow::Result<Line> {
+    // With connecting, as `wuye-agent sync` does.
+    let mut times = Vec::new();
+    let mut byte_counts = Vec::new();
+    let mut agent_rss = 0.0f64;
+    for _ in 0..b.runs {
+        let before = pair.relay.bytes();
+        let (report, _) = sync(&pair.agent)?;
+        let after = pair.relay.bytes();
+        if report["pushed"] != 0 || report["pulled"] != 0 {
+            bail!("idle round moved records: {report}");
+        }
+        times.push(report["seconds"].as_f64().unwrap_or(f64::NAN));
+        byte_counts.push(((after.0 - before.0) + (after.1 - before.1)) as f64);
+        agent_rss = agent_rss.max(report["peak_rss_mb"].as_f64().unwrap_or(0.0));
+    }
+    // On a kept connection, as `wuye-agent run` does between rounds.
+    let (kept_seconds, kept_bytes) = b.rt.block_on(async {
+        let (mut store, config) = wuye_agent::config::open(&pair.agent)?;
+        let (endpoint, conn) = wuye_agent::link::connect(&config).await?;
+        let mut t = Vec::new();
+        let mut by = Vec::new();
+        for _ in 0..b.runs.max(5) {
+            let before = pair.relay.bytes();
+            let out = wuye_agent::link::round(&conn, &mut store, &config).await?;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let after = pair.relay.bytes();
+            t.push(out.elapsed.as_secs_f64());
+            by.push(((after.0 - before.0) + (after.1 - before.1)) as f64);
+        }
+        conn.close(0u32.into(), b"done");
+        endpoint.wait_idle().await;
+        anyhow::Ok((median(t), median(by)))
+    })?;
+    Ok(Line {
+        scenario: "idle",
+        seconds: kept_seconds,
+        bytes: kept_bytes as u64,
+        server_rss_mb: peak_rss_mb_of(pair.proc.id()).unwrap_or(0.0),
+        agent_rss_mb: agent_rss,
+        extra: json!({
+            "records": FIRST_SYNC_RECORDS,
+            "measured_on": "a kept connection (run mode)",
+            "with_connect_seconds": round3(median(times)),
+            "with_connect_bytes": median(byte_counts) as u64,
+            "runs": b.runs,
+        }),
+    })
+}
+
+/// `sites` agents, each with `records`, all syncing at once to one fresh server.
+fn many_sites(b: &mut Bench, scenario: &'static str, sites: usize, records: usize) -> anyhow::Result<Line> {
+    let tdir = b.fresh_dir(scenario);
+    let (template, creds) = server_template(&tdir, sites)?;
+    let agents: Vec<PathBuf> = creds.iter().enumerate().map(|(i, _)| tdir.join(format!("agent-{i:03}"))).collect();
+    for (i, cred) in creds.iter().enumerate() {
+        agent_with_records(&agents[i], &template, cred, records, 100 + i as u64)?;
+    }
+    let mut walls = Vec::new();
+    let (mut bytes, mut server_rss, mut agent_rss) = (0, 0.0f64, 0.0f64);
+    for _ in 0..b.runs {
+        let dir = b.fresh_dir(scenario);
+        let server = server_copy(&template, &dir.join("hq"))?;
+        let proc = server.start();
+        let relay = b.relay(&server)?;
+        let copies: Vec<PathBuf> = (0..sites).map(|i| dir.join(format!("agent-{i:03}"))).collect();
+        for (from, to) in agents.iter().zip(&copies) {
+            copy_dir(from, to)?;
+            point_agent_at(to, &relay.addr.to_string())?;
+        }
+        let start = Instant::now();
+        let children: Vec<_> = copies
+            .iter()
+            .map(|a| {
+                std::process::Command::new(procs::bin("wuye-agent"))
+                    .args(["sync", "--json", "--data", path(a)])
+                    .env("WUYE_LOG", "warn")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+            })
+            .collect::<Result<_, _>>()?;
+        for child in children {
+            let out = child.wait_with_output()?;
+            if !out.status.success() {
+                bail!("{scenario}: a sync failed: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            let report: Value = serde_json::from_slice(&out.stdout)?;
+            if report["pushed"] != records {
+                bail!("{scenario}: a site pushed {} records", report["pushed"]);
+            }
+            agent_rss = agent_rss.max(report["peak_rss_mb"].as_f64().unwrap_or(0.0));
+        }
+        walls.push(start.elapsed().as_secs_f64());
+        let (up, down) = relay.bytes();
+        bytes = up + down;
+        server_rss = server_rss.max(peak_rss_mb_of(proc.id()).unwrap_or(0.0));
+    }
+    Ok(Line {
+        scenario,
+        seconds: median(walls),
+        bytes,
+        server_rss_mb: server_rss,
+        agent_rss_mb: agent_rss,
+        extra: json!({"sites": sites, "records_per_site": records, "measured": "wall time from starting all agent processes until the last exits", "runs": b.runs}),
+    })
+}
+
+const IDLE_SITES: usize = 500;
+
+fn idle_sites(b: &mut Bench) -> anyhow::Result<Line> {
+    let dir = b.fresh_dir("idle-sites");
+    let (template, creds) = server_template(&dir, IDLE_SITES + 1)?;
+    let server = server_copy(&template, &dir.join("hq-run"))?;
+    let proc = server.start();
+    let relay = b.relay(&server)?;
+    let mut configs = Vec::new();
+    for (i, cred) in creds.iter().enumerate() {
+        let config = AgentConfig::new(
+            &relay.addr.to_string(),
+            &server.fingerprint,
+            &cred.site_id.to_string(),
+            &cred.token,
+            "Asia/Shanghai",
+        )?;
+        let mut store = config.init(&dir.join(format!("agent-{i:03}")))?;
+        fill(&mut store, cred.site_id, 20, 7 + i as u64)?;
+        configs.push(config);
+    }
+    let probe_config = configs.pop().context("one probe site")?;
+    let probe_dir = dir.join(format!("agent-{IDLE_SITES:03}"));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let interval = Duration::from_millis(wuye_agent::link::DEFAULT_INTERVAL_MS);
+    let handles: Vec<_> = configs
+        .into_iter()
+        .enumerate()
+        .map(|(i, config)| {
+            let mut stop = stop_rx.clone();
+            let folder = dir.join(format!("agent-{i:03}"));
+            b.rt.spawn(async move {
+                let (mut store, _) = wuye_agent::config::open(&folder).expect("agent folder opens");
+                wuye_agent::link::run(&mut store, &config, interval, async move {
+                    let _ = stop.changed().await;
+                })
+                .await;
+            })
+        })
+        .collect();
+    // Let every site connect and finish its first rounds.
+    std::thread::sleep(Duration::from_secs(15));
+    let (probe_times, probe_bytes) = b.rt.block_on(async {
+        let (mut store, _) = wuye_agent::config::open(&probe_dir)?;
+        wuye_agent::link::sync_once(&mut store, &probe_config).await?;
+        let (endpoint, conn) = wuye_agent::link::connect(&probe_config).await?;
+        let mut t = Vec::new();
+        let mut by = Vec::new();
+        for _ in 0..b.runs.max(5) {
+            let before = relay.bytes();
+            let out = wuye_agent::link::round(&conn, &mut store, &probe_config).await?;
+            let after = relay.bytes();
+            t.push(out.elapsed.as_secs_f64());
+            by.push(((after.0 - before.0) + (after.1 - before.1)) as f64);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        conn.close(0u32.into(), b"done");
+        endpoint.wait_idle().await;
+        anyhow::Ok((t, by))
+    })?;
+    let server_rss = wuye_node::process::peak_rss_mb_of(proc.id()).unwrap_or(0.0);
+    let bench_rss = wuye_node::process::peak_rss_mb().unwrap_or(0.0);
+    let _ = stop_tx.send(true);
+    b.rt.block_on(async {
+        for h in handles {
+            let _ = tokio::time::timeout(Duration::from_secs(5), h).await;
+        }
+    });
+    Ok(Line {
+        scenario: "idle-sites",
+        seconds: median(probe_times.clone()),
+        bytes: median(probe_bytes) as u64,
+        server_rss_mb: server_rss,
+        agent_rss_mb: bench_rss / IDLE_SITES as f64,
+        extra: json!({
+            "sites_connected": IDLE_SITES,
+            "round_interval_ms": wuye_agent::link::DEFAULT_INTERVAL_MS,
+            "probe_round_max_seconds": round3(probe_times.iter().cloned().fold(0.0, f64::max)),
+            "agents": "in one process over real QUIC; agent_rss_mb is that process's peak divided by the sites",
+        }),
+    })
+}
+
+const LIST_SITES: usize = 100;
+const LIST_RECORDS_PER_SITE: usize = 2_000;
+
+fn server_list(b: &mut Bench) -> anyhow::Result<Line> {
+    let dir = b.fresh_dir("server-list");
+    let (server, creds) = server_template(&dir, LIST_SITES)?;
+    {
+        let mut hq = HeadOffice::open(&server.data, Arc::new(SystemClock))?;
+        let mut rng = StdRng::seed_from_u64(11);
+        let now = SystemClock.now() - chrono::Duration::days(30);
+        for (s, cred) in creds.iter().enumerate() {
+            for chunk in 0..LIST_RECORDS_PER_SITE / 500 {
+                let docs = (0..500)
+                    .map(|k| {
+                        let i = chunk * 500 + k;
+                        let mut doc = complaint::create(
+                            RecordId::random(&mut rng),
+                            cred.site_id,
+                            chrono_tz::Asia::Shanghai,
+                            now + chrono::Duration::seconds(i as i64),
+                            "客服员",
+                            EventId::random(&mut rng),
+                            &sample(i + s, i % 20 == 0),
+                        )?;
+                        Ok(DocPayload {
+                            id: complaint::read(&doc)?.id,
+                            kind: wuye_protocol::doc::RecordKind::Complaint,
+                            full: true,
+                            heads: heads_to_wire(&doc.get_heads()),
+                            bytes: doc.save(),
+                        })
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let peer = wuye_protocol::sync::site_peer(cred.site_id);
+                hq.apply(&peer, cred.site_id, docs, 0)?;
+            }
+        }
+    }
+    let site = creds[LIST_SITES / 2].site_id.to_string();
+    let mut walls = Vec::new();
+    for _ in 0..b.runs {
+        let start = Instant::now();
+        let out =
+            procs::run("wuye-server", &["complaint", "list", "--site", &site, "--json", "--data", path(&server.data)]);
+        walls.push(start.elapsed().as_secs_f64());
+        let listed: Value = serde_json::from_slice(&out.stdout)?;
+        if listed.as_array().map(Vec::len) != Some(LIST_RECORDS_PER_SITE) {
+            bail!("server-list listed {:?} records", listed.as_array().map(Vec::len));
+        }
+    }
+    Ok(Line {
+        scenario: "server-list",
+        seconds: median(walls),
+        bytes: 0,
+        server_rss_mb: 0.0,
+        agent_rss_mb: 0.0,
+        extra: json!({"records_total": LIST_SITES * LIST_RECORDS_PER_SITE, "sites": LIST_SITES, "listed": LIST_RECORDS_PER_SITE, "measured": "wall time of the wuye-server process", "runs": b.runs}),
+    })
+}
+
+const ADD_RECORDS: usize = 100_000;
+const ADD_SAMPLES: usize = 200;
+
+fn agent_add(b: &mut Bench) -> anyhow::Result<Line> {
+    let dir = b.fresh_dir("agent-add");
+    let (server, creds) = server_template(&dir, 1)?;
+    let agent = dir.join("agent");
+    agent_with_records(&agent, &server, &creds[0], ADD_RECORDS, 5)?;
+    let mut walls = Vec::new();
+    for i in 0..ADD_SAMPLES {
+        let start = Instant::now();
+        let out = procs::run(
+            "wuye-agent",
+            &[
+                "complaint",
+                "add",
+                "--data",
+                path(&agent),
+                "--customer",
+                "张伟",
+                "--unit",
+                &format!("{}栋{}01", i % 9 + 1, i % 6 + 1),
+                "--channel",
+                "phone",
+                "--summary",
+                "楼上漏水，天花板发霉，请尽快派人查看",
+                "--department",
+                "维修部",
+            ],
+        );
+        walls.push(start.elapsed().as_secs_f64());
+        if !out.status.success() {
+            bail!("complaint add failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    let (store, config) = wuye_agent::config::open(&agent)?;
+    let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(SystemClock));
+    let mut in_process = Vec::new();
+    for i in 0..ADD_SAMPLES {
+        let start = Instant::now();
+        desk.add_complaint(&sample(i, false), "客服员")?;
+        in_process.push(start.elapsed().as_secs_f64());
+    }
+    Ok(Line {
+        scenario: "agent-add",
+        seconds: percentile(walls.clone(), 0.99),
+        bytes: 0,
+        server_rss_mb: 0.0,
+        agent_rss_mb: 0.0,
+        extra: json!({
+            "statistic": "p99 of the whole wuye-agent process",
+            "records_before": ADD_RECORDS,
+            "samples": ADD_SAMPLES,
+            "p50_seconds": round3(percentile(walls, 0.5)),
+            "in_process_p99_seconds": round3(percentile(in_process.clone(), 0.99)),
+            "in_process_p50_seconds": round3(percentile(in_process, 0.5)),
+        }),
+    })
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let scenario = args.first().map(String::as_str).unwrap_or("all");
+    let runs = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+        .map(|r| r.parse::<usize>())
+        .transpose()
+        .context("--runs takes a whole number")?
+        .unwrap_or(5)
+        .max(1);
+    let wanted: Vec<&str> = match scenario {
+        "all" => SCENARIOS.to_vec(),
+        s if SCENARIOS.contains(&s) => vec![s],
+        other => bail!("unknown scenario '{other}': use one of {} or all", SCENARIOS.join(", ")),
+    };
+    let mut b = Bench {
+        rt: tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
+        tmp: tempfile::Builder::new().prefix("wuye-bench-").tempdir()?,
+        runs,
+        counter: 0,
+    };
+    let needs_pair = wanted.iter().any(|s| ["first-sync", "catch-up", "idle", "head-office-edits"].contains(s));
+    if needs_pair {
+        let (line, pair) = first_sync(&mut b)?;
+        if wanted.contains(&"first-sync") {
+            line.print();
+        }
+        if wanted.contains(&"catch-up") {
+            edit_then_sync(&b, &pair, "catch-up", false, 100)?.print();
+        }
+        if wanted.contains(&"idle") {
+            idle(&b, &pair)?.print();
+        }
+        if wanted.contains(&"head-office-edits") {
+            edit_then_sync(&b, &pair, "head-office-edits", true, 100)?.print();
+        }
+    }
+    if wanted.contains(&"many-sites") {
+        many_sites(&mut b, "many-sites", 50, 200)?.print();
+    }
+    if wanted.contains(&"many-sites-large") {
+        many_sites(&mut b, "many-sites-large", 50, 1_000)?.print();
+    }
+    if wanted.contains(&"idle-sites") {
+        idle_sites(&mut b)?.print();
+    }
+    if wanted.contains(&"server-list") {
+        server_list(&mut b)?.print();
+    }
+    if wanted.contains(&"agent-add") {
+        agent_add(&mut b)?.print();
+    }
+    Ok(())
+}
