@@ -2,7 +2,9 @@
 //!
 //! - [`config`]: the agent's settings (server, pinned fingerprint, site, token, time zone), kept in its database;
 //! - [`desk`]: the front desk's operations (register a complaint, add a tracking note), applied as Automerge changes;
-//! - [`link`]: the sync driver: one round over QUIC, and `run`'s keep-syncing loop with backoff.
+//! - [`link`]: the sync driver: one round over QUIC, and `run`'s keep-syncing loop with backoff;
+//! - [`progress`]: a progress bar (or log lines) for long syncs;
+//! - [`status`]: the site's standing with head office.
 //!
 //! The agent keeps every record in its own SQLite database and works the same
 //! with or without head office reachable.
@@ -10,6 +12,8 @@
 pub mod config;
 pub mod desk;
 pub mod link;
+pub mod progress;
+pub mod status;
 
 /// The database file inside an agent's data folder.
 pub const DB_FILE: &str = "agent.db";

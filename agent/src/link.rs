@@ -14,6 +14,7 @@ use tokio::time::timeout;
 use wuye_node::frames::{read_message, write_message, FrameIoError};
 use wuye_node::{Store, StoreError};
 use wuye_protocol::sync::{ClientSession, RoundReport, SessionError};
+use wuye_protocol::time::Clock;
 
 use crate::config::AgentConfig;
 
@@ -102,11 +103,26 @@ pub async fn connect(config: &AgentConfig) -> Result<(quinn::Endpoint, quinn::Co
     }
 }
 
+/// The setting that records when the last round completed (UTC, RFC 3339).
+pub const LAST_SYNC_SETTING: &str = "last_sync_at";
+
 /// Runs one round on an open connection.
 pub async fn round(
     conn: &quinn::Connection,
     store: &mut Store,
     config: &AgentConfig,
+    clock: &dyn Clock,
+) -> Result<RoundOutcome, LinkError> {
+    round_with_progress(conn, store, config, clock, &mut |_| {}).await
+}
+
+/// Runs one round, calling `progress` after every message it handles.
+pub async fn round_with_progress(
+    conn: &quinn::Connection,
+    store: &mut Store,
+    config: &AgentConfig,
+    clock: &dyn Clock,
+    progress: &mut (dyn FnMut(&RoundOutcome) + Send),
 ) -> Result<RoundOutcome, LinkError> {
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| LinkError::Broken(e.to_string()))?;
     let mut session = ClientSession::new(config.site_id, config.token.clone());
@@ -130,6 +146,9 @@ pub async fn round(
                 for reply in &replies {
                     outcome.bytes_sent += write_message(&mut send, reply).await? as u64;
                 }
+                outcome.report = session.report().clone();
+                outcome.elapsed = start.elapsed();
+                progress(&outcome);
                 if session.is_finished() {
                     break;
                 }
@@ -146,14 +165,22 @@ pub async fn round(
     let _ = send.finish();
     outcome.report = session.report().clone();
     outcome.elapsed = start.elapsed();
+    let finished = wuye_protocol::time::to_stored(clock.now());
+    tokio::task::block_in_place(|| store.set_setting(LAST_SYNC_SETTING, &finished))
+        .map_err(|e| LinkError::Session(SessionError::Store(e)))?;
     Ok(outcome)
 }
 
 /// Connects, runs one round and closes.
-pub async fn sync_once(store: &mut Store, config: &AgentConfig) -> Result<RoundOutcome, LinkError> {
+pub async fn sync_once(
+    store: &mut Store,
+    config: &AgentConfig,
+    clock: &dyn Clock,
+    progress: &mut (dyn FnMut(&RoundOutcome) + Send),
+) -> Result<RoundOutcome, LinkError> {
     let start = std::time::Instant::now();
     let (endpoint, conn) = connect(config).await?;
-    let result = round(&conn, store, config).await.map(|mut outcome| {
+    let result = round_with_progress(&conn, store, config, clock, progress).await.map(|mut outcome| {
         outcome.elapsed = start.elapsed();
         outcome
     });
@@ -184,7 +211,13 @@ fn log_outcome(outcome: &RoundOutcome) {
 
 /// Keeps syncing until `shutdown` resolves: a round every `interval` while
 /// connected, reconnecting with backoff when the link drops.
-pub async fn run(store: &mut Store, config: &AgentConfig, interval: Duration, shutdown: impl Future<Output = ()>) {
+pub async fn run(
+    store: &mut Store,
+    config: &AgentConfig,
+    clock: &dyn Clock,
+    interval: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     let mut backoff_ms = BACKOFF_MIN_MS;
     let mut rng = rand::rngs::StdRng::from_entropy();
@@ -198,7 +231,7 @@ pub async fn run(store: &mut Store, config: &AgentConfig, interval: Duration, sh
                 tracing::info!(server = %config.server, "connected to head office");
                 backoff_ms = BACKOFF_MIN_MS;
                 loop {
-                    match round(&conn, store, config).await {
+                    match round(&conn, store, config, clock).await {
                         Ok(outcome) => log_outcome(&outcome),
                         Err(e) => {
                             tracing::warn!("{e}");
@@ -227,4 +260,12 @@ pub async fn run(store: &mut Store, config: &AgentConfig, interval: Duration, sh
         }
         backoff_ms = (backoff_ms * 2).min(BACKOFF_MAX_MS);
     }
+}
+
+/// Whether head office answers a connection now: `Ok(())` or the reason it does not.
+pub async fn probe(config: &AgentConfig) -> Result<(), LinkError> {
+    let (endpoint, conn) = connect(config).await?;
+    conn.close(0u32.into(), b"probe");
+    let _ = timeout(Duration::from_millis(CLOSE_LINGER_MS), endpoint.wait_idle()).await;
+    Ok(())
 }

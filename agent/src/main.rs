@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use wuye_agent::config::{self, AgentConfig};
 use wuye_agent::desk::{Desk, DEFAULT_ACTOR};
 use wuye_agent::link;
+use wuye_agent::progress::SyncProgress;
 use wuye_node::process::{init_tracing, print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::complaint::{Channel, NewComplaint};
@@ -54,6 +55,12 @@ enum Command {
     /// One sync round with head office.
     Sync {
         /// Print the round's figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Last sync, records waiting to go up, and whether head office answers.
+    Status {
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
@@ -156,7 +163,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync { json } => {
             let (mut store, config) = config::open(&data)?;
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-            let outcome = rt.block_on(link::sync_once(&mut store, &config))?;
+            let expected = store.unconfirmed_count(wuye_protocol::sync::SERVER_PEER, config.site_id)?;
+            let mut progress = SyncProgress::new(expected);
+            let result = rt.block_on(link::sync_once(&mut store, &config, &SystemClock, &mut |o| progress.update(o)));
+            progress.finish();
+            let outcome = result?;
             let r = &outcome.report;
             if json {
                 print_json(&serde_json::json!({
@@ -184,11 +195,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("{} record(s) were refused; see the lines above", refused.len());
             }
         }
+        Command::Status { json } => {
+            let (store, config) = config::open(&data)?;
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            let status = rt.block_on(wuye_agent::status::status(&store, &config))?;
+            if json {
+                print_json(&status)?;
+            } else {
+                println!("site {}  head office {}", status.site_id, status.server);
+                println!("last sync      {}", status.last_sync_at.as_deref().unwrap_or("never"));
+                println!("records        {} ({} waiting to go up)", status.records, status.waiting_up);
+                match &status.server_error {
+                    None => println!("head office    reachable"),
+                    Some(e) => println!("head office    not reachable: {e}"),
+                }
+            }
+        }
         Command::Run { interval_secs } => {
             let (mut store, config) = config::open(&data)?;
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             tracing::info!(site = %config.site_id, server = %config.server, "agent running");
-            rt.block_on(link::run(&mut store, &config, Duration::from_secs(interval_secs.max(1)), shutdown_signal()));
+            rt.block_on(link::run(
+                &mut store,
+                &config,
+                &SystemClock,
+                Duration::from_secs(interval_secs.max(1)),
+                shutdown_signal(),
+            ));
             tracing::info!("agent stopped");
         }
     }

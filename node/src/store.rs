@@ -272,12 +272,12 @@ impl Store {
         Ok(self.conn.query_row("SELECT count(*) FROM docs", [], |r| r.get(0))?)
     }
 
-    /// Records changed here that `peer` has not yet confirmed.
-    pub fn unconfirmed_count(&self, peer: &str) -> Result<u64, StoreError> {
+    /// Records of `site` changed here that `peer` has not yet confirmed holding.
+    pub fn unconfirmed_count(&self, peer: &str, site: SiteId) -> Result<u64, StoreError> {
         Ok(self.conn.query_row(
             "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
-             WHERE p.heads IS NULL OR p.heads != d.heads",
-            [peer],
+             WHERE d.site_id = ?2 AND (p.heads IS NULL OR p.heads != d.heads)",
+            params![peer, site.to_string()],
             |r| r.get(0),
         )?)
     }

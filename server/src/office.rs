@@ -16,7 +16,7 @@ use wuye_node::{Store, StoreError};
 use wuye_protocol::complaint::{self, Complaint};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{EventId, SiteId};
-use wuye_protocol::sync::{Applied, Outgoing, ServerStore, SyncStore};
+use wuye_protocol::sync::{site_peer, Applied, Outgoing, ServerStore, SyncStore};
 use wuye_protocol::time::{self, Clock};
 use wuye_protocol::wire::{DocPayload, HeadsAck, Seq};
 
@@ -77,6 +77,11 @@ pub struct SiteInfo {
     pub created_at: String,
     /// When its last sync round completed (UTC, RFC 3339), if ever.
     pub last_sync_at: Option<String>,
+    /// Seconds since then.
+    pub seconds_since_sync: Option<i64>,
+    /// Records head office holds for the site that the site has not yet confirmed
+    /// (head-office changes waiting to go down, or records it never confirmed).
+    pub waiting_down: u64,
 }
 
 /// A new site's credential, shown once.
@@ -190,13 +195,20 @@ impl HeadOffice {
         let mut out = Vec::new();
         for row in rows {
             let (id, name, created_at, last_sync_at) = row?;
+            let site_id: SiteId = id
+                .parse()
+                .map_err(|_| StoreError::Corrupt { id: id.clone(), reason: "site id does not parse".into() })?;
+            let seconds_since_sync = last_sync_at
+                .as_deref()
+                .and_then(time::from_stored)
+                .map(|t| (self.clock.now() - t).num_seconds().max(0));
             out.push(SiteInfo {
-                site_id: id
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt { id: id.clone(), reason: "site id does not parse".into() })?,
+                site_id,
                 name,
                 created_at,
                 last_sync_at,
+                seconds_since_sync,
+                waiting_down: self.store.unconfirmed_count(&site_peer(site_id), site_id)?,
             });
         }
         Ok(out)

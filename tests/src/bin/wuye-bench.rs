@@ -321,7 +321,7 @@ fn idle(b: &Bench, pair: &SitePair) -> anyhow::Result<Line> {
         let mut by = Vec::new();
         for _ in 0..b.runs.max(5) {
             let before = pair.relay.bytes();
-            let out = wuye_agent::link::round(&conn, &mut store, &config).await?;
+            let out = wuye_agent::link::round(&conn, &mut store, &config, &SystemClock).await?;
             tokio::time::sleep(Duration::from_millis(50)).await;
             let after = pair.relay.bytes();
             t.push(out.elapsed.as_secs_f64());
@@ -438,7 +438,7 @@ fn idle_sites(b: &mut Bench) -> anyhow::Result<Line> {
             let folder = dir.join(format!("agent-{i:03}"));
             b.rt.spawn(async move {
                 let (mut store, _) = wuye_agent::config::open(&folder).expect("agent folder opens");
-                wuye_agent::link::run(&mut store, &config, interval, async move {
+                wuye_agent::link::run(&mut store, &config, &SystemClock, interval, async move {
                     let _ = stop.changed().await;
                 })
                 .await;
@@ -449,13 +449,13 @@ fn idle_sites(b: &mut Bench) -> anyhow::Result<Line> {
     std::thread::sleep(Duration::from_secs(15));
     let (probe_times, probe_bytes) = b.rt.block_on(async {
         let (mut store, _) = wuye_agent::config::open(&probe_dir)?;
-        wuye_agent::link::sync_once(&mut store, &probe_config).await?;
+        wuye_agent::link::sync_once(&mut store, &probe_config, &SystemClock, &mut |_| {}).await?;
         let (endpoint, conn) = wuye_agent::link::connect(&probe_config).await?;
         let mut t = Vec::new();
         let mut by = Vec::new();
         for _ in 0..b.runs.max(5) {
             let before = relay.bytes();
-            let out = wuye_agent::link::round(&conn, &mut store, &probe_config).await?;
+            let out = wuye_agent::link::round(&conn, &mut store, &probe_config, &SystemClock).await?;
             let after = relay.bytes();
             t.push(out.elapsed.as_secs_f64());
             by.push(((after.0 - before.0) + (after.1 - before.1)) as f64);
