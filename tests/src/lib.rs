@@ -3,8 +3,10 @@
 //! - [`harness`]: a socket-free network: head office and several sites in one
 //!   process on in-memory SQLite, messages passed through the real frame codec;
 //! - [`procs`]: starting the real `wuye-server` and `wuye-agent` binaries on loopback;
-//! - [`relay`]: a UDP relay between an agent and the server that can cut the link.
+//! - [`relay`]: a UDP relay between agents and the server that counts bytes and misbehaves on demand;
+//! - [`seed`]: seeds for randomised tests, printed and replayable.
 
 pub mod harness;
 pub mod procs;
 pub mod relay;
+pub mod seed;

@@ -1,0 +1,147 @@
+//! Randomised convergence in the socket-free harness: sites and head office
+//! act concurrently through partitions that come and go; once the links heal,
+//! every replica holds identical records and nothing reported saved is missing.
+//!
+//! Each case prints its seed; `WUYE_TEST_SEED=N` replays one, and
+//! `WUYE_LONG_TESTS=1` runs many more cases.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use wuye_protocol::ids::RecordId;
+use wuye_tests::harness::{sample, Network};
+use wuye_tests::seed;
+
+/// What every side reported as saved, to check against at the end.
+#[derive(Default)]
+struct Ledger {
+    complaints: BTreeMap<RecordId, usize>,
+    notes: BTreeMap<RecordId, usize>,
+    decided: BTreeSet<RecordId>,
+}
+
+fn run_case(seed: u64, sites: usize, steps: usize) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut net = Network::new(seed);
+    for i in 0..sites {
+        net.add_site(&format!("小区{i}"));
+    }
+    let mut ledger = Ledger::default();
+    let mut partitioned = vec![false; sites];
+    for _ in 0..steps {
+        net.clock.advance(chrono::Duration::seconds(rng.gen_range(1..600)));
+        let site = rng.gen_range(0..sites);
+        match rng.gen_range(0..100) {
+            0..=29 => {
+                let major = rng.gen_bool(0.3);
+                let c = net.add_complaint(site, &sample(rng.gen_range(0..1000), major));
+                ledger.complaints.insert(c.id, site);
+            }
+            30..=49 => {
+                let own: Vec<RecordId> =
+                    ledger.complaints.iter().filter(|(_, s)| **s == site).map(|(id, _)| *id).collect();
+                if let Some(id) = own.get(rng.gen_range(0..own.len().max(1))).copied() {
+                    net.sites[site].desk.add_note(&id.to_string(), "跟踪记录", "客服员").expect("note saves");
+                    *ledger.notes.entry(id).or_default() += 1;
+                }
+            }
+            50..=59 => {
+                // Head office decides a major complaint it already holds.
+                let held = net.office.store.complaints(None).expect("office lists");
+                let open: Vec<_> = held.iter().filter(|c| c.major && c.decision.is_none()).collect();
+                if let Some(c) = open.get(rng.gen_range(0..open.len().max(1))) {
+                    net.office.decide(&c.id.to_string(), "总部决定", "物业公司经理").expect("decision saves");
+                    ledger.decided.insert(c.id);
+                }
+            }
+            60..=69 => partitioned[site] = !partitioned[site],
+            _ => {
+                if partitioned[site] {
+                    continue;
+                }
+                // A round that the line may cut after any message.
+                let cut_after = if rng.gen_bool(0.3) { Some(rng.gen_range(1..12)) } else { None };
+                let mut sent = 0;
+                net.round_with(site, |m| {
+                    sent += 1;
+                    match cut_after {
+                        Some(limit) if sent > limit => None,
+                        _ => Some(m),
+                    }
+                })
+                .expect("a round either completes or is cut, never fails");
+            }
+        }
+    }
+    // Heal every link and let the network settle.
+    net.run_until_quiescent();
+    net.assert_converged();
+    for (id, site) in &ledger.complaints {
+        let at_site = net.sites[*site]
+            .desk
+            .store
+            .complaint(*id)
+            .unwrap_or_else(|e| panic!("seed {seed}: {id} lost at its site: {e}"));
+        let at_office = net
+            .office
+            .store
+            .complaint(*id)
+            .unwrap_or_else(|e| panic!("seed {seed}: {id} never reached head office: {e}"));
+        assert_eq!(at_site, at_office, "seed {seed}");
+        assert_eq!(at_site.notes.len(), ledger.notes.get(id).copied().unwrap_or(0), "seed {seed}: notes of {id}");
+        assert_eq!(at_site.decision.is_some(), ledger.decided.contains(id), "seed {seed}: decision of {id}");
+    }
+    let total: usize = (0..sites).map(|i| net.sites[i].desk.store.complaints(None).expect("lists").len()).sum();
+    assert_eq!(total, ledger.complaints.len(), "seed {seed}: no site holds records that are not its own");
+}
+
+#[test]
+fn replicas_converge_after_random_operations_through_partitions() {
+    let base = seed::seed("convergence");
+    let cases = if seed::long() { 300 } else { 12 };
+    for case in 0..cases {
+        let seed = base.wrapping_add(case);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let sites = rng.gen_range(3..=5);
+        run_case(seed, sites, 150);
+    }
+    println!("convergence: {cases} cases from seed {base}");
+}
+
+#[test]
+fn a_site_offline_for_days_catches_up_in_one_round() {
+    let seed = seed::seed("long outage");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut net = Network::new(seed);
+    net.add_site("朝阳花园管理处");
+    let mut ids = Vec::new();
+    for n in 0..200 {
+        ids.push(net.add_complaint(0, &sample(n, n % 5 == 0)).id);
+    }
+    net.run_until_quiescent();
+    // Days offline: 5,000 changes at the site, decisions at head office meanwhile.
+    let mut changes = 0;
+    while changes < 5_000 {
+        net.clock.advance(chrono::Duration::seconds(rng.gen_range(10..120)));
+        if rng.gen_bool(0.4) {
+            ids.push(net.add_complaint(0, &sample(changes, changes % 7 == 0)).id);
+        } else {
+            let id = ids[rng.gen_range(0..ids.len())];
+            net.sites[0].desk.add_note(&id.to_string(), "离线期间跟踪", "客服员").expect("note saves");
+        }
+        changes += 1;
+    }
+    let mut decided = 0;
+    for c in net.office.store.complaints(None).expect("lists") {
+        if c.major && c.decision.is_none() {
+            net.office.decide(&c.id.to_string(), "总部批复", "物业公司经理").expect("decides");
+            decided += 1;
+        }
+    }
+    let report = net.round(0).expect("one round");
+    assert!(report.pulled >= decided, "head office's {decided} decisions came down: {report:?}");
+    net.assert_converged();
+    let after = net.round(0).expect("an idle round");
+    assert_eq!((after.pushed, after.pulled), (0, 0), "one round was enough");
+}
