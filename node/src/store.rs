@@ -28,6 +28,8 @@ use wuye_protocol::wire::{
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 /// The database layout version this build writes.
 pub const STORE_SCHEMA_VERSION: i64 = 1;
+/// SQLite page cache per connection, in KiB.
+pub const CACHE_KIB: u64 = 64 * 1024;
 /// Shortest id prefix accepted where a full id is expected.
 pub const MIN_ID_PREFIX_CHARS: usize = 4;
 
@@ -122,6 +124,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Negative means KiB. Records are looked up by random ids across several
+        // B-trees, so a small cache turns most lookups into file reads.
+        conn.pragma_update(None, "cache_size", -(CACHE_KIB as i64))?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > STORE_SCHEMA_VERSION {
             return Err(StoreError::TooNew(version));
@@ -302,6 +307,20 @@ impl Store {
         }
         tx.commit()?;
         Ok(count)
+    }
+
+    /// Stops committing transactions from copying the write-ahead log into the
+    /// database; [`Store::checkpoint`] must then be called regularly.
+    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Copies what it can of the write-ahead log into the database without
+    /// blocking writers.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Runs SQLite's own consistency check; `ok` when the file is sound.

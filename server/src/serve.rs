@@ -45,7 +45,13 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()>,
 ) {
+    // Checkpoints move off the sync path: a commit that also copied the log
+    // into the database would stall every site waiting for the lock.
+    if let Err(e) = office.store.defer_checkpoints() {
+        tracing::warn!("checkpoints stay automatic: {e}");
+    }
     let office = Arc::new(Mutex::new(office));
+    let checkpoints = tokio::spawn(checkpoint_regularly(office.clone()));
     tokio::pin!(shutdown);
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -71,9 +77,26 @@ pub async fn run(
             }
         }
     }
+    checkpoints.abort();
     tracing::info!("shutting down");
     endpoint.close(0u32.into(), b"head office shutting down");
     let _ = timeout(Duration::from_millis(SHUTDOWN_GRACE_MS), endpoint.wait_idle()).await;
+}
+
+/// How often the write-ahead log is copied into the database.
+pub const CHECKPOINT_INTERVAL_MS: u64 = 5_000;
+
+async fn checkpoint_regularly(office: Arc<Mutex<HeadOffice>>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(CHECKPOINT_INTERVAL_MS));
+    loop {
+        tick.tick().await;
+        let result = tokio::task::block_in_place(|| {
+            office.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).store.checkpoint()
+        });
+        if let Err(e) = result {
+            tracing::warn!("checkpoint failed: {e}");
+        }
+    }
 }
 
 async fn handle_connection(incoming: quinn::Incoming, office: Arc<Mutex<HeadOffice>>, clock: Arc<dyn Clock>) {

@@ -47,7 +47,8 @@ fn add_bulk(agent: &Agent, n: usize, offset: usize) {
     let mut desk =
         wuye_agent::desk::Desk::with_os_rng(store, config, std::sync::Arc::new(wuye_protocol::time::SystemClock));
     for i in 0..n {
-        desk.add_complaint(&wuye_tests::harness::sample(offset + i, (offset + i).is_multiple_of(10)), "客服员").expect("saves");
+        desk.add_complaint(&wuye_tests::harness::sample(offset + i, (offset + i).is_multiple_of(10)), "客服员")
+            .expect("saves");
     }
 }
 
