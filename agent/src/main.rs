@@ -142,7 +142,9 @@ fn open_desk(data: &std::path::Path) -> anyhow::Result<Desk> {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing("wuye_agent=info,wuye_node=info,warn");
-    match run(cli) {
+    let result = run(cli);
+    wuye_node::process::report_peak_rss_if_asked();
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

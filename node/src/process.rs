@@ -53,3 +53,15 @@ fn rss_field_mb(pid: u32, field: &str) -> Option<f64> {
     let kb: f64 = line.trim_start_matches(field).trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kb / 1024.0)
 }
+
+/// Environment variable that makes a binary print its peak memory on exit (for benchmarks).
+pub const REPORT_RSS_ENV: &str = "WUYE_REPORT_RSS";
+
+/// Prints `peak_rss_mb=N` on standard error when [`REPORT_RSS_ENV`] is set.
+pub fn report_peak_rss_if_asked() {
+    if std::env::var_os(REPORT_RSS_ENV).is_some() {
+        if let Some(mb) = peak_rss_mb() {
+            eprintln!("peak_rss_mb={mb:.1}");
+        }
+    }
+}

@@ -536,23 +536,18 @@ impl Candidate {
     }
 }
 
-/// Most threads used to load and check documents.
-pub const MAX_WORKER_THREADS: usize = 4;
 /// Batches smaller than this are handled on the calling thread.
 const PARALLEL_MIN_ITEMS: usize = 16;
 
-/// Maps `f` over `items`, on several threads when the batch is large enough.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKER_THREADS);
-    if threads < 2 || items.len() < PARALLEL_MIN_ITEMS {
+/// Maps `f` over `items`, on rayon's pool of long-lived threads (one per core)
+/// when the batch is large enough. Long-lived threads keep their allocator
+/// heaps warm; a thread per batch made the kernel zero fresh pages each time.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    use rayon::prelude::*;
+    if items.len() < PARALLEL_MIN_ITEMS {
         return items.iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().expect("worker thread panicked")).collect()
-    })
+    items.par_iter().map(f).collect()
 }
 
 fn upsert_peer_heads(

@@ -106,7 +106,9 @@ enum ComplaintCommand {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing("wuye_server=info,wuye_node=info,warn");
-    match run(cli) {
+    let result = run(cli);
+    wuye_node::process::report_peak_rss_if_asked();
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

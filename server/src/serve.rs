@@ -1,17 +1,19 @@
 //! The QUIC endpoint: accepts sites and runs one sync session per stream.
 //!
-//! All connections share one SQLite connection behind a mutex: SQLite has
-//! one writer at a time anyway, and a shared connection avoids the busy-wait
-//! sleeps that competing connections would suffer. The CPU-heavy part of a
-//! batch (loading and checking Automerge documents) runs on several threads
-//! inside the store. SQLite's WAL lets the CLI read and write while `run`
+//! One thread owns head office's store; connections send it their sessions'
+//! work and await the answer. SQLite has one writer at a time anyway; one
+//! owner avoids the sleeping busy-waits that competing connections would
+//! suffer, and keeps the async workers free for QUIC (blocking them would
+//! make tokio start a thread, and an allocator heap, per blocked worker).
+//! The CPU-heavy part of a batch (loading and checking Automerge documents)
+//! runs on several threads inside the store. SQLite's WAL lets the CLI read and write while `run`
 //! serves. Connections are bounded by [`MAX_CONNECTIONS`]; a connection runs
 //! one round at a time, and every reply waits at most [`STEP_TIMEOUT_MS`].
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -50,7 +52,7 @@ pub async fn run(
     if let Err(e) = office.store.defer_checkpoints() {
         tracing::warn!("checkpoints stay automatic: {e}");
     }
-    let office = Arc::new(Mutex::new(office));
+    let office = StoreThread::start(office);
     let checkpoints = tokio::spawn(checkpoint_regularly(office.clone()));
     tokio::pin!(shutdown);
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -86,20 +88,57 @@ pub async fn run(
 /// How often the write-ahead log is copied into the database.
 pub const CHECKPOINT_INTERVAL_MS: u64 = 5_000;
 
-async fn checkpoint_regularly(office: Arc<Mutex<HeadOffice>>) {
+async fn checkpoint_regularly(office: StoreThread) {
     let mut tick = tokio::time::interval(Duration::from_millis(CHECKPOINT_INTERVAL_MS));
     loop {
         tick.tick().await;
-        let result = tokio::task::block_in_place(|| {
-            office.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).store.checkpoint()
-        });
-        if let Err(e) = result {
-            tracing::warn!("checkpoint failed: {e}");
+        match office.call(|o| o.store.checkpoint()).await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => tracing::warn!("checkpoint failed: {e}"),
+            None => return,
         }
     }
 }
 
-async fn handle_connection(incoming: quinn::Incoming, office: Arc<Mutex<HeadOffice>>, clock: Arc<dyn Clock>) {
+type Job = Box<dyn FnOnce(&mut HeadOffice) + Send>;
+
+/// The thread that owns head office's store, and the way to hand it work.
+#[derive(Clone)]
+struct StoreThread {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl StoreThread {
+    fn start(mut office: HeadOffice) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("wuye-store".into())
+            .spawn(move || {
+                for job in queue {
+                    // A panic inside a job is a bug; the store's transaction rolls back,
+                    // so the thread may go on serving the other sites.
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut office))).is_err() {
+                        tracing::error!("a store job panicked; its round was abandoned");
+                    }
+                }
+            })
+            .expect("the store thread starts");
+        Self { jobs }
+    }
+
+    /// Runs `f` on the store thread; `None` if the thread is gone.
+    async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut HeadOffice) -> R + Send + 'static) -> Option<R> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |office| {
+                let _ = tx.send(f(office));
+            }))
+            .ok()?;
+        rx.await.ok()
+    }
+}
+
+async fn handle_connection(incoming: quinn::Incoming, office: StoreThread, clock: Arc<dyn Clock>) {
     let remote = incoming.remote_address();
     let conn = match incoming.await {
         Ok(conn) => conn,
@@ -121,23 +160,24 @@ async fn handle_connection(incoming: quinn::Incoming, office: Arc<Mutex<HeadOffi
 }
 
 async fn handle_stream(
-    office: &Mutex<HeadOffice>,
+    office: &StoreThread,
     mut send: quinn::SendStream,
     mut recv: quinn::RecvStream,
     clock: &dyn Clock,
     remote: SocketAddr,
 ) {
-    let mut session = ServerSession::new();
+    let mut session = Some(ServerSession::new());
+    let site = |s: &Option<ServerSession>| s.as_ref().and_then(ServerSession::site);
     loop {
         let message = match timeout(Duration::from_millis(STEP_TIMEOUT_MS), read_message(&mut recv)).await {
             Err(_) => {
-                tracing::warn!(%remote, site = ?session.site(), "no message within {STEP_TIMEOUT_MS} ms; round abandoned");
+                tracing::warn!(%remote, site = ?site(&session), "no message within {STEP_TIMEOUT_MS} ms; round abandoned");
                 return;
             }
             Ok(Ok(Some((message, _)))) => message,
             Ok(Ok(None)) => return,
             Ok(Err(e)) => {
-                tracing::warn!(%remote, site = ?session.site(), "bad frame: {e}");
+                tracing::warn!(%remote, site = ?site(&session), "bad frame: {e}");
                 let _ = write_message(&mut send, &Message::Error { code: ErrorCode::Protocol, message: e.to_string() })
                     .await;
                 let _ = send.finish();
@@ -146,28 +186,35 @@ async fn handle_stream(
         };
         let name = wuye_protocol::sync::message_name(&message);
         let started = std::time::Instant::now();
-        let result = tokio::task::block_in_place(|| {
-            // A panic while holding the lock is a bug; the store itself stays consistent
-            // (its transaction rolls back), so later rounds may go on.
-            let mut office = office.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            session.handle(&mut *office, message, clock.now())
-        });
+        let now = clock.now();
+        let mut taken = session.take().expect("the session is back after every call");
+        let Some((back, result)) = office
+            .call(move |o| {
+                let result = taken.handle(o, message, now);
+                (taken, result)
+            })
+            .await
+        else {
+            tracing::error!(%remote, "the store thread is gone; round abandoned");
+            return;
+        };
+        session = Some(back);
         tracing::debug!(%remote, message = name, busy_us = started.elapsed().as_micros() as u64, "handled");
         match result {
             Ok(reply) => {
                 let done = matches!(reply, Message::Bye);
                 if let Err(e) = write_message(&mut send, &reply).await {
-                    tracing::warn!(%remote, site = ?session.site(), "reply failed: {e}");
+                    tracing::warn!(%remote, site = ?site(&session), "reply failed: {e}");
                     return;
                 }
                 if done {
-                    tracing::debug!(%remote, site = ?session.site(), "round complete");
+                    tracing::debug!(%remote, site = ?site(&session), "round complete");
                     let _ = send.finish();
                     return;
                 }
             }
             Err(e) => {
-                tracing::warn!(%remote, site = ?session.site(), "round refused: {e}");
+                tracing::warn!(%remote, site = ?site(&session), "round refused: {e}");
                 if let Some(wire) = e.to_wire() {
                     let _ = write_message(&mut send, &wire).await;
                 }

