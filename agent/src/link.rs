@@ -163,8 +163,6 @@ pub async fn round_with_progress(
         }
     }
     let _ = send.finish();
-    outcome.report = session.report().clone();
-    outcome.elapsed = start.elapsed();
     let finished = wuye_protocol::time::to_stored(clock.now());
     tokio::task::block_in_place(|| store.set_setting(LAST_SYNC_SETTING, &finished))
         .map_err(|e| LinkError::Session(SessionError::Store(e)))?;

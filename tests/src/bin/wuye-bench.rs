@@ -224,9 +224,7 @@ fn first_sync(b: &mut Bench) -> anyhow::Result<(Line, SitePair)> {
         copy_dir(&agent_template, &agent)?;
         let proc = server.start();
         let relay = b.relay(&server)?;
-        let target =
-            if std::env::var_os("WUYE_BENCH_DIRECT").is_some() { server.addr.clone() } else { relay.addr.to_string() };
-        point_agent_at(&agent, &target)?;
+        point_agent_at(&agent, &relay.addr.to_string())?;
         let (report, wall) = sync(&agent)?;
         if report["pushed"] != FIRST_SYNC_RECORDS {
             bail!("first sync pushed {} records", report["pushed"]);
@@ -305,7 +303,6 @@ fn edit_then_sync(
         byte_counts.push(((after.0 - before.0) + (after.1 - before.1)) as f64);
         agent_rss = agent_rss.max(report["peak_rss_mb"].as_f64().unwrap_or(0.0));
     }
-    let _ = b.runs;
     Ok(Line {
         scenario,
         seconds: median(times),
