@@ -102,10 +102,20 @@ pub enum ComplaintStatus {
     Registered,
     /// 跟踪中: being tracked (notes recorded).
     InProgress,
+    /// 已派单: a work contact slip went to a department.
+    Assigned,
     /// 待经理决定: a major complaint waiting for the property manager.
     Escalated,
     /// 经理已决定: the property manager has decided.
     Decided,
+    /// 待回访: the result is recorded; a follow-up visit is due.
+    Resolved,
+    /// 重新处理: the resident was not satisfied at the visit; handled again.
+    Reopened,
+    /// 已回访: the resident was satisfied; ready to archive.
+    Visited,
+    /// 已归档: closed.
+    Archived,
 }
 
 impl ComplaintStatus {
@@ -114,8 +124,13 @@ impl ComplaintStatus {
         match self {
             ComplaintStatus::Registered => "已登记",
             ComplaintStatus::InProgress => "跟踪中",
+            ComplaintStatus::Assigned => "已派单",
             ComplaintStatus::Escalated => "待经理决定",
             ComplaintStatus::Decided => "经理已决定",
+            ComplaintStatus::Resolved => "待回访",
+            ComplaintStatus::Reopened => "重新处理",
+            ComplaintStatus::Visited => "已回访",
+            ComplaintStatus::Archived => "已归档",
         }
     }
 }
@@ -127,26 +142,48 @@ pub enum EventKind {
     Registered,
     /// A tracking note (跟踪记录).
     Note,
+    /// A work contact slip (工作联系单) to a department; the text names it.
+    Assigned,
+    /// Escalated to the property manager as a major complaint (重大投诉).
+    Escalated,
     /// The property manager's decision (经理决定).
     Decision,
+    /// The result recorded (处理结果); the text says what was done.
+    Resolved,
+    /// A follow-up visit (回访) with the resident's satisfaction; 1–2 reopens.
+    Visited,
+    /// Archived (归档); nothing more happens.
+    Archived,
 }
 
 impl EventKind {
-    fn as_str(self) -> &'static str {
+    const ALL: [EventKind; 8] = [
+        EventKind::Registered,
+        EventKind::Note,
+        EventKind::Assigned,
+        EventKind::Escalated,
+        EventKind::Decision,
+        EventKind::Resolved,
+        EventKind::Visited,
+        EventKind::Archived,
+    ];
+
+    /// The name stored in documents and shown in histories.
+    pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Registered => "registered",
             EventKind::Note => "note",
+            EventKind::Assigned => "assigned",
+            EventKind::Escalated => "escalated",
             EventKind::Decision => "decision",
+            EventKind::Resolved => "resolved",
+            EventKind::Visited => "visited",
+            EventKind::Archived => "archived",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        match s {
-            "registered" => Some(EventKind::Registered),
-            "note" => Some(EventKind::Note),
-            "decision" => Some(EventKind::Decision),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -161,20 +198,51 @@ pub struct Event {
     pub at: DateTime<Utc>,
     /// Who.
     pub by: String,
-    /// The note's or decision's words (empty for registration).
+    /// The note's, decision's or result's words, the department of a contact
+    /// slip, the resident's comment on a visit (empty for registration).
     pub text: String,
+    /// The resident's satisfaction, 1 to 5, on a follow-up visit.
+    pub satisfaction: Option<u8>,
 }
 
-/// The status of a complaint with these events. Pure and order-independent.
+/// Lowest satisfaction (of 1–5) that counts as satisfied; below it a visit reopens.
+pub const SATISFIED_FROM: u8 = 3;
+
+/// The status of a complaint with these events. Pure, and independent of the
+/// order the events are given in: they are taken by time, then event id, the
+/// same on every replica. An event that does not fit the state it meets (a
+/// visit before any result, say, which only concurrent edits can produce) is
+/// kept in the history but moves nothing.
 pub fn status(major: bool, events: &[Event]) -> ComplaintStatus {
-    if events.iter().any(|e| e.kind == EventKind::Decision) {
-        ComplaintStatus::Decided
-    } else if major {
-        ComplaintStatus::Escalated
-    } else if events.iter().any(|e| e.kind == EventKind::Note) {
-        ComplaintStatus::InProgress
-    } else {
-        ComplaintStatus::Registered
+    use ComplaintStatus as S;
+    let mut ordered: Vec<&Event> = events.iter().collect();
+    ordered.sort_by_key(|e| (e.at, e.id));
+    let mut state = S::Registered;
+    let mut major = major;
+    let mut decided = false;
+    for e in ordered {
+        match e.kind {
+            EventKind::Registered => {}
+            EventKind::Note if state == S::Registered => state = S::InProgress,
+            EventKind::Note => {}
+            EventKind::Assigned if matches!(state, S::Registered | S::InProgress) => state = S::Assigned,
+            EventKind::Assigned => {}
+            EventKind::Escalated => major = true,
+            EventKind::Decision => decided = true,
+            EventKind::Resolved if state != S::Archived => state = S::Resolved,
+            EventKind::Resolved => {}
+            EventKind::Visited if state == S::Resolved => {
+                state = if e.satisfaction.unwrap_or(0) >= SATISFIED_FROM { S::Visited } else { S::Reopened }
+            }
+            EventKind::Visited => {}
+            EventKind::Archived if state == S::Visited => state = S::Archived,
+            EventKind::Archived => {}
+        }
+    }
+    match state {
+        S::Registered | S::InProgress | S::Assigned if major && !decided => S::Escalated,
+        S::Registered | S::InProgress | S::Assigned if decided => S::Decided,
+        other => other,
     }
 }
 
@@ -198,6 +266,57 @@ pub struct Decision {
     pub by: String,
     /// The decision.
     pub text: String,
+}
+
+/// A work contact slip (工作联系单) as shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// When, in the site's time zone.
+    pub at: String,
+    /// Who issued it.
+    pub by: String,
+    /// The department instructed.
+    pub department: String,
+}
+
+/// A recorded result (处理结果) as shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// When, in the site's time zone.
+    pub at: String,
+    /// Who recorded it.
+    pub by: String,
+    /// What was done.
+    pub text: String,
+}
+
+/// A follow-up visit (回访) as shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// When, in the site's time zone.
+    pub at: String,
+    /// Who visited.
+    pub by: String,
+    /// The resident's satisfaction, 1 to 5.
+    pub satisfaction: u8,
+    /// The resident's words.
+    pub comment: String,
+}
+
+/// One line of a complaint's history (`complaint history`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// When, in the site's time zone.
+    pub at: String,
+    /// What happened (`registered`, `assigned`, `note`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who did it.
+    pub by: String,
+    /// The words that went with it.
+    pub text: String,
+    /// The resident's satisfaction, on a visit.
+    pub satisfaction: Option<u8>,
 }
 
 /// A complaint as lists, `show` and exports present it (the JSON form).
@@ -227,6 +346,12 @@ pub struct Complaint {
     pub notes: Vec<Note>,
     /// The manager's decision, if any.
     pub decision: Option<Decision>,
+    /// Work contact slips, oldest first.
+    pub assignments: Vec<Assignment>,
+    /// The latest recorded result, if any.
+    pub result: Option<Resolution>,
+    /// Follow-up visits, oldest first.
+    pub visits: Vec<Visit>,
     /// Who registered it.
     pub created_by: String,
     /// The site's time zone the times are shown in.
@@ -287,6 +412,21 @@ pub enum RuleError {
         /// When, in the site's time zone.
         at: String,
     },
+    /// The step does not fit where the complaint stands.
+    #[error("complaint {id} is {status} ({label}): {why}")]
+    WrongStep {
+        /// The complaint.
+        id: RecordId,
+        /// Its status.
+        status: &'static str,
+        /// The status as the front desk knows it.
+        label: &'static str,
+        /// What is needed instead.
+        why: &'static str,
+    },
+    /// Satisfaction outside 1 to 5.
+    #[error("satisfaction must be 1 to 5 (1-2 reopens the complaint), not {0}")]
+    Satisfaction(u8),
     /// The stored document is not a valid complaint.
     #[error("complaint document is invalid: {0}")]
     Document(#[from] DocError),
@@ -360,7 +500,10 @@ pub fn create(
         doc.insert(&list, i, d)?;
     }
     doc.put_object(ROOT, "events", ObjType::List)?;
-    append_event(&mut doc, &Event { id: event_id, kind: EventKind::Registered, at: now, by, text: String::new() })?;
+    append_event(
+        &mut doc,
+        &Event { id: event_id, kind: EventKind::Registered, at: now, by, text: String::new(), satisfaction: None },
+    )?;
     Ok(doc)
 }
 
@@ -373,31 +516,90 @@ fn append_event(doc: &mut AutoCommit, event: &Event) -> Result<(), RuleError> {
     doc.put(&map, "at", time::to_stored(event.at))?;
     doc.put(&map, "by", event.by.as_str())?;
     doc.put(&map, "text", event.text.as_str())?;
+    if let Some(satisfaction) = event.satisfaction {
+        doc.put(&map, "satisfaction", automerge::ScalarValue::Uint(satisfaction.into()))?;
+    }
     Ok(())
 }
 
-/// Adds a tracking note (跟踪记录). Allowed in any status.
-pub fn add_note(
+/// The name of a status as JSON shows it.
+pub fn status_name(status: ComplaintStatus) -> &'static str {
+    match status {
+        ComplaintStatus::Registered => "registered",
+        ComplaintStatus::InProgress => "in_progress",
+        ComplaintStatus::Assigned => "assigned",
+        ComplaintStatus::Escalated => "escalated",
+        ComplaintStatus::Decided => "decided",
+        ComplaintStatus::Resolved => "resolved",
+        ComplaintStatus::Reopened => "reopened",
+        ComplaintStatus::Visited => "visited",
+        ComplaintStatus::Archived => "archived",
+    }
+}
+
+fn wrong_step(c: &Complaint, why: &'static str) -> RuleError {
+    RuleError::WrongStep { id: c.id, status: status_name(c.status), label: c.status.label(), why }
+}
+
+const ARCHIVED: &str = "an archived complaint takes no further steps";
+
+/// Checks the current record, then appends one event.
+fn act(
     doc: &mut AutoCommit,
-    event_id: EventId,
+    kind: EventKind,
+    id: EventId,
     now: DateTime<Utc>,
     by: &str,
-    text: &str,
+    text: String,
+    satisfaction: Option<u8>,
 ) -> Result<(), RuleError> {
-    read(doc)?;
-    let text = checked_text("note", text, MAX_TEXT_CHARS)?;
     let by = checked_text("by", by, MAX_NAME_CHARS)?;
-    append_event(doc, &Event { id: event_id, kind: EventKind::Note, at: now, by, text })
+    append_event(doc, &Event { id, kind, at: now, by, text, satisfaction })
+}
+
+/// Adds a tracking note (跟踪记录); refused once archived.
+pub fn add_note(doc: &mut AutoCommit, id: EventId, now: DateTime<Utc>, by: &str, text: &str) -> Result<(), RuleError> {
+    let current = read(doc)?;
+    let text = checked_text("note", text, MAX_TEXT_CHARS)?;
+    if current.status == ComplaintStatus::Archived {
+        return Err(wrong_step(&current, ARCHIVED));
+    }
+    act(doc, EventKind::Note, id, now, by, text, None)
+}
+
+/// Issues a work contact slip (工作联系单) to a department.
+pub fn assign(
+    doc: &mut AutoCommit,
+    id: EventId,
+    now: DateTime<Utc>,
+    by: &str,
+    department: &str,
+) -> Result<(), RuleError> {
+    let current = read(doc)?;
+    let department = checked_text("department", department, MAX_UNIT_CHARS)?;
+    match current.status {
+        ComplaintStatus::Archived => Err(wrong_step(&current, ARCHIVED)),
+        ComplaintStatus::Resolved | ComplaintStatus::Visited => {
+            Err(wrong_step(&current, "its result is recorded; an unsatisfied follow-up visit reopens it"))
+        }
+        _ => act(doc, EventKind::Assigned, id, now, by, department, None),
+    }
+}
+
+/// Escalates to the property manager as a major complaint (重大投诉).
+pub fn escalate(doc: &mut AutoCommit, id: EventId, now: DateTime<Utc>, by: &str) -> Result<(), RuleError> {
+    let current = read(doc)?;
+    if current.status == ComplaintStatus::Archived {
+        return Err(wrong_step(&current, ARCHIVED));
+    }
+    if current.major {
+        return Err(wrong_step(&current, "it is already a major complaint for the property manager"));
+    }
+    act(doc, EventKind::Escalated, id, now, by, String::new(), None)
 }
 
 /// Records the property manager's decision on a major complaint.
-pub fn decide(
-    doc: &mut AutoCommit,
-    event_id: EventId,
-    now: DateTime<Utc>,
-    by: &str,
-    text: &str,
-) -> Result<(), RuleError> {
+pub fn decide(doc: &mut AutoCommit, id: EventId, now: DateTime<Utc>, by: &str, text: &str) -> Result<(), RuleError> {
     let current = read(doc)?;
     if !current.major {
         return Err(RuleError::NotMajor(current.id));
@@ -405,9 +607,76 @@ pub fn decide(
     if let Some(d) = current.decision {
         return Err(RuleError::AlreadyDecided { id: current.id, by: d.by, at: d.at });
     }
+    if current.status == ComplaintStatus::Archived {
+        return Err(wrong_step(&current, ARCHIVED));
+    }
     let text = checked_text("decision", text, MAX_TEXT_CHARS)?;
-    let by = checked_text("by", by, MAX_NAME_CHARS)?;
-    append_event(doc, &Event { id: event_id, kind: EventKind::Decision, at: now, by, text })
+    act(doc, EventKind::Decision, id, now, by, text, None)
+}
+
+/// Records the result (处理结果); the follow-up visit comes next.
+pub fn resolve(doc: &mut AutoCommit, id: EventId, now: DateTime<Utc>, by: &str, result: &str) -> Result<(), RuleError> {
+    let current = read(doc)?;
+    let result = checked_text("result", result, MAX_TEXT_CHARS)?;
+    match current.status {
+        ComplaintStatus::Archived => Err(wrong_step(&current, ARCHIVED)),
+        ComplaintStatus::Escalated => {
+            Err(wrong_step(&current, "a major complaint needs the property manager's decision before its result"))
+        }
+        ComplaintStatus::Resolved | ComplaintStatus::Visited => {
+            Err(wrong_step(&current, "its result is already recorded; an unsatisfied follow-up visit reopens it"))
+        }
+        _ => act(doc, EventKind::Resolved, id, now, by, result, None),
+    }
+}
+
+/// Records a follow-up visit (回访): satisfaction 1–5 and the resident's words.
+/// 1 or 2 reopens the complaint.
+pub fn visit(
+    doc: &mut AutoCommit,
+    id: EventId,
+    now: DateTime<Utc>,
+    by: &str,
+    satisfaction: u8,
+    comment: &str,
+) -> Result<(), RuleError> {
+    let current = read(doc)?;
+    if !(1..=5).contains(&satisfaction) {
+        return Err(RuleError::Satisfaction(satisfaction));
+    }
+    let comment = comment.trim();
+    let len = comment.chars().count();
+    if len > MAX_TEXT_CHARS {
+        return Err(RuleError::TooLong { field: "comment", len, max: MAX_TEXT_CHARS });
+    }
+    if current.status != ComplaintStatus::Resolved {
+        return Err(wrong_step(&current, "a follow-up visit comes after the result is recorded (resolve)"));
+    }
+    act(doc, EventKind::Visited, id, now, by, comment.to_string(), Some(satisfaction))
+}
+
+/// Archives (归档) a complaint after a satisfied follow-up visit.
+pub fn archive(doc: &mut AutoCommit, id: EventId, now: DateTime<Utc>, by: &str) -> Result<(), RuleError> {
+    let current = read(doc)?;
+    if current.status != ComplaintStatus::Visited {
+        return Err(wrong_step(&current, "archive only after a satisfied follow-up visit (回访)"));
+    }
+    act(doc, EventKind::Archived, id, now, by, String::new(), None)
+}
+
+/// Every step of a complaint, oldest first, in the site's time zone.
+pub fn history(doc: &impl ReadDoc) -> Result<Vec<HistoryEntry>, DocError> {
+    let header = doc::read_header(doc)?;
+    Ok(events(doc)?
+        .into_iter()
+        .map(|e| HistoryEntry {
+            at: time::to_site(e.at, header.timezone),
+            kind: e.kind.as_str().to_string(),
+            by: e.by,
+            text: e.text,
+            satisfaction: e.satisfaction,
+        })
+        .collect())
 }
 
 /// The events of a complaint document, in a replica-independent order (time, then id).
@@ -429,7 +698,16 @@ fn events_from(root: &Fields<'_>) -> Result<Vec<Event>, DocError> {
             .str("id")?
             .parse()
             .map_err(|e: crate::ids::IdParseError| DocError::invalid(format!("{path}.id"), e.to_string()))?;
-        out.push(Event { id, kind, at: map.instant("at")?, by: map.str("by")?, text: map.str("text")? });
+        let satisfaction = if kind == EventKind::Visited {
+            let n = map.u64("satisfaction")?;
+            match u8::try_from(n) {
+                Ok(n @ 1..=5) => Some(n),
+                _ => return Err(DocError::invalid(format!("{path}.satisfaction"), format!("{n} is not 1 to 5"))),
+            }
+        } else {
+            None
+        };
+        out.push(Event { id, kind, at: map.instant("at")?, by: map.str("by")?, text: map.str("text")?, satisfaction });
     }
     out.sort_by_key(|e| (e.at, e.id));
     Ok(out)
@@ -455,8 +733,8 @@ pub fn read_with_header(doc: &impl ReadDoc) -> Result<(Header, Complaint), DocEr
         .enumerate()
         .map(|(i, v)| doc::item_str(v, || format!("departments[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    let major = root.bool("major")?;
     let events = events_from(&root)?;
+    let major = root.bool("major")? || events.iter().any(|e| e.kind == EventKind::Escalated);
     let registered = events
         .iter()
         .find(|e| e.kind == EventKind::Registered)
@@ -473,6 +751,27 @@ pub fn read_with_header(doc: &impl ReadDoc) -> Result<(Header, Complaint), DocEr
         by: e.by.clone(),
         text: e.text.clone(),
     });
+    let at = |e: &Event| time::to_site(e.at, tz);
+    let assignments = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Assigned)
+        .map(|e| Assignment { at: at(e), by: e.by.clone(), department: e.text.clone() })
+        .collect();
+    let result = events.iter().rfind(|e| e.kind == EventKind::Resolved).map(|e| Resolution {
+        at: at(e),
+        by: e.by.clone(),
+        text: e.text.clone(),
+    });
+    let visits = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Visited)
+        .map(|e| Visit {
+            at: at(e),
+            by: e.by.clone(),
+            satisfaction: e.satisfaction.unwrap_or(0),
+            comment: e.text.clone(),
+        })
+        .collect();
     let complaint = Complaint {
         id: header.id,
         site_id: header.site_id,
@@ -486,6 +785,9 @@ pub fn read_with_header(doc: &impl ReadDoc) -> Result<(Header, Complaint), DocEr
         status: status(major, &events),
         notes,
         decision,
+        assignments,
+        result,
+        visits,
         created_by: header.created_by.clone(),
         timezone: tz.name().to_string(),
     };
@@ -552,7 +854,14 @@ mod tests {
             let at = from_stored("2026-01-01T00:00:00Z").unwrap();
             let events: Vec<Event> = kinds
                 .iter()
-                .map(|&kind| Event { id: EventId::random(&mut rng), kind, at, by: "x".into(), text: String::new() })
+                .map(|&kind| Event {
+                    id: EventId::random(&mut rng),
+                    kind,
+                    at,
+                    by: "x".into(),
+                    text: String::new(),
+                    satisfaction: None,
+                })
                 .collect();
             assert_eq!(status(major, &events), expected, "major={major} {kinds:?}");
             let mut reversed = events.clone();
@@ -628,5 +937,132 @@ mod tests {
         let mut doc = f.complaint(false);
         doc.put(ROOT, "kind", "spaceship").unwrap();
         assert!(read(&doc).unwrap_err().to_string().contains("unknown record kind"));
+    }
+
+    /// Runs steps in order on a fresh complaint; each step is an action and whether it must succeed.
+    fn walk(major: bool, steps: &[(&str, bool)]) -> (Complaint, Vec<String>) {
+        let mut f = Fixture::new();
+        let mut doc = f.complaint(major);
+        let mut refusals = Vec::new();
+        for (step, ok) in steps {
+            f.now += chrono::Duration::minutes(5);
+            let e = f.event();
+            let now = f.now;
+            let result = match *step {
+                "note" => add_note(&mut doc, e, now, "客服员", "跟踪"),
+                "assign" => assign(&mut doc, e, now, "客服员", "维修部"),
+                "escalate" => escalate(&mut doc, e, now, "客服主管"),
+                "decide" => decide(&mut doc, e, now, "物业公司经理", "同意"),
+                "resolve" => resolve(&mut doc, e, now, "客服员", "已修复"),
+                "visit5" => visit(&mut doc, e, now, "客服员", 5, "满意"),
+                "visit1" => visit(&mut doc, e, now, "客服员", 1, "仍然漏水"),
+                "archive" => archive(&mut doc, e, now, "客服主管"),
+                other => panic!("unknown step {other}"),
+            };
+            assert_eq!(result.is_ok(), *ok, "step {step}: {result:?}");
+            if let Err(err) = result {
+                refusals.push(err.to_string());
+            }
+        }
+        (read(&doc).unwrap(), refusals)
+    }
+
+    #[test]
+    fn the_whole_way_registered_to_archived() {
+        fn check(major: bool, steps: &[(&str, bool)], expected: ComplaintStatus) {
+            let (c, _) = walk(major, steps);
+            assert_eq!(c.status, expected, "{steps:?}");
+        }
+        use ComplaintStatus as S;
+        check(false, &[("assign", true)], S::Assigned);
+        check(false, &[("assign", true), ("note", true)], S::Assigned);
+        check(false, &[("assign", true), ("resolve", true)], S::Resolved);
+        check(false, &[("resolve", true), ("visit5", true)], S::Visited);
+        check(false, &[("resolve", true), ("visit5", true), ("archive", true)], S::Archived);
+        check(false, &[("resolve", true), ("visit1", true)], S::Reopened);
+        check(
+            false,
+            &[("resolve", true), ("visit1", true), ("assign", true), ("resolve", true), ("visit5", true)],
+            S::Visited,
+        );
+        check(false, &[("escalate", true)], S::Escalated);
+        check(false, &[("escalate", true), ("decide", true), ("resolve", true)], S::Resolved);
+        check(true, &[("assign", true), ("decide", true)], S::Decided);
+    }
+
+    #[test]
+    fn impossible_steps_are_refused_with_what_to_do() {
+        let (_, r) = walk(false, &[("archive", false)]);
+        assert!(r[0].contains("archive only after a satisfied follow-up visit"), "{r:?}");
+        let (_, r) = walk(false, &[("visit5", false)]);
+        assert!(r[0].contains("after the result is recorded"), "{r:?}");
+        let (_, r) = walk(true, &[("resolve", false)]);
+        assert!(r[0].contains("needs the property manager's decision"), "{r:?}");
+        let (_, r) = walk(false, &[("resolve", true), ("resolve", false), ("visit1", true), ("resolve", true)]);
+        assert!(r[0].contains("already recorded"), "{r:?}");
+        let (c, r) =
+            walk(false, &[("resolve", true), ("visit5", true), ("archive", true), ("note", false), ("assign", false)]);
+        assert_eq!(c.status, ComplaintStatus::Archived);
+        assert!(r.iter().all(|m| m.contains("archived")), "{r:?}");
+        let (_, r) = walk(true, &[("escalate", false)]);
+        assert!(r[0].contains("already a major complaint"), "{r:?}");
+        let mut f = Fixture::new();
+        let mut doc = f.complaint(false);
+        let e = f.event();
+        resolve(&mut doc, e, f.now, "客服员", "已处理").unwrap();
+        assert_eq!(visit(&mut doc, e, f.now, "客服员", 6, ""), Err(RuleError::Satisfaction(6)));
+    }
+
+    #[test]
+    fn the_record_shows_slips_results_and_visits() {
+        let (c, _) =
+            walk(false, &[("assign", true), ("resolve", true), ("visit1", true), ("resolve", true), ("visit5", true)]);
+        assert_eq!(c.assignments[0].department, "维修部");
+        assert_eq!(c.visits.iter().map(|v| v.satisfaction).collect::<Vec<_>>(), vec![1, 5]);
+        assert_eq!(c.result.unwrap().text, "已修复");
+    }
+
+    #[test]
+    fn concurrent_archive_at_the_site_and_a_note_at_head_office_merge_to_one_status() {
+        let mut f = Fixture::new();
+        let mut site = f.complaint(false);
+        for step in 0..2 {
+            f.now += chrono::Duration::minutes(1);
+            let e = f.event();
+            if step == 0 {
+                resolve(&mut site, e, f.now, "客服员", "已修复").unwrap();
+            } else {
+                visit(&mut site, e, f.now, "客服员", 4, "").unwrap();
+            }
+        }
+        let mut office = site.fork();
+        f.now += chrono::Duration::minutes(1);
+        let (e1, e2) = (f.event(), f.event());
+        archive(&mut site, e1, f.now, "客服主管").unwrap();
+        add_note(&mut office, e2, f.now, "总部", "总部督办").unwrap();
+        site.merge(&mut office).unwrap();
+        office.merge(&mut site).unwrap();
+        let (a, b) = (read(&site).unwrap(), read(&office).unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a.status, ComplaintStatus::Archived);
+        assert_eq!(a.notes.len(), 1, "the concurrent note survives in the record");
+    }
+
+    #[test]
+    fn concurrent_unsatisfied_and_satisfied_visits_resolve_the_same_way_everywhere() {
+        let mut f = Fixture::new();
+        let mut site = f.complaint(false);
+        let e = f.event();
+        resolve(&mut site, e, f.now, "客服员", "已修复").unwrap();
+        let mut office = site.fork();
+        f.now += chrono::Duration::minutes(1);
+        let (e1, e2) = (f.event(), f.event());
+        visit(&mut site, e1, f.now, "客服员", 2, "不满意").unwrap();
+        visit(&mut office, e2, f.now, "总部", 5, "满意").unwrap();
+        site.merge(&mut office).unwrap();
+        office.merge(&mut site).unwrap();
+        let (a, b) = (read(&site).unwrap(), read(&office).unwrap());
+        assert_eq!(a.status, b.status, "one status on every replica");
+        assert_eq!(a.visits.len(), 2, "both visits are kept");
     }
 }
