@@ -51,12 +51,32 @@ impl Desk {
         self.store.insert_new(&mut doc)
     }
 
-    /// Adds a tracking note (跟踪记录) to a complaint given by id or unique prefix.
-    pub fn add_note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, StoreError> {
+    /// Applies one workflow step to a complaint given by id or unique prefix,
+    /// in one transaction; a refused step writes nothing.
+    pub fn step(&mut self, id: &str, step: &Step<'_>, by: &str) -> Result<Complaint, StoreError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
-        self.store.edit(id, |doc| complaint::add_note(doc, event, now, by, text))
+        self.store.edit(id, |doc| match *step {
+            Step::Note(text) => complaint::add_note(doc, event, now, by, text),
+            Step::Assign(department) => complaint::assign(doc, event, now, by, department),
+            Step::Escalate => complaint::escalate(doc, event, now, by),
+            Step::Resolve(result) => complaint::resolve(doc, event, now, by, result),
+            Step::Visit { satisfaction, comment } => complaint::visit(doc, event, now, by, satisfaction, comment),
+            Step::Archive => complaint::archive(doc, event, now, by),
+        })
+    }
+
+    /// Adds a tracking note (跟踪记录) to a complaint given by id or unique prefix.
+    pub fn add_note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, StoreError> {
+        self.step(id, &Step::Note(text), by)
+    }
+
+    /// Every step of a complaint, oldest first.
+    pub fn history(&self, id: &str) -> Result<Vec<complaint::HistoryEntry>, StoreError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        let doc = self.store.load(id)?;
+        complaint::history(&doc).map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: e.to_string() })
     }
 
     /// One complaint by id or unique prefix.
@@ -64,4 +84,26 @@ impl Desk {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
         self.store.complaint(id)
     }
+}
+
+/// One step of the complaint workflow (投诉处理及回访制度) taken at the front desk.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    /// A tracking note.
+    Note(&'a str),
+    /// A work contact slip to a department.
+    Assign(&'a str),
+    /// Escalation to the property manager.
+    Escalate,
+    /// The result.
+    Resolve(&'a str),
+    /// A follow-up visit.
+    Visit {
+        /// 1 to 5.
+        satisfaction: u8,
+        /// The resident's words.
+        comment: &'a str,
+    },
+    /// Archiving.
+    Archive,
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wuye_agent::config::{self, AgentConfig};
-use wuye_agent::desk::{Desk, DEFAULT_ACTOR};
+use wuye_agent::desk::{Desk, Step, DEFAULT_ACTOR};
 use wuye_agent::link;
 use wuye_agent::progress::SyncProgress;
 use wuye_node::process::{init_tracing, print_json, shutdown_signal};
@@ -90,6 +90,61 @@ enum ComplaintCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Issue a work contact slip (工作联系单) to a department.
+    Assign {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// The department instructed (维修部, 保洁, ...).
+        #[arg(long)]
+        department: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// Escalate to the property manager as a major complaint (重大投诉).
+    Escalate {
+        /// The complaint's id (or its first characters).
+        id: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// Record the result (处理结果).
+    Resolve {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// What was done.
+        #[arg(long)]
+        result: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// Record a follow-up visit (回访); satisfaction 1-2 reopens the complaint.
+    Visit {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// 1 (very unsatisfied) to 5 (very satisfied).
+        #[arg(long)]
+        satisfaction: u8,
+        /// The resident's words.
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// Archive (归档) after a satisfied follow-up visit.
+    Archive {
+        /// The complaint's id (or its first characters).
+        id: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// Every step, who took it and when.
+    History {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Add a tracking note (跟踪记录).
     Note {
         /// The complaint's id (or its first characters).
@@ -104,6 +159,17 @@ enum ComplaintCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What every workflow step takes.
+#[derive(Args)]
+struct StepArgs {
+    /// Who takes the step.
+    #[arg(long, default_value = DEFAULT_ACTOR)]
+    by: String,
+    /// Print the complaint as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -134,6 +200,15 @@ struct AddArgs {
     json: bool,
 }
 
+fn print_step(c: &wuye_protocol::complaint::Complaint, done: &str, json: bool) -> anyhow::Result<()> {
+    if json {
+        print_json(c)?;
+    } else {
+        println!("{done} on {}; status {}", c.id, c.status.label());
+    }
+    Ok(())
+}
+
 fn open_desk(data: &std::path::Path) -> anyhow::Result<Desk> {
     let (store, config) = config::open(data)?;
     Ok(Desk::with_os_rng(store, config, Arc::new(SystemClock)))
@@ -147,7 +222,8 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Every error message here already carries its cause; `{:#}` would repeat it.
+            eprintln!("error: {e}");
             std::process::ExitCode::FAILURE
         }
     }
@@ -259,10 +335,37 @@ fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()
         }
         ComplaintCommand::Note { id, text, by, json } => {
             let c = desk.add_note(&id, &text, &by)?;
+            print_step(&c, "note added", json)?;
+        }
+        ComplaintCommand::Assign { id, department, common } => {
+            let c = desk.step(&id, &Step::Assign(&department), &common.by)?;
+            print_step(&c, "work contact slip issued", common.json)?;
+        }
+        ComplaintCommand::Escalate { id, common } => {
+            let c = desk.step(&id, &Step::Escalate, &common.by)?;
+            print_step(&c, "escalated to the property manager", common.json)?;
+        }
+        ComplaintCommand::Resolve { id, result, common } => {
+            let c = desk.step(&id, &Step::Resolve(&result), &common.by)?;
+            print_step(&c, "result recorded", common.json)?;
+        }
+        ComplaintCommand::Visit { id, satisfaction, comment, common } => {
+            let c = desk.step(&id, &Step::Visit { satisfaction, comment: &comment }, &common.by)?;
+            print_step(&c, "follow-up visit recorded", common.json)?;
+        }
+        ComplaintCommand::Archive { id, common } => {
+            let c = desk.step(&id, &Step::Archive, &common.by)?;
+            print_step(&c, "archived", common.json)?;
+        }
+        ComplaintCommand::History { id, json } => {
+            let history = desk.history(&id)?;
             if json {
-                print_json(&c)?;
+                print_json(&history)?;
             } else {
-                println!("note added to {}; status {}", c.id, c.status.label());
+                for h in &history {
+                    let satisfaction = h.satisfaction.map(|s| format!(" [{s}/5]")).unwrap_or_default();
+                    println!("{}  {:<10} {}{}  {}", h.at, h.kind, h.by, satisfaction, h.text);
+                }
             }
         }
     }

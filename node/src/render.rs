@@ -50,11 +50,20 @@ pub fn complaint_detail(c: &Complaint) -> String {
         let _ = writeln!(out, "  departments {}", c.departments.join("、"));
     }
     let _ = writeln!(out, "  status      {}{}", c.status.label(), if c.major { "  (重大投诉 major)" } else { "" });
+    for a in &c.assignments {
+        let _ = writeln!(out, "  slip        {}  {} → {}", a.at, a.by, a.department);
+    }
     for n in &c.notes {
         let _ = writeln!(out, "  note        {}  {}: {}", n.at, n.by, n.text);
     }
     if let Some(d) = &c.decision {
         let _ = writeln!(out, "  decision    {}  {}: {}", d.at, d.by, d.text);
+    }
+    if let Some(r) = &c.result {
+        let _ = writeln!(out, "  result      {}  {}: {}", r.at, r.by, r.text);
+    }
+    for v in &c.visits {
+        let _ = writeln!(out, "  visit       {}  {}: {}/5 {}", v.at, v.by, v.satisfaction, v.comment);
     }
     out
 }

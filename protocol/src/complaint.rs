@@ -208,19 +208,20 @@ pub struct Event {
 /// Lowest satisfaction (of 1–5) that counts as satisfied; below it a visit reopens.
 pub const SATISFIED_FROM: u8 = 3;
 
-/// The status of a complaint with these events. Pure, and independent of the
-/// order the events are given in: they are taken by time, then event id, the
-/// same on every replica. An event that does not fit the state it meets (a
-/// visit before any result, say, which only concurrent edits can produce) is
-/// kept in the history but moves nothing.
+/// The status of a complaint with these events, taken in document order. Pure.
+///
+/// Document order is the order of the Automerge list the events are appended
+/// to: every replica holds the same order after a merge, and an event always
+/// comes after every event its author had seen, whatever the clocks said. An
+/// event that does not fit the state it meets (a second visit that raced the
+/// first, say, which only concurrent edits can produce) is kept in the history
+/// but moves nothing.
 pub fn status(major: bool, events: &[Event]) -> ComplaintStatus {
     use ComplaintStatus as S;
-    let mut ordered: Vec<&Event> = events.iter().collect();
-    ordered.sort_by_key(|e| (e.at, e.id));
     let mut state = S::Registered;
     let mut major = major;
     let mut decided = false;
-    for e in ordered {
+    for e in events {
         match e.kind {
             EventKind::Registered => {}
             EventKind::Note if state == S::Registered => state = S::InProgress,
@@ -679,7 +680,7 @@ pub fn history(doc: &impl ReadDoc) -> Result<Vec<HistoryEntry>, DocError> {
         .collect())
 }
 
-/// The events of a complaint document, in a replica-independent order (time, then id).
+/// The events of a complaint document, in document order (the same on every replica).
 pub fn events(doc: &impl ReadDoc) -> Result<Vec<Event>, DocError> {
     let root = doc::hydrate_root(doc)?;
     events_from(&Fields::root(&root)?)
@@ -709,7 +710,6 @@ fn events_from(root: &Fields<'_>) -> Result<Vec<Event>, DocError> {
         };
         out.push(Event { id, kind, at: map.instant("at")?, by: map.str("by")?, text: map.str("text")?, satisfaction });
     }
-    out.sort_by_key(|e| (e.at, e.id));
     Ok(out)
 }
 
@@ -745,7 +745,7 @@ pub fn read_with_header(doc: &impl ReadDoc) -> Result<(Header, Complaint), DocEr
         .filter(|e| e.kind == EventKind::Note)
         .map(|e| Note { at: time::to_site(e.at, tz), by: e.by.clone(), text: e.text.clone() })
         .collect();
-    // Concurrent decisions both survive in the event list; the latest is the one shown.
+    // Concurrent decisions both survive in the event list; the last in document order is shown.
     let decision = events.iter().rfind(|e| e.kind == EventKind::Decision).map(|e| Decision {
         at: time::to_site(e.at, tz),
         by: e.by.clone(),
@@ -864,9 +864,6 @@ mod tests {
                 })
                 .collect();
             assert_eq!(status(major, &events), expected, "major={major} {kinds:?}");
-            let mut reversed = events.clone();
-            reversed.reverse();
-            assert_eq!(status(major, &reversed), expected, "order must not matter");
         }
         use EventKind::*;
         check(false, &[Registered], ComplaintStatus::Registered);

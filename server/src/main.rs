@@ -87,6 +87,20 @@ enum ComplaintCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A head-office note on a complaint; it reaches the site at its next sync.
+    Note {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// The note.
+        #[arg(long)]
+        text: String,
+        /// Who writes it.
+        #[arg(long, default_value = "总部")]
+        by: String,
+        /// Print the complaint as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The property manager's decision on a major complaint (重大投诉).
     Decide {
         /// The complaint's id (or its first characters).
@@ -111,7 +125,8 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Every error message here already carries its cause; `{:#}` would repeat it.
+            eprintln!("error: {e}");
             std::process::ExitCode::FAILURE
         }
     }
@@ -175,6 +190,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ComplaintCommand::Show { id, json } => {
                     let c = hq.complaint(&id)?;
                     render::print_complaint(&c, json)?;
+                }
+                ComplaintCommand::Note { id, text, by, json } => {
+                    let c = hq.note(&id, &text, &by)?;
+                    if json {
+                        print_json(&c)?;
+                    } else {
+                        println!("note added to {}; it reaches the site at its next sync", c.id);
+                    }
                 }
                 ComplaintCommand::Decide { id, text, by, json } => {
                     let c = hq.decide(&id, &text, &by)?;

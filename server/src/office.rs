@@ -237,6 +237,14 @@ impl HeadOffice {
         Ok(self.store.edit(id, |doc| complaint::decide(doc, event, now, by, text))?)
     }
 
+    /// A head-office note (跟踪记录) on a complaint; it reaches the site at its next sync.
+    pub fn note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        let event = EventId::random(&mut self.rng);
+        let now = self.clock.now();
+        Ok(self.store.edit(id, |doc| complaint::add_note(doc, event, now, by, text))?)
+    }
+
     /// One complaint by id or unique prefix.
     pub fn complaint(&self, id: &str) -> Result<Complaint, OfficeError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;

@@ -259,3 +259,40 @@ fn a_store_ack_for_an_unknown_document_is_ignored() {
     net.office.acknowledge("site:x", &[wuye_protocol::wire::HeadsAck { id: c.id, heads }], &[c.id]).unwrap();
     assert_eq!(net.office.store.record_count().unwrap(), 0);
 }
+
+#[test]
+fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
+    use wuye_agent::desk::Step;
+    let mut net = two_sites();
+    let c = net.add_complaint(0, &sample(0, false));
+    let id = c.id.to_string();
+    net.sites[0].desk.step(&id, &Step::Assign("维修部"), "客服员").unwrap();
+    net.sites[0].desk.step(&id, &Step::Escalate, "客服主管").unwrap();
+    net.run_until_quiescent();
+    // Head office decides while the site records a tracking note.
+    net.office.decide(&id, "公司承担维修费用", "物业公司经理").unwrap();
+    net.sites[0].desk.add_note(&id, "已联系楼上住户", "客服员").unwrap();
+    net.run_until_quiescent();
+    net.assert_converged();
+    assert_eq!(net.office.store.complaint(c.id).unwrap().status, ComplaintStatus::Decided);
+    net.sites[0].desk.step(&id, &Step::Resolve("已更换水管"), "王师傅").unwrap();
+    net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 2, comment: "还在滴水" }, "客服员").unwrap();
+    net.run_until_quiescent();
+    assert_eq!(net.office.store.complaint(c.id).unwrap().status, ComplaintStatus::Reopened);
+    net.sites[0].desk.step(&id, &Step::Resolve("二次维修"), "王师傅").unwrap();
+    net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 5, comment: "满意" }, "客服员").unwrap();
+    // Head office adds a note while the site archives.
+    net.office.note(&id, "总部已督办", "总部").unwrap();
+    net.sites[0].desk.step(&id, &Step::Archive, "客服主管").unwrap();
+    net.run_until_quiescent();
+    net.assert_converged();
+    let done = net.office.store.complaint(c.id).unwrap();
+    assert_eq!(done.status, ComplaintStatus::Archived);
+    assert_eq!(done.visits.len(), 2);
+    assert_eq!(done.notes.len(), 2, "the site's note and head office's concurrent note both survive");
+    let history = net.sites[0].desk.history(&id).unwrap();
+    let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+    for expected in ["registered", "assigned", "escalated", "decision", "resolved", "visited", "archived"] {
+        assert!(kinds.contains(&expected), "{expected} missing from {kinds:?}");
+    }
+}
