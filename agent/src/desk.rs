@@ -8,6 +8,8 @@ use wuye_node::{Store, StoreError};
 use wuye_protocol::complaint::{self, Complaint, NewComplaint};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{EventId, RecordId};
+use wuye_protocol::record::View;
+use wuye_protocol::staff::{self, Guarded, Role, Staff};
 use wuye_protocol::time::Clock;
 
 use crate::config::AgentConfig;
@@ -48,28 +50,71 @@ impl Desk {
         let event = EventId::random(&mut self.rng);
         let mut doc =
             complaint::create(id, self.config.site_id, self.config.timezone, self.clock.now(), by, event, input)?;
-        self.store.insert_new(&mut doc)
+        self.store.insert_new(&mut doc).and_then(Store::complaint_view)
+    }
+
+    /// Adds a staff member (员工) with a role.
+    pub fn add_staff(&mut self, name: &str, role: Role, by: &str) -> Result<Staff, StoreError> {
+        let id = RecordId::random(&mut self.rng);
+        let mut doc = staff::create(id, self.config.site_id, self.config.timezone, self.clock.now(), by, name, role)?;
+        match self.store.insert_new(&mut doc)? {
+            View::Staff(s) => Ok(s),
+            other => Err(StoreError::NotFound { kind: "staff member", id: other.id().to_string() }),
+        }
+    }
+
+    /// Makes a staff member the one who acts when a command names nobody.
+    pub fn set_default_staff(&mut self, id: &str) -> Result<Staff, StoreError> {
+        let member = self.staff_member(id)?;
+        self.store.set_setting(DEFAULT_STAFF_SETTING, &member.id.to_string())?;
+        Ok(member)
+    }
+
+    /// A staff member by id or unique prefix.
+    pub fn staff_member(&self, id: &str) -> Result<Staff, StoreError> {
+        let id = self.store.resolve(RecordKind::Staff, id)?;
+        self.store.staff_member(id)
+    }
+
+    /// Who acts: the staff member named, else the default staff member, else a bare name.
+    pub fn actor(&self, as_staff: Option<&str>, fallback_name: &str) -> Result<Actor, StoreError> {
+        let chosen = match as_staff {
+            Some(id) => Some(id.to_string()),
+            None => self.store.setting(DEFAULT_STAFF_SETTING)?,
+        };
+        match chosen {
+            Some(id) => {
+                let member = self.staff_member(&id)?;
+                Ok(Actor { name: format!("{}（{}）", member.name, member.role.label()), role: Some(member.role) })
+            }
+            None => Ok(Actor { name: fallback_name.to_string(), role: None }),
+        }
     }
 
     /// Applies one workflow step to a complaint given by id or unique prefix,
     /// in one transaction; a refused step writes nothing.
-    pub fn step(&mut self, id: &str, step: &Step<'_>, by: &str) -> Result<Complaint, StoreError> {
+    pub fn step(&mut self, id: &str, step: &Step<'_>, actor: &Actor) -> Result<Complaint, StoreError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
+        if let Step::Archive = step {
+            staff::may(actor.role, Guarded::Archive)?;
+        }
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
-        self.store.edit(id, |doc| match *step {
+        let by = actor.name.as_str();
+        let view = self.store.edit(id, |doc| match *step {
             Step::Note(text) => complaint::add_note(doc, event, now, by, text),
             Step::Assign(department) => complaint::assign(doc, event, now, by, department),
             Step::Escalate => complaint::escalate(doc, event, now, by),
             Step::Resolve(result) => complaint::resolve(doc, event, now, by, result),
             Step::Visit { satisfaction, comment } => complaint::visit(doc, event, now, by, satisfaction, comment),
             Step::Archive => complaint::archive(doc, event, now, by),
-        })
+        })?;
+        Store::complaint_view(view)
     }
 
     /// Adds a tracking note (跟踪记录) to a complaint given by id or unique prefix.
     pub fn add_note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, StoreError> {
-        self.step(id, &Step::Note(text), by)
+        self.step(id, &Step::Note(text), &Actor { name: by.to_string(), role: None })
     }
 
     /// Every step of a complaint, oldest first.
@@ -84,6 +129,18 @@ impl Desk {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
         self.store.complaint(id)
     }
+}
+
+/// The setting that names the staff member who acts by default.
+pub const DEFAULT_STAFF_SETTING: &str = "default_staff";
+
+/// Who takes a step: the name recorded with it, and the role that permits it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The name recorded in the record's history.
+    pub name: String,
+    /// The staff member's role, when a staff member acts.
+    pub role: Option<Role>,
 }
 
 /// One step of the complaint workflow (投诉处理及回访制度) taken at the front desk.

@@ -13,6 +13,7 @@ use wuye_agent::progress::SyncProgress;
 use wuye_node::process::{init_tracing, print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::complaint::{Channel, NewComplaint};
+use wuye_protocol::staff::Role;
 use wuye_protocol::time::{SystemClock, DEFAULT_TIMEZONE};
 
 #[global_allocator]
@@ -25,6 +26,10 @@ struct Cli {
     /// The agent's data folder.
     #[arg(long, global = true, env = "WUYE_AGENT_DATA", value_name = "DIR")]
     data: Option<PathBuf>,
+    /// The staff member taking the step (`staff list`); recorded in the history
+    /// and checked against their role. Defaults to `staff use`'s choice.
+    #[arg(long = "as", global = true, value_name = "STAFF_ID")]
+    as_staff: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +57,9 @@ enum Command {
     /// Complaints (客户投诉).
     #[command(subcommand)]
     Complaint(ComplaintCommand),
+    /// Staff (员工) and their roles.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// One sync round with head office.
     Sync {
         /// Print the round's figures as JSON.
@@ -69,6 +77,33 @@ enum Command {
         /// Seconds between rounds while connected.
         #[arg(long, default_value_t = link::DEFAULT_INTERVAL_MS / 1000)]
         interval_secs: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a staff member.
+    Add {
+        /// Their name.
+        #[arg(long)]
+        name: String,
+        /// front_desk (客服员), supervisor (客服主管), manager (经理), maintenance (维修), finance (财务) or gate (门岗).
+        #[arg(long)]
+        role: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the site's staff.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Act as this staff member when a command has no --as.
+    Use {
+        /// The staff member's id (or its first characters).
+        id: String,
     },
 }
 
@@ -237,7 +272,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             config.init(&data)?;
             println!("agent folder {} ready for site {}", data.display(), config.site_id);
         }
-        Command::Complaint(cmd) => complaint(&data, cmd)?,
+        Command::Complaint(cmd) => complaint(&data, cli.as_staff.as_deref(), cmd)?,
+        Command::Staff(cmd) => {
+            let mut desk = open_desk(&data)?;
+            match cmd {
+                StaffCommand::Add { name, role, json } => {
+                    let role: Role = role.parse()?;
+                    let by = desk.actor(cli.as_staff.as_deref(), DEFAULT_ACTOR)?;
+                    let member = desk.add_staff(&name, role, &by.name)?;
+                    if json {
+                        print_json(&member)?;
+                    } else {
+                        println!("{}", member.id);
+                    }
+                }
+                StaffCommand::List { json } => {
+                    let staff = desk.store.staff(None)?;
+                    if json {
+                        print_json(&staff)?;
+                    } else {
+                        for m in &staff {
+                            println!("{}  {}  {}", &m.id.to_string()[..8], m.name, m.role.label());
+                        }
+                        println!("{} staff member(s)", staff.len());
+                    }
+                }
+                StaffCommand::Use { id } => {
+                    let member = desk.set_default_staff(&id)?;
+                    println!("commands without --as now act as {} ({})", member.name, member.role.label());
+                }
+            }
+        }
         Command::Sync { json } => {
             let (mut store, config) = config::open(&data)?;
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -306,7 +371,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()> {
+fn complaint(data: &std::path::Path, as_staff: Option<&str>, cmd: ComplaintCommand) -> anyhow::Result<()> {
     let mut desk = open_desk(data)?;
     match cmd {
         ComplaintCommand::Add(a) => {
@@ -318,7 +383,8 @@ fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()
                 departments: a.departments,
                 major: a.major,
             };
-            let c = desk.add_complaint(&input, &a.by)?;
+            let actor = desk.actor(as_staff, &a.by)?;
+            let c = desk.add_complaint(&input, &actor.name)?;
             if a.json {
                 print_json(&c)?;
             } else {
@@ -334,27 +400,29 @@ fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()
             render::print_complaint(&c, json)?;
         }
         ComplaintCommand::Note { id, text, by, json } => {
-            let c = desk.add_note(&id, &text, &by)?;
+            let actor = desk.actor(as_staff, &by)?;
+            let c = desk.step(&id, &Step::Note(&text), &actor)?;
             print_step(&c, "note added", json)?;
         }
         ComplaintCommand::Assign { id, department, common } => {
-            let c = desk.step(&id, &Step::Assign(&department), &common.by)?;
+            let c = desk.step(&id, &Step::Assign(&department), &desk.actor(as_staff, &common.by)?)?;
             print_step(&c, "work contact slip issued", common.json)?;
         }
         ComplaintCommand::Escalate { id, common } => {
-            let c = desk.step(&id, &Step::Escalate, &common.by)?;
+            let c = desk.step(&id, &Step::Escalate, &desk.actor(as_staff, &common.by)?)?;
             print_step(&c, "escalated to the property manager", common.json)?;
         }
         ComplaintCommand::Resolve { id, result, common } => {
-            let c = desk.step(&id, &Step::Resolve(&result), &common.by)?;
+            let c = desk.step(&id, &Step::Resolve(&result), &desk.actor(as_staff, &common.by)?)?;
             print_step(&c, "result recorded", common.json)?;
         }
         ComplaintCommand::Visit { id, satisfaction, comment, common } => {
-            let c = desk.step(&id, &Step::Visit { satisfaction, comment: &comment }, &common.by)?;
+            let c =
+                desk.step(&id, &Step::Visit { satisfaction, comment: &comment }, &desk.actor(as_staff, &common.by)?)?;
             print_step(&c, "follow-up visit recorded", common.json)?;
         }
         ComplaintCommand::Archive { id, common } => {
-            let c = desk.step(&id, &Step::Archive, &common.by)?;
+            let c = desk.step(&id, &Step::Archive, &desk.actor(as_staff, &common.by)?)?;
             print_step(&c, "archived", common.json)?;
         }
         ComplaintCommand::History { id, json } => {

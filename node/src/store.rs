@@ -15,9 +15,11 @@ use std::time::Duration;
 
 use automerge::AutoCommit;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use wuye_protocol::complaint::{self, Complaint, RuleError};
+use wuye_protocol::complaint::{Complaint, RuleError};
 use wuye_protocol::doc::{self, DocError, RecordKind};
 use wuye_protocol::ids::{RecordId, SiteId};
+use wuye_protocol::record::{self, View};
+use wuye_protocol::staff::Staff;
 use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
 use wuye_protocol::wire::{
     heads_from_blob, heads_from_wire, heads_to_blob, heads_to_wire, DocPayload, HeadsAck, Refusal, Seq,
@@ -27,7 +29,7 @@ use wuye_protocol::wire::{
 /// How long a writer waits for another process's transaction before giving up.
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 /// The database layout version this build writes.
-pub const STORE_SCHEMA_VERSION: i64 = 1;
+pub const STORE_SCHEMA_VERSION: i64 = 2;
 /// SQLite page cache per connection, in KiB.
 pub const CACHE_KIB: u64 = 64 * 1024;
 /// Shortest id prefix accepted where a full id is expected.
@@ -62,6 +64,14 @@ CREATE TABLE IF NOT EXISTS complaints (
     view TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS complaints_site ON complaints (site_id, received_utc);
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    view TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS staff_site ON staff (site_id, name);
 ";
 
 /// What can go wrong in the store.
@@ -165,18 +175,18 @@ impl Store {
     }
 
     /// Saves a newly created record document.
-    pub fn insert_new(&mut self, doc: &mut AutoCommit) -> Result<Complaint, StoreError> {
+    pub fn insert_new(&mut self, doc: &mut AutoCommit) -> Result<View, StoreError> {
         let mut views = self.insert_batch(std::slice::from_mut(doc))?;
         Ok(views.pop().expect("one document in, one view out"))
     }
 
     /// Saves many newly created record documents in one transaction (an import, say).
-    pub fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<Complaint>, StoreError> {
+    pub fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<View>, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut views = Vec::with_capacity(docs.len());
         let mut seqs = Seqs::reserve(&tx, docs.len())?;
         for doc in docs.iter_mut() {
-            let view = complaint::read(doc).map_err(RuleError::from)?;
+            let (_, view) = record::read(doc).map_err(RuleError::from)?;
             let heads = heads_to_wire(&doc.get_heads());
             write_row(&tx, &view, &heads, &doc.save_nocompress(), seqs.take())?;
             views.push(view);
@@ -186,7 +196,7 @@ impl Store {
     }
 
     /// Loads a record, applies `edit` to it and saves it, all in one transaction.
-    pub fn edit<F>(&mut self, id: RecordId, edit: F) -> Result<Complaint, StoreError>
+    pub fn edit<F>(&mut self, id: RecordId, edit: F) -> Result<View, StoreError>
     where
         F: FnOnce(&mut AutoCommit) -> Result<(), RuleError>,
     {
@@ -200,7 +210,7 @@ impl Store {
         edit(&mut doc)?;
         let after = doc::read_header(&doc).map_err(RuleError::from)?;
         assert_eq!(before, after, "domain edits never touch the header");
-        let view = complaint::read(&doc).map_err(RuleError::from)?;
+        let (_, view) = record::read(&doc).map_err(RuleError::from)?;
         let heads = heads_to_wire(&doc.get_heads());
         write_row(&tx, &view, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take())?;
         tx.commit()?;
@@ -241,6 +251,44 @@ impl Store {
             .optional()?
             .ok_or_else(|| StoreError::NotFound { kind: "complaint", id: id.to_string() })?;
         parse_view(&id.to_string(), &view)
+    }
+
+    /// A complaint by id, after a change through [`Store::edit`]: the view as a complaint.
+    pub fn complaint_view(view: View) -> Result<Complaint, StoreError> {
+        match view {
+            View::Complaint(c) => Ok(*c),
+            other => Err(StoreError::NotFound { kind: "complaint", id: other.id().to_string() }),
+        }
+    }
+
+    /// Staff of one site, or of all, by name.
+    pub fn staff(&self, site: Option<SiteId>) -> Result<Vec<Staff>, StoreError> {
+        let (sql, args): (&str, Vec<String>) = match site {
+            Some(s) => ("SELECT id, view FROM staff WHERE site_id = ?1 ORDER BY name, id", vec![s.to_string()]),
+            None => ("SELECT id, view FROM staff ORDER BY site_id, name, id", vec![]),
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows =
+            stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, view) = row?;
+            out.push(serde_json::from_str(&view).map_err(|e| StoreError::Corrupt {
+                id: id.clone(),
+                reason: format!("projection row does not parse: {e}; run the rebuild command"),
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// One staff member.
+    pub fn staff_member(&self, id: RecordId) -> Result<Staff, StoreError> {
+        let view: String = self
+            .conn
+            .query_row("SELECT view FROM staff WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound { kind: "staff member", id: id.to_string() })?;
+        serde_json::from_str(&view).map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: e.to_string() })
     }
 
     /// Complaints, oldest first, of one site or of all.
@@ -291,6 +339,7 @@ impl Store {
     pub fn rebuild_projections(&mut self) -> Result<u64, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM complaints", [])?;
+        tx.execute("DELETE FROM staff", [])?;
         let mut count = 0;
         {
             let mut stmt = tx.prepare("SELECT id, bytes FROM docs")?;
@@ -299,8 +348,8 @@ impl Store {
                 let id: String = row.get(0)?;
                 let bytes: Vec<u8> = row.get(1)?;
                 let doc = load_checked(&id, &bytes)?;
-                let view =
-                    complaint::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
+                let (_, view) =
+                    record::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
                 project(&tx, &view)?;
                 count += 1;
             }
@@ -380,20 +429,20 @@ enum Sequence {
 /// Writes one checked document and its projection row.
 fn write_row(
     tx: &rusqlite::Transaction<'_>,
-    view: &Complaint,
+    view: &View,
     heads: &[wuye_protocol::wire::Hash],
     bytes: &[u8],
     seq: Seq,
 ) -> Result<(), StoreError> {
-    let id = view.id.to_string();
+    let id = view.id().to_string();
     tx.prepare_cached(
         "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
     )?
     .execute(params![
         id,
-        RecordKind::Complaint.as_str(),
-        view.site_id.to_string(),
+        view.kind().as_str(),
+        view.site_id().to_string(),
         seq as i64,
         heads_to_blob(heads),
         bytes
@@ -401,7 +450,24 @@ fn write_row(
     project(tx, view)
 }
 
-fn project(tx: &rusqlite::Transaction<'_>, view: &Complaint) -> Result<(), StoreError> {
+fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError> {
+    match view {
+        View::Complaint(c) => project_complaint(tx, c),
+        View::Staff(s) => project_staff(tx, s),
+    }
+}
+
+fn project_staff(tx: &rusqlite::Transaction<'_>, staff: &Staff) -> Result<(), StoreError> {
+    let json = serde_json::to_string(staff).expect("a staff view always serializes");
+    tx.prepare_cached(
+        "INSERT INTO staff (id, site_id, name, role, view) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, view = excluded.view",
+    )?
+    .execute(params![staff.id.to_string(), staff.site_id.to_string(), staff.name, staff.role.as_str(), json])?;
+    Ok(())
+}
+
+fn project_complaint(tx: &rusqlite::Transaction<'_>, view: &Complaint) -> Result<(), StoreError> {
     let received = wuye_protocol::time::from_stored(&view.received_at)
         .map(wuye_protocol::time::to_stored)
         .ok_or_else(|| StoreError::Corrupt { id: view.id.to_string(), reason: "received_at does not parse".into() })?;
@@ -426,7 +492,7 @@ fn project(tx: &rusqlite::Transaction<'_>, view: &Complaint) -> Result<(), Store
 enum Merged {
     /// Checked and ready to write.
     Take {
-        view: Box<Complaint>,
+        view: Box<View>,
         heads: Vec<wuye_protocol::wire::Hash>,
         bytes: Vec<u8>,
         sequence: Sequence,
@@ -471,7 +537,7 @@ fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Res
     if !doc.get_missing_deps(&heads_from_wire(&payload.heads)).is_empty() {
         return Ok(Merged::NeedFull);
     }
-    let (header, view) = match complaint::read_with_header(&doc) {
+    let (header, view) = match record::read(&doc) {
         Ok(read) => read,
         Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
     };
@@ -724,7 +790,7 @@ mod tests {
         let now = wuye_protocol::time::from_stored("2026-11-27T01:00:00Z").unwrap();
         let ids = (0..n)
             .map(|i| {
-                let mut doc = complaint::create(
+                let mut doc = wuye_protocol::complaint::create(
                     RecordId::random(&mut rng),
                     site,
                     chrono_tz::Asia::Shanghai,
@@ -741,7 +807,7 @@ mod tests {
                     },
                 )
                 .unwrap();
-                store.insert_new(&mut doc).unwrap().id
+                store.insert_new(&mut doc).unwrap().id()
             })
             .collect();
         (store, ids)

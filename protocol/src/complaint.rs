@@ -425,6 +425,16 @@ pub enum RuleError {
         /// What is needed instead.
         why: &'static str,
     },
+    /// The staff member's role may not take this step.
+    #[error("only {allowed} may {action}; the step was asked by {role}")]
+    Role {
+        /// The step.
+        action: &'static str,
+        /// The roles that may.
+        allowed: String,
+        /// Who asked.
+        role: &'static str,
+    },
     /// Satisfaction outside 1 to 5.
     #[error("satisfaction must be 1 to 5 (1-2 reopens the complaint), not {0}")]
     Satisfaction(u8),
@@ -723,6 +733,12 @@ pub fn read_with_header(doc: &impl ReadDoc) -> Result<(Header, Complaint), DocEr
     let hydrated = doc::hydrate_root(doc)?;
     let root = Fields::root(&hydrated)?;
     let header = doc::header_from(&root)?;
+    let complaint = from_root(&root, &header)?;
+    Ok((header, complaint))
+}
+
+/// Reads a complaint from a hydrated root whose header is already read.
+pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint, DocError> {
     if header.kind != RecordKind::Complaint {
         return Err(DocError::invalid("kind", format!("expected complaint, found {}", header.kind.as_str())));
     }
@@ -733,7 +749,7 @@ pub fn read_with_header(doc: &impl ReadDoc) -> Result<(Header, Complaint), DocEr
         .enumerate()
         .map(|(i, v)| doc::item_str(v, || format!("departments[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    let events = events_from(&root)?;
+    let events = events_from(root)?;
     let major = root.bool("major")? || events.iter().any(|e| e.kind == EventKind::Escalated);
     let registered = events
         .iter()
@@ -791,7 +807,7 @@ pub fn read_with_header(doc: &impl ReadDoc) -> Result<(Header, Complaint), DocEr
         created_by: header.created_by.clone(),
         timezone: tz.name().to_string(),
     };
-    Ok((header, complaint))
+    Ok(complaint)
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub const SCHEMA_VERSION: u64 = 1;
 pub enum RecordKind {
     /// A customer complaint (客户投诉).
     Complaint,
+    /// A member of the site's staff (员工).
+    Staff,
 }
 
 impl RecordKind {
@@ -28,6 +30,7 @@ impl RecordKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Complaint => "complaint",
+            RecordKind::Staff => "staff",
         }
     }
 
@@ -35,6 +38,7 @@ impl RecordKind {
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "complaint" => Some(RecordKind::Complaint),
+            "staff" => Some(RecordKind::Staff),
             _ => None,
         }
     }

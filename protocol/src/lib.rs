@@ -7,6 +7,8 @@
 //! - [`doc`]: the header every record document carries, and reading helpers;
 //! - [`complaint`]: the complaint record (客户投诉登记表): its document layout,
 //!   its domain rules and the pure function that computes its status;
+//! - [`staff`]: staff members, their roles and which steps each role may take;
+//! - [`record`]: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
 //! - [`sync`]: the sync session as a state machine with no I/O.
 //!
@@ -15,6 +17,8 @@
 pub mod complaint;
 pub mod doc;
 pub mod ids;
+pub mod record;
+pub mod staff;
 pub mod sync;
 pub mod time;
 pub mod wire;

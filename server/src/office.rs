@@ -234,7 +234,7 @@ impl HeadOffice {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
-        Ok(self.store.edit(id, |doc| complaint::decide(doc, event, now, by, text))?)
+        Ok(self.store.edit(id, |doc| complaint::decide(doc, event, now, by, text)).and_then(Store::complaint_view)?)
     }
 
     /// A head-office note (跟踪记录) on a complaint; it reaches the site at its next sync.
@@ -242,7 +242,7 @@ impl HeadOffice {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
-        Ok(self.store.edit(id, |doc| complaint::add_note(doc, event, now, by, text))?)
+        Ok(self.store.edit(id, |doc| complaint::add_note(doc, event, now, by, text)).and_then(Store::complaint_view)?)
     }
 
     /// One complaint by id or unique prefix.

@@ -263,11 +263,19 @@ fn a_store_ack_for_an_unknown_document_is_ignored() {
 #[test]
 fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     use wuye_agent::desk::Step;
+    use wuye_protocol::staff::Role;
     let mut net = two_sites();
     let c = net.add_complaint(0, &sample(0, false));
     let id = c.id.to_string();
-    net.sites[0].desk.step(&id, &Step::Assign("维修部"), "客服员").unwrap();
-    net.sites[0].desk.step(&id, &Step::Escalate, "客服主管").unwrap();
+    let desk = &mut net.sites[0].desk;
+    let agent_id = desk.add_staff("王芳", Role::FrontDesk, "客服中心").unwrap().id.to_string();
+    let boss_id = desk.add_staff("李主管", Role::Supervisor, "客服中心").unwrap().id.to_string();
+    let fixer_id = desk.add_staff("王师傅", Role::Maintenance, "客服中心").unwrap().id.to_string();
+    let front = desk.actor(Some(&agent_id), "").unwrap();
+    let boss = desk.actor(Some(&boss_id), "").unwrap();
+    let fixer = desk.actor(Some(&fixer_id), "").unwrap();
+    net.sites[0].desk.step(&id, &Step::Assign("维修部"), &front).unwrap();
+    net.sites[0].desk.step(&id, &Step::Escalate, &boss).unwrap();
     net.run_until_quiescent();
     // Head office decides while the site records a tracking note.
     net.office.decide(&id, "公司承担维修费用", "物业公司经理").unwrap();
@@ -275,15 +283,17 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     net.run_until_quiescent();
     net.assert_converged();
     assert_eq!(net.office.store.complaint(c.id).unwrap().status, ComplaintStatus::Decided);
-    net.sites[0].desk.step(&id, &Step::Resolve("已更换水管"), "王师傅").unwrap();
-    net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 2, comment: "还在滴水" }, "客服员").unwrap();
+    net.sites[0].desk.step(&id, &Step::Resolve("已更换水管"), &fixer).unwrap();
+    net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 2, comment: "还在滴水" }, &front).unwrap();
     net.run_until_quiescent();
     assert_eq!(net.office.store.complaint(c.id).unwrap().status, ComplaintStatus::Reopened);
-    net.sites[0].desk.step(&id, &Step::Resolve("二次维修"), "王师傅").unwrap();
-    net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 5, comment: "满意" }, "客服员").unwrap();
+    net.sites[0].desk.step(&id, &Step::Resolve("二次维修"), &fixer).unwrap();
+    net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 5, comment: "满意" }, &front).unwrap();
+    let refused = net.sites[0].desk.step(&id, &Step::Archive, &front).unwrap_err().to_string();
+    assert!(refused.contains("only 客服主管 or 经理 may archive"), "{refused}");
     // Head office adds a note while the site archives.
     net.office.note(&id, "总部已督办", "总部").unwrap();
-    net.sites[0].desk.step(&id, &Step::Archive, "客服主管").unwrap();
+    net.sites[0].desk.step(&id, &Step::Archive, &boss).unwrap();
     net.run_until_quiescent();
     net.assert_converged();
     let done = net.office.store.complaint(c.id).unwrap();
@@ -291,6 +301,9 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     assert_eq!(done.visits.len(), 2);
     assert_eq!(done.notes.len(), 2, "the site's note and head office's concurrent note both survive");
     let history = net.sites[0].desk.history(&id).unwrap();
+    let archived_by = &history.iter().find(|h| h.kind == "archived").unwrap().by;
+    assert_eq!(archived_by, "李主管（客服主管）", "the history says who did it");
+    assert_eq!(net.office.store.staff(Some(net.site_id(0))).unwrap().len(), 3, "staff sync to head office too");
     let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
     for expected in ["registered", "assigned", "escalated", "decision", "resolved", "visited", "archived"] {
         assert!(kinds.contains(&expected), "{expected} missing from {kinds:?}");

@@ -1,0 +1,57 @@
+//! Any record document, read by its kind.
+
+use automerge::ReadDoc;
+use serde::{Deserialize, Serialize};
+
+use crate::complaint::{self, Complaint};
+use crate::doc::{self, DocError, Fields, Header, RecordKind};
+use crate::ids::{RecordId, SiteId};
+use crate::staff::{self, Staff};
+
+/// A record as its kind presents it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum View {
+    /// A complaint.
+    Complaint(Box<Complaint>),
+    /// A staff member.
+    Staff(Staff),
+}
+
+impl View {
+    /// The record's id.
+    pub fn id(&self) -> RecordId {
+        match self {
+            View::Complaint(c) => c.id,
+            View::Staff(s) => s.id,
+        }
+    }
+
+    /// The owning site.
+    pub fn site_id(&self) -> SiteId {
+        match self {
+            View::Complaint(c) => c.site_id,
+            View::Staff(s) => s.site_id,
+        }
+    }
+
+    /// The record's kind.
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            View::Complaint(_) => RecordKind::Complaint,
+            View::Staff(_) => RecordKind::Staff,
+        }
+    }
+}
+
+/// Reads and checks any record document, in one pass: its header and its view.
+pub fn read(doc: &impl ReadDoc) -> Result<(Header, View), DocError> {
+    let hydrated = doc::hydrate_root(doc)?;
+    let root = Fields::root(&hydrated)?;
+    let header = doc::header_from(&root)?;
+    let view = match header.kind {
+        RecordKind::Complaint => View::Complaint(Box::new(complaint::from_root(&root, &header)?)),
+        RecordKind::Staff => View::Staff(staff::from_root(&root, &header)?),
+    };
+    Ok((header, view))
+}

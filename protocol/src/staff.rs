@@ -1,0 +1,220 @@
+//! Staff (员工) and their roles (岗位): who may take which step.
+
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ReadDoc, ROOT};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::complaint::{RuleError, MAX_NAME_CHARS};
+use crate::doc::{self, DocError, Fields, Header, RecordKind};
+use crate::ids::{RecordId, SiteId};
+use crate::time;
+
+/// A staff member's role at the site (DOMAIN.md's roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 客服员: the front desk.
+    FrontDesk,
+    /// 客服主管: the customer-service supervisor.
+    Supervisor,
+    /// 经理: the property manager.
+    Manager,
+    /// 维修: maintenance.
+    Maintenance,
+    /// 财务: finance.
+    Finance,
+    /// 门岗: the gate guard.
+    Gate,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 6] =
+        [Role::FrontDesk, Role::Supervisor, Role::Manager, Role::Maintenance, Role::Finance, Role::Gate];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::FrontDesk => "front_desk",
+            Role::Supervisor => "supervisor",
+            Role::Manager => "manager",
+            Role::Maintenance => "maintenance",
+            Role::Finance => "finance",
+            Role::Gate => "gate",
+        }
+    }
+
+    /// The name the site knows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::FrontDesk => "客服员",
+            Role::Supervisor => "客服主管",
+            Role::Manager => "经理",
+            Role::Maintenance => "维修",
+            Role::Finance => "财务",
+            Role::Gate => "门岗",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A role name that is not one of ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role '{0}': use front_desk (客服员), supervisor (客服主管), manager (经理), maintenance (维修), finance (财务) or gate (门岗)")]
+pub struct RoleError(pub String);
+
+impl FromStr for Role {
+    type Err = RoleError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s) || r.label() == s)
+            .ok_or_else(|| RoleError(s.chars().take(32).collect()))
+    }
+}
+
+/// A step that only some roles may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guarded {
+    /// Archiving a complaint (归档).
+    Archive,
+    /// Deciding a major complaint (重大投诉的决定).
+    Decide,
+}
+
+impl Guarded {
+    /// The roles allowed.
+    pub fn allowed(self) -> &'static [Role] {
+        match self {
+            Guarded::Archive => &[Role::Supervisor, Role::Manager],
+            Guarded::Decide => &[Role::Manager],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Guarded::Archive => "archive a complaint",
+            Guarded::Decide => "decide a major complaint",
+        }
+    }
+}
+
+/// Checks that `role` may take `step`; the refusal names the roles that may.
+pub fn may(role: Option<Role>, step: Guarded) -> Result<(), RuleError> {
+    if role.is_some_and(|r| step.allowed().contains(&r)) {
+        return Ok(());
+    }
+    let allowed: Vec<&str> = step.allowed().iter().map(|r| r.label()).collect();
+    Err(RuleError::Role {
+        action: step.name(),
+        allowed: allowed.join(" or "),
+        role: role.map_or("no staff member (pass --as STAFF_ID)", Role::label),
+    })
+}
+
+/// A staff member as lists show them (the JSON form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staff {
+    /// The staff member's id.
+    pub id: RecordId,
+    /// The site they work at.
+    pub site_id: SiteId,
+    /// Their name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// When they were added, in the site's time zone.
+    pub created_at: String,
+}
+
+/// Builds the document of a new staff member.
+pub fn create(
+    id: RecordId,
+    site_id: SiteId,
+    timezone: Tz,
+    now: DateTime<Utc>,
+    by: &str,
+    name: &str,
+    role: Role,
+) -> Result<AutoCommit, RuleError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(RuleError::Empty("name"));
+    }
+    let len = name.chars().count();
+    if len > MAX_NAME_CHARS {
+        return Err(RuleError::TooLong { field: "name", len, max: MAX_NAME_CHARS });
+    }
+    let mut doc = AutoCommit::new();
+    doc::write_header(
+        &mut doc,
+        &Header {
+            kind: RecordKind::Staff,
+            schema: doc::SCHEMA_VERSION,
+            id,
+            site_id,
+            created_at: now,
+            created_by: by.to_string(),
+            timezone,
+        },
+    )?;
+    doc.put(ROOT, "name", name)?;
+    doc.put(ROOT, "role", role.as_str())?;
+    Ok(doc)
+}
+
+/// Reads a staff member from a hydrated root whose header is already read.
+pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Staff, DocError> {
+    if header.kind != RecordKind::Staff {
+        return Err(DocError::invalid("kind", format!("expected staff, found {}", header.kind.as_str())));
+    }
+    let role = root.str("role")?.parse().map_err(|e: RoleError| DocError::invalid("role", e.to_string()))?;
+    Ok(Staff {
+        id: header.id,
+        site_id: header.site_id,
+        name: root.str("name")?,
+        role,
+        created_at: time::to_site(header.created_at, header.timezone),
+    })
+}
+
+/// Reads and checks a staff document.
+pub fn read(doc: &impl ReadDoc) -> Result<Staff, DocError> {
+    let hydrated = doc::hydrate_root(doc)?;
+    let root = Fields::root(&hydrated)?;
+    let header = doc::header_from(&root)?;
+    from_root(&root, &header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_by_name_or_label() {
+        assert_eq!("客服主管".parse::<Role>().unwrap(), Role::Supervisor);
+        assert_eq!("MANAGER".parse::<Role>().unwrap(), Role::Manager);
+        assert!("janitor".parse::<Role>().unwrap_err().to_string().contains("front_desk"));
+    }
+
+    #[test]
+    fn only_the_roles_allowed_may_take_a_guarded_step() {
+        assert!(may(Some(Role::Supervisor), Guarded::Archive).is_ok());
+        assert!(may(Some(Role::Manager), Guarded::Archive).is_ok());
+        let refused = may(Some(Role::FrontDesk), Guarded::Archive).unwrap_err().to_string();
+        assert!(refused.contains("客服主管 or 经理") && refused.contains("客服员"), "{refused}");
+        assert!(may(Some(Role::Supervisor), Guarded::Decide).is_err());
+        assert!(may(None, Guarded::Archive).unwrap_err().to_string().contains("--as"));
+    }
+}
