@@ -5,6 +5,7 @@
 //! - [`ids`]: one id type per concept (`SiteId`, `RecordId`, `EventId`);
 //! - [`time`]: the injected clock and how instants are shown in a site's time zone;
 //! - [`doc`]: the header every record document carries, and reading helpers;
+//! - [`calendar`]: duty hours and deadlines counted in them;
 //! - [`complaint`]: the complaint record (客户投诉登记表): its document layout,
 //!   its domain rules and the pure function that computes its status;
 //! - [`staff`]: staff members, their roles and which steps each role may take;
@@ -14,6 +15,7 @@
 //!
 //! This crate does no I/O: no sockets, no files, no clock reads.
 
+pub mod calendar;
 pub mod complaint;
 pub mod doc;
 pub mod ids;
