@@ -435,6 +435,29 @@ pub enum RuleError {
         /// Who asked.
         role: &'static str,
     },
+    /// A name that is not one of the known values.
+    #[error("unknown {what}: '{value}'")]
+    Unknown {
+        /// What was expected, with the accepted values.
+        what: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// A work order needs exactly one of a unit or a public area.
+    #[error("give either --unit (a home) or --area (a public area with its location), not both or neither")]
+    Place,
+    /// The step does not fit where the work order stands.
+    #[error("work order {id} is {status} ({label}): {why}")]
+    WrongRepairStep {
+        /// The work order.
+        id: RecordId,
+        /// Its status.
+        status: &'static str,
+        /// The status as the front desk knows it.
+        label: &'static str,
+        /// What is needed instead.
+        why: &'static str,
+    },
     /// Satisfaction outside 1 to 5.
     #[error("satisfaction must be 1 to 5 (1-2 reopens the complaint), not {0}")]
     Satisfaction(u8),

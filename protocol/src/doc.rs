@@ -23,6 +23,8 @@ pub enum RecordKind {
     Complaint,
     /// A member of the site's staff (员工).
     Staff,
+    /// A repair work order (维修工作单).
+    Repair,
 }
 
 impl RecordKind {
@@ -31,6 +33,7 @@ impl RecordKind {
         match self {
             RecordKind::Complaint => "complaint",
             RecordKind::Staff => "staff",
+            RecordKind::Repair => "repair",
         }
     }
 
@@ -39,6 +42,7 @@ impl RecordKind {
         match name {
             "complaint" => Some(RecordKind::Complaint),
             "staff" => Some(RecordKind::Staff),
+            "repair" => Some(RecordKind::Repair),
             _ => None,
         }
     }

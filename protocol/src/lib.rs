@@ -9,6 +9,7 @@
 //! - [`complaint`]: the complaint record (客户投诉登记表): its document layout,
 //!   its domain rules and the pure function that computes its status;
 //! - [`staff`]: staff members, their roles and which steps each role may take;
+//! - [`repair`]: the repair work order (维修工作单): layout, rules, status, response deadline;
 //! - [`record`]: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
 //! - [`sync`]: the sync session as a state machine with no I/O.
@@ -20,6 +21,7 @@ pub mod complaint;
 pub mod doc;
 pub mod ids;
 pub mod record;
+pub mod repair;
 pub mod staff;
 pub mod sync;
 pub mod time;

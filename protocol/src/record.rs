@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::complaint::{self, Complaint};
 use crate::doc::{self, DocError, Fields, Header, RecordKind};
 use crate::ids::{RecordId, SiteId};
+use crate::repair::{self, Repair};
 use crate::staff::{self, Staff};
 
 /// A record as its kind presents it.
@@ -16,6 +17,8 @@ pub enum View {
     Complaint(Box<Complaint>),
     /// A staff member.
     Staff(Staff),
+    /// A repair work order.
+    Repair(Box<Repair>),
 }
 
 impl View {
@@ -24,6 +27,7 @@ impl View {
         match self {
             View::Complaint(c) => c.id,
             View::Staff(s) => s.id,
+            View::Repair(r) => r.id,
         }
     }
 
@@ -32,6 +36,7 @@ impl View {
         match self {
             View::Complaint(c) => c.site_id,
             View::Staff(s) => s.site_id,
+            View::Repair(r) => r.site_id,
         }
     }
 
@@ -40,6 +45,7 @@ impl View {
         match self {
             View::Complaint(_) => RecordKind::Complaint,
             View::Staff(_) => RecordKind::Staff,
+            View::Repair(_) => RecordKind::Repair,
         }
     }
 }
@@ -52,6 +58,7 @@ pub fn read(doc: &impl ReadDoc) -> Result<(Header, View), DocError> {
     let view = match header.kind {
         RecordKind::Complaint => View::Complaint(Box::new(complaint::from_root(&root, &header)?)),
         RecordKind::Staff => View::Staff(staff::from_root(&root, &header)?),
+        RecordKind::Repair => View::Repair(Box::new(repair::from_root(&root, &header)?)),
     };
     Ok((header, view))
 }

@@ -1,0 +1,642 @@
+//! The repair work order (维修工作单): layout, rules, status and deadline.
+//!
+//! Flow: reported → dispatched to a maintenance staff member → on site →
+//! completed → follow-up visit → closed; an unsatisfied visit (1–2) reopens
+//! it. Dispatching again reassigns and keeps the history. The response
+//! deadline is fixed when the order is reported and stored in the document,
+//! so every replica reports the same overdue orders after any sync.
+
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValue, ROOT};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::DutyCalendar;
+use crate::complaint::{Channel, RuleError, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_UNIT_CHARS, SATISFIED_FROM};
+use crate::doc::{self, DocError, Fields, Header, RecordKind};
+use crate::ids::{EventId, RecordId, SiteId};
+use crate::time;
+
+/// Most events one work order may hold.
+pub const MAX_EVENTS: usize = 10_000;
+/// Largest charge accepted, in fen (¥1,000,000).
+pub const MAX_CHARGE_FEN: u64 = 100_000_000;
+/// Emergency response: on site within this many minutes, counted on the wall clock.
+pub const EMERGENCY_RESPONSE_MINUTES: i64 = 30;
+/// Normal response: within this many duty hours.
+pub const NORMAL_RESPONSE_DUTY_HOURS: i64 = 24;
+
+macro_rules! labelled_enum {
+    ($(#[$doc:meta])* $name:ident, $err:literal, { $($variant:ident => ($key:literal, $label:literal)),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $(#[doc = $label] $variant,)+
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $key,)+ }
+            }
+
+            /// The name the site knows.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label,)+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = RuleError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let s = s.trim();
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str().eq_ignore_ascii_case(s) || v.label() == s)
+                    .ok_or_else(|| RuleError::Unknown { what: $err, value: s.chars().take(32).collect() })
+            }
+        }
+    };
+}
+
+labelled_enum!(
+    /// What needs repairing.
+    Category, "repair category (water, electric, doors_windows, pipes, elevator, public_facilities, other)", {
+        Water => ("water", "水"),
+        Electric => ("electric", "电"),
+        DoorsWindows => ("doors_windows", "门窗"),
+        Pipes => ("pipes", "管道"),
+        Elevator => ("elevator", "电梯"),
+        PublicFacilities => ("public_facilities", "公共设施"),
+        Other => ("other", "其他"),
+    }
+);
+
+labelled_enum!(
+    /// How fast it must be answered.
+    Urgency, "urgency (emergency or normal)", {
+        Emergency => ("emergency", "紧急"),
+        Normal => ("normal", "一般"),
+    }
+);
+
+labelled_enum!(
+    /// Where a work order stands.
+    RepairStatus, "repair status", {
+        Reported => ("reported", "已报修"),
+        Dispatched => ("dispatched", "已派工"),
+        OnSite => ("on_site", "已到场"),
+        Completed => ("completed", "已完工"),
+        Reopened => ("reopened", "重新维修"),
+        Visited => ("visited", "已回访"),
+        Closed => ("closed", "已关闭"),
+    }
+);
+
+/// What the front desk enters to report a repair (报修).
+#[derive(Debug, Clone)]
+pub struct NewRepair {
+    /// The unit (楼栋/房号), for a resident's home.
+    pub unit: Option<String>,
+    /// The public area and location (公共区域), when not a home.
+    pub area: Option<String>,
+    /// What needs repairing.
+    pub category: Category,
+    /// What is wrong.
+    pub description: String,
+    /// How it was reported.
+    pub channel: Channel,
+    /// How fast it must be answered.
+    pub urgency: Urgency,
+    /// An agreed appointment, if any.
+    pub appointment: Option<DateTime<Utc>>,
+    /// Whether it is a paid service (有偿服务).
+    pub paid: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Reported,
+    Dispatched,
+    Arrived,
+    Completed,
+    Visited,
+    Closed,
+    Note,
+}
+
+impl Kind {
+    const ALL: [Kind; 7] =
+        [Kind::Reported, Kind::Dispatched, Kind::Arrived, Kind::Completed, Kind::Visited, Kind::Closed, Kind::Note];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Reported => "reported",
+            Kind::Dispatched => "dispatched",
+            Kind::Arrived => "arrived",
+            Kind::Completed => "completed",
+            Kind::Visited => "visited",
+            Kind::Closed => "closed",
+            Kind::Note => "note",
+        }
+    }
+}
+
+/// One step of a work order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairEvent {
+    /// What happened (`reported`, `dispatched`, `arrived`, `completed`, `visited`, `closed`, `note`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When, in the site's time zone.
+    pub at: String,
+    /// Who.
+    pub by: String,
+    /// The words: whom it was dispatched to, the work done, the resident's comment, a note.
+    pub text: String,
+    /// Materials used, on completion.
+    pub materials: String,
+    /// The charge in fen, on completion.
+    pub charge_fen: Option<u64>,
+    /// Satisfaction 1–5, on a visit.
+    pub satisfaction: Option<u8>,
+}
+
+/// A work order as lists and `show` present it (the JSON form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repair {
+    /// The record id.
+    pub id: RecordId,
+    /// The owning site.
+    pub site_id: SiteId,
+    /// The unit, for a home.
+    pub unit: Option<String>,
+    /// The public area, otherwise.
+    pub area: Option<String>,
+    /// What needs repairing.
+    pub category: Category,
+    /// What is wrong.
+    pub description: String,
+    /// How it was reported.
+    pub channel: Channel,
+    /// How fast it must be answered.
+    pub urgency: Urgency,
+    /// When it was reported, in the site's time zone.
+    pub reported_at: String,
+    /// Someone must be on site by then, in the site's time zone.
+    pub response_deadline: String,
+    /// The agreed appointment, if any.
+    pub appointment: Option<String>,
+    /// Whether it is a paid service.
+    pub paid: bool,
+    /// Where it stands.
+    pub status: RepairStatus,
+    /// Who it is dispatched to now.
+    pub assigned_to: Option<String>,
+    /// When someone arrived on site first.
+    pub arrived_at: Option<String>,
+    /// Every step, in document order.
+    pub events: Vec<RepairEvent>,
+    /// The site's time zone.
+    pub timezone: String,
+}
+
+impl Repair {
+    /// Whether nobody was on site by the deadline, as of `now`.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        let deadline = time::from_stored(&self.response_deadline);
+        let arrived = self.arrived_at.as_deref().and_then(time::from_stored);
+        match (deadline, arrived) {
+            (Some(d), Some(a)) => a > d,
+            (Some(d), None) => now > d && self.status != RepairStatus::Closed,
+            _ => false,
+        }
+    }
+}
+
+/// The response deadline of an order reported at `at`.
+pub fn response_deadline(at: DateTime<Utc>, urgency: Urgency, calendar: &DutyCalendar) -> DateTime<Utc> {
+    match urgency {
+        Urgency::Emergency => at + Duration::minutes(EMERGENCY_RESPONSE_MINUTES),
+        Urgency::Normal => calendar.add_duty_time(at, Duration::hours(NORMAL_RESPONSE_DUTY_HOURS)),
+    }
+}
+
+fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<String, RuleError> {
+    let value = value.trim();
+    if value.is_empty() && required {
+        return Err(RuleError::Empty(field));
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(RuleError::TooLong { field, len, max });
+    }
+    Ok(value.to_string())
+}
+
+/// Builds the document of a newly reported work order.
+#[allow(clippy::too_many_arguments)]
+pub fn create(
+    id: RecordId,
+    site_id: SiteId,
+    calendar: &DutyCalendar,
+    now: DateTime<Utc>,
+    by: &str,
+    event_id: EventId,
+    input: &NewRepair,
+) -> Result<AutoCommit, RuleError> {
+    let (place_kind, place) = match (&input.unit, &input.area) {
+        (Some(u), None) => ("unit", text("unit", u, MAX_UNIT_CHARS, true)?),
+        (None, Some(a)) => ("area", text("area", a, MAX_UNIT_CHARS, true)?),
+        _ => return Err(RuleError::Place),
+    };
+    let description = text("description", &input.description, MAX_TEXT_CHARS, true)?;
+    let by = text("by", by, MAX_NAME_CHARS, true)?;
+    let deadline = response_deadline(now, input.urgency, calendar);
+    let mut doc = AutoCommit::new();
+    doc::write_header(
+        &mut doc,
+        &Header {
+            kind: RecordKind::Repair,
+            schema: doc::SCHEMA_VERSION,
+            id,
+            site_id,
+            created_at: now,
+            created_by: by.clone(),
+            timezone: calendar.timezone,
+        },
+    )?;
+    doc.put(ROOT, "place_kind", place_kind)?;
+    doc.put(ROOT, "place", place)?;
+    doc.put(ROOT, "category", input.category.as_str())?;
+    doc.put(ROOT, "description", description)?;
+    doc.put(ROOT, "channel", input.channel.as_str())?;
+    doc.put(ROOT, "urgency", input.urgency.as_str())?;
+    doc.put(ROOT, "response_deadline", time::to_stored(deadline))?;
+    doc.put(ROOT, "appointment", input.appointment.map(time::to_stored).unwrap_or_default())?;
+    doc.put(ROOT, "paid", input.paid)?;
+    doc.put_object(ROOT, "events", ObjType::List)?;
+    append(&mut doc, Kind::Reported, event_id, now, &by, "", "", None, None)?;
+    Ok(doc)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn append(
+    doc: &mut AutoCommit,
+    kind: Kind,
+    id: EventId,
+    at: DateTime<Utc>,
+    by: &str,
+    words: &str,
+    materials: &str,
+    charge_fen: Option<u64>,
+    satisfaction: Option<u8>,
+) -> Result<(), RuleError> {
+    let by = text("by", by, MAX_NAME_CHARS, true)?;
+    let events = doc::get_object(doc, &ROOT, "events", "events", ObjType::List)?;
+    let len = doc.length(&events);
+    let map = doc.insert_object(&events, len, ObjType::Map)?;
+    doc.put(&map, "id", id.to_string())?;
+    doc.put(&map, "type", kind.as_str())?;
+    doc.put(&map, "at", time::to_stored(at))?;
+    doc.put(&map, "by", by)?;
+    doc.put(&map, "text", words)?;
+    doc.put(&map, "materials", materials)?;
+    if let Some(fen) = charge_fen {
+        doc.put(&map, "charge_fen", ScalarValue::Uint(fen))?;
+    }
+    if let Some(s) = satisfaction {
+        doc.put(&map, "satisfaction", ScalarValue::Uint(s.into()))?;
+    }
+    Ok(())
+}
+
+/// A step taken on a work order.
+#[derive(Debug, Clone, Copy)]
+pub enum RepairStep<'a> {
+    /// Dispatch (or reassign) to a maintenance staff member.
+    Dispatch(&'a str),
+    /// Someone arrived on site.
+    Arrive,
+    /// The work is done.
+    Complete {
+        /// The work done.
+        work: &'a str,
+        /// Materials used.
+        materials: &'a str,
+        /// The charge in fen, for a paid service.
+        charge_fen: Option<u64>,
+    },
+    /// A follow-up visit; 1–2 reopens.
+    Visit {
+        /// 1 to 5.
+        satisfaction: u8,
+        /// The resident's words.
+        comment: &'a str,
+    },
+    /// Close the order after a satisfied visit.
+    Close,
+    /// A tracking note.
+    Note(&'a str),
+}
+
+fn wrong(r: &Repair, why: &'static str) -> RuleError {
+    RuleError::WrongRepairStep { id: r.id, status: r.status.as_str(), label: r.status.label(), why }
+}
+
+/// Applies one step, refusing those that do not fit where the order stands.
+pub fn step(
+    doc: &mut AutoCommit,
+    id: EventId,
+    now: DateTime<Utc>,
+    by: &str,
+    step: RepairStep<'_>,
+) -> Result<(), RuleError> {
+    use RepairStatus as S;
+    let current = read(doc)?;
+    if current.status == S::Closed {
+        return Err(wrong(&current, "a closed work order takes no further steps"));
+    }
+    match step {
+        RepairStep::Dispatch(to) => {
+            let to = text("to", to, MAX_NAME_CHARS, true)?;
+            if matches!(current.status, S::Completed | S::Visited) {
+                return Err(wrong(&current, "the work is done; an unsatisfied follow-up visit reopens it"));
+            }
+            append(doc, Kind::Dispatched, id, now, by, &to, "", None, None)
+        }
+        RepairStep::Arrive => match current.status {
+            S::Dispatched => append(doc, Kind::Arrived, id, now, by, "", "", None, None),
+            _ => Err(wrong(&current, "arrival comes after dispatching to a maintenance staff member")),
+        },
+        RepairStep::Complete { work, materials, charge_fen } => {
+            let work = text("work", work, MAX_TEXT_CHARS, true)?;
+            let materials = text("materials", materials, MAX_TEXT_CHARS, false)?;
+            if charge_fen.is_some_and(|f| f > MAX_CHARGE_FEN) {
+                return Err(RuleError::TooLong {
+                    field: "charge",
+                    len: charge_fen.unwrap_or(0) as usize,
+                    max: MAX_CHARGE_FEN as usize,
+                });
+            }
+            if charge_fen.is_some_and(|f| f > 0) && !current.paid {
+                return Err(wrong(&current, "a charge applies only to a paid service (有偿服务)"));
+            }
+            match current.status {
+                S::OnSite => append(doc, Kind::Completed, id, now, by, &work, &materials, charge_fen, None),
+                _ => Err(wrong(&current, "completion comes after someone is on site (arrive)")),
+            }
+        }
+        RepairStep::Visit { satisfaction, comment } => {
+            if !(1..=5).contains(&satisfaction) {
+                return Err(RuleError::Satisfaction(satisfaction));
+            }
+            let comment = text("comment", comment, MAX_TEXT_CHARS, false)?;
+            match current.status {
+                S::Completed => append(doc, Kind::Visited, id, now, by, &comment, "", None, Some(satisfaction)),
+                _ => Err(wrong(&current, "a follow-up visit comes after the work is completed")),
+            }
+        }
+        RepairStep::Close => match current.status {
+            S::Visited => append(doc, Kind::Closed, id, now, by, "", "", None, None),
+            _ => Err(wrong(&current, "close only after a satisfied follow-up visit (回访)")),
+        },
+        RepairStep::Note(words) => {
+            let words = text("note", words, MAX_TEXT_CHARS, true)?;
+            append(doc, Kind::Note, id, now, by, &words, "", None, None)
+        }
+    }
+}
+
+/// Reads and checks a work order document.
+pub fn read(doc: &impl ReadDoc) -> Result<Repair, DocError> {
+    let hydrated = doc::hydrate_root(doc)?;
+    let root = Fields::root(&hydrated)?;
+    let header = doc::header_from(&root)?;
+    from_root(&root, &header)
+}
+
+/// Reads a work order from a hydrated root whose header is already read.
+pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, DocError> {
+    use RepairStatus as S;
+    if header.kind != RecordKind::Repair {
+        return Err(DocError::invalid("kind", format!("expected repair, found {}", header.kind.as_str())));
+    }
+    let tz: Tz = header.timezone;
+    let place_kind = root.str("place_kind")?;
+    let place = root.str("place")?;
+    let (unit, area) = match place_kind.as_str() {
+        "unit" => (Some(place), None),
+        "area" => (None, Some(place)),
+        other => return Err(DocError::invalid("place_kind", format!("'{other}' is neither unit nor area"))),
+    };
+    let category =
+        root.str("category")?.parse().map_err(|e: RuleError| DocError::invalid("category", e.to_string()))?;
+    let urgency = root.str("urgency")?.parse().map_err(|e: RuleError| DocError::invalid("urgency", e.to_string()))?;
+    let channel = root.str("channel")?.parse().map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
+    let deadline = root.instant("response_deadline")?;
+    let appointment = match root.str("appointment")?.as_str() {
+        "" => None,
+        t => Some(time::to_site(
+            time::from_stored(t).ok_or_else(|| DocError::invalid("appointment", "not an RFC 3339 time"))?,
+            tz,
+        )),
+    };
+    let mut status = S::Reported;
+    let mut assigned_to = None;
+    let mut arrived_at = None;
+    let mut reported_at = None;
+    let mut events = Vec::new();
+    for (i, item) in root.list("events", MAX_EVENTS)?.into_iter().enumerate() {
+        let path = format!("events[{i}]");
+        let map = Fields::item(item, &path)?;
+        let kind_name = map.str("type")?;
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == kind_name)
+            .ok_or_else(|| DocError::invalid(format!("{path}.type"), format!("unknown event type '{kind_name}'")))?;
+        let at = map.instant("at")?;
+        let words = map.str("text")?;
+        let satisfaction = match kind {
+            Kind::Visited => match u8::try_from(map.u64("satisfaction")?) {
+                Ok(n @ 1..=5) => Some(n),
+                _ => return Err(DocError::invalid(format!("{path}.satisfaction"), "not 1 to 5")),
+            },
+            _ => None,
+        };
+        let charge_fen = if kind == Kind::Completed { map.u64("charge_fen").ok() } else { None };
+        // The status folds the events in document order; a step that does not fit
+        // (only concurrent edits produce one) stays in the history but moves nothing.
+        match (kind, status) {
+            (Kind::Reported, _) => reported_at = Some(at),
+            (Kind::Dispatched, S::Reported | S::Dispatched | S::OnSite | S::Reopened) => {
+                status = S::Dispatched;
+                assigned_to = Some(words.clone());
+            }
+            (Kind::Arrived, S::Dispatched) => {
+                status = S::OnSite;
+                arrived_at.get_or_insert(at);
+            }
+            (Kind::Completed, S::OnSite) => status = S::Completed,
+            (Kind::Visited, S::Completed) => {
+                status = if satisfaction.unwrap_or(0) >= SATISFIED_FROM { S::Visited } else { S::Reopened }
+            }
+            (Kind::Closed, S::Visited) => status = S::Closed,
+            _ => {}
+        }
+        events.push(RepairEvent {
+            kind: kind_name,
+            at: time::to_site(at, tz),
+            by: map.str("by")?,
+            text: words,
+            materials: map.str("materials")?,
+            charge_fen,
+            satisfaction,
+        });
+    }
+    let reported_at = reported_at.ok_or_else(|| DocError::invalid("events", "no report event"))?;
+    Ok(Repair {
+        id: header.id,
+        site_id: header.site_id,
+        unit,
+        area,
+        category,
+        description: root.str("description")?,
+        channel,
+        urgency,
+        reported_at: time::to_site(reported_at, tz),
+        response_deadline: time::to_site(deadline, tz),
+        appointment,
+        paid: root.bool("paid")?,
+        status,
+        assigned_to,
+        arrived_at: arrived_at.map(|a| time::to_site(a, tz)),
+        events,
+        timezone: tz.name().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::from_stored;
+    use rand::SeedableRng;
+
+    fn order(urgency: Urgency, paid: bool) -> (AutoCommit, rand::rngs::StdRng, DateTime<Utc>) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        // Friday 27 Nov 2026, 10:00 in Shanghai.
+        let now = from_stored("2026-11-27T02:00:00Z").unwrap();
+        let doc = create(
+            RecordId::random(&mut rng),
+            SiteId::random(&mut rng),
+            &DutyCalendar::new(chrono_tz::Asia::Shanghai),
+            now,
+            "客服员",
+            EventId::random(&mut rng),
+            &NewRepair {
+                unit: Some("3栋2单元501".into()),
+                area: None,
+                category: Category::Pipes,
+                description: "厨房下水管漏水".into(),
+                channel: Channel::Phone,
+                urgency,
+                appointment: None,
+                paid,
+            },
+        )
+        .unwrap();
+        (doc, rng, now)
+    }
+
+    fn go(
+        doc: &mut AutoCommit,
+        rng: &mut rand::rngs::StdRng,
+        now: &mut DateTime<Utc>,
+        s: RepairStep<'_>,
+    ) -> Result<(), RuleError> {
+        *now += Duration::minutes(10);
+        step(doc, EventId::random(rng), *now, "客服员", s)
+    }
+
+    #[test]
+    fn the_whole_way_with_a_reassignment_and_a_reopen() {
+        let (mut doc, mut rng, mut now) = order(Urgency::Normal, true);
+        go(&mut doc, &mut rng, &mut now, RepairStep::Dispatch("王师傅")).unwrap();
+        go(&mut doc, &mut rng, &mut now, RepairStep::Dispatch("李师傅")).unwrap();
+        go(&mut doc, &mut rng, &mut now, RepairStep::Arrive).unwrap();
+        go(
+            &mut doc,
+            &mut rng,
+            &mut now,
+            RepairStep::Complete { work: "更换下水管", materials: "PVC管1米", charge_fen: Some(8_000) },
+        )
+        .unwrap();
+        go(&mut doc, &mut rng, &mut now, RepairStep::Visit { satisfaction: 1, comment: "还漏" }).unwrap();
+        assert_eq!(read(&doc).unwrap().status, RepairStatus::Reopened);
+        go(&mut doc, &mut rng, &mut now, RepairStep::Dispatch("王师傅")).unwrap();
+        go(&mut doc, &mut rng, &mut now, RepairStep::Arrive).unwrap();
+        go(&mut doc, &mut rng, &mut now, RepairStep::Complete { work: "重新密封", materials: "", charge_fen: None })
+            .unwrap();
+        go(&mut doc, &mut rng, &mut now, RepairStep::Visit { satisfaction: 5, comment: "满意" }).unwrap();
+        go(&mut doc, &mut rng, &mut now, RepairStep::Close).unwrap();
+        let r = read(&doc).unwrap();
+        assert_eq!(r.status, RepairStatus::Closed);
+        assert_eq!(r.assigned_to.as_deref(), Some("王师傅"));
+        assert_eq!(r.events.iter().filter(|e| e.kind == "dispatched").count(), 3, "reassignment keeps the history");
+        assert_eq!(r.arrived_at.as_deref(), Some("2026-11-27T10:30:00+08:00"), "the first arrival counts");
+    }
+
+    #[test]
+    fn impossible_steps_are_refused() {
+        let (mut doc, mut rng, mut now) = order(Urgency::Normal, false);
+        let err = go(&mut doc, &mut rng, &mut now, RepairStep::Arrive).unwrap_err().to_string();
+        assert!(err.contains("after dispatching"), "{err}");
+        let err = go(&mut doc, &mut rng, &mut now, RepairStep::Close).unwrap_err().to_string();
+        assert!(err.contains("satisfied follow-up visit"), "{err}");
+        go(&mut doc, &mut rng, &mut now, RepairStep::Dispatch("王师傅")).unwrap();
+        go(&mut doc, &mut rng, &mut now, RepairStep::Arrive).unwrap();
+        let err = go(
+            &mut doc,
+            &mut rng,
+            &mut now,
+            RepairStep::Complete { work: "修好", materials: "", charge_fen: Some(100) },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("paid service"), "{err}");
+        assert!("plumbing".parse::<Category>().is_err());
+        assert_eq!("电梯".parse::<Category>().unwrap(), Category::Elevator);
+    }
+
+    #[test]
+    fn deadlines_emergency_on_the_clock_normal_in_duty_hours() {
+        let (doc, _, now) = order(Urgency::Emergency, false);
+        let r = read(&doc).unwrap();
+        assert_eq!(r.response_deadline, "2026-11-27T10:30:00+08:00");
+        assert!(!r.is_overdue(now + Duration::minutes(29)));
+        assert!(r.is_overdue(now + Duration::minutes(31)));
+        let (doc, _, _) = order(Urgency::Normal, false);
+        assert_eq!(read(&doc).unwrap().response_deadline, "2026-11-30T10:00:00+08:00");
+    }
+
+    #[test]
+    fn an_order_reached_late_stays_overdue_and_one_reached_in_time_does_not() {
+        let (mut doc, mut rng, mut now) = order(Urgency::Emergency, false);
+        go(&mut doc, &mut rng, &mut now, RepairStep::Dispatch("王师傅")).unwrap();
+        go(&mut doc, &mut rng, &mut now, RepairStep::Arrive).unwrap();
+        assert!(!read(&doc).unwrap().is_overdue(now + Duration::days(3)), "arrived after 20 minutes");
+        let (mut doc, mut rng, mut now) = order(Urgency::Emergency, false);
+        go(&mut doc, &mut rng, &mut now, RepairStep::Dispatch("王师傅")).unwrap();
+        now += Duration::hours(1);
+        go(&mut doc, &mut rng, &mut now, RepairStep::Arrive).unwrap();
+        assert!(read(&doc).unwrap().is_overdue(now), "arrived after more than 30 minutes");
+    }
+}
