@@ -5,10 +5,13 @@ use std::sync::Arc;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use wuye_node::{Store, StoreError};
+use wuye_protocol::calendar::DutyCalendar;
+use wuye_protocol::complaint::RuleError;
 use wuye_protocol::complaint::{self, Complaint, NewComplaint};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{EventId, RecordId};
 use wuye_protocol::record::View;
+use wuye_protocol::repair::{self, NewRepair, Repair, RepairStep};
 use wuye_protocol::staff::{self, Guarded, Role, Staff};
 use wuye_protocol::time::Clock;
 
@@ -117,6 +120,52 @@ impl Desk {
         self.step(id, &Step::Note(text), &Actor { name: by.to_string(), role: None })
     }
 
+    /// Reports a repair (报修): a work order with its response deadline fixed now.
+    pub fn add_repair(&mut self, input: &NewRepair, actor: &Actor) -> Result<Repair, StoreError> {
+        let id = RecordId::random(&mut self.rng);
+        let event = EventId::random(&mut self.rng);
+        let calendar = DutyCalendar::new(self.config.timezone);
+        let mut doc = repair::create(id, self.config.site_id, &calendar, self.clock.now(), &actor.name, event, input)?;
+        Store::repair_view(self.store.insert_new(&mut doc)?)
+    }
+
+    /// Applies one step to a work order given by id or unique prefix. Dispatching
+    /// takes a staff id, and only a maintenance staff member (维修) may be sent.
+    pub fn repair_step(&mut self, id: &str, step: &DeskRepairStep<'_>, actor: &Actor) -> Result<Repair, StoreError> {
+        let id = self.store.resolve(RecordKind::Repair, id)?;
+        let dispatched_to;
+        let step = match *step {
+            DeskRepairStep::Dispatch { staff_id } => {
+                let member = self.staff_member(staff_id)?;
+                if member.role != Role::Maintenance {
+                    return Err(StoreError::Rule(RuleError::NotMaintenance {
+                        name: member.name,
+                        role: member.role.label(),
+                    }));
+                }
+                dispatched_to = member.name;
+                RepairStep::Dispatch(&dispatched_to)
+            }
+            DeskRepairStep::Other(step) => step,
+        };
+        let event = EventId::random(&mut self.rng);
+        let now = self.clock.now();
+        let view = self.store.edit(id, |doc| repair::step(doc, event, now, &actor.name, step))?;
+        Store::repair_view(view)
+    }
+
+    /// A work order by id or unique prefix.
+    pub fn repair(&self, id: &str) -> Result<Repair, StoreError> {
+        let id = self.store.resolve(RecordKind::Repair, id)?;
+        self.store.repair(id)
+    }
+
+    /// Work orders nobody reached by their response deadline, as of now.
+    pub fn overdue_repairs(&self) -> Result<Vec<Repair>, StoreError> {
+        let now = self.clock.now();
+        Ok(self.store.repairs(None)?.into_iter().filter(|r| r.is_overdue(now)).collect())
+    }
+
     /// Every step of a complaint, oldest first.
     pub fn history(&self, id: &str) -> Result<Vec<complaint::HistoryEntry>, StoreError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
@@ -129,6 +178,18 @@ impl Desk {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
         self.store.complaint(id)
     }
+}
+
+/// A step on a work order as the desk takes it: dispatching names a staff member.
+#[derive(Debug, Clone, Copy)]
+pub enum DeskRepairStep<'a> {
+    /// Dispatch (or reassign) to the staff member with this id.
+    Dispatch {
+        /// The maintenance staff member's id (or its first characters).
+        staff_id: &'a str,
+    },
+    /// Any other step.
+    Other(RepairStep<'a>),
 }
 
 /// The setting that names the staff member who acts by default.

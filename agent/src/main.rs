@@ -7,12 +7,13 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wuye_agent::config::{self, AgentConfig};
-use wuye_agent::desk::{Desk, Step, DEFAULT_ACTOR};
+use wuye_agent::desk::{Desk, DeskRepairStep, Step, DEFAULT_ACTOR};
 use wuye_agent::link;
 use wuye_agent::progress::SyncProgress;
 use wuye_node::process::{init_tracing, print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::complaint::{Channel, NewComplaint};
+use wuye_protocol::repair::{NewRepair, Repair, RepairStep};
 use wuye_protocol::staff::Role;
 use wuye_protocol::time::{SystemClock, DEFAULT_TIMEZONE};
 
@@ -60,6 +61,9 @@ enum Command {
     /// Staff (员工) and their roles.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Repair work orders (维修工作单).
+    #[command(subcommand)]
+    Repair(RepairCommand),
     /// One sync round with head office.
     Sync {
         /// Print the round's figures as JSON.
@@ -77,6 +81,118 @@ enum Command {
         /// Seconds between rounds while connected.
         #[arg(long, default_value_t = link::DEFAULT_INTERVAL_MS / 1000)]
         interval_secs: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum RepairCommand {
+    /// Report a repair (报修): a home (--unit) or a public area (--area).
+    Add {
+        /// The unit (楼栋/房号), for a resident's home.
+        #[arg(long, conflicts_with = "area")]
+        unit: Option<String>,
+        /// The public area and location (公共区域).
+        #[arg(long)]
+        area: Option<String>,
+        /// water, electric, doors_windows, pipes, elevator, public_facilities or other (or 水, 电, 门窗, 管道, 电梯, 公共设施, 其他).
+        #[arg(long)]
+        category: String,
+        /// What is wrong.
+        #[arg(long)]
+        description: String,
+        /// emergency (紧急: on site within 30 minutes) or normal (24 duty hours).
+        #[arg(long)]
+        urgency: String,
+        /// phone, visit, letter, fax, wechat or app.
+        #[arg(long)]
+        channel: String,
+        /// An agreed appointment: RFC 3339, or YYYY-MM-DD HH:MM in the site's time zone.
+        #[arg(long)]
+        appointment: Option<String>,
+        /// A paid service (有偿服务).
+        #[arg(long)]
+        paid: bool,
+        /// Print the whole work order as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Dispatch (or reassign) to a maintenance staff member.
+    Dispatch {
+        /// The work order's id (or its first characters).
+        id: String,
+        /// The maintenance staff member's id (`staff list`).
+        #[arg(long)]
+        to: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Someone arrived on site.
+    Arrive {
+        /// The work order's id (or its first characters).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The work is done.
+    Complete {
+        /// The work order's id (or its first characters).
+        id: String,
+        /// The work done.
+        #[arg(long)]
+        work: String,
+        /// Materials used.
+        #[arg(long, default_value = "")]
+        materials: String,
+        /// The charge in yuan (a paid service only), e.g. 80 or 80.50.
+        #[arg(long)]
+        charge: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A follow-up visit (回访); satisfaction 1-2 reopens the order.
+    Visit {
+        /// The work order's id (or its first characters).
+        id: String,
+        /// 1 to 5.
+        #[arg(long)]
+        satisfaction: u8,
+        /// The resident's words.
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close after a satisfied follow-up visit.
+    Close {
+        /// The work order's id (or its first characters).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List this site's work orders.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one work order with its history.
+    Show {
+        /// The work order's id (or its first characters).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work orders nobody reached by their response deadline.
+    Overdue {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -235,6 +351,94 @@ struct AddArgs {
     json: bool,
 }
 
+fn print_repair(r: &Repair, done: &str, json: bool) -> anyhow::Result<()> {
+    if json {
+        print_json(r)?;
+    } else {
+        println!("{done} on work order {}; status {}", r.id, r.status.label());
+    }
+    Ok(())
+}
+
+/// Parses an amount in yuan (up to two decimals) into fen.
+fn parse_yuan(text: &str) -> anyhow::Result<u64> {
+    let bad = || anyhow::anyhow!("'{text}' is not an amount in yuan: write it like 80 or 80.50");
+    let (whole, cents) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if whole.is_empty() || cents.len() > 2 || !whole.chars().chain(cents.chars()).all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: u64 = whole.parse().map_err(|_| bad())?;
+    let cents: u64 = format!("{cents:0<2}").parse().map_err(|_| bad())?;
+    whole.checked_mul(100).and_then(|f| f.checked_add(cents)).ok_or_else(bad)
+}
+
+/// Parses an appointment: RFC 3339, or YYYY-MM-DD HH:MM in the site's time zone.
+fn parse_time(text: &str, tz: chrono_tz::Tz) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    if let Some(t) = wuye_protocol::time::from_stored(text.trim()) {
+        return Ok(t);
+    }
+    let local = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M").map_err(|_| {
+        anyhow::anyhow!("'{text}' is not a time: write 2026-11-28 14:30 (site time) or an RFC 3339 time")
+    })?;
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| anyhow::anyhow!("'{text}' does not exist in {} (a clock change)", tz.name()))
+}
+
+fn repair(data: &std::path::Path, as_staff: Option<&str>, cmd: RepairCommand) -> anyhow::Result<()> {
+    let mut desk = open_desk(data)?;
+    let actor = desk.actor(as_staff, DEFAULT_ACTOR)?;
+    let other = |step| DeskRepairStep::Other(step);
+    match cmd {
+        RepairCommand::Add { unit, area, category, description, urgency, channel, appointment, paid, json } => {
+            let input = NewRepair {
+                unit,
+                area,
+                category: category.parse()?,
+                description,
+                channel: channel.parse()?,
+                urgency: urgency.parse()?,
+                appointment: appointment.map(|a| parse_time(&a, desk.config.timezone)).transpose()?,
+                paid,
+            };
+            let r = desk.add_repair(&input, &actor)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!("{}", r.id);
+            }
+        }
+        RepairCommand::Dispatch { id, to, json } => {
+            let r = desk.repair_step(&id, &DeskRepairStep::Dispatch { staff_id: &to }, &actor)?;
+            print_repair(&r, "dispatched", json)?;
+        }
+        RepairCommand::Arrive { id, json } => {
+            let r = desk.repair_step(&id, &other(RepairStep::Arrive), &actor)?;
+            print_repair(&r, "arrival recorded", json)?;
+        }
+        RepairCommand::Complete { id, work, materials, charge, json } => {
+            let charge_fen = charge.map(|c| parse_yuan(&c)).transpose()?;
+            let step = RepairStep::Complete { work: &work, materials: &materials, charge_fen };
+            let r = desk.repair_step(&id, &other(step), &actor)?;
+            print_repair(&r, "completion recorded", json)?;
+        }
+        RepairCommand::Visit { id, satisfaction, comment, json } => {
+            let r = desk.repair_step(&id, &other(RepairStep::Visit { satisfaction, comment: &comment }), &actor)?;
+            print_repair(&r, "follow-up visit recorded", json)?;
+        }
+        RepairCommand::Close { id, json } => {
+            let r = desk.repair_step(&id, &other(RepairStep::Close), &actor)?;
+            print_repair(&r, "closed", json)?;
+        }
+        RepairCommand::List { json } => render::print_repairs(&desk.store.repairs(None)?, json)?,
+        RepairCommand::Show { id, json } => render::print_repair(&desk.repair(&id)?, json)?,
+        RepairCommand::Overdue { json } => render::print_repairs(&desk.overdue_repairs()?, json)?,
+    }
+    Ok(())
+}
+
 fn print_step(c: &wuye_protocol::complaint::Complaint, done: &str, json: bool) -> anyhow::Result<()> {
     if json {
         print_json(c)?;
@@ -273,6 +477,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("agent folder {} ready for site {}", data.display(), config.site_id);
         }
         Command::Complaint(cmd) => complaint(&data, cli.as_staff.as_deref(), cmd)?,
+        Command::Repair(cmd) => repair(&data, cli.as_staff.as_deref(), cmd)?,
         Command::Staff(cmd) => {
             let mut desk = open_desk(&data)?;
             match cmd {

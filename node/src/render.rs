@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use wuye_protocol::complaint::Complaint;
+use wuye_protocol::repair::Repair;
 
 fn cut(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
@@ -86,4 +87,59 @@ pub fn print_complaint(complaint: &Complaint, json: bool) -> Result<(), serde_js
         print!("{}", complaint_detail(complaint));
         Ok(())
     }
+}
+
+/// One line per work order: short id, reported, status, urgency, place, category, deadline.
+pub fn repair_table(repairs: &[Repair]) -> String {
+    if repairs.is_empty() {
+        return "no work orders\n".to_string();
+    }
+    let mut out = String::new();
+    for r in repairs {
+        let place = r.unit.as_deref().or(r.area.as_deref()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}  {}  {}  {}  {}  {}  {}  due {}",
+            &r.id.to_string()[..8],
+            &r.reported_at[..16.min(r.reported_at.len())].replace('T', " "),
+            r.status.label(),
+            r.urgency.label(),
+            place,
+            r.category.label(),
+            cut(&r.description, 30),
+            &r.response_deadline[..16.min(r.response_deadline.len())].replace('T', " "),
+        );
+    }
+    let _ = writeln!(out, "{} work order(s)", repairs.len());
+    out
+}
+
+/// Prints work orders as JSON or as a table.
+pub fn print_repairs(repairs: &[Repair], json: bool) -> Result<(), serde_json::Error> {
+    if json {
+        crate::process::print_json(&repairs)
+    } else {
+        print!("{}", repair_table(repairs));
+        Ok(())
+    }
+}
+
+/// Prints one work order as JSON or with its history.
+pub fn print_repair(r: &Repair, json: bool) -> Result<(), serde_json::Error> {
+    if json {
+        return crate::process::print_json(r);
+    }
+    let place = r.unit.as_deref().or(r.area.as_deref()).unwrap_or_default();
+    println!("维修工作单 work order {}", r.id);
+    println!("  reported    {} ({}), {} {}", r.reported_at, r.channel.label(), r.urgency.label(), r.category.label());
+    println!("  place       {place}{}", if r.paid { "  (有偿服务 paid)" } else { "" });
+    println!("  description {}", r.description);
+    println!("  deadline    on site by {}", r.response_deadline);
+    println!("  status      {}", r.status.label());
+    for e in &r.events {
+        let extra = e.satisfaction.map(|s| format!(" [{s}/5]")).unwrap_or_default();
+        let charge = e.charge_fen.map(|f| format!(" ¥{}.{:02}", f / 100, f % 100)).unwrap_or_default();
+        println!("  {}  {:<10} {}{extra}{charge}  {} {}", e.at, e.kind, e.by, e.text, e.materials);
+    }
+    Ok(())
 }

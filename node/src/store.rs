@@ -19,6 +19,7 @@ use wuye_protocol::complaint::{Complaint, RuleError};
 use wuye_protocol::doc::{self, DocError, RecordKind};
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::record::{self, View};
+use wuye_protocol::repair::Repair;
 use wuye_protocol::staff::Staff;
 use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
 use wuye_protocol::wire::{
@@ -29,7 +30,7 @@ use wuye_protocol::wire::{
 /// How long a writer waits for another process's transaction before giving up.
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 /// The database layout version this build writes.
-pub const STORE_SCHEMA_VERSION: i64 = 2;
+pub const STORE_SCHEMA_VERSION: i64 = 3;
 /// SQLite page cache per connection, in KiB.
 pub const CACHE_KIB: u64 = 64 * 1024;
 /// Shortest id prefix accepted where a full id is expected.
@@ -72,6 +73,15 @@ CREATE TABLE IF NOT EXISTS staff (
     view TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS staff_site ON staff (site_id, name);
+CREATE TABLE IF NOT EXISTS repairs (
+    id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    reported_utc TEXT NOT NULL,
+    status TEXT NOT NULL,
+    deadline_utc TEXT NOT NULL,
+    view TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS repairs_site ON repairs (site_id, reported_utc);
 ";
 
 /// What can go wrong in the store.
@@ -261,12 +271,46 @@ impl Store {
         }
     }
 
+    /// The view of a record just written, as a work order.
+    pub fn repair_view(view: View) -> Result<Repair, StoreError> {
+        match view {
+            View::Repair(r) => Ok(*r),
+            other => Err(StoreError::NotFound { kind: "repair work order", id: other.id().to_string() }),
+        }
+    }
+
     /// Staff of one site, or of all, by name.
     pub fn staff(&self, site: Option<SiteId>) -> Result<Vec<Staff>, StoreError> {
+        match site {
+            Some(s) => {
+                self.views("SELECT id, view FROM staff WHERE site_id = ?1 ORDER BY name, id", vec![s.to_string()])
+            }
+            None => self.views("SELECT id, view FROM staff ORDER BY site_id, name, id", vec![]),
+        }
+    }
+
+    /// A repair work order.
+    pub fn repair(&self, id: RecordId) -> Result<Repair, StoreError> {
+        let view: String = self
+            .conn
+            .query_row("SELECT view FROM repairs WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound { kind: "repair work order", id: id.to_string() })?;
+        serde_json::from_str(&view).map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: e.to_string() })
+    }
+
+    /// Repair work orders, oldest first, of one site or of all.
+    pub fn repairs(&self, site: Option<SiteId>) -> Result<Vec<Repair>, StoreError> {
         let (sql, args): (&str, Vec<String>) = match site {
-            Some(s) => ("SELECT id, view FROM staff WHERE site_id = ?1 ORDER BY name, id", vec![s.to_string()]),
-            None => ("SELECT id, view FROM staff ORDER BY site_id, name, id", vec![]),
+            Some(s) => {
+                ("SELECT id, view FROM repairs WHERE site_id = ?1 ORDER BY reported_utc, id", vec![s.to_string()])
+            }
+            None => ("SELECT id, view FROM repairs ORDER BY reported_utc, id", vec![]),
         };
+        self.views(sql, args)
+    }
+
+    fn views<T: serde::de::DeserializeOwned>(&self, sql: &str, args: Vec<String>) -> Result<Vec<T>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows =
             stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
@@ -293,21 +337,13 @@ impl Store {
 
     /// Complaints, oldest first, of one site or of all.
     pub fn complaints(&self, site: Option<SiteId>) -> Result<Vec<Complaint>, StoreError> {
-        let (sql, args): (&str, Vec<String>) = match site {
-            Some(s) => {
-                ("SELECT id, view FROM complaints WHERE site_id = ?1 ORDER BY received_utc, id", vec![s.to_string()])
-            }
-            None => ("SELECT id, view FROM complaints ORDER BY received_utc, id", vec![]),
-        };
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows =
-            stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, view) = row?;
-            out.push(parse_view(&id, &view)?);
+        match site {
+            Some(s) => self.views(
+                "SELECT id, view FROM complaints WHERE site_id = ?1 ORDER BY received_utc, id",
+                vec![s.to_string()],
+            ),
+            None => self.views("SELECT id, view FROM complaints ORDER BY received_utc, id", vec![]),
         }
-        Ok(out)
     }
 
     /// A record's stored document, loaded and checked.
@@ -340,6 +376,7 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM complaints", [])?;
         tx.execute("DELETE FROM staff", [])?;
+        tx.execute("DELETE FROM repairs", [])?;
         let mut count = 0;
         {
             let mut stmt = tx.prepare("SELECT id, bytes FROM docs")?;
@@ -454,7 +491,31 @@ fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError
     match view {
         View::Complaint(c) => project_complaint(tx, c),
         View::Staff(s) => project_staff(tx, s),
+        View::Repair(r) => project_repair(tx, r),
     }
+}
+
+fn utc(id: RecordId, site_time: &str) -> Result<String, StoreError> {
+    wuye_protocol::time::from_stored(site_time)
+        .map(wuye_protocol::time::to_stored)
+        .ok_or_else(|| StoreError::Corrupt { id: id.to_string(), reason: format!("'{site_time}' does not parse") })
+}
+
+fn project_repair(tx: &rusqlite::Transaction<'_>, repair: &Repair) -> Result<(), StoreError> {
+    let json = serde_json::to_string(repair).expect("a repair view always serializes");
+    tx.prepare_cached(
+        "INSERT INTO repairs (id, site_id, reported_utc, status, deadline_utc, view) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, view = excluded.view",
+    )?
+    .execute(params![
+        repair.id.to_string(),
+        repair.site_id.to_string(),
+        utc(repair.id, &repair.reported_at)?,
+        repair.status.as_str(),
+        utc(repair.id, &repair.response_deadline)?,
+        json
+    ])?;
+    Ok(())
 }
 
 fn project_staff(tx: &rusqlite::Transaction<'_>, staff: &Staff) -> Result<(), StoreError> {

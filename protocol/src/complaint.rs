@@ -443,6 +443,14 @@ pub enum RuleError {
         /// What was given.
         value: String,
     },
+    /// Work orders go to maintenance staff only.
+    #[error("{name} is {role}; dispatch to a maintenance staff member (维修): see `staff list`")]
+    NotMaintenance {
+        /// Who was named.
+        name: String,
+        /// Their role.
+        role: &'static str,
+    },
     /// A work order needs exactly one of a unit or a public area.
     #[error("give either --unit (a home) or --area (a public area with its location), not both or neither")]
     Place,

@@ -47,6 +47,9 @@ enum Command {
     /// Complaints from every site.
     #[command(subcommand)]
     Complaint(ComplaintCommand),
+    /// Repair work orders from every site.
+    #[command(subcommand)]
+    Repair(RepairCommand),
 }
 
 #[derive(Subcommand)]
@@ -62,6 +65,27 @@ enum SiteCommand {
     },
     /// List registered sites.
     List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RepairCommand {
+    /// List work orders, of one site or all.
+    List {
+        /// Only this site's.
+        #[arg(long)]
+        site: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one work order with its history.
+    Show {
+        /// The work order's id (or its first characters).
+        id: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -178,6 +202,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::Ok(())
             })?;
             tracing::info!("stopped");
+        }
+        Command::Repair(cmd) => {
+            let hq = HeadOffice::open(&data, clock)?;
+            match cmd {
+                RepairCommand::List { site, json } => {
+                    let site = site.map(|s| hq.site(&s)).transpose()?;
+                    render::print_repairs(&hq.store.repairs(site)?, json)?;
+                }
+                RepairCommand::Show { id, json } => {
+                    let id = hq.store.resolve(wuye_protocol::doc::RecordKind::Repair, &id)?;
+                    render::print_repair(&hq.store.repair(id)?, json)?;
+                }
+            }
         }
         Command::Complaint(cmd) => {
             let mut hq = HeadOffice::open(&data, clock)?;

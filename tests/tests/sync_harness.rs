@@ -309,3 +309,43 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
         assert!(kinds.contains(&expected), "{expected} missing from {kinds:?}");
     }
 }
+
+#[test]
+fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync() {
+    use wuye_agent::desk::DeskRepairStep;
+    use wuye_protocol::complaint::Channel;
+    use wuye_protocol::repair::{Category, NewRepair, RepairStatus, RepairStep, Urgency};
+    use wuye_protocol::staff::Role;
+    let mut net = two_sites();
+    let desk = &mut net.sites[0].desk;
+    let fixer = desk.add_staff("王师傅", Role::Maintenance, "客服中心").unwrap().id.to_string();
+    let front = desk.add_staff("李娜", Role::FrontDesk, "客服中心").unwrap().id.to_string();
+    let actor = desk.actor(Some(&front), "").unwrap();
+    let order = |unit: &str, urgency| NewRepair {
+        unit: Some(unit.into()),
+        area: None,
+        category: Category::Pipes,
+        description: "下水管漏水".into(),
+        channel: Channel::Phone,
+        urgency,
+        appointment: None,
+        paid: false,
+    };
+    let late = desk.add_repair(&order("1栋101", Urgency::Emergency), &actor).unwrap();
+    let on_time = desk.add_repair(&order("2栋202", Urgency::Emergency), &actor).unwrap();
+    let refused = desk.repair_step(&late.id.to_string(), &DeskRepairStep::Dispatch { staff_id: &front }, &actor);
+    assert!(refused.unwrap_err().to_string().contains("maintenance staff member"));
+    let id = on_time.id.to_string();
+    desk.repair_step(&id, &DeskRepairStep::Dispatch { staff_id: &fixer }, &actor).unwrap();
+    desk.repair_step(&id, &DeskRepairStep::Other(RepairStep::Arrive), &actor).unwrap();
+    // The site is offline for an hour: the first order's 30 minutes pass.
+    net.clock.advance(chrono::Duration::hours(1));
+    net.run_until_quiescent();
+    let overdue = net.sites[0].desk.overdue_repairs().unwrap();
+    assert_eq!(overdue.iter().map(|r| r.id).collect::<Vec<_>>(), vec![late.id]);
+    let now = wuye_protocol::time::Clock::now(&net.clock);
+    let at_office: Vec<_> = net.office.store.repairs(None).unwrap().into_iter().filter(|r| r.is_overdue(now)).collect();
+    assert_eq!(at_office.iter().map(|r| r.id).collect::<Vec<_>>(), vec![late.id], "head office sees the same");
+    assert_eq!(net.office.store.repair(on_time.id).unwrap().status, RepairStatus::OnSite);
+    assert_eq!(net.office.store.repairs(None).unwrap(), net.sites[0].desk.store.repairs(None).unwrap());
+}
