@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use wuye_node::{Store, StoreError};
 use wuye_protocol::calendar::DutyCalendar;
+use wuye_protocol::complaint::Channel;
 use wuye_protocol::complaint::RuleError;
 use wuye_protocol::complaint::{self, Complaint, NewComplaint};
 use wuye_protocol::doc::RecordKind;
+use wuye_protocol::duty::{self, Commitment, LogEntry};
 use wuye_protocol::ids::{EventId, RecordId};
 use wuye_protocol::record::View;
 use wuye_protocol::repair::{self, NewRepair, Repair, RepairStep};
@@ -166,6 +169,68 @@ impl Desk {
         Ok(self.store.repairs(None)?.into_iter().filter(|r| r.is_overdue(now)).collect())
     }
 
+    /// Writes a work-log entry (工作日志) for a call or visit.
+    pub fn add_log(&mut self, entry: &NewLogEntry<'_>, actor: &Actor) -> Result<LogEntry, StoreError> {
+        let id = RecordId::random(&mut self.rng);
+        let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
+        let mut doc = duty::new_log_entry(
+            id,
+            site,
+            tz,
+            now,
+            &actor.name,
+            entry.channel,
+            entry.caller,
+            entry.unit,
+            entry.asked,
+            entry.done,
+        )?;
+        match self.store.insert_new(&mut doc)? {
+            View::LogEntry(l) => Ok(l),
+            other => Err(StoreError::NotFound { kind: "work-log entry", id: other.id().to_string() }),
+        }
+    }
+
+    /// Records what was done about a work-log entry.
+    pub fn log_done(&mut self, id: &str, done: &str) -> Result<(), StoreError> {
+        let id = self.store.resolve(RecordKind::LogEntry, id)?;
+        self.store.edit(id, |doc| duty::log_done(doc, done)).map(drop)
+    }
+
+    /// Links a record made from a work-log entry.
+    pub fn log_link(&mut self, id: &str, record: RecordId) -> Result<(), StoreError> {
+        let id = self.store.resolve(RecordKind::LogEntry, id)?;
+        self.store.edit(id, |doc| duty::log_link(doc, record)).map(drop)
+    }
+
+    /// Writes down a commitment (约定回复) due at `due`.
+    pub fn add_commitment(
+        &mut self,
+        words: &str,
+        caller: &str,
+        due: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<Commitment, StoreError> {
+        let id = RecordId::random(&mut self.rng);
+        let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
+        let mut doc = duty::new_commitment(id, site, tz, now, &actor.name, words, caller, due)?;
+        match self.store.insert_new(&mut doc)? {
+            View::Commitment(c) => Ok(c),
+            other => Err(StoreError::NotFound { kind: "commitment", id: other.id().to_string() }),
+        }
+    }
+
+    /// Records the reply given on a commitment.
+    pub fn commitment_reply(&mut self, id: &str, reply: &str) -> Result<(), StoreError> {
+        let id = self.store.resolve(RecordKind::Commitment, id)?;
+        self.store.edit(id, |doc| duty::commitment_reply(doc, reply)).map(drop)
+    }
+
+    /// The time now, from the desk's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// Every step of a complaint, oldest first.
     pub fn history(&self, id: &str) -> Result<Vec<complaint::HistoryEntry>, StoreError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
@@ -190,6 +255,21 @@ pub enum DeskRepairStep<'a> {
     },
     /// Any other step.
     Other(RepairStep<'a>),
+}
+
+/// A call or visit to write into the work log.
+#[derive(Debug, Clone, Copy)]
+pub struct NewLogEntry<'a> {
+    /// Phone or visit.
+    pub channel: Channel,
+    /// Who called or came.
+    pub caller: &'a str,
+    /// Their unit, if any.
+    pub unit: &'a str,
+    /// What was asked.
+    pub asked: &'a str,
+    /// What was done, if it was handled at once.
+    pub done: &'a str,
 }
 
 /// The setting that names the staff member who acts by default.

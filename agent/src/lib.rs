@@ -4,6 +4,7 @@
 //! - [`desk`]: the front desk's operations (register a complaint, add a tracking note), applied as Automerge changes;
 //! - [`link`]: the sync driver: one round over QUIC, and `run`'s keep-syncing loop with backoff;
 //! - [`progress`]: a progress bar (or log lines) for long syncs;
+//! - [`shift`]: shift handover and the shift-start briefing;
 //! - [`status`]: the site's standing with head office.
 //!
 //! The agent keeps every record in its own SQLite database and works the same
@@ -13,6 +14,7 @@ pub mod config;
 pub mod desk;
 pub mod link;
 pub mod progress;
+pub mod shift;
 pub mod status;
 
 /// The database file inside an agent's data folder.

@@ -7,12 +7,13 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wuye_agent::config::{self, AgentConfig};
-use wuye_agent::desk::{Desk, DeskRepairStep, Step, DEFAULT_ACTOR};
+use wuye_agent::desk::{Desk, DeskRepairStep, NewLogEntry, Step, DEFAULT_ACTOR};
 use wuye_agent::link;
 use wuye_agent::progress::SyncProgress;
 use wuye_node::process::{init_tracing, print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::complaint::{Channel, NewComplaint};
+use wuye_protocol::doc::RecordKind;
 use wuye_protocol::repair::{NewRepair, Repair, RepairStep};
 use wuye_protocol::staff::Role;
 use wuye_protocol::time::{SystemClock, DEFAULT_TIMEZONE};
@@ -64,6 +65,25 @@ enum Command {
     /// Repair work orders (维修工作单).
     #[command(subcommand)]
     Repair(RepairCommand),
+    /// The work log (工作日志): every call and visit.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Promised replies (约定回复).
+    #[command(subcommand)]
+    Commitment(CommitmentCommand),
+    /// What the next shift takes over (交接班): open complaints and work orders,
+    /// commitments due, calls and visits not yet handled or turned into records.
+    Handover {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The shift-start briefing: yesterday's summary and today's open items.
+    Briefing {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// One sync round with head office.
     Sync {
         /// Print the round's figures as JSON.
@@ -81,6 +101,84 @@ enum Command {
         /// Seconds between rounds while connected.
         #[arg(long, default_value_t = link::DEFAULT_INTERVAL_MS / 1000)]
         interval_secs: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Log a call or visit.
+    Add {
+        /// phone or visit (or another channel).
+        #[arg(long)]
+        channel: String,
+        /// Who called or came.
+        #[arg(long)]
+        caller: String,
+        /// Their unit.
+        #[arg(long, default_value = "")]
+        unit: String,
+        /// What was asked.
+        #[arg(long)]
+        text: String,
+        /// What was done, when handled at once.
+        #[arg(long, default_value = "")]
+        done: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record what was done about an entry.
+    Done {
+        /// The entry's id (or its first characters).
+        id: String,
+        /// What was done.
+        #[arg(long)]
+        text: String,
+    },
+    /// List entries, of one local date (YYYY-MM-DD) or all.
+    List {
+        /// Only this date, in the site's time zone.
+        #[arg(long)]
+        date: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CommitmentCommand {
+    /// Write down a question to answer by a promised time.
+    Add {
+        /// The question and what was promised.
+        #[arg(long)]
+        text: String,
+        /// The promised reply time: YYYY-MM-DD HH:MM (site time) or RFC 3339.
+        #[arg(long)]
+        due: String,
+        /// Who is owed the reply.
+        #[arg(long, default_value = "")]
+        caller: String,
+        /// The work-log entry it came from.
+        #[arg(long)]
+        from_log: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the reply given.
+    Reply {
+        /// The commitment's id (or its first characters).
+        id: String,
+        /// The reply.
+        #[arg(long)]
+        text: String,
+    },
+    /// Commitments unanswered and due (or late).
+    Due {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -112,6 +210,9 @@ enum RepairCommand {
         /// A paid service (有偿服务).
         #[arg(long)]
         paid: bool,
+        /// The work-log entry it came from.
+        #[arg(long)]
+        from_log: Option<String>,
         /// Print the whole work order as JSON.
         #[arg(long)]
         json: bool,
@@ -346,9 +447,137 @@ struct AddArgs {
     /// Who registers it.
     #[arg(long, default_value = DEFAULT_ACTOR)]
     by: String,
+    /// The work-log entry it came from.
+    #[arg(long)]
+    from_log: Option<String>,
     /// Print the whole record as JSON.
     #[arg(long)]
     json: bool,
+}
+
+fn print_handover(h: &wuye_agent::shift::Handover) {
+    println!("交接班 handover");
+    println!(
+        "  carry over ({}): calls and visits still to become a work order or complaint record",
+        h.carry_over.len()
+    );
+    for l in &h.carry_over {
+        println!("    {}  {}  {} {}: {}", &l.id.to_string()[..8], l.at, l.caller, l.unit, l.asked);
+    }
+    println!("  commitments due ({})", h.commitments_due.len());
+    for c in &h.commitments_due {
+        println!("    {}  due {}  {}: {}", &c.id.to_string()[..8], c.due, c.caller, c.text);
+    }
+    println!("  open complaints ({})", h.open_complaints.len());
+    for c in &h.open_complaints {
+        println!("    {}  {}  {} {}: {}", &c.id.to_string()[..8], c.status.label(), c.customer, c.unit, c.summary);
+    }
+    println!("  open work orders ({}, {} overdue)", h.open_repairs.len(), h.overdue_repairs.len());
+    for r in &h.open_repairs {
+        let late = if h.overdue_repairs.iter().any(|o| o.id == r.id) { "  [逾期 overdue]" } else { "" };
+        println!(
+            "    {}  {}  {}: {}{late}",
+            &r.id.to_string()[..8],
+            r.status.label(),
+            r.urgency.label(),
+            r.description
+        );
+    }
+}
+
+fn log(data: &std::path::Path, as_staff: Option<&str>, cmd: LogCommand) -> anyhow::Result<()> {
+    let mut desk = open_desk(data)?;
+    match cmd {
+        LogCommand::Add { channel, caller, unit, text, done, json } => {
+            let actor = desk.actor(as_staff, DEFAULT_ACTOR)?;
+            let entry =
+                NewLogEntry { channel: channel.parse()?, caller: &caller, unit: &unit, asked: &text, done: &done };
+            let l = desk.add_log(&entry, &actor)?;
+            if json {
+                print_json(&l)?;
+            } else {
+                println!("{}", l.id);
+            }
+        }
+        LogCommand::Done { id, text } => {
+            desk.log_done(&id, &text)?;
+            println!("recorded");
+        }
+        LogCommand::List { date, json } => {
+            let date = date
+                .map(|d| {
+                    chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                        .map_err(|_| anyhow::anyhow!("'{d}' is not a date: write it like 2026-11-27"))
+                })
+                .transpose()?;
+            let entries: Vec<_> = desk
+                .store
+                .log_entries(None)?
+                .into_iter()
+                .filter(|l| date.is_none_or(|d| l.at.starts_with(&d.format("%Y-%m-%d").to_string())))
+                .collect();
+            if json {
+                print_json(&entries)?;
+            } else {
+                for l in &entries {
+                    let state = if l.open { "open" } else { "handled" };
+                    println!(
+                        "{}  {}  {}  {} {}: {}  [{state}] {}",
+                        &l.id.to_string()[..8],
+                        l.at,
+                        l.channel.label(),
+                        l.caller,
+                        l.unit,
+                        l.asked,
+                        l.done
+                    );
+                }
+                println!("{} entries", entries.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn commitment(data: &std::path::Path, as_staff: Option<&str>, cmd: CommitmentCommand) -> anyhow::Result<()> {
+    let mut desk = open_desk(data)?;
+    match cmd {
+        CommitmentCommand::Add { text, due, caller, from_log, json } => {
+            let actor = desk.actor(as_staff, DEFAULT_ACTOR)?;
+            let due = parse_time(&due, desk.config.timezone)?;
+            if let Some(log) = &from_log {
+                desk.store.resolve(RecordKind::LogEntry, log)?;
+            }
+            let c = desk.add_commitment(&text, &caller, due, &actor)?;
+            if let Some(log) = &from_log {
+                desk.log_link(log, c.id)?;
+            }
+            if json {
+                print_json(&c)?;
+            } else {
+                println!("{}", c.id);
+            }
+        }
+        CommitmentCommand::Reply { id, text } => {
+            desk.commitment_reply(&id, &text)?;
+            println!("reply recorded");
+        }
+        CommitmentCommand::Due { json } => {
+            let now = desk.now();
+            let horizon = now + chrono::Duration::hours(wuye_agent::shift::DUE_WITHIN_HOURS);
+            let due: Vec<_> = desk.store.commitments(None)?.into_iter().filter(|c| c.is_due_by(horizon)).collect();
+            if json {
+                print_json(&due)?;
+            } else {
+                for c in &due {
+                    let late = if c.is_due_by(now) { "  [逾期 late]" } else { "" };
+                    println!("{}  due {}  {}: {}{late}", &c.id.to_string()[..8], c.due, c.caller, c.text);
+                }
+                println!("{} due within a day or late", due.len());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn print_repair(r: &Repair, done: &str, json: bool) -> anyhow::Result<()> {
@@ -392,7 +621,21 @@ fn repair(data: &std::path::Path, as_staff: Option<&str>, cmd: RepairCommand) ->
     let actor = desk.actor(as_staff, DEFAULT_ACTOR)?;
     let other = |step| DeskRepairStep::Other(step);
     match cmd {
-        RepairCommand::Add { unit, area, category, description, urgency, channel, appointment, paid, json } => {
+        RepairCommand::Add {
+            unit,
+            area,
+            category,
+            description,
+            urgency,
+            channel,
+            appointment,
+            paid,
+            from_log,
+            json,
+        } => {
+            if let Some(log) = &from_log {
+                desk.store.resolve(RecordKind::LogEntry, log)?;
+            }
             let input = NewRepair {
                 unit,
                 area,
@@ -404,6 +647,9 @@ fn repair(data: &std::path::Path, as_staff: Option<&str>, cmd: RepairCommand) ->
                 paid,
             };
             let r = desk.add_repair(&input, &actor)?;
+            if let Some(log) = &from_log {
+                desk.log_link(log, r.id)?;
+            }
             if json {
                 print_json(&r)?;
             } else {
@@ -454,6 +700,8 @@ fn open_desk(data: &std::path::Path) -> anyhow::Result<Desk> {
 }
 
 fn main() -> std::process::ExitCode {
+    // Output piped into `head` ends quietly, as other command-line tools do.
+    sigpipe::reset();
     let cli = Cli::parse();
     init_tracing("wuye_agent=info,wuye_node=info,warn");
     let result = run(cli);
@@ -478,6 +726,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Complaint(cmd) => complaint(&data, cli.as_staff.as_deref(), cmd)?,
         Command::Repair(cmd) => repair(&data, cli.as_staff.as_deref(), cmd)?,
+        Command::Log(cmd) => log(&data, cli.as_staff.as_deref(), cmd)?,
+        Command::Commitment(cmd) => commitment(&data, cli.as_staff.as_deref(), cmd)?,
+        Command::Handover { json } => {
+            let desk = open_desk(&data)?;
+            let h = wuye_agent::shift::handover(&desk.store, desk.now())?;
+            if json {
+                print_json(&h)?;
+            } else {
+                print_handover(&h);
+            }
+        }
+        Command::Briefing { json } => {
+            let desk = open_desk(&data)?;
+            let b = wuye_agent::shift::briefing(&desk.store, desk.now(), desk.config.timezone)?;
+            if json {
+                print_json(&b)?;
+            } else {
+                let y = &b.yesterday;
+                println!(
+                    "班前会 briefing. Yesterday ({}): {} calls and visits, {} complaints ({} major), {} work orders ({} emergency)",
+                    y.date, y.calls_and_visits, y.complaints, y.major_complaints, y.repairs, y.emergency_repairs
+                );
+                print_handover(&b.open);
+            }
+        }
         Command::Staff(cmd) => {
             let mut desk = open_desk(&data)?;
             match cmd {
@@ -589,7 +862,13 @@ fn complaint(data: &std::path::Path, as_staff: Option<&str>, cmd: ComplaintComma
                 major: a.major,
             };
             let actor = desk.actor(as_staff, &a.by)?;
+            if let Some(log) = &a.from_log {
+                desk.store.resolve(RecordKind::LogEntry, log)?;
+            }
             let c = desk.add_complaint(&input, &actor.name)?;
+            if let Some(log) = &a.from_log {
+                desk.log_link(log, c.id)?;
+            }
             if a.json {
                 print_json(&c)?;
             } else {

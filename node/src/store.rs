@@ -17,6 +17,7 @@ use automerge::AutoCommit;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use wuye_protocol::complaint::{Complaint, RuleError};
 use wuye_protocol::doc::{self, DocError, RecordKind};
+use wuye_protocol::duty::{Commitment, LogEntry};
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::record::{self, View};
 use wuye_protocol::repair::Repair;
@@ -30,7 +31,7 @@ use wuye_protocol::wire::{
 /// How long a writer waits for another process's transaction before giving up.
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 /// The database layout version this build writes.
-pub const STORE_SCHEMA_VERSION: i64 = 3;
+pub const STORE_SCHEMA_VERSION: i64 = 4;
 /// SQLite page cache per connection, in KiB.
 pub const CACHE_KIB: u64 = 64 * 1024;
 /// Shortest id prefix accepted where a full id is expected.
@@ -82,6 +83,14 @@ CREATE TABLE IF NOT EXISTS repairs (
     view TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS repairs_site ON repairs (site_id, reported_utc);
+CREATE TABLE IF NOT EXISTS entries (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    sort_utc TEXT NOT NULL,
+    view TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_kind_site ON entries (kind, site_id, sort_utc);
 ";
 
 /// What can go wrong in the store.
@@ -325,6 +334,33 @@ impl Store {
         Ok(out)
     }
 
+    /// Work-log entries, oldest first, of one site or of all.
+    pub fn log_entries(&self, site: Option<SiteId>) -> Result<Vec<LogEntry>, StoreError> {
+        self.entries(RecordKind::LogEntry, site)
+    }
+
+    /// Commitments, earliest due first, of one site or of all.
+    pub fn commitments(&self, site: Option<SiteId>) -> Result<Vec<Commitment>, StoreError> {
+        self.entries(RecordKind::Commitment, site)
+    }
+
+    fn entries<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: RecordKind,
+        site: Option<SiteId>,
+    ) -> Result<Vec<T>, StoreError> {
+        match site {
+            Some(s) => self.views(
+                "SELECT id, view FROM entries WHERE kind = ?1 AND site_id = ?2 ORDER BY sort_utc, id",
+                vec![kind.as_str().to_string(), s.to_string()],
+            ),
+            None => self.views(
+                "SELECT id, view FROM entries WHERE kind = ?1 ORDER BY sort_utc, id",
+                vec![kind.as_str().to_string()],
+            ),
+        }
+    }
+
     /// One staff member.
     pub fn staff_member(&self, id: RecordId) -> Result<Staff, StoreError> {
         let view: String = self
@@ -377,6 +413,7 @@ impl Store {
         tx.execute("DELETE FROM complaints", [])?;
         tx.execute("DELETE FROM staff", [])?;
         tx.execute("DELETE FROM repairs", [])?;
+        tx.execute("DELETE FROM entries", [])?;
         let mut count = 0;
         {
             let mut stmt = tx.prepare("SELECT id, bytes FROM docs")?;
@@ -492,7 +529,26 @@ fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError
         View::Complaint(c) => project_complaint(tx, c),
         View::Staff(s) => project_staff(tx, s),
         View::Repair(r) => project_repair(tx, r),
+        View::LogEntry(l) => project_entry(tx, view, &l.at),
+        View::Commitment(c) => project_entry(tx, view, &c.due),
     }
+}
+
+/// The projection of the simpler record kinds: one table, sorted by one instant.
+fn project_entry(tx: &rusqlite::Transaction<'_>, view: &View, sort_site_time: &str) -> Result<(), StoreError> {
+    let json = serde_json::to_string(view).expect("a record view always serializes");
+    tx.prepare_cached(
+        "INSERT INTO entries (id, kind, site_id, sort_utc, view) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET sort_utc = excluded.sort_utc, view = excluded.view",
+    )?
+    .execute(params![
+        view.id().to_string(),
+        view.kind().as_str(),
+        view.site_id().to_string(),
+        utc(view.id(), sort_site_time)?,
+        json
+    ])?;
+    Ok(())
 }
 
 fn utc(id: RecordId, site_time: &str) -> Result<String, StoreError> {

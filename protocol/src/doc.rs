@@ -25,6 +25,10 @@ pub enum RecordKind {
     Staff,
     /// A repair work order (维修工作单).
     Repair,
+    /// A work-log entry (工作日志).
+    LogEntry,
+    /// A promised reply (约定回复).
+    Commitment,
 }
 
 impl RecordKind {
@@ -34,6 +38,8 @@ impl RecordKind {
             RecordKind::Complaint => "complaint",
             RecordKind::Staff => "staff",
             RecordKind::Repair => "repair",
+            RecordKind::LogEntry => "log_entry",
+            RecordKind::Commitment => "commitment",
         }
     }
 
@@ -43,6 +49,8 @@ impl RecordKind {
             "complaint" => Some(RecordKind::Complaint),
             "staff" => Some(RecordKind::Staff),
             "repair" => Some(RecordKind::Repair),
+            "log_entry" => Some(RecordKind::LogEntry),
+            "commitment" => Some(RecordKind::Commitment),
             _ => None,
         }
     }

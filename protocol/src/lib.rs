@@ -6,6 +6,7 @@
 //! - [`time`]: the injected clock and how instants are shown in a site's time zone;
 //! - [`doc`]: the header every record document carries, and reading helpers;
 //! - [`calendar`]: duty hours and deadlines counted in them;
+//! - [`duty`]: the duty rules' records: work-log entries and commitments;
 //! - [`complaint`]: the complaint record (客户投诉登记表): its document layout,
 //!   its domain rules and the pure function that computes its status;
 //! - [`staff`]: staff members, their roles and which steps each role may take;
@@ -19,6 +20,7 @@
 pub mod calendar;
 pub mod complaint;
 pub mod doc;
+pub mod duty;
 pub mod ids;
 pub mod record;
 pub mod repair;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::complaint::{self, Complaint};
 use crate::doc::{self, DocError, Fields, Header, RecordKind};
+use crate::duty::{self, Commitment, LogEntry};
 use crate::ids::{RecordId, SiteId};
 use crate::repair::{self, Repair};
 use crate::staff::{self, Staff};
@@ -19,6 +20,10 @@ pub enum View {
     Staff(Staff),
     /// A repair work order.
     Repair(Box<Repair>),
+    /// A work-log entry.
+    LogEntry(LogEntry),
+    /// A commitment.
+    Commitment(Commitment),
 }
 
 impl View {
@@ -28,6 +33,8 @@ impl View {
             View::Complaint(c) => c.id,
             View::Staff(s) => s.id,
             View::Repair(r) => r.id,
+            View::LogEntry(l) => l.id,
+            View::Commitment(c) => c.id,
         }
     }
 
@@ -37,6 +44,8 @@ impl View {
             View::Complaint(c) => c.site_id,
             View::Staff(s) => s.site_id,
             View::Repair(r) => r.site_id,
+            View::LogEntry(l) => l.site_id,
+            View::Commitment(c) => c.site_id,
         }
     }
 
@@ -46,6 +55,8 @@ impl View {
             View::Complaint(_) => RecordKind::Complaint,
             View::Staff(_) => RecordKind::Staff,
             View::Repair(_) => RecordKind::Repair,
+            View::LogEntry(_) => RecordKind::LogEntry,
+            View::Commitment(_) => RecordKind::Commitment,
         }
     }
 }
@@ -59,6 +70,8 @@ pub fn read(doc: &impl ReadDoc) -> Result<(Header, View), DocError> {
         RecordKind::Complaint => View::Complaint(Box::new(complaint::from_root(&root, &header)?)),
         RecordKind::Staff => View::Staff(staff::from_root(&root, &header)?),
         RecordKind::Repair => View::Repair(Box::new(repair::from_root(&root, &header)?)),
+        RecordKind::LogEntry => View::LogEntry(duty::log_entry_from_root(&root, &header)?),
+        RecordKind::Commitment => View::Commitment(duty::commitment_from_root(&root, &header)?),
     };
     Ok((header, view))
 }

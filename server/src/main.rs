@@ -50,6 +50,17 @@ enum Command {
     /// Repair work orders from every site.
     #[command(subcommand)]
     Repair(RepairCommand),
+    /// Every site's staff, work logs or commitments.
+    Records {
+        /// staff, log or commitment.
+        kind: String,
+        /// Only this site's.
+        #[arg(long)]
+        site: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +153,8 @@ enum ComplaintCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    // Output piped into `head` ends quietly, as other command-line tools do.
+    sigpipe::reset();
     let cli = Cli::parse();
     init_tracing("wuye_server=info,wuye_node=info,warn");
     let result = run(cli);
@@ -202,6 +215,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::Ok(())
             })?;
             tracing::info!("stopped");
+        }
+        Command::Records { kind, site, json } => {
+            let hq = HeadOffice::open(&data, clock)?;
+            let site = site.map(|s| hq.site(&s)).transpose()?;
+            let rows: Vec<serde_json::Value> = match kind.as_str() {
+                "staff" => hq.store.staff(site)?.iter().map(serde_json::to_value).collect::<Result<_, _>>()?,
+                "log" => hq.store.log_entries(site)?.iter().map(serde_json::to_value).collect::<Result<_, _>>()?,
+                "commitment" => {
+                    hq.store.commitments(site)?.iter().map(serde_json::to_value).collect::<Result<_, _>>()?
+                }
+                other => anyhow::bail!("unknown record kind '{other}': use staff, log or commitment"),
+            };
+            if json {
+                print_json(&rows)?;
+            } else {
+                for row in &rows {
+                    println!("{row}");
+                }
+                println!("{} record(s)", rows.len());
+            }
         }
         Command::Repair(cmd) => {
             let hq = HeadOffice::open(&data, clock)?;

@@ -182,3 +182,100 @@ fn an_agent_killed_mid_sync_loses_nothing_and_the_next_sync_completes() {
     let store = wuye_node::Store::open(&agent.data.join(wuye_agent::DB_FILE)).unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok", "seed {seed}");
 }
+
+#[test]
+fn a_day_at_a_site_with_head_office_down_reaches_head_office_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, agent) = one_site(dir.path());
+    let run = |args: &[&str]| -> String {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--data", path(&agent.data)]);
+        procs::ok("wuye-agent", &all).trim().to_string()
+    };
+    let front = run(&["staff", "add", "--name", "李娜", "--role", "客服员"]);
+    let boss = run(&["staff", "add", "--name", "张主管", "--role", "supervisor"]);
+    let fixer = run(&["staff", "add", "--name", "王师傅", "--role", "维修"]);
+    run(&["staff", "use", &front]);
+    // Morning calls and visits.
+    let leak =
+        run(&["log", "add", "--channel", "phone", "--caller", "张伟", "--unit", "3栋501", "--text", "卫生间漏水"]);
+    let noise =
+        run(&["log", "add", "--channel", "visit", "--caller", "王芳", "--unit", "5栋202", "--text", "楼上装修噪音"]);
+    let wall = run(&["log", "add", "--channel", "phone", "--caller", "赵敏", "--text", "外墙渗水原因"]);
+    run(&["log", "add", "--channel", "phone", "--caller", "刘洋", "--text", "明天是否停水"]);
+    let repair = run(&[
+        "repair",
+        "add",
+        "--unit",
+        "3栋501",
+        "--category",
+        "水",
+        "--description",
+        "卫生间漏水",
+        "--urgency",
+        "emergency",
+        "--channel",
+        "phone",
+        "--from-log",
+        &leak,
+    ]);
+    run(&["repair", "dispatch", &repair, "--to", &fixer]);
+    run(&["repair", "arrive", &repair, "--as", &fixer]);
+    run(&["repair", "complete", &repair, "--work", "更换密封圈", "--as", &fixer]);
+    let complaint = run(&[
+        "complaint",
+        "add",
+        "--customer",
+        "王芳",
+        "--unit",
+        "5栋202",
+        "--channel",
+        "visit",
+        "--summary",
+        "楼上装修噪音",
+        "--department",
+        "安保",
+        "--from-log",
+        &noise,
+    ]);
+    run(&["complaint", "assign", &complaint, "--department", "安保"]);
+    run(&["complaint", "resolve", &complaint, "--result", "已要求楼上按时施工"]);
+    run(&["complaint", "visit", &complaint, "--satisfaction", "4"]);
+    let refused = agent.run(&["complaint", "archive", &complaint]);
+    assert!(!refused.status.success(), "a front-desk agent may not archive");
+    run(&["complaint", "archive", &complaint, "--as", &boss]);
+    run(&[
+        "commitment",
+        "add",
+        "--text",
+        "咨询工程部外墙渗水原因",
+        "--due",
+        "2030-01-01 17:00",
+        "--caller",
+        "赵敏",
+        "--from-log",
+        &wall,
+    ]);
+    // The handover lists the one call nobody handled, and the open work order.
+    let handover = agent.json(&["handover"]);
+    assert_eq!(handover["carry_over"].as_array().unwrap().len(), 1, "{handover}");
+    assert_eq!(handover["carry_over"][0]["caller"], "刘洋");
+    assert_eq!(handover["open_repairs"].as_array().unwrap().len(), 1);
+    assert_eq!(handover["open_complaints"].as_array().unwrap().len(), 0);
+
+    // Head office was down all day; now it is back.
+    assert!(!agent.run(&["sync"]).status.success());
+    let _running = server.start();
+    agent.sync();
+    assert_eq!(server.json(&["complaint", "list"]), agent.json(&["complaint", "list"]));
+    assert_eq!(server.json(&["repair", "list"]), agent.json(&["repair", "list"]));
+    assert_eq!(server.json(&["complaint", "show", &complaint])["status"], "archived");
+    assert_eq!(server.json(&["repair", "show", &repair])["status"], "completed");
+    for (kind, count) in [("staff", 3), ("log", 4), ("commitment", 1)] {
+        let rows = server.json(&["records", kind]);
+        assert_eq!(rows.as_array().unwrap().len(), count, "{kind}: {rows}");
+    }
+    let history = agent.json(&["complaint", "history", &complaint]);
+    let archived = history.as_array().unwrap().iter().find(|h| h["type"] == "archived").unwrap();
+    assert_eq!(archived["by"], "张主管（客服主管）");
+}

@@ -1,0 +1,102 @@
+//! Shift handover (交接班) and the shift-start briefing: what the next shift
+//! must know, computed from the site's records.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use wuye_node::{Store, StoreError};
+use wuye_protocol::complaint::{Complaint, ComplaintStatus};
+use wuye_protocol::duty::{Commitment, LogEntry};
+use wuye_protocol::repair::{Repair, RepairStatus};
+use wuye_protocol::time;
+
+/// How far ahead a commitment counts as due at handover.
+pub const DUE_WITHIN_HOURS: i64 = 24;
+
+/// The open items handed to the next shift.
+#[derive(Debug, Clone, Serialize)]
+pub struct Handover {
+    /// Work-log entries neither handled nor turned into a record: by the duty
+    /// rules each must become a work order or a complaint record.
+    pub carry_over: Vec<LogEntry>,
+    /// Commitments unanswered and due within a day, or late.
+    pub commitments_due: Vec<Commitment>,
+    /// Complaints not archived.
+    pub open_complaints: Vec<Complaint>,
+    /// Work orders not closed.
+    pub open_repairs: Vec<Repair>,
+    /// Work orders nobody reached by their deadline.
+    pub overdue_repairs: Vec<Repair>,
+}
+
+/// The open items as of `now`.
+pub fn handover(store: &Store, now: DateTime<Utc>) -> Result<Handover, StoreError> {
+    let repairs = store.repairs(None)?;
+    Ok(Handover {
+        carry_over: store.log_entries(None)?.into_iter().filter(|l| l.open).collect(),
+        commitments_due: store
+            .commitments(None)?
+            .into_iter()
+            .filter(|c| c.is_due_by(now + Duration::hours(DUE_WITHIN_HOURS)))
+            .collect(),
+        open_complaints: store
+            .complaints(None)?
+            .into_iter()
+            .filter(|c| c.status != ComplaintStatus::Archived)
+            .collect(),
+        overdue_repairs: repairs.iter().filter(|r| r.is_overdue(now)).cloned().collect(),
+        open_repairs: repairs.into_iter().filter(|r| r.status != RepairStatus::Closed).collect(),
+    })
+}
+
+/// What happened on one day at the site.
+#[derive(Debug, Clone, Serialize)]
+pub struct DaySummary {
+    /// The local date.
+    pub date: NaiveDate,
+    /// Calls and visits logged.
+    pub calls_and_visits: usize,
+    /// Complaints registered.
+    pub complaints: usize,
+    /// Of which major (重大投诉).
+    pub major_complaints: usize,
+    /// Work orders reported.
+    pub repairs: usize,
+    /// Of which emergencies.
+    pub emergency_repairs: usize,
+}
+
+/// The shift-start briefing (班前会): yesterday's summary and today's open items.
+#[derive(Debug, Clone, Serialize)]
+pub struct Briefing {
+    /// The previous day.
+    pub yesterday: DaySummary,
+    /// What is open now.
+    pub open: Handover,
+}
+
+fn local_date(site_time: &str) -> Option<NaiveDate> {
+    chrono::DateTime::parse_from_rfc3339(site_time).ok().map(|t| t.date_naive())
+}
+
+/// Summarises one local day.
+pub fn day_summary(store: &Store, date: NaiveDate) -> Result<DaySummary, StoreError> {
+    let complaints: Vec<Complaint> =
+        store.complaints(None)?.into_iter().filter(|c| local_date(&c.received_at) == Some(date)).collect();
+    let repairs: Vec<Repair> =
+        store.repairs(None)?.into_iter().filter(|r| local_date(&r.reported_at) == Some(date)).collect();
+    Ok(DaySummary {
+        date,
+        calls_and_visits: store.log_entries(None)?.iter().filter(|l| local_date(&l.at) == Some(date)).count(),
+        major_complaints: complaints.iter().filter(|c| c.major).count(),
+        complaints: complaints.len(),
+        emergency_repairs: repairs.iter().filter(|r| r.urgency == wuye_protocol::repair::Urgency::Emergency).count(),
+        repairs: repairs.len(),
+    })
+}
+
+/// The briefing for the shift starting at `now` in time zone `tz`.
+pub fn briefing(store: &Store, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Result<Briefing, StoreError> {
+    let today = local_date(&time::to_site(now, tz)).expect("a formatted time parses");
+    let yesterday = today.pred_opt().expect("dates stay within chrono's range");
+    Ok(Briefing { yesterday: day_summary(store, yesterday)?, open: handover(store, now)? })
+}

@@ -1,0 +1,323 @@
+//! The duty rules' records (值班制度): work-log entries (工作日志) and
+//! commitments (约定回复).
+//!
+//! A work-log entry records a call or visit: who, about what, and what was
+//! done. An entry that was neither handled nor turned into a record (a
+//! complaint, a work order, a commitment) is carried over to the next shift.
+//! A commitment is a promised reply with a due time.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::complaint::{Channel, RuleError, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_UNIT_CHARS};
+use crate::doc::{self, DocError, Fields, Header, RecordKind};
+use crate::ids::{RecordId, SiteId};
+use crate::time;
+
+/// Most records one work-log entry may link to.
+pub const MAX_LINKS: usize = 100;
+
+fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<String, RuleError> {
+    let value = value.trim();
+    if value.is_empty() && required {
+        return Err(RuleError::Empty(field));
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(RuleError::TooLong { field, len, max });
+    }
+    Ok(value.to_string())
+}
+
+fn new_doc(
+    kind: RecordKind,
+    id: RecordId,
+    site_id: SiteId,
+    tz: Tz,
+    now: DateTime<Utc>,
+    by: &str,
+) -> Result<AutoCommit, RuleError> {
+    let mut doc = AutoCommit::new();
+    let created_by = text("by", by, MAX_NAME_CHARS, true)?;
+    doc::write_header(
+        &mut doc,
+        &Header { kind, schema: doc::SCHEMA_VERSION, id, site_id, created_at: now, created_by, timezone: tz },
+    )?;
+    Ok(doc)
+}
+
+/// A work-log entry as lists show it (the JSON form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The record id.
+    pub id: RecordId,
+    /// The owning site.
+    pub site_id: SiteId,
+    /// When the call or visit came, in the site's time zone.
+    pub at: String,
+    /// Phone or visit (or another channel).
+    pub channel: Channel,
+    /// Who called or came.
+    pub caller: String,
+    /// Their unit, if any.
+    pub unit: String,
+    /// What was asked.
+    pub asked: String,
+    /// What was done about it; empty while open.
+    pub done: String,
+    /// Records it produced (complaints, work orders, commitments).
+    pub records: Vec<RecordId>,
+    /// Who wrote it.
+    pub by: String,
+    /// Whether it is still open: nothing done and no record made from it.
+    pub open: bool,
+}
+
+/// Writes a new work-log entry.
+#[allow(clippy::too_many_arguments)]
+pub fn new_log_entry(
+    id: RecordId,
+    site_id: SiteId,
+    tz: Tz,
+    now: DateTime<Utc>,
+    by: &str,
+    channel: Channel,
+    caller: &str,
+    unit: &str,
+    asked: &str,
+    done: &str,
+) -> Result<AutoCommit, RuleError> {
+    let caller = text("caller", caller, MAX_NAME_CHARS, true)?;
+    let unit = text("unit", unit, MAX_UNIT_CHARS, false)?;
+    let asked = text("text", asked, MAX_TEXT_CHARS, true)?;
+    let done = text("done", done, MAX_TEXT_CHARS, false)?;
+    let mut doc = new_doc(RecordKind::LogEntry, id, site_id, tz, now, by)?;
+    doc.put(ROOT, "channel", channel.as_str())?;
+    doc.put(ROOT, "caller", caller)?;
+    doc.put(ROOT, "unit", unit)?;
+    doc.put(ROOT, "asked", asked)?;
+    doc.put(ROOT, "done", done)?;
+    doc.put_object(ROOT, "records", ObjType::List)?;
+    Ok(doc)
+}
+
+/// Records what was done about an entry.
+pub fn log_done(doc: &mut AutoCommit, done: &str) -> Result<(), RuleError> {
+    read_log_entry(doc)?;
+    let done = text("done", done, MAX_TEXT_CHARS, true)?;
+    doc.put(ROOT, "done", done)?;
+    Ok(())
+}
+
+/// Links a record made from the entry (a complaint, a work order, a commitment).
+pub fn log_link(doc: &mut AutoCommit, record: RecordId) -> Result<(), RuleError> {
+    let entry = read_log_entry(doc)?;
+    if entry.records.contains(&record) {
+        return Ok(());
+    }
+    if entry.records.len() >= MAX_LINKS {
+        return Err(RuleError::TooLong { field: "records", len: entry.records.len() + 1, max: MAX_LINKS });
+    }
+    let list = doc::get_object(doc, &ROOT, "records", "records", ObjType::List)?;
+    let len = doc.length(&list);
+    doc.insert(&list, len, record.to_string())?;
+    Ok(())
+}
+
+/// Reads a work-log entry from a hydrated root whose header is already read.
+pub fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<LogEntry, DocError> {
+    if header.kind != RecordKind::LogEntry {
+        return Err(DocError::invalid("kind", format!("expected log_entry, found {}", header.kind.as_str())));
+    }
+    let channel = root.str("channel")?.parse().map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
+    let records = root
+        .list("records", MAX_LINKS)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            doc::item_str(v, || format!("records[{i}]"))?
+                .parse()
+                .map_err(|e: crate::ids::IdParseError| DocError::invalid(format!("records[{i}]"), e.to_string()))
+        })
+        .collect::<Result<Vec<RecordId>, _>>()?;
+    let done = root.str("done")?;
+    Ok(LogEntry {
+        id: header.id,
+        site_id: header.site_id,
+        at: time::to_site(header.created_at, header.timezone),
+        channel,
+        caller: root.str("caller")?,
+        unit: root.str("unit")?,
+        asked: root.str("asked")?,
+        open: done.is_empty() && records.is_empty(),
+        done,
+        records,
+        by: header.created_by.clone(),
+    })
+}
+
+/// Reads and checks a work-log entry document.
+pub fn read_log_entry(doc: &impl ReadDoc) -> Result<LogEntry, DocError> {
+    let hydrated = doc::hydrate_root(doc)?;
+    let root = Fields::root(&hydrated)?;
+    let header = doc::header_from(&root)?;
+    log_entry_from_root(&root, &header)
+}
+
+/// A commitment (约定回复) as lists show it (the JSON form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    /// The record id.
+    pub id: RecordId,
+    /// The owning site.
+    pub site_id: SiteId,
+    /// The question written down and what was promised.
+    pub text: String,
+    /// Who is owed the reply.
+    pub caller: String,
+    /// The promised reply time, in the site's time zone.
+    pub due: String,
+    /// The reply given, if any.
+    pub reply: Option<String>,
+    /// When it was written down, in the site's time zone.
+    pub created_at: String,
+    /// Who wrote it down.
+    pub by: String,
+}
+
+impl Commitment {
+    /// Whether it is unanswered and due by `at`.
+    pub fn is_due_by(&self, at: DateTime<Utc>) -> bool {
+        self.reply.is_none() && time::from_stored(&self.due).is_some_and(|due| due <= at)
+    }
+}
+
+/// Writes a new commitment.
+#[allow(clippy::too_many_arguments)]
+pub fn new_commitment(
+    id: RecordId,
+    site_id: SiteId,
+    tz: Tz,
+    now: DateTime<Utc>,
+    by: &str,
+    words: &str,
+    caller: &str,
+    due: DateTime<Utc>,
+) -> Result<AutoCommit, RuleError> {
+    let words = text("text", words, MAX_TEXT_CHARS, true)?;
+    let caller = text("caller", caller, MAX_NAME_CHARS, false)?;
+    let mut doc = new_doc(RecordKind::Commitment, id, site_id, tz, now, by)?;
+    doc.put(ROOT, "text", words)?;
+    doc.put(ROOT, "caller", caller)?;
+    doc.put(ROOT, "due", time::to_stored(due))?;
+    doc.put(ROOT, "reply", "")?;
+    Ok(doc)
+}
+
+/// Records the reply given.
+pub fn commitment_reply(doc: &mut AutoCommit, reply: &str) -> Result<(), RuleError> {
+    read_commitment(doc)?;
+    let reply = text("reply", reply, MAX_TEXT_CHARS, true)?;
+    doc.put(ROOT, "reply", reply)?;
+    Ok(())
+}
+
+/// Reads a commitment from a hydrated root whose header is already read.
+pub fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result<Commitment, DocError> {
+    if header.kind != RecordKind::Commitment {
+        return Err(DocError::invalid("kind", format!("expected commitment, found {}", header.kind.as_str())));
+    }
+    let reply = root.str("reply")?;
+    Ok(Commitment {
+        id: header.id,
+        site_id: header.site_id,
+        text: root.str("text")?,
+        caller: root.str("caller")?,
+        due: time::to_site(root.instant("due")?, header.timezone),
+        reply: (!reply.is_empty()).then_some(reply),
+        created_at: time::to_site(header.created_at, header.timezone),
+        by: header.created_by.clone(),
+    })
+}
+
+/// Reads and checks a commitment document.
+pub fn read_commitment(doc: &impl ReadDoc) -> Result<Commitment, DocError> {
+    let hydrated = doc::hydrate_root(doc)?;
+    let root = Fields::root(&hydrated)?;
+    let header = doc::header_from(&root)?;
+    commitment_from_root(&root, &header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn an_entry_is_open_until_handled_or_turned_into_a_record() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let now = time::from_stored("2026-11-27T02:00:00Z").unwrap();
+        let tz = chrono_tz::Asia::Shanghai;
+        let site = SiteId::random(&mut rng);
+        let mut doc = new_log_entry(
+            RecordId::random(&mut rng),
+            site,
+            tz,
+            now,
+            "李娜",
+            Channel::Phone,
+            "张伟",
+            "3栋501",
+            "询问停水时间",
+            "",
+        )
+        .unwrap();
+        assert!(read_log_entry(&doc).unwrap().open);
+        let complaint = RecordId::random(&mut rng);
+        log_link(&mut doc, complaint).unwrap();
+        log_link(&mut doc, complaint).unwrap();
+        let entry = read_log_entry(&doc).unwrap();
+        assert_eq!((entry.open, entry.records.len()), (false, 1));
+        let mut answered = new_log_entry(
+            RecordId::random(&mut rng),
+            site,
+            tz,
+            now,
+            "李娜",
+            Channel::Visit,
+            "王芳",
+            "",
+            "问路",
+            "已告知",
+        )
+        .unwrap();
+        assert!(!read_log_entry(&answered).unwrap().open);
+        assert_eq!(log_done(&mut answered, " "), Err(RuleError::Empty("done")));
+    }
+
+    #[test]
+    fn a_commitment_is_due_until_answered() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        let now = time::from_stored("2026-11-27T02:00:00Z").unwrap();
+        let due = now + chrono::Duration::hours(2);
+        let mut doc = new_commitment(
+            RecordId::random(&mut rng),
+            SiteId::random(&mut rng),
+            chrono_tz::Asia::Shanghai,
+            now,
+            "李娜",
+            "咨询工程部外墙渗水原因",
+            "张伟",
+            due,
+        )
+        .unwrap();
+        let c = read_commitment(&doc).unwrap();
+        assert!(!c.is_due_by(now));
+        assert!(c.is_due_by(due));
+        commitment_reply(&mut doc, "工程部答复：下周检修").unwrap();
+        assert!(!read_commitment(&doc).unwrap().is_due_by(due));
+    }
+}
