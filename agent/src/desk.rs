@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use wuye_node::{Store, StoreError};
-use wuye_protocol::calendar::DutyCalendar;
 use wuye_protocol::complaint::Channel;
 use wuye_protocol::complaint::RuleError;
 use wuye_protocol::complaint::{self, Complaint, NewComplaint};
@@ -19,6 +18,7 @@ use wuye_protocol::staff::{self, Guarded, Role, Staff};
 use wuye_protocol::time::Clock;
 
 use crate::config::AgentConfig;
+use crate::settings::SiteSettings;
 
 /// Who acts when no name is given.
 pub const DEFAULT_ACTOR: &str = "客服中心";
@@ -52,6 +52,13 @@ impl Desk {
 
     /// Registers a complaint; once this returns it is committed to disk.
     pub fn add_complaint(&mut self, input: &NewComplaint, by: &str) -> Result<Complaint, StoreError> {
+        let categories = SiteSettings::load(&self.store)?.categories;
+        if !categories.iter().any(|c| c == input.category.trim()) {
+            return Err(StoreError::Rule(RuleError::Unknown {
+                what: "complaint category: this site's are listed by `settings show` and changed with `settings set categories`",
+                value: input.category.clone(),
+            }));
+        }
         let id = RecordId::random(&mut self.rng);
         let event = EventId::random(&mut self.rng);
         let mut doc =
@@ -127,8 +134,11 @@ impl Desk {
     pub fn add_repair(&mut self, input: &NewRepair, actor: &Actor) -> Result<Repair, StoreError> {
         let id = RecordId::random(&mut self.rng);
         let event = EventId::random(&mut self.rng);
-        let calendar = DutyCalendar::new(self.config.timezone);
-        let mut doc = repair::create(id, self.config.site_id, &calendar, self.clock.now(), &actor.name, event, input)?;
+        let settings = SiteSettings::load(&self.store)?;
+        let calendar = settings.calendar(self.config.timezone);
+        let rules = settings.response_rules();
+        let mut doc =
+            repair::create(id, self.config.site_id, &calendar, &rules, self.clock.now(), &actor.name, event, input)?;
         Store::repair_view(self.store.insert_new(&mut doc)?)
     }
 

@@ -4,6 +4,8 @@
 //! - [`desk`]: the front desk's operations (register a complaint, add a tracking note), applied as Automerge changes;
 //! - [`link`]: the sync driver: one round over QUIC, and `run`'s keep-syncing loop with backoff;
 //! - [`progress`]: a progress bar (or log lines) for long syncs;
+//! - [`reports`]: recurring problems across complaints and work orders;
+//! - [`settings`]: the site's complaint categories, repair deadlines and summer schedule;
 //! - [`shift`]: shift handover and the shift-start briefing;
 //! - [`status`]: the site's standing with head office.
 //!
@@ -14,6 +16,8 @@ pub mod config;
 pub mod desk;
 pub mod link;
 pub mod progress;
+pub mod reports;
+pub mod settings;
 pub mod shift;
 pub mod status;
 

@@ -10,6 +10,7 @@ use wuye_agent::config::{self, AgentConfig};
 use wuye_agent::desk::{Desk, DeskRepairStep, NewLogEntry, Step, DEFAULT_ACTOR};
 use wuye_agent::link;
 use wuye_agent::progress::SyncProgress;
+use wuye_agent::settings::SiteSettings;
 use wuye_node::process::{init_tracing, print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::complaint::{Channel, NewComplaint};
@@ -78,6 +79,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The site's settings: complaint categories, repair deadlines, summer schedule.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// The shift-start briefing: yesterday's summary and today's open items.
     Briefing {
         /// Print JSON.
@@ -101,6 +105,23 @@ enum Command {
         /// Seconds between rounds while connected.
         #[arg(long, default_value_t = link::DEFAULT_INTERVAL_MS / 1000)]
         interval_secs: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Show every setting.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set one: categories A,B,C | emergency-minutes N | normal-duty-hours N | summer MM-DD..MM-DD.
+    Set {
+        /// The setting.
+        key: String,
+        /// Its value.
+        value: String,
     },
 }
 
@@ -389,6 +410,15 @@ enum ComplaintCommand {
         #[command(flatten)]
         common: StepArgs,
     },
+    /// Complaints and work orders that recur at the same unit or building and category.
+    Recurring {
+        /// The window, in days.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every step, who took it and when.
     History {
         /// The complaint's id (or its first characters).
@@ -438,6 +468,9 @@ struct AddArgs {
     /// What the complaint is about.
     #[arg(long)]
     summary: String,
+    /// The site's category (卫生, 噪音, 服务态度, 设施, 安全, 收费, 其他 unless changed).
+    #[arg(long, default_value = wuye_protocol::complaint::UNCATEGORISED)]
+    category: String,
     /// A department involved; repeat for several.
     #[arg(long = "department")]
     departments: Vec<String>,
@@ -728,6 +761,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Repair(cmd) => repair(&data, cli.as_staff.as_deref(), cmd)?,
         Command::Log(cmd) => log(&data, cli.as_staff.as_deref(), cmd)?,
         Command::Commitment(cmd) => commitment(&data, cli.as_staff.as_deref(), cmd)?,
+        Command::Settings(cmd) => {
+            let (store, _) = config::open(&data)?;
+            let settings = match cmd {
+                SettingsCommand::Show { json: true } => {
+                    print_json(&SiteSettings::load(&store)?)?;
+                    return Ok(());
+                }
+                SettingsCommand::Show { json: false } => SiteSettings::load(&store)?,
+                SettingsCommand::Set { key, value } => SiteSettings::set(&store, &key, &value)?,
+            };
+            println!("categories         {}", settings.categories.join("、"));
+            println!("emergency-minutes  {}", settings.emergency_minutes);
+            println!("normal-duty-hours  {}", settings.normal_duty_hours);
+            println!("summer             {}..{}", settings.summer_from, settings.summer_to);
+        }
         Command::Handover { json } => {
             let desk = open_desk(&data)?;
             let h = wuye_agent::shift::handover(&desk.store, desk.now())?;
@@ -858,6 +906,7 @@ fn complaint(data: &std::path::Path, as_staff: Option<&str>, cmd: ComplaintComma
                 unit: a.unit,
                 channel: a.channel.parse::<Channel>()?,
                 summary: a.summary,
+                category: a.category,
                 departments: a.departments,
                 major: a.major,
             };
@@ -908,6 +957,23 @@ fn complaint(data: &std::path::Path, as_staff: Option<&str>, cmd: ComplaintComma
         ComplaintCommand::Archive { id, common } => {
             let c = desk.step(&id, &Step::Archive, &desk.actor(as_staff, &common.by)?)?;
             print_step(&c, "archived", common.json)?;
+        }
+        ComplaintCommand::Recurring { days, json } => {
+            if !(1..=3_650).contains(&days) {
+                anyhow::bail!("--days takes 1 to 3650, not {days}");
+            }
+            let groups = wuye_agent::reports::recurring(&desk.store, desk.now(), days)?;
+            if json {
+                print_json(&groups)?;
+            } else {
+                for g in &groups {
+                    println!("{} × {} {} ({})", g.count, g.place, g.category, g.scope);
+                }
+                println!(
+                    "{} recurring problem(s) in the last {days} days: ask the departments for a preventive measure",
+                    groups.len()
+                );
+            }
         }
         ComplaintCommand::History { id, json } => {
             let history = desk.history(&id)?;

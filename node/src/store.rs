@@ -919,6 +919,7 @@ mod tests {
                         unit: "1栋101".into(),
                         channel: Channel::Visit,
                         summary: "噪音".into(),
+                        category: "噪音".into(),
                         departments: vec![],
                         major: false,
                     },

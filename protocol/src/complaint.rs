@@ -339,6 +339,8 @@ pub struct Complaint {
     pub departments: Vec<String>,
     /// What the complaint is about.
     pub summary: String,
+    /// The site's category (卫生, 噪音, ...).
+    pub category: String,
     /// A major complaint (重大投诉) goes to the property manager.
     pub major: bool,
     /// Computed from the events.
@@ -370,11 +372,18 @@ pub struct NewComplaint {
     pub channel: Channel,
     /// What it is about.
     pub summary: String,
+    /// The site's category for it (卫生, 噪音, 服务态度, ...).
+    pub category: String,
     /// Departments involved.
     pub departments: Vec<String>,
     /// Whether it is a major complaint.
     pub major: bool,
 }
+
+/// The categories a site starts with; each site may change its list.
+pub const DEFAULT_CATEGORIES: [&str; 7] = ["卫生", "噪音", "服务态度", "设施", "安全", "收费", "其他"];
+/// The category of a complaint recorded without one.
+pub const UNCATEGORISED: &str = "其他";
 
 /// A refused action or bad input, in words the user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -536,6 +545,8 @@ pub fn create(
     doc.put(ROOT, "unit", unit)?;
     doc.put(ROOT, "channel", input.channel.as_str())?;
     doc.put(ROOT, "summary", summary)?;
+    let category = checked_text("category", &input.category, MAX_UNIT_CHARS)?;
+    doc.put(ROOT, "category", category)?;
     doc.put(ROOT, "major", input.major)?;
     let list = doc.put_object(ROOT, "departments", ObjType::List)?;
     for (i, d) in departments.into_iter().enumerate() {
@@ -828,6 +839,10 @@ pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint, DocErr
         received_at: time::to_site(registered.at, tz),
         departments,
         summary: root.str("summary")?,
+        category: match root.str("category") {
+            Err(DocError::Missing(_)) => UNCATEGORISED.to_string(),
+            other => other?,
+        },
         major,
         status: status(major, &events),
         notes,
@@ -870,6 +885,7 @@ mod tests {
                     unit: "3栋2单元501".into(),
                     channel: Channel::Phone,
                     summary: "楼上漏水，天花板发霉".into(),
+                    category: "设施".into(),
                     departments: vec!["维修部".into()],
                     major,
                 },

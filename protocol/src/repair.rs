@@ -222,11 +222,31 @@ impl Repair {
     }
 }
 
+/// A site's response deadlines for each urgency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseRules {
+    /// Emergency: on site within this many minutes, on the wall clock.
+    pub emergency_minutes: i64,
+    /// Normal: within this many duty hours.
+    pub normal_duty_hours: i64,
+}
+
+impl Default for ResponseRules {
+    fn default() -> Self {
+        Self { emergency_minutes: EMERGENCY_RESPONSE_MINUTES, normal_duty_hours: NORMAL_RESPONSE_DUTY_HOURS }
+    }
+}
+
 /// The response deadline of an order reported at `at`.
-pub fn response_deadline(at: DateTime<Utc>, urgency: Urgency, calendar: &DutyCalendar) -> DateTime<Utc> {
+pub fn response_deadline(
+    at: DateTime<Utc>,
+    urgency: Urgency,
+    calendar: &DutyCalendar,
+    rules: &ResponseRules,
+) -> DateTime<Utc> {
     match urgency {
-        Urgency::Emergency => at + Duration::minutes(EMERGENCY_RESPONSE_MINUTES),
-        Urgency::Normal => calendar.add_duty_time(at, Duration::hours(NORMAL_RESPONSE_DUTY_HOURS)),
+        Urgency::Emergency => at + Duration::minutes(rules.emergency_minutes),
+        Urgency::Normal => calendar.add_duty_time(at, Duration::hours(rules.normal_duty_hours)),
     }
 }
 
@@ -248,6 +268,7 @@ pub fn create(
     id: RecordId,
     site_id: SiteId,
     calendar: &DutyCalendar,
+    rules: &ResponseRules,
     now: DateTime<Utc>,
     by: &str,
     event_id: EventId,
@@ -260,7 +281,7 @@ pub fn create(
     };
     let description = text("description", &input.description, MAX_TEXT_CHARS, true)?;
     let by = text("by", by, MAX_NAME_CHARS, true)?;
-    let deadline = response_deadline(now, input.urgency, calendar);
+    let deadline = response_deadline(now, input.urgency, calendar, rules);
     let mut doc = AutoCommit::new();
     doc::write_header(
         &mut doc,
@@ -538,6 +559,7 @@ mod tests {
             RecordId::random(&mut rng),
             SiteId::random(&mut rng),
             &DutyCalendar::new(chrono_tz::Asia::Shanghai),
+            &ResponseRules::default(),
             now,
             "客服员",
             EventId::random(&mut rng),

@@ -59,6 +59,7 @@ pub fn sample(n: usize, major: bool) -> NewComplaint {
         unit: format!("{}栋{}单元{:03}", n % 9 + 1, n % 3 + 1, 101 + n % 20),
         channel: Channel::ALL[n % Channel::ALL.len()],
         summary: SUMMARIES[n % SUMMARIES.len()].to_string(),
+        category: ["设施", "噪音", "卫生", "安全"][n % 4].to_string(),
         departments: vec!["维修部".to_string()],
         major,
     }

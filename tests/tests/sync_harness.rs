@@ -349,3 +349,46 @@ fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync(
     assert_eq!(net.office.store.repair(on_time.id).unwrap().status, RepairStatus::OnSite);
     assert_eq!(net.office.store.repairs(None).unwrap(), net.sites[0].desk.store.repairs(None).unwrap());
 }
+
+#[test]
+fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found() {
+    use wuye_agent::settings::SiteSettings;
+    use wuye_protocol::complaint::Channel;
+    use wuye_protocol::repair::{Category, NewRepair, Urgency};
+    let mut net = two_sites();
+    let desk = &mut net.sites[0].desk;
+    let mut odd = sample(1, false);
+    odd.category = "宠物".into();
+    let refused = desk.add_complaint(&odd, "客服员").unwrap_err().to_string();
+    assert!(refused.contains("settings set categories"), "{refused}");
+    SiteSettings::set(&desk.store, "categories", "卫生,噪音,宠物,其他").unwrap();
+    desk.add_complaint(&odd, "客服员").unwrap();
+    assert!(SiteSettings::set(&desk.store, "summer", "10-01..05-01").is_err(), "a summer that ends before it starts");
+    assert!(SiteSettings::set(&desk.store, "speed", "1").unwrap_err().to_string().contains("unknown setting"));
+    SiteSettings::set(&desk.store, "emergency-minutes", "15").unwrap();
+    let actor = desk.actor(None, "客服员").unwrap();
+    let order = NewRepair {
+        unit: Some("3栋2单元501".into()),
+        area: None,
+        category: Category::Water,
+        description: "水管爆裂".into(),
+        channel: Channel::Phone,
+        urgency: Urgency::Emergency,
+        appointment: None,
+        paid: false,
+    };
+    let r = desk.add_repair(&order, &actor).unwrap();
+    assert_eq!(r.response_deadline, "2026-11-27T09:15:00+08:00", "the site's own emergency deadline");
+    desk.add_repair(&NewRepair { unit: Some("3栋1单元101".into()), ..order.clone() }, &actor).unwrap();
+    let mut noise = sample(0, false);
+    noise.unit = "5栋101".into();
+    noise.category = "噪音".into();
+    desk.add_complaint(&noise, "客服员").unwrap();
+    desk.add_complaint(&noise, "客服员").unwrap();
+    let groups = wuye_agent::reports::recurring(&desk.store, wuye_protocol::time::Clock::now(&net.clock), 90).unwrap();
+    let found: Vec<(&str, &str, &str, usize)> =
+        groups.iter().map(|g| (g.scope, g.place.as_str(), g.category.as_str(), g.count)).collect();
+    assert!(found.contains(&("unit", "5栋101", "噪音", 2)), "{found:?}");
+    assert!(found.contains(&("building", "3栋", "水", 2)), "{found:?}");
+    assert!(!found.iter().any(|g| g.1 == "3栋2单元501"), "one order at a unit is not recurring: {found:?}");
+}

@@ -1,0 +1,89 @@
+//! Reports over the site's records: recurring problems (对反复出现的问题).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use wuye_node::{Store, StoreError};
+use wuye_protocol::ids::RecordId;
+use wuye_protocol::time;
+
+/// Fewest records in a group for it to count as recurring.
+pub const RECURRING_MIN: usize = 2;
+
+/// Complaints and work orders about the same place and category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecurringGroup {
+    /// `unit` or `building`.
+    pub scope: &'static str,
+    /// The unit or building.
+    pub place: String,
+    /// The complaint category or repair category.
+    pub category: String,
+    /// How many records.
+    pub count: usize,
+    /// The records, oldest first.
+    pub records: Vec<RecordId>,
+}
+
+/// The building of a unit: "3栋2单元501" → "3栋", "5号楼-201" → "5号楼"; otherwise the unit itself.
+pub fn building_of(unit: &str) -> String {
+    for marker in ["栋", "号楼", "幢", "座"] {
+        if let Some(i) = unit.find(marker) {
+            return unit[..i + marker.len()].to_string();
+        }
+    }
+    unit.to_string()
+}
+
+/// Groups complaints and work orders of the last `days` days by unit and
+/// category and by building and category, keeping the groups that recur.
+pub fn recurring(store: &Store, now: DateTime<Utc>, days: i64) -> Result<Vec<RecurringGroup>, StoreError> {
+    let since = now - Duration::days(days);
+    let mut items: Vec<(DateTime<Utc>, String, String, RecordId)> = Vec::new();
+    for c in store.complaints(None)? {
+        if let Some(at) = time::from_stored(&c.received_at).filter(|at| *at >= since) {
+            items.push((at, c.unit, c.category, c.id));
+        }
+    }
+    for r in store.repairs(None)? {
+        let Some(unit) = r.unit.clone().or(r.area.clone()) else { continue };
+        if let Some(at) = time::from_stored(&r.reported_at).filter(|at| *at >= since) {
+            items.push((at, unit, r.category.label().to_string(), r.id));
+        }
+    }
+    items.sort();
+    let mut groups: BTreeMap<(&'static str, String, String), Vec<RecordId>> = BTreeMap::new();
+    for (_, unit, category, id) in items {
+        groups.entry(("unit", unit.clone(), category.clone())).or_default().push(id);
+        let building = building_of(&unit);
+        if building != unit {
+            groups.entry(("building", building, category)).or_default().push(id);
+        }
+    }
+    let mut out: Vec<RecurringGroup> = groups
+        .into_iter()
+        .filter(|(_, ids)| ids.len() >= RECURRING_MIN)
+        .map(|((scope, place, category), records)| RecurringGroup {
+            scope,
+            place,
+            category,
+            count: records.len(),
+            records,
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.scope.cmp(b.scope)).then(a.place.cmp(&b.place)));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buildings_are_read_from_unit_names() {
+        assert_eq!(building_of("3栋2单元501"), "3栋");
+        assert_eq!(building_of("5号楼-201"), "5号楼");
+        assert_eq!(building_of("地下车库"), "地下车库");
+    }
+}

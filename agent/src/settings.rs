@@ -1,0 +1,113 @@
+//! The site's own settings: complaint categories, repair response deadlines,
+//! and the dates of the summer duty schedule.
+
+use serde::Serialize;
+use wuye_node::{Store, StoreError};
+use wuye_protocol::calendar::DutyCalendar;
+use wuye_protocol::complaint::DEFAULT_CATEGORIES;
+use wuye_protocol::repair::ResponseRules;
+
+/// Most categories a site may define.
+pub const MAX_CATEGORIES: usize = 50;
+
+/// The site's settings as `settings show --json` prints them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteSettings {
+    /// Complaint categories (投诉类别).
+    pub categories: Vec<String>,
+    /// Emergency repairs: on site within this many minutes.
+    pub emergency_minutes: i64,
+    /// Normal repairs: within this many duty hours.
+    pub normal_duty_hours: i64,
+    /// First day of the summer schedule, MM-DD.
+    pub summer_from: String,
+    /// Last day of the summer schedule, MM-DD.
+    pub summer_to: String,
+}
+
+/// A setting that cannot be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The value is wrong for its key.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, summer";
+
+fn month_day(text: &str) -> Option<(u32, u32)> {
+    let (m, d) = text.trim().split_once('-')?;
+    let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+    chrono::NaiveDate::from_ymd_opt(2024, m, d).map(|_| (m, d))
+}
+
+impl SiteSettings {
+    /// Reads the settings, with the defaults for any not set.
+    pub fn load(store: &Store) -> Result<Self, StoreError> {
+        let get = |key: &str| store.setting(&format!("site.{key}"));
+        Ok(Self {
+            categories: match get("categories")? {
+                Some(list) => list.split(',').map(str::to_string).collect(),
+                None => DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect(),
+            },
+            emergency_minutes: get("emergency-minutes")?.and_then(|v| v.parse().ok()).unwrap_or(30),
+            normal_duty_hours: get("normal-duty-hours")?.and_then(|v| v.parse().ok()).unwrap_or(24),
+            summer_from: get("summer-from")?.unwrap_or_else(|| "05-01".into()),
+            summer_to: get("summer-to")?.unwrap_or_else(|| "09-30".into()),
+        })
+    }
+
+    /// Checks and stores one setting.
+    pub fn set(store: &Store, key: &str, value: &str) -> Result<Self, SettingsError> {
+        let invalid = |why: String| SettingsError::Invalid(why);
+        match key {
+            "categories" => {
+                let list: Vec<&str> = value.split([',', '，']).map(str::trim).filter(|c| !c.is_empty()).collect();
+                if list.is_empty() || list.len() > MAX_CATEGORIES || list.iter().any(|c| c.chars().count() > 50) {
+                    return Err(invalid(format!(
+                        "give 1 to {MAX_CATEGORIES} categories of at most 50 characters, separated by commas (e.g. 卫生,噪音,其他)"
+                    )));
+                }
+                store.set_setting("site.categories", &list.join(","))?;
+            }
+            "emergency-minutes" | "normal-duty-hours" => {
+                let n: i64 = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| invalid(format!("{key} takes a whole number from 1 to 10000, not '{value}'")))?;
+                store.set_setting(&format!("site.{key}"), &n.to_string())?;
+            }
+            "summer" => {
+                let (from, to) = value
+                    .split_once("..")
+                    .and_then(|(a, b)| Some((month_day(a)?, month_day(b)?)))
+                    .filter(|(a, b)| a <= b)
+                    .ok_or_else(|| invalid(format!("summer takes MM-DD..MM-DD, e.g. 05-01..09-30, not '{value}'")))?;
+                store.set_setting("site.summer-from", &format!("{:02}-{:02}", from.0, from.1))?;
+                store.set_setting("site.summer-to", &format!("{:02}-{:02}", to.0, to.1))?;
+            }
+            other => return Err(invalid(format!("unknown setting '{other}': use one of {KEYS}"))),
+        }
+        Ok(Self::load(store)?)
+    }
+
+    /// The duty calendar these settings describe.
+    pub fn calendar(&self, tz: chrono_tz::Tz) -> DutyCalendar {
+        let mut calendar = DutyCalendar::new(tz);
+        if let (Some(from), Some(to)) = (month_day(&self.summer_from), month_day(&self.summer_to)) {
+            calendar.summer_from = from;
+            calendar.summer_to = to;
+        }
+        calendar
+    }
+
+    /// The repair response rules these settings describe.
+    pub fn response_rules(&self) -> ResponseRules {
+        ResponseRules { emergency_minutes: self.emergency_minutes, normal_duty_hours: self.normal_duty_hours }
+    }
+}
