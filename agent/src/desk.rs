@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use wuye_node::{Store, StoreError};
@@ -10,7 +10,7 @@ use wuye_protocol::complaint::Channel;
 use wuye_protocol::complaint::RuleError;
 use wuye_protocol::complaint::{self, Complaint, NewComplaint};
 use wuye_protocol::doc::RecordKind;
-use wuye_protocol::duty::{self, Commitment, LogEntry};
+use wuye_protocol::duty::{self, Commitment, DailyReport, DutyShift, LogEntry, Shift};
 use wuye_protocol::ids::{EventId, RecordId};
 use wuye_protocol::record::View;
 use wuye_protocol::repair::{self, NewRepair, Repair, RepairStep};
@@ -234,6 +234,66 @@ impl Desk {
     pub fn commitment_reply(&mut self, id: &str, reply: &str) -> Result<(), StoreError> {
         let id = self.store.resolve(RecordKind::Commitment, id)?;
         self.store.edit(id, |doc| duty::commitment_reply(doc, reply)).map(drop)
+    }
+
+    /// Puts a staff member on duty for one shift of a local date.
+    pub fn assign_duty(
+        &mut self,
+        staff_id: &str,
+        date: NaiveDate,
+        shift: Shift,
+        actor: &Actor,
+    ) -> Result<DutyShift, StoreError> {
+        let member = self.staff_member(staff_id)?;
+        let calendar = SiteSettings::load(&self.store)?.calendar(self.config.timezone);
+        let period = calendar.periods(date)[if shift == Shift::Am { 0 } else { 1 }];
+        let starts_at = calendar.instant(date, period.0);
+        let id = RecordId::random(&mut self.rng);
+        let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
+        let mut doc =
+            duty::new_duty_shift(id, site, tz, now, &actor.name, date, shift, starts_at, member.id, &member.name)?;
+        match self.store.insert_new(&mut doc)? {
+            View::DutyShift(d) => Ok(d),
+            other => Err(StoreError::NotFound { kind: "duty shift", id: other.id().to_string() }),
+        }
+    }
+
+    /// Who is on duty in each shift of a local date; an empty list is a gap.
+    pub fn duty_check(&self, date: NaiveDate) -> Result<Vec<(Shift, Vec<String>)>, StoreError> {
+        let day = date.format("%Y-%m-%d").to_string();
+        let shifts = self.store.duty_shifts(Some(self.config.site_id))?;
+        Ok(Shift::ALL
+            .into_iter()
+            .map(|s| {
+                let mut names: Vec<String> =
+                    shifts.iter().filter(|d| d.date == day && d.shift == s).map(|d| d.staff_name.clone()).collect();
+                names.sort();
+                names.dedup();
+                (s, names)
+            })
+            .collect())
+    }
+
+    /// Makes (or remakes) the daily report of a local date; it syncs to head office.
+    pub fn daily_report(&mut self, date: NaiveDate, actor: &Actor) -> Result<DailyReport, StoreError> {
+        let figures = crate::reports::daily_figures(&self.store, date, self.clock.now(), self.config.timezone)?;
+        let content = serde_json::to_string(&figures).expect("figures serialize");
+        let day = date.format("%Y-%m-%d").to_string();
+        let existing = self.store.daily_reports(Some(self.config.site_id))?.into_iter().find(|r| r.date == day);
+        let view = match existing {
+            Some(report) => self.store.edit(report.id, |doc| duty::write_daily_report(doc, date, &content))?,
+            None => {
+                let id = RecordId::random(&mut self.rng);
+                let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
+                let mut doc = duty::new_daily_report(id, site, tz, now, &actor.name)?;
+                duty::write_daily_report(&mut doc, date, &content)?;
+                self.store.insert_new(&mut doc)?
+            }
+        };
+        match view {
+            View::DailyReport(d) => Ok(d),
+            other => Err(StoreError::NotFound { kind: "daily report", id: other.id().to_string() }),
+        }
     }
 
     /// The time now, from the desk's clock.

@@ -79,6 +79,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The duty roster (值班表).
+    #[command(subcommand)]
+    Duty(DutyCommand),
+    /// Reports upward.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// The site's settings: complaint categories, repair deadlines, summer schedule.
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -105,6 +111,44 @@ enum Command {
         /// Seconds between rounds while connected.
         #[arg(long, default_value_t = link::DEFAULT_INTERVAL_MS / 1000)]
         interval_secs: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum DutyCommand {
+    /// Put a staff member on duty for a shift.
+    Assign {
+        /// The staff member's id (`staff list`).
+        #[arg(long)]
+        staff: String,
+        /// The local date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// am (08:00-12:00) or pm (the afternoon period).
+        #[arg(long)]
+        shift: String,
+    },
+    /// Who is on duty on a date; warns about any period with nobody.
+    Check {
+        /// The local date, YYYY-MM-DD (today if not given).
+        #[arg(long)]
+        date: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The day's report upward (每日重大投诉、报修信息上报); it syncs to head office.
+    Daily {
+        /// The local date, YYYY-MM-DD (today if not given).
+        #[arg(long)]
+        date: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -537,12 +581,7 @@ fn log(data: &std::path::Path, as_staff: Option<&str>, cmd: LogCommand) -> anyho
             println!("recorded");
         }
         LogCommand::List { date, json } => {
-            let date = date
-                .map(|d| {
-                    chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
-                        .map_err(|_| anyhow::anyhow!("'{d}' is not a date: write it like 2026-11-27"))
-                })
-                .transpose()?;
+            let date = date.map(|d| parse_date(&d)).transpose()?;
             let entries: Vec<_> = desk
                 .store
                 .log_entries(None)?
@@ -620,6 +659,12 @@ fn print_repair(r: &Repair, done: &str, json: bool) -> anyhow::Result<()> {
         println!("{done} on work order {}; status {}", r.id, r.status.label());
     }
     Ok(())
+}
+
+/// Parses a local date, YYYY-MM-DD.
+fn parse_date(text: &str) -> anyhow::Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("'{text}' is not a date: write it like 2026-11-27"))
 }
 
 /// Parses an amount in yuan (up to two decimals) into fen.
@@ -761,6 +806,64 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Repair(cmd) => repair(&data, cli.as_staff.as_deref(), cmd)?,
         Command::Log(cmd) => log(&data, cli.as_staff.as_deref(), cmd)?,
         Command::Commitment(cmd) => commitment(&data, cli.as_staff.as_deref(), cmd)?,
+        Command::Duty(cmd) => {
+            let mut desk = open_desk(&data)?;
+            match cmd {
+                DutyCommand::Assign { staff, date, shift } => {
+                    let actor = desk.actor(cli.as_staff.as_deref(), DEFAULT_ACTOR)?;
+                    let d = desk.assign_duty(&staff, parse_date(&date)?, shift.parse()?, &actor)?;
+                    println!("{} is on duty {} {}", d.staff_name, d.date, d.shift.as_str());
+                }
+                DutyCommand::Check { date, json } => {
+                    let date = match date {
+                        Some(d) => parse_date(&d)?,
+                        None => desk.now().with_timezone(&desk.config.timezone).date_naive(),
+                    };
+                    let check = desk.duty_check(date)?;
+                    let gaps: Vec<&str> =
+                        check.iter().filter(|(_, names)| names.is_empty()).map(|(s, _)| s.as_str()).collect();
+                    if json {
+                        print_json(&serde_json::json!({
+                            "date": date,
+                            "shifts": check.iter().map(|(s, n)| serde_json::json!({"shift": s, "on_duty": n})).collect::<Vec<_>>(),
+                            "gaps": gaps,
+                        }))?;
+                    } else {
+                        for (shift, names) in &check {
+                            println!(
+                                "{date} {}  {}",
+                                shift.as_str(),
+                                if names.is_empty() { "—".to_string() } else { names.join("、") }
+                            );
+                        }
+                    }
+                    if !gaps.is_empty() {
+                        eprintln!(
+                            "warning: nobody is on duty {date} {}: at least one person must be (值班制度)",
+                            gaps.join(" and ")
+                        );
+                    }
+                }
+            }
+        }
+        Command::Report(ReportCommand::Daily { date, json }) => {
+            let mut desk = open_desk(&data)?;
+            let date = match date {
+                Some(d) => parse_date(&d)?,
+                None => desk.now().with_timezone(&desk.config.timezone).date_naive(),
+            };
+            let actor = desk.actor(cli.as_staff.as_deref(), DEFAULT_ACTOR)?;
+            let report = desk.daily_report(date, &actor)?;
+            let figures: serde_json::Value = serde_json::from_str(&report.content)?;
+            if json {
+                print_json(
+                    &serde_json::json!({"id": report.id, "site_id": report.site_id, "date": report.date, "made_at": report.made_at, "figures": figures}),
+                )?;
+            } else {
+                println!("每日上报 daily report {} (saved; it reaches head office at the next sync)", report.date);
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            }
+        }
         Command::Settings(cmd) => {
             let (store, _) = config::open(&data)?;
             let settings = match cmd {

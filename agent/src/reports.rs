@@ -2,6 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
+use wuye_protocol::complaint::ComplaintStatus;
+use wuye_protocol::repair::{RepairStatus, Urgency};
+
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use wuye_node::{Store, StoreError};
@@ -74,6 +78,92 @@ pub fn recurring(store: &Store, now: DateTime<Utc>, days: i64) -> Result<Vec<Rec
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then(a.scope.cmp(b.scope)).then(a.place.cmp(&b.place)));
     Ok(out)
+}
+
+/// A major complaint or an urgent work order named in a daily report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportItem {
+    /// The record.
+    pub id: RecordId,
+    /// Unit or area.
+    pub place: String,
+    /// What it is about.
+    pub summary: String,
+    /// Where it stands (its label).
+    pub status: String,
+}
+
+/// The figures of a daily report upward.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DailyFigures {
+    /// The local date.
+    pub date: NaiveDate,
+    /// Major complaints received that day.
+    pub major_complaints: Vec<ReportItem>,
+    /// Emergency work orders reported that day, and any order overdue now.
+    pub urgent_repairs: Vec<ReportItem>,
+    /// Complaints received that day, by category.
+    pub complaints_by_category: BTreeMap<String, usize>,
+    /// Work orders reported that day, by category.
+    pub repairs_by_category: BTreeMap<String, usize>,
+    /// Complaints not archived, now.
+    pub open_complaints: usize,
+    /// Work orders not closed, now.
+    pub open_repairs: usize,
+}
+
+fn on(date: NaiveDate, site_time: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(site_time).is_ok_and(|t| t.date_naive() == date)
+}
+
+/// Computes the daily report's figures.
+pub fn daily_figures(
+    store: &Store,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+    _tz: chrono_tz::Tz,
+) -> Result<DailyFigures, StoreError> {
+    let complaints = store.complaints(None)?;
+    let repairs = store.repairs(None)?;
+    let mut figures = DailyFigures {
+        date,
+        major_complaints: Vec::new(),
+        urgent_repairs: Vec::new(),
+        complaints_by_category: BTreeMap::new(),
+        repairs_by_category: BTreeMap::new(),
+        open_complaints: complaints.iter().filter(|c| c.status != ComplaintStatus::Archived).count(),
+        open_repairs: repairs.iter().filter(|r| r.status != RepairStatus::Closed).count(),
+    };
+    for c in complaints.iter().filter(|c| on(date, &c.received_at)) {
+        *figures.complaints_by_category.entry(c.category.clone()).or_default() += 1;
+        if c.major {
+            figures.major_complaints.push(ReportItem {
+                id: c.id,
+                place: c.unit.clone(),
+                summary: c.summary.clone(),
+                status: c.status.label().to_string(),
+            });
+        }
+    }
+    for r in &repairs {
+        let today = on(date, &r.reported_at);
+        if today {
+            *figures.repairs_by_category.entry(r.category.label().to_string()).or_default() += 1;
+        }
+        if (today && r.urgency == Urgency::Emergency) || r.is_overdue(now) {
+            figures.urgent_repairs.push(ReportItem {
+                id: r.id,
+                place: r.unit.clone().or(r.area.clone()).unwrap_or_default(),
+                summary: r.description.clone(),
+                status: if r.is_overdue(now) {
+                    format!("{} (逾期 overdue)", r.status.label())
+                } else {
+                    r.status.label().to_string()
+                },
+            });
+        }
+    }
+    Ok(figures)
 }
 
 #[cfg(test)]

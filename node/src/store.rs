@@ -17,7 +17,7 @@ use automerge::AutoCommit;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use wuye_protocol::complaint::{Complaint, RuleError};
 use wuye_protocol::doc::{self, DocError, RecordKind};
-use wuye_protocol::duty::{Commitment, LogEntry};
+use wuye_protocol::duty::{Commitment, DailyReport, DutyShift, LogEntry};
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::record::{self, View};
 use wuye_protocol::repair::Repair;
@@ -344,6 +344,16 @@ impl Store {
         self.entries(RecordKind::Commitment, site)
     }
 
+    /// Duty assignments, by shift start, of one site or of all.
+    pub fn duty_shifts(&self, site: Option<SiteId>) -> Result<Vec<DutyShift>, StoreError> {
+        self.entries(RecordKind::DutyShift, site)
+    }
+
+    /// Daily reports, oldest first, of one site or of all.
+    pub fn daily_reports(&self, site: Option<SiteId>) -> Result<Vec<DailyReport>, StoreError> {
+        self.entries(RecordKind::DailyReport, site)
+    }
+
     fn entries<T: serde::de::DeserializeOwned>(
         &self,
         kind: RecordKind,
@@ -531,6 +541,8 @@ fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError
         View::Repair(r) => project_repair(tx, r),
         View::LogEntry(l) => project_entry(tx, view, &l.at),
         View::Commitment(c) => project_entry(tx, view, &c.due),
+        View::DutyShift(d) => project_entry(tx, view, &d.starts_at),
+        View::DailyReport(d) => project_entry(tx, view, &d.made_at),
     }
 }
 

@@ -42,7 +42,8 @@ impl DutyCalendar {
         }
     }
 
-    fn instant(&self, date: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
+    /// A local date and time of day as an instant.
+    pub fn instant(&self, date: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
         let local = date.and_time(t);
         // Duty hours never fall in a DST gap in the zones we serve; take the earliest if ambiguous.
         self.timezone

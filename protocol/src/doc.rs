@@ -29,6 +29,10 @@ pub enum RecordKind {
     LogEntry,
     /// A promised reply (约定回复).
     Commitment,
+    /// One staff member on one duty shift (值班表).
+    DutyShift,
+    /// A day's report upward (每日上报).
+    DailyReport,
 }
 
 impl RecordKind {
@@ -40,6 +44,8 @@ impl RecordKind {
             RecordKind::Repair => "repair",
             RecordKind::LogEntry => "log_entry",
             RecordKind::Commitment => "commitment",
+            RecordKind::DutyShift => "duty_shift",
+            RecordKind::DailyReport => "daily_report",
         }
     }
 
@@ -51,6 +57,8 @@ impl RecordKind {
             "repair" => Some(RecordKind::Repair),
             "log_entry" => Some(RecordKind::LogEntry),
             "commitment" => Some(RecordKind::Commitment),
+            "duty_shift" => Some(RecordKind::DutyShift),
+            "daily_report" => Some(RecordKind::DailyReport),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::complaint::{self, Complaint};
 use crate::doc::{self, DocError, Fields, Header, RecordKind};
-use crate::duty::{self, Commitment, LogEntry};
+use crate::duty::{self, Commitment, DailyReport, DutyShift, LogEntry};
 use crate::ids::{RecordId, SiteId};
 use crate::repair::{self, Repair};
 use crate::staff::{self, Staff};
@@ -24,6 +24,10 @@ pub enum View {
     LogEntry(LogEntry),
     /// A commitment.
     Commitment(Commitment),
+    /// A duty assignment.
+    DutyShift(DutyShift),
+    /// A daily report.
+    DailyReport(DailyReport),
 }
 
 impl View {
@@ -35,6 +39,8 @@ impl View {
             View::Repair(r) => r.id,
             View::LogEntry(l) => l.id,
             View::Commitment(c) => c.id,
+            View::DutyShift(d) => d.id,
+            View::DailyReport(d) => d.id,
         }
     }
 
@@ -46,6 +52,8 @@ impl View {
             View::Repair(r) => r.site_id,
             View::LogEntry(l) => l.site_id,
             View::Commitment(c) => c.site_id,
+            View::DutyShift(d) => d.site_id,
+            View::DailyReport(d) => d.site_id,
         }
     }
 
@@ -57,6 +65,8 @@ impl View {
             View::Repair(_) => RecordKind::Repair,
             View::LogEntry(_) => RecordKind::LogEntry,
             View::Commitment(_) => RecordKind::Commitment,
+            View::DutyShift(_) => RecordKind::DutyShift,
+            View::DailyReport(_) => RecordKind::DailyReport,
         }
     }
 }
@@ -72,6 +82,8 @@ pub fn read(doc: &impl ReadDoc) -> Result<(Header, View), DocError> {
         RecordKind::Repair => View::Repair(Box::new(repair::from_root(&root, &header)?)),
         RecordKind::LogEntry => View::LogEntry(duty::log_entry_from_root(&root, &header)?),
         RecordKind::Commitment => View::Commitment(duty::commitment_from_root(&root, &header)?),
+        RecordKind::DutyShift => View::DutyShift(duty::duty_shift_from_root(&root, &header)?),
+        RecordKind::DailyReport => View::DailyReport(duty::daily_report_from_root(&root, &header)?),
     };
     Ok((header, view))
 }

@@ -50,9 +50,9 @@ enum Command {
     /// Repair work orders from every site.
     #[command(subcommand)]
     Repair(RepairCommand),
-    /// Every site's staff, work logs or commitments.
+    /// Every site's staff, work logs, commitments, duty rosters or daily reports.
     Records {
-        /// staff, log or commitment.
+        /// staff, log, commitment, duty (rosters) or report (daily reports).
         kind: String,
         /// Only this site's.
         #[arg(long)]

@@ -392,3 +392,28 @@ fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found
     assert!(found.contains(&("building", "3栋", "水", 2)), "{found:?}");
     assert!(!found.iter().any(|g| g.1 == "3栋2单元501"), "one order at a unit is not recurring: {found:?}");
 }
+
+#[test]
+fn the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_day() {
+    use wuye_protocol::duty::Shift;
+    use wuye_protocol::staff::Role;
+    let mut net = two_sites();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let desk = &mut net.sites[0].desk;
+    let actor = desk.actor(None, "客服主管").unwrap();
+    let li = desk.add_staff("李娜", Role::FrontDesk, "客服中心").unwrap().id.to_string();
+    desk.assign_duty(&li, day, Shift::Am, &actor).unwrap();
+    let check = desk.duty_check(day).unwrap();
+    assert_eq!(check, vec![(Shift::Am, vec!["李娜".to_string()]), (Shift::Pm, vec![])], "the afternoon has nobody");
+    desk.add_complaint(&sample(0, true), "客服员").unwrap();
+    let first = desk.daily_report(day, &actor).unwrap();
+    desk.add_complaint(&sample(1, true), "客服员").unwrap();
+    let second = desk.daily_report(day, &actor).unwrap();
+    assert_eq!(first.id, second.id, "remaking a day's report rewrites it");
+    let figures: serde_json::Value = serde_json::from_str(&second.content).unwrap();
+    assert_eq!(figures["major_complaints"].as_array().unwrap().len(), 2);
+    net.run_until_quiescent();
+    let at_office = net.office.store.daily_reports(None).unwrap();
+    assert_eq!(at_office, vec![second]);
+    assert_eq!(net.office.store.duty_shifts(None).unwrap().len(), 1);
+}
