@@ -108,8 +108,10 @@ impl Desk {
     /// in one transaction; a refused step writes nothing.
     pub fn step(&mut self, id: &str, step: &Step<'_>, actor: &Actor) -> Result<Complaint, StoreError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
-        if let Step::Archive = step {
-            staff::may(actor.role, Guarded::Archive)?;
+        match step {
+            Step::Archive => staff::may(actor.role, Guarded::Archive)?,
+            Step::Decide(_) => staff::may(actor.role, Guarded::Decide)?,
+            _ => {}
         }
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
@@ -121,6 +123,7 @@ impl Desk {
             Step::Resolve(result) => complaint::resolve(doc, event, now, by, result),
             Step::Visit { satisfaction, comment } => complaint::visit(doc, event, now, by, satisfaction, comment),
             Step::Archive => complaint::archive(doc, event, now, by),
+            Step::Decide(text) => complaint::decide(doc, event, now, by, text),
         })?;
         Store::complaint_view(view)
     }
@@ -374,4 +377,6 @@ pub enum Step<'a> {
     },
     /// Archiving.
     Archive,
+    /// The property manager's decision on a major complaint, taken at the site.
+    Decide(&'a str),
 }

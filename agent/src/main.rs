@@ -447,6 +447,16 @@ enum ComplaintCommand {
         #[command(flatten)]
         common: StepArgs,
     },
+    /// The property manager's decision (经理决定) on a major complaint, at the site.
+    Decide {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// The decision.
+        #[arg(long)]
+        text: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
     /// Archive (归档) after a satisfied follow-up visit.
     Archive {
         /// The complaint's id (or its first characters).
@@ -1056,6 +1066,10 @@ fn complaint(data: &std::path::Path, as_staff: Option<&str>, cmd: ComplaintComma
             let c =
                 desk.step(&id, &Step::Visit { satisfaction, comment: &comment }, &desk.actor(as_staff, &common.by)?)?;
             print_step(&c, "follow-up visit recorded", common.json)?;
+        }
+        ComplaintCommand::Decide { id, text, common } => {
+            let c = desk.step(&id, &Step::Decide(&text), &desk.actor(as_staff, &common.by)?)?;
+            print_step(&c, "decision recorded", common.json)?;
         }
         ComplaintCommand::Archive { id, common } => {
             let c = desk.step(&id, &Step::Archive, &desk.actor(as_staff, &common.by)?)?;

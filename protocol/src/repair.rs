@@ -661,4 +661,31 @@ mod tests {
         go(&mut doc, &mut rng, &mut now, RepairStep::Arrive).unwrap();
         assert!(read(&doc).unwrap().is_overdue(now), "arrived after more than 30 minutes");
     }
+
+    #[test]
+    fn a_site_reassignment_and_a_head_office_note_made_concurrently_merge_the_same_everywhere() {
+        let (mut site, mut rng, mut now) = order(Urgency::Normal, false);
+        go(&mut site, &mut rng, &mut now, RepairStep::Dispatch("王师傅")).unwrap();
+        let mut office = site.fork();
+        go(&mut site, &mut rng, &mut now, RepairStep::Dispatch("李师傅")).unwrap();
+        go(&mut office, &mut rng, &mut now, RepairStep::Note("总部督办，请今天处理")).unwrap();
+        site.merge(&mut office).unwrap();
+        office.merge(&mut site).unwrap();
+        let (a, b) = (read(&site).unwrap(), read(&office).unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a.assigned_to.as_deref(), Some("李师傅"));
+        assert!(a.events.iter().any(|e| e.kind == "note"));
+    }
+
+    #[test]
+    fn concurrent_arrival_and_reassignment_give_one_status_everywhere() {
+        let (mut site, mut rng, mut now) = order(Urgency::Emergency, false);
+        go(&mut site, &mut rng, &mut now, RepairStep::Dispatch("王师傅")).unwrap();
+        let mut other = site.fork();
+        go(&mut site, &mut rng, &mut now, RepairStep::Arrive).unwrap();
+        go(&mut other, &mut rng, &mut now, RepairStep::Dispatch("李师傅")).unwrap();
+        site.merge(&mut other).unwrap();
+        other.merge(&mut site).unwrap();
+        assert_eq!(read(&site).unwrap().status, read(&other).unwrap().status);
+    }
 }

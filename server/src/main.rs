@@ -101,6 +101,20 @@ enum RepairCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A head-office note on a work order; it reaches the site at its next sync.
+    Note {
+        /// The work order's id (or its first characters).
+        id: String,
+        /// The note.
+        #[arg(long)]
+        text: String,
+        /// Who writes it.
+        #[arg(long, default_value = "总部")]
+        by: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -237,8 +251,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Repair(cmd) => {
-            let hq = HeadOffice::open(&data, clock)?;
+            let mut hq = HeadOffice::open(&data, clock)?;
             match cmd {
+                RepairCommand::Note { id, text, by, json } => {
+                    let r = hq.repair_note(&id, &text, &by)?;
+                    if json {
+                        print_json(&r)?;
+                    } else {
+                        println!("note added to work order {}; it reaches the site at its next sync", r.id);
+                    }
+                }
                 RepairCommand::List { site, json } => {
                     let site = site.map(|s| hq.site(&s)).transpose()?;
                     render::print_repairs(&hq.store.repairs(site)?, json)?;

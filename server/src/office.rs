@@ -245,6 +245,23 @@ impl HeadOffice {
         Ok(self.store.edit(id, |doc| complaint::add_note(doc, event, now, by, text)).and_then(Store::complaint_view)?)
     }
 
+    /// A head-office note on a repair work order; it reaches the site at its next sync.
+    pub fn repair_note(
+        &mut self,
+        id: &str,
+        text: &str,
+        by: &str,
+    ) -> Result<wuye_protocol::repair::Repair, OfficeError> {
+        let id = self.store.resolve(RecordKind::Repair, id)?;
+        let event = EventId::random(&mut self.rng);
+        let now = self.clock.now();
+        let step = wuye_protocol::repair::RepairStep::Note(text);
+        Ok(self
+            .store
+            .edit(id, |doc| wuye_protocol::repair::step(doc, event, now, by, step))
+            .and_then(Store::repair_view)?)
+    }
+
     /// One complaint by id or unique prefix.
     pub fn complaint(&self, id: &str) -> Result<Complaint, OfficeError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;

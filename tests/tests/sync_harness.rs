@@ -417,3 +417,23 @@ fn the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_
     assert_eq!(at_office, vec![second]);
     assert_eq!(net.office.store.duty_shifts(None).unwrap().len(), 1);
 }
+
+#[test]
+fn only_the_manager_decides_a_major_complaint_at_the_site_and_head_office_notes_a_repair() {
+    use wuye_agent::desk::Step;
+    use wuye_protocol::staff::Role;
+    let mut net = two_sites();
+    let c = net.add_complaint(0, &sample(0, true));
+    let id = c.id.to_string();
+    let desk = &mut net.sites[0].desk;
+    let boss = desk.add_staff("张主管", Role::Supervisor, "客服中心").unwrap().id.to_string();
+    let manager = desk.add_staff("陈经理", Role::Manager, "客服中心").unwrap().id.to_string();
+    let boss = desk.actor(Some(&boss), "").unwrap();
+    let manager = desk.actor(Some(&manager), "").unwrap();
+    let refused = desk.step(&id, &Step::Decide("同意"), &boss).unwrap_err().to_string();
+    assert!(refused.contains("only 经理 may decide"), "{refused}");
+    let decided = desk.step(&id, &Step::Decide("公司承担"), &manager).unwrap();
+    assert_eq!(decided.decision.unwrap().by, "陈经理（经理）");
+    net.run_until_quiescent();
+    net.assert_converged();
+}
