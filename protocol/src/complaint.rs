@@ -493,8 +493,13 @@ impl From<automerge::AutomergeError> for RuleError {
 }
 
 fn checked_text(field: &'static str, value: &str, max: usize) -> Result<String, RuleError> {
+    field_text(field, value, max, true)
+}
+
+/// Trims a text field and checks it: not empty when `required`, at most `max` characters.
+pub(crate) fn field_text(field: &'static str, value: &str, max: usize, required: bool) -> Result<String, RuleError> {
     let value = value.trim();
-    if value.is_empty() {
+    if value.is_empty() && required {
         return Err(RuleError::Empty(field));
     }
     let len = value.chars().count();

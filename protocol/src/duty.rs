@@ -20,17 +20,7 @@ use crate::time;
 /// Most records one work-log entry may link to.
 pub const MAX_LINKS: usize = 100;
 
-fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<String, RuleError> {
-    let value = value.trim();
-    if value.is_empty() && required {
-        return Err(RuleError::Empty(field));
-    }
-    let len = value.chars().count();
-    if len > max {
-        return Err(RuleError::TooLong { field, len, max });
-    }
-    Ok(value.to_string())
-}
+use crate::complaint::field_text as text;
 
 fn new_doc(
     kind: RecordKind,

@@ -250,17 +250,7 @@ pub fn response_deadline(
     }
 }
 
-fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<String, RuleError> {
-    let value = value.trim();
-    if value.is_empty() && required {
-        return Err(RuleError::Empty(field));
-    }
-    let len = value.chars().count();
-    if len > max {
-        return Err(RuleError::TooLong { field, len, max });
-    }
-    Ok(value.to_string())
-}
+use crate::complaint::field_text as text;
 
 /// Builds the document of a newly reported work order.
 #[allow(clippy::too_many_arguments)]

@@ -148,14 +148,7 @@ pub fn create(
     name: &str,
     role: Role,
 ) -> Result<AutoCommit, RuleError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(RuleError::Empty("name"));
-    }
-    let len = name.chars().count();
-    if len > MAX_NAME_CHARS {
-        return Err(RuleError::TooLong { field: "name", len, max: MAX_NAME_CHARS });
-    }
+    let name = crate::complaint::field_text("name", name, MAX_NAME_CHARS, true)?;
     let mut doc = AutoCommit::new();
     doc::write_header(
         &mut doc,
@@ -169,7 +162,7 @@ pub fn create(
             timezone,
         },
     )?;
-    doc.put(ROOT, "name", name)?;
+    doc.put(ROOT, "name", name.as_str())?;
     doc.put(ROOT, "role", role.as_str())?;
     Ok(doc)
 }
