@@ -89,7 +89,8 @@ impl AgentConfig {
         Ok(store)
     }
 
-    fn save(&self, store: &Store) -> Result<(), ConfigError> {
+    /// Writes the configuration into an agent's store.
+    pub fn save(&self, store: &Store) -> Result<(), ConfigError> {
         store.set_setting("server", &self.server)?;
         store.set_setting("fingerprint", &self.fingerprint)?;
         store.set_setting("site_id", &self.site_id.to_string())?;

@@ -57,6 +57,12 @@ enum Command {
         #[arg(long, default_value = DEFAULT_TIMEZONE)]
         timezone: String,
     },
+    /// Replace the site's credential with the one `wuye-server site rotate` printed.
+    Token {
+        /// The new token.
+        #[arg(long)]
+        token: String,
+    },
     /// Complaints (客户投诉).
     #[command(subcommand)]
     Complaint(ComplaintCommand),
@@ -811,6 +817,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = AgentConfig::new(&server, &fingerprint, &site, &token, &timezone)?;
             config.init(&data)?;
             println!("agent folder {} ready for site {}", data.display(), config.site_id);
+        }
+        Command::Token { token } => {
+            let (store, config) = config::open(&data)?;
+            let updated = AgentConfig::new(
+                &config.server,
+                &config.fingerprint,
+                &config.site_id.to_string(),
+                &token,
+                config.timezone.name(),
+            )?;
+            updated.save(&store)?;
+            println!("credential replaced for site {}", updated.site_id);
         }
         Command::Complaint(cmd) => complaint(&data, cli.as_staff.as_deref(), cmd)?,
         Command::Repair(cmd) => repair(&data, cli.as_staff.as_deref(), cmd)?,

@@ -74,6 +74,19 @@ enum SiteCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Revoke a site's credential: every later sync from it is refused.
+    Revoke {
+        /// The site's id.
+        id: String,
+    },
+    /// Issue a site a new credential; the old one stops working.
+    Rotate {
+        /// The site's id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List registered sites.
     List {
         /// Print JSON.
@@ -198,6 +211,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Site(SiteCommand::Add { name, json }) => {
             let mut hq = HeadOffice::open(&data, clock)?;
             let site = hq.add_site(&name)?;
+            if json {
+                print_json(&site)?;
+            } else {
+                println!("site_id {}\ntoken {}", site.site_id, site.token);
+            }
+        }
+        Command::Site(SiteCommand::Revoke { id }) => {
+            let mut hq = HeadOffice::open(&data, clock)?;
+            let site = hq.revoke_site(&id)?;
+            println!("site {site} revoked: its next sync is refused; `site rotate` issues a new credential");
+        }
+        Command::Site(SiteCommand::Rotate { id, json }) => {
+            let mut hq = HeadOffice::open(&data, clock)?;
+            let site = hq.rotate_site(&id)?;
             if json {
                 print_json(&site)?;
             } else {

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS sites (
     name TEXT NOT NULL,
     token_hash TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    last_sync_at TEXT
+    last_sync_at TEXT,
+    revoked_at TEXT
 );
 ";
 
@@ -158,6 +159,15 @@ impl HeadOffice {
         if !ready {
             store.conn().execute_batch(SCHEMA)?;
         }
+        // Folders made before revocation existed gain its column.
+        let has_revoked: bool = store.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('sites') WHERE name = 'revoked_at')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_revoked {
+            store.conn().execute_batch("ALTER TABLE sites ADD COLUMN revoked_at TEXT")?;
+        }
         Ok(Self { store, clock, rng })
     }
 
@@ -179,6 +189,29 @@ impl HeadOffice {
         self.store.conn().execute(
             "INSERT INTO sites (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![site_id.to_string(), name, hash_token(&token), time::to_stored(self.clock.now())],
+        )?;
+        Ok(NewSite { site_id, token })
+    }
+
+    /// Revokes a site's credential: its next round, and every one after, is refused.
+    pub fn revoke_site(&mut self, id: &str) -> Result<SiteId, OfficeError> {
+        let site = self.site(id)?;
+        self.store.conn().execute(
+            "UPDATE sites SET revoked_at = ?1 WHERE id = ?2",
+            params![time::to_stored(self.clock.now()), site.to_string()],
+        )?;
+        Ok(site)
+    }
+
+    /// Issues a site a new credential (and lifts a revocation); the old one stops working.
+    pub fn rotate_site(&mut self, id: &str) -> Result<NewSite, OfficeError> {
+        let site_id = self.site(id)?;
+        let mut secret = [0u8; 32];
+        self.rng.fill_bytes(&mut secret);
+        let token = hex::encode(secret);
+        self.store.conn().execute(
+            "UPDATE sites SET token_hash = ?1, revoked_at = NULL WHERE id = ?2",
+            params![hash_token(&token), site_id.to_string()],
         )?;
         Ok(NewSite { site_id, token })
     }
@@ -296,19 +329,22 @@ impl SyncStore for HeadOffice {
 
 impl ServerStore for HeadOffice {
     fn authenticate(&mut self, site: SiteId, token: &str) -> Result<Result<String, String>, StoreError> {
-        let row: Option<(String, String)> = self
+        let row: Option<(String, String, Option<String>)> = self
             .store
             .conn()
-            .query_row("SELECT name, token_hash FROM sites WHERE id = ?1", [site.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+            .query_row("SELECT name, token_hash, revoked_at FROM sites WHERE id = ?1", [site.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?;
         Ok(match row {
             None => Err(format!(
                 "site {site} is not registered at head office; check the site id given to `wuye-agent init` against `wuye-server site list`"
             )),
+            Some((_, _, Some(at))) => Err(format!(
+                "the credential of site {site} was revoked by head office at {at}; ask head office for a new one (`wuye-server site rotate`)"
+            )),
             // Both sides are hashes of a 256-bit secret, so comparing them leaks nothing useful.
-            Some((name, expected)) if expected == hash_token(token) => Ok(name),
+            Some((name, expected, None)) if expected == hash_token(token) => Ok(name),
             Some(_) => Err(format!(
                 "the token for site {site} was refused; use the token `wuye-server site add` printed for this site"
             )),

@@ -155,12 +155,13 @@ async fn handle_connection(incoming: quinn::Incoming, office: StoreThread, clock
                 return;
             }
         };
-        handle_stream(&office, send, recv, clock.as_ref(), remote).await;
+        handle_stream(&office, &conn, send, recv, clock.as_ref(), remote).await;
     }
 }
 
 async fn handle_stream(
     office: &StoreThread,
+    conn: &quinn::Connection,
     mut send: quinn::SendStream,
     mut recv: quinn::RecvStream,
     clock: &dyn Clock,
@@ -219,6 +220,12 @@ async fn handle_stream(
                     let _ = write_message(&mut send, &wire).await;
                 }
                 let _ = send.finish();
+                if matches!(e, wuye_protocol::sync::SessionError::Unauthorized(_)) {
+                    // A refused credential ends the connection, not only the round;
+                    // give the error a moment to reach the agent first.
+                    let _ = timeout(Duration::from_millis(200), send.stopped()).await;
+                    conn.close(2u32.into(), b"credential refused");
+                }
                 return;
             }
         }

@@ -279,3 +279,22 @@ fn a_day_at_a_site_with_head_office_down_reaches_head_office_intact() {
     let archived = history.as_array().unwrap().iter().find(|h| h["type"] == "archived").unwrap();
     assert_eq!(archived["by"], "张主管（客服主管）");
 }
+
+#[test]
+fn a_revoked_site_is_refused_and_a_rotated_credential_lets_it_back_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, agent) = one_site(dir.path());
+    let _running = server.start();
+    agent.add_complaint("张伟", "1栋101", "登记", false);
+    agent.sync();
+    let site = server.json(&["site", "list"])[0]["site_id"].as_str().unwrap().to_string();
+    procs::ok("wuye-server", &["site", "revoke", &site, "--data", path(&server.data)]);
+    let out = agent.run(&["sync"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("revoked"), "{stderr}");
+    let fresh = procs::json("wuye-server", &["site", "rotate", &site, "--data", path(&server.data), "--json"]);
+    procs::ok("wuye-agent", &["token", "--token", fresh["token"].as_str().unwrap(), "--data", path(&agent.data)]);
+    agent.add_complaint("王芳", "2栋202", "恢复后登记", false);
+    assert_eq!(agent.sync()["pushed"], 1);
+}

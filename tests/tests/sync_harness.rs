@@ -437,3 +437,23 @@ fn only_the_manager_decides_a_major_complaint_at_the_site_and_head_office_notes_
     net.run_until_quiescent();
     net.assert_converged();
 }
+
+#[test]
+fn a_revoked_site_is_refused_until_rotated_and_the_old_token_stops_working() {
+    let mut net = two_sites();
+    net.add_complaint(0, &sample(0, false));
+    net.run_until_quiescent();
+    let site = net.site_id(0).to_string();
+    net.office.revoke_site(&site).unwrap();
+    match net.round(0) {
+        Err(SessionError::Remote { code: ErrorCode::Unauthorized, message }) => {
+            assert!(message.contains("revoked") && message.contains("site rotate"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    net.round(1).expect("other sites go on");
+    let fresh = net.office.rotate_site(&site).unwrap();
+    assert!(matches!(net.round(0), Err(SessionError::Remote { code: ErrorCode::Unauthorized, .. })), "old token");
+    net.sites[0].desk.config.token = fresh.token;
+    net.round(0).expect("the new credential works");
+}
