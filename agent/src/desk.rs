@@ -12,7 +12,6 @@ use wuye_protocol::complaint::{self, Complaint, NewComplaint};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::duty::{self, Commitment, DailyReport, DutyShift, LogEntry, Shift};
 use wuye_protocol::ids::{EventId, RecordId};
-use wuye_protocol::record::View;
 use wuye_protocol::repair::{self, NewRepair, Repair, RepairStep};
 use wuye_protocol::staff::{self, Guarded, Role, Staff};
 use wuye_protocol::time::Clock;
@@ -63,17 +62,14 @@ impl Desk {
         let event = EventId::random(&mut self.rng);
         let mut doc =
             complaint::create(id, self.config.site_id, self.config.timezone, self.clock.now(), by, event, input)?;
-        self.store.insert_new(&mut doc).and_then(Store::complaint_view)
+        Store::typed(self.store.insert_new(&mut doc)?, "complaint")
     }
 
     /// Adds a staff member (员工) with a role.
     pub fn add_staff(&mut self, name: &str, role: Role, by: &str) -> Result<Staff, StoreError> {
         let id = RecordId::random(&mut self.rng);
         let mut doc = staff::create(id, self.config.site_id, self.config.timezone, self.clock.now(), by, name, role)?;
-        match self.store.insert_new(&mut doc)? {
-            View::Staff(s) => Ok(s),
-            other => Err(StoreError::NotFound { kind: "staff member", id: other.id().to_string() }),
-        }
+        Store::typed(self.store.insert_new(&mut doc)?, "staff member")
     }
 
     /// Makes a staff member the one who acts when a command names nobody.
@@ -125,7 +121,7 @@ impl Desk {
             Step::Archive => complaint::archive(doc, event, now, by),
             Step::Decide(text) => complaint::decide(doc, event, now, by, text),
         })?;
-        Store::complaint_view(view)
+        Store::typed(view, "complaint")
     }
 
     /// Adds a tracking note (跟踪记录) to a complaint given by id or unique prefix.
@@ -142,7 +138,7 @@ impl Desk {
         let rules = settings.response_rules();
         let mut doc =
             repair::create(id, self.config.site_id, &calendar, &rules, self.clock.now(), &actor.name, event, input)?;
-        Store::repair_view(self.store.insert_new(&mut doc)?)
+        Store::typed(self.store.insert_new(&mut doc)?, "repair work order")
     }
 
     /// Applies one step to a work order given by id or unique prefix. Dispatching
@@ -167,7 +163,7 @@ impl Desk {
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
         let view = self.store.edit(id, |doc| repair::step(doc, event, now, &actor.name, step))?;
-        Store::repair_view(view)
+        Store::typed(view, "repair work order")
     }
 
     /// A work order by id or unique prefix.
@@ -198,10 +194,7 @@ impl Desk {
             entry.asked,
             entry.done,
         )?;
-        match self.store.insert_new(&mut doc)? {
-            View::LogEntry(l) => Ok(l),
-            other => Err(StoreError::NotFound { kind: "work-log entry", id: other.id().to_string() }),
-        }
+        Store::typed(self.store.insert_new(&mut doc)?, "work-log entry")
     }
 
     /// Records what was done about a work-log entry.
@@ -227,10 +220,7 @@ impl Desk {
         let id = RecordId::random(&mut self.rng);
         let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
         let mut doc = duty::new_commitment(id, site, tz, now, &actor.name, words, caller, due)?;
-        match self.store.insert_new(&mut doc)? {
-            View::Commitment(c) => Ok(c),
-            other => Err(StoreError::NotFound { kind: "commitment", id: other.id().to_string() }),
-        }
+        Store::typed(self.store.insert_new(&mut doc)?, "commitment")
     }
 
     /// Records the reply given on a commitment.
@@ -255,10 +245,7 @@ impl Desk {
         let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
         let mut doc =
             duty::new_duty_shift(id, site, tz, now, &actor.name, date, shift, starts_at, member.id, &member.name)?;
-        match self.store.insert_new(&mut doc)? {
-            View::DutyShift(d) => Ok(d),
-            other => Err(StoreError::NotFound { kind: "duty shift", id: other.id().to_string() }),
-        }
+        Store::typed(self.store.insert_new(&mut doc)?, "duty shift")
     }
 
     /// Who is on duty in each shift of a local date; an empty list is a gap.
@@ -293,10 +280,7 @@ impl Desk {
                 self.store.insert_new(&mut doc)?
             }
         };
-        match view {
-            View::DailyReport(d) => Ok(d),
-            other => Err(StoreError::NotFound { kind: "daily report", id: other.id().to_string() }),
-        }
+        Store::typed(view, "daily report")
     }
 
     /// The time now, from the desk's clock.

@@ -11,7 +11,7 @@ use wuye_agent::desk::{Desk, DeskRepairStep, NewLogEntry, Step, DEFAULT_ACTOR};
 use wuye_agent::link;
 use wuye_agent::progress::SyncProgress;
 use wuye_agent::settings::SiteSettings;
-use wuye_node::process::{init_tracing, print_json, shutdown_signal};
+use wuye_node::process::{print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::complaint::{Channel, NewComplaint};
 use wuye_protocol::doc::RecordKind;
@@ -794,20 +794,9 @@ fn open_desk(data: &std::path::Path) -> anyhow::Result<Desk> {
 }
 
 fn main() -> std::process::ExitCode {
-    // Output piped into `head` ends quietly, as other command-line tools do.
-    sigpipe::reset();
     let cli = Cli::parse();
-    init_tracing("wuye_agent=info,wuye_node=info,warn");
-    let result = run(cli);
-    wuye_node::process::report_peak_rss_if_asked();
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            // Every error message here already carries its cause; `{:#}` would repeat it.
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    wuye_node::process::start("wuye_agent=info,wuye_node=info,warn");
+    wuye_node::process::finish(run(cli))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

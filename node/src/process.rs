@@ -1,5 +1,26 @@
 //! Process plumbing both binaries share: logging set-up and the stop signal.
 
+/// What every binary does first: output piped into `head` ends quietly, as
+/// with other command-line tools, and logging starts (see [`init_tracing`]).
+pub fn start(default_filter: &str) {
+    sigpipe::reset();
+    init_tracing(default_filter);
+}
+
+/// What every binary does last: reports peak memory if asked, prints the
+/// error if there is one, and gives the exit code.
+pub fn finish<E: std::fmt::Display>(result: Result<(), E>) -> std::process::ExitCode {
+    report_peak_rss_if_asked();
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // Every error message here already carries its cause; `{:#}` would repeat it.
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Sends tracing output to standard error, filtered by `WUYE_LOG` or `default_filter`.
 pub fn init_tracing(default_filter: &str) {
     tracing_subscriber::fmt()

@@ -264,72 +264,71 @@ impl Store {
 
     /// One complaint, from its projection.
     pub fn complaint(&self, id: RecordId) -> Result<Complaint, StoreError> {
+        self.one_view("SELECT view FROM complaints WHERE id = ?1", "complaint", id)
+    }
+
+    /// The projection row of one record, parsed.
+    fn one_view<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        what: &'static str,
+        id: RecordId,
+    ) -> Result<T, StoreError> {
         let view: String = self
             .conn
-            .query_row("SELECT view FROM complaints WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .prepare_cached(sql)?
+            .query_row([id.to_string()], |r| r.get(0))
             .optional()?
-            .ok_or_else(|| StoreError::NotFound { kind: "complaint", id: id.to_string() })?;
+            .ok_or_else(|| StoreError::NotFound { kind: what, id: id.to_string() })?;
         parse_view(&id.to_string(), &view)
     }
 
-    /// A complaint by id, after a change through [`Store::edit`]: the view as a complaint.
-    pub fn complaint_view(view: View) -> Result<Complaint, StoreError> {
-        match view {
-            View::Complaint(c) => Ok(*c),
-            other => Err(StoreError::NotFound { kind: "complaint", id: other.id().to_string() }),
-        }
-    }
-
-    /// The view of a record just written, as a work order.
-    pub fn repair_view(view: View) -> Result<Repair, StoreError> {
-        match view {
-            View::Repair(r) => Ok(*r),
-            other => Err(StoreError::NotFound { kind: "repair work order", id: other.id().to_string() }),
-        }
+    /// A view just written, as the type its kind expects; `what` names that kind in the error.
+    pub fn typed<T: TryFrom<View, Error = View>>(view: View, what: &'static str) -> Result<T, StoreError> {
+        T::try_from(view).map_err(|other| StoreError::NotFound { kind: what, id: other.id().to_string() })
     }
 
     /// Staff of one site, or of all, by name.
     pub fn staff(&self, site: Option<SiteId>) -> Result<Vec<Staff>, StoreError> {
-        match site {
-            Some(s) => {
-                self.views("SELECT id, view FROM staff WHERE site_id = ?1 ORDER BY name, id", vec![s.to_string()])
-            }
-            None => self.views("SELECT id, view FROM staff ORDER BY site_id, name, id", vec![]),
-        }
+        self.list("staff", None, site, "site_id, name, id")
     }
 
     /// A repair work order.
     pub fn repair(&self, id: RecordId) -> Result<Repair, StoreError> {
-        let view: String = self
-            .conn
-            .query_row("SELECT view FROM repairs WHERE id = ?1", [id.to_string()], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound { kind: "repair work order", id: id.to_string() })?;
-        serde_json::from_str(&view).map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: e.to_string() })
+        self.one_view("SELECT view FROM repairs WHERE id = ?1", "repair work order", id)
     }
 
     /// Repair work orders, oldest first, of one site or of all.
     pub fn repairs(&self, site: Option<SiteId>) -> Result<Vec<Repair>, StoreError> {
-        let (sql, args): (&str, Vec<String>) = match site {
-            Some(s) => {
-                ("SELECT id, view FROM repairs WHERE site_id = ?1 ORDER BY reported_utc, id", vec![s.to_string()])
-            }
-            None => ("SELECT id, view FROM repairs ORDER BY reported_utc, id", vec![]),
-        };
-        self.views(sql, args)
+        self.list("repairs", None, site, "reported_utc, id")
     }
 
-    fn views<T: serde::de::DeserializeOwned>(&self, sql: &str, args: Vec<String>) -> Result<Vec<T>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
+    /// Projection rows of `table` (only `kind`'s, where given), of one site or of all, in `order`.
+    fn list<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        kind: Option<RecordKind>,
+        site: Option<SiteId>,
+        order: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut sql = format!("SELECT id, view FROM {table} WHERE 1");
+        let mut args = Vec::new();
+        if let Some(kind) = kind {
+            args.push(kind.as_str().to_string());
+            sql += &format!(" AND kind = ?{}", args.len());
+        }
+        if let Some(site) = site {
+            args.push(site.to_string());
+            sql += &format!(" AND site_id = ?{}", args.len());
+        }
+        sql += &format!(" ORDER BY {order}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows =
             stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (id, view) = row?;
-            out.push(serde_json::from_str(&view).map_err(|e| StoreError::Corrupt {
-                id: id.clone(),
-                reason: format!("projection row does not parse: {e}; run the rebuild command"),
-            })?);
+            out.push(parse_view(&id, &view)?);
         }
         Ok(out)
     }
@@ -359,37 +358,17 @@ impl Store {
         kind: RecordKind,
         site: Option<SiteId>,
     ) -> Result<Vec<T>, StoreError> {
-        match site {
-            Some(s) => self.views(
-                "SELECT id, view FROM entries WHERE kind = ?1 AND site_id = ?2 ORDER BY sort_utc, id",
-                vec![kind.as_str().to_string(), s.to_string()],
-            ),
-            None => self.views(
-                "SELECT id, view FROM entries WHERE kind = ?1 ORDER BY sort_utc, id",
-                vec![kind.as_str().to_string()],
-            ),
-        }
+        self.list("entries", Some(kind), site, "sort_utc, id")
     }
 
     /// One staff member.
     pub fn staff_member(&self, id: RecordId) -> Result<Staff, StoreError> {
-        let view: String = self
-            .conn
-            .query_row("SELECT view FROM staff WHERE id = ?1", [id.to_string()], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound { kind: "staff member", id: id.to_string() })?;
-        serde_json::from_str(&view).map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: e.to_string() })
+        self.one_view("SELECT view FROM staff WHERE id = ?1", "staff member", id)
     }
 
     /// Complaints, oldest first, of one site or of all.
     pub fn complaints(&self, site: Option<SiteId>) -> Result<Vec<Complaint>, StoreError> {
-        match site {
-            Some(s) => self.views(
-                "SELECT id, view FROM complaints WHERE site_id = ?1 ORDER BY received_utc, id",
-                vec![s.to_string()],
-            ),
-            None => self.views("SELECT id, view FROM complaints ORDER BY received_utc, id", vec![]),
-        }
+        self.list("complaints", None, site, "received_utc, id")
     }
 
     /// A record's stored document, loaded and checked.
@@ -466,7 +445,7 @@ fn corrupt(id: RecordId, e: DocError) -> StoreError {
     StoreError::Corrupt { id: id.to_string(), reason: e.to_string() }
 }
 
-fn parse_view(id: &str, view: &str) -> Result<Complaint, StoreError> {
+fn parse_view<T: serde::de::DeserializeOwned>(id: &str, view: &str) -> Result<T, StoreError> {
     serde_json::from_str(view).map_err(|e| StoreError::Corrupt {
         id: id.to_string(),
         reason: format!("projection row does not parse: {e}; run the rebuild command"),

@@ -71,6 +71,33 @@ impl View {
     }
 }
 
+/// A view converted to its kind's type: `Ok` when it is that kind, else the view back.
+macro_rules! view_into {
+    ($($variant:ident => $ty:ty, $unwrap:expr;)+) => {
+        $(
+            impl TryFrom<View> for $ty {
+                type Error = View;
+                fn try_from(view: View) -> Result<Self, View> {
+                    match view {
+                        View::$variant(inner) => Ok($unwrap(inner)),
+                        other => Err(other),
+                    }
+                }
+            }
+        )+
+    };
+}
+
+view_into! {
+    Complaint => Complaint, |c: Box<Complaint>| *c;
+    Staff => Staff, |s| s;
+    Repair => Repair, |r: Box<Repair>| *r;
+    LogEntry => LogEntry, |l| l;
+    Commitment => Commitment, |c| c;
+    DutyShift => DutyShift, |d| d;
+    DailyReport => DailyReport, |d| d;
+}
+
 /// Reads and checks any record document, in one pass: its header and its view.
 pub fn read(doc: &impl ReadDoc) -> Result<(Header, View), DocError> {
     let hydrated = doc::hydrate_root(doc)?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use wuye_node::process::{init_tracing, print_json, shutdown_signal};
+use wuye_node::process::{print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::time::SystemClock;
 use wuye_server::office::{self, HeadOffice};
@@ -180,20 +180,9 @@ enum ComplaintCommand {
 }
 
 fn main() -> std::process::ExitCode {
-    // Output piped into `head` ends quietly, as other command-line tools do.
-    sigpipe::reset();
     let cli = Cli::parse();
-    init_tracing("wuye_server=info,wuye_node=info,warn");
-    let result = run(cli);
-    wuye_node::process::report_peak_rss_if_asked();
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            // Every error message here already carries its cause; `{:#}` would repeat it.
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    wuye_node::process::start("wuye_server=info,wuye_node=info,warn");
+    wuye_node::process::finish(run(cli))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
@@ -13,9 +14,11 @@ use sha2::{Digest, Sha256};
 use wuye_node::folder::{self, FolderError};
 use wuye_node::tls::{self, Identity};
 use wuye_node::{Store, StoreError};
-use wuye_protocol::complaint::{self, Complaint};
+use wuye_protocol::complaint::{self, Complaint, RuleError};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{EventId, SiteId};
+use wuye_protocol::record::View;
+use wuye_protocol::repair::{self, Repair, RepairStep};
 use wuye_protocol::sync::{site_peer, Applied, Outgoing, ServerStore, SyncStore};
 use wuye_protocol::time::{self, Clock};
 use wuye_protocol::wire::{DocPayload, HeadsAck, Seq};
@@ -262,37 +265,34 @@ impl HeadOffice {
         Ok(site)
     }
 
-    /// The property manager's decision on a major complaint (重大投诉); it reaches the site at its next sync.
-    pub fn decide(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
-        let id = self.store.resolve(RecordKind::Complaint, id)?;
-        let event = EventId::random(&mut self.rng);
-        let now = self.clock.now();
-        Ok(self.store.edit(id, |doc| complaint::decide(doc, event, now, by, text)).and_then(Store::complaint_view)?)
-    }
-
-    /// A head-office note (跟踪记录) on a complaint; it reaches the site at its next sync.
-    pub fn note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
-        let id = self.store.resolve(RecordKind::Complaint, id)?;
-        let event = EventId::random(&mut self.rng);
-        let now = self.clock.now();
-        Ok(self.store.edit(id, |doc| complaint::add_note(doc, event, now, by, text)).and_then(Store::complaint_view)?)
-    }
-
-    /// A head-office note on a repair work order; it reaches the site at its next sync.
-    pub fn repair_note(
+    /// One head-office step on a record given by id or unique prefix, in one
+    /// transaction; it reaches the site at its next sync.
+    fn act<T: TryFrom<View, Error = View>>(
         &mut self,
+        kind: RecordKind,
         id: &str,
-        text: &str,
-        by: &str,
-    ) -> Result<wuye_protocol::repair::Repair, OfficeError> {
-        let id = self.store.resolve(RecordKind::Repair, id)?;
+        step: impl FnOnce(&mut AutoCommit, EventId, DateTime<Utc>) -> Result<(), RuleError>,
+    ) -> Result<T, OfficeError> {
+        let id = self.store.resolve(kind, id)?;
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
-        let step = wuye_protocol::repair::RepairStep::Note(text);
-        Ok(self
-            .store
-            .edit(id, |doc| wuye_protocol::repair::step(doc, event, now, by, step))
-            .and_then(Store::repair_view)?)
+        let view = self.store.edit(id, |doc| step(doc, event, now))?;
+        Ok(Store::typed(view, kind.as_str())?)
+    }
+
+    /// The property manager's decision on a major complaint (重大投诉).
+    pub fn decide(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
+        self.act(RecordKind::Complaint, id, |doc, event, now| complaint::decide(doc, event, now, by, text))
+    }
+
+    /// A head-office note (跟踪记录) on a complaint.
+    pub fn note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
+        self.act(RecordKind::Complaint, id, |doc, event, now| complaint::add_note(doc, event, now, by, text))
+    }
+
+    /// A head-office note on a repair work order.
+    pub fn repair_note(&mut self, id: &str, text: &str, by: &str) -> Result<Repair, OfficeError> {
+        self.act(RecordKind::Repair, id, |doc, event, now| repair::step(doc, event, now, by, RepairStep::Note(text)))
     }
 
     /// One complaint by id or unique prefix.
