@@ -8,7 +8,13 @@ use wuye_node::{Store, StoreError};
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::time;
 
+use rand::RngCore;
+use wuye_protocol::wire::{normalize_enroll_code, ENROLL_CODE_CHARS};
+
 use crate::DB_FILE;
+
+/// The setting holding an enrollment code not yet traded for the credential.
+pub const ENROLL_CODE_SETTING: &str = "enroll_code";
 
 /// Why the configuration is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +42,12 @@ pub struct AgentConfig {
     pub fingerprint: String,
     /// The site this agent serves.
     pub site_id: SiteId,
-    /// The site's credential.
+    /// The site's credential: 256 random bits made by this agent at `init`
+    /// (or `enroll`); head office keeps only its hash.
     pub token: String,
+    /// The one-time enrollment code head office issued, until the first sync
+    /// has traded it for `token`.
+    pub enroll_code: Option<String>,
     /// The site's time zone.
     pub timezone: Tz,
 }
@@ -54,12 +64,12 @@ impl std::fmt::Debug for AgentConfig {
 }
 
 impl AgentConfig {
-    /// Checks the values typed at `init`.
+    /// Checks the values typed at `init`, and makes the site's credential.
     pub fn new(
         server: &str,
         fingerprint: &str,
         site_id: &str,
-        token: &str,
+        enroll_code: &str,
         timezone: &str,
     ) -> Result<Self, ConfigError> {
         let server = server.trim();
@@ -72,14 +82,33 @@ impl AgentConfig {
             wuye_node::tls::parse_fingerprint(fingerprint).map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let site_id =
             site_id.parse().map_err(|e: wuye_protocol::ids::IdParseError| ConfigError::Invalid(e.to_string()))?;
-        let token = token.trim();
-        if token.is_empty() || token.len() > wuye_protocol::wire::MAX_TOKEN_CHARS {
-            return Err(ConfigError::Invalid(
-                "the token is empty or too long: use the token `wuye-server site add` printed".into(),
-            ));
-        }
         let timezone = time::parse_timezone(timezone).map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        Ok(Self { server: server.to_string(), fingerprint, site_id, token: token.to_string(), timezone })
+        let mut config = Self {
+            server: server.to_string(),
+            fingerprint,
+            site_id,
+            token: String::new(),
+            enroll_code: None,
+            timezone,
+        };
+        config.enroll(enroll_code)?;
+        Ok(config)
+    }
+
+    /// Takes a new enrollment code: makes a fresh credential for the next sync to register with it.
+    pub fn enroll(&mut self, code: &str) -> Result<(), ConfigError> {
+        let code = normalize_enroll_code(code).ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "'{}' is not an enrollment code: expected {ENROLL_CODE_CHARS} letters and digits like \
+                 7K3QM-XW9PT-HR2CV-D4N8B, as `wuye-server site add` or `site rotate` printed",
+                code.chars().take(40).collect::<String>()
+            ))
+        })?;
+        let mut secret = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        self.token = hex::encode(secret);
+        self.enroll_code = Some(code);
+        Ok(())
     }
 
     /// Creates the agent's data folder with this configuration.
@@ -95,6 +124,10 @@ impl AgentConfig {
         store.set_setting("fingerprint", &self.fingerprint)?;
         store.set_setting("site_id", &self.site_id.to_string())?;
         store.set_setting("token", &self.token)?;
+        match &self.enroll_code {
+            Some(code) => store.set_setting(ENROLL_CODE_SETTING, code)?,
+            None => store.delete_setting(ENROLL_CODE_SETTING)?,
+        }
         store.set_setting("timezone", self.timezone.name())?;
         Ok(())
     }
@@ -108,9 +141,16 @@ impl AgentConfig {
             fingerprint: get("fingerprint")?,
             site_id: get("site_id")?.parse().map_err(|_| ConfigError::Damaged("site_id"))?,
             token: get("token")?,
+            enroll_code: store.setting(ENROLL_CODE_SETTING)?,
             timezone: time::parse_timezone(&get("timezone")?).map_err(|_| ConfigError::Damaged("timezone"))?,
         })
     }
+}
+
+/// The site's credential and any enrollment code still to trade, read afresh,
+/// so that a running agent takes a credential `enroll` changed meanwhile.
+pub fn credentials(store: &Store) -> Result<(String, Option<String>), ConfigError> {
+    Ok((store.setting("token")?.ok_or(ConfigError::Damaged("token"))?, store.setting(ENROLL_CODE_SETTING)?))
 }
 
 /// Opens an agent's folder: its store and configuration.

@@ -125,7 +125,13 @@ pub async fn round_with_progress(
     progress: &mut (dyn FnMut(&RoundOutcome) + Send),
 ) -> Result<RoundOutcome, LinkError> {
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| LinkError::Broken(e.to_string()))?;
-    let mut session = ClientSession::new(config.site_id, config.token.clone());
+    let (token, enroll_code) = tokio::task::block_in_place(|| crate::config::credentials(store))
+        .map_err(|e| LinkError::Broken(e.to_string()))?;
+    let enrolling = enroll_code.is_some();
+    let mut session = match enroll_code {
+        Some(code) => ClientSession::enrolling(config.site_id, token, code),
+        None => ClientSession::new(config.site_id, token),
+    };
     let start = std::time::Instant::now();
     let mut outcome = RoundOutcome::default();
     outcome.bytes_sent += write_message(&mut send, &session.start()).await? as u64;
@@ -139,7 +145,15 @@ pub async fn round_with_progress(
         outcome.bytes_received += used as u64;
         let name = wuye_protocol::sync::message_name(&message);
         let started = std::time::Instant::now();
-        let handled = tokio::task::block_in_place(|| session.handle(store, message));
+        let handled = tokio::task::block_in_place(|| {
+            let handled = session.handle(store, message);
+            if enrolling && session.admitted() {
+                // Head office now knows the credential by its hash; the code is spent.
+                store.delete_setting(crate::config::ENROLL_CODE_SETTING)?;
+            }
+            Ok::<_, StoreError>(handled)
+        })
+        .map_err(|e| LinkError::Session(SessionError::Store(e)))?;
         tracing::debug!(message = name, busy_us = started.elapsed().as_micros() as u64, "handled");
         match handled {
             Ok(replies) => {

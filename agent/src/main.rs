@@ -50,18 +50,19 @@ enum Command {
         /// This site's id (`wuye-server site add`).
         #[arg(long)]
         site: String,
-        /// This site's token (`wuye-server site add`).
+        /// The one-time enrollment code `wuye-server site add` printed; the
+        /// first sync trades it for this site's credential.
         #[arg(long)]
-        token: String,
+        code: String,
         /// The site's time zone (IANA name).
         #[arg(long, default_value = DEFAULT_TIMEZONE)]
         timezone: String,
     },
-    /// Replace the site's credential with the one `wuye-server site rotate` printed.
-    Token {
-        /// The new token.
-        #[arg(long)]
-        token: String,
+    /// Take a new enrollment code (`wuye-server site rotate`): the next sync
+    /// trades it for a new credential.
+    Enroll {
+        /// The code.
+        code: String,
     },
     /// Complaints (客户投诉).
     #[command(subcommand)]
@@ -802,22 +803,16 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.context("no data folder given: pass --data DIR or set WUYE_AGENT_DATA")?;
     match cli.command {
-        Command::Init { server, fingerprint, site, token, timezone } => {
-            let config = AgentConfig::new(&server, &fingerprint, &site, &token, &timezone)?;
+        Command::Init { server, fingerprint, site, code, timezone } => {
+            let config = AgentConfig::new(&server, &fingerprint, &site, &code, &timezone)?;
             config.init(&data)?;
             println!("agent folder {} ready for site {}", data.display(), config.site_id);
         }
-        Command::Token { token } => {
-            let (store, config) = config::open(&data)?;
-            let updated = AgentConfig::new(
-                &config.server,
-                &config.fingerprint,
-                &config.site_id.to_string(),
-                &token,
-                config.timezone.name(),
-            )?;
-            updated.save(&store)?;
-            println!("credential replaced for site {}", updated.site_id);
+        Command::Enroll { code } => {
+            let (store, mut config) = config::open(&data)?;
+            config.enroll(&code)?;
+            config.save(&store)?;
+            println!("enrollment code taken for site {}: the next sync trades it for a new credential", config.site_id);
         }
         Command::Complaint(cmd) => complaint(&data, cli.as_staff.as_deref(), cmd)?,
         Command::Repair(cmd) => repair(&data, cli.as_staff.as_deref(), cmd)?,

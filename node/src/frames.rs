@@ -21,7 +21,10 @@ pub async fn write_message<W: AsyncWrite + Unpin>(w: &mut W, message: &Message) 
     Ok(frame.len())
 }
 
-/// Reads one frame: `Ok(None)` when the stream ended cleanly between frames.
+/// Memory set aside for a frame before its bytes arrive.
+const FIRST_READ_BYTES: usize = 64 * 1024;
+
+/// Reads one message; `Ok(None)` when the stream ended cleanly between frames.
 pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<(Message, usize)>, FrameIoError> {
     let mut header = [0u8; FRAME_HEADER_BYTES];
     let mut have = 0;
@@ -36,16 +39,12 @@ pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<(Mes
         have += n;
     }
     let len = wire::decode_len(header)?;
-    let mut payload = vec![0u8; len];
-    let mut have = 0;
-    while have < len {
-        let n = r.read(&mut payload[have..]).await?;
-        if n == 0 {
-            return Err(
-                FrameError::Truncated { have: FRAME_HEADER_BYTES + have, need: FRAME_HEADER_BYTES + len }.into()
-            );
-        }
-        have += n;
+    // The buffer grows as bytes arrive, so a peer that declares a large frame
+    // and sends little holds little memory.
+    let mut payload = Vec::with_capacity(len.min(FIRST_READ_BYTES));
+    let got = (&mut *r).take(len as u64).read_to_end(&mut payload).await?;
+    if got < len {
+        return Err(FrameError::Truncated { have: FRAME_HEADER_BYTES + got, need: FRAME_HEADER_BYTES + len }.into());
     }
     Ok(Some((wire::decode_payload(&payload)?, FRAME_HEADER_BYTES + len)))
 }

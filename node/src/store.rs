@@ -193,6 +193,12 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a setting.
+    pub fn delete_setting(&self, key: &str) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     /// Saves a newly created record document.
     pub fn insert_new(&mut self, doc: &mut AutoCommit) -> Result<View, StoreError> {
         let mut views = self.insert_batch(std::slice::from_mut(doc))?;

@@ -13,7 +13,8 @@
 //! - [`repair`]: the repair work order (维修工作单): layout, rules, status, response deadline;
 //! - [`record`]: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
-//! - [`sync`]: the sync session as a state machine with no I/O.
+//! - [`sync`]: the sync session as a state machine with no I/O;
+//! - [`robust`]: the checks the fuzz targets run on arbitrary bytes.
 //!
 //! This crate does no I/O: no sockets, no files, no clock reads.
 
@@ -24,6 +25,7 @@ pub mod duty;
 pub mod ids;
 pub mod record;
 pub mod repair;
+pub mod robust;
 pub mod staff;
 pub mod sync;
 pub mod time;

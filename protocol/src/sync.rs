@@ -5,6 +5,7 @@
 //! ```text
 //! agent                              server
 //! Hello{version, site, token}  ─▶   authenticate
+//!  (or, the first time, Enroll{version, site, code, credential} ─▶ enroll)
 //!                              ◀─   Welcome{push_cursor}
 //! Push{docs after cursor}      ─▶   apply in one transaction, then
 //!                              ◀─   PushAck{upto, need_full, refused}
@@ -30,8 +31,8 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{RecordId, SiteId};
 use crate::wire::{
-    DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, MAX_BATCHES_PER_ROUND, MAX_BATCH_DOCS, MAX_DOC_BYTES,
-    MAX_HEADS, MAX_TOKEN_CHARS, PUSH_PIPELINE_DEPTH,
+    DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, CREDENTIAL_HEX_CHARS, MAX_BATCHES_PER_ROUND,
+    MAX_BATCH_DOCS, MAX_DOC_BYTES, MAX_ENROLL_CODE_CHARS, MAX_HEADS, MAX_TOKEN_CHARS, PUSH_PIPELINE_DEPTH,
 };
 use crate::PROTOCOL_VERSION;
 
@@ -88,6 +89,19 @@ pub trait SyncStore {
 pub trait ServerStore: SyncStore {
     /// Checks a site's credential: `Ok(Ok(site name))`, or `Ok(Err(why))` when refused.
     fn authenticate(&mut self, site: SiteId, token: &str) -> Result<Result<String, String>, Self::Error>;
+
+    /// Trades `site`'s one-time enrollment `code` for `credential` (whose hash
+    /// becomes the site's credential): `Ok(Ok(site name))`, or `Ok(Err(why))`
+    /// when the code is wrong, used by another agent, expired or revoked. The
+    /// same code with the same credential again is accepted, so an agent whose
+    /// answer was lost may retry.
+    fn enroll(
+        &mut self,
+        site: SiteId,
+        code: &str,
+        credential: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<String, String>, Self::Error>;
 
     /// A round with `site` completed at `now`.
     fn round_finished(&mut self, site: SiteId, now: DateTime<Utc>) -> Result<(), Self::Error>;
@@ -207,6 +221,8 @@ enum ClientState {
 pub struct ClientSession {
     site_id: SiteId,
     token: String,
+    enroll_code: Option<String>,
+    welcomed: bool,
     state: ClientState,
     batches: usize,
     report: RoundReport,
@@ -215,14 +231,43 @@ pub struct ClientSession {
 impl ClientSession {
     /// A round for `site_id` with its credential.
     pub fn new(site_id: SiteId, token: String) -> Self {
-        Self { site_id, token, state: ClientState::New, batches: 0, report: RoundReport::default() }
+        Self {
+            site_id,
+            token,
+            enroll_code: None,
+            welcomed: false,
+            state: ClientState::New,
+            batches: 0,
+            report: RoundReport::default(),
+        }
+    }
+
+    /// A round that first enrolls: it trades `code` for `token`, the credential
+    /// the agent made (and stored) for itself, then syncs as usual.
+    pub fn enrolling(site_id: SiteId, token: String, code: String) -> Self {
+        Self { enroll_code: Some(code), ..Self::new(site_id, token) }
     }
 
     /// The first message of the round.
     pub fn start(&mut self) -> Message {
         assert!(matches!(self.state, ClientState::New), "a session starts once");
         self.state = ClientState::AwaitWelcome;
-        Message::Hello { protocol_version: PROTOCOL_VERSION, site_id: self.site_id, token: self.token.clone() }
+        match &self.enroll_code {
+            Some(code) => Message::Enroll {
+                protocol_version: PROTOCOL_VERSION,
+                site_id: self.site_id,
+                code: code.clone(),
+                credential: self.token.clone(),
+            },
+            None => {
+                Message::Hello { protocol_version: PROTOCOL_VERSION, site_id: self.site_id, token: self.token.clone() }
+            }
+        }
+    }
+
+    /// Whether head office accepted the credential (or enrollment) this round.
+    pub fn admitted(&self) -> bool {
+        self.welcomed
     }
 
     /// Whether the round completed.
@@ -290,6 +335,7 @@ impl ClientSession {
         match (std::mem::replace(&mut self.state, ClientState::Finished), message) {
             (ClientState::AwaitWelcome, Message::Welcome { site_name, push_cursor }) => {
                 self.report.site_name = site_name;
+                self.welcomed = true;
                 self.fill(store, VecDeque::new(), push_cursor, false)
             }
             (
@@ -349,6 +395,7 @@ fn client_state_name(state: &ClientState) -> &'static str {
 pub fn message_name(message: &Message) -> &'static str {
     match message {
         Message::Hello { .. } => "Hello",
+        Message::Enroll { .. } => "Enroll",
         Message::Welcome { .. } => "Welcome",
         Message::Push { .. } => "Push",
         Message::PushAck { .. } => "PushAck",
@@ -421,22 +468,27 @@ impl ServerSession {
     ) -> Result<Message, SessionError<S::Error>> {
         match (state, message) {
             (ServerState::AwaitHello, Message::Hello { protocol_version, site_id, token }) => {
-                if protocol_version != PROTOCOL_VERSION {
-                    return Err(SessionError::Version(format!(
-                        "protocol version {protocol_version} is not supported: head office speaks version {PROTOCOL_VERSION}; upgrade the older side"
-                    )));
-                }
+                check_version(protocol_version)?;
                 if token.chars().count() > MAX_TOKEN_CHARS {
                     return Err(SessionError::Limit(format!("token longer than {MAX_TOKEN_CHARS} characters")));
                 }
-                match store.authenticate(site_id, &token).map_err(SessionError::Store)? {
-                    Ok(site_name) => {
-                        let push_cursor = store.cursor(&site_peer(site_id)).map_err(SessionError::Store)?;
-                        self.state = ServerState::Ready { site: site_id };
-                        Ok(Message::Welcome { site_name, push_cursor })
-                    }
-                    Err(why) => Err(SessionError::Unauthorized(why)),
+                let verdict = store.authenticate(site_id, &token).map_err(SessionError::Store)?;
+                self.welcome(store, site_id, verdict)
+            }
+            (ServerState::AwaitHello, Message::Enroll { protocol_version, site_id, code, credential }) => {
+                check_version(protocol_version)?;
+                if code.chars().count() > MAX_ENROLL_CODE_CHARS {
+                    return Err(SessionError::Limit(format!(
+                        "enrollment code longer than {MAX_ENROLL_CODE_CHARS} characters"
+                    )));
                 }
+                if credential.len() != CREDENTIAL_HEX_CHARS || !credential.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(SessionError::Protocol(format!(
+                        "the new credential must be {CREDENTIAL_HEX_CHARS} hex digits"
+                    )));
+                }
+                let verdict = store.enroll(site_id, &code, &credential, now).map_err(SessionError::Store)?;
+                self.welcome(store, site_id, verdict)
             }
             (ServerState::Ready { site }, Message::Push { docs, upto }) => {
                 check_docs(&docs)?;
@@ -459,10 +511,22 @@ impl ServerSession {
                 Ok(Message::Bye)
             }
             (ServerState::AwaitHello, other) => {
-                Err(SessionError::Protocol(format!("expected Hello first, got {}", message_name(&other))))
+                Err(SessionError::Protocol(format!("expected Hello or Enroll first, got {}", message_name(&other))))
             }
             (_, other) => Err(SessionError::Protocol(format!("unexpected {}", message_name(&other)))),
         }
+    }
+
+    fn welcome<S: ServerStore>(
+        &mut self,
+        store: &mut S,
+        site_id: SiteId,
+        verdict: Result<String, String>,
+    ) -> Result<Message, SessionError<S::Error>> {
+        let site_name = verdict.map_err(SessionError::Unauthorized)?;
+        let push_cursor = store.cursor(&site_peer(site_id)).map_err(SessionError::Store)?;
+        self.state = ServerState::Ready { site: site_id };
+        Ok(Message::Welcome { site_name, push_cursor })
     }
 
     fn count_batch<E: std::error::Error>(&mut self) -> Result<(), SessionError<E>> {
@@ -472,4 +536,13 @@ impl ServerSession {
         }
         Ok(())
     }
+}
+
+fn check_version<E: std::error::Error>(protocol_version: u32) -> Result<(), SessionError<E>> {
+    if protocol_version != PROTOCOL_VERSION {
+        return Err(SessionError::Version(format!(
+            "protocol version {protocol_version} is not supported: head office speaks version {PROTOCOL_VERSION}; upgrade the older side"
+        )));
+    }
+    Ok(())
 }

@@ -26,6 +26,39 @@ pub const PUSH_PIPELINE_DEPTH: usize = 2;
 pub const MAX_BATCHES_PER_ROUND: usize = 10_000;
 /// Longest credential token accepted.
 pub const MAX_TOKEN_CHARS: usize = 256;
+/// A site's credential: 32 random bytes the agent makes, as 64 lowercase hex digits.
+pub const CREDENTIAL_HEX_CHARS: usize = 64;
+/// Longest enrollment code accepted (codes are 20 characters plus dashes).
+pub const MAX_ENROLL_CODE_CHARS: usize = 64;
+/// Characters in an enrollment code, not counting the dashes between groups of five.
+pub const ENROLL_CODE_CHARS: usize = 20;
+/// The alphabet enrollment codes are written in (Crockford's base 32: no I, L, O or U).
+pub const ENROLL_CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// An enrollment code as typed by a person, put in its one canonical form
+/// (`XXXXX-XXXXX-XXXXX-XXXXX`): case, spaces and dashes do not matter, and
+/// the letters O, I and L read as the digits they look like. `None` if it
+/// cannot be a code.
+pub fn normalize_enroll_code(text: &str) -> Option<String> {
+    let mut chars = Vec::with_capacity(ENROLL_CODE_CHARS);
+    for c in text.chars().filter(|c| !matches!(c, '-' | ' ')) {
+        let c = match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        if !c.is_ascii() || !ENROLL_CODE_ALPHABET.contains(&(c as u8)) || chars.len() == ENROLL_CODE_CHARS {
+            return None;
+        }
+        chars.push(c);
+    }
+    if chars.len() != ENROLL_CODE_CHARS {
+        return None;
+    }
+    let groups: Vec<String> = chars.chunks(5).map(|g| g.iter().collect()).collect();
+    Some(groups.join("-"))
+}
+
 /// The ALPN protocol name both sides require.
 pub const ALPN: &[u8] = b"wuye/1";
 
@@ -203,6 +236,20 @@ pub enum Message {
         /// What happened and what to do, for people.
         message: String,
     },
+    /// Agent → server, instead of Hello on the site's first connection: the
+    /// one-time enrollment code head office issued, and the credential the
+    /// agent made for itself. Accepted, it is answered like Hello (Welcome),
+    /// and from then on the agent says Hello with that credential.
+    Enroll {
+        /// The agent's [`crate::PROTOCOL_VERSION`].
+        protocol_version: u32,
+        /// The site the agent serves.
+        site_id: SiteId,
+        /// The enrollment code `wuye-server site add` (or `site rotate`) printed.
+        code: String,
+        /// The new credential: [`CREDENTIAL_HEX_CHARS`] hex digits.
+        credential: String,
+    },
 }
 
 /// Why bytes could not be read as a frame.
@@ -290,6 +337,18 @@ mod tests {
 
     fn sample() -> Message {
         Message::Error { code: ErrorCode::Unauthorized, message: "令牌错误".into() }
+    }
+
+    #[test]
+    fn enrollment_codes_are_read_the_way_people_type_them() {
+        let canonical = "0123A-BCDEF-GHJKM-NPQRS";
+        assert_eq!(normalize_enroll_code(canonical).as_deref(), Some(canonical));
+        assert_eq!(normalize_enroll_code("o123a bcdef ghjkm npqrs").as_deref(), Some(canonical));
+        assert_eq!(normalize_enroll_code("0123ABCDEFGHJKMNPQRS").as_deref(), Some(canonical));
+        assert_eq!(normalize_enroll_code("i1L1100000000000000O").as_deref(), Some("11111-00000-00000-00000"));
+        for bad in ["", "0123A-BCDEF-GHJKM-NPQR", "0123A-BCDEF-GHJKM-NPQRST", "0123A-BCDEF-GHJKM-NPQRU", "登记码"] {
+            assert_eq!(normalize_enroll_code(bad), None, "{bad}");
+        }
     }
 
     #[test]

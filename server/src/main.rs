@@ -65,7 +65,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SiteCommand {
-    /// Register a site; prints its id and secret token.
+    /// Register a site; prints its id and a one-time enrollment code (valid 72 hours).
     Add {
         /// The site's name.
         #[arg(long)]
@@ -74,12 +74,12 @@ enum SiteCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a site's credential: every later sync from it is refused.
+    /// Revoke a site: its open connections close and every later sync is refused.
     Revoke {
         /// The site's id.
         id: String,
     },
-    /// Issue a site a new credential; the old one stops working.
+    /// Issue a site a new enrollment code; its old credential stops working at once.
     Rotate {
         /// The site's id.
         id: String,
@@ -200,25 +200,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Site(SiteCommand::Add { name, json }) => {
             let mut hq = HeadOffice::open(&data, clock)?;
             let site = hq.add_site(&name)?;
-            if json {
-                print_json(&site)?;
-            } else {
-                println!("site_id {}\ntoken {}", site.site_id, site.token);
-            }
+            print_new_site(&site, json)?;
         }
         Command::Site(SiteCommand::Revoke { id }) => {
             let mut hq = HeadOffice::open(&data, clock)?;
             let site = hq.revoke_site(&id)?;
-            println!("site {site} revoked: its next sync is refused; `site rotate` issues a new credential");
+            println!(
+                "site {site} revoked: a running server closes its connections within {} s and refuses every later sync; \
+                 `site rotate` issues a new enrollment code",
+                wuye_server::serve::CREDENTIAL_CHECK_MS.div_ceil(1000)
+            );
         }
         Command::Site(SiteCommand::Rotate { id, json }) => {
             let mut hq = HeadOffice::open(&data, clock)?;
             let site = hq.rotate_site(&id)?;
-            if json {
-                print_json(&site)?;
-            } else {
-                println!("site_id {}\ntoken {}", site.site_id, site.token);
-            }
+            print_new_site(&site, json)?;
         }
         Command::Site(SiteCommand::List { json }) => {
             let hq = HeadOffice::open(&data, clock)?;
@@ -317,6 +313,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Shows a site's enrollment code once, with what to do with it.
+fn print_new_site(site: &office::NewSite, json: bool) -> anyhow::Result<()> {
+    if json {
+        print_json(site)?;
+    } else {
+        println!("site_id {}\nenroll_code {}\nexpires_at {}", site.site_id, site.code, site.expires_at);
+        eprintln!(
+            "give the site the id and the code; its `wuye-agent init --site {} --code CODE` (or `wuye-agent enroll CODE`) \
+             trades the code for a credential on its first sync. The code works once.",
+            site.site_id
+        );
     }
     Ok(())
 }

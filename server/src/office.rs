@@ -21,7 +21,7 @@ use wuye_protocol::record::View;
 use wuye_protocol::repair::{self, Repair, RepairStep};
 use wuye_protocol::sync::{site_peer, Applied, Outgoing, ServerStore, SyncStore};
 use wuye_protocol::time::{self, Clock};
-use wuye_protocol::wire::{DocPayload, HeadsAck, Seq};
+use wuye_protocol::wire::{normalize_enroll_code, DocPayload, HeadsAck, Seq, ENROLL_CODE_ALPHABET, ENROLL_CODE_CHARS};
 
 use crate::{CERT_FILE, DB_FILE, DEFAULT_LISTEN, KEY_FILE};
 
@@ -35,9 +35,18 @@ CREATE TABLE IF NOT EXISTS sites (
     token_hash TEXT NOT NULL,
     created_at TEXT NOT NULL,
     last_sync_at TEXT,
-    revoked_at TEXT
+    revoked_at TEXT,
+    enroll_hash TEXT,
+    enroll_expires_at TEXT,
+    enrolled_at TEXT
 );
 ";
+
+/// Columns added to `sites` after its first release, for folders made before them.
+const SITE_COLUMNS_ADDED: [&str; 4] = ["revoked_at", "enroll_hash", "enroll_expires_at", "enrolled_at"];
+
+/// How long an enrollment code stays valid after `site add` or `site rotate` issues it.
+pub const ENROLL_CODE_HOURS: i64 = 72;
 
 /// What can go wrong at head office.
 #[derive(Debug, thiserror::Error)]
@@ -88,17 +97,28 @@ pub struct SiteInfo {
     pub waiting_down: u64,
 }
 
-/// A new site's credential, shown once.
-#[derive(Debug, Clone, Serialize)]
+/// A one-time enrollment code for a site, shown once.
+#[derive(Clone, Serialize)]
 pub struct NewSite {
     /// The site's id.
     pub site_id: SiteId,
-    /// The secret the agent presents.
-    pub token: String,
+    /// The code the site's agent trades for its credential on its first sync.
+    pub code: String,
+    /// When the code stops working (UTC, RFC 3339).
+    pub expires_at: String,
 }
 
-fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+impl std::fmt::Debug for NewSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSite").field("site_id", &self.site_id).field("expires_at", &self.expires_at).finish()
+    }
+}
+
+/// What head office keeps of a secret: its SHA-256. Credentials carry 256
+/// random bits and codes 100, so a fast hash is enough; the secrets
+/// themselves are never stored or logged.
+fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Creates a server data folder: database and TLS identity. Returns the fingerprint.
@@ -162,14 +182,15 @@ impl HeadOffice {
         if !ready {
             store.conn().execute_batch(SCHEMA)?;
         }
-        // Folders made before revocation existed gain its column.
-        let has_revoked: bool = store.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('sites') WHERE name = 'revoked_at')",
-            [],
-            |r| r.get(0),
-        )?;
-        if !has_revoked {
-            store.conn().execute_batch("ALTER TABLE sites ADD COLUMN revoked_at TEXT")?;
+        for column in SITE_COLUMNS_ADDED {
+            let present: bool = store.conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('sites') WHERE name = ?1)",
+                [column],
+                |r| r.get(0),
+            )?;
+            if !present {
+                store.conn().execute_batch(&format!("ALTER TABLE sites ADD COLUMN {column} TEXT"))?;
+            }
         }
         Ok(Self { store, clock, rng })
     }
@@ -179,24 +200,36 @@ impl HeadOffice {
         Ok(self.store.setting("listen")?.unwrap_or_else(|| DEFAULT_LISTEN.to_string()))
     }
 
-    /// Registers a site and issues its credential.
+    /// Registers a site and issues its one-time enrollment code.
     pub fn add_site(&mut self, name: &str) -> Result<NewSite, OfficeError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_SITE_NAME_CHARS {
             return Err(OfficeError::Invalid(format!("a site name needs 1 to {MAX_SITE_NAME_CHARS} characters")));
         }
         let site_id = SiteId::random(&mut self.rng);
-        let mut secret = [0u8; 32];
-        self.rng.fill_bytes(&mut secret);
-        let token = hex::encode(secret);
         self.store.conn().execute(
-            "INSERT INTO sites (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![site_id.to_string(), name, hash_token(&token), time::to_stored(self.clock.now())],
+            "INSERT INTO sites (id, name, token_hash, created_at) VALUES (?1, ?2, '', ?3)",
+            params![site_id.to_string(), name, time::to_stored(self.clock.now())],
         )?;
-        Ok(NewSite { site_id, token })
+        self.issue_code(site_id)
     }
 
-    /// Revokes a site's credential: its next round, and every one after, is refused.
+    /// A fresh enrollment code for `site`; the site's credential and any older code stop working.
+    fn issue_code(&mut self, site_id: SiteId) -> Result<NewSite, OfficeError> {
+        let raw: String =
+            (0..ENROLL_CODE_CHARS).map(|_| ENROLL_CODE_ALPHABET[(self.rng.next_u32() % 32) as usize] as char).collect();
+        let code = normalize_enroll_code(&raw).expect("a generated code is canonical");
+        let expires_at = time::to_stored(self.clock.now() + chrono::Duration::hours(ENROLL_CODE_HOURS));
+        self.store.conn().execute(
+            "UPDATE sites SET token_hash = '', revoked_at = NULL, enroll_hash = ?1, enroll_expires_at = ?2,
+             enrolled_at = NULL WHERE id = ?3",
+            params![hash_secret(&code), expires_at, site_id.to_string()],
+        )?;
+        Ok(NewSite { site_id, code, expires_at })
+    }
+
+    /// Revokes a site: its open connections close, and every later attempt
+    /// (credential or unused enrollment code) is refused.
     pub fn revoke_site(&mut self, id: &str) -> Result<SiteId, OfficeError> {
         let site = self.site(id)?;
         self.store.conn().execute(
@@ -206,17 +239,27 @@ impl HeadOffice {
         Ok(site)
     }
 
-    /// Issues a site a new credential (and lifts a revocation); the old one stops working.
+    /// Issues a site a new enrollment code (and lifts a revocation); the old
+    /// credential stops working at once, and the site's open connections close.
     pub fn rotate_site(&mut self, id: &str) -> Result<NewSite, OfficeError> {
         let site_id = self.site(id)?;
-        let mut secret = [0u8; 32];
-        self.rng.fill_bytes(&mut secret);
-        let token = hex::encode(secret);
-        self.store.conn().execute(
-            "UPDATE sites SET token_hash = ?1, revoked_at = NULL WHERE id = ?2",
-            params![hash_token(&token), site_id.to_string()],
-        )?;
-        Ok(NewSite { site_id, token })
+        self.issue_code(site_id)
+    }
+
+    /// The hash of each site's current credential, `None` for a revoked site
+    /// or one with no credential; `run` closes connections that no longer match.
+    pub fn credentials(&self) -> Result<std::collections::HashMap<SiteId, Option<String>>, OfficeError> {
+        let mut stmt = self.store.conn().prepare("SELECT id, token_hash, revoked_at FROM sites")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (id, hash, revoked) = row?;
+            if let Ok(site) = id.parse() {
+                out.insert(site, (revoked.is_none() && !hash.is_empty()).then_some(hash));
+            }
+        }
+        Ok(out)
     }
 
     /// Every registered site.
@@ -327,27 +370,111 @@ impl SyncStore for HeadOffice {
     }
 }
 
-impl ServerStore for HeadOffice {
-    fn authenticate(&mut self, site: SiteId, token: &str) -> Result<Result<String, String>, StoreError> {
-        let row: Option<(String, String, Option<String>)> = self
+/// A site's credential columns.
+struct SiteRow {
+    name: String,
+    token_hash: String,
+    revoked_at: Option<String>,
+    enroll_hash: Option<String>,
+    enroll_expires_at: Option<String>,
+    enrolled_at: Option<String>,
+}
+
+impl HeadOffice {
+    fn credential_row(&self, site: SiteId) -> Result<Option<SiteRow>, StoreError> {
+        Ok(self
             .store
             .conn()
-            .query_row("SELECT name, token_hash, revoked_at FROM sites WHERE id = ?1", [site.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?;
+            .query_row(
+                "SELECT name, token_hash, revoked_at, enroll_hash, enroll_expires_at, enrolled_at FROM sites WHERE id = ?1",
+                [site.to_string()],
+                |r| {
+                    Ok(SiteRow {
+                        name: r.get(0)?,
+                        token_hash: r.get(1)?,
+                        revoked_at: r.get(2)?,
+                        enroll_hash: r.get(3)?,
+                        enroll_expires_at: r.get(4)?,
+                        enrolled_at: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+fn not_registered(site: SiteId) -> String {
+    format!(
+        "site {site} is not registered at head office; check the site id given to `wuye-agent init` against `wuye-server site list`"
+    )
+}
+
+fn revoked(site: SiteId, at: &str) -> String {
+    format!(
+        "site {site} was revoked by head office at {at}; ask head office for a new enrollment code (`wuye-server site rotate {site}`)"
+    )
+}
+
+impl ServerStore for HeadOffice {
+    fn authenticate(&mut self, site: SiteId, token: &str) -> Result<Result<String, String>, StoreError> {
+        let Some(row) = self.credential_row(site)? else {
+            return Ok(Err(not_registered(site)));
+        };
         Ok(match row {
-            None => Err(format!(
-                "site {site} is not registered at head office; check the site id given to `wuye-agent init` against `wuye-server site list`"
-            )),
-            Some((_, _, Some(at))) => Err(format!(
-                "the credential of site {site} was revoked by head office at {at}; ask head office for a new one (`wuye-server site rotate`)"
-            )),
+            SiteRow { revoked_at: Some(at), .. } => Err(revoked(site, &at)),
             // Both sides are hashes of a 256-bit secret, so comparing them leaks nothing useful.
-            Some((name, expected, None)) if expected == hash_token(token) => Ok(name),
-            Some(_) => Err(format!(
-                "the token for site {site} was refused; use the token `wuye-server site add` printed for this site"
+            SiteRow { name, token_hash, .. } if !token_hash.is_empty() && token_hash == hash_secret(token) => Ok(name),
+            SiteRow { enroll_hash: Some(_), enrolled_at: None, .. } => Err(format!(
+                "site {site} has not enrolled yet, or head office issued it a new enrollment code: \
+                 run `wuye-agent enroll CODE` with the code `wuye-server site add` or `site rotate` printed"
             )),
+            SiteRow { .. } => Err(format!(
+                "the credential of site {site} was refused: it was replaced or never issued; \
+                 ask head office for a new enrollment code (`wuye-server site rotate {site}`) and run `wuye-agent enroll CODE`"
+            )),
+        })
+    }
+
+    fn enroll(
+        &mut self,
+        site: SiteId,
+        code: &str,
+        credential: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<String, String>, StoreError> {
+        let Some(row) = self.credential_row(site)? else {
+            return Ok(Err(not_registered(site)));
+        };
+        let ask_again = format!("ask head office for a new one (`wuye-server site rotate {site}`)");
+        let code_hash = normalize_enroll_code(code).map(|c| hash_secret(&c));
+        Ok(match row {
+            SiteRow { revoked_at: Some(at), .. } => Err(revoked(site, &at)),
+            SiteRow { enroll_hash: Some(expected), .. } if Some(&expected) != code_hash.as_ref() => {
+                Err(format!("the enrollment code for site {site} is wrong; check it, or {ask_again}"))
+            }
+            SiteRow { enroll_hash: None, .. } => {
+                Err(format!("site {site} has no enrollment code waiting (it was used or replaced); {ask_again}"))
+            }
+            // The same agent retrying after its answer was lost.
+            SiteRow { name, enrolled_at: Some(_), token_hash, .. } if token_hash == hash_secret(credential) => Ok(name),
+            SiteRow { enrolled_at: Some(at), .. } => {
+                Err(format!("the enrollment code for site {site} was already used at {at}; {ask_again}"))
+            }
+            SiteRow { enroll_expires_at, .. }
+                if enroll_expires_at.as_deref().and_then(time::from_stored).is_none_or(|until| now >= until) =>
+            {
+                Err(format!(
+                    "the enrollment code for site {site} expired at {}; {ask_again}",
+                    enroll_expires_at.unwrap_or_default()
+                ))
+            }
+            SiteRow { name, .. } => {
+                self.store.conn().execute(
+                    "UPDATE sites SET token_hash = ?1, enrolled_at = ?2 WHERE id = ?3",
+                    params![hash_secret(credential), time::to_stored(now), site.to_string()],
+                )?;
+                Ok(name)
+            }
         })
     }
 

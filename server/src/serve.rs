@@ -7,19 +7,26 @@
 //! make tokio start a thread, and an allocator heap, per blocked worker).
 //! The CPU-heavy part of a batch (loading and checking Automerge documents)
 //! runs on several threads inside the store. SQLite's WAL lets the CLI read and write while `run`
-//! serves. Connections are bounded by [`MAX_CONNECTIONS`]; a connection runs
-//! one round at a time, and every reply waits at most [`STEP_TIMEOUT_MS`].
+//! serves. Connections are bounded by [`MAX_CONNECTIONS`] in all and by
+//! [`MAX_CONNECTIONS_PER_SITE`] for one site (the oldest gives way); a connection must authenticate
+//! within [`AUTH_TIMEOUT_MS`], runs one round at a time, and every reply waits
+//! at most [`STEP_TIMEOUT_MS`]. Every [`CREDENTIAL_CHECK_MS`] the server
+//! re-reads the sites' credentials and closes the connections of sites that
+//! were revoked or rotated since they authenticated (`site revoke` and
+//! `site rotate` run as separate commands on the same database).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 use wuye_node::frames::{read_message, write_message};
-use wuye_protocol::sync::ServerSession;
+use wuye_protocol::ids::SiteId;
+use wuye_protocol::sync::{ServerSession, SessionError};
 use wuye_protocol::time::Clock;
 use wuye_protocol::wire::{ErrorCode, Message};
 
@@ -27,6 +34,21 @@ use crate::office::{self, HeadOffice, OfficeError};
 
 /// Most site connections served at once; more are refused until one closes.
 pub const MAX_CONNECTIONS: usize = 1_024;
+/// Most connections one site may hold open at once; opening one more closes
+/// the site's oldest with [`TOO_MANY_CONNECTIONS`]. An agent needs one.
+pub const MAX_CONNECTIONS_PER_SITE: usize = 4;
+/// The reason a connection closed for [`MAX_CONNECTIONS_PER_SITE`] carries.
+pub const TOO_MANY_CONNECTIONS: &str =
+    "this site opened more connections than head office keeps for one site; the oldest was closed. \
+     Is another agent running with this site's folder or credential?";
+/// How long the QUIC and TLS handshake may take.
+pub const HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+/// How long a new connection may take to open its first stream and be
+/// accepted (Hello or Enroll); until then it holds a place for nothing.
+pub const AUTH_TIMEOUT_MS: u64 = 10_000;
+/// How often a running server re-reads the sites' credentials, closing the
+/// connections of sites revoked or rotated since they authenticated.
+pub const CREDENTIAL_CHECK_MS: u64 = 1_000;
 /// How long the server waits for the agent's next message within a round.
 pub const STEP_TIMEOUT_MS: u64 = 30_000;
 /// How long shutdown waits for open connections to close.
@@ -54,6 +76,8 @@ pub async fn run(
     }
     let office = StoreThread::start(office);
     let checkpoints = tokio::spawn(checkpoint_regularly(office.clone()));
+    let open = Registry::default();
+    let watcher = tokio::spawn(close_revoked_regularly(office.clone(), open.clone()));
     tokio::pin!(shutdown);
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -68,8 +92,9 @@ pub async fn run(
             Ok(permit) => {
                 let office = office.clone();
                 let clock = clock.clone();
+                let open = open.clone();
                 tokio::spawn(async move {
-                    handle_connection(incoming, office, clock).await;
+                    handle_connection(incoming, office, open, clock).await;
                     drop(permit);
                 });
             }
@@ -80,6 +105,7 @@ pub async fn run(
         }
     }
     checkpoints.abort();
+    watcher.abort();
     tracing::info!("shutting down");
     endpoint.close(0u32.into(), b"head office shutting down");
     let _ = timeout(Duration::from_millis(SHUTDOWN_GRACE_MS), endpoint.wait_idle()).await;
@@ -95,6 +121,75 @@ async fn checkpoint_regularly(office: StoreThread) {
         match office.call(|o| o.store.checkpoint()).await {
             Some(Ok(())) => {}
             Some(Err(e)) => tracing::warn!("checkpoint failed: {e}"),
+            None => return,
+        }
+    }
+}
+
+/// The authenticated connections, by site, with the credential each used.
+#[derive(Clone, Default)]
+struct Registry {
+    sites: Arc<Mutex<HashMap<SiteId, Vec<OpenConnection>>>>,
+}
+
+struct OpenConnection {
+    conn: quinn::Connection,
+    credential: Option<String>,
+}
+
+impl Registry {
+    /// Records that `conn` authenticated as `site`. A site over its limit
+    /// loses its oldest connection, closed with the reason: an agent that was
+    /// killed or lost power leaves connections that look open until their
+    /// idle time-out, and must not be locked out by them when it restarts.
+    fn admit(&self, site: SiteId, conn: &quinn::Connection, credential: Option<String>) {
+        let mut sites = self.sites.lock().expect("registry lock");
+        let list = sites.entry(site).or_default();
+        list.retain(|c| c.conn.close_reason().is_none());
+        if list.iter().any(|c| c.conn.stable_id() == conn.stable_id()) {
+            return;
+        }
+        while list.len() >= MAX_CONNECTIONS_PER_SITE {
+            let oldest = list.remove(0);
+            tracing::warn!(%site, remote = %oldest.conn.remote_address(), "closing the site's oldest connection: it opened more than {MAX_CONNECTIONS_PER_SITE}");
+            oldest.conn.close(5u32.into(), TOO_MANY_CONNECTIONS.as_bytes());
+        }
+        list.push(OpenConnection { conn: conn.clone(), credential });
+    }
+
+    fn forget(&self, conn: &quinn::Connection) {
+        let mut sites = self.sites.lock().expect("registry lock");
+        for list in sites.values_mut() {
+            list.retain(|c| c.conn.stable_id() != conn.stable_id());
+        }
+        sites.retain(|_, list| !list.is_empty());
+    }
+
+    /// Closes the connections whose site's credential is no longer the one they used.
+    fn close_stale(&self, current: &HashMap<SiteId, Option<String>>) {
+        let mut sites = self.sites.lock().expect("registry lock");
+        for (site, list) in sites.iter_mut() {
+            let now = current.get(site).cloned().flatten();
+            list.retain(|c| {
+                if now.is_some() && c.credential == now {
+                    return true;
+                }
+                tracing::warn!(%site, remote = %c.conn.remote_address(), "closing the connection: the site was revoked or its credential replaced");
+                c.conn.close(3u32.into(), b"the site's credential was revoked or replaced by head office");
+                false
+            });
+        }
+        sites.retain(|_, list| !list.is_empty());
+    }
+}
+
+async fn close_revoked_regularly(office: StoreThread, open: Registry) {
+    let mut tick = tokio::time::interval(Duration::from_millis(CREDENTIAL_CHECK_MS));
+    loop {
+        tick.tick().await;
+        match office.call(|o| o.credentials()).await {
+            Some(Ok(current)) => open.close_stale(&current),
+            Some(Err(e)) => tracing::warn!("cannot re-read the sites' credentials: {e}"),
             None => return,
         }
     }
@@ -138,95 +233,157 @@ impl StoreThread {
     }
 }
 
-async fn handle_connection(incoming: quinn::Incoming, office: StoreThread, clock: Arc<dyn Clock>) {
+async fn handle_connection(incoming: quinn::Incoming, office: StoreThread, open: Registry, clock: Arc<dyn Clock>) {
     let remote = incoming.remote_address();
-    let conn = match incoming.await {
-        Ok(conn) => conn,
-        Err(e) => {
+    let conn = match timeout(Duration::from_millis(HANDSHAKE_TIMEOUT_MS), incoming).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => {
             tracing::warn!(%remote, "connection failed during the handshake: {e}");
             return;
         }
+        Err(_) => {
+            tracing::warn!(%remote, "handshake not finished within {HANDSHAKE_TIMEOUT_MS} ms; dropped");
+            return;
+        }
     };
+    let mut authenticated = false;
     loop {
-        let (send, recv) = match conn.accept_bi().await {
+        let next = if authenticated {
+            conn.accept_bi().await
+        } else {
+            match timeout(Duration::from_millis(AUTH_TIMEOUT_MS), conn.accept_bi()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    tracing::warn!(%remote, "no sync started within {AUTH_TIMEOUT_MS} ms of connecting; closed");
+                    conn.close(4u32.into(), b"no sync started in time");
+                    break;
+                }
+            }
+        };
+        let (send, recv) = match next {
             Ok(streams) => streams,
             Err(e) => {
                 tracing::debug!(%remote, "connection closed: {e}");
-                return;
+                break;
             }
         };
-        handle_stream(&office, &conn, send, recv, clock.as_ref(), remote).await;
+        let stream = Stream { office: &office, open: &open, conn: &conn, clock: clock.as_ref(), remote };
+        match stream.serve(send, recv).await {
+            StreamEnd::Authenticated => authenticated = true,
+            StreamEnd::Other => {}
+            StreamEnd::CloseConnection => break,
+        }
     }
+    open.forget(&conn);
 }
 
-async fn handle_stream(
-    office: &StoreThread,
-    conn: &quinn::Connection,
-    mut send: quinn::SendStream,
-    mut recv: quinn::RecvStream,
-    clock: &dyn Clock,
+/// How a stream's round ended, for its connection.
+enum StreamEnd {
+    /// The site was admitted (the round may have failed later).
+    Authenticated,
+    /// The round ended before anyone was admitted.
+    Other,
+    /// The connection must close (a refused credential, or over the site's limit).
+    CloseConnection,
+}
+
+/// One round on one stream.
+struct Stream<'a> {
+    office: &'a StoreThread,
+    open: &'a Registry,
+    conn: &'a quinn::Connection,
+    clock: &'a dyn Clock,
     remote: SocketAddr,
-) {
-    let mut session = Some(ServerSession::new());
-    let site = |s: &Option<ServerSession>| s.as_ref().and_then(ServerSession::site);
-    loop {
-        let message = match timeout(Duration::from_millis(STEP_TIMEOUT_MS), read_message(&mut recv)).await {
-            Err(_) => {
-                tracing::warn!(%remote, site = ?site(&session), "no message within {STEP_TIMEOUT_MS} ms; round abandoned");
-                return;
-            }
-            Ok(Ok(Some((message, _)))) => message,
-            Ok(Ok(None)) => return,
-            Ok(Err(e)) => {
-                tracing::warn!(%remote, site = ?site(&session), "bad frame: {e}");
-                let _ = write_message(&mut send, &Message::Error { code: ErrorCode::Protocol, message: e.to_string() })
-                    .await;
-                let _ = send.finish();
-                return;
-            }
-        };
-        let name = wuye_protocol::sync::message_name(&message);
-        let started = std::time::Instant::now();
-        let now = clock.now();
-        let mut taken = session.take().expect("the session is back after every call");
-        let Some((back, result)) = office
-            .call(move |o| {
-                let result = taken.handle(o, message, now);
-                (taken, result)
-            })
-            .await
-        else {
-            tracing::error!(%remote, "the store thread is gone; round abandoned");
-            return;
-        };
-        session = Some(back);
-        tracing::debug!(%remote, message = name, busy_us = started.elapsed().as_micros() as u64, "handled");
-        match result {
-            Ok(reply) => {
-                let done = matches!(reply, Message::Bye);
-                if let Err(e) = write_message(&mut send, &reply).await {
-                    tracing::warn!(%remote, site = ?site(&session), "reply failed: {e}");
-                    return;
+}
+
+impl Stream<'_> {
+    /// Finishes the stream, lets the last message reach the peer, then closes the connection.
+    async fn close(&self, send: &mut quinn::SendStream, reason: &[u8]) {
+        let _ = send.finish();
+        let _ = timeout(Duration::from_millis(200), send.stopped()).await;
+        self.conn.close(2u32.into(), reason);
+    }
+
+    async fn serve(&self, mut send: quinn::SendStream, mut recv: quinn::RecvStream) -> StreamEnd {
+        let remote = self.remote;
+        let mut session = Some(ServerSession::new());
+        let site = |s: &Option<ServerSession>| s.as_ref().and_then(ServerSession::site);
+        let mut end = StreamEnd::Other;
+        loop {
+            let message = match timeout(Duration::from_millis(STEP_TIMEOUT_MS), read_message(&mut recv)).await {
+                Err(_) => {
+                    tracing::warn!(%remote, site = ?site(&session), "no message within {STEP_TIMEOUT_MS} ms; round abandoned");
+                    return end;
                 }
-                if done {
-                    tracing::debug!(%remote, site = ?site(&session), "round complete");
+                Ok(Ok(Some((message, _)))) => message,
+                Ok(Ok(None)) => return end,
+                Ok(Err(e)) => {
+                    // A frame that breaks the codec's limits or does not decode: the
+                    // peer is not speaking this protocol, so the connection ends.
+                    tracing::warn!(%remote, site = ?site(&session), "bad frame: {e}");
+                    let _ =
+                        write_message(&mut send, &Message::Error { code: ErrorCode::Protocol, message: e.to_string() })
+                            .await;
+                    self.close(&mut send, b"bad frame").await;
+                    return StreamEnd::CloseConnection;
+                }
+            };
+            let name = wuye_protocol::sync::message_name(&message);
+            let started = std::time::Instant::now();
+            let now = self.clock.now();
+            let mut taken = session.take().expect("the session is back after every call");
+            let Some((back, result, credential)) = self
+                .office
+                .call(move |o| {
+                    let result = taken.handle(o, message, now);
+                    // On admission, note which credential the site used, so that a
+                    // later revoke or rotate closes this connection.
+                    let credential = match (&result, taken.site()) {
+                        (Ok(Message::Welcome { .. }), Some(site)) => {
+                            o.credentials().ok().and_then(|mut c| c.remove(&site))
+                        }
+                        _ => None,
+                    };
+                    (taken, result, credential)
+                })
+                .await
+            else {
+                tracing::error!(%remote, "the store thread is gone; round abandoned");
+                return end;
+            };
+            session = Some(back);
+            tracing::debug!(%remote, message = name, busy_us = started.elapsed().as_micros() as u64, "handled");
+            if let (Ok(Message::Welcome { .. }), Some(site)) = (&result, site(&session)) {
+                self.open.admit(site, self.conn, credential.flatten());
+                end = StreamEnd::Authenticated;
+            }
+            match result {
+                Ok(reply) => {
+                    let done = matches!(reply, Message::Bye);
+                    if let Err(e) = write_message(&mut send, &reply).await {
+                        tracing::warn!(%remote, site = ?site(&session), "reply failed: {e}");
+                        return end;
+                    }
+                    if done {
+                        tracing::debug!(%remote, site = ?site(&session), "round complete");
+                        let _ = send.finish();
+                        return end;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(%remote, site = ?site(&session), "round refused: {e}");
+                    if let Some(wire) = e.to_wire() {
+                        let _ = write_message(&mut send, &wire).await;
+                    }
                     let _ = send.finish();
-                    return;
+                    if matches!(e, SessionError::Unauthorized(_) | SessionError::Limit(_)) {
+                        // A refused credential or a broken limit ends the connection,
+                        // not only the round; give the error a moment to reach the agent.
+                        self.close(&mut send, b"refused").await;
+                        return StreamEnd::CloseConnection;
+                    }
+                    return end;
                 }
-            }
-            Err(e) => {
-                tracing::warn!(%remote, site = ?site(&session), "round refused: {e}");
-                if let Some(wire) = e.to_wire() {
-                    let _ = write_message(&mut send, &wire).await;
-                }
-                let _ = send.finish();
-                if matches!(e, wuye_protocol::sync::SessionError::Unauthorized(_)) {
-                    // A refused credential ends the connection, not only the round;
-                    // give the error a moment to reach the agent first.
-                    let _ = timeout(Duration::from_millis(200), send.stopped()).await;
-                    conn.close(2u32.into(), b"credential refused");
-                }
-                return;
             }
         }
     }

@@ -95,7 +95,8 @@ impl Network {
             server: "127.0.0.1:1".into(),
             fingerprint: "00".repeat(32),
             site_id: new.site_id,
-            token: new.token,
+            token: "a".repeat(wuye_protocol::wire::CREDENTIAL_HEX_CHARS),
+            enroll_code: Some(new.code),
             timezone: chrono_tz::Asia::Shanghai,
         };
         let desk = Desk::new(
@@ -127,6 +128,15 @@ impl Network {
         decoded
     }
 
+    /// A session for site `i`'s next round: enrolling while its code is unspent.
+    fn client_session(&self, i: usize) -> ClientSession {
+        let config = &self.sites[i].desk.config;
+        match &config.enroll_code {
+            Some(code) => ClientSession::enrolling(config.site_id, config.token.clone(), code.clone()),
+            None => ClientSession::new(config.site_id, config.token.clone()),
+        }
+    }
+
     /// One full round between site `i` and head office.
     pub fn round(&mut self, i: usize) -> Result<RoundReport, SessionError<StoreError>> {
         self.round_with(i, Some)
@@ -139,8 +149,7 @@ impl Network {
         i: usize,
         mut tamper: impl FnMut(Message) -> Option<Message>,
     ) -> Result<RoundReport, SessionError<StoreError>> {
-        let config = self.sites[i].desk.config.clone();
-        let mut client = ClientSession::new(config.site_id, config.token.clone());
+        let mut client = self.client_session(i);
         let mut server = ServerSession::new();
         // Messages in flight to head office, in stream order.
         let mut to_server = std::collections::VecDeque::from([client.start()]);
@@ -160,6 +169,9 @@ impl Network {
             let started = std::time::Instant::now();
             let replies = client.handle(&mut self.sites[i].desk.store, at_client);
             self.client_busy += started.elapsed();
+            if client.admitted() {
+                self.sites[i].desk.config.enroll_code = None;
+            }
             to_server.extend(replies?);
             if client.is_finished() {
                 return Ok(client.report().clone());
@@ -171,9 +183,8 @@ impl Network {
     /// Feeds hand-built messages to a fresh server session after a genuine
     /// Hello from site `i`; returns head office's replies (Welcome first).
     pub fn raw_exchange(&mut self, i: usize, messages: Vec<Message>) -> Vec<Message> {
-        let config = self.sites[i].desk.config.clone();
         let mut server = ServerSession::new();
-        let mut client = ClientSession::new(config.site_id, config.token);
+        let mut client = self.client_session(i);
         let mut replies = Vec::new();
         for m in std::iter::once(client.start()).chain(messages) {
             let at_server = self.carry(&m);

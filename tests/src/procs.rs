@@ -153,8 +153,8 @@ pub struct Server {
 pub struct SiteCred {
     /// The site id.
     pub id: String,
-    /// The token.
-    pub token: String,
+    /// The one-time enrollment code.
+    pub code: String,
 }
 
 impl Server {
@@ -171,7 +171,7 @@ impl Server {
         let v = json("wuye-server", &["site", "add", "--data", path(&self.data), "--name", name, "--json"]);
         SiteCred {
             id: v["site_id"].as_str().expect("site_id").to_string(),
-            token: v["token"].as_str().expect("token").to_string(),
+            code: v["code"].as_str().expect("code").to_string(),
         }
     }
 
@@ -213,8 +213,8 @@ impl Agent {
                 fingerprint,
                 "--site",
                 &cred.id,
-                "--token",
-                &cred.token,
+                "--code",
+                &cred.code,
             ],
         );
         Agent { data }

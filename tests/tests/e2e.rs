@@ -98,7 +98,7 @@ fn a_site_note_and_a_head_office_decision_made_concurrently_both_survive() {
 }
 
 #[test]
-fn a_wrong_token_a_wrong_fingerprint_and_another_sites_records_are_refused() {
+fn a_wrong_or_used_enrollment_code_a_wrong_fingerprint_and_another_sites_records_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::init(dir.path());
     let a = server.add_site("朝阳花园管理处");
@@ -107,12 +107,12 @@ fn a_wrong_token_a_wrong_fingerprint_and_another_sites_records_are_refused() {
     let site_b = Agent::init(dir.path(), "site-b", &server.addr, &server.fingerprint, &b);
     let _running = server.start();
 
-    let wrong_token = procs::SiteCred { id: a.id.clone(), token: "f".repeat(64) };
-    let thief = Agent::init(dir.path(), "thief", &server.addr, &server.fingerprint, &wrong_token);
-    let out = thief.run(&["sync"]);
+    let wrong_code = procs::SiteCred { id: a.id.clone(), code: "ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ".into() };
+    let guesser = Agent::init(dir.path(), "guesser", &server.addr, &server.fingerprint, &wrong_code);
+    let out = guesser.run(&["sync"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("token") && stderr.contains("refused"), "{stderr}");
+    assert!(stderr.contains("enrollment code") && stderr.contains("wrong"), "{stderr}");
 
     let wrong_fp = Agent::init(dir.path(), "mitm", &server.addr, &"ab".repeat(32), &a);
     let out = wrong_fp.run(&["sync"]);
@@ -122,6 +122,13 @@ fn a_wrong_token_a_wrong_fingerprint_and_another_sites_records_are_refused() {
 
     let secret = site_a.add_complaint("张伟", "3栋501", "邻居装修扰民", false);
     site_a.sync();
+    // Site A's code is spent: a second folder set up with it is refused.
+    let thief = Agent::init(dir.path(), "thief", &server.addr, &server.fingerprint, &a);
+    let out = thief.run(&["sync"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already used"), "{stderr}");
+    assert_eq!(site_a.sync()["pushed"], 0, "the spent code does not disturb the site that used it");
     site_b.add_complaint("赵敏", "8栋101", "绿化带杂草丛生", false);
     site_b.sync();
     let seen_by_b = site_b.json(&["complaint", "list"]);
@@ -294,7 +301,13 @@ fn a_revoked_site_is_refused_and_a_rotated_credential_lets_it_back_in() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("revoked"), "{stderr}");
     let fresh = procs::json("wuye-server", &["site", "rotate", &site, "--data", path(&server.data), "--json"]);
-    procs::ok("wuye-agent", &["token", "--token", fresh["token"].as_str().unwrap(), "--data", path(&agent.data)]);
+    let out = agent.run(&["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("wuye-agent enroll"),
+        "rotation ends the old credential: {stderr}"
+    );
+    procs::ok("wuye-agent", &["enroll", fresh["code"].as_str().unwrap(), "--data", path(&agent.data)]);
     agent.add_complaint("王芳", "2栋202", "恢复后登记", false);
     assert_eq!(agent.sync()["pushed"], 1);
 }

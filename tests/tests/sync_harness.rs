@@ -88,16 +88,81 @@ fn a_round_sends_only_what_changed() {
 }
 
 #[test]
-fn a_wrong_token_is_refused_with_a_clear_message() {
+fn a_wrong_credential_is_refused_with_a_clear_message() {
     let mut net = two_sites();
+    net.run_until_quiescent();
     net.sites[0].desk.config.token = "0".repeat(64);
     match net.round(0) {
         Err(SessionError::Remote { code, message }) => {
             assert_eq!(code, ErrorCode::Unauthorized);
-            assert!(message.contains("token"), "{message}");
+            assert!(message.contains("credential") && message.contains("refused"), "{message}");
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+fn refusal(result: Result<RoundReport, SessionError<wuye_node::StoreError>>) -> String {
+    match result {
+        Err(SessionError::Remote { code: ErrorCode::Unauthorized, message }) => message,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires() {
+    let mut net = two_sites();
+    let code = net.sites[0].desk.config.enroll_code.clone().unwrap();
+    let right_token = net.sites[0].desk.config.token.clone();
+
+    net.sites[0].desk.config.enroll_code = Some("ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ".into());
+    assert!(refusal(net.round(0)).contains("wrong"));
+    net.sites[0].desk.config.enroll_code = Some(code.to_lowercase().replace('-', " "));
+    net.round(0).expect("the code as a person might type it is accepted");
+    assert_eq!(net.sites[0].desk.config.enroll_code, None, "the agent forgets the spent code");
+
+    // The same agent retrying (its answer lost) is let in; another credential is not.
+    net.sites[0].desk.config.enroll_code = Some(code.clone());
+    net.round(0).expect("a retry with the same credential");
+    net.sites[0].desk.config.enroll_code = Some(code.clone());
+    net.sites[0].desk.config.token = "b".repeat(64);
+    assert!(refusal(net.round(0)).contains("already used"));
+    net.sites[0].desk.config.enroll_code = None;
+    net.sites[0].desk.config.token = right_token;
+    net.round(0).expect("the enrolled credential still works");
+
+    // Site 1's code expires unused.
+    net.clock.advance(chrono::Duration::hours(wuye_server::office::ENROLL_CODE_HOURS) + chrono::Duration::seconds(1));
+    let message = refusal(net.round(1));
+    assert!(message.contains("expired") && message.contains("site rotate"), "{message}");
+    let fresh = net.office.rotate_site(&net.site_id(1).to_string()).unwrap();
+    net.sites[1].desk.config.enroll(&fresh.code).unwrap();
+    net.round(1).expect("a fresh code works");
+}
+
+#[test]
+fn head_office_keeps_only_hashes_of_codes_and_credentials() {
+    let mut net = two_sites();
+    let code = net.sites[0].desk.config.enroll_code.clone().unwrap();
+    net.run_until_quiescent();
+    let token = net.sites[0].desk.config.token.clone();
+    let site = net.site_id(0).to_string();
+    let (token_hash, enroll_hash): (String, String) = net
+        .office
+        .store
+        .conn()
+        .query_row("SELECT token_hash, enroll_hash FROM sites WHERE id = ?1", [&site], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(token_hash.len(), 64);
+    assert_ne!(token_hash, token);
+    assert!(!enroll_hash.contains(&code) && !enroll_hash.contains(&code.replace('-', "")));
+    let dump: String = net
+        .office
+        .store
+        .conn()
+        .query_row("SELECT group_concat(key || value) FROM settings", [], |r| r.get::<_, Option<String>>(0))
+        .unwrap()
+        .unwrap_or_default();
+    assert!(!dump.contains(&token) && !dump.contains(&code));
 }
 
 #[test]
@@ -105,6 +170,9 @@ fn another_protocol_version_is_refused() {
     let mut net = two_sites();
     let result = net.round_with(0, |m| match m {
         Message::Hello { site_id, token, .. } => Some(Message::Hello { protocol_version: 99, site_id, token }),
+        Message::Enroll { site_id, code, credential, .. } => {
+            Some(Message::Enroll { protocol_version: 99, site_id, code, credential })
+        }
         other => Some(other),
     });
     match result {
@@ -439,7 +507,7 @@ fn only_the_manager_decides_a_major_complaint_at_the_site_and_head_office_notes_
 }
 
 #[test]
-fn a_revoked_site_is_refused_until_rotated_and_the_old_token_stops_working() {
+fn a_revoked_site_is_refused_until_rotated_and_the_old_credential_stops_working() {
     let mut net = two_sites();
     net.add_complaint(0, &sample(0, false));
     net.run_until_quiescent();
@@ -453,7 +521,7 @@ fn a_revoked_site_is_refused_until_rotated_and_the_old_token_stops_working() {
     }
     net.round(1).expect("other sites go on");
     let fresh = net.office.rotate_site(&site).unwrap();
-    assert!(matches!(net.round(0), Err(SessionError::Remote { code: ErrorCode::Unauthorized, .. })), "old token");
-    net.sites[0].desk.config.token = fresh.token;
+    assert!(refusal(net.round(0)).contains("wuye-agent enroll"), "the old credential");
+    net.sites[0].desk.config.enroll(&fresh.code).unwrap();
     net.round(0).expect("the new credential works");
 }

@@ -88,7 +88,7 @@ fn server_copy(template: &Server, dir: &Path) -> anyhow::Result<Server> {
 /// An agent folder for `site` with `records` complaints, built in-process.
 fn agent_with_records(dir: &Path, server: &Server, site: &NewSite, records: usize, seed: u64) -> anyhow::Result<()> {
     let config =
-        AgentConfig::new(&server.addr, &server.fingerprint, &site.site_id.to_string(), &site.token, "Asia/Shanghai")?;
+        AgentConfig::new(&server.addr, &server.fingerprint, &site.site_id.to_string(), &site.code, "Asia/Shanghai")?;
     let mut store = config.init(dir)?;
     fill(&mut store, site.site_id, records, seed)
 }
@@ -443,7 +443,7 @@ fn idle_sites(b: &mut Bench) -> anyhow::Result<Line> {
             &relay.addr.to_string(),
             &server.fingerprint,
             &cred.site_id.to_string(),
-            &cred.token,
+            &cred.code,
             "Asia/Shanghai",
         )?;
         let mut store = config.init(&dir.join(format!("agent-{i:03}")))?;
