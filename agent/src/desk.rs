@@ -18,6 +18,7 @@ use wuye_protocol::time::Clock;
 
 use crate::config::AgentConfig;
 use crate::settings::SiteSettings;
+use crate::signin;
 
 /// Who acts when no name is given.
 pub const DEFAULT_ACTOR: &str = "客服中心";
@@ -72,32 +73,73 @@ impl Desk {
         Store::typed(self.store.insert_new(&mut doc)?, "staff member")
     }
 
-    /// Makes a staff member the one who acts when a command names nobody.
-    pub fn set_default_staff(&mut self, id: &str) -> Result<Staff, StoreError> {
-        let member = self.staff_member(id)?;
-        self.store.set_setting(DEFAULT_STAFF_SETTING, &member.id.to_string())?;
-        Ok(member)
-    }
-
     /// A staff member by id or unique prefix.
     pub fn staff_member(&self, id: &str) -> Result<Staff, StoreError> {
         let id = self.store.resolve(RecordKind::Staff, id)?;
         self.store.staff_member(id)
     }
 
-    /// Who acts: the staff member named, else the default staff member, else a bare name.
-    pub fn actor(&self, as_staff: Option<&str>, fallback_name: &str) -> Result<Actor, StoreError> {
-        let chosen = match as_staff {
-            Some(id) => Some(id.to_string()),
-            None => self.store.setting(DEFAULT_STAFF_SETTING)?,
-        };
-        match chosen {
-            Some(id) => {
-                let member = self.staff_member(&id)?;
-                Ok(Actor { name: format!("{}（{}）", member.name, member.role.label()), role: Some(member.role) })
+    /// The person signed in, as they act: their name and role.
+    pub fn signed_in(&self) -> Result<Actor, StoreError> {
+        let id = signin::current(&self.store, self.clock.now())?;
+        let member = self.store.staff_member(id).map_err(|_| {
+            StoreError::Refused("the signed-in staff member is no longer on record: sign in again".into())
+        })?;
+        Ok(Actor::of(&member))
+    }
+
+    /// Signs a person in for this shift.
+    pub fn sign_in(&self, login: &str, password: &str) -> Result<Staff, StoreError> {
+        let id = signin::sign_in(&self.store, login, password, self.clock.now())?;
+        self.store.staff_member(id)
+    }
+
+    /// At `init`: the site's first customer-service supervisor (客服主管), with
+    /// a sign-in name and password, signed in.
+    pub fn first_supervisor(&mut self, name: &str, login: &str, password: &str) -> Result<Staff, StoreError> {
+        let member = self.add_staff(name, Role::Supervisor, "系统初始化 setup")?;
+        signin::set_password(&self.store, login, member.id, password, self.clock.now())?;
+        signin::start_session(&self.store, member.id, self.clock.now())?;
+        Ok(member)
+    }
+
+    /// Adds a staff member, with a sign-in name and first password for those
+    /// who use the system. Only 客服主管 and 经理 add staff.
+    pub fn add_staff_member(
+        &mut self,
+        name: &str,
+        role: Role,
+        sign_in: Option<(&str, &str)>,
+        actor: &Actor,
+    ) -> Result<Staff, StoreError> {
+        staff::may(actor.role, Guarded::ManageStaff)?;
+        if let Some((login, password)) = sign_in {
+            signin::check_login(login)?;
+            signin::check_password(password)?;
+            if signin::login_taken(&self.store, login)? {
+                return Err(StoreError::Refused(format!(
+                    "the sign-in name '{}' is taken by another staff member: choose another",
+                    login.trim()
+                )));
             }
-            None => Ok(Actor { name: fallback_name.to_string(), role: None }),
         }
+        let member = self.add_staff(name, role, &actor.name)?;
+        if let Some((login, password)) = sign_in {
+            signin::set_password(&self.store, login, member.id, password, self.clock.now())?;
+        }
+        Ok(member)
+    }
+
+    /// Sets the password of `login`: one's own, or anyone's for 客服主管 and 经理.
+    pub fn change_password(&mut self, login: &str, password: &str, actor: &Actor) -> Result<(), StoreError> {
+        let owner = signin::owner_of(&self.store, login)?;
+        if owner != actor.staff_id {
+            staff::may(actor.role, Guarded::ManageStaff)?;
+        }
+        let owner = owner.ok_or_else(|| {
+            StoreError::Refused(format!("no staff member signs in as '{}': see `staff list`", login.trim()))
+        })?;
+        signin::set_password(&self.store, login, owner, password, self.clock.now())
     }
 
     /// Applies one workflow step to a complaint given by id or unique prefix,
@@ -126,7 +168,7 @@ impl Desk {
 
     /// Adds a tracking note (跟踪记录) to a complaint given by id or unique prefix.
     pub fn add_note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, StoreError> {
-        self.step(id, &Step::Note(text), &Actor { name: by.to_string(), role: None })
+        self.step(id, &Step::Note(text), &Actor::named(by))
     }
 
     /// Reports a repair (报修): a work order with its response deadline fixed now.
@@ -330,8 +372,6 @@ pub struct NewLogEntry<'a> {
 }
 
 /// The setting that names the staff member who acts by default.
-pub const DEFAULT_STAFF_SETTING: &str = "default_staff";
-
 /// Who takes a step: the name recorded with it, and the role that permits it.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -339,6 +379,24 @@ pub struct Actor {
     pub name: String,
     /// The staff member's role, when a staff member acts.
     pub role: Option<Role>,
+    /// The staff member, when one acts.
+    pub staff_id: Option<RecordId>,
+}
+
+impl Actor {
+    /// A staff member acting: recorded as "name（role）".
+    pub fn of(member: &Staff) -> Self {
+        Actor {
+            name: format!("{}（{}）", member.name, member.role.label()),
+            role: Some(member.role),
+            staff_id: Some(member.id),
+        }
+    }
+
+    /// A name with no staff record or role (head office, tests, imports).
+    pub fn named(name: &str) -> Self {
+        Actor { name: name.to_string(), role: None, staff_id: None }
+    }
 }
 
 /// One step of the complaint workflow (投诉处理及回访制度) taken at the front desk.

@@ -7,6 +7,7 @@
 //! - [`reports`]: recurring problems across complaints and work orders;
 //! - [`settings`]: the site's complaint categories, repair deadlines and summer schedule;
 //! - [`shift`]: shift handover and the shift-start briefing;
+//! - [`signin`]: staff sign-in: Argon2id password hashes, one-shift sessions, waits after failures;
 //! - [`status`]: the site's standing with head office.
 //!
 //! The agent keeps every record in its own SQLite database and works the same
@@ -19,6 +20,7 @@ pub mod progress;
 pub mod reports;
 pub mod settings;
 pub mod shift;
+pub mod signin;
 pub mod status;
 
 /// The database file inside an agent's data folder.

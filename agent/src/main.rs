@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wuye_agent::config::{self, AgentConfig};
-use wuye_agent::desk::{Desk, DeskRepairStep, NewLogEntry, Step, DEFAULT_ACTOR};
+use wuye_agent::desk::{Actor, Desk, DeskRepairStep, NewLogEntry, Step};
 use wuye_agent::link;
 use wuye_agent::progress::SyncProgress;
 use wuye_agent::settings::SiteSettings;
@@ -19,6 +19,9 @@ use wuye_protocol::repair::{NewRepair, Repair, RepairStep};
 use wuye_protocol::staff::Role;
 use wuye_protocol::time::{SystemClock, DEFAULT_TIMEZONE};
 
+/// How long a failed sign-in takes to answer, whatever the reason.
+const FAILED_SIGN_IN_PAUSE_MS: u64 = 1_000;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -29,10 +32,6 @@ struct Cli {
     /// The agent's data folder.
     #[arg(long, global = true, env = "WUYE_AGENT_DATA", value_name = "DIR")]
     data: Option<PathBuf>,
-    /// The staff member taking the step (`staff list`); recorded in the history
-    /// and checked against their role. Defaults to `staff use`'s choice.
-    #[arg(long = "as", global = true, value_name = "STAFF_ID")]
-    as_staff: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,7 +56,20 @@ enum Command {
         /// The site's time zone (IANA name).
         #[arg(long, default_value = DEFAULT_TIMEZONE)]
         timezone: String,
+        /// The first customer-service supervisor's (客服主管) name.
+        #[arg(long)]
+        supervisor: String,
+        /// Their sign-in name; the password is asked for (or read from standard input).
+        #[arg(long)]
+        login: String,
     },
+    /// Sign in for this shift; the password is asked for (or read from standard input).
+    Login {
+        /// The sign-in name.
+        login: String,
+    },
+    /// Sign out.
+    Logout,
     /// Take a new enrollment code (`wuye-server site rotate`): the next sync
     /// trades it for a new credential.
     Enroll {
@@ -379,6 +391,9 @@ enum StaffCommand {
         /// front_desk (客服员), supervisor (客服主管), manager (经理), maintenance (维修), finance (财务) or gate (门岗).
         #[arg(long)]
         role: String,
+        /// A sign-in name, for staff who use the system; their first password is asked for.
+        #[arg(long)]
+        login: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -389,10 +404,10 @@ enum StaffCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Act as this staff member when a command has no --as.
-    Use {
-        /// The staff member's id (or its first characters).
-        id: String,
+    /// Set a staff member's password (their own, or anyone's for 客服主管 and 经理).
+    Password {
+        /// The sign-in name.
+        login: String,
     },
 }
 
@@ -495,9 +510,6 @@ enum ComplaintCommand {
         /// The note.
         #[arg(long)]
         text: String,
-        /// Who writes it.
-        #[arg(long, default_value = DEFAULT_ACTOR)]
-        by: String,
         /// Print the complaint as JSON.
         #[arg(long)]
         json: bool,
@@ -507,9 +519,6 @@ enum ComplaintCommand {
 /// What every workflow step takes.
 #[derive(Args)]
 struct StepArgs {
-    /// Who takes the step.
-    #[arg(long, default_value = DEFAULT_ACTOR)]
-    by: String,
     /// Print the complaint as JSON.
     #[arg(long)]
     json: bool,
@@ -538,9 +547,6 @@ struct AddArgs {
     /// A major complaint (重大投诉), decided by the property manager.
     #[arg(long)]
     major: bool,
-    /// Who registers it.
-    #[arg(long, default_value = DEFAULT_ACTOR)]
-    by: String,
     /// The work-log entry it came from.
     #[arg(long)]
     from_log: Option<String>,
@@ -579,11 +585,10 @@ fn print_handover(h: &wuye_agent::shift::Handover) {
     }
 }
 
-fn log(data: &std::path::Path, as_staff: Option<&str>, cmd: LogCommand) -> anyhow::Result<()> {
-    let mut desk = open_desk(data)?;
+fn log(data: &std::path::Path, cmd: LogCommand) -> anyhow::Result<()> {
+    let (mut desk, actor) = open_signed_in(data)?;
     match cmd {
         LogCommand::Add { channel, caller, unit, text, done, json } => {
-            let actor = desk.actor(as_staff, DEFAULT_ACTOR)?;
             let entry =
                 NewLogEntry { channel: channel.parse()?, caller: &caller, unit: &unit, asked: &text, done: &done };
             let l = desk.add_log(&entry, &actor)?;
@@ -628,11 +633,10 @@ fn log(data: &std::path::Path, as_staff: Option<&str>, cmd: LogCommand) -> anyho
     Ok(())
 }
 
-fn commitment(data: &std::path::Path, as_staff: Option<&str>, cmd: CommitmentCommand) -> anyhow::Result<()> {
-    let mut desk = open_desk(data)?;
+fn commitment(data: &std::path::Path, cmd: CommitmentCommand) -> anyhow::Result<()> {
+    let (mut desk, actor) = open_signed_in(data)?;
     match cmd {
         CommitmentCommand::Add { text, due, caller, from_log, json } => {
-            let actor = desk.actor(as_staff, DEFAULT_ACTOR)?;
             let due = parse_time(&due, desk.config.timezone)?;
             if let Some(log) = &from_log {
                 desk.store.resolve(RecordKind::LogEntry, log)?;
@@ -711,9 +715,8 @@ fn parse_time(text: &str, tz: chrono_tz::Tz) -> anyhow::Result<chrono::DateTime<
         .ok_or_else(|| anyhow::anyhow!("'{text}' does not exist in {} (a clock change)", tz.name()))
 }
 
-fn repair(data: &std::path::Path, as_staff: Option<&str>, cmd: RepairCommand) -> anyhow::Result<()> {
-    let mut desk = open_desk(data)?;
-    let actor = desk.actor(as_staff, DEFAULT_ACTOR)?;
+fn repair(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<()> {
+    let (mut desk, actor) = open_signed_in(data)?;
     let other = |step| DeskRepairStep::Other(step);
     match cmd {
         RepairCommand::Add {
@@ -794,6 +797,32 @@ fn open_desk(data: &std::path::Path) -> anyhow::Result<Desk> {
     Ok(Desk::with_os_rng(store, config, Arc::new(SystemClock)))
 }
 
+/// Opens the desk for the person signed in; refuses when nobody is.
+fn open_signed_in(data: &std::path::Path) -> anyhow::Result<(Desk, Actor)> {
+    let desk = open_desk(data)?;
+    let actor = desk.signed_in()?;
+    Ok((desk, actor))
+}
+
+/// A password typed at the terminal (twice when `confirm`), or one line of standard input.
+fn read_password(prompt: &str, confirm: bool) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(prompt)?;
+        if confirm && rpassword::prompt_password("again: ")? != first {
+            anyhow::bail!("the two passwords differ; nothing was changed, try again");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        anyhow::bail!("no password given: type it when asked, or pipe it on standard input");
+    }
+    Ok(password)
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     wuye_node::process::start("wuye_agent=info,wuye_node=info,warn");
@@ -803,26 +832,56 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.context("no data folder given: pass --data DIR or set WUYE_AGENT_DATA")?;
     match cli.command {
-        Command::Init { server, fingerprint, site, code, timezone } => {
+        Command::Init { server, fingerprint, site, code, timezone, supervisor, login } => {
             let config = AgentConfig::new(&server, &fingerprint, &site, &code, &timezone)?;
-            config.init(&data)?;
-            println!("agent folder {} ready for site {}", data.display(), config.site_id);
+            let login = wuye_agent::signin::check_login(&login)?;
+            let password = read_password(&format!("password for {login}: "), true)?;
+            wuye_agent::signin::check_password(&password)?;
+            wuye_protocol::staff::check_name(&supervisor)?;
+            let store = config.init(&data)?;
+            let mut desk = Desk::with_os_rng(store, config, Arc::new(SystemClock));
+            let member = desk.first_supervisor(&supervisor, &login, &password)?;
+            println!(
+                "agent folder {} ready for site {}; {} ({}) is signed in",
+                data.display(),
+                desk.config.site_id,
+                member.name,
+                member.role.label()
+            );
+        }
+        Command::Login { login } => {
+            let desk = open_desk(&data)?;
+            let password = read_password(&format!("password for {}: ", login.trim()), false)?;
+            match desk.sign_in(&login, &password) {
+                Ok(member) => println!("{} ({}) signed in", member.name, member.role.label()),
+                Err(e) => {
+                    // Every failure costs the same pause, known name or not.
+                    std::thread::sleep(Duration::from_millis(FAILED_SIGN_IN_PAUSE_MS));
+                    return Err(e.into());
+                }
+            }
+        }
+        Command::Logout => {
+            let desk = open_desk(&data)?;
+            wuye_agent::signin::sign_out(&desk.store)?;
+            println!("signed out");
         }
         Command::Enroll { code } => {
-            let (store, mut config) = config::open(&data)?;
+            let (desk, actor) = open_signed_in(&data)?;
+            wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
+            let mut config = desk.config.clone();
             config.enroll(&code)?;
-            config.save(&store)?;
+            config.save(&desk.store)?;
             println!("enrollment code taken for site {}: the next sync trades it for a new credential", config.site_id);
         }
-        Command::Complaint(cmd) => complaint(&data, cli.as_staff.as_deref(), cmd)?,
-        Command::Repair(cmd) => repair(&data, cli.as_staff.as_deref(), cmd)?,
-        Command::Log(cmd) => log(&data, cli.as_staff.as_deref(), cmd)?,
-        Command::Commitment(cmd) => commitment(&data, cli.as_staff.as_deref(), cmd)?,
+        Command::Complaint(cmd) => complaint(&data, cmd)?,
+        Command::Repair(cmd) => repair(&data, cmd)?,
+        Command::Log(cmd) => log(&data, cmd)?,
+        Command::Commitment(cmd) => commitment(&data, cmd)?,
         Command::Duty(cmd) => {
-            let mut desk = open_desk(&data)?;
+            let (mut desk, actor) = open_signed_in(&data)?;
             match cmd {
                 DutyCommand::Assign { staff, date, shift } => {
-                    let actor = desk.actor(cli.as_staff.as_deref(), DEFAULT_ACTOR)?;
                     let d = desk.assign_duty(&staff, parse_date(&date)?, shift.parse()?, &actor)?;
                     println!("{} is on duty {} {}", d.staff_name, d.date, d.shift.as_str());
                 }
@@ -859,12 +918,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Report(ReportCommand::Daily { date, json }) => {
-            let mut desk = open_desk(&data)?;
+            let (mut desk, actor) = open_signed_in(&data)?;
             let date = match date {
                 Some(d) => parse_date(&d)?,
                 None => desk.now().with_timezone(&desk.config.timezone).date_naive(),
             };
-            let actor = desk.actor(cli.as_staff.as_deref(), DEFAULT_ACTOR)?;
             let report = desk.daily_report(date, &actor)?;
             let figures: serde_json::Value = serde_json::from_str(&report.content)?;
             if json {
@@ -877,14 +935,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Settings(cmd) => {
-            let (store, _) = config::open(&data)?;
+            let (desk, actor) = open_signed_in(&data)?;
+            let store = &desk.store;
             let settings = match cmd {
                 SettingsCommand::Show { json: true } => {
-                    print_json(&SiteSettings::load(&store)?)?;
+                    print_json(&SiteSettings::load(store)?)?;
                     return Ok(());
                 }
-                SettingsCommand::Show { json: false } => SiteSettings::load(&store)?,
-                SettingsCommand::Set { key, value } => SiteSettings::set(&store, &key, &value)?,
+                SettingsCommand::Show { json: false } => SiteSettings::load(store)?,
+                SettingsCommand::Set { key, value } => {
+                    wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
+                    SiteSettings::set(store, &key, &value)?
+                }
             };
             println!("categories         {}", settings.categories.join("、"));
             println!("emergency-minutes  {}", settings.emergency_minutes);
@@ -892,7 +954,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("summer             {}..{}", settings.summer_from, settings.summer_to);
         }
         Command::Handover { json } => {
-            let desk = open_desk(&data)?;
+            let (desk, _) = open_signed_in(&data)?;
             let h = wuye_agent::shift::handover(&desk.store, desk.now())?;
             if json {
                 print_json(&h)?;
@@ -901,7 +963,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Briefing { json } => {
-            let desk = open_desk(&data)?;
+            let (desk, _) = open_signed_in(&data)?;
             let b = wuye_agent::shift::briefing(&desk.store, desk.now(), desk.config.timezone)?;
             if json {
                 print_json(&b)?;
@@ -915,12 +977,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Staff(cmd) => {
-            let mut desk = open_desk(&data)?;
+            let (mut desk, actor) = open_signed_in(&data)?;
             match cmd {
-                StaffCommand::Add { name, role, json } => {
+                StaffCommand::Add { name, role, login, json } => {
                     let role: Role = role.parse()?;
-                    let by = desk.actor(cli.as_staff.as_deref(), DEFAULT_ACTOR)?;
-                    let member = desk.add_staff(&name, role, &by.name)?;
+                    let password = match &login {
+                        Some(login) => Some(read_password(&format!("password for {}: ", login.trim()), true)?),
+                        None => None,
+                    };
+                    let sign_in = login.as_deref().zip(password.as_deref());
+                    let member = desk.add_staff_member(&name, role, sign_in, &actor)?;
                     if json {
                         print_json(&member)?;
                     } else {
@@ -938,9 +1004,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         println!("{} staff member(s)", staff.len());
                     }
                 }
-                StaffCommand::Use { id } => {
-                    let member = desk.set_default_staff(&id)?;
-                    println!("commands without --as now act as {} ({})", member.name, member.role.label());
+                StaffCommand::Password { login } => {
+                    let password = read_password(&format!("new password for {}: ", login.trim()), true)?;
+                    desk.change_password(&login, &password, &actor)?;
+                    println!("password changed for {}", login.trim());
                 }
             }
         }
@@ -1012,8 +1079,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn complaint(data: &std::path::Path, as_staff: Option<&str>, cmd: ComplaintCommand) -> anyhow::Result<()> {
-    let mut desk = open_desk(data)?;
+fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()> {
+    let (mut desk, actor) = open_signed_in(data)?;
     match cmd {
         ComplaintCommand::Add(a) => {
             let input = NewComplaint {
@@ -1025,7 +1092,6 @@ fn complaint(data: &std::path::Path, as_staff: Option<&str>, cmd: ComplaintComma
                 departments: a.departments,
                 major: a.major,
             };
-            let actor = desk.actor(as_staff, &a.by)?;
             if let Some(log) = &a.from_log {
                 desk.store.resolve(RecordKind::LogEntry, log)?;
             }
@@ -1047,34 +1113,32 @@ fn complaint(data: &std::path::Path, as_staff: Option<&str>, cmd: ComplaintComma
             let c = desk.complaint(&id)?;
             render::print_complaint(&c, json)?;
         }
-        ComplaintCommand::Note { id, text, by, json } => {
-            let actor = desk.actor(as_staff, &by)?;
+        ComplaintCommand::Note { id, text, json } => {
             let c = desk.step(&id, &Step::Note(&text), &actor)?;
             print_step(&c, "note added", json)?;
         }
         ComplaintCommand::Assign { id, department, common } => {
-            let c = desk.step(&id, &Step::Assign(&department), &desk.actor(as_staff, &common.by)?)?;
+            let c = desk.step(&id, &Step::Assign(&department), &actor)?;
             print_step(&c, "work contact slip issued", common.json)?;
         }
         ComplaintCommand::Escalate { id, common } => {
-            let c = desk.step(&id, &Step::Escalate, &desk.actor(as_staff, &common.by)?)?;
+            let c = desk.step(&id, &Step::Escalate, &actor)?;
             print_step(&c, "escalated to the property manager", common.json)?;
         }
         ComplaintCommand::Resolve { id, result, common } => {
-            let c = desk.step(&id, &Step::Resolve(&result), &desk.actor(as_staff, &common.by)?)?;
+            let c = desk.step(&id, &Step::Resolve(&result), &actor)?;
             print_step(&c, "result recorded", common.json)?;
         }
         ComplaintCommand::Visit { id, satisfaction, comment, common } => {
-            let c =
-                desk.step(&id, &Step::Visit { satisfaction, comment: &comment }, &desk.actor(as_staff, &common.by)?)?;
+            let c = desk.step(&id, &Step::Visit { satisfaction, comment: &comment }, &actor)?;
             print_step(&c, "follow-up visit recorded", common.json)?;
         }
         ComplaintCommand::Decide { id, text, common } => {
-            let c = desk.step(&id, &Step::Decide(&text), &desk.actor(as_staff, &common.by)?)?;
+            let c = desk.step(&id, &Step::Decide(&text), &actor)?;
             print_step(&c, "decision recorded", common.json)?;
         }
         ComplaintCommand::Archive { id, common } => {
-            let c = desk.step(&id, &Step::Archive, &desk.actor(as_staff, &common.by)?)?;
+            let c = desk.step(&id, &Step::Archive, &actor)?;
             print_step(&c, "archived", common.json)?;
         }
         ComplaintCommand::Recurring { days, json } => {

@@ -91,6 +91,12 @@ pub enum Guarded {
     Archive,
     /// Deciding a major complaint (重大投诉的决定).
     Decide,
+    /// Adding staff and setting others' passwords.
+    ManageStaff,
+    /// Changing the site's settings and its enrollment with head office.
+    Configure,
+    /// Seeing ID-card and household-register numbers unmasked.
+    SeeIdNumbers,
 }
 
 impl Guarded {
@@ -99,6 +105,7 @@ impl Guarded {
         match self {
             Guarded::Archive => &[Role::Supervisor, Role::Manager],
             Guarded::Decide => &[Role::Manager],
+            Guarded::ManageStaff | Guarded::Configure | Guarded::SeeIdNumbers => &[Role::Supervisor, Role::Manager],
         }
     }
 
@@ -106,20 +113,28 @@ impl Guarded {
         match self {
             Guarded::Archive => "archive a complaint",
             Guarded::Decide => "decide a major complaint",
+            Guarded::ManageStaff => "add staff or set another person's password",
+            Guarded::Configure => "change the site's settings or enrollment",
+            Guarded::SeeIdNumbers => "see ID-card and household-register numbers",
         }
     }
 }
 
+/// Whether `role` may take `step`.
+pub fn allowed(role: Option<Role>, step: Guarded) -> bool {
+    role.is_some_and(|r| step.allowed().contains(&r))
+}
+
 /// Checks that `role` may take `step`; the refusal names the roles that may.
 pub fn may(role: Option<Role>, step: Guarded) -> Result<(), RuleError> {
-    if role.is_some_and(|r| step.allowed().contains(&r)) {
+    if allowed(role, step) {
         return Ok(());
     }
     let allowed: Vec<&str> = step.allowed().iter().map(|r| r.label()).collect();
     Err(RuleError::Role {
         action: step.name(),
         allowed: allowed.join(" or "),
-        role: role.map_or("no staff member (pass --as STAFF_ID)", Role::label),
+        role: role.map_or("no staff member (sign in with `wuye-agent login NAME`)", Role::label),
     })
 }
 
@@ -138,6 +153,11 @@ pub struct Staff {
     pub created_at: String,
 }
 
+/// Checks a staff member's name: trimmed, 1 to the name limit's characters.
+pub fn check_name(name: &str) -> Result<String, RuleError> {
+    crate::complaint::field_text("name", name, MAX_NAME_CHARS, true)
+}
+
 /// Builds the document of a new staff member.
 pub fn create(
     id: RecordId,
@@ -148,7 +168,7 @@ pub fn create(
     name: &str,
     role: Role,
 ) -> Result<AutoCommit, RuleError> {
-    let name = crate::complaint::field_text("name", name, MAX_NAME_CHARS, true)?;
+    let name = check_name(name)?;
     let mut doc = AutoCommit::new();
     doc::write_header(
         &mut doc,
@@ -208,6 +228,6 @@ mod tests {
         let refused = may(Some(Role::FrontDesk), Guarded::Archive).unwrap_err().to_string();
         assert!(refused.contains("客服主管 or 经理") && refused.contains("客服员"), "{refused}");
         assert!(may(Some(Role::Supervisor), Guarded::Decide).is_err());
-        assert!(may(None, Guarded::Archive).unwrap_err().to_string().contains("--as"));
+        assert!(may(None, Guarded::Archive).unwrap_err().to_string().contains("wuye-agent login"));
     }
 }

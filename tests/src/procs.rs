@@ -39,17 +39,41 @@ pub fn free_port() -> u16 {
 
 /// Runs a binary to completion with arguments.
 pub fn run(name: &str, args: &[&str]) -> Output {
-    Command::new(bin(name))
+    run_with_input(name, args, None)
+}
+
+/// Runs a binary to completion, writing `input` (a password, say) to its standard input.
+pub fn run_with_input(name: &str, args: &[&str], input: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(bin(name))
         .args(args)
         .env("WUYE_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"))
+        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        // The child may refuse before reading; a closed pipe is then expected.
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    child.wait_with_output().unwrap_or_else(|e| panic!("{name} did not finish: {e}"))
 }
+
+/// The first supervisor every test site is set up with, and their password.
+pub const SUPERVISOR: (&str, &str, &str) = ("周站长", "zhou", "初始密码-2026");
 
 /// Runs a binary that must succeed, returning its standard output.
 pub fn ok(name: &str, args: &[&str]) -> String {
-    let out = run(name, args);
+    checked(name, args, run(name, args))
+}
+
+/// Runs a binary with `input` on its standard input; it must succeed.
+pub fn ok_with_input(name: &str, args: &[&str], input: &str) -> String {
+    checked(name, args, run_with_input(name, args, Some(input)))
+}
+
+fn checked(name: &str, args: &[&str], out: Output) -> String {
     assert!(
         out.status.success(),
         "{name} {args:?} failed: {}\n{}",
@@ -201,7 +225,7 @@ impl Agent {
     /// `wuye-agent init` for a site, talking to `server_addr`.
     pub fn init(dir: &Path, name: &str, server_addr: &str, fingerprint: &str, cred: &SiteCred) -> Agent {
         let data = dir.join(name);
-        ok(
+        ok_with_input(
             "wuye-agent",
             &[
                 "init",
@@ -215,9 +239,19 @@ impl Agent {
                 &cred.id,
                 "--code",
                 &cred.code,
+                "--supervisor",
+                SUPERVISOR.0,
+                "--login",
+                SUPERVISOR.1,
             ],
+            &format!("{}\n", SUPERVISOR.2),
         );
         Agent { data }
+    }
+
+    /// Signs `login` in with `password`; the command's output.
+    pub fn login(&self, login: &str, password: &str) -> Output {
+        run_with_input("wuye-agent", &["login", login, "--data", path(&self.data)], Some(&format!("{password}\n")))
     }
 
     /// Runs a `wuye-agent` command on this folder.

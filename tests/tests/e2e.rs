@@ -44,7 +44,7 @@ fn complaints_added_while_head_office_is_down_arrive_with_identical_fields() {
 
     let _running = server.start();
     let report = agent.sync();
-    assert_eq!(report["pushed"], 3);
+    assert_eq!(report["pushed"], 4, "the three complaints and the supervisor's staff record");
     let at_office = server.json(&["complaint", "list"]);
     let at_site = agent.json(&["complaint", "list"]);
     assert_eq!(list(&at_office).len(), 3);
@@ -199,10 +199,25 @@ fn a_day_at_a_site_with_head_office_down_reaches_head_office_intact() {
         all.extend(["--data", path(&agent.data)]);
         procs::ok("wuye-agent", &all).trim().to_string()
     };
-    let front = run(&["staff", "add", "--name", "李娜", "--role", "客服员"]);
-    let boss = run(&["staff", "add", "--name", "张主管", "--role", "supervisor"]);
-    let fixer = run(&["staff", "add", "--name", "王师傅", "--role", "维修"]);
-    run(&["staff", "use", &front]);
+    let add_with_login = |name: &str, role: &str, login: &str| {
+        let args = ["staff", "add", "--name", name, "--role", role, "--login", login, "--data", path(&agent.data)];
+        procs::ok_with_input("wuye-agent", &args, &format!("{login}-密码-2026\n"));
+    };
+    let sign_in = |login: &str| {
+        let out = agent.login(login, &format!("{login}-密码-2026"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    add_with_login("李娜", "客服员", "lina");
+    add_with_login("张主管", "supervisor", "zhang");
+    add_with_login("王师傅", "维修", "wang");
+    let fixer = run(&["staff", "list", "--json"]);
+    let fixer: serde_json::Value = serde_json::from_str(&fixer).unwrap();
+    let fixer =
+        fixer.as_array().unwrap().iter().find(|m| m["name"] == "王师傅").unwrap()["id"].as_str().unwrap().to_string();
+    // A front-desk agent may not add staff.
+    sign_in("lina");
+    let refused = agent.run(&["staff", "add", "--name", "赵六", "--role", "客服员"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("客服主管"), "only supervisors add staff");
     // Morning calls and visits.
     let leak =
         run(&["log", "add", "--channel", "phone", "--caller", "张伟", "--unit", "3栋501", "--text", "卫生间漏水"]);
@@ -227,8 +242,10 @@ fn a_day_at_a_site_with_head_office_down_reaches_head_office_intact() {
         &leak,
     ]);
     run(&["repair", "dispatch", &repair, "--to", &fixer]);
-    run(&["repair", "arrive", &repair, "--as", &fixer]);
-    run(&["repair", "complete", &repair, "--work", "更换密封圈", "--as", &fixer]);
+    sign_in("wang");
+    run(&["repair", "arrive", &repair]);
+    run(&["repair", "complete", &repair, "--work", "更换密封圈"]);
+    sign_in("lina");
     let complaint = run(&[
         "complaint",
         "add",
@@ -250,7 +267,9 @@ fn a_day_at_a_site_with_head_office_down_reaches_head_office_intact() {
     run(&["complaint", "visit", &complaint, "--satisfaction", "4"]);
     let refused = agent.run(&["complaint", "archive", &complaint]);
     assert!(!refused.status.success(), "a front-desk agent may not archive");
-    run(&["complaint", "archive", &complaint, "--as", &boss]);
+    sign_in("zhang");
+    run(&["complaint", "archive", &complaint]);
+    sign_in("lina");
     run(&[
         "commitment",
         "add",
@@ -278,7 +297,7 @@ fn a_day_at_a_site_with_head_office_down_reaches_head_office_intact() {
     assert_eq!(server.json(&["repair", "list"]), agent.json(&["repair", "list"]));
     assert_eq!(server.json(&["complaint", "show", &complaint])["status"], "archived");
     assert_eq!(server.json(&["repair", "show", &repair])["status"], "completed");
-    for (kind, count) in [("staff", 3), ("log", 4), ("commitment", 1)] {
+    for (kind, count) in [("staff", 4), ("log", 4), ("commitment", 1)] {
         let rows = server.json(&["records", kind]);
         assert_eq!(rows.as_array().unwrap().len(), count, "{kind}: {rows}");
     }

@@ -2,6 +2,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::ROOT;
+use wuye_agent::desk::Actor;
 use wuye_protocol::complaint::ComplaintStatus;
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::RecordId;
@@ -339,9 +340,9 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     let agent_id = desk.add_staff("王芳", Role::FrontDesk, "客服中心").unwrap().id.to_string();
     let boss_id = desk.add_staff("李主管", Role::Supervisor, "客服中心").unwrap().id.to_string();
     let fixer_id = desk.add_staff("王师傅", Role::Maintenance, "客服中心").unwrap().id.to_string();
-    let front = desk.actor(Some(&agent_id), "").unwrap();
-    let boss = desk.actor(Some(&boss_id), "").unwrap();
-    let fixer = desk.actor(Some(&fixer_id), "").unwrap();
+    let front = Actor::of(&desk.staff_member(&agent_id).unwrap());
+    let boss = Actor::of(&desk.staff_member(&boss_id).unwrap());
+    let fixer = Actor::of(&desk.staff_member(&fixer_id).unwrap());
     net.sites[0].desk.step(&id, &Step::Assign("维修部"), &front).unwrap();
     net.sites[0].desk.step(&id, &Step::Escalate, &boss).unwrap();
     net.run_until_quiescent();
@@ -388,7 +389,7 @@ fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync(
     let desk = &mut net.sites[0].desk;
     let fixer = desk.add_staff("王师傅", Role::Maintenance, "客服中心").unwrap().id.to_string();
     let front = desk.add_staff("李娜", Role::FrontDesk, "客服中心").unwrap().id.to_string();
-    let actor = desk.actor(Some(&front), "").unwrap();
+    let actor = Actor::of(&desk.staff_member(&front).unwrap());
     let order = |unit: &str, urgency| NewRepair {
         unit: Some(unit.into()),
         area: None,
@@ -434,7 +435,7 @@ fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found
     assert!(SiteSettings::set(&desk.store, "summer", "10-01..05-01").is_err(), "a summer that ends before it starts");
     assert!(SiteSettings::set(&desk.store, "speed", "1").unwrap_err().to_string().contains("unknown setting"));
     SiteSettings::set(&desk.store, "emergency-minutes", "15").unwrap();
-    let actor = desk.actor(None, "客服员").unwrap();
+    let actor = Actor::named("客服员");
     let order = NewRepair {
         unit: Some("3栋2单元501".into()),
         area: None,
@@ -468,7 +469,7 @@ fn the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_
     let mut net = two_sites();
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
     let desk = &mut net.sites[0].desk;
-    let actor = desk.actor(None, "客服主管").unwrap();
+    let actor = Actor::named("客服主管");
     let li = desk.add_staff("李娜", Role::FrontDesk, "客服中心").unwrap().id.to_string();
     desk.assign_duty(&li, day, Shift::Am, &actor).unwrap();
     let check = desk.duty_check(day).unwrap();
@@ -496,8 +497,8 @@ fn only_the_manager_decides_a_major_complaint_at_the_site_and_head_office_notes_
     let desk = &mut net.sites[0].desk;
     let boss = desk.add_staff("张主管", Role::Supervisor, "客服中心").unwrap().id.to_string();
     let manager = desk.add_staff("陈经理", Role::Manager, "客服中心").unwrap().id.to_string();
-    let boss = desk.actor(Some(&boss), "").unwrap();
-    let manager = desk.actor(Some(&manager), "").unwrap();
+    let boss = Actor::of(&desk.staff_member(&boss).unwrap());
+    let manager = Actor::of(&desk.staff_member(&manager).unwrap());
     let refused = desk.step(&id, &Step::Decide("同意"), &boss).unwrap_err().to_string();
     assert!(refused.contains("only 经理 may decide"), "{refused}");
     let decided = desk.step(&id, &Step::Decide("公司承担"), &manager).unwrap();

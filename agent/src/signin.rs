@@ -1,0 +1,307 @@
+//! Staff sign-in: passwords kept as Argon2id hashes in tables that never sync,
+//! a session that lasts one shift, and a wait after repeated failures.
+//!
+//! A refusal never tells whether the name exists: an unknown name costs the
+//! same Argon2 work as a wrong password and gets the same words, and failures
+//! are counted for every name typed, known or not.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+use wuye_node::{Store, StoreError};
+use wuye_protocol::ids::RecordId;
+use wuye_protocol::time;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+/// Longest sign-in name.
+pub const MAX_LOGIN_CHARS: usize = 32;
+/// How long a sign-in lasts: one shift.
+pub const SESSION_HOURS: i64 = 12;
+/// Failed sign-ins for one name allowed before each further attempt must wait.
+pub const FAILURES_BEFORE_DELAY: u32 = 3;
+/// The first wait after [`FAILURES_BEFORE_DELAY`] failures; it doubles with each further failure.
+pub const FIRST_DELAY_SECONDS: i64 = 15;
+/// The longest wait between attempts.
+pub const MAX_DELAY_SECONDS: i64 = 15 * 60;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS logins (
+    login TEXT PRIMARY KEY,
+    staff_id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    login TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_at TEXT NOT NULL
+);
+";
+
+const SESSION_STAFF: &str = "session_staff";
+const SESSION_UNTIL: &str = "session_until";
+
+fn refused(text: impl Into<String>) -> StoreError {
+    StoreError::Refused(text.into())
+}
+
+fn ensure_tables(store: &Store) -> Result<(), StoreError> {
+    store.conn().execute_batch(SCHEMA)?;
+    Ok(())
+}
+
+/// A sign-in name, trimmed and checked: 1 to [`MAX_LOGIN_CHARS`] characters, no spaces.
+pub fn check_login(login: &str) -> Result<String, StoreError> {
+    let login = login.trim();
+    if login.is_empty() || login.chars().count() > MAX_LOGIN_CHARS || login.chars().any(char::is_whitespace) {
+        return Err(refused(format!(
+            "a sign-in name needs 1 to {MAX_LOGIN_CHARS} characters without spaces (for example wangfang or 王芳)"
+        )));
+    }
+    Ok(login.to_string())
+}
+
+/// Checks a new password's length.
+pub fn check_password(password: &str) -> Result<(), StoreError> {
+    let n = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
+        return Err(refused(format!(
+            "a password needs {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters; this one has {n}"
+        )));
+    }
+    Ok(())
+}
+
+fn hash(password: &str) -> Result<String, StoreError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| refused(format!("the password could not be hashed: {e}")))
+}
+
+fn verify(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash no password matches, checked for unknown names so that they cost
+/// the same time as known ones.
+fn decoy() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+        hash(&hex::encode(secret)).unwrap_or_default()
+    })
+}
+
+/// Gives `staff_id` the sign-in name `login` with `password` (or a new
+/// password, when the name is already theirs). A name belongs to one person.
+pub fn set_password(
+    store: &Store,
+    login: &str,
+    staff_id: RecordId,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    ensure_tables(store)?;
+    let login = check_login(login)?;
+    check_password(password)?;
+    let owner: Option<String> =
+        store.conn().query_row("SELECT staff_id FROM logins WHERE login = ?1", [&login], |r| r.get(0)).optional()?;
+    if owner.is_some_and(|o| o != staff_id.to_string()) {
+        return Err(refused(format!("the sign-in name '{login}' is taken by another staff member: choose another")));
+    }
+    let hashed = hash(password)?;
+    store.conn().execute(
+        "INSERT INTO logins (login, staff_id, hash, changed_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (login) DO UPDATE SET hash = excluded.hash, changed_at = excluded.changed_at",
+        params![login, staff_id.to_string(), hashed, time::to_stored(now)],
+    )?;
+    Ok(())
+}
+
+/// Whether a sign-in name is in use.
+pub fn login_taken(store: &Store, login: &str) -> Result<bool, StoreError> {
+    Ok(owner_of(store, login)?.is_some())
+}
+
+/// The staff member who signs in as `login`, if any.
+pub fn owner_of(store: &Store, login: &str) -> Result<Option<RecordId>, StoreError> {
+    ensure_tables(store)?;
+    let owner: Option<String> = store
+        .conn()
+        .query_row("SELECT staff_id FROM logins WHERE login = ?1", [login.trim()], |r| r.get(0))
+        .optional()?;
+    Ok(owner.and_then(|o| o.parse().ok()))
+}
+
+/// The sign-in name a staff member has, if any.
+pub fn login_of(store: &Store, staff_id: RecordId) -> Result<Option<String>, StoreError> {
+    ensure_tables(store)?;
+    Ok(store
+        .conn()
+        .query_row("SELECT login FROM logins WHERE staff_id = ?1", [staff_id.to_string()], |r| r.get(0))
+        .optional()?)
+}
+
+/// How long `failures` consecutive failures make the next attempt wait.
+pub fn delay_after(failures: u32) -> chrono::Duration {
+    if failures < FAILURES_BEFORE_DELAY {
+        return chrono::Duration::zero();
+    }
+    let doublings = (failures - FAILURES_BEFORE_DELAY).min(16);
+    chrono::Duration::seconds((FIRST_DELAY_SECONDS << doublings).min(MAX_DELAY_SECONDS))
+}
+
+/// Signs `login` in until the end of the shift; returns the staff member's id.
+pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
+    ensure_tables(store)?;
+    let login = login.trim();
+    let key: String = login.chars().take(MAX_LOGIN_CHARS).collect();
+    let failed: Option<(u32, String)> = store
+        .conn()
+        .query_row("SELECT failures, last_at FROM login_failures WHERE login = ?1", [&key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    if let Some((failures, last_at)) = &failed {
+        let until = time::from_stored(last_at).unwrap_or(now) + delay_after(*failures);
+        if now < until {
+            let wait = (until - now).num_seconds().max(1);
+            return Err(refused(format!(
+                "sign-in refused: {failures} failed attempts for this name; wait {wait} s before trying again"
+            )));
+        }
+    }
+    let known: Option<(String, String)> = store
+        .conn()
+        .query_row("SELECT staff_id, hash FROM logins WHERE login = ?1", [&key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let matched = match &known {
+        Some((_, stored)) => verify(password, stored),
+        None => {
+            verify(password, decoy());
+            false
+        }
+    };
+    let staff_id = match (matched, known) {
+        (true, Some((staff_id, _))) => staff_id.parse::<RecordId>().ok(),
+        _ => None,
+    };
+    let Some(staff_id) = staff_id else {
+        let failures = failed.map_or(0, |(f, _)| f) + 1;
+        store.conn().execute(
+            "INSERT INTO login_failures (login, failures, last_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (login) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at",
+            params![key, failures, time::to_stored(now)],
+        )?;
+        let wait = delay_after(failures).num_seconds();
+        let then = if wait > 0 { format!("; wait {wait} s before trying again") } else { String::new() };
+        return Err(refused(format!("sign-in refused: the name or the password is wrong{then}")));
+    };
+    store.conn().execute("DELETE FROM login_failures WHERE login = ?1", [&key])?;
+    store.set_setting(SESSION_STAFF, &staff_id.to_string())?;
+    store.set_setting(SESSION_UNTIL, &time::to_stored(now + chrono::Duration::hours(SESSION_HOURS)))?;
+    Ok(staff_id)
+}
+
+/// Signs in `staff_id` without a password: only for the first supervisor at `init`, who just chose it.
+pub fn start_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<(), StoreError> {
+    store.set_setting(SESSION_STAFF, &staff_id.to_string())?;
+    store.set_setting(SESSION_UNTIL, &time::to_stored(now + chrono::Duration::hours(SESSION_HOURS)))?;
+    Ok(())
+}
+
+/// Ends the session.
+pub fn sign_out(store: &Store) -> Result<(), StoreError> {
+    store.delete_setting(SESSION_STAFF)?;
+    store.delete_setting(SESSION_UNTIL)?;
+    Ok(())
+}
+
+/// Who is signed in now, or a refusal that says how to sign in.
+pub fn current(store: &Store, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
+    let staff = store.setting(SESSION_STAFF)?.and_then(|s| s.parse::<RecordId>().ok());
+    let until = store.setting(SESSION_UNTIL)?.as_deref().and_then(time::from_stored);
+    match (staff, until) {
+        (Some(staff), Some(until)) if now < until => Ok(staff),
+        (Some(_), Some(_)) => Err(refused(format!(
+            "the sign-in ended after {SESSION_HOURS} hours: sign in again with `wuye-agent login NAME`"
+        ))),
+        _ => Err(refused("nobody is signed in: sign in with `wuye-agent login NAME` first")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Store {
+        Store::open_in_memory().unwrap()
+    }
+
+    fn t0() -> DateTime<Utc> {
+        time::from_stored("2026-11-27T01:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn a_right_password_signs_in_and_a_wrong_one_or_an_unknown_name_get_the_same_refusal() {
+        let s = store();
+        let wang = RecordId::random(&mut rand::thread_rng());
+        set_password(&s, "wangfang", wang, "正确的密码123", t0()).unwrap();
+        assert!(!s
+            .conn()
+            .query_row("SELECT hash FROM logins", [], |r| r.get::<_, String>(0))
+            .unwrap()
+            .contains("正确"));
+        assert_eq!(sign_in(&s, "wangfang", "正确的密码123", t0()).unwrap(), wang);
+        assert_eq!(current(&s, t0()).unwrap(), wang);
+        let wrong = sign_in(&s, "wangfang", "错误的密码123", t0()).unwrap_err().to_string();
+        let unknown = sign_in(&s, "nobody", "错误的密码123", t0()).unwrap_err().to_string();
+        assert_eq!(wrong, unknown);
+        assert!(wrong.contains("the name or the password is wrong"), "{wrong}");
+        sign_out(&s).unwrap();
+        assert!(current(&s, t0()).unwrap_err().to_string().contains("wuye-agent login"));
+    }
+
+    #[test]
+    fn repeated_failures_make_the_next_attempt_wait_known_name_or_not() {
+        let s = store();
+        let wang = RecordId::random(&mut rand::thread_rng());
+        set_password(&s, "wangfang", wang, "correct horse", t0()).unwrap();
+        for name in ["wangfang", "ghost"] {
+            for _ in 0..FAILURES_BEFORE_DELAY {
+                sign_in(&s, name, "wrong password", t0()).unwrap_err();
+            }
+            let early = t0() + chrono::Duration::seconds(FIRST_DELAY_SECONDS - 1);
+            let message = sign_in(&s, name, "correct horse", early).unwrap_err().to_string();
+            assert!(message.contains("wait 1 s"), "{name}: {message}");
+        }
+        let later = t0() + chrono::Duration::seconds(FIRST_DELAY_SECONDS);
+        assert_eq!(sign_in(&s, "wangfang", "correct horse", later).unwrap(), wang);
+        assert_eq!(delay_after(FAILURES_BEFORE_DELAY + 1).num_seconds(), FIRST_DELAY_SECONDS * 2);
+        assert_eq!(delay_after(40).num_seconds(), MAX_DELAY_SECONDS);
+    }
+
+    #[test]
+    fn a_session_ends_after_a_shift_and_names_and_passwords_are_checked() {
+        let s = store();
+        let wang = RecordId::random(&mut rand::thread_rng());
+        let li = RecordId::random(&mut rand::thread_rng());
+        set_password(&s, "wangfang", wang, "correct horse", t0()).unwrap();
+        sign_in(&s, "wangfang", "correct horse", t0()).unwrap();
+        let late = t0() + chrono::Duration::hours(SESSION_HOURS);
+        assert!(current(&s, late).unwrap_err().to_string().contains("sign in again"));
+        assert!(set_password(&s, "wangfang", li, "another one", t0()).unwrap_err().to_string().contains("taken"));
+        assert!(set_password(&s, "li na", li, "another one", t0()).is_err());
+        assert!(set_password(&s, "lina", li, "short", t0()).unwrap_err().to_string().contains("8 to 128"));
+    }
+}
