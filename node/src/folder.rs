@@ -70,12 +70,46 @@ pub fn open(dir: &Path, db_file: &str, role: &'static str, init: &'static str) -
     if !db.is_file() {
         return Err(FolderError::NotInitialised { path: dir.to_path_buf(), role, init });
     }
+    for warning in loose_permissions(dir, db_file) {
+        tracing::warn!("{warning}");
+    }
     let store = Store::open(&db)?;
     match store.setting(ROLE_KEY)? {
         Some(found) if found == role => Ok(store),
         Some(found) => Err(FolderError::WrongRole { path: dir.to_path_buf(), found, role }),
         None => Err(FolderError::NotInitialised { path: dir.to_path_buf(), role, init }),
     }
+}
+
+/// Warnings for a folder, or database files in it, that others than the owner
+/// may read: residents' personal data lives there.
+#[cfg(unix)]
+pub fn loose_permissions(dir: &Path, db_file: &str) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut check = |path: &Path, want: u32| {
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                out.push(format!(
+                    "{} can be read by users other than its owner (mode {mode:o}): it holds residents' personal data; run `chmod {want:o} {}`",
+                    path.display(),
+                    path.display()
+                ));
+            }
+        }
+    };
+    check(dir, 0o700);
+    for suffix in ["", "-wal", "-shm"] {
+        check(&dir.join(format!("{db_file}{suffix}")), 0o600);
+    }
+    out
+}
+
+/// Permissions are not checked off Unix.
+#[cfg(not(unix))]
+pub fn loose_permissions(_dir: &Path, _db_file: &str) -> Vec<String> {
+    Vec::new()
 }
 
 /// Writes a file readable by its owner only.
@@ -113,6 +147,11 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o700);
+            assert!(loose_permissions(&dir, "x.db").is_empty());
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let warnings = loose_permissions(&dir, "x.db");
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(warnings[0].contains("mode 755") && warnings[0].contains("chmod 700"), "{warnings:?}");
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -376,9 +376,11 @@ impl Stream<'_> {
                         let _ = write_message(&mut send, &wire).await;
                     }
                     let _ = send.finish();
-                    if matches!(e, SessionError::Unauthorized(_) | SessionError::Limit(_)) {
-                        // A refused credential or a broken limit ends the connection,
-                        // not only the round; give the error a moment to reach the agent.
+                    if !matches!(e, SessionError::Store(_)) {
+                        // A refused credential, a broken limit or a message out of turn
+                        // ends the connection, not only the round (head office's own
+                        // storage failing is no fault of the site's); give the error a
+                        // moment to reach the agent.
                         self.close(&mut send, b"refused").await;
                         return StreamEnd::CloseConnection;
                     }

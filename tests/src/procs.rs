@@ -97,10 +97,15 @@ pub struct Proc {
 impl Proc {
     /// Starts a long-running binary with logs going to `log`.
     pub fn spawn(name: &str, args: &[&str], log: &Path) -> Proc {
+        Self::spawn_logging(name, args, log, "info")
+    }
+
+    /// Starts a long-running binary logging at `level` (a `WUYE_LOG` filter) to `log`.
+    pub fn spawn_logging(name: &str, args: &[&str], log: &Path, level: &str) -> Proc {
         let log = std::fs::File::create(log).expect("log file");
         let child = Command::new(bin(name))
             .args(args)
-            .env("WUYE_LOG", "info")
+            .env("WUYE_LOG", level)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -201,10 +206,20 @@ impl Server {
 
     /// Starts `wuye-server run` and waits until it listens.
     pub fn start(&self) -> Proc {
-        let log = self.data.with_extension("log");
-        let mut p = Proc::spawn("wuye-server", &["run", "--data", path(&self.data), "--listen", &self.addr], &log);
+        self.start_logging("info")
+    }
+
+    /// Starts `wuye-server run` logging at `level` to [`Self::log`].
+    pub fn start_logging(&self, level: &str) -> Proc {
+        let args = ["run", "--data", path(&self.data), "--listen", &self.addr];
+        let mut p = Proc::spawn_logging("wuye-server", &args, &self.log(), level);
         p.wait_for_line("listening on");
         p
+    }
+
+    /// Where `run` logs.
+    pub fn log(&self) -> PathBuf {
+        self.data.with_extension("log")
     }
 
     /// Runs a `wuye-server` command on this folder and parses its JSON.
