@@ -13,6 +13,7 @@ use wuye_protocol::doc::RecordKind;
 use wuye_protocol::duty::{self, Commitment, DailyReport, DutyShift, LogEntry, Shift};
 use wuye_protocol::ids::{EventId, RecordId};
 use wuye_protocol::repair::{self, NewRepair, Repair, RepairStep};
+use wuye_protocol::resident::{self, NewResident, Resident};
 use wuye_protocol::staff::{self, Guarded, Role, Staff};
 use wuye_protocol::time::Clock;
 
@@ -218,6 +219,22 @@ impl Desk {
     pub fn overdue_repairs(&self) -> Result<Vec<Repair>, StoreError> {
         let now = self.clock.now();
         Ok(self.store.repairs(None)?.into_iter().filter(|r| r.is_overdue(now)).collect())
+    }
+
+    /// Registers a resident in the household register (住户家庭情况登记表).
+    pub fn add_resident(&mut self, input: &NewResident, actor: &Actor) -> Result<Resident, StoreError> {
+        let id = RecordId::random(&mut self.rng);
+        let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
+        let mut doc = resident::create(id, site, tz, now, &actor.name, input)?;
+        Store::typed(self.store.insert_new(&mut doc)?, "resident")
+    }
+
+    /// The household register as `actor` may see it: identity numbers whole
+    /// for 客服主管 and 经理, masked for everyone else.
+    pub fn residents_for(&self, actor: &Actor) -> Result<Vec<Resident>, StoreError> {
+        let whole = staff::allowed(actor.role, Guarded::SeeIdNumbers);
+        let all = self.store.residents(None)?;
+        Ok(if whole { all } else { all.into_iter().map(Resident::masked).collect() })
     }
 
     /// Writes a work-log entry (工作日志) for a call or visit.

@@ -16,6 +16,7 @@ use wuye_node::render;
 use wuye_protocol::complaint::{Channel, NewComplaint};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::repair::{NewRepair, Repair, RepairStep};
+use wuye_protocol::resident::NewResident;
 use wuye_protocol::staff::Role;
 use wuye_protocol::time::{SystemClock, DEFAULT_TIMEZONE};
 
@@ -82,6 +83,10 @@ enum Command {
     /// Staff (员工) and their roles.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// The household register (住户家庭情况登记表); ID-card and household-register
+    /// numbers are shown whole only to 客服主管 and 经理.
+    #[command(subcommand)]
+    Resident(ResidentCommand),
     /// Repair work orders (维修工作单).
     #[command(subcommand)]
     Repair(RepairCommand),
@@ -375,6 +380,40 @@ enum RepairCommand {
     },
     /// Work orders nobody reached by their response deadline.
     Overdue {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ResidentCommand {
+    /// Register a resident.
+    Add {
+        /// Building and unit (楼栋/房号).
+        #[arg(long)]
+        unit: String,
+        /// The resident's name.
+        #[arg(long)]
+        name: String,
+        /// A phone number.
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// The 18-character resident ID-card number (居民身份证号).
+        #[arg(long, default_value = "")]
+        id_card: String,
+        /// The household-register (户口簿) number.
+        #[arg(long, default_value = "")]
+        register: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List residents, of one unit or all.
+    List {
+        /// Only this unit.
+        #[arg(long)]
+        unit: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -824,7 +863,10 @@ fn read_password(prompt: &str, confirm: bool) -> anyhow::Result<String> {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match wuye_node::process::parse_args::<Cli>("wuye-agent") {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     wuye_node::process::start("wuye_agent=info,wuye_node=info,warn");
     wuye_node::process::finish(run(cli))
 }
@@ -974,6 +1016,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     y.date, y.calls_and_visits, y.complaints, y.major_complaints, y.repairs, y.emergency_repairs
                 );
                 print_handover(&b.open);
+            }
+        }
+        Command::Resident(cmd) => {
+            let (mut desk, actor) = open_signed_in(&data)?;
+            match cmd {
+                ResidentCommand::Add { unit, name, phone, id_card, register, json } => {
+                    let input = NewResident { unit, name, phone, id_card, household_register: register };
+                    let r = desk.add_resident(&input, &actor)?;
+                    let shown = desk.residents_for(&actor)?.into_iter().find(|x| x.id == r.id).unwrap_or(r.masked());
+                    if json {
+                        print_json(&shown)?;
+                    } else {
+                        println!("{}", shown.id);
+                    }
+                }
+                ResidentCommand::List { unit, json } => {
+                    let mut list = desk.residents_for(&actor)?;
+                    if let Some(unit) = unit {
+                        list.retain(|r| r.unit == unit.trim());
+                    }
+                    if json {
+                        print_json(&list)?;
+                    } else {
+                        for r in &list {
+                            println!(
+                                "{}  {}  {}  {}  身份证 {}  户口簿 {}",
+                                &r.id.to_string()[..8],
+                                r.unit,
+                                r.name,
+                                r.phone,
+                                r.id_card,
+                                r.household_register
+                            );
+                        }
+                        println!("{} resident(s)", list.len());
+                    }
+                }
             }
         }
         Command::Staff(cmd) => {

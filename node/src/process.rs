@@ -7,6 +7,27 @@ pub fn start(default_filter: &str) {
     init_tracing(default_filter);
 }
 
+/// Parses the command line. A mistake in it is told in one line that names
+/// what was wrong and where help is, with exit code 2; `--help` and
+/// `--version` print as usual.
+pub fn parse_args<T: clap::Parser>(bin: &str) -> Result<T, std::process::ExitCode> {
+    use clap::error::ErrorKind;
+    T::try_parse().map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            std::process::ExitCode::SUCCESS
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered.split("\n\n").next().unwrap_or_default();
+            let line = first.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+            let line = line.strip_prefix("error: ").unwrap_or(&line);
+            eprintln!("error: {line}; see `{bin} --help` (or `--help` after the command)");
+            std::process::ExitCode::from(2)
+        }
+    })
+}
+
 /// What every binary does last: reports peak memory if asked, prints the
 /// error if there is one, and gives the exit code.
 pub fn finish<E: std::fmt::Display>(result: Result<(), E>) -> std::process::ExitCode {

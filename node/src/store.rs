@@ -362,6 +362,12 @@ impl Store {
         self.entries(RecordKind::DailyReport, site)
     }
 
+    /// Residents in the household register, oldest registration first, of one site or of all.
+    /// Their ID-card and household-register numbers are whole: mask them for display.
+    pub fn residents(&self, site: Option<SiteId>) -> Result<Vec<wuye_protocol::resident::Resident>, StoreError> {
+        self.entries(RecordKind::Resident, site)
+    }
+
     fn entries<T: serde::de::DeserializeOwned>(
         &self,
         kind: RecordKind,
@@ -531,6 +537,7 @@ fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError
         View::Commitment(c) => project_entry(tx, view, &c.due),
         View::DutyShift(d) => project_entry(tx, view, &d.starts_at),
         View::DailyReport(d) => project_entry(tx, view, &d.made_at),
+        View::Resident(r) => project_entry(tx, view, &r.created_at),
     }
 }
 

@@ -388,6 +388,14 @@ pub const UNCATEGORISED: &str = "其他";
 /// A refused action or bad input, in words the user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
+    /// An identity number does not have its required form (the number itself is not repeated).
+    #[error("the {field} is not valid: {why}")]
+    BadNumber {
+        /// Which number.
+        field: &'static str,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A required text is empty.
     #[error("{0} is empty: give a value")]
     Empty(&'static str),

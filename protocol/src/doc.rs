@@ -33,6 +33,8 @@ pub enum RecordKind {
     DutyShift,
     /// A day's report upward (每日上报).
     DailyReport,
+    /// A resident in the household register (住户家庭情况登记表).
+    Resident,
 }
 
 impl RecordKind {
@@ -46,6 +48,7 @@ impl RecordKind {
             RecordKind::Commitment => "commitment",
             RecordKind::DutyShift => "duty_shift",
             RecordKind::DailyReport => "daily_report",
+            RecordKind::Resident => "resident",
         }
     }
 
@@ -59,6 +62,7 @@ impl RecordKind {
             "commitment" => Some(RecordKind::Commitment),
             "duty_shift" => Some(RecordKind::DutyShift),
             "daily_report" => Some(RecordKind::DailyReport),
+            "resident" => Some(RecordKind::Resident),
             _ => None,
         }
     }

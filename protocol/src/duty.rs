@@ -22,7 +22,7 @@ pub const MAX_LINKS: usize = 100;
 
 use crate::complaint::field_text as text;
 
-fn new_doc(
+pub(crate) fn new_doc(
     kind: RecordKind,
     id: RecordId,
     site_id: SiteId,

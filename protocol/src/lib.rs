@@ -11,6 +11,7 @@
 //!   its domain rules and the pure function that computes its status;
 //! - [`staff`]: staff members, their roles and which steps each role may take;
 //! - [`repair`]: the repair work order (维修工作单): layout, rules, status, response deadline;
+//! - [`resident`]: the household register, with ID-card checks and masking;
 //! - [`record`]: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
 //! - [`sync`]: the sync session as a state machine with no I/O;
@@ -25,6 +26,7 @@ pub mod duty;
 pub mod ids;
 pub mod record;
 pub mod repair;
+pub mod resident;
 pub mod robust;
 pub mod staff;
 pub mod sync;

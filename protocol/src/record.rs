@@ -8,6 +8,7 @@ use crate::doc::{self, DocError, Fields, Header, RecordKind};
 use crate::duty::{self, Commitment, DailyReport, DutyShift, LogEntry};
 use crate::ids::{RecordId, SiteId};
 use crate::repair::{self, Repair};
+use crate::resident::{self, Resident};
 use crate::staff::{self, Staff};
 
 /// A record as its kind presents it.
@@ -28,6 +29,8 @@ pub enum View {
     DutyShift(DutyShift),
     /// A daily report.
     DailyReport(DailyReport),
+    /// A resident.
+    Resident(Resident),
 }
 
 impl View {
@@ -41,6 +44,7 @@ impl View {
             View::Commitment(c) => c.id,
             View::DutyShift(d) => d.id,
             View::DailyReport(d) => d.id,
+            View::Resident(r) => r.id,
         }
     }
 
@@ -54,6 +58,7 @@ impl View {
             View::Commitment(c) => c.site_id,
             View::DutyShift(d) => d.site_id,
             View::DailyReport(d) => d.site_id,
+            View::Resident(r) => r.site_id,
         }
     }
 
@@ -67,6 +72,7 @@ impl View {
             View::Commitment(_) => RecordKind::Commitment,
             View::DutyShift(_) => RecordKind::DutyShift,
             View::DailyReport(_) => RecordKind::DailyReport,
+            View::Resident(_) => RecordKind::Resident,
         }
     }
 }
@@ -96,6 +102,7 @@ view_into! {
     Commitment => Commitment, |c| c;
     DutyShift => DutyShift, |d| d;
     DailyReport => DailyReport, |d| d;
+    Resident => Resident, |r| r;
 }
 
 /// Reads and checks any record document, in one pass: its header and its view.
@@ -111,6 +118,7 @@ pub fn read(doc: &impl ReadDoc) -> Result<(Header, View), DocError> {
         RecordKind::Commitment => View::Commitment(duty::commitment_from_root(&root, &header)?),
         RecordKind::DutyShift => View::DutyShift(duty::duty_shift_from_root(&root, &header)?),
         RecordKind::DailyReport => View::DailyReport(duty::daily_report_from_root(&root, &header)?),
+        RecordKind::Resident => View::Resident(resident::from_root(&root, &header)?),
     };
     Ok((header, view))
 }

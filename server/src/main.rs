@@ -50,9 +50,10 @@ enum Command {
     /// Repair work orders from every site.
     #[command(subcommand)]
     Repair(RepairCommand),
-    /// Every site's staff, work logs, commitments, duty rosters or daily reports.
+    /// Every site's staff, work logs, commitments, duty rosters, daily reports or residents.
     Records {
-        /// staff, log, commitment, duty (rosters) or report (daily reports).
+        /// staff, log, commitment, duty (rosters), report (daily reports) or resident
+        /// (the household register, identity numbers masked).
         kind: String,
         /// Only this site's.
         #[arg(long)]
@@ -180,7 +181,10 @@ enum ComplaintCommand {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match wuye_node::process::parse_args::<Cli>("wuye-server") {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     wuye_node::process::start("wuye_server=info,wuye_node=info,warn");
     wuye_node::process::finish(run(cli))
 }
@@ -245,13 +249,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Records { kind, site, json } => {
             let hq = HeadOffice::open(&data, clock)?;
             let site = site.map(|s| hq.site(&s)).transpose()?;
-            let rows: Vec<serde_json::Value> = match kind.as_str() {
-                "staff" => hq.store.staff(site)?.iter().map(serde_json::to_value).collect::<Result<_, _>>()?,
-                "log" => hq.store.log_entries(site)?.iter().map(serde_json::to_value).collect::<Result<_, _>>()?,
-                "commitment" => {
-                    hq.store.commitments(site)?.iter().map(serde_json::to_value).collect::<Result<_, _>>()?
+            fn rows<T: serde::Serialize>(records: Vec<T>) -> anyhow::Result<Vec<serde_json::Value>> {
+                Ok(records.iter().map(serde_json::to_value).collect::<Result<_, _>>()?)
+            }
+            let rows = match kind.as_str() {
+                "staff" => rows(hq.store.staff(site)?)?,
+                "log" => rows(hq.store.log_entries(site)?)?,
+                "commitment" => rows(hq.store.commitments(site)?)?,
+                "duty" => rows(hq.store.duty_shifts(site)?)?,
+                "report" => rows(hq.store.daily_reports(site)?)?,
+                // Head office never shows identity numbers whole.
+                "resident" => rows(hq.store.residents(site)?.into_iter().map(|r| r.masked()).collect())?,
+                other => {
+                    anyhow::bail!("unknown record kind '{other}': use staff, log, commitment, duty, report or resident")
                 }
-                other => anyhow::bail!("unknown record kind '{other}': use staff, log or commitment"),
             };
             if json {
                 print_json(&rows)?;
