@@ -647,12 +647,12 @@ fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Res
         Some(e) => {
             let mut doc = load_checked(&id, &e.bytes)?;
             let header = doc::read_header(&doc).map_err(|err| corrupt(payload.id, err))?;
-            if let Err(err) = doc.load_incremental(&payload.bytes) {
+            if let Err(err) = doc::load_incremental_untrusted(&mut doc, &payload.bytes) {
                 return Ok(Merged::Refused(format!("record {id}: the changes do not decode: {err}")));
             }
             (doc, Some(header))
         }
-        None if payload.full => match AutoCommit::load(&payload.bytes) {
+        None if payload.full => match doc::load_untrusted(&payload.bytes) {
             Ok(doc) => (doc, None),
             Err(err) => return Ok(Merged::Refused(format!("record {id}: the document does not load: {err}"))),
         },

@@ -114,6 +114,30 @@ pub enum DocError {
     Undecodable(String),
 }
 
+/// Loads a whole document from bytes that came from outside (the network, a
+/// file). Automerge 0.12's decoder panics on some malformed input (found by
+/// the `document` fuzz target: an `unwrap` in its column decoder, `hexane`),
+/// so a panic is caught and turned into an error like any other; the
+/// half-built document is dropped.
+pub fn load_untrusted(bytes: &[u8]) -> Result<AutoCommit, String> {
+    match std::panic::catch_unwind(|| AutoCommit::load(bytes)) {
+        Ok(Ok(doc)) => Ok(doc),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the Automerge decoder failed on these bytes".to_string()),
+    }
+}
+
+/// Applies changes from outside to `doc`, catching a decoder panic as
+/// [`load_untrusted`] does. On an error `doc` may hold part of the changes:
+/// the caller must drop it.
+pub fn load_incremental_untrusted(doc: &mut AutoCommit, bytes: &[u8]) -> Result<(), String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.load_incremental(bytes))) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the Automerge decoder failed on these changes".to_string()),
+    }
+}
+
 impl DocError {
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         DocError::Invalid { field: field.into(), reason: reason.into() }

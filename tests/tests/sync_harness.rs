@@ -526,3 +526,42 @@ fn a_revoked_site_is_refused_until_rotated_and_the_old_credential_stops_working(
     net.sites[0].desk.config.enroll(&fresh.code).unwrap();
     net.round(0).expect("the new credential works");
 }
+
+#[test]
+fn bytes_that_crash_the_automerge_decoder_are_refused_alone_and_the_batch_goes_on() {
+    // Found by the `document` fuzz target: Automerge 0.12 panics decoding these.
+    let crash = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/regressions/document/crash-c72dae3d5f8ec4446b82cf009b29fd6fb44baff2"
+    ))
+    .unwrap();
+    let mut net = two_sites();
+    let id = RecordId::random(&mut rand::thread_rng());
+    let whole_doc = DocPayload {
+        id,
+        kind: RecordKind::Complaint,
+        full: true,
+        bytes: crash.clone(),
+        heads: vec![wuye_protocol::wire::Hash([1; 32])],
+    };
+    let report = push_alongside_own_record(&mut net, 0, whole_doc);
+    assert_eq!(report.refused_by_server.len(), 1, "{:?}", report.refused_by_server);
+    assert!(report.refused_by_server[0].reason.contains("does not load"), "{:?}", report.refused_by_server);
+    assert_eq!(net.office.store.complaints(None).unwrap().len(), 1, "the site's own record went through");
+
+    // The same bytes as changes to a record head office holds: refused, the record unchanged.
+    let own = net.office.store.complaints(None).unwrap().remove(0);
+    let changes = DocPayload {
+        id: own.id,
+        kind: RecordKind::Complaint,
+        full: false,
+        bytes: crash,
+        heads: vec![wuye_protocol::wire::Hash([2; 32])],
+    };
+    let replies = net.raw_exchange(0, vec![Message::Push { docs: vec![changes], upto: 99 }]);
+    assert!(
+        matches!(&replies[1], Message::PushAck { refused, .. } if refused.len() == 1 && refused[0].reason.contains("do not decode")),
+        "{replies:?}"
+    );
+    assert_eq!(net.office.store.complaint(own.id).unwrap(), own);
+}
