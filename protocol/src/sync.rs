@@ -32,7 +32,8 @@ use chrono::{DateTime, Utc};
 use crate::ids::{RecordId, SiteId};
 use crate::wire::{
     DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, CREDENTIAL_HEX_CHARS, MAX_BATCHES_PER_ROUND,
-    MAX_BATCH_DOCS, MAX_DOC_BYTES, MAX_ENROLL_CODE_CHARS, MAX_HEADS, MAX_TOKEN_CHARS, PUSH_PIPELINE_DEPTH,
+    MAX_BATCH_BYTES, MAX_BATCH_DOCS, MAX_DOC_BYTES, MAX_ENROLL_CODE_CHARS, MAX_HEADS, MAX_TOKEN_CHARS,
+    PUSH_PIPELINE_DEPTH,
 };
 use crate::PROTOCOL_VERSION;
 
@@ -158,6 +159,15 @@ fn check_docs<E: std::error::Error>(docs: &[DocPayload]) -> Result<(), SessionEr
         return Err(SessionError::Limit(format!(
             "a batch of {} documents is over the limit of {MAX_BATCH_DOCS}",
             docs.len()
+        )));
+    }
+    // A sender stops growing a batch once it is past MAX_BATCH_BYTES, so one
+    // document more than that is the most a batch may carry.
+    let total: usize = docs.iter().map(|d| d.bytes.len()).sum();
+    if total > MAX_BATCH_BYTES + MAX_DOC_BYTES {
+        return Err(SessionError::Limit(format!(
+            "a batch of {total} document bytes is over the limit of {}",
+            MAX_BATCH_BYTES + MAX_DOC_BYTES
         )));
     }
     for d in docs {

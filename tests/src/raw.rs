@@ -19,9 +19,19 @@ pub struct RawClient {
 impl RawClient {
     /// Connects to `addr`, pinning `fingerprint`.
     pub async fn connect(addr: &str, fingerprint: &str) -> anyhow::Result<RawClient> {
+        Self::connect_with(addr, fingerprint, true).await
+    }
+
+    /// Connects with or without the agent's keep-alive pings (without, an idle
+    /// connection is left to head office's idle time-out).
+    pub async fn connect_with(addr: &str, fingerprint: &str, keep_alive: bool) -> anyhow::Result<RawClient> {
         let addr: SocketAddr = addr.parse()?;
         let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse()?)?;
-        endpoint.set_default_client_config(wuye_node::tls::client_config(fingerprint)?);
+        let mut config = wuye_node::tls::client_config(fingerprint)?;
+        if !keep_alive {
+            config.transport_config(std::sync::Arc::new(quinn::TransportConfig::default()));
+        }
+        endpoint.set_default_client_config(config);
         let conn = endpoint.connect(addr, wuye_node::tls::SERVER_NAME)?.await?;
         Ok(RawClient { endpoint, conn })
     }

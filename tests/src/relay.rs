@@ -31,6 +31,7 @@ pub struct Faults {
 
 struct Shared {
     up: AtomicBool,
+    down: AtomicBool,
     faults: Mutex<Faults>,
     rng: Mutex<StdRng>,
     bytes_up: AtomicU64,
@@ -81,6 +82,7 @@ impl Relay {
         let addr = listen.local_addr()?;
         let shared = Arc::new(Shared {
             up: AtomicBool::new(true),
+            down: AtomicBool::new(true),
             faults: Mutex::new(faults),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             bytes_up: AtomicU64::new(0),
@@ -95,9 +97,16 @@ impl Relay {
         self.shared.up.store(false, Ordering::SeqCst);
     }
 
+    /// Drops every packet from head office to the agents from now on, and
+    /// passes the other way: a handshake then never completes.
+    pub fn cut_down(&self) {
+        self.shared.down.store(false, Ordering::SeqCst);
+    }
+
     /// Passes packets again.
     pub fn heal(&self) {
         self.shared.up.store(true, Ordering::SeqCst);
+        self.shared.down.store(true, Ordering::SeqCst);
     }
 
     /// Changes what the line does to packets.
@@ -196,6 +205,7 @@ async fn backward(upstream: Arc<UdpSocket>, listen: Arc<UdpSocket>, client: Sock
         let Ok(n) = upstream.recv(&mut buf).await else {
             return;
         };
-        deliver(listen.clone(), buf[..n].to_vec(), Some(client), shared.fate(), shared.clone(), false).await;
+        let fate = if shared.down.load(Ordering::SeqCst) { shared.fate() } else { Vec::new() };
+        deliver(listen.clone(), buf[..n].to_vec(), Some(client), fate, shared.clone(), false).await;
     }
 }

@@ -5,13 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use wuye_node::tls::IDLE_TIMEOUT_MS;
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::wire::{
     self, DocPayload, ErrorCode, Hash, Message, MAX_BATCH_DOCS, MAX_DOC_BYTES, MAX_FRAME_BYTES, MAX_HEADS,
     MAX_TOKEN_CHARS,
 };
 use wuye_protocol::PROTOCOL_VERSION;
-use wuye_server::serve::{AUTH_TIMEOUT_MS, MAX_CONNECTIONS_PER_SITE, TOO_MANY_CONNECTIONS};
+use wuye_server::serve::{AUTH_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_CONNECTIONS_PER_SITE, TOO_MANY_CONNECTIONS};
 use wuye_tests::procs::{self, path, Agent, Proc, Server};
 use wuye_tests::raw::RawClient;
 
@@ -213,6 +214,18 @@ fn every_network_limit_ends_the_connection_with_an_error_and_others_go_on() {
             "over the limit",
         ),
         (
+            "too many document bytes in a batch",
+            vec![
+                hello(a.site, &a.token),
+                Message::Push {
+                    docs: (0..6).map(|n| DocPayload { bytes: vec![0; MAX_DOC_BYTES], ..tiny_doc(n) }).collect(),
+                    upto: 1,
+                },
+            ],
+            ErrorCode::LimitExceeded,
+            "document bytes",
+        ),
+        (
             "too many heads",
             vec![hello(a.site, &a.token), Message::Push { docs: vec![many_heads], upto: 1 }],
             ErrorCode::LimitExceeded,
@@ -304,4 +317,39 @@ fn no_code_credential_or_password_reaches_a_log() {
     for secret in [cred.code.as_str(), &cred.code.replace('-', ""), &token, procs::SUPERVISOR.2] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
+}
+
+#[test]
+fn a_handshake_that_stalls_and_a_connection_left_idle_are_closed_by_their_time_outs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::init(dir.path());
+    let _running = server.start();
+    let a = enrolled(dir.path(), &server, "朝阳花园管理处", "site-a");
+    let rt = runtime();
+
+    // Head office's answers never arrive: the handshake stalls at the server.
+    let relay = rt.block_on(wuye_tests::relay::Relay::start(server.addr.parse().unwrap())).unwrap();
+    relay.cut_down();
+    let relay_addr = relay.addr.to_string();
+    let fingerprint = server.fingerprint.clone();
+    let _stalled = rt.spawn(async move { RawClient::connect(&relay_addr, &fingerprint).await.map(|_| ()) });
+    let deadline = Instant::now() + Duration::from_millis(HANDSHAKE_TIMEOUT_MS + 8_000);
+    let needle = "handshake not finished within";
+    while !std::fs::read_to_string(server.log()).unwrap_or_default().contains(needle) {
+        assert!(Instant::now() < deadline, "the stalled handshake was never dropped");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // An authenticated connection that goes quiet without keep-alives is closed when idle.
+    let quiet = rt.block_on(RawClient::connect_with(&server.addr, &server.fingerprint, false)).unwrap();
+    let replies = rt.block_on(quiet.exchange(&[hello(a.site, &a.token)], Duration::from_secs(2))).unwrap();
+    assert!(matches!(replies.first(), Some(Message::Welcome { .. })), "{replies:?}");
+    let started = Instant::now();
+    let closed = rt.block_on(quiet.closed_within(Duration::from_millis(IDLE_TIMEOUT_MS + 5_000)));
+    assert!(closed.as_deref().is_some_and(|r| r.contains("timed out")), "idle connection kept: {closed:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(IDLE_TIMEOUT_MS - 3_000),
+        "closed early: {:?}",
+        started.elapsed()
+    );
 }

@@ -565,3 +565,20 @@ fn bytes_that_crash_the_automerge_decoder_are_refused_alone_and_the_batch_goes_o
     );
     assert_eq!(net.office.store.complaint(own.id).unwrap(), own);
 }
+
+#[test]
+fn a_round_of_more_batches_than_the_limit_is_cut_off() {
+    use wuye_protocol::wire::MAX_BATCHES_PER_ROUND;
+    let mut net = two_sites();
+    net.run_until_quiescent();
+    let pushes = (0..=MAX_BATCHES_PER_ROUND as u64).map(|n| Message::Push { docs: Vec::new(), upto: n }).collect();
+    let replies = net.raw_exchange(0, pushes);
+    let acks = replies.iter().filter(|m| matches!(m, Message::PushAck { .. })).count();
+    assert_eq!(acks, MAX_BATCHES_PER_ROUND, "every batch up to the limit is taken");
+    assert!(
+        matches!(&replies[MAX_BATCHES_PER_ROUND + 1], Message::Error { code: ErrorCode::LimitExceeded, message } if message.contains("batches")),
+        "{:?}",
+        replies.last()
+    );
+    net.round(0).expect("the next round is a fresh one");
+}
