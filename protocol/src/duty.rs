@@ -151,10 +151,7 @@ pub fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<LogEntr
 
 /// Reads and checks a work-log entry document.
 pub fn read_log_entry(doc: &impl ReadDoc) -> Result<LogEntry, DocError> {
-    let hydrated = doc::hydrate_root(doc)?;
-    let root = Fields::root(&hydrated)?;
-    let header = doc::header_from(&root)?;
-    log_entry_from_root(&root, &header)
+    crate::record::read_as(doc)
 }
 
 /// A commitment (约定回复) as lists show it (the JSON form).
@@ -235,10 +232,7 @@ pub fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result<Commit
 
 /// Reads and checks a commitment document.
 pub fn read_commitment(doc: &impl ReadDoc) -> Result<Commitment, DocError> {
-    let hydrated = doc::hydrate_root(doc)?;
-    let root = Fields::root(&hydrated)?;
-    let header = doc::header_from(&root)?;
-    commitment_from_root(&root, &header)
+    crate::record::read_as(doc)
 }
 
 #[cfg(test)]

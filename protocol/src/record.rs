@@ -122,3 +122,10 @@ pub fn read(doc: &impl ReadDoc) -> Result<(Header, View), DocError> {
     };
     Ok((header, view))
 }
+
+/// Reads and checks a record document that must be of the kind `T` presents.
+pub fn read_as<T: TryFrom<View, Error = View>>(doc: &impl ReadDoc) -> Result<T, DocError> {
+    let (_, view) = read(doc)?;
+    T::try_from(view)
+        .map_err(|other| DocError::invalid("kind", format!("not this kind of record: found {}", other.kind().as_str())))
+}

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::complaint::{field_text as text, RuleError, MAX_NAME_CHARS, MAX_UNIT_CHARS};
-use crate::doc::{self, DocError, Fields, Header, RecordKind};
+use crate::doc::{DocError, Fields, Header, RecordKind};
 use crate::ids::{RecordId, SiteId};
 use crate::time;
 
@@ -180,10 +180,7 @@ pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, DocErro
 
 /// Reads and checks a resident document.
 pub fn read(doc: &impl ReadDoc) -> Result<Resident, DocError> {
-    let hydrated = doc::hydrate_root(doc)?;
-    let root = Fields::root(&hydrated)?;
-    let header = doc::header_from(&root)?;
-    from_root(&root, &header)
+    crate::record::read_as(doc)
 }
 
 #[cfg(test)]

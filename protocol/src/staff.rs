@@ -204,10 +204,7 @@ pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Staff, DocError> 
 
 /// Reads and checks a staff document.
 pub fn read(doc: &impl ReadDoc) -> Result<Staff, DocError> {
-    let hydrated = doc::hydrate_root(doc)?;
-    let root = Fields::root(&hydrated)?;
-    let header = doc::header_from(&root)?;
-    from_root(&root, &header)
+    crate::record::read_as(doc)
 }
 
 #[cfg(test)]
