@@ -114,12 +114,81 @@ pub enum DocError {
     Undecodable(String),
 }
 
+/// The four bytes every Automerge chunk starts with.
+const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+/// Most bytes one compressed change may inflate to.
+pub const MAX_INFLATED_CHUNK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Checks the chunk framing of Automerge bytes before Automerge parses them:
+/// every chunk must be a document (0), a change (1) or a compressed change
+/// (2), the kinds `save` and `save_after` write, within the bytes given, and
+/// a compressed change must inflate to at most [`MAX_INFLATED_CHUNK_BYTES`].
+/// Automerge 0.12 also parses "bundle" chunks (3), which nothing here writes
+/// and whose parser a 170-byte input drove to 3 GB and 9 s (found by the
+/// `document` fuzz target); a deflate stream can likewise inflate a
+/// thousandfold.
+pub fn check_chunks(bytes: &[u8]) -> Result<(), String> {
+    use std::io::Read;
+    let mut rest = bytes;
+    if rest.is_empty() {
+        return Err("no Automerge chunks: the bytes are empty".into());
+    }
+    while !rest.is_empty() {
+        let Some((head, after)) = rest.split_first_chunk::<9>() else {
+            return Err("the bytes end inside an Automerge chunk header".into());
+        };
+        if head[..4] != CHUNK_MAGIC {
+            return Err("not Automerge bytes: a chunk lacks the magic number".into());
+        }
+        let kind = head[8];
+        let mut len: u64 = 0;
+        let mut used = 0;
+        loop {
+            let Some(&b) = after.get(used) else {
+                return Err("the bytes end inside an Automerge chunk length".into());
+            };
+            if used == 9 {
+                return Err("an Automerge chunk length is too long".into());
+            }
+            len |= u64::from(b & 0x7f) << (7 * used);
+            used += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let data_start = used;
+        let Some(data) = usize::try_from(len).ok().and_then(|len| after.get(data_start..data_start.checked_add(len)?))
+        else {
+            return Err(format!("an Automerge chunk declares {len} bytes, more than were sent"));
+        };
+        match kind {
+            0 | 1 => {}
+            2 => {
+                let mut inflated = Vec::new();
+                flate2::read::DeflateDecoder::new(data)
+                    .take(MAX_INFLATED_CHUNK_BYTES + 1)
+                    .read_to_end(&mut inflated)
+                    .map_err(|e| format!("a compressed Automerge change does not inflate: {e}"))?;
+                if inflated.len() as u64 > MAX_INFLATED_CHUNK_BYTES {
+                    return Err(format!(
+                        "a compressed Automerge change inflates past {MAX_INFLATED_CHUNK_BYTES} bytes"
+                    ));
+                }
+            }
+            other => return Err(format!("Automerge chunk type {other} is not accepted (only documents and changes)")),
+        }
+        rest = &after[data_start + data.len()..];
+    }
+    Ok(())
+}
+
 /// Loads a whole document from bytes that came from outside (the network, a
 /// file). Automerge 0.12's decoder panics on some malformed input (found by
 /// the `document` fuzz target: an `unwrap` in its column decoder, `hexane`),
 /// so a panic is caught and turned into an error like any other; the
 /// half-built document is dropped.
 pub fn load_untrusted(bytes: &[u8]) -> Result<AutoCommit, String> {
+    check_chunks(bytes)?;
     match std::panic::catch_unwind(|| AutoCommit::load(bytes)) {
         Ok(Ok(doc)) => Ok(doc),
         Ok(Err(e)) => Err(e.to_string()),
@@ -131,6 +200,7 @@ pub fn load_untrusted(bytes: &[u8]) -> Result<AutoCommit, String> {
 /// [`load_untrusted`] does. On an error `doc` may hold part of the changes:
 /// the caller must drop it.
 pub fn load_incremental_untrusted(doc: &mut AutoCommit, bytes: &[u8]) -> Result<(), String> {
+    check_chunks(bytes)?;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.load_incremental(bytes))) {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
@@ -315,5 +385,65 @@ pub fn get_object(
         }),
         Ok(None) => Err(DocError::Missing(path.to_string())),
         Err(e) => Err(DocError::invalid(path, e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+
+    fn chunk(kind: u8, data: &[u8]) -> Vec<u8> {
+        let mut out = CHUNK_MAGIC.to_vec();
+        out.extend([0, 0, 0, 0, kind]);
+        let mut len = data.len();
+        loop {
+            let byte = (len & 0x7f) as u8;
+            len >>= 7;
+            out.push(if len > 0 { byte | 0x80 } else { byte });
+            if len == 0 {
+                break;
+            }
+        }
+        out.extend(data);
+        out
+    }
+
+    #[test]
+    fn only_document_and_change_chunks_of_honest_size_reach_automerge() {
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "unit", "3栋501").unwrap();
+        let saved = doc.save();
+        let nocompress = doc.save_nocompress();
+        let base = doc.get_heads();
+        doc.put(automerge::ROOT, "unit", "3栋502").unwrap();
+        let changes = doc.save_after(&base);
+        for honest in [&saved, &nocompress, &changes] {
+            check_chunks(honest).unwrap();
+        }
+        let mut two = nocompress.clone();
+        two.extend(&changes);
+        check_chunks(&two).unwrap();
+
+        let bomb = {
+            use std::io::Write;
+            let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+            z.write_all(&vec![0u8; 8 * 1024 * 1024]).unwrap();
+            z.finish().unwrap()
+        };
+        assert!(bomb.len() < 64 * 1024, "a small deflate stream");
+        let cases: [(Vec<u8>, &str); 6] = [
+            (Vec::new(), "empty"),
+            (chunk(3, b"bundle"), "type 3"),
+            (chunk(9, b""), "type 9"),
+            (chunk(2, &bomb), "inflates past"),
+            (saved[..saved.len() - 1].to_vec(), "more than were sent"),
+            (b"PK\x03\x04 not automerge".to_vec(), "magic"),
+        ];
+        for (bytes, words) in cases {
+            let e = check_chunks(&bytes).unwrap_err();
+            assert!(e.contains(words), "{words}: {e}");
+            assert!(load_untrusted(&bytes).is_err());
+        }
     }
 }

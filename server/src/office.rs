@@ -246,6 +246,14 @@ impl HeadOffice {
         self.issue_code(site_id)
     }
 
+    /// The hash of one site's current credential, `None` if revoked or never enrolled.
+    pub fn credential_hash(&self, site: SiteId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .credential_row(site)?
+            .filter(|row| row.revoked_at.is_none() && !row.token_hash.is_empty())
+            .map(|row| row.token_hash))
+    }
+
     /// The hash of each site's current credential, `None` for a revoked site
     /// or one with no credential; `run` closes connections that no longer match.
     pub fn credentials(&self) -> Result<std::collections::HashMap<SiteId, Option<String>>, OfficeError> {

@@ -339,9 +339,7 @@ impl Stream<'_> {
                     // On admission, note which credential the site used, so that a
                     // later revoke or rotate closes this connection.
                     let credential = match (&result, taken.site()) {
-                        (Ok(Message::Welcome { .. }), Some(site)) => {
-                            o.credentials().ok().and_then(|mut c| c.remove(&site))
-                        }
+                        (Ok(Message::Welcome { .. }), Some(site)) => o.credential_hash(site).ok().flatten(),
                         _ => None,
                     };
                     (taken, result, credential)
@@ -354,7 +352,7 @@ impl Stream<'_> {
             session = Some(back);
             tracing::debug!(%remote, message = name, busy_us = started.elapsed().as_micros() as u64, "handled");
             if let (Ok(Message::Welcome { .. }), Some(site)) = (&result, site(&session)) {
-                self.open.admit(site, self.conn, credential.flatten());
+                self.open.admit(site, self.conn, credential);
                 end = StreamEnd::Authenticated;
             }
             match result {

@@ -583,6 +583,12 @@ fn agent_add(b: &mut Bench) -> anyhow::Result<Line> {
     let (server, creds) = server_template(&dir, 1)?;
     let agent = dir.join("agent");
     agent_with_records(&agent, &server, &creds[0], ADD_RECORDS, 5)?;
+    {
+        // `complaint add` acts for the person signed in, as at a real front desk.
+        let (store, config) = wuye_agent::config::open(&agent)?;
+        let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(SystemClock));
+        desk.first_supervisor("周站长", "zhou", "bench-password")?;
+    }
     let mut walls = Vec::new();
     let mut agent_rss = 0.0f64;
     for i in 0..ADD_SAMPLES {
