@@ -71,7 +71,10 @@ fn main() -> anyhow::Result<()> {
         &run_args(&b).iter().map(String::as_str).collect::<Vec<_>>(),
         &dir.join("haidian.log"),
     );
-    say("2. Two site agents are running and syncing every second: 朝阳花园管理处 and 海淀雅苑管理处 (whose line goes through a relay we can cut)\n");
+    say(&format!(
+        "2. Two site agents are running and syncing every second: 朝阳花园管理处 and 海淀雅苑管理处 (whose line goes through a relay we can cut).\n   Each was set up with the one-time enrollment code head office issued, traded at its first sync for a credential of its own;\n   its first supervisor, {} (客服主管), is signed in.\n",
+        wuye_tests::procs::SUPERVISOR.0
+    ));
 
     say("3. The front desks register complaints:");
     add(&a, "张伟", "3栋2单元501", "楼上漏水，天花板发霉", false);
