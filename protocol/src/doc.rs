@@ -304,11 +304,17 @@ impl<'a> Fields<'a> {
 
     /// A required string field (a plain string or a text object).
     pub fn str(&self, key: &str) -> Result<String, DocError> {
-        match self.get(key)? {
-            hydrate::Value::Scalar(ScalarValue::Str(s)) => Ok(s.to_string()),
-            hydrate::Value::Text(t) => Ok(t.to_string()),
-            _ => Err(wrong(self.path(key), "a string")),
-        }
+        self.str_up_to(key, MAX_FIELD_CHARS)
+    }
+
+    /// A required string field that may be longer than [`MAX_FIELD_CHARS`], up to `max` characters.
+    pub fn str_up_to(&self, key: &str, max: usize) -> Result<String, DocError> {
+        let text = match self.get(key)? {
+            hydrate::Value::Scalar(ScalarValue::Str(s)) => s.to_string(),
+            hydrate::Value::Text(t) => t.to_string(),
+            _ => return Err(wrong(self.path(key), "a string")),
+        };
+        check_length(text, max, || self.path(key))
     }
 
     /// A required boolean field.
@@ -351,11 +357,25 @@ impl<'a> Fields<'a> {
 
 /// A list item that must be a string.
 pub fn item_str(value: &hydrate::Value, path: impl FnOnce() -> String) -> Result<String, DocError> {
-    match value {
-        hydrate::Value::Scalar(ScalarValue::Str(s)) => Ok(s.to_string()),
-        hydrate::Value::Text(t) => Ok(t.to_string()),
-        _ => Err(wrong(path(), "a string")),
+    let text = match value {
+        hydrate::Value::Scalar(ScalarValue::Str(s)) => s.to_string(),
+        hydrate::Value::Text(t) => t.to_string(),
+        _ => return Err(wrong(path(), "a string")),
+    };
+    check_length(text, MAX_FIELD_CHARS, path)
+}
+
+/// Longest text any document field may hold when read (the longest a rule
+/// lets anyone write is [`crate::complaint::MAX_TEXT_CHARS`]); a document
+/// carrying more was not written by wuye and is refused.
+pub const MAX_FIELD_CHARS: usize = crate::complaint::MAX_TEXT_CHARS;
+
+fn check_length(text: String, max: usize, path: impl FnOnce() -> String) -> Result<String, DocError> {
+    let len = text.chars().count();
+    if len > max {
+        return Err(DocError::invalid(path(), format!("{len} characters, more than the {max} allowed")));
     }
+    Ok(text)
 }
 
 /// The document's heads, sorted, so two replicas with the same history compare equal.

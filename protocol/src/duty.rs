@@ -452,6 +452,6 @@ pub fn daily_report_from_root(root: &Fields<'_>, header: &Header) -> Result<Dail
         date: root.str("date")?,
         made_at: time::to_site(header.created_at, header.timezone),
         by: header.created_by.clone(),
-        content: root.str("content")?,
+        content: root.str_up_to("content", crate::wire::MAX_DOC_BYTES / 2)?,
     })
 }

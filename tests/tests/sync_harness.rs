@@ -582,3 +582,32 @@ fn a_round_of_more_batches_than_the_limit_is_cut_off() {
     );
     net.round(0).expect("the next round is a fresh one");
 }
+
+#[test]
+fn documents_of_the_wrong_shape_are_refused_one_by_one_naming_the_record_and_field() {
+    use automerge::ScalarValue;
+    type Spoil = fn(&mut automerge::AutoCommit);
+    let cases: [(&str, Spoil, &str); 5] = [
+        ("a missing field", |d| d.delete(ROOT, "summary").unwrap(), "summary"),
+        ("a field of the wrong type", |d| d.put(ROOT, "summary", ScalarValue::Int(7)).unwrap(), "summary"),
+        ("an unknown kind", |d| d.put(ROOT, "kind", "weather").unwrap(), "kind"),
+        ("an absurdly long text", |d| d.put(ROOT, "summary", "长".repeat(50_000)).unwrap(), "summary"),
+        ("a wrong channel", |d| d.put(ROOT, "channel", "pigeon").unwrap(), "channel"),
+    ];
+    for (what, spoil, field) in cases {
+        let mut net = two_sites();
+        let mut other = Network::new(11);
+        other.add_site("x");
+        other.sites[0].desk.config.site_id = net.site_id(1);
+        let c = other.add_complaint(0, &sample(5, false));
+        let mut doc = other.sites[0].desk.store.load(c.id).unwrap();
+        spoil(&mut doc);
+        let forged = whole(c.id, &mut doc);
+        let report = push_alongside_own_record(&mut net, 1, forged);
+        assert_eq!(report.refused_by_server.len(), 1, "{what}: {:?}", report.refused_by_server);
+        let reason = &report.refused_by_server[0].reason;
+        assert!(reason.contains(&c.id.to_string()) && reason.contains(field), "{what}: {reason}");
+        assert!(net.office.store.complaint(c.id).is_err(), "{what}: nothing stored");
+        assert_eq!(net.office.store.complaints(None).unwrap().len(), 1, "{what}: the rest of the batch went through");
+    }
+}
