@@ -39,12 +39,22 @@ pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<(Mes
         have += n;
     }
     let len = wire::decode_len(header)?;
-    // The buffer grows as bytes arrive, so a peer that declares a large frame
-    // and sends little holds little memory.
-    let mut payload = Vec::with_capacity(len.min(FIRST_READ_BYTES));
-    let got = (&mut *r).take(len as u64).read_to_end(&mut payload).await?;
-    if got < len {
-        return Err(FrameError::Truncated { have: FRAME_HEADER_BYTES + got, need: FRAME_HEADER_BYTES + len }.into());
+    // The buffer grows as bytes arrive (doubling, but never past the declared
+    // length), so a peer that declares a large frame and sends little holds
+    // little memory, and a whole frame costs its length and no more.
+    let mut payload: Vec<u8> = vec![0; len.min(FIRST_READ_BYTES)];
+    let mut got = 0;
+    while got < len {
+        if got == payload.len() {
+            let grow = (len - got).min(got.max(FIRST_READ_BYTES));
+            payload.reserve_exact(grow);
+            payload.resize(got + grow, 0);
+        }
+        let n = r.read(&mut payload[got..]).await?;
+        if n == 0 {
+            return Err(FrameError::Truncated { have: FRAME_HEADER_BYTES + got, need: FRAME_HEADER_BYTES + len }.into());
+        }
+        got += n;
     }
     Ok(Some((wire::decode_payload(&payload)?, FRAME_HEADER_BYTES + len)))
 }
@@ -66,5 +76,28 @@ mod tests {
         a.write_all(&frame[..frame.len() - 1]).await.unwrap();
         drop(a);
         assert!(matches!(read_message(&mut b).await, Err(FrameIoError::Frame(FrameError::Truncated { .. }))));
+    }
+
+    #[tokio::test]
+    async fn a_large_frame_arriving_in_small_pieces_is_read_whole() {
+        let big = Message::Error { code: wire::ErrorCode::Internal, message: "长".repeat(300_000) };
+        let (mut a, mut b) = tokio::io::duplex(1500);
+        let sent = big.clone();
+        let writer = tokio::spawn(async move { write_message(&mut a, &sent).await.unwrap() });
+        let (read, used) = read_message(&mut b).await.unwrap().unwrap();
+        assert_eq!(read, big);
+        assert_eq!(used, writer.await.unwrap());
+
+        // Declared long, cut short: reported with how much came.
+        let (mut a, mut b) = tokio::io::duplex(1500);
+        let frame = wire::encode(&big).unwrap();
+        let cut = frame[..200_000].to_vec();
+        tokio::spawn(async move { a.write_all(&cut).await.unwrap() });
+        match read_message(&mut b).await {
+            Err(FrameIoError::Frame(FrameError::Truncated { have, need })) => {
+                assert_eq!((have, need), (200_000, frame.len()))
+            }
+            other => panic!("expected a truncation, got {other:?}"),
+        }
     }
 }
