@@ -227,7 +227,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print_json(&sites)?;
             } else {
                 for s in &sites {
-                    println!("{}  {}  last sync {}", s.site_id, s.name, s.last_sync_at.as_deref().unwrap_or("never"));
+                    println!(
+                        "{}  {}  last sync {}  {}",
+                        s.site_id,
+                        s.name,
+                        s.last_sync_at.as_deref().unwrap_or("never"),
+                        s.credential
+                    );
                 }
                 println!("{} site(s)", sites.len());
             }

@@ -95,6 +95,9 @@ pub struct SiteInfo {
     /// Records head office holds for the site that the site has not yet confirmed
     /// (head-office changes waiting to go down, or records it never confirmed).
     pub waiting_down: u64,
+    /// Where its credential stands: `enrolled`, `awaiting enrollment until T`
+    /// (or `enrollment code expired at T`), or `revoked at T`.
+    pub credential: String,
 }
 
 /// A one-time enrollment code for a site, shown once.
@@ -289,6 +292,19 @@ impl HeadOffice {
                 .as_deref()
                 .and_then(time::from_stored)
                 .map(|t| (self.clock.now() - t).num_seconds().max(0));
+            let credential = match self.credential_row(site_id)? {
+                Some(SiteRow { revoked_at: Some(at), .. }) => format!("revoked at {at}"),
+                Some(SiteRow { token_hash, .. }) if !token_hash.is_empty() => "enrolled".to_string(),
+                Some(SiteRow { enroll_expires_at: Some(until), .. })
+                    if time::from_stored(&until).is_some_and(|t| t > self.clock.now()) =>
+                {
+                    format!("awaiting enrollment until {until}")
+                }
+                Some(SiteRow { enroll_expires_at, .. }) => {
+                    format!("enrollment code expired at {}", enroll_expires_at.unwrap_or_default())
+                }
+                None => "unknown".to_string(),
+            };
             out.push(SiteInfo {
                 site_id,
                 name,
@@ -296,6 +312,7 @@ impl HeadOffice {
                 last_sync_at,
                 seconds_since_sync,
                 waiting_down: self.store.unconfirmed_count(&site_peer(site_id), site_id)?,
+                credential,
             });
         }
         Ok(out)

@@ -114,6 +114,11 @@ fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires() {
     let mut net = two_sites();
     let code = net.sites[0].desk.config.enroll_code.clone().unwrap();
     let right_token = net.sites[0].desk.config.token.clone();
+    let standing = |net: &Network, i: usize| {
+        let site = net.site_id(i);
+        net.office.sites().unwrap().into_iter().find(|s| s.site_id == site).unwrap().credential
+    };
+    assert!(standing(&net, 0).starts_with("awaiting enrollment until"), "{}", standing(&net, 0));
 
     net.sites[0].desk.config.enroll_code = Some("ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ".into());
     assert!(refusal(net.round(0)).contains("wrong"));
@@ -130,11 +135,15 @@ fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires() {
     net.sites[0].desk.config.enroll_code = None;
     net.sites[0].desk.config.token = right_token;
     net.round(0).expect("the enrolled credential still works");
+    assert_eq!(standing(&net, 0), "enrolled");
 
     // Site 1's code expires unused.
     net.clock.advance(chrono::Duration::hours(wuye_server::office::ENROLL_CODE_HOURS) + chrono::Duration::seconds(1));
     let message = refusal(net.round(1));
     assert!(message.contains("expired") && message.contains("site rotate"), "{message}");
+    assert!(standing(&net, 1).starts_with("enrollment code expired at"), "{}", standing(&net, 1));
+    net.office.revoke_site(&net.site_id(0).to_string()).unwrap();
+    assert!(standing(&net, 0).starts_with("revoked at"), "{}", standing(&net, 0));
     let fresh = net.office.rotate_site(&net.site_id(1).to_string()).unwrap();
     net.sites[1].desk.config.enroll(&fresh.code).unwrap();
     net.round(1).expect("a fresh code works");
