@@ -5,8 +5,6 @@
 //! same Argon2 work as a wrong password and gets the same words, and failures
 //! are counted for every name typed, known or not.
 
-use std::sync::OnceLock;
-
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -91,16 +89,10 @@ fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// A hash no password matches, checked for unknown names so that they cost
-/// the same time as known ones.
-fn decoy() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        let mut secret = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-        hash(&hex::encode(secret)).unwrap_or_default()
-    })
-}
+/// A hash no known password matches (of 32 random bytes, made once and
+/// thrown away), checked for unknown names so that they cost the same one
+/// Argon2 computation as known ones, with the same parameters.
+const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$gvDSLnayUYQcDoXbr31Bqw$oSasLDc4czd8r7Lmb6EiQUBsGeH7PhmdbK8XGkYBrpM";
 
 /// Gives `staff_id` the sign-in name `login` with `password` (or a new
 /// password, when the name is already theirs). A name belongs to one person.
@@ -188,7 +180,7 @@ pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -
     let matched = match &known {
         Some((_, stored)) => verify(password, stored),
         None => {
-            verify(password, decoy());
+            verify(password, DECOY);
             false
         }
     };
@@ -270,6 +262,14 @@ mod tests {
         assert!(wrong.contains("the name or the password is wrong"), "{wrong}");
         sign_out(&s).unwrap();
         assert!(current(&s, t0()).unwrap_err().to_string().contains("wuye-agent login"));
+    }
+
+    #[test]
+    fn the_decoy_is_a_valid_hash_with_the_parameters_real_ones_get() {
+        let real = hash("some password").unwrap();
+        let params = |h: &str| h.rsplitn(3, '$').nth(2).unwrap().to_string();
+        assert_eq!(params(DECOY), params(&real), "the same algorithm and cost");
+        assert!(PasswordHash::new(DECOY).is_ok());
     }
 
     #[test]
