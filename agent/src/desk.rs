@@ -117,7 +117,7 @@ impl Desk {
         if let Some((login, password)) = sign_in {
             signin::check_login(login)?;
             signin::check_password(password)?;
-            if signin::login_taken(&self.store, login)? {
+            if signin::owner_of(&self.store, login)?.is_some() {
                 return Err(StoreError::Refused(format!(
                     "the sign-in name '{}' is taken by another staff member: choose another",
                     login.trim()
@@ -229,12 +229,9 @@ impl Desk {
         Store::typed(self.store.insert_new(&mut doc)?, "resident")
     }
 
-    /// The household register as `actor` may see it: identity numbers whole
-    /// for 客服主管 and 经理, masked for everyone else.
+    /// The household register as `actor` may see it (see [`shown_to`]).
     pub fn residents_for(&self, actor: &Actor) -> Result<Vec<Resident>, StoreError> {
-        let whole = staff::allowed(actor.role, Guarded::SeeIdNumbers);
-        let all = self.store.residents(None)?;
-        Ok(if whole { all } else { all.into_iter().map(Resident::masked).collect() })
+        Ok(self.store.residents(None)?.into_iter().map(|r| shown_to(r, actor)).collect())
     }
 
     /// Writes a work-log entry (工作日志) for a call or visit.
@@ -389,6 +386,16 @@ pub struct NewLogEntry<'a> {
 }
 
 /// The setting that names the staff member who acts by default.
+/// A resident as `actor` may see them: identity numbers whole for 客服主管
+/// and 经理, masked for everyone else.
+pub fn shown_to(resident: Resident, actor: &Actor) -> Resident {
+    if staff::allowed(actor.role, Guarded::SeeIdNumbers) {
+        resident
+    } else {
+        resident.masked()
+    }
+}
+
 /// Who takes a step: the name recorded with it, and the role that permits it.
 #[derive(Debug, Clone)]
 pub struct Actor {

@@ -127,7 +127,7 @@ pub async fn round_with_progress(
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| LinkError::Broken(e.to_string()))?;
     let (token, enroll_code) = tokio::task::block_in_place(|| crate::config::credentials(store))
         .map_err(|e| LinkError::Broken(e.to_string()))?;
-    let enrolling = enroll_code.is_some();
+    let mut enrolling = enroll_code.is_some();
     let mut session = match enroll_code {
         Some(code) => ClientSession::enrolling(config.site_id, token, code),
         None => ClientSession::new(config.site_id, token),
@@ -150,6 +150,7 @@ pub async fn round_with_progress(
             if enrolling && session.admitted() {
                 // Head office now knows the credential by its hash; the code is spent.
                 store.delete_setting(crate::config::ENROLL_CODE_SETTING)?;
+                enrolling = false;
             }
             Ok::<_, StoreError>(handled)
         })

@@ -1024,7 +1024,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ResidentCommand::Add { unit, name, phone, id_card, register, json } => {
                     let input = NewResident { unit, name, phone, id_card, household_register: register };
                     let r = desk.add_resident(&input, &actor)?;
-                    let shown = desk.residents_for(&actor)?.into_iter().find(|x| x.id == r.id).unwrap_or(r.masked());
+                    let shown = wuye_agent::desk::shown_to(r, &actor);
                     if json {
                         print_json(&shown)?;
                     } else {

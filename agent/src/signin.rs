@@ -103,12 +103,9 @@ pub fn set_password(
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    ensure_tables(store)?;
     let login = check_login(login)?;
     check_password(password)?;
-    let owner: Option<String> =
-        store.conn().query_row("SELECT staff_id FROM logins WHERE login = ?1", [&login], |r| r.get(0)).optional()?;
-    if owner.is_some_and(|o| o != staff_id.to_string()) {
+    if owner_of(store, &login)?.is_some_and(|o| o != staff_id) {
         return Err(refused(format!("the sign-in name '{login}' is taken by another staff member: choose another")));
     }
     let hashed = hash(password)?;
@@ -118,11 +115,6 @@ pub fn set_password(
         params![login, staff_id.to_string(), hashed, time::to_stored(now)],
     )?;
     Ok(())
-}
-
-/// Whether a sign-in name is in use.
-pub fn login_taken(store: &Store, login: &str) -> Result<bool, StoreError> {
-    Ok(owner_of(store, login)?.is_some())
 }
 
 /// The staff member who signs in as `login`, if any.

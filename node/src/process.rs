@@ -74,7 +74,7 @@ pub async fn shutdown_signal() {
 }
 
 /// Prints a value as pretty JSON on standard output.
-pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), serde_json::Error> {
+pub fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<(), serde_json::Error> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

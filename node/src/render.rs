@@ -69,24 +69,28 @@ pub fn complaint_detail(c: &Complaint) -> String {
     out
 }
 
-/// Prints complaints as JSON or as a table.
-pub fn print_complaints(complaints: &[Complaint], json: bool) -> Result<(), serde_json::Error> {
+/// Prints `value` as JSON, or as the text `render` makes of it.
+fn print_as<T: serde::Serialize + ?Sized>(
+    value: &T,
+    json: bool,
+    render: impl FnOnce(&T) -> String,
+) -> Result<(), serde_json::Error> {
     if json {
-        crate::process::print_json(&complaints)
+        crate::process::print_json(value)
     } else {
-        print!("{}", complaint_table(complaints));
+        print!("{}", render(value));
         Ok(())
     }
 }
 
+/// Prints complaints as JSON or as a table.
+pub fn print_complaints(complaints: &[Complaint], json: bool) -> Result<(), serde_json::Error> {
+    print_as(complaints, json, complaint_table)
+}
+
 /// Prints one complaint as JSON or field by field.
 pub fn print_complaint(complaint: &Complaint, json: bool) -> Result<(), serde_json::Error> {
-    if json {
-        crate::process::print_json(complaint)
-    } else {
-        print!("{}", complaint_detail(complaint));
-        Ok(())
-    }
+    print_as(complaint, json, complaint_detail)
 }
 
 /// One line per work order: short id, reported, status, urgency, place, category, deadline.
@@ -116,12 +120,7 @@ pub fn repair_table(repairs: &[Repair]) -> String {
 
 /// Prints work orders as JSON or as a table.
 pub fn print_repairs(repairs: &[Repair], json: bool) -> Result<(), serde_json::Error> {
-    if json {
-        crate::process::print_json(&repairs)
-    } else {
-        print!("{}", repair_table(repairs));
-        Ok(())
-    }
+    print_as(repairs, json, repair_table)
 }
 
 /// Prints one work order as JSON or with its history.

@@ -6,7 +6,6 @@
 //! same status everywhere.
 
 use std::fmt;
-use std::str::FromStr;
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
@@ -29,68 +28,21 @@ pub const MAX_DEPARTMENTS: usize = 20;
 /// Most events one complaint document may hold before it is refused as absurd.
 pub const MAX_EVENTS: usize = 10_000;
 
-/// How a complaint reached the centre.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// 电话
-    Phone,
-    /// 来访
-    Visit,
-    /// 信函
-    Letter,
-    /// 传真
-    Fax,
-    /// 微信
-    Wechat,
-    /// 应用
-    App,
-}
-
-impl Channel {
-    /// Every channel, in the order forms list them.
-    pub const ALL: [Channel; 6] =
-        [Channel::Phone, Channel::Visit, Channel::Letter, Channel::Fax, Channel::Wechat, Channel::App];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Phone => "phone",
-            Channel::Visit => "visit",
-            Channel::Letter => "letter",
-            Channel::Fax => "fax",
-            Channel::Wechat => "wechat",
-            Channel::App => "app",
-        }
+labelled_enum!(
+    /// How a complaint reached the centre.
+    Channel, RuleError, RuleError::UnknownChannel, {
+        Phone => ("phone", "电话"),
+        Visit => ("visit", "来访"),
+        Letter => ("letter", "信函"),
+        Fax => ("fax", "传真"),
+        Wechat => ("wechat", "微信"),
+        App => ("app", "应用"),
     }
-
-    /// The name the front desk knows.
-    pub fn label(self) -> &'static str {
-        match self {
-            Channel::Phone => "电话",
-            Channel::Visit => "来访",
-            Channel::Letter => "信函",
-            Channel::Fax => "传真",
-            Channel::Wechat => "微信",
-            Channel::App => "应用",
-        }
-    }
-}
+);
 
 impl fmt::Display for Channel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Channel {
-    type Err = RuleError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        Channel::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(s) || c.label() == s)
-            .ok_or_else(|| RuleError::UnknownChannel(s.chars().take(32).collect()))
     }
 }
 
@@ -780,23 +732,11 @@ fn events_from(root: &Fields<'_>) -> Result<Vec<Event>, DocError> {
 
 /// Reads and checks a complaint document: every field the layout requires, with its type.
 pub fn read(doc: &impl ReadDoc) -> Result<Complaint, DocError> {
-    read_with_header(doc).map(|(_, complaint)| complaint)
-}
-
-/// Like [`read`], also returning the document's header, from one pass over the document.
-pub fn read_with_header(doc: &impl ReadDoc) -> Result<(Header, Complaint), DocError> {
-    let hydrated = doc::hydrate_root(doc)?;
-    let root = Fields::root(&hydrated)?;
-    let header = doc::header_from(&root)?;
-    let complaint = from_root(&root, &header)?;
-    Ok((header, complaint))
+    crate::record::read_as(doc)
 }
 
 /// Reads a complaint from a hydrated root whose header is already read.
-pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint, DocError> {
-    if header.kind != RecordKind::Complaint {
-        return Err(DocError::invalid("kind", format!("expected complaint, found {}", header.kind.as_str())));
-    }
+pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint, DocError> {
     let channel = root.str("channel")?.parse().map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
     let departments = root
         .list("departments", MAX_DEPARTMENTS)?

@@ -96,9 +96,18 @@ pub fn new_log_entry(
 
 /// Records what was done about an entry.
 pub fn log_done(doc: &mut AutoCommit, done: &str) -> Result<(), RuleError> {
-    read_log_entry(doc)?;
-    let done = text("done", done, MAX_TEXT_CHARS, true)?;
-    doc.put(ROOT, "done", done)?;
+    put_text::<LogEntry>(doc, "done", done)
+}
+
+/// Sets a required text field of a record that must be of kind `T`.
+fn put_text<T: TryFrom<crate::record::View, Error = crate::record::View>>(
+    doc: &mut AutoCommit,
+    field: &'static str,
+    value: &str,
+) -> Result<(), RuleError> {
+    crate::record::read_as::<T>(doc)?;
+    let value = text(field, value, MAX_TEXT_CHARS, true)?;
+    doc.put(ROOT, field, value)?;
     Ok(())
 }
 
@@ -118,10 +127,7 @@ pub fn log_link(doc: &mut AutoCommit, record: RecordId) -> Result<(), RuleError>
 }
 
 /// Reads a work-log entry from a hydrated root whose header is already read.
-pub fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<LogEntry, DocError> {
-    if header.kind != RecordKind::LogEntry {
-        return Err(DocError::invalid("kind", format!("expected log_entry, found {}", header.kind.as_str())));
-    }
+pub(crate) fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<LogEntry, DocError> {
     let channel = root.str("channel")?.parse().map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
     let records = root
         .list("records", MAX_LINKS)?
@@ -206,17 +212,11 @@ pub fn new_commitment(
 
 /// Records the reply given.
 pub fn commitment_reply(doc: &mut AutoCommit, reply: &str) -> Result<(), RuleError> {
-    read_commitment(doc)?;
-    let reply = text("reply", reply, MAX_TEXT_CHARS, true)?;
-    doc.put(ROOT, "reply", reply)?;
-    Ok(())
+    put_text::<Commitment>(doc, "reply", reply)
 }
 
 /// Reads a commitment from a hydrated root whose header is already read.
-pub fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result<Commitment, DocError> {
-    if header.kind != RecordKind::Commitment {
-        return Err(DocError::invalid("kind", format!("expected commitment, found {}", header.kind.as_str())));
-    }
+pub(crate) fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result<Commitment, DocError> {
     let reply = root.str("reply")?;
     Ok(Commitment {
         id: header.id,
@@ -383,10 +383,7 @@ pub fn new_duty_shift(
 }
 
 /// Reads a duty assignment from a hydrated root whose header is already read.
-pub fn duty_shift_from_root(root: &Fields<'_>, header: &Header) -> Result<DutyShift, DocError> {
-    if header.kind != RecordKind::DutyShift {
-        return Err(DocError::invalid("kind", format!("expected duty_shift, found {}", header.kind.as_str())));
-    }
+pub(crate) fn duty_shift_from_root(root: &Fields<'_>, header: &Header) -> Result<DutyShift, DocError> {
     let date = root.str("date")?;
     chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| DocError::invalid("date", "not YYYY-MM-DD"))?;
     Ok(DutyShift {
@@ -442,10 +439,7 @@ pub fn new_daily_report(
 }
 
 /// Reads a daily report from a hydrated root whose header is already read.
-pub fn daily_report_from_root(root: &Fields<'_>, header: &Header) -> Result<DailyReport, DocError> {
-    if header.kind != RecordKind::DailyReport {
-        return Err(DocError::invalid("kind", format!("expected daily_report, found {}", header.kind.as_str())));
-    }
+pub(crate) fn daily_report_from_root(root: &Fields<'_>, header: &Header) -> Result<DailyReport, DocError> {
     Ok(DailyReport {
         id: header.id,
         site_id: header.site_id,

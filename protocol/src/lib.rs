@@ -19,6 +19,9 @@
 //!
 //! This crate does no I/O: no sockets, no files, no clock reads.
 
+#[macro_use]
+mod labelled;
+
 pub mod calendar;
 pub mod complaint;
 pub mod doc;

@@ -106,6 +106,8 @@ view_into! {
 }
 
 /// Reads and checks any record document, in one pass: its header and its view.
+/// The kinds' `from_root` readers are reached only from here, by the header's
+/// kind, so none of them checks the kind again.
 pub fn read(doc: &impl ReadDoc) -> Result<(Header, View), DocError> {
     let hydrated = doc::hydrate_root(doc)?;
     let root = Fields::root(&hydrated)?;

@@ -6,8 +6,6 @@
 //! deadline is fixed when the order is reported and stored in the document,
 //! so every replica reports the same overdue orders after any sync.
 
-use std::str::FromStr;
-
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValue, ROOT};
 use chrono::{DateTime, Duration, Utc};
@@ -29,47 +27,12 @@ pub const EMERGENCY_RESPONSE_MINUTES: i64 = 30;
 /// Normal response: within this many duty hours.
 pub const NORMAL_RESPONSE_DUTY_HOURS: i64 = 24;
 
-macro_rules! labelled_enum {
-    ($(#[$doc:meta])* $name:ident, $err:literal, { $($variant:ident => ($key:literal, $label:literal)),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $(#[doc = $label] $variant,)+
-        }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $key,)+ }
-            }
-
-            /// The name the site knows.
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label,)+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = RuleError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let s = s.trim();
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str().eq_ignore_ascii_case(s) || v.label() == s)
-                    .ok_or_else(|| RuleError::Unknown { what: $err, value: s.chars().take(32).collect() })
-            }
-        }
-    };
-}
-
 labelled_enum!(
     /// What needs repairing.
-    Category, "repair category (water, electric, doors_windows, pipes, elevator, public_facilities, other)", {
+    Category, RuleError, |value| RuleError::Unknown {
+        what: "repair category (water, electric, doors_windows, pipes, elevator, public_facilities, other)",
+        value,
+    }, {
         Water => ("water", "水"),
         Electric => ("electric", "电"),
         DoorsWindows => ("doors_windows", "门窗"),
@@ -82,7 +45,7 @@ labelled_enum!(
 
 labelled_enum!(
     /// How fast it must be answered.
-    Urgency, "urgency (emergency or normal)", {
+    Urgency, RuleError, |value| RuleError::Unknown { what: "urgency (emergency or normal)", value }, {
         Emergency => ("emergency", "紧急"),
         Normal => ("normal", "一般"),
     }
@@ -90,7 +53,7 @@ labelled_enum!(
 
 labelled_enum!(
     /// Where a work order stands.
-    RepairStatus, "repair status", {
+    RepairStatus, RuleError, |value| RuleError::Unknown { what: "repair status", value }, {
         Reported => ("reported", "已报修"),
         Dispatched => ("dispatched", "已派工"),
         OnSite => ("on_site", "已到场"),
@@ -429,18 +392,12 @@ pub fn step(
 
 /// Reads and checks a work order document.
 pub fn read(doc: &impl ReadDoc) -> Result<Repair, DocError> {
-    let hydrated = doc::hydrate_root(doc)?;
-    let root = Fields::root(&hydrated)?;
-    let header = doc::header_from(&root)?;
-    from_root(&root, &header)
+    crate::record::read_as(doc)
 }
 
 /// Reads a work order from a hydrated root whose header is already read.
-pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, DocError> {
+pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, DocError> {
     use RepairStatus as S;
-    if header.kind != RecordKind::Repair {
-        return Err(DocError::invalid("kind", format!("expected repair, found {}", header.kind.as_str())));
-    }
     let tz: Tz = header.timezone;
     let place_kind = root.str("place_kind")?;
     let place = root.str("place")?;

@@ -151,10 +151,7 @@ pub fn create(
 }
 
 /// Reads a resident from a hydrated root whose header is already read.
-pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, DocError> {
-    if header.kind != RecordKind::Resident {
-        return Err(DocError::invalid("kind", format!("expected resident, found {}", header.kind.as_str())));
-    }
+pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, DocError> {
     let id_card = root.str("id_card")?;
     if !id_card.is_empty() {
         check_id_card(&id_card).map_err(|e| DocError::invalid("id_card", e.to_string()))?;

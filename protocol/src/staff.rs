@@ -1,7 +1,6 @@
 //! Staff (员工) and their roles (岗位): who may take which step.
 
 use std::fmt;
-use std::str::FromStr;
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ReadDoc, ROOT};
@@ -14,53 +13,17 @@ use crate::doc::{self, DocError, Fields, Header, RecordKind};
 use crate::ids::{RecordId, SiteId};
 use crate::time;
 
-/// A staff member's role at the site (DOMAIN.md's roles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 客服员: the front desk.
-    FrontDesk,
-    /// 客服主管: the customer-service supervisor.
-    Supervisor,
-    /// 经理: the property manager.
-    Manager,
-    /// 维修: maintenance.
-    Maintenance,
-    /// 财务: finance.
-    Finance,
-    /// 门岗: the gate guard.
-    Gate,
-}
-
-impl Role {
-    /// Every role.
-    pub const ALL: [Role; 6] =
-        [Role::FrontDesk, Role::Supervisor, Role::Manager, Role::Maintenance, Role::Finance, Role::Gate];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::FrontDesk => "front_desk",
-            Role::Supervisor => "supervisor",
-            Role::Manager => "manager",
-            Role::Maintenance => "maintenance",
-            Role::Finance => "finance",
-            Role::Gate => "gate",
-        }
+labelled_enum!(
+    /// A staff member's role at the site (DOMAIN.md's roles).
+    Role, RoleError, RoleError, {
+        FrontDesk => ("front_desk", "客服员"),
+        Supervisor => ("supervisor", "客服主管"),
+        Manager => ("manager", "经理"),
+        Maintenance => ("maintenance", "维修"),
+        Finance => ("finance", "财务"),
+        Gate => ("gate", "门岗"),
     }
-
-    /// The name the site knows.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::FrontDesk => "客服员",
-            Role::Supervisor => "客服主管",
-            Role::Manager => "经理",
-            Role::Maintenance => "维修",
-            Role::Finance => "财务",
-            Role::Gate => "门岗",
-        }
-    }
-}
+);
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -72,17 +35,6 @@ impl fmt::Display for Role {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown role '{0}': use front_desk (客服员), supervisor (客服主管), manager (经理), maintenance (维修), finance (财务) or gate (门岗)")]
 pub struct RoleError(pub String);
-
-impl FromStr for Role {
-    type Err = RoleError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str().eq_ignore_ascii_case(s) || r.label() == s)
-            .ok_or_else(|| RoleError(s.chars().take(32).collect()))
-    }
-}
 
 /// A step that only some roles may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,10 +140,7 @@ pub fn create(
 }
 
 /// Reads a staff member from a hydrated root whose header is already read.
-pub fn from_root(root: &Fields<'_>, header: &Header) -> Result<Staff, DocError> {
-    if header.kind != RecordKind::Staff {
-        return Err(DocError::invalid("kind", format!("expected staff, found {}", header.kind.as_str())));
-    }
+pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Staff, DocError> {
     let role = root.str("role")?.parse().map_err(|e: RoleError| DocError::invalid("role", e.to_string()))?;
     Ok(Staff {
         id: header.id,

@@ -8,7 +8,7 @@ use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wuye_node::folder::{self, FolderError};
@@ -251,65 +251,36 @@ impl HeadOffice {
 
     /// The hash of one site's current credential, `None` if revoked or never enrolled.
     pub fn credential_hash(&self, site: SiteId) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .credential_row(site)?
-            .filter(|row| row.revoked_at.is_none() && !row.token_hash.is_empty())
-            .map(|row| row.token_hash))
+        Ok(self.credential_row(site)?.and_then(SiteRow::live_credential))
     }
 
     /// The hash of each site's current credential, `None` for a revoked site
     /// or one with no credential; `run` closes connections that no longer match.
     pub fn credentials(&self) -> Result<std::collections::HashMap<SiteId, Option<String>>, OfficeError> {
-        let mut stmt = self.store.conn().prepare("SELECT id, token_hash, revoked_at FROM sites")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
-        let mut out = std::collections::HashMap::new();
-        for row in rows {
-            let (id, hash, revoked) = row?;
-            if let Ok(site) = id.parse() {
-                out.insert(site, (revoked.is_none() && !hash.is_empty()).then_some(hash));
-            }
-        }
-        Ok(out)
+        Ok(self
+            .site_rows(None)?
+            .into_iter()
+            .filter_map(|row| Some((row.id.parse().ok()?, row.live_credential())))
+            .collect())
     }
 
     /// Every registered site.
     pub fn sites(&self) -> Result<Vec<SiteInfo>, OfficeError> {
-        let mut stmt = self
-            .store
-            .conn()
-            .prepare("SELECT id, name, created_at, last_sync_at FROM sites ORDER BY created_at, id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
-        })?;
+        let now = self.clock.now();
         let mut out = Vec::new();
-        for row in rows {
-            let (id, name, created_at, last_sync_at) = row?;
-            let site_id: SiteId = id
+        for row in self.site_rows(None)? {
+            let site_id: SiteId = row
+                .id
                 .parse()
-                .map_err(|_| StoreError::Corrupt { id: id.clone(), reason: "site id does not parse".into() })?;
-            let seconds_since_sync = last_sync_at
-                .as_deref()
-                .and_then(time::from_stored)
-                .map(|t| (self.clock.now() - t).num_seconds().max(0));
-            let credential = match self.credential_row(site_id)? {
-                Some(SiteRow { revoked_at: Some(at), .. }) => format!("revoked at {at}"),
-                Some(SiteRow { token_hash, .. }) if !token_hash.is_empty() => "enrolled".to_string(),
-                Some(SiteRow { enroll_expires_at: Some(until), .. })
-                    if time::from_stored(&until).is_some_and(|t| t > self.clock.now()) =>
-                {
-                    format!("awaiting enrollment until {until}")
-                }
-                Some(SiteRow { enroll_expires_at, .. }) => {
-                    format!("enrollment code expired at {}", enroll_expires_at.unwrap_or_default())
-                }
-                None => "unknown".to_string(),
-            };
+                .map_err(|_| StoreError::Corrupt { id: row.id.clone(), reason: "site id does not parse".into() })?;
+            let seconds_since_sync =
+                row.last_sync_at.as_deref().and_then(time::from_stored).map(|t| (now - t).num_seconds().max(0));
+            let credential = row.standing(now);
             out.push(SiteInfo {
                 site_id,
-                name,
-                created_at,
-                last_sync_at,
+                name: row.name,
+                created_at: row.created_at,
+                last_sync_at: row.last_sync_at,
                 seconds_since_sync,
                 waiting_down: self.store.unconfirmed_count(&site_peer(site_id), site_id)?,
                 credential,
@@ -395,9 +366,12 @@ impl SyncStore for HeadOffice {
     }
 }
 
-/// A site's credential columns.
+/// One row of the `sites` table.
 struct SiteRow {
+    id: String,
     name: String,
+    created_at: String,
+    last_sync_at: Option<String>,
     token_hash: String,
     revoked_at: Option<String>,
     enroll_hash: Option<String>,
@@ -405,26 +379,51 @@ struct SiteRow {
     enrolled_at: Option<String>,
 }
 
+impl SiteRow {
+    /// The hash of the credential that admits the site now: none when revoked or not yet enrolled.
+    fn live_credential(self) -> Option<String> {
+        (self.revoked_at.is_none() && !self.token_hash.is_empty()).then_some(self.token_hash)
+    }
+
+    /// Where the credential stands, in words for `site list`.
+    fn standing(&self, now: DateTime<Utc>) -> String {
+        match (&self.revoked_at, &self.enroll_expires_at) {
+            (Some(at), _) => format!("revoked at {at}"),
+            _ if !self.token_hash.is_empty() => "enrolled".to_string(),
+            (None, Some(until)) if time::from_stored(until).is_some_and(|t| t > now) => {
+                format!("awaiting enrollment until {until}")
+            }
+            (None, until) => format!("enrollment code expired at {}", until.as_deref().unwrap_or_default()),
+        }
+    }
+}
+
 impl HeadOffice {
+    /// The rows of `sites`, oldest first: one site's, or all.
+    fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError> {
+        let mut stmt = self.store.conn().prepare_cached(
+            "SELECT id, name, created_at, last_sync_at, token_hash, revoked_at, enroll_hash, enroll_expires_at,
+                    enrolled_at
+             FROM sites WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([only.map(|s| s.to_string())], |r| {
+            Ok(SiteRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+                last_sync_at: r.get(3)?,
+                token_hash: r.get(4)?,
+                revoked_at: r.get(5)?,
+                enroll_hash: r.get(6)?,
+                enroll_expires_at: r.get(7)?,
+                enrolled_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn credential_row(&self, site: SiteId) -> Result<Option<SiteRow>, StoreError> {
-        Ok(self
-            .store
-            .conn()
-            .query_row(
-                "SELECT name, token_hash, revoked_at, enroll_hash, enroll_expires_at, enrolled_at FROM sites WHERE id = ?1",
-                [site.to_string()],
-                |r| {
-                    Ok(SiteRow {
-                        name: r.get(0)?,
-                        token_hash: r.get(1)?,
-                        revoked_at: r.get(2)?,
-                        enroll_hash: r.get(3)?,
-                        enroll_expires_at: r.get(4)?,
-                        enrolled_at: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?)
+        Ok(self.site_rows(Some(site))?.pop())
     }
 }
 
