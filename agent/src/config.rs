@@ -75,7 +75,8 @@ impl AgentConfig {
         let server = server.trim();
         if server.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none() {
             return Err(ConfigError::Invalid(format!(
-                "'{server}' is not HOST:PORT (for example 10.0.0.5:7443 or hq.example.com:7443)"
+                "'{}' is not HOST:PORT (for example 10.0.0.5:7443 or hq.example.com:7443)",
+                wuye_protocol::text::echo(server)
             )));
         }
         let fingerprint =
@@ -101,7 +102,7 @@ impl AgentConfig {
             ConfigError::Invalid(format!(
                 "'{}' is not an enrollment code: expected {ENROLL_CODE_CHARS} letters and digits like \
                  7K3QM-XW9PT-HR2CV-D4N8B, as `wuye-server site add` or `site rotate` printed",
-                code.chars().take(40).collect::<String>()
+                wuye_protocol::text::echo(code)
             ))
         })?;
         let mut secret = [0u8; 32];

@@ -86,13 +86,46 @@ impl Desk {
         let member = self.store.staff_member(id).map_err(|_| {
             StoreError::Refused("the signed-in staff member is no longer on record: sign in again".into())
         })?;
+        if !member.is_active() {
+            // Their session ends the moment they are disabled, here or at another desk.
+            signin::sign_out(&self.store)?;
+            return Err(StoreError::Refused(format!(
+                "{} has been disabled and is signed out: sign in as someone who still works here",
+                member.name
+            )));
+        }
         Ok(Actor::of(&member))
     }
 
-    /// Signs a person in for this shift.
+    /// Signs a person in for this shift; someone disabled is refused after the
+    /// password check, in the same words as a wrong password.
     pub fn sign_in(&self, login: &str, password: &str) -> Result<Staff, StoreError> {
         let id = signin::sign_in(&self.store, login, password, self.clock.now())?;
-        self.store.staff_member(id)
+        let member = self.store.staff_member(id)?;
+        if !member.is_active() {
+            signin::sign_out(&self.store)?;
+            return Err(StoreError::Refused(format!(
+                "sign-in refused: {} has been disabled (离职); a 客服主管 or 经理 can tell you more",
+                member.name
+            )));
+        }
+        Ok(member)
+    }
+
+    /// Disables a staff member who has left (客服主管 or 经理): their sign-in is
+    /// refused from now on and any open session ends; their history stays.
+    pub fn disable_staff(&mut self, id: &str, actor: &Actor) -> Result<Staff, StoreError> {
+        staff::may(actor.role, Guarded::ManageStaff)?;
+        let id = self.store.resolve(RecordKind::Staff, id)?;
+        if actor.staff_id == Some(id) {
+            return Err(StoreError::Refused("you cannot disable yourself: ask another 客服主管 or 经理".into()));
+        }
+        let now = self.clock.now();
+        let view = self.store.edit(id, |doc| staff::disable(doc, now, &actor.name))?;
+        if signin::current(&self.store, now).ok() == Some(id) {
+            signin::sign_out(&self.store)?;
+        }
+        Store::typed(view, "staff member")
     }
 
     /// At `init`: the site's first customer-service supervisor (客服主管), with
@@ -192,6 +225,7 @@ impl Desk {
         let step = match *step {
             DeskRepairStep::Dispatch { staff_id } => {
                 let member = self.staff_member(staff_id)?;
+                member.check_active()?;
                 if member.role != Role::Maintenance {
                     return Err(StoreError::Rule(RuleError::NotMaintenance {
                         name: member.name,
@@ -294,6 +328,7 @@ impl Desk {
         actor: &Actor,
     ) -> Result<DutyShift, StoreError> {
         let member = self.staff_member(staff_id)?;
+        member.check_active()?;
         let calendar = SiteSettings::load(&self.store)?.calendar(self.config.timezone);
         let period = calendar.periods(date)[if shift == Shift::Am { 0 } else { 1 }];
         let starts_at = calendar.instant(date, period.0);
@@ -322,6 +357,7 @@ impl Desk {
 
     /// Makes (or remakes) the daily report of a local date; it syncs to head office.
     pub fn daily_report(&mut self, date: NaiveDate, actor: &Actor) -> Result<DailyReport, StoreError> {
+        duty::check_report_date(date, self.clock.now().with_timezone(&self.config.timezone).date_naive())?;
         let figures = crate::reports::daily_figures(&self.store, date, self.clock.now(), self.config.timezone)?;
         let content = serde_json::to_string(&figures).expect("figures serialize");
         let day = date.format("%Y-%m-%d").to_string();

@@ -18,6 +18,7 @@ use wuye_protocol::doc::RecordKind;
 use wuye_protocol::repair::{NewRepair, Repair, RepairStep};
 use wuye_protocol::resident::NewResident;
 use wuye_protocol::staff::Role;
+use wuye_protocol::text::echo;
 use wuye_protocol::time::{SystemClock, DEFAULT_TIMEZONE};
 
 /// How long a failed sign-in takes to answer, whatever the reason.
@@ -58,7 +59,7 @@ enum Command {
         #[arg(long, default_value = DEFAULT_TIMEZONE)]
         timezone: String,
         /// The first customer-service supervisor's (客服主管) name.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         supervisor: String,
         /// Their sign-in name; the password is asked for (or read from standard input).
         #[arg(long)]
@@ -201,16 +202,16 @@ enum LogCommand {
         #[arg(long)]
         channel: String,
         /// Who called or came.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         caller: String,
         /// Their unit.
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
         unit: String,
         /// What was asked.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         text: String,
         /// What was done, when handled at once.
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
         done: String,
         /// Print JSON.
         #[arg(long)]
@@ -221,7 +222,7 @@ enum LogCommand {
         /// The entry's id (or its first characters).
         id: String,
         /// What was done.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         text: String,
     },
     /// List entries, of one local date (YYYY-MM-DD) or all.
@@ -240,13 +241,13 @@ enum CommitmentCommand {
     /// Write down a question to answer by a promised time.
     Add {
         /// The question and what was promised.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         text: String,
         /// The promised reply time: YYYY-MM-DD HH:MM (site time) or RFC 3339.
         #[arg(long)]
         due: String,
         /// Who is owed the reply.
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
         caller: String,
         /// The work-log entry it came from.
         #[arg(long)]
@@ -260,7 +261,7 @@ enum CommitmentCommand {
         /// The commitment's id (or its first characters).
         id: String,
         /// The reply.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         text: String,
     },
     /// Commitments unanswered and due (or late).
@@ -276,16 +277,16 @@ enum RepairCommand {
     /// Report a repair (报修): a home (--unit) or a public area (--area).
     Add {
         /// The unit (楼栋/房号), for a resident's home.
-        #[arg(long, conflicts_with = "area")]
+        #[arg(long, conflicts_with = "area", allow_hyphen_values = true)]
         unit: Option<String>,
         /// The public area and location (公共区域).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         area: Option<String>,
         /// water, electric, doors_windows, pipes, elevator, public_facilities or other (or 水, 电, 门窗, 管道, 电梯, 公共设施, 其他).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         category: String,
         /// What is wrong.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         description: String,
         /// emergency (紧急: on site within 30 minutes) or normal (24 duty hours).
         #[arg(long)]
@@ -330,10 +331,10 @@ enum RepairCommand {
         /// The work order's id (or its first characters).
         id: String,
         /// The work done.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         work: String,
         /// Materials used.
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
         materials: String,
         /// The charge in yuan (a paid service only), e.g. 80 or 80.50.
         #[arg(long)]
@@ -350,7 +351,7 @@ enum RepairCommand {
         #[arg(long)]
         satisfaction: u8,
         /// The resident's words.
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
         comment: String,
         /// Print JSON.
         #[arg(long)]
@@ -391,10 +392,10 @@ enum ResidentCommand {
     /// Register a resident.
     Add {
         /// Building and unit (楼栋/房号).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         unit: String,
         /// The resident's name.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         name: String,
         /// A phone number.
         #[arg(long, default_value = "")]
@@ -412,7 +413,7 @@ enum ResidentCommand {
     /// List residents, of one unit or all.
     List {
         /// Only this unit.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         unit: Option<String>,
         /// Print JSON.
         #[arg(long)]
@@ -425,7 +426,7 @@ enum StaffCommand {
     /// Add a staff member.
     Add {
         /// Their name.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         name: String,
         /// front_desk (客服员), supervisor (客服主管), manager (经理), maintenance (维修), finance (财务) or gate (门岗).
         #[arg(long)]
@@ -447,6 +448,15 @@ enum StaffCommand {
     Password {
         /// The sign-in name.
         login: String,
+    },
+    /// Disable a staff member who has left (客服主管 or 经理): their sign-in is
+    /// refused at once and their session ends; their history stays.
+    Disable {
+        /// The staff member's id (`staff list`).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -473,7 +483,7 @@ enum ComplaintCommand {
         /// The complaint's id (or its first characters).
         id: String,
         /// The department instructed (维修部, 保洁, ...).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         department: String,
         #[command(flatten)]
         common: StepArgs,
@@ -490,7 +500,7 @@ enum ComplaintCommand {
         /// The complaint's id (or its first characters).
         id: String,
         /// What was done.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         result: String,
         #[command(flatten)]
         common: StepArgs,
@@ -503,7 +513,7 @@ enum ComplaintCommand {
         #[arg(long)]
         satisfaction: u8,
         /// The resident's words.
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
         comment: String,
         #[command(flatten)]
         common: StepArgs,
@@ -513,7 +523,7 @@ enum ComplaintCommand {
         /// The complaint's id (or its first characters).
         id: String,
         /// The decision.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         text: String,
         #[command(flatten)]
         common: StepArgs,
@@ -547,7 +557,7 @@ enum ComplaintCommand {
         /// The complaint's id (or its first characters).
         id: String,
         /// The note.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         text: String,
         /// Print the complaint as JSON.
         #[arg(long)]
@@ -566,22 +576,22 @@ struct StepArgs {
 #[derive(Args)]
 struct AddArgs {
     /// The customer's name.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     customer: String,
     /// Building and unit (楼栋/房号).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     unit: String,
     /// phone, visit, letter, fax, wechat or app.
     #[arg(long)]
     channel: String,
     /// What the complaint is about.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     summary: String,
     /// The site's category (卫生, 噪音, 服务态度, 设施, 安全, 收费, 其他 unless changed).
-    #[arg(long, default_value = wuye_protocol::complaint::UNCATEGORISED)]
+    #[arg(long, default_value = wuye_protocol::complaint::UNCATEGORISED, allow_hyphen_values = true)]
     category: String,
     /// A department involved; repeat for several.
-    #[arg(long = "department")]
+    #[arg(long = "department", allow_hyphen_values = true)]
     departments: Vec<String>,
     /// A major complaint (重大投诉), decided by the property manager.
     #[arg(long)]
@@ -595,26 +605,33 @@ struct AddArgs {
 }
 
 fn print_handover(h: &wuye_agent::shift::Handover) {
-    println!("交接班 handover");
-    println!(
+    wuye_node::say!("交接班 handover");
+    wuye_node::say!(
         "  carry over ({}): calls and visits still to become a work order or complaint record",
         h.carry_over.len()
     );
     for l in &h.carry_over {
-        println!("    {}  {}  {} {}: {}", &l.id.to_string()[..8], l.at, l.caller, l.unit, l.asked);
+        wuye_node::say!("    {}  {}  {} {}: {}", &l.id.to_string()[..8], l.at, l.caller, l.unit, l.asked);
     }
-    println!("  commitments due ({})", h.commitments_due.len());
+    wuye_node::say!("  commitments due ({})", h.commitments_due.len());
     for c in &h.commitments_due {
-        println!("    {}  due {}  {}: {}", &c.id.to_string()[..8], c.due, c.caller, c.text);
+        wuye_node::say!("    {}  due {}  {}: {}", &c.id.to_string()[..8], c.due, c.caller, c.text);
     }
-    println!("  open complaints ({})", h.open_complaints.len());
+    wuye_node::say!("  open complaints ({})", h.open_complaints.len());
     for c in &h.open_complaints {
-        println!("    {}  {}  {} {}: {}", &c.id.to_string()[..8], c.status.label(), c.customer, c.unit, c.summary);
+        wuye_node::say!(
+            "    {}  {}  {} {}: {}",
+            &c.id.to_string()[..8],
+            c.status.label(),
+            c.customer,
+            c.unit,
+            c.summary
+        );
     }
-    println!("  open work orders ({}, {} overdue)", h.open_repairs.len(), h.overdue_repairs.len());
+    wuye_node::say!("  open work orders ({}, {} overdue)", h.open_repairs.len(), h.overdue_repairs.len());
     for r in &h.open_repairs {
         let late = if h.overdue_repairs.iter().any(|o| o.id == r.id) { "  [逾期 overdue]" } else { "" };
-        println!(
+        wuye_node::say!(
             "    {}  {}  {}: {}{late}",
             &r.id.to_string()[..8],
             r.status.label(),
@@ -634,12 +651,12 @@ fn log(data: &std::path::Path, cmd: LogCommand) -> anyhow::Result<()> {
             if json {
                 print_json(&l)?;
             } else {
-                println!("{}", l.id);
+                wuye_node::say!("{}", l.id);
             }
         }
         LogCommand::Done { id, text } => {
             desk.log_done(&id, &text)?;
-            println!("recorded");
+            wuye_node::say!("recorded");
         }
         LogCommand::List { date, json } => {
             let date = date.map(|d| parse_date(&d)).transpose()?;
@@ -654,7 +671,7 @@ fn log(data: &std::path::Path, cmd: LogCommand) -> anyhow::Result<()> {
             } else {
                 for l in &entries {
                     let state = if l.open { "open" } else { "handled" };
-                    println!(
+                    wuye_node::say!(
                         "{}  {}  {}  {} {}: {}  [{state}] {}",
                         &l.id.to_string()[..8],
                         l.at,
@@ -665,7 +682,7 @@ fn log(data: &std::path::Path, cmd: LogCommand) -> anyhow::Result<()> {
                         l.done
                     );
                 }
-                println!("{} entries", entries.len());
+                wuye_node::say!("{} entries", entries.len());
             }
         }
     }
@@ -687,12 +704,12 @@ fn commitment(data: &std::path::Path, cmd: CommitmentCommand) -> anyhow::Result<
             if json {
                 print_json(&c)?;
             } else {
-                println!("{}", c.id);
+                wuye_node::say!("{}", c.id);
             }
         }
         CommitmentCommand::Reply { id, text } => {
             desk.commitment_reply(&id, &text)?;
-            println!("reply recorded");
+            wuye_node::say!("reply recorded");
         }
         CommitmentCommand::Due { json } => {
             let now = desk.now();
@@ -703,9 +720,9 @@ fn commitment(data: &std::path::Path, cmd: CommitmentCommand) -> anyhow::Result<
             } else {
                 for c in &due {
                     let late = if c.is_due_by(now) { "  [逾期 late]" } else { "" };
-                    println!("{}  due {}  {}: {}{late}", &c.id.to_string()[..8], c.due, c.caller, c.text);
+                    wuye_node::say!("{}  due {}  {}: {}{late}", &c.id.to_string()[..8], c.due, c.caller, c.text);
                 }
-                println!("{} due within a day or late", due.len());
+                wuye_node::say!("{} due within a day or late", due.len());
             }
         }
     }
@@ -716,20 +733,25 @@ fn print_repair(r: &Repair, done: &str, json: bool) -> anyhow::Result<()> {
     if json {
         print_json(r)?;
     } else {
-        println!("{done} on work order {}; status {}", r.id, r.status.label());
+        wuye_node::say!("{done} on work order {}; status {}", r.id, r.status.label());
     }
     Ok(())
 }
 
 /// Parses a local date, YYYY-MM-DD.
+/// Years a date typed at the desk may have.
+const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
 fn parse_date(text: &str) -> anyhow::Result<chrono::NaiveDate> {
+    use chrono::Datelike;
     chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| anyhow::anyhow!("'{text}' is not a date: write it like 2026-11-27"))
+        .ok()
+        .filter(|d| DATE_YEARS.contains(&d.year()))
+        .ok_or_else(|| anyhow::anyhow!("'{}' is not a valid date: write it like 2026-11-27", echo(text)))
 }
 
-/// Parses an amount in yuan (up to two decimals) into fen.
 fn parse_yuan(text: &str) -> anyhow::Result<u64> {
-    let bad = || anyhow::anyhow!("'{text}' is not an amount in yuan: write it like 80 or 80.50");
+    let bad = || anyhow::anyhow!("'{}' is not an amount in yuan: write it like 80 or 80.50", echo(text));
     let (whole, cents) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
     if whole.is_empty() || cents.len() > 2 || !whole.chars().chain(cents.chars()).all(|c| c.is_ascii_digit()) {
         return Err(bad());
@@ -740,18 +762,46 @@ fn parse_yuan(text: &str) -> anyhow::Result<u64> {
 }
 
 /// Parses an appointment: RFC 3339, or YYYY-MM-DD HH:MM in the site's time zone.
+/// A time typed at the desk: `2026-11-28 14:30` in site time, or RFC 3339.
+/// A local time that a clock change makes happen twice is taken the first
+/// time, with a warning that names both.
 fn parse_time(text: &str, tz: chrono_tz::Tz) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
-    use chrono::TimeZone;
+    use chrono::{Datelike, TimeZone};
+    let invalid = || {
+        anyhow::anyhow!("'{}' is not a valid time: write 2026-11-28 14:30 (site time) or an RFC 3339 time", echo(text))
+    };
+    let check_year = |t: chrono::DateTime<chrono::Utc>| {
+        if DATE_YEARS.contains(&t.year()) {
+            Ok(t)
+        } else {
+            Err(invalid())
+        }
+    };
     if let Some(t) = wuye_protocol::time::from_stored(text.trim()) {
-        return Ok(t);
+        return check_year(t);
     }
-    let local = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M").map_err(|_| {
-        anyhow::anyhow!("'{text}' is not a time: write 2026-11-28 14:30 (site time) or an RFC 3339 time")
-    })?;
-    tz.from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .ok_or_else(|| anyhow::anyhow!("'{text}' does not exist in {} (a clock change)", tz.name()))
+    let local = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M").map_err(|_| invalid())?;
+    if !DATE_YEARS.contains(&local.year()) {
+        return Err(invalid());
+    }
+    match tz.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) => Ok(t.with_timezone(&chrono::Utc)),
+        chrono::LocalResult::Ambiguous(first, second) => {
+            eprintln!(
+                "warning: {} happens twice in {} (the clock goes back): taken as the first, {}; for the second give {}",
+                echo(text),
+                tz.name(),
+                first.format("%Y-%m-%d %H:%M%:z"),
+                second.to_rfc3339()
+            );
+            Ok(first.with_timezone(&chrono::Utc))
+        }
+        chrono::LocalResult::None => Err(anyhow::anyhow!(
+            "'{}' does not exist in {} (the clock jumps forward then): give a time outside the change",
+            echo(text),
+            tz.name()
+        )),
+    }
 }
 
 fn repair(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<()> {
@@ -790,7 +840,7 @@ fn repair(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<()> {
             if json {
                 print_json(&r)?;
             } else {
-                println!("{}", r.id);
+                wuye_node::say!("{}", r.id);
             }
         }
         RepairCommand::Dispatch { id, to, json } => {
@@ -826,7 +876,7 @@ fn print_step(c: &wuye_protocol::complaint::Complaint, done: &str, json: bool) -
     if json {
         print_json(c)?;
     } else {
-        println!("{done} on {}; status {}", c.id, c.status.label());
+        wuye_node::say!("{done} on {}; status {}", c.id, c.status.label());
     }
     Ok(())
 }
@@ -883,7 +933,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let store = config.init(&data)?;
             let mut desk = Desk::with_os_rng(store, config, Arc::new(SystemClock));
             let member = desk.first_supervisor(&supervisor, &login, &password)?;
-            println!(
+            wuye_node::say!(
                 "agent folder {} ready for site {}; {} ({}) is signed in",
                 data.display(),
                 desk.config.site_id,
@@ -895,7 +945,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let desk = open_desk(&data)?;
             let password = read_password(&format!("password for {}: ", login.trim()), false)?;
             match desk.sign_in(&login, &password) {
-                Ok(member) => println!("{} ({}) signed in", member.name, member.role.label()),
+                Ok(member) => wuye_node::say!("{} ({}) signed in", member.name, member.role.label()),
                 Err(e) => {
                     // Every failure costs the same pause, known name or not.
                     std::thread::sleep(Duration::from_millis(FAILED_SIGN_IN_PAUSE_MS));
@@ -906,7 +956,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logout => {
             let desk = open_desk(&data)?;
             wuye_agent::signin::sign_out(&desk.store)?;
-            println!("signed out");
+            wuye_node::say!("signed out");
         }
         Command::Enroll { code } => {
             let (desk, actor) = open_signed_in(&data)?;
@@ -914,7 +964,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut config = desk.config.clone();
             config.enroll(&code)?;
             config.save(&desk.store)?;
-            println!("enrollment code taken for site {}: the next sync trades it for a new credential", config.site_id);
+            wuye_node::say!(
+                "enrollment code taken for site {}: the next sync trades it for a new credential",
+                config.site_id
+            );
         }
         Command::Complaint(cmd) => complaint(&data, cmd)?,
         Command::Repair(cmd) => repair(&data, cmd)?,
@@ -925,7 +978,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match cmd {
                 DutyCommand::Assign { staff, date, shift } => {
                     let d = desk.assign_duty(&staff, parse_date(&date)?, shift.parse()?, &actor)?;
-                    println!("{} is on duty {} {}", d.staff_name, d.date, d.shift.as_str());
+                    wuye_node::say!("{} is on duty {} {}", d.staff_name, d.date, d.shift.as_str());
                 }
                 DutyCommand::Check { date, json } => {
                     let date = match date {
@@ -943,7 +996,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         }))?;
                     } else {
                         for (shift, names) in &check {
-                            println!(
+                            wuye_node::say!(
                                 "{date} {}  {}",
                                 shift.as_str(),
                                 if names.is_empty() { "—".to_string() } else { names.join("、") }
@@ -972,8 +1025,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     &serde_json::json!({"id": report.id, "site_id": report.site_id, "date": report.date, "made_at": report.made_at, "figures": figures}),
                 )?;
             } else {
-                println!("每日上报 daily report {} (saved; it reaches head office at the next sync)", report.date);
-                println!("{}", serde_json::to_string_pretty(&figures)?);
+                wuye_node::say!(
+                    "每日上报 daily report {} (saved; it reaches head office at the next sync)",
+                    report.date
+                );
+                wuye_node::say!("{}", serde_json::to_string_pretty(&figures)?);
             }
         }
         Command::Settings(cmd) => {
@@ -990,10 +1046,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     SiteSettings::set(store, &key, &value)?
                 }
             };
-            println!("categories         {}", settings.categories.join("、"));
-            println!("emergency-minutes  {}", settings.emergency_minutes);
-            println!("normal-duty-hours  {}", settings.normal_duty_hours);
-            println!("summer             {}..{}", settings.summer_from, settings.summer_to);
+            wuye_node::say!("categories         {}", settings.categories.join("、"));
+            wuye_node::say!("emergency-minutes  {}", settings.emergency_minutes);
+            wuye_node::say!("normal-duty-hours  {}", settings.normal_duty_hours);
+            wuye_node::say!("summer             {}..{}", settings.summer_from, settings.summer_to);
         }
         Command::Handover { json } => {
             let (desk, _) = open_signed_in(&data)?;
@@ -1011,7 +1067,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print_json(&b)?;
             } else {
                 let y = &b.yesterday;
-                println!(
+                wuye_node::say!(
                     "班前会 briefing. Yesterday ({}): {} calls and visits, {} complaints ({} major), {} work orders ({} emergency)",
                     y.date, y.calls_and_visits, y.complaints, y.major_complaints, y.repairs, y.emergency_repairs
                 );
@@ -1028,7 +1084,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     if json {
                         print_json(&shown)?;
                     } else {
-                        println!("{}", shown.id);
+                        wuye_node::say!("{}", shown.id);
                     }
                 }
                 ResidentCommand::List { unit, json } => {
@@ -1040,7 +1096,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         print_json(&list)?;
                     } else {
                         for r in &list {
-                            println!(
+                            wuye_node::say!(
                                 "{}  {}  {}  {}  身份证 {}  户口簿 {}",
                                 &r.id.to_string()[..8],
                                 r.unit,
@@ -1050,7 +1106,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                                 r.household_register
                             );
                         }
-                        println!("{} resident(s)", list.len());
+                        wuye_node::say!("{} resident(s)", list.len());
                     }
                 }
             }
@@ -1069,7 +1125,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     if json {
                         print_json(&member)?;
                     } else {
-                        println!("{}", member.id);
+                        wuye_node::say!("{}", member.id);
                     }
                 }
                 StaffCommand::List { json } => {
@@ -1078,15 +1134,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         print_json(&staff)?;
                     } else {
                         for m in &staff {
-                            println!("{}  {}  {}", &m.id.to_string()[..8], m.name, m.role.label());
+                            let left = m.disabled.as_ref().map(|d| format!("  [已停用 disabled {}]", d.at));
+                            wuye_node::say!(
+                                "{}  {}  {}{}",
+                                &m.id.to_string()[..8],
+                                m.name,
+                                m.role.label(),
+                                left.unwrap_or_default()
+                            );
                         }
-                        println!("{} staff member(s)", staff.len());
+                        wuye_node::say!("{} staff member(s)", staff.len());
                     }
                 }
                 StaffCommand::Password { login } => {
                     let password = read_password(&format!("new password for {}: ", login.trim()), true)?;
                     desk.change_password(&login, &password, &actor)?;
-                    println!("password changed for {}", login.trim());
+                    wuye_node::say!("password changed for {}", login.trim());
+                }
+                StaffCommand::Disable { id, json } => {
+                    let member = desk.disable_staff(&id, &actor)?;
+                    if json {
+                        print_json(&member)?;
+                    } else {
+                        wuye_node::say!("{} is disabled: their sign-in is refused from now on", member.name);
+                    }
                 }
             }
         }
@@ -1112,9 +1183,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         .map(|f| serde_json::json!({"id": f.id, "reason": f.reason})).collect::<Vec<_>>(),
                 }))?;
             } else {
-                println!(
+                wuye_node::say!(
                     "synced with head office as {}: {} record(s) sent, {} received",
-                    r.site_name, r.pushed, r.pulled
+                    r.site_name,
+                    r.pushed,
+                    r.pulled
                 );
             }
             let refused: Vec<_> = r.refused_by_server.iter().chain(&r.refused_here).collect();
@@ -1132,12 +1205,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 print_json(&status)?;
             } else {
-                println!("site {}  head office {}", status.site_id, status.server);
-                println!("last sync      {}", status.last_sync_at.as_deref().unwrap_or("never"));
-                println!("records        {} ({} waiting to go up)", status.records, status.waiting_up);
+                wuye_node::say!("site {}  head office {}", status.site_id, status.server);
+                wuye_node::say!("last sync      {}", status.last_sync_at.as_deref().unwrap_or("never"));
+                wuye_node::say!("records        {} ({} waiting to go up)", status.records, status.waiting_up);
                 match &status.server_error {
-                    None => println!("head office    reachable"),
-                    Some(e) => println!("head office    not reachable: {e}"),
+                    None => wuye_node::say!("head office    reachable"),
+                    Some(e) => wuye_node::say!("head office    not reachable: {e}"),
                 }
             }
         }
@@ -1181,7 +1254,7 @@ fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()
             if a.json {
                 print_json(&c)?;
             } else {
-                println!("{}", c.id);
+                wuye_node::say!("{}", c.id);
             }
         }
         ComplaintCommand::List { json } => {
@@ -1229,9 +1302,9 @@ fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()
                 print_json(&groups)?;
             } else {
                 for g in &groups {
-                    println!("{} × {} {} ({})", g.count, g.place, g.category, g.scope);
+                    wuye_node::say!("{} × {} {} ({})", g.count, g.place, g.category, g.scope);
                 }
-                println!(
+                wuye_node::say!(
                     "{} recurring problem(s) in the last {days} days: ask the departments for a preventive measure",
                     groups.len()
                 );
@@ -1244,7 +1317,7 @@ fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()
             } else {
                 for h in &history {
                     let satisfaction = h.satisfaction.map(|s| format!(" [{s}/5]")).unwrap_or_default();
-                    println!("{}  {:<10} {}{}  {}", h.at, h.kind, h.by, satisfaction, h.text);
+                    wuye_node::say!("{}  {:<10} {}{}  {}", h.at, h.kind, h.by, satisfaction, h.text);
                 }
             }
         }

@@ -71,15 +71,24 @@ impl SiteSettings {
                         "give 1 to {MAX_CATEGORIES} categories of at most 50 characters, separated by commas (e.g. 卫生,噪音,其他)"
                     )));
                 }
+                for (i, c) in list.iter().enumerate() {
+                    wuye_protocol::complaint::field_text("a category", c, 50, true)
+                        .map_err(|e| invalid(e.to_string()))?;
+                    if list[..i].iter().any(|earlier| earlier.to_lowercase() == c.to_lowercase()) {
+                        return Err(invalid(format!(
+                            "the category '{c}' is given twice: each category once (e.g. 卫生,噪音,其他)"
+                        )));
+                    }
+                }
                 store.set_setting("site.categories", &list.join(","))?;
             }
             "emergency-minutes" | "normal-duty-hours" => {
-                let n: i64 = value
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=10_000).contains(n))
-                    .ok_or_else(|| invalid(format!("{key} takes a whole number from 1 to 10000, not '{value}'")))?;
+                let n: i64 = value.trim().parse().ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| {
+                    invalid(format!(
+                        "{key} takes a whole number from 1 to 10000, not '{}'",
+                        wuye_protocol::text::echo(value)
+                    ))
+                })?;
                 store.set_setting(&format!("site.{key}"), &n.to_string())?;
             }
             "summer" => {
@@ -87,11 +96,21 @@ impl SiteSettings {
                     .split_once("..")
                     .and_then(|(a, b)| Some((month_day(a)?, month_day(b)?)))
                     .filter(|(a, b)| a <= b)
-                    .ok_or_else(|| invalid(format!("summer takes MM-DD..MM-DD, e.g. 05-01..09-30, not '{value}'")))?;
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "summer takes MM-DD..MM-DD, e.g. 05-01..09-30, not '{}'",
+                            wuye_protocol::text::echo(value)
+                        ))
+                    })?;
                 store.set_setting("site.summer-from", &format!("{:02}-{:02}", from.0, from.1))?;
                 store.set_setting("site.summer-to", &format!("{:02}-{:02}", to.0, to.1))?;
             }
-            other => return Err(invalid(format!("unknown setting '{other}': use one of {KEYS}"))),
+            other => {
+                return Err(invalid(format!(
+                    "unknown setting '{}': use one of {KEYS}",
+                    wuye_protocol::text::echo(other)
+                )))
+            }
         }
         Ok(Self::load(store)?)
     }

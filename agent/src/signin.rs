@@ -66,13 +66,16 @@ pub fn check_login(login: &str) -> Result<String, StoreError> {
     Ok(login.to_string())
 }
 
-/// Checks a new password's length.
+/// Checks a new password: its length, and that it is not blank.
 pub fn check_password(password: &str) -> Result<(), StoreError> {
     let n = password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
         return Err(refused(format!(
             "a password needs {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters; this one has {n}"
         )));
+    }
+    if password.trim().is_empty() {
+        return Err(refused("a password cannot be only spaces: choose one with letters, digits or characters"));
     }
     Ok(())
 }
@@ -95,7 +98,8 @@ fn verify(password: &str, stored: &str) -> bool {
 const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$gvDSLnayUYQcDoXbr31Bqw$oSasLDc4czd8r7Lmb6EiQUBsGeH7PhmdbK8XGkYBrpM";
 
 /// Gives `staff_id` the sign-in name `login` with `password` (or a new
-/// password, when the name is already theirs). A name belongs to one person.
+/// password, when the name is already theirs). A name belongs to one person,
+/// and names that differ only in case (`Zhou`, `zhou`) are the same name.
 pub fn set_password(
     store: &Store,
     login: &str,
@@ -105,10 +109,13 @@ pub fn set_password(
 ) -> Result<(), StoreError> {
     let login = check_login(login)?;
     check_password(password)?;
-    if owner_of(store, &login)?.is_some_and(|o| o != staff_id) {
+    let existing = stored_login(store, &login)?;
+    if existing.as_ref().is_some_and(|(_, owner)| *owner != Some(staff_id)) {
         return Err(refused(format!("the sign-in name '{login}' is taken by another staff member: choose another")));
     }
     let hashed = hash(password)?;
+    // A name already theirs keeps the spelling it was given.
+    let login = existing.map_or(login, |(stored, _)| stored);
     store.conn().execute(
         "INSERT INTO logins (login, staff_id, hash, changed_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (login) DO UPDATE SET hash = excluded.hash, changed_at = excluded.changed_at",
@@ -117,14 +124,21 @@ pub fn set_password(
     Ok(())
 }
 
-/// The staff member who signs in as `login`, if any.
-pub fn owner_of(store: &Store, login: &str) -> Result<Option<RecordId>, StoreError> {
+/// The stored spelling of a sign-in name matching `login` ignoring case, and its owner.
+fn stored_login(store: &Store, login: &str) -> Result<Option<(String, Option<RecordId>)>, StoreError> {
     ensure_tables(store)?;
-    let owner: Option<String> = store
+    let found: Option<(String, String)> = store
         .conn()
-        .query_row("SELECT staff_id FROM logins WHERE login = ?1", [login.trim()], |r| r.get(0))
+        .query_row("SELECT login, staff_id FROM logins WHERE login = ?1 COLLATE NOCASE", [login.trim()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
-    Ok(owner.and_then(|o| o.parse().ok()))
+    Ok(found.map(|(login, owner)| (login, owner.parse().ok())))
+}
+
+/// The staff member who signs in as `login` (ignoring case), if any.
+pub fn owner_of(store: &Store, login: &str) -> Result<Option<RecordId>, StoreError> {
+    Ok(stored_login(store, login)?.and_then(|(_, owner)| owner))
 }
 
 /// The sign-in name a staff member has, if any.
@@ -145,29 +159,71 @@ pub fn delay_after(failures: u32) -> chrono::Duration {
     chrono::Duration::seconds((FIRST_DELAY_SECONDS << doublings).min(MAX_DELAY_SECONDS))
 }
 
-/// Signs `login` in until the end of the shift; returns the staff member's id.
-pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
-    ensure_tables(store)?;
-    let login = login.trim();
-    let key: String = login.chars().take(MAX_LOGIN_CHARS).collect();
-    let failed: Option<(u32, String)> = store
-        .conn()
-        .query_row("SELECT failures, last_at FROM login_failures WHERE login = ?1", [&key], |r| {
+/// Where a sign-in attempt stands once it is counted.
+enum Attempt {
+    /// Inside the wait after earlier failures: refused without checking the password.
+    Waiting { failures: u32, wait_seconds: i64 },
+    /// Counted as a failure until the password proves right.
+    Counted { failures: u32 },
+}
+
+/// Counts an attempt for `key` and decides whether it may be checked, in one
+/// write transaction, so that attempts made at the same moment by several
+/// processes each see the count the others left: a burst of N wrong
+/// passwords counts N, and the wait applies to attempts already in flight.
+fn count_attempt(store: &Store, key: &str, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
+    let tx = rusqlite::Transaction::new_unchecked(store.conn(), rusqlite::TransactionBehavior::Immediate)?;
+    let before: Option<(u32, String)> = tx
+        .query_row("SELECT failures, last_at FROM login_failures WHERE login = ?1", [key], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?;
-    if let Some((failures, last_at)) = &failed {
-        let until = time::from_stored(last_at).unwrap_or(now) + delay_after(*failures);
-        if now < until {
-            let wait = (until - now).num_seconds().max(1);
+    let until = before
+        .as_ref()
+        .map(|(failures, last_at)| time::from_stored(last_at).unwrap_or(now).min(now) + delay_after(*failures));
+    let attempt = match until {
+        Some(until) if now < until => {
+            // The wait still runs from the last attempt that was checked.
+            let failures: u32 = tx.query_row(
+                "UPDATE login_failures SET failures = failures + 1 WHERE login = ?1 RETURNING failures",
+                [key],
+                |r| r.get(0),
+            )?;
+            Attempt::Waiting { failures, wait_seconds: (until - now).num_seconds().max(1) }
+        }
+        _ => {
+            let failures: u32 = tx.query_row(
+                "INSERT INTO login_failures (login, failures, last_at) VALUES (?1, 1, ?2)
+                 ON CONFLICT (login) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at
+                 RETURNING failures",
+                params![key, time::to_stored(now)],
+                |r| r.get(0),
+            )?;
+            Attempt::Counted { failures }
+        }
+    };
+    tx.commit()?;
+    Ok(attempt)
+}
+
+/// Signs `login` in until the end of the shift; returns the staff member's id.
+/// The name is matched ignoring case.
+pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
+    ensure_tables(store)?;
+    let key: String = login.trim().chars().take(MAX_LOGIN_CHARS).collect::<String>().to_lowercase();
+    let failures = match count_attempt(store, &key, now)? {
+        Attempt::Waiting { failures, wait_seconds } => {
             return Err(refused(format!(
-                "sign-in refused: {failures} failed attempts for this name; wait {wait} s before trying again"
+                "sign-in refused: {failures} failed attempts for this name; wait {wait_seconds} s before trying again"
             )));
         }
-    }
+        Attempt::Counted { failures } => failures,
+    };
     let known: Option<(String, String)> = store
         .conn()
-        .query_row("SELECT staff_id, hash FROM logins WHERE login = ?1", [&key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT staff_id, hash FROM logins WHERE login = ?1 COLLATE NOCASE", [&key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     let matched = match &known {
         Some((_, stored)) => verify(password, stored),
@@ -181,19 +237,12 @@ pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -
         _ => None,
     };
     let Some(staff_id) = staff_id else {
-        let failures = failed.map_or(0, |(f, _)| f) + 1;
-        store.conn().execute(
-            "INSERT INTO login_failures (login, failures, last_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (login) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at",
-            params![key, failures, time::to_stored(now)],
-        )?;
         let wait = delay_after(failures).num_seconds();
         let then = if wait > 0 { format!("; wait {wait} s before trying again") } else { String::new() };
         return Err(refused(format!("sign-in refused: the name or the password is wrong{then}")));
     };
     store.conn().execute("DELETE FROM login_failures WHERE login = ?1", [&key])?;
-    store.set_setting(SESSION_STAFF, &staff_id.to_string())?;
-    store.set_setting(SESSION_UNTIL, &time::to_stored(now + chrono::Duration::hours(SESSION_HOURS)))?;
+    start_session(store, staff_id, now)?;
     Ok(staff_id)
 }
 
@@ -277,10 +326,29 @@ mod tests {
             let message = sign_in(&s, name, "correct horse", early).unwrap_err().to_string();
             assert!(message.contains("wait 1 s"), "{name}: {message}");
         }
-        let later = t0() + chrono::Duration::seconds(FIRST_DELAY_SECONDS);
+        // The attempt made during the wait counted too: the wait doubled, from the last checked attempt.
+        let still = t0() + chrono::Duration::seconds(FIRST_DELAY_SECONDS);
+        let message = sign_in(&s, "wangfang", "correct horse", still).unwrap_err().to_string();
+        assert!(message.contains("5 failed attempts"), "{message}");
+        let later = t0() + delay_after(FAILURES_BEFORE_DELAY + 2);
         assert_eq!(sign_in(&s, "wangfang", "correct horse", later).unwrap(), wang);
         assert_eq!(delay_after(FAILURES_BEFORE_DELAY + 1).num_seconds(), FIRST_DELAY_SECONDS * 2);
         assert_eq!(delay_after(40).num_seconds(), MAX_DELAY_SECONDS);
+    }
+
+    #[test]
+    fn names_are_unique_ignoring_case_and_blank_passwords_are_refused() {
+        let s = store();
+        let (zhou, other) = (RecordId::random(&mut rand::thread_rng()), RecordId::random(&mut rand::thread_rng()));
+        set_password(&s, "zhou", zhou, "correct horse", t0()).unwrap();
+        let e = set_password(&s, "Zhou", other, "another one", t0()).unwrap_err().to_string();
+        assert!(e.contains("taken"), "{e}");
+        set_password(&s, "ZHOU", zhou, "new password", t0()).unwrap();
+        let count: i64 = s.conn().query_row("SELECT count(*) FROM logins", [], |r| r.get(0)).unwrap();
+        assert_eq!(count, 1, "the same name, whatever its case");
+        assert_eq!(sign_in(&s, "Zhou", "new password", t0()).unwrap(), zhou);
+        let e = check_password("        ").unwrap_err().to_string();
+        assert!(e.contains("only spaces"), "{e}");
     }
 
     #[test]

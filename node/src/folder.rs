@@ -73,7 +73,9 @@ pub fn open(dir: &Path, db_file: &str, role: &'static str, init: &'static str) -
     for warning in loose_permissions(dir, db_file) {
         tracing::warn!("{warning}");
     }
-    let store = Store::open(&db)?;
+    let Some(store) = Store::open_existing(&db)? else {
+        return Err(FolderError::NotInitialised { path: dir.to_path_buf(), role, init });
+    };
     match store.setting(ROLE_KEY)? {
         Some(found) if found == role => Ok(store),
         Some(found) => Err(FolderError::WrongRole { path: dir.to_path_buf(), found, role }),

@@ -36,7 +36,7 @@ pub fn finish<E: std::fmt::Display>(result: Result<(), E>) -> std::process::Exit
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // Every error message here already carries its cause; `{:#}` would repeat it.
-            eprintln!("error: {e}");
+            eprintln!("error: {}", printable(&e.to_string(), true));
             std::process::ExitCode::FAILURE
         }
     }
@@ -71,6 +71,28 @@ pub async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+use wuye_protocol::text::printable;
+
+/// Prints a line of text meant for a person on standard output, with any
+/// character a terminal would act on written out (see [`printable`]): the
+/// second line of defence behind the field checks, for everything a binary
+/// prints that is not JSON.
+#[macro_export]
+macro_rules! say {
+    () => { println!() };
+    ($($arg:tt)*) => { $crate::process::say_line(&format!($($arg)*)) };
+}
+
+/// Prints `line` as [`say!`] does.
+pub fn say_line(line: &str) {
+    println!("{}", printable(line, true));
+}
+
+/// Prints text already made of whole lines (no trailing newline added), as [`say!`] does.
+pub fn say_text(text: &str) {
+    print!("{}", printable(text, true));
 }
 
 /// Prints a value as pretty JSON on standard output.

@@ -5,9 +5,11 @@ use std::fmt::Write;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::repair::Repair;
 
+/// A long text cut to fit one line of a table: line breaks shown as ⏎.
 fn cut(text: &str, max_chars: usize) -> String {
+    let text = text.replace('\n', "⏎");
     if text.chars().count() <= max_chars {
-        text.to_string()
+        text
     } else {
         let mut s: String = text.chars().take(max_chars.saturating_sub(1)).collect();
         s.push('…');
@@ -78,7 +80,7 @@ fn print_as<T: serde::Serialize + ?Sized>(
     if json {
         crate::process::print_json(value)
     } else {
-        print!("{}", render(value));
+        crate::process::say_text(&render(value));
         Ok(())
     }
 }
@@ -129,16 +131,22 @@ pub fn print_repair(r: &Repair, json: bool) -> Result<(), serde_json::Error> {
         return crate::process::print_json(r);
     }
     let place = r.unit.as_deref().or(r.area.as_deref()).unwrap_or_default();
-    println!("维修工作单 work order {}", r.id);
-    println!("  reported    {} ({}), {} {}", r.reported_at, r.channel.label(), r.urgency.label(), r.category.label());
-    println!("  place       {place}{}", if r.paid { "  (有偿服务 paid)" } else { "" });
-    println!("  description {}", r.description);
-    println!("  deadline    on site by {}", r.response_deadline);
-    println!("  status      {}", r.status.label());
+    crate::say!("维修工作单 work order {}", r.id);
+    crate::say!(
+        "  reported    {} ({}), {} {}",
+        r.reported_at,
+        r.channel.label(),
+        r.urgency.label(),
+        r.category.label()
+    );
+    crate::say!("  place       {place}{}", if r.paid { "  (有偿服务 paid)" } else { "" });
+    crate::say!("  description {}", r.description);
+    crate::say!("  deadline    on site by {}", r.response_deadline);
+    crate::say!("  status      {}", r.status.label());
     for e in &r.events {
         let extra = e.satisfaction.map(|s| format!(" [{s}/5]")).unwrap_or_default();
         let charge = e.charge_fen.map(|f| format!(" ¥{}.{:02}", f / 100, f % 100)).unwrap_or_default();
-        println!("  {}  {:<10} {}{extra}{charge}  {} {}", e.at, e.kind, e.by, e.text, e.materials);
+        crate::say!("  {}  {:<10} {}{extra}{charge}  {} {}", e.at, e.kind, e.by, e.text, e.materials);
     }
     Ok(())
 }

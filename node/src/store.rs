@@ -100,7 +100,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// No record has this id.
-    #[error("no {kind} with id '{id}': check the id with the list command")]
+    #[error("no {kind} with id '{}': check the id with the list command", wuye_protocol::text::echo(id))]
     NotFound {
         /// What was looked for.
         kind: &'static str,
@@ -108,10 +108,10 @@ pub enum StoreError {
         id: String,
     },
     /// An id prefix matches more than one record.
-    #[error("'{0}' matches more than one record: give more of the id")]
+    #[error("'{}' matches more than one record: give more of the id", wuye_protocol::text::echo(.0))]
     Ambiguous(String),
     /// An id prefix is too short to look up.
-    #[error("'{0}' is too short: give at least {MIN_ID_PREFIX_CHARS} characters of the id")]
+    #[error("'{}' is too short: give at least {MIN_ID_PREFIX_CHARS} characters of the id", wuye_protocol::text::echo(.0))]
     PrefixTooShort(String),
     /// A domain rule refused the action.
     #[error("{0}")]
@@ -144,6 +144,34 @@ impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Self::setup(Connection::open(path)?)
+    }
+
+    /// Opens an existing wuye database at `path`, or `Ok(None)` when the file
+    /// is not one (empty, or another program's), without writing anything to
+    /// it: a folder that is not recognised is left exactly as it was.
+    pub fn open_existing(path: &Path) -> Result<Option<Self>, StoreError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        // Reading the header writes nothing; a file that is not a database fails here.
+        let read = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).and_then(|version| {
+            let ours = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settings')",
+                [],
+                |r| r.get::<_, bool>(0),
+            )?;
+            Ok(version > 0 && ours)
+        });
+        match read {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Self::setup(conn).map(Some)
     }
 
     /// A private in-memory store, for tests and the socket-free harness.

@@ -31,7 +31,7 @@ pub enum TlsError {
     #[error("TLS configuration refused: {0}; if the key files were edited, restore them")]
     Rustls(#[from] rustls::Error),
     /// The fingerprint is not 64 hex digits.
-    #[error("'{0}' is not a certificate fingerprint: expected 64 hex digits as printed by `wuye-server fingerprint`")]
+    #[error("'{}' is not a certificate fingerprint: expected 64 hex digits as printed by `wuye-server fingerprint`", wuye_protocol::text::echo(.0))]
     BadFingerprint(String),
     /// QUIC refused the TLS configuration.
     #[error("QUIC refused the TLS configuration: {0}")]

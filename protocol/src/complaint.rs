@@ -155,6 +155,18 @@ pub struct Event {
     pub text: String,
     /// The resident's satisfaction, 1 to 5, on a follow-up visit.
     pub satisfaction: Option<u8>,
+    /// On a decision: the earlier decisions it replaces (those standing when it
+    /// was made). Two decisions that replace the same ones were made apart.
+    pub supersedes: Vec<EventId>,
+}
+
+/// The decisions that stand: every decision no later decision replaced, in
+/// document order. More than one means managers decided differently while
+/// apart, and a new decision must settle which stands.
+pub fn standing_decisions(events: &[Event]) -> Vec<&Event> {
+    let replaced: std::collections::HashSet<EventId> =
+        events.iter().filter(|e| e.kind == EventKind::Decision).flat_map(|e| e.supersedes.iter().copied()).collect();
+    events.iter().filter(|e| e.kind == EventKind::Decision && !replaced.contains(&e.id)).collect()
 }
 
 /// Lowest satisfaction (of 1–5) that counts as satisfied; below it a visit reopens.
@@ -299,8 +311,12 @@ pub struct Complaint {
     pub status: ComplaintStatus,
     /// Tracking notes, oldest first.
     pub notes: Vec<Note>,
-    /// The manager's decision, if any.
+    /// The manager's decision, if any: when decisions conflict, the last in document order.
     pub decision: Option<Decision>,
+    /// Decisions made apart that both stand (决定冲突), oldest first; empty
+    /// unless a manager must settle which stands with a new decision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicting_decisions: Vec<Decision>,
     /// Work contact slips, oldest first.
     pub assignments: Vec<Assignment>,
     /// The latest recorded result, if any.
@@ -351,6 +367,16 @@ pub enum RuleError {
     /// A required text is empty.
     #[error("{0} is empty: give a value")]
     Empty(&'static str),
+    /// A text holds a control character (or a bidirectional override).
+    #[error("{field} holds a control character ({at}): remove it; {}", if *multiline { "only line breaks are allowed" } else { "this field is one line of plain text" })]
+    Unprintable {
+        /// Which field.
+        field: &'static str,
+        /// Which character, and where.
+        at: String,
+        /// Whether the field allows line breaks.
+        multiline: bool,
+    },
     /// A text is longer than allowed.
     #[error("{field} is too long ({len} characters, at most {max}): shorten it")]
     TooLong {
@@ -365,7 +391,7 @@ pub enum RuleError {
     #[error("too many departments ({0}, at most {MAX_DEPARTMENTS})")]
     TooManyDepartments(usize),
     /// The channel name is not one we know.
-    #[error("unknown channel '{0}': use phone, visit, letter, fax, wechat or app")]
+    #[error("unknown channel '{}': use phone, visit, letter, fax, wechat or app", crate::text::echo(.0))]
     UnknownChannel(String),
     /// Only major complaints go to the property manager.
     #[error(
@@ -405,7 +431,7 @@ pub enum RuleError {
         role: &'static str,
     },
     /// A name that is not one of the known values.
-    #[error("unknown {what}: '{value}'")]
+    #[error("unknown {what}: '{}'", crate::text::echo(value))]
     Unknown {
         /// What was expected, with the accepted values.
         what: &'static str,
@@ -438,8 +464,28 @@ pub enum RuleError {
     /// Satisfaction outside 1 to 5.
     #[error("satisfaction must be 1 to 5 (1-2 reopens the complaint), not {0}")]
     Satisfaction(u8),
-    /// The stored document is not a valid complaint.
-    #[error("complaint document is invalid: {0}")]
+    /// A date, time or amount that cannot be real here.
+    #[error("{field} {value} is not allowed: {allowed}")]
+    OutOfRange {
+        /// Which field.
+        field: &'static str,
+        /// The value as given, in the site's terms.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// The staff member has left and may not be given work or sign in.
+    #[error("{name} has left (disabled by {by} at {at}): choose someone who still works here (see `staff list`)")]
+    StaffDisabled {
+        /// Who was named.
+        name: String,
+        /// Who disabled them.
+        by: String,
+        /// When, in the site's time zone.
+        at: String,
+    },
+    /// The stored document is not a valid record.
+    #[error("the record's document is invalid: {0}")]
     Document(#[from] DocError),
     /// Automerge refused the edit (a programming error surfaced as an error).
     #[error("could not edit the complaint document: {0}")]
@@ -452,12 +498,34 @@ impl From<automerge::AutomergeError> for RuleError {
     }
 }
 
+/// How far ahead a promised reply or an appointment may be set.
+pub const MAX_DAYS_AHEAD: i64 = 366;
+
+/// Checks a time people agree on (a reply due, an appointment): from now
+/// (to the minute) to [`MAX_DAYS_AHEAD`] days ahead, shown in the site's time.
+pub fn check_upcoming(field: &'static str, at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> Result<(), RuleError> {
+    let latest = now + chrono::Duration::days(MAX_DAYS_AHEAD);
+    if at + chrono::Duration::seconds(60) <= now || at > latest {
+        let shown = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+        return Err(RuleError::OutOfRange {
+            field,
+            value: if (1900..=9999).contains(&chrono::Datelike::year(&at)) { shown(at) } else { "(that date)".into() },
+            allowed: format!("give a time from now ({}) to a year ahead ({}), in site time", shown(now), shown(latest)),
+        });
+    }
+    Ok(())
+}
+
 fn checked_text(field: &'static str, value: &str, max: usize) -> Result<String, RuleError> {
     field_text(field, value, max, true)
 }
 
-/// Trims a text field and checks it: not empty when `required`, at most `max` characters.
-pub(crate) fn field_text(field: &'static str, value: &str, max: usize, required: bool) -> Result<String, RuleError> {
+/// Trims a text field and checks it: not empty when `required`, at most
+/// `max` characters, and no control characters ([`crate::text`]); long texts
+/// (`max` of [`MAX_TEXT_CHARS`] or more) may hold line breaks.
+pub fn field_text(field: &'static str, value: &str, max: usize, required: bool) -> Result<String, RuleError> {
+    let multiline = max >= MAX_TEXT_CHARS;
+    let value = if multiline { crate::text::normalize_line_breaks(value) } else { value.into() };
     let value = value.trim();
     if value.is_empty() && required {
         return Err(RuleError::Empty(field));
@@ -465,6 +533,9 @@ pub(crate) fn field_text(field: &'static str, value: &str, max: usize, required:
     let len = value.chars().count();
     if len > max {
         return Err(RuleError::TooLong { field, len, max });
+    }
+    if let Some((at, c)) = crate::text::first_forbidden(value, multiline) {
+        return Err(RuleError::Unprintable { field, at: crate::text::describe(at, c), multiline });
     }
     Ok(value.to_string())
 }
@@ -520,7 +591,15 @@ pub fn create(
     doc.put_object(ROOT, "events", ObjType::List)?;
     append_event(
         &mut doc,
-        &Event { id: event_id, kind: EventKind::Registered, at: now, by, text: String::new(), satisfaction: None },
+        &Event {
+            id: event_id,
+            kind: EventKind::Registered,
+            at: now,
+            by,
+            text: String::new(),
+            satisfaction: None,
+            supersedes: Vec::new(),
+        },
     )?;
     Ok(doc)
 }
@@ -536,6 +615,10 @@ fn append_event(doc: &mut AutoCommit, event: &Event) -> Result<(), RuleError> {
     doc.put(&map, "text", event.text.as_str())?;
     if let Some(satisfaction) = event.satisfaction {
         doc.put(&map, "satisfaction", automerge::ScalarValue::Uint(satisfaction.into()))?;
+    }
+    if !event.supersedes.is_empty() {
+        let ids: Vec<String> = event.supersedes.iter().map(EventId::to_string).collect();
+        doc.put(&map, "supersedes", ids.join(","))?;
     }
     Ok(())
 }
@@ -572,7 +655,7 @@ fn act(
     satisfaction: Option<u8>,
 ) -> Result<(), RuleError> {
     let by = checked_text("by", by, MAX_NAME_CHARS)?;
-    append_event(doc, &Event { id, kind, at: now, by, text, satisfaction })
+    append_event(doc, &Event { id, kind, at: now, by, text, satisfaction, supersedes: Vec::new() })
 }
 
 /// Adds a tracking note (跟踪记录); refused once archived.
@@ -616,20 +699,26 @@ pub fn escalate(doc: &mut AutoCommit, id: EventId, now: DateTime<Utc>, by: &str)
     act(doc, EventKind::Escalated, id, now, by, String::new(), None)
 }
 
-/// Records the property manager's decision on a major complaint.
+/// Records the property manager's decision on a major complaint. When
+/// decisions made apart conflict, a new decision settles them: it replaces
+/// every decision that stands, and its words say which stands.
 pub fn decide(doc: &mut AutoCommit, id: EventId, now: DateTime<Utc>, by: &str, text: &str) -> Result<(), RuleError> {
     let current = read(doc)?;
     if !current.major {
         return Err(RuleError::NotMajor(current.id));
     }
-    if let Some(d) = current.decision {
-        return Err(RuleError::AlreadyDecided { id: current.id, by: d.by, at: d.at });
+    let settling = !current.conflicting_decisions.is_empty();
+    if let (Some(d), false) = (&current.decision, settling) {
+        return Err(RuleError::AlreadyDecided { id: current.id, by: d.by.clone(), at: d.at.clone() });
     }
-    if current.status == ComplaintStatus::Archived {
+    if current.status == ComplaintStatus::Archived && !settling {
         return Err(wrong_step(&current, ARCHIVED));
     }
     let text = checked_text("decision", text, MAX_TEXT_CHARS)?;
-    act(doc, EventKind::Decision, id, now, by, text, None)
+    let by = checked_text("by", by, MAX_NAME_CHARS)?;
+    let events = events(doc)?;
+    let supersedes = standing_decisions(&events).iter().map(|e| e.id).collect();
+    append_event(doc, &Event { id, kind: EventKind::Decision, at: now, by, text, satisfaction: None, supersedes })
 }
 
 /// Records the result (处理结果); the follow-up visit comes next.
@@ -662,15 +751,11 @@ pub fn visit(
     if !(1..=5).contains(&satisfaction) {
         return Err(RuleError::Satisfaction(satisfaction));
     }
-    let comment = comment.trim();
-    let len = comment.chars().count();
-    if len > MAX_TEXT_CHARS {
-        return Err(RuleError::TooLong { field: "comment", len, max: MAX_TEXT_CHARS });
-    }
+    let comment = field_text("comment", comment, MAX_TEXT_CHARS, false)?;
     if current.status != ComplaintStatus::Resolved {
         return Err(wrong_step(&current, "a follow-up visit comes after the result is recorded (resolve)"));
     }
-    act(doc, EventKind::Visited, id, now, by, comment.to_string(), Some(satisfaction))
+    act(doc, EventKind::Visited, id, now, by, comment, Some(satisfaction))
 }
 
 /// Archives (归档) a complaint after a satisfied follow-up visit.
@@ -725,7 +810,26 @@ fn events_from(root: &Fields<'_>) -> Result<Vec<Event>, DocError> {
         } else {
             None
         };
-        out.push(Event { id, kind, at: map.instant("at")?, by: map.str("by")?, text: map.str("text")?, satisfaction });
+        let supersedes = match map.str("supersedes") {
+            Err(DocError::Missing(_)) => Vec::new(),
+            Ok(list) if list.is_empty() => Vec::new(),
+            Ok(list) => list
+                .split(',')
+                .take(MAX_EVENTS)
+                .map(|id| id.parse())
+                .collect::<Result<Vec<EventId>, _>>()
+                .map_err(|e| DocError::invalid(format!("{path}.supersedes"), e.to_string()))?,
+            Err(e) => return Err(e),
+        };
+        out.push(Event {
+            id,
+            kind,
+            at: map.instant("at")?,
+            by: map.str("by")?,
+            text: map.text("text")?,
+            satisfaction,
+            supersedes,
+        });
     }
     Ok(out)
 }
@@ -756,12 +860,12 @@ pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint,
         .filter(|e| e.kind == EventKind::Note)
         .map(|e| Note { at: time::to_site(e.at, tz), by: e.by.clone(), text: e.text.clone() })
         .collect();
-    // Concurrent decisions both survive in the event list; the last in document order is shown.
-    let decision = events.iter().rfind(|e| e.kind == EventKind::Decision).map(|e| Decision {
-        at: time::to_site(e.at, tz),
-        by: e.by.clone(),
-        text: e.text.clone(),
-    });
+    // Decisions made apart both survive in the event list; both are shown until one settles them.
+    let as_decision = |e: &Event| Decision { at: time::to_site(e.at, tz), by: e.by.clone(), text: e.text.clone() };
+    let standing = standing_decisions(&events);
+    let decision = standing.last().map(|e| as_decision(e));
+    let conflicting_decisions =
+        if standing.len() > 1 { standing.iter().map(|e| as_decision(e)).collect() } else { Vec::new() };
     let at = |e: &Event| time::to_site(e.at, tz);
     let assignments = events
         .iter()
@@ -791,7 +895,7 @@ pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint,
         channel,
         received_at: time::to_site(registered.at, tz),
         departments,
-        summary: root.str("summary")?,
+        summary: root.text("summary")?,
         category: match root.str("category") {
             Err(DocError::Missing(_)) => UNCATEGORISED.to_string(),
             other => other?,
@@ -800,6 +904,7 @@ pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint,
         status: status(major, &events),
         notes,
         decision,
+        conflicting_decisions,
         assignments,
         result,
         visits,
@@ -877,6 +982,7 @@ mod tests {
                     by: "x".into(),
                     text: String::new(),
                     satisfaction: None,
+                    supersedes: Vec::new(),
                 })
                 .collect();
             assert_eq!(status(major, &events), expected, "major={major} {kinds:?}");
@@ -922,6 +1028,31 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.notes.len(), 1);
         assert_eq!(a.status, ComplaintStatus::Decided);
+    }
+
+    #[test]
+    fn two_decisions_made_apart_both_stand_until_a_manager_settles_them() {
+        let mut f = Fixture::new();
+        let mut site = f.complaint(true);
+        let mut office = site.fork();
+        let (e1, e2, e3, e4) = (f.event(), f.event(), f.event(), f.event());
+        decide(&mut site, e1, f.now, "经理 李强", "维修部承担费用").unwrap();
+        resolve(&mut site, e2, f.now, "经理 李强", "已修复").unwrap();
+        decide(&mut office, e3, f.now, "物业公司经理", "业主承担费用").unwrap();
+        site.merge(&mut office).unwrap();
+        office.merge(&mut site).unwrap();
+        let (a, b) = (read(&site).unwrap(), read(&office).unwrap());
+        assert_eq!(a, b, "both replicas show the same thing");
+        let texts: Vec<&str> = a.conflicting_decisions.iter().map(|d| d.text.as_str()).collect();
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        assert!(texts.contains(&"维修部承担费用") && texts.contains(&"业主承担费用"));
+        // A plain second decision is refused without a conflict, taken as a settlement with one.
+        decide(&mut site, e4, f.now, "物业公司经理", "以总部决定为准：业主承担费用").unwrap();
+        let settled = read(&site).unwrap();
+        assert!(settled.conflicting_decisions.is_empty());
+        assert_eq!(settled.decision.unwrap().text, "以总部决定为准：业主承担费用");
+        let again = f.event();
+        assert!(matches!(decide(&mut site, again, f.now, "经理", "再改"), Err(RuleError::AlreadyDecided { .. })));
     }
 
     #[test]

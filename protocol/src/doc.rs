@@ -302,19 +302,28 @@ impl<'a> Fields<'a> {
         self.map.get(key).ok_or_else(|| DocError::Missing(self.path(key)))
     }
 
-    /// A required string field (a plain string or a text object).
+    /// A required one-line string field (a plain string or a text object).
     pub fn str(&self, key: &str) -> Result<String, DocError> {
-        self.str_up_to(key, MAX_FIELD_CHARS)
+        self.string(key, MAX_FIELD_CHARS, false)
     }
 
-    /// A required string field that may be longer than [`MAX_FIELD_CHARS`], up to `max` characters.
+    /// A required long text field, which may hold line breaks.
+    pub fn text(&self, key: &str) -> Result<String, DocError> {
+        self.string(key, MAX_FIELD_CHARS, true)
+    }
+
+    /// A required text field that may be longer than [`MAX_FIELD_CHARS`], up to `max` characters.
     pub fn str_up_to(&self, key: &str, max: usize) -> Result<String, DocError> {
+        self.string(key, max, true)
+    }
+
+    fn string(&self, key: &str, max: usize, multiline: bool) -> Result<String, DocError> {
         let text = match self.get(key)? {
             hydrate::Value::Scalar(ScalarValue::Str(s)) => s.to_string(),
             hydrate::Value::Text(t) => t.to_string(),
             _ => return Err(wrong(self.path(key), "a string")),
         };
-        check_length(text, max, || self.path(key))
+        check_text(text, max, multiline, || self.path(key))
     }
 
     /// A required boolean field.
@@ -362,7 +371,7 @@ pub fn item_str(value: &hydrate::Value, path: impl FnOnce() -> String) -> Result
         hydrate::Value::Text(t) => t.to_string(),
         _ => return Err(wrong(path(), "a string")),
     };
-    check_length(text, MAX_FIELD_CHARS, path)
+    check_text(text, MAX_FIELD_CHARS, false, path)
 }
 
 /// Longest text any document field may hold when read (the longest a rule
@@ -370,10 +379,16 @@ pub fn item_str(value: &hydrate::Value, path: impl FnOnce() -> String) -> Result
 /// carrying more was not written by wuye and is refused.
 pub const MAX_FIELD_CHARS: usize = crate::complaint::MAX_TEXT_CHARS;
 
-fn check_length(text: String, max: usize, path: impl FnOnce() -> String) -> Result<String, DocError> {
+/// A field's text as read from a document: within `max` characters and free
+/// of control characters (line breaks only in long texts), the same rule as
+/// at input, so a forged document cannot carry what a person could not type.
+fn check_text(text: String, max: usize, multiline: bool, path: impl FnOnce() -> String) -> Result<String, DocError> {
     let len = text.chars().count();
     if len > max {
         return Err(DocError::invalid(path(), format!("{len} characters, more than the {max} allowed")));
+    }
+    if let Some((at, c)) = crate::text::first_forbidden(&text, multiline) {
+        return Err(DocError::invalid(path(), format!("control character {}", crate::text::describe(at, c))));
     }
     Ok(text)
 }

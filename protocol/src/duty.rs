@@ -139,7 +139,7 @@ pub(crate) fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<
                 .map_err(|e: crate::ids::IdParseError| DocError::invalid(format!("records[{i}]"), e.to_string()))
         })
         .collect::<Result<Vec<RecordId>, _>>()?;
-    let done = root.str("done")?;
+    let done = root.text("done")?;
     Ok(LogEntry {
         id: header.id,
         site_id: header.site_id,
@@ -147,7 +147,7 @@ pub(crate) fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<
         channel,
         caller: root.str("caller")?,
         unit: root.str("unit")?,
-        asked: root.str("asked")?,
+        asked: root.text("asked")?,
         open: done.is_empty() && records.is_empty(),
         done,
         records,
@@ -202,6 +202,7 @@ pub fn new_commitment(
 ) -> Result<AutoCommit, RuleError> {
     let words = text("text", words, MAX_TEXT_CHARS, true)?;
     let caller = text("caller", caller, MAX_NAME_CHARS, false)?;
+    crate::complaint::check_upcoming("the reply's due time", due, now, tz)?;
     let mut doc = new_doc(RecordKind::Commitment, id, site_id, tz, now, by)?;
     doc.put(ROOT, "text", words)?;
     doc.put(ROOT, "caller", caller)?;
@@ -217,11 +218,11 @@ pub fn commitment_reply(doc: &mut AutoCommit, reply: &str) -> Result<(), RuleErr
 
 /// Reads a commitment from a hydrated root whose header is already read.
 pub(crate) fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result<Commitment, DocError> {
-    let reply = root.str("reply")?;
+    let reply = root.text("reply")?;
     Ok(Commitment {
         id: header.id,
         site_id: header.site_id,
-        text: root.str("text")?,
+        text: root.text("text")?,
         caller: root.str("caller")?,
         due: time::to_site(root.instant("due")?, header.timezone),
         reply: (!reply.is_empty()).then_some(reply),
@@ -418,6 +419,25 @@ pub struct DailyReport {
 }
 
 /// Writes a daily report, or rewrites one for the same date.
+/// How far back a daily report may be made.
+pub const MAX_REPORT_DAYS_BACK: i64 = 366;
+
+/// Checks a daily report's date: not after `today` and not more than a year
+/// back, both in site time.
+pub fn check_report_date(date: chrono::NaiveDate, today: chrono::NaiveDate) -> Result<(), RuleError> {
+    let earliest = today - chrono::Duration::days(MAX_REPORT_DAYS_BACK);
+    if date > today || date < earliest {
+        return Err(RuleError::OutOfRange {
+            field: "the report date",
+            value: date.format("%Y-%m-%d").to_string(),
+            allowed: format!(
+                "a day report covers a day that has begun: give a date from {earliest} to today ({today})"
+            ),
+        });
+    }
+    Ok(())
+}
+
 pub fn write_daily_report(doc: &mut AutoCommit, date: chrono::NaiveDate, content: &str) -> Result<(), RuleError> {
     if content.len() > crate::wire::MAX_DOC_BYTES / 2 {
         return Err(RuleError::TooLong { field: "report", len: content.len(), max: crate::wire::MAX_DOC_BYTES / 2 });

@@ -9,7 +9,10 @@ use uuid::Uuid;
 
 /// The error for a string that is not a valid id.
 #[derive(Debug, thiserror::Error)]
-#[error("'{input}' is not a valid {what} id: expected a UUID such as 1b4e28ba-2fa1-11d2-883f-0016d3cca427")]
+#[error(
+    "'{}' is not a valid {what} id: expected a UUID such as 1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+    crate::text::echo(input)
+)]
 pub struct IdParseError {
     /// What kind of id was expected.
     pub what: &'static str,

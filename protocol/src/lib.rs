@@ -15,6 +15,7 @@
 //! - [`record`]: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
 //! - [`sync`]: the sync session as a state machine with no I/O;
+//! - [`text`]: which characters a field may hold, and text made safe to print;
 //! - [`robust`]: the checks the fuzz targets run on arbitrary bytes.
 //!
 //! This crate does no I/O: no sockets, no files, no clock reads.
@@ -33,6 +34,7 @@ pub mod resident;
 pub mod robust;
 pub mod staff;
 pub mod sync;
+pub mod text;
 pub mod time;
 pub mod wire;
 

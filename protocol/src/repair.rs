@@ -20,6 +20,22 @@ use crate::time;
 
 /// Most events one work order may hold.
 pub const MAX_EVENTS: usize = 10_000;
+/// An amount in fen as people write it: `¥1,000,000` or `¥80.50`.
+pub fn yuan(fen: u64) -> String {
+    let whole = (fen / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match fen % 100 {
+        0 => format!("¥{grouped}"),
+        cents => format!("¥{grouped}.{cents:02}"),
+    }
+}
+
 /// Largest charge accepted, in fen (¥1,000,000).
 pub const MAX_CHARGE_FEN: u64 = 100_000_000;
 /// Emergency response: on site within this many minutes, counted on the wall clock.
@@ -234,6 +250,9 @@ pub fn create(
     };
     let description = text("description", &input.description, MAX_TEXT_CHARS, true)?;
     let by = text("by", by, MAX_NAME_CHARS, true)?;
+    if let Some(at) = input.appointment {
+        crate::complaint::check_upcoming("the appointment", at, now, calendar.timezone)?;
+    }
     let deadline = response_deadline(now, input.urgency, calendar, rules);
     let mut doc = AutoCommit::new();
     doc::write_header(
@@ -354,11 +373,11 @@ pub fn step(
         RepairStep::Complete { work, materials, charge_fen } => {
             let work = text("work", work, MAX_TEXT_CHARS, true)?;
             let materials = text("materials", materials, MAX_TEXT_CHARS, false)?;
-            if charge_fen.is_some_and(|f| f > MAX_CHARGE_FEN) {
-                return Err(RuleError::TooLong {
-                    field: "charge",
-                    len: charge_fen.unwrap_or(0) as usize,
-                    max: MAX_CHARGE_FEN as usize,
+            if let Some(fen) = charge_fen.filter(|f| *f > MAX_CHARGE_FEN) {
+                return Err(RuleError::OutOfRange {
+                    field: "the charge",
+                    value: yuan(fen),
+                    allowed: format!("a repair charge is at most {}", yuan(MAX_CHARGE_FEN)),
                 });
             }
             if charge_fen.is_some_and(|f| f > 0) && !current.paid {
@@ -432,7 +451,7 @@ pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, Do
             .find(|k| k.as_str() == kind_name)
             .ok_or_else(|| DocError::invalid(format!("{path}.type"), format!("unknown event type '{kind_name}'")))?;
         let at = map.instant("at")?;
-        let words = map.str("text")?;
+        let words = map.text("text")?;
         let satisfaction = match kind {
             Kind::Visited => match u8::try_from(map.u64("satisfaction")?) {
                 Ok(n @ 1..=5) => Some(n),
@@ -465,7 +484,7 @@ pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, Do
             at: time::to_site(at, tz),
             by: map.str("by")?,
             text: words,
-            materials: map.str("materials")?,
+            materials: map.text("materials")?,
             charge_fen,
             satisfaction,
         });
@@ -477,7 +496,7 @@ pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, Do
         unit,
         area,
         category,
-        description: root.str("description")?,
+        description: root.text("description")?,
         channel,
         urgency,
         reported_at: time::to_site(reported_at, tz),

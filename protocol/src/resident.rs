@@ -5,7 +5,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ReadDoc, ROOT};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -93,7 +93,45 @@ pub fn check_id_card(number: &str) -> Result<String, RuleError> {
     if chars[17] != CHECK[(sum % 11) as usize] {
         return Err(bad("its check digit does not match: look for a mistyped digit"));
     }
+    birth_date(&number)
+        .filter(|d| d.year() >= FIRST_BIRTH_YEAR)
+        .ok_or(bad("its birth date (characters 7 to 14) is not a real date from 1900 on"))?;
     Ok(number)
+}
+
+/// Earliest birth year an ID-card number may carry.
+pub const FIRST_BIRTH_YEAR: i32 = 1900;
+
+/// The birth date in an 18-character ID-card number (characters 7 to 14, YYYYMMDD), if it is a real date.
+pub fn birth_date(number: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(number.get(6..14)?, "%Y%m%d").ok()
+}
+
+/// [`check_id_card`], and a birth date not after `today`: for numbers typed at the desk.
+pub fn check_id_card_on(number: &str, today: NaiveDate) -> Result<String, RuleError> {
+    let number = check_id_card(number)?;
+    if birth_date(&number).is_some_and(|d| d > today) {
+        return Err(RuleError::BadNumber {
+            field: "ID-card number",
+            why: "its birth date (characters 7 to 14) is after today: look for a mistyped digit",
+        });
+    }
+    Ok(number)
+}
+
+/// Checks a phone number: digits with `+`, `-`, spaces, brackets, and 转 for
+/// an extension (`0755-8888 6666转123`); nothing else, so that no control or
+/// direction-changing character rides in a field people dial from.
+pub fn check_phone(phone: &str) -> Result<String, RuleError> {
+    let phone = text("phone", phone, MAX_PHONE_CHARS, false)?;
+    let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '转');
+    if !phone.chars().all(allowed) || (!phone.is_empty() && !phone.chars().any(|c| c.is_ascii_digit())) {
+        return Err(RuleError::BadNumber {
+            field: "phone number",
+            why: "use digits, with + - ( ) spaces or 转 for an extension, e.g. 138 0013 8000 or 0755-88886666转123",
+        });
+    }
+    Ok(phone)
 }
 
 /// Checks a household-register number: 6 to 20 letters and digits.
@@ -131,16 +169,17 @@ pub fn create(
 ) -> Result<AutoCommit, RuleError> {
     let unit = text("unit", &input.unit, MAX_UNIT_CHARS, true)?;
     let name = text("name", &input.name, MAX_NAME_CHARS, true)?;
-    let phone = text("phone", &input.phone, MAX_PHONE_CHARS, false)?;
-    let optional = |value: &str, check: fn(&str) -> Result<String, RuleError>| {
+    let phone = check_phone(&input.phone)?;
+    let optional = |value: &str, check: &dyn Fn(&str) -> Result<String, RuleError>| {
         if value.trim().is_empty() {
             Ok(String::new())
         } else {
             check(value)
         }
     };
-    let id_card = optional(&input.id_card, check_id_card)?;
-    let register = optional(&input.household_register, check_register_number)?;
+    let today = now.with_timezone(&tz).date_naive();
+    let id_card = optional(&input.id_card, &|n| check_id_card_on(n, today))?;
+    let register = optional(&input.household_register, &check_register_number)?;
     let mut doc = crate::duty::new_doc(RecordKind::Resident, id, site_id, tz, now, by)?;
     doc.put(ROOT, "unit", unit)?;
     doc.put(ROOT, "name", name)?;
@@ -199,6 +238,46 @@ mod tests {
         assert_eq!(mask(""), "");
         assert!(check_register_number("A1234567").is_ok());
         assert!(check_register_number("12-34").is_err());
+    }
+
+    /// Seventeen digits completed with their check character.
+    fn with_check(first17: &str) -> String {
+        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+        let sum: u32 = first17.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
+        format!("{first17}{}", CHECK[(sum % 11) as usize])
+    }
+
+    #[test]
+    fn id_card_birth_dates_must_be_real_dates_from_1900_to_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        for (birth, ok) in [
+            ("19491231", true),
+            ("20000229", true),
+            ("20261129", true),
+            ("99991399", false),
+            ("19990230", false),
+            ("18991231", false),
+            ("20261130", false),
+            ("00000101", false),
+        ] {
+            let number = with_check(&format!("110105{birth}002"));
+            let result = check_id_card_on(&number, today);
+            assert_eq!(result.is_ok(), ok, "{birth}: {result:?}");
+            if !ok {
+                assert!(result.unwrap_err().to_string().contains("birth date"), "{birth}");
+            }
+        }
+    }
+
+    #[test]
+    fn phones_are_digits_with_the_usual_separators_only() {
+        for ok in ["", "13800138000", "+86 138 0013 8000", "0755-88886666转123", "(010) 6512 3456"] {
+            assert!(check_phone(ok).is_ok(), "{ok}");
+        }
+        for bad in ["138\x1b[31m", "138\u{202E}0000", "call me", "---", "１３８"] {
+            assert!(check_phone(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

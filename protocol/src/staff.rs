@@ -33,7 +33,7 @@ impl fmt::Display for Role {
 
 /// A role name that is not one of ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role '{0}': use front_desk (客服员), supervisor (客服主管), manager (经理), maintenance (维修), finance (财务) or gate (门岗)")]
+#[error("unknown role '{}': use front_desk (客服员), supervisor (客服主管), manager (经理), maintenance (维修), finance (财务) or gate (门岗)", crate::text::echo(.0))]
 pub struct RoleError(pub String);
 
 /// A step that only some roles may take.
@@ -103,6 +103,34 @@ pub struct Staff {
     pub role: Role,
     /// When they were added, in the site's time zone.
     pub created_at: String,
+    /// Set once they have left (离职): they may no longer sign in, and are not
+    /// offered for dispatch or duty; their history stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<Disabled>,
+}
+
+/// When and by whom a staff member was disabled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disabled {
+    /// When, in the site's time zone.
+    pub at: String,
+    /// Who disabled them.
+    pub by: String,
+}
+
+impl Staff {
+    /// Whether they still work here.
+    pub fn is_active(&self) -> bool {
+        self.disabled.is_none()
+    }
+
+    /// Refuses someone who has left.
+    pub fn check_active(&self) -> Result<(), RuleError> {
+        match &self.disabled {
+            None => Ok(()),
+            Some(d) => Err(RuleError::StaffDisabled { name: self.name.clone(), by: d.by.clone(), at: d.at.clone() }),
+        }
+    }
 }
 
 /// Checks a staff member's name: trimmed, 1 to the name limit's characters.
@@ -140,14 +168,30 @@ pub fn create(
 }
 
 /// Reads a staff member from a hydrated root whose header is already read.
+/// Disables a staff member who has left; refused if already disabled.
+pub fn disable(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str) -> Result<(), RuleError> {
+    let member = read(doc)?;
+    member.check_active()?;
+    let by = crate::complaint::field_text("by", by, MAX_NAME_CHARS, true)?;
+    doc.put(ROOT, "disabled_at", time::to_stored(now))?;
+    doc.put(ROOT, "disabled_by", by)?;
+    Ok(())
+}
+
 pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Staff, DocError> {
     let role = root.str("role")?.parse().map_err(|e: RoleError| DocError::invalid("role", e.to_string()))?;
+    // Two disables made while apart: Automerge keeps one of each key, the same everywhere.
+    let disabled = match root.instant("disabled_at") {
+        Err(DocError::Missing(_)) => None,
+        at => Some(Disabled { at: time::to_site(at?, header.timezone), by: root.str("disabled_by")? }),
+    };
     Ok(Staff {
         id: header.id,
         site_id: header.site_id,
         name: root.str("name")?,
         role,
         created_at: time::to_site(header.created_at, header.timezone),
+        disabled,
     })
 }
 

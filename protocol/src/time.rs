@@ -55,7 +55,7 @@ impl Clock for ManualClock {
 
 /// The error for an unknown time-zone name.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown time zone '{0}': use an IANA name such as Asia/Shanghai")]
+#[error("unknown time zone '{}': use an IANA name such as Asia/Shanghai", crate::text::echo(.0))]
 pub struct TimezoneError(pub String);
 
 /// Parses an IANA time-zone name.

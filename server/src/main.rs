@@ -69,7 +69,7 @@ enum SiteCommand {
     /// Register a site; prints its id and a one-time enrollment code (valid 72 hours).
     Add {
         /// The site's name.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         name: String,
         /// Print JSON.
         #[arg(long)]
@@ -120,10 +120,10 @@ enum RepairCommand {
         /// The work order's id (or its first characters).
         id: String,
         /// The note.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         text: String,
         /// Who writes it.
-        #[arg(long, default_value = "总部")]
+        #[arg(long, default_value = "总部", allow_hyphen_values = true)]
         by: String,
         /// Print JSON.
         #[arg(long)]
@@ -155,10 +155,10 @@ enum ComplaintCommand {
         /// The complaint's id (or its first characters).
         id: String,
         /// The note.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         text: String,
         /// Who writes it.
-        #[arg(long, default_value = "总部")]
+        #[arg(long, default_value = "总部", allow_hyphen_values = true)]
         by: String,
         /// Print the complaint as JSON.
         #[arg(long)]
@@ -169,10 +169,10 @@ enum ComplaintCommand {
         /// The complaint's id (or its first characters).
         id: String,
         /// The decision.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         text: String,
         /// Who decides.
-        #[arg(long, default_value = "物业公司经理")]
+        #[arg(long, default_value = "物业公司经理", allow_hyphen_values = true)]
         by: String,
         /// Print the complaint as JSON.
         #[arg(long)]
@@ -195,11 +195,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init { listen } => {
             let fingerprint = office::init(&data, listen.as_deref())?;
-            println!("{fingerprint}");
+            wuye_node::say!("{fingerprint}");
         }
         Command::Fingerprint => {
             let identity = office::identity(&data)?;
-            println!("{}", wuye_node::tls::fingerprint(&identity.cert_der));
+            wuye_node::say!("{}", wuye_node::tls::fingerprint(&identity.cert_der));
         }
         Command::Site(SiteCommand::Add { name, json }) => {
             let mut hq = HeadOffice::open(&data, clock)?;
@@ -209,7 +209,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Site(SiteCommand::Revoke { id }) => {
             let mut hq = HeadOffice::open(&data, clock)?;
             let site = hq.revoke_site(&id)?;
-            println!(
+            wuye_node::say!(
                 "site {site} revoked: a running server closes its connections within {} s and refuses every later sync; \
                  `site rotate` issues a new enrollment code",
                 wuye_server::serve::CREDENTIAL_CHECK_MS.div_ceil(1000)
@@ -227,7 +227,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print_json(&sites)?;
             } else {
                 for s in &sites {
-                    println!(
+                    wuye_node::say!(
                         "{}  {}  last sync {}  {}",
                         s.site_id,
                         s.name,
@@ -235,7 +235,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         s.credential
                     );
                 }
-                println!("{} site(s)", sites.len());
+                wuye_node::say!("{} site(s)", sites.len());
             }
         }
         Command::Run { listen } => {
@@ -245,7 +245,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rt.block_on(async {
                 let endpoint = serve::bind(&data, listen)?;
                 let local = endpoint.local_addr()?;
-                println!("wuye-server listening on {local}");
+                wuye_node::say!("wuye-server listening on {local}");
                 tracing::info!(%local, "serving sync");
                 serve::run(endpoint, hq, clock, shutdown_signal()).await;
                 anyhow::Ok(())
@@ -267,16 +267,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 // Head office never shows identity numbers whole.
                 "resident" => rows(hq.store.residents(site)?.into_iter().map(|r| r.masked()).collect())?,
                 other => {
-                    anyhow::bail!("unknown record kind '{other}': use staff, log, commitment, duty, report or resident")
+                    anyhow::bail!(
+                        "unknown record kind '{}': use staff, log, commitment, duty, report or resident",
+                        wuye_protocol::text::echo(other)
+                    )
                 }
             };
             if json {
                 print_json(&rows)?;
             } else {
                 for row in &rows {
-                    println!("{row}");
+                    wuye_node::say!("{row}");
                 }
-                println!("{} record(s)", rows.len());
+                wuye_node::say!("{} record(s)", rows.len());
             }
         }
         Command::Repair(cmd) => {
@@ -287,7 +290,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     if json {
                         print_json(&r)?;
                     } else {
-                        println!("note added to work order {}; it reaches the site at its next sync", r.id);
+                        wuye_node::say!("note added to work order {}; it reaches the site at its next sync", r.id);
                     }
                 }
                 RepairCommand::List { site, json } => {
@@ -317,7 +320,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     if json {
                         print_json(&c)?;
                     } else {
-                        println!("note added to {}; it reaches the site at its next sync", c.id);
+                        wuye_node::say!("note added to {}; it reaches the site at its next sync", c.id);
                     }
                 }
                 ComplaintCommand::Decide { id, text, by, json } => {
@@ -325,7 +328,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     if json {
                         print_json(&c)?;
                     } else {
-                        println!("decision recorded on {}; it reaches the site at its next sync", c.id);
+                        wuye_node::say!("decision recorded on {}; it reaches the site at its next sync", c.id);
                     }
                 }
             }
@@ -339,7 +342,7 @@ fn print_new_site(site: &office::NewSite, json: bool) -> anyhow::Result<()> {
     if json {
         print_json(site)?;
     } else {
-        println!("site_id {}\nenroll_code {}\nexpires_at {}", site.site_id, site.code, site.expires_at);
+        wuye_node::say!("site_id {}\nenroll_code {}\nexpires_at {}", site.site_id, site.code, site.expires_at);
         eprintln!(
             "give the site the id and the code; its `wuye-agent init --site {} --code CODE` (or `wuye-agent enroll CODE`) \
              trades the code for a credential on its first sync. The code works once.",

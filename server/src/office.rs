@@ -141,7 +141,10 @@ pub fn init(dir: &Path, listen: Option<&str>) -> Result<String, OfficeError> {
 /// Checks a listen address.
 pub fn check_listen(listen: &str) -> Result<std::net::SocketAddr, OfficeError> {
     listen.parse().map_err(|_| {
-        OfficeError::Invalid(format!("'{listen}' is not an IP:PORT to listen on (for example 0.0.0.0:7443)"))
+        OfficeError::Invalid(format!(
+            "'{}' is not an IP:PORT to listen on (for example 0.0.0.0:7443)",
+            wuye_protocol::text::echo(listen)
+        ))
     })
 }
 
@@ -205,10 +208,8 @@ impl HeadOffice {
 
     /// Registers a site and issues its one-time enrollment code.
     pub fn add_site(&mut self, name: &str) -> Result<NewSite, OfficeError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_SITE_NAME_CHARS {
-            return Err(OfficeError::Invalid(format!("a site name needs 1 to {MAX_SITE_NAME_CHARS} characters")));
-        }
+        let name = wuye_protocol::complaint::field_text("the site name", name, MAX_SITE_NAME_CHARS, true)
+            .map_err(|e| OfficeError::Invalid(e.to_string()))?;
         let site_id = SiteId::random(&mut self.rng);
         self.store.conn().execute(
             "INSERT INTO sites (id, name, token_hash, created_at) VALUES (?1, ?2, '', ?3)",
