@@ -15,6 +15,8 @@ use crate::DB_FILE;
 
 /// The setting holding an enrollment code not yet traded for the credential.
 pub const ENROLL_CODE_SETTING: &str = "enroll_code";
+/// The setting holding the fingerprint head office announced it will move to.
+pub const NEXT_FINGERPRINT_SETTING: &str = "next_fingerprint";
 
 /// Why the configuration is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,9 @@ pub struct AgentConfig {
     pub enroll_code: Option<String>,
     /// The site's time zone.
     pub timezone: Tz,
+    /// The certificate fingerprint head office announced it will move to
+    /// (`wuye-server cert rotate`), accepted beside `fingerprint`.
+    pub next_fingerprint: Option<String>,
 }
 
 impl std::fmt::Debug for AgentConfig {
@@ -72,25 +77,18 @@ impl AgentConfig {
         enroll_code: &str,
         timezone: &str,
     ) -> Result<Self, ConfigError> {
-        let server = server.trim();
-        if server.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none() {
-            return Err(ConfigError::Invalid(format!(
-                "'{}' is not HOST:PORT (for example 10.0.0.5:7443 or hq.example.com:7443)",
-                wuye_protocol::text::echo(server)
-            )));
-        }
-        let fingerprint =
-            wuye_node::tls::parse_fingerprint(fingerprint).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let (server, fingerprint) = check_server(server, fingerprint)?;
         let site_id =
             site_id.parse().map_err(|e: wuye_protocol::ids::IdParseError| ConfigError::Invalid(e.to_string()))?;
         let timezone = time::parse_timezone(timezone).map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let mut config = Self {
-            server: server.to_string(),
+            server,
             fingerprint,
             site_id,
             token: String::new(),
             enroll_code: None,
             timezone,
+            next_fingerprint: None,
         };
         config.enroll(enroll_code)?;
         Ok(config)
@@ -130,6 +128,18 @@ impl AgentConfig {
             None => store.delete_setting(ENROLL_CODE_SETTING)?,
         }
         store.set_setting("timezone", self.timezone.name())?;
+        match &self.next_fingerprint {
+            Some(next) => store.set_setting(NEXT_FINGERPRINT_SETTING, next)?,
+            None => store.delete_setting(NEXT_FINGERPRINT_SETTING)?,
+        }
+        Ok(())
+    }
+
+    /// Points the agent at head office anew (`wuye-agent server set`): a
+    /// corrected fingerprint, or a head office that moved. Checked like `init`'s.
+    pub fn set_server(&mut self, server: &str, fingerprint: &str) -> Result<(), ConfigError> {
+        (self.server, self.fingerprint) = check_server(server, fingerprint)?;
+        self.next_fingerprint = None;
         Ok(())
     }
 
@@ -143,9 +153,24 @@ impl AgentConfig {
             site_id: get("site_id")?.parse().map_err(|_| ConfigError::Damaged("site_id"))?,
             token: get("token")?,
             enroll_code: store.setting(ENROLL_CODE_SETTING)?,
+            next_fingerprint: store.setting(NEXT_FINGERPRINT_SETTING)?,
             timezone: time::parse_timezone(&get("timezone")?).map_err(|_| ConfigError::Damaged("timezone"))?,
         })
     }
+}
+
+/// Checks head office's address (HOST:PORT) and certificate fingerprint.
+fn check_server(server: &str, fingerprint: &str) -> Result<(String, String), ConfigError> {
+    let server = server.trim();
+    if server.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none() {
+        return Err(ConfigError::Invalid(format!(
+            "'{}' is not HOST:PORT (for example 10.0.0.5:7443 or hq.example.com:7443)",
+            wuye_protocol::text::echo(server)
+        )));
+    }
+    let fingerprint =
+        wuye_node::tls::parse_fingerprint(fingerprint).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    Ok((server.to_string(), fingerprint))
 }
 
 /// The site's credential and any enrollment code still to trade, read afresh,

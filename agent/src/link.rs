@@ -30,6 +30,17 @@ pub const DEFAULT_INTERVAL_MS: u64 = 5_000;
 pub const BACKOFF_MIN_MS: u64 = 1_000;
 /// The longest wait between reconnection attempts.
 pub const BACKOFF_MAX_MS: u64 = 60_000;
+/// The first wait after head office refused this site (revoked, a wrong or
+/// spent credential, another version): nothing changes by retrying soon.
+pub const REFUSED_BACKOFF_MIN_MS: u64 = 15_000;
+/// The longest wait after a refusal.
+pub const REFUSED_BACKOFF_MAX_MS: u64 = 15 * 60_000;
+/// A clock further than this from head office's is reported.
+pub const MAX_CLOCK_OFFSET_MS: i64 = 5 * 60 * 1000;
+/// The setting that holds head office's last refusal of this site, until a round succeeds.
+pub const REFUSED_SETTING: &str = "refused_by_server";
+/// The setting that holds how far this PC's clock was ahead of head office's at the last round, in ms.
+pub const CLOCK_OFFSET_SETTING: &str = "clock_offset_ms";
 
 /// Why a round did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +64,19 @@ pub enum LinkError {
     /// The configuration cannot be used.
     #[error("{0}")]
     Config(String),
+}
+
+impl LinkError {
+    /// Whether head office refused this site (rather than the link failing):
+    /// retrying soon would be refused the same way.
+    pub fn is_refusal(&self) -> bool {
+        use wuye_protocol::wire::ErrorCode;
+        matches!(
+            self,
+            LinkError::Session(SessionError::Remote { code: ErrorCode::Unauthorized | ErrorCode::VersionMismatch, .. })
+                | LinkError::Session(SessionError::Unauthorized(_) | SessionError::Version(_))
+        )
+    }
 }
 
 impl From<FrameIoError> for LinkError {
@@ -86,7 +110,9 @@ async fn resolve(server: &str) -> Result<SocketAddr, LinkError> {
 /// Opens a QUIC connection to head office, verifying its pinned certificate.
 pub async fn connect(config: &AgentConfig) -> Result<(quinn::Endpoint, quinn::Connection), LinkError> {
     let addr = resolve(&config.server).await?;
-    let client = wuye_node::tls::client_config(&config.fingerprint).map_err(|e| LinkError::Config(e.to_string()))?;
+    let mut pinned = vec![config.fingerprint.as_str()];
+    pinned.extend(config.next_fingerprint.as_deref());
+    let client = wuye_node::tls::client_config_any(&pinned).map_err(|e| LinkError::Config(e.to_string()))?;
     let bind: SocketAddr = if addr.is_ipv6() {
         "[::]:0".parse().expect("literal address")
     } else {
@@ -134,7 +160,7 @@ pub async fn round_with_progress(
     };
     let start = std::time::Instant::now();
     let mut outcome = RoundOutcome::default();
-    outcome.bytes_sent += write_message(&mut send, &session.start()).await? as u64;
+    outcome.bytes_sent += write_message(&mut send, &session.start(clock.now())).await? as u64;
     loop {
         let step = timeout(Duration::from_millis(STEP_TIMEOUT_MS), read_message(&mut recv))
             .await
@@ -145,12 +171,17 @@ pub async fn round_with_progress(
         outcome.bytes_received += used as u64;
         let name = wuye_protocol::sync::message_name(&message);
         let started = std::time::Instant::now();
+        let welcome = matches!(message, wuye_protocol::wire::Message::Welcome { .. });
         let handled = tokio::task::block_in_place(|| {
             let handled = session.handle(store, message);
             if enrolling && session.admitted() {
                 // Head office now knows the credential by its hash; the code is spent.
                 store.delete_setting(crate::config::ENROLL_CODE_SETTING)?;
                 enrolling = false;
+            }
+            if welcome && handled.is_ok() {
+                // Kept before the round goes on: completing it tells head office this site holds them.
+                note_welcome(store, config, session.report(), clock)?;
             }
             Ok::<_, StoreError>(handled)
         })
@@ -179,9 +210,67 @@ pub async fn round_with_progress(
     }
     let _ = send.finish();
     let finished = wuye_protocol::time::to_stored(clock.now());
-    tokio::task::block_in_place(|| store.set_setting(LAST_SYNC_SETTING, &finished))
-        .map_err(|e| LinkError::Session(SessionError::Store(e)))?;
+    tokio::task::block_in_place(|| {
+        store.set_setting(LAST_SYNC_SETTING, &finished)?;
+        store.delete_setting(REFUSED_SETTING)?;
+        promote_fingerprint(store, conn)
+    })
+    .map_err(|e| LinkError::Session(SessionError::Store(e)))?;
     Ok(outcome)
+}
+
+/// Keeps what head office said in its Welcome: the certificate fingerprint it
+/// will move to, and how far this PC's clock is from head office's.
+fn note_welcome(
+    store: &Store,
+    config: &AgentConfig,
+    report: &RoundReport,
+    clock: &dyn Clock,
+) -> Result<(), StoreError> {
+    use crate::config::NEXT_FINGERPRINT_SETTING;
+    if let Some(next) = &report.next_fingerprint {
+        if *next != config.fingerprint && store.setting(NEXT_FINGERPRINT_SETTING)?.as_ref() != Some(next) {
+            tracing::info!(fingerprint = %next, "head office announced its next certificate; it is accepted from now on");
+            store.set_setting(NEXT_FINGERPRINT_SETTING, next)?;
+        }
+    }
+    if let Some(server_ms) = report.server_time_ms {
+        let offset_ms = clock.now().timestamp_millis().saturating_sub(server_ms);
+        if offset_ms.abs() > MAX_CLOCK_OFFSET_MS {
+            tracing::warn!(
+                offset_s = offset_ms / 1000,
+                "this PC's clock differs from head office's by more than 5 minutes: set the right time, \
+                 deadlines and records here rest on it"
+            );
+        }
+        store.set_setting(CLOCK_OFFSET_SETTING, &offset_ms.to_string())?;
+    }
+    Ok(())
+}
+
+/// After head office switched certificates: the announced fingerprint it now
+/// presents becomes the one pinned.
+fn promote_fingerprint(store: &Store, conn: &quinn::Connection) -> Result<(), StoreError> {
+    use crate::config::NEXT_FINGERPRINT_SETTING;
+    let (Some(seen), Some(next)) = (wuye_node::tls::peer_fingerprint(conn), store.setting(NEXT_FINGERPRINT_SETTING)?)
+    else {
+        return Ok(());
+    };
+    if seen == next {
+        tracing::info!(fingerprint = %next, "head office now serves its new certificate; it is the one pinned");
+        store.set_setting("fingerprint", &next)?;
+        store.delete_setting(NEXT_FINGERPRINT_SETTING)?;
+    }
+    Ok(())
+}
+
+/// Records that head office refused this site, for `status` to say why.
+fn note_refusal(store: &Store, error: &LinkError) {
+    if error.is_refusal() {
+        if let Err(e) = store.set_setting(REFUSED_SETTING, &error.to_string()) {
+            tracing::warn!("could not record head office's refusal: {e}");
+        }
+    }
 }
 
 /// Connects, runs one round and closes.
@@ -197,6 +286,9 @@ pub async fn sync_once(
         outcome.elapsed = start.elapsed();
         outcome
     });
+    if let Err(e) = &result {
+        note_refusal(store, e);
+    }
     conn.close(0u32.into(), b"round complete");
     // Give the close a moment to reach head office, so it frees the connection at
     // once rather than after its idle timeout; not the whole drain period.
@@ -233,20 +325,29 @@ pub async fn run(
 ) {
     tokio::pin!(shutdown);
     let mut backoff_ms = BACKOFF_MIN_MS;
+    let mut refused_ms = REFUSED_BACKOFF_MIN_MS;
     let mut rng = rand::rngs::StdRng::from_entropy();
     loop {
+        // Read afresh: `server set`, `enroll` or an announced certificate may have changed it.
+        let config = tokio::task::block_in_place(|| AgentConfig::load(store)).unwrap_or_else(|_| config.clone());
         let attempt = tokio::select! {
             _ = &mut shutdown => return,
-            attempt = connect(config) => attempt,
+            attempt = connect(&config) => attempt,
         };
+        let mut refused = false;
         match attempt {
             Ok((endpoint, conn)) => {
                 tracing::info!(server = %config.server, "connected to head office");
                 backoff_ms = BACKOFF_MIN_MS;
                 loop {
-                    match round(&conn, store, config, clock).await {
-                        Ok(outcome) => log_outcome(&outcome),
+                    match round(&conn, store, &config, clock).await {
+                        Ok(outcome) => {
+                            log_outcome(&outcome);
+                            refused_ms = REFUSED_BACKOFF_MIN_MS;
+                        }
                         Err(e) => {
+                            refused = e.is_refusal();
+                            tokio::task::block_in_place(|| note_refusal(store, &e));
                             tracing::warn!("{e}");
                             break;
                         }
@@ -265,13 +366,22 @@ pub async fn run(
             Err(e) => tracing::warn!("{e}"),
         }
         // Jitter spreads the reconnections of many sites after head office returns.
-        let wait_ms = rng.gen_range(backoff_ms / 2..=backoff_ms);
+        // A refusal waits longer, and longer each time: retrying changes nothing
+        // until someone acts (a new code, `server set`), and each try costs both sides a handshake.
+        let wait_ms = if refused {
+            let wait = rng.gen_range(refused_ms / 2..=refused_ms);
+            refused_ms = (refused_ms * 2).min(REFUSED_BACKOFF_MAX_MS);
+            wait
+        } else {
+            let wait = rng.gen_range(backoff_ms / 2..=backoff_ms);
+            backoff_ms = (backoff_ms * 2).min(BACKOFF_MAX_MS);
+            wait
+        };
         tracing::info!(retry_in_ms = wait_ms, "will retry");
         tokio::select! {
             _ = &mut shutdown => return,
             _ = tokio::time::sleep(Duration::from_millis(wait_ms)) => {}
         }
-        backoff_ms = (backoff_ms * 2).min(BACKOFF_MAX_MS);
     }
 }
 

@@ -78,6 +78,10 @@ enum Command {
         /// The code.
         code: String,
     },
+    /// Where head office is: correct a wrong fingerprint, or follow head
+    /// office to a new address or certificate (客服主管 or 经理).
+    #[command(subcommand)]
+    Server(ServerCommand),
     /// Complaints (客户投诉).
     #[command(subcommand)]
     Complaint(ComplaintCommand),
@@ -136,6 +140,19 @@ enum Command {
         /// Seconds between rounds while connected.
         #[arg(long, default_value_t = link::DEFAULT_INTERVAL_MS / 1000)]
         interval_secs: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ServerCommand {
+    /// Set head office's address and certificate fingerprint.
+    Set {
+        /// Head office's address, HOST:PORT.
+        #[arg(long)]
+        server: String,
+        /// Head office's certificate fingerprint (`wuye-server fingerprint`).
+        #[arg(long)]
+        fingerprint: String,
     },
 }
 
@@ -918,7 +935,13 @@ fn main() -> std::process::ExitCode {
         Err(code) => return code,
     };
     wuye_node::process::start("wuye_agent=info,wuye_node=info,warn");
-    wuye_node::process::finish(run(cli))
+    let data = cli.data.clone();
+    wuye_node::process::finish(run(cli).map_err(|e| {
+        match data.as_deref().and_then(|dir| wuye_node::folder::disk_full_message(e.chain(), dir)) {
+            Some(words) => anyhow::anyhow!(words),
+            None => e,
+        }
+    }))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -967,6 +990,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             wuye_node::say!(
                 "enrollment code taken for site {}: the next sync trades it for a new credential",
                 config.site_id
+            );
+        }
+        Command::Server(ServerCommand::Set { server, fingerprint }) => {
+            let (desk, actor) = open_signed_in(&data)?;
+            wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
+            let mut config = desk.config.clone();
+            config.set_server(&server, &fingerprint)?;
+            config.save(&desk.store)?;
+            desk.store.delete_setting(link::REFUSED_SETTING)?;
+            wuye_node::say!(
+                "head office is now {} with fingerprint {}; the next sync uses them (a running agent takes them at its next connection)",
+                config.server,
+                config.fingerprint
             );
         }
         Command::Complaint(cmd) => complaint(&data, cmd)?,
@@ -1208,9 +1244,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 wuye_node::say!("site {}  head office {}", status.site_id, status.server);
                 wuye_node::say!("last sync      {}", status.last_sync_at.as_deref().unwrap_or("never"));
                 wuye_node::say!("records        {} ({} waiting to go up)", status.records, status.waiting_up);
-                match &status.server_error {
-                    None => wuye_node::say!("head office    reachable"),
-                    Some(e) => wuye_node::say!("head office    not reachable: {e}"),
+                match (&status.server_error, &status.refused_by_server) {
+                    (_, Some(why)) => wuye_node::say!("head office    refuses this site: {why}"),
+                    (None, None) => wuye_node::say!("head office    reachable"),
+                    (Some(e), None) => wuye_node::say!("head office    not reachable: {e}"),
+                }
+                match status.clock_offset_seconds {
+                    Some(o) if status.clock_wrong => wuye_node::say!(
+                        "clock          this PC is {} s {} head office: set the right time (deadlines and records rest on it)",
+                        o.abs(),
+                        if o > 0 { "ahead of" } else { "behind" }
+                    ),
+                    Some(_) => wuye_node::say!("clock          agrees with head office"),
+                    None => {}
+                }
+                if let Some(next) = &status.next_fingerprint {
+                    wuye_node::say!("certificate    head office's next one ({next}) is accepted too");
                 }
             }
         }

@@ -110,6 +110,10 @@ pub struct DailyFigures {
     pub open_complaints: usize,
     /// Work orders not closed, now.
     pub open_repairs: usize,
+    /// Complaints whose managers decided differently while apart (决定冲突),
+    /// now: a manager must settle each with a new decision.
+    #[serde(default)]
+    pub conflicting_decisions: Vec<ReportItem>,
 }
 
 fn on(date: NaiveDate, site_time: &str) -> bool {
@@ -133,6 +137,20 @@ pub fn daily_figures(
         repairs_by_category: BTreeMap::new(),
         open_complaints: complaints.iter().filter(|c| c.status != ComplaintStatus::Archived).count(),
         open_repairs: repairs.iter().filter(|r| r.status != RepairStatus::Closed).count(),
+        conflicting_decisions: complaints
+            .iter()
+            .filter(|c| !c.conflicting_decisions.is_empty())
+            .map(|c| ReportItem {
+                id: c.id,
+                place: c.unit.clone(),
+                summary: c.summary.clone(),
+                status: format!(
+                    "{} ({} 决定冲突 conflicting decisions)",
+                    c.status.label(),
+                    c.conflicting_decisions.len()
+                ),
+            })
+            .collect(),
     };
     for c in complaints.iter().filter(|c| on(date, &c.received_at)) {
         *figures.complaints_by_category.entry(c.category.clone()).or_default() += 1;

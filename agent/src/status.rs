@@ -26,6 +26,16 @@ pub struct Status {
     pub server_reachable: bool,
     /// Why not, when it did not.
     pub server_error: Option<String>,
+    /// Head office's refusal of this site at the last round (revoked, a spent
+    /// or replaced credential, another version), until a round succeeds.
+    pub refused_by_server: Option<String>,
+    /// How far this PC's clock was ahead of head office's at the last round
+    /// (negative: behind), in seconds.
+    pub clock_offset_seconds: Option<i64>,
+    /// Whether that is more than 5 minutes either way.
+    pub clock_wrong: bool,
+    /// The certificate fingerprint head office announced it will move to, if any.
+    pub next_fingerprint: Option<String>,
 }
 
 /// Reads the local figures and probes head office.
@@ -37,6 +47,7 @@ pub async fn status(store: &Store, config: &AgentConfig) -> Result<Status, Store
     let records = store.record_count()?;
     let waiting_up = store.unconfirmed_count(SERVER_PEER, config.site_id)?;
     let probe = link::probe(config).await;
+    let offset_ms = store.setting(link::CLOCK_OFFSET_SETTING)?.and_then(|o| o.parse::<i64>().ok());
     Ok(Status {
         site_id: config.site_id,
         server: config.server.clone(),
@@ -45,5 +56,9 @@ pub async fn status(store: &Store, config: &AgentConfig) -> Result<Status, Store
         waiting_up,
         server_reachable: probe.is_ok(),
         server_error: probe.err().map(|e| e.to_string()),
+        refused_by_server: store.setting(link::REFUSED_SETTING)?,
+        clock_offset_seconds: offset_ms.map(|o| o / 1000),
+        clock_wrong: offset_ms.is_some_and(|o| o.abs() > link::MAX_CLOCK_OFFSET_MS),
+        next_fingerprint: config.next_fingerprint.clone(),
     })
 }

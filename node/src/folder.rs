@@ -73,7 +73,17 @@ pub fn open(dir: &Path, db_file: &str, role: &'static str, init: &'static str) -
     for warning in loose_permissions(dir, db_file) {
         tracing::warn!("{warning}");
     }
-    let Some(store) = Store::open_existing(&db)? else {
+    let opened = match Store::open_existing(&db) {
+        Err(StoreError::Sqlite(e)) if Store::is_storage_failure(&e) && disk_full(dir) => {
+            tracing::warn!(
+                "the disk holding {} is full: showing what was saved; nothing can be saved until space is freed",
+                dir.display()
+            );
+            Some(Store::open_snapshot(&db)?)
+        }
+        other => other?,
+    };
+    let Some(store) = opened else {
         return Err(FolderError::NotInitialised { path: dir.to_path_buf(), role, init });
     };
     match store.setting(ROLE_KEY)? {
@@ -81,6 +91,40 @@ pub fn open(dir: &Path, db_file: &str, role: &'static str, init: &'static str) -
         Some(found) => Err(FolderError::WrongRole { path: dir.to_path_buf(), found, role }),
         None => Err(FolderError::NotInitialised { path: dir.to_path_buf(), role, init }),
     }
+}
+
+/// Free space below which a folder's disk counts as full: SQLite needs room
+/// for its shared-memory file (32 KiB) and log pages to do anything.
+pub const FULL_BELOW_BYTES: u64 = 1024 * 1024;
+
+/// Bytes an ordinary program may still write on the file system holding
+/// `dir`, where the system tells.
+#[cfg(unix)]
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    let stat = rustix::fs::statvfs(dir).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+/// Bytes free on the disk holding `dir`: not known on this system.
+#[cfg(not(unix))]
+pub fn free_bytes(_dir: &Path) -> Option<u64> {
+    None
+}
+
+/// Whether the disk holding `dir` is (nearly) full.
+pub fn disk_full(dir: &Path) -> bool {
+    free_bytes(dir).is_some_and(|free| free < FULL_BELOW_BYTES)
+}
+
+/// The words for an error that a full disk caused, if one did: a storage
+/// failure found anywhere in `chain` while the disk holding `dir` is full.
+pub fn disk_full_message<'a>(
+    mut chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>,
+    dir: &Path,
+) -> Option<String> {
+    let storage = chain.any(|e| e.downcast_ref::<rusqlite::Error>().is_some_and(Store::is_storage_failure));
+    (storage && disk_full(dir))
+        .then(|| format!("the disk holding {} is full: free space and try again; nothing was saved", dir.display()))
 }
 
 /// Warnings for a folder, or database files in it, that others than the owner

@@ -4,6 +4,12 @@ use std::fmt::Write;
 
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::repair::Repair;
+use wuye_protocol::time::site_minute;
+
+/// A record's time zone by name; UTC for a name this build does not know.
+fn tz_of(name: &str) -> chrono_tz::Tz {
+    wuye_protocol::time::parse_timezone(name).unwrap_or(chrono_tz::UTC)
+}
 
 /// A long text cut to fit one line of a table: line breaks shown as ⏎.
 fn cut(text: &str, max_chars: usize) -> String {
@@ -27,11 +33,12 @@ pub fn complaint_table(complaints: &[Complaint]) -> String {
         let id = c.id.to_string();
         let _ = writeln!(
             out,
-            "{}  {}  {}{}  {}  {}  {}",
+            "{}  {}  {}{}{}  {}  {}  {}",
             &id[..8],
-            &c.received_at[..16.min(c.received_at.len())].replace('T', " "),
+            site_minute(&c.received_at, tz_of(&c.timezone)),
             c.status.label(),
             if c.major { " [重大]" } else { "" },
+            if c.conflicting_decisions.is_empty() { "" } else { " [决定冲突]" },
             c.customer,
             c.unit,
             cut(&c.summary, 40)
@@ -59,8 +66,19 @@ pub fn complaint_detail(c: &Complaint) -> String {
     for n in &c.notes {
         let _ = writeln!(out, "  note        {}  {}: {}", n.at, n.by, n.text);
     }
-    if let Some(d) = &c.decision {
-        let _ = writeln!(out, "  decision    {}  {}: {}", d.at, d.by, d.text);
+    if c.conflicting_decisions.is_empty() {
+        if let Some(d) = &c.decision {
+            let _ = writeln!(out, "  decision    {}  {}: {}", d.at, d.by, d.text);
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "  decisions   决定冲突: {} decisions were made apart and all stand; a manager settles them with `complaint decide ID --text \"…\"` saying which stands",
+            c.conflicting_decisions.len()
+        );
+        for d in &c.conflicting_decisions {
+            let _ = writeln!(out, "  decision    {}  {}: {}", d.at, d.by, d.text);
+        }
     }
     if let Some(r) = &c.result {
         let _ = writeln!(out, "  result      {}  {}: {}", r.at, r.by, r.text);
@@ -107,13 +125,13 @@ pub fn repair_table(repairs: &[Repair]) -> String {
             out,
             "{}  {}  {}  {}  {}  {}  {}  due {}",
             &r.id.to_string()[..8],
-            &r.reported_at[..16.min(r.reported_at.len())].replace('T', " "),
+            site_minute(&r.reported_at, tz_of(&r.timezone)),
             r.status.label(),
             r.urgency.label(),
             place,
             r.category.label(),
             cut(&r.description, 30),
-            &r.response_deadline[..16.min(r.response_deadline.len())].replace('T', " "),
+            site_minute(&r.response_deadline, tz_of(&r.timezone)),
         );
     }
     let _ = writeln!(out, "{} work order(s)", repairs.len());

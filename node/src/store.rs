@@ -174,6 +174,29 @@ impl Store {
         Self::setup(conn).map(Some)
     }
 
+    /// Opens a wuye database read-only as it stands in its file, for reading
+    /// when its disk is full: SQLite cannot then make the shared-memory file a
+    /// normal open needs. Nothing can be written through it, and changes still
+    /// in the write-ahead log (none after a clean stop) are not seen.
+    pub fn open_snapshot(path: &Path) -> Result<Self, StoreError> {
+        use rusqlite::OpenFlags;
+        let uri = format!("file:{}?immutable=1", path.display().to_string().replace('%', "%25").replace('?', "%3f"));
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(uri, flags)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != STORE_SCHEMA_VERSION {
+            return Err(StoreError::TooNew(version));
+        }
+        Ok(Self { conn })
+    }
+
+    /// Whether an error is the storage failing under SQLite (a full disk, an
+    /// I/O error, a file that cannot be opened or written) rather than a rule.
+    pub fn is_storage_failure(error: &rusqlite::Error) -> bool {
+        use rusqlite::ErrorCode as C;
+        matches!(error.sqlite_error_code(), Some(C::DiskFull | C::SystemIoFailure | C::CannotOpen | C::ReadOnly))
+    }
+
     /// A private in-memory store, for tests and the socket-free harness.
     pub fn open_in_memory() -> Result<Self, StoreError> {
         Self::setup(Connection::open_in_memory()?)

@@ -61,6 +61,12 @@ impl Identity {
     }
 }
 
+/// The fingerprint of the certificate a QUIC connection's peer presented.
+pub fn peer_fingerprint(conn: &quinn::Connection) -> Option<String> {
+    let certs = conn.peer_identity()?.downcast::<Vec<CertificateDer<'static>>>().ok()?;
+    certs.first().map(|c| fingerprint(c.as_ref()))
+}
+
 /// The SHA-256 fingerprint of a DER certificate, as lowercase hex.
 pub fn fingerprint(cert_der: &[u8]) -> String {
     hex::encode(Sha256::digest(cert_der))
@@ -114,7 +120,13 @@ pub fn server_config(identity: &Identity) -> Result<quinn::ServerConfig, TlsErro
 
 /// The agent's QUIC configuration, trusting only the pinned certificate.
 pub fn client_config(pinned_fingerprint: &str) -> Result<quinn::ClientConfig, TlsError> {
-    let pinned = parse_fingerprint(pinned_fingerprint)?;
+    client_config_any(&[pinned_fingerprint])
+}
+
+/// The agent's QUIC configuration, trusting any of the pinned certificates:
+/// the current one and, during a rotation, the one head office announced.
+pub fn client_config_any(pinned_fingerprints: &[&str]) -> Result<quinn::ClientConfig, TlsError> {
+    let pinned = pinned_fingerprints.iter().map(|f| parse_fingerprint(f)).collect::<Result<Vec<_>, _>>()?;
     let provider = provider();
     let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])?
@@ -128,10 +140,10 @@ pub fn client_config(pinned_fingerprint: &str) -> Result<quinn::ClientConfig, Tl
     Ok(config)
 }
 
-/// Accepts exactly the certificate whose fingerprint was pinned at `init`.
+/// Accepts exactly the certificates whose fingerprints are pinned.
 #[derive(Debug)]
 struct PinnedVerifier {
-    pinned: String,
+    pinned: Vec<String>,
     provider: Arc<CryptoProvider>,
 }
 
@@ -145,13 +157,13 @@ impl ServerCertVerifier for PinnedVerifier {
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let seen = fingerprint(end_entity.as_ref());
-        if seen == self.pinned {
+        if self.pinned.contains(&seen) {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(format!(
-                "server certificate fingerprint {seen} does not match the pinned {}; \
-                 check the address, or re-run init with the fingerprint `wuye-server fingerprint` prints",
-                self.pinned
+                "server certificate fingerprint {seen} does not match the pinned {}; check the address, or give \
+                 the fingerprint `wuye-server fingerprint` prints with `wuye-agent server set`",
+                self.pinned.join(" or ")
             )))
         }
     }

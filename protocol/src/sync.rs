@@ -31,9 +31,9 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{RecordId, SiteId};
 use crate::wire::{
-    DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, CREDENTIAL_HEX_CHARS, MAX_BATCHES_PER_ROUND,
-    MAX_BATCH_BYTES, MAX_BATCH_DOCS, MAX_DOC_BYTES, MAX_ENROLL_CODE_CHARS, MAX_HEADS, MAX_TOKEN_CHARS,
-    PUSH_PIPELINE_DEPTH,
+    DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, CREDENTIAL_HEX_CHARS, FINGERPRINT_HEX_CHARS,
+    MAX_BATCHES_PER_ROUND, MAX_BATCH_BYTES, MAX_BATCH_DOCS, MAX_DOC_BYTES, MAX_ENROLL_CODE_CHARS, MAX_HEADS,
+    MAX_TOKEN_CHARS, PUSH_PIPELINE_DEPTH,
 };
 use crate::PROTOCOL_VERSION;
 
@@ -104,8 +104,22 @@ pub trait ServerStore: SyncStore {
         now: DateTime<Utc>,
     ) -> Result<Result<String, String>, Self::Error>;
 
-    /// A round with `site` completed at `now`.
-    fn round_finished(&mut self, site: SiteId, now: DateTime<Utc>) -> Result<(), Self::Error>;
+    /// The fingerprint of the certificate head office will move to, if a
+    /// rotation is under way: announced to every site in its Welcome.
+    fn next_fingerprint(&mut self) -> Result<Option<String>, Self::Error>;
+
+    /// A round with `site` completed at `now`; `facts` says what the round learnt.
+    fn round_finished(&mut self, site: SiteId, now: DateTime<Utc>, facts: &RoundFacts) -> Result<(), Self::Error>;
+}
+
+/// What head office learns of a site in a completed round.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RoundFacts {
+    /// How far the site's clock was ahead of head office's (negative: behind), in milliseconds.
+    pub clock_offset_ms: i64,
+    /// The next certificate fingerprint the site was told of and, having
+    /// completed the round, now holds.
+    pub holds_fingerprint: Option<String>,
 }
 
 /// Why a session ended early.
@@ -202,6 +216,10 @@ pub struct RoundReport {
     pub refused_by_server: Vec<Refusal>,
     /// Documents from head office this agent refused.
     pub refused_here: Vec<Refusal>,
+    /// Head office's clock when it welcomed the agent (milliseconds since 1970, UTC).
+    pub server_time_ms: Option<i64>,
+    /// The certificate fingerprint head office will move to, if it announced one.
+    pub next_fingerprint: Option<String>,
 }
 
 /// A push batch sent and not yet acknowledged.
@@ -258,8 +276,9 @@ impl ClientSession {
         Self { enroll_code: Some(code), ..Self::new(site_id, token) }
     }
 
-    /// The first message of the round.
-    pub fn start(&mut self) -> Message {
+    /// The first message of the round, sent at `now` by the agent's clock.
+    pub fn start(&mut self, now: DateTime<Utc>) -> Message {
+        let sent_at_ms = now.timestamp_millis();
         assert!(matches!(self.state, ClientState::New), "a session starts once");
         self.state = ClientState::AwaitWelcome;
         match &self.enroll_code {
@@ -268,10 +287,14 @@ impl ClientSession {
                 site_id: self.site_id,
                 code: code.clone(),
                 credential: self.token.clone(),
+                sent_at_ms,
             },
-            None => {
-                Message::Hello { protocol_version: PROTOCOL_VERSION, site_id: self.site_id, token: self.token.clone() }
-            }
+            None => Message::Hello {
+                protocol_version: PROTOCOL_VERSION,
+                site_id: self.site_id,
+                token: self.token.clone(),
+                sent_at_ms,
+            },
         }
     }
 
@@ -343,8 +366,21 @@ impl ClientSession {
             return Err(SessionError::Remote { code, message });
         }
         match (std::mem::replace(&mut self.state, ClientState::Finished), message) {
-            (ClientState::AwaitWelcome, Message::Welcome { site_name, push_cursor }) => {
+            (
+                ClientState::AwaitWelcome,
+                Message::Welcome { site_name, push_cursor, server_time_ms, next_fingerprint },
+            ) => {
+                if next_fingerprint
+                    .as_ref()
+                    .is_some_and(|f| f.len() != FINGERPRINT_HEX_CHARS || !f.bytes().all(|b| b.is_ascii_hexdigit()))
+                {
+                    return Err(SessionError::Protocol(format!(
+                        "the next fingerprint in Welcome is not {FINGERPRINT_HEX_CHARS} hex digits"
+                    )));
+                }
                 self.report.site_name = site_name;
+                self.report.server_time_ms = Some(server_time_ms);
+                self.report.next_fingerprint = next_fingerprint;
                 self.welcomed = true;
                 self.fill(store, VecDeque::new(), push_cursor, false)
             }
@@ -429,6 +465,7 @@ enum ServerState {
 pub struct ServerSession {
     state: ServerState,
     batches: usize,
+    facts: RoundFacts,
 }
 
 impl Default for ServerSession {
@@ -440,7 +477,7 @@ impl Default for ServerSession {
 impl ServerSession {
     /// A session waiting for the agent's Hello.
     pub fn new() -> Self {
-        Self { state: ServerState::AwaitHello, batches: 0 }
+        Self { state: ServerState::AwaitHello, batches: 0, facts: RoundFacts::default() }
     }
 
     /// The authenticated site, once Hello was accepted.
@@ -477,16 +514,18 @@ impl ServerSession {
         now: DateTime<Utc>,
     ) -> Result<Message, SessionError<S::Error>> {
         match (state, message) {
-            (ServerState::AwaitHello, Message::Hello { protocol_version, site_id, token }) => {
+            (ServerState::AwaitHello, Message::Hello { protocol_version, site_id, token, sent_at_ms }) => {
                 check_version(protocol_version)?;
+                self.facts.clock_offset_ms = sent_at_ms.saturating_sub(now.timestamp_millis());
                 if token.chars().count() > MAX_TOKEN_CHARS {
                     return Err(SessionError::Limit(format!("token longer than {MAX_TOKEN_CHARS} characters")));
                 }
                 let verdict = store.authenticate(site_id, &token).map_err(SessionError::Store)?;
-                self.welcome(store, site_id, verdict)
+                self.welcome(store, site_id, verdict, now)
             }
-            (ServerState::AwaitHello, Message::Enroll { protocol_version, site_id, code, credential }) => {
+            (ServerState::AwaitHello, Message::Enroll { protocol_version, site_id, code, credential, sent_at_ms }) => {
                 check_version(protocol_version)?;
+                self.facts.clock_offset_ms = sent_at_ms.saturating_sub(now.timestamp_millis());
                 if code.chars().count() > MAX_ENROLL_CODE_CHARS {
                     return Err(SessionError::Limit(format!(
                         "enrollment code longer than {MAX_ENROLL_CODE_CHARS} characters"
@@ -498,7 +537,7 @@ impl ServerSession {
                     )));
                 }
                 let verdict = store.enroll(site_id, &code, &credential, now).map_err(SessionError::Store)?;
-                self.welcome(store, site_id, verdict)
+                self.welcome(store, site_id, verdict, now)
             }
             (ServerState::Ready { site }, Message::Push { docs, upto }) => {
                 check_docs(&docs)?;
@@ -517,7 +556,7 @@ impl ServerSession {
             }
             (ServerState::Ready { site }, Message::Done { applied }) => {
                 store.acknowledge(&site_peer(site), &applied, &[]).map_err(SessionError::Store)?;
-                store.round_finished(site, now).map_err(SessionError::Store)?;
+                store.round_finished(site, now, &self.facts).map_err(SessionError::Store)?;
                 Ok(Message::Bye)
             }
             (ServerState::AwaitHello, other) => {
@@ -532,11 +571,14 @@ impl ServerSession {
         store: &mut S,
         site_id: SiteId,
         verdict: Result<String, String>,
+        now: DateTime<Utc>,
     ) -> Result<Message, SessionError<S::Error>> {
         let site_name = verdict.map_err(SessionError::Unauthorized)?;
         let push_cursor = store.cursor(&site_peer(site_id)).map_err(SessionError::Store)?;
+        let next_fingerprint = store.next_fingerprint().map_err(SessionError::Store)?;
+        self.facts.holds_fingerprint.clone_from(&next_fingerprint);
         self.state = ServerState::Ready { site: site_id };
-        Ok(Message::Welcome { site_name, push_cursor })
+        Ok(Message::Welcome { site_name, push_cursor, server_time_ms: now.timestamp_millis(), next_fingerprint })
     }
 
     fn count_batch<E: std::error::Error>(&mut self) -> Result<(), SessionError<E>> {

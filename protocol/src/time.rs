@@ -78,9 +78,35 @@ pub fn to_site(at: DateTime<Utc>, tz: Tz) -> String {
     tz.from_utc_datetime(&at.naive_utc()).to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
+/// A site time (RFC 3339 with the site's offset) to the minute, as tables
+/// show it: `2026-11-01 01:45`, with the offset added (`2026-11-01
+/// 01:45-04:00`) when a clock change makes that local time happen twice in
+/// `tz`, so the two are told apart.
+pub fn site_minute(site_time: &str, tz: Tz) -> String {
+    let Ok(at) = DateTime::parse_from_rfc3339(site_time) else {
+        return site_time.chars().take(16).collect::<String>().replace('T', " ");
+    };
+    let local = at.with_timezone(&tz);
+    match tz.from_local_datetime(&local.naive_local()) {
+        chrono::LocalResult::Ambiguous(..) => local.format("%Y-%m-%d %H:%M%:z").to_string(),
+        _ => local.format("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_local_time_that_happens_twice_is_shown_with_its_offset() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        let first = to_site(from_stored("2026-11-01T05:45:00Z").unwrap(), ny);
+        let second = to_site(from_stored("2026-11-01T06:15:00Z").unwrap(), ny);
+        assert_eq!(site_minute(&first, ny), "2026-11-01 01:45-04:00");
+        assert_eq!(site_minute(&second, ny), "2026-11-01 01:15-05:00");
+        let plain = to_site(from_stored("2026-11-27T02:30:00Z").unwrap(), chrono_tz::Asia::Shanghai);
+        assert_eq!(site_minute(&plain, chrono_tz::Asia::Shanghai), "2026-11-27 10:30");
+    }
 
     #[test]
     fn site_time_carries_the_site_offset() {

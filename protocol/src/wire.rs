@@ -180,6 +180,9 @@ pub enum Message {
         site_id: SiteId,
         /// The site's secret credential.
         token: String,
+        /// The agent's clock when it sent this (milliseconds since 1970, UTC),
+        /// so head office can tell a site whose clock is wrong.
+        sent_at_ms: i64,
     },
     /// Server → agent: accepted; here is how far your updates have reached me.
     Welcome {
@@ -187,6 +190,11 @@ pub enum Message {
         site_name: String,
         /// The highest agent sequence number the server has committed.
         push_cursor: Seq,
+        /// Head office's clock when it answered (milliseconds since 1970, UTC).
+        server_time_ms: i64,
+        /// The fingerprint of the certificate head office will move to
+        /// (`wuye-server cert rotate`), for the agent to accept beside the current one.
+        next_fingerprint: Option<String>,
     },
     /// Agent → server: documents changed since `push_cursor`.
     Push {
@@ -249,8 +257,13 @@ pub enum Message {
         code: String,
         /// The new credential: [`CREDENTIAL_HEX_CHARS`] hex digits.
         credential: String,
+        /// The agent's clock when it sent this, as in Hello.
+        sent_at_ms: i64,
     },
 }
+
+/// Longest certificate fingerprint accepted in a Welcome (64 hex digits).
+pub const FINGERPRINT_HEX_CHARS: usize = 64;
 
 /// Why bytes could not be read as a frame.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

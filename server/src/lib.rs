@@ -15,5 +15,13 @@ pub const DB_FILE: &str = "server.db";
 pub const CERT_FILE: &str = "cert.der";
 /// The private key file inside the server's data folder (owner-only).
 pub const KEY_FILE: &str = "key.der";
+/// The certificate `cert rotate` made, waiting for `cert switch`.
+pub const NEXT_CERT_FILE: &str = "cert-next.der";
+/// Its private key (owner-only).
+pub const NEXT_KEY_FILE: &str = "key-next.der";
+/// The certificate `cert switch` replaced, kept in case it must be put back.
+pub const PREVIOUS_CERT_FILE: &str = "cert-previous.der";
+/// Its private key (owner-only).
+pub const PREVIOUS_KEY_FILE: &str = "key-previous.der";
 /// Where `run` listens when neither `init` nor `run` was told.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:7443";

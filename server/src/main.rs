@@ -35,6 +35,9 @@ enum Command {
     },
     /// Print the certificate's SHA-256 fingerprint again.
     Fingerprint,
+    /// Rotate head office's certificate without stranding any site.
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// Sites (项目/小区).
     #[command(subcommand)]
     Site(SiteCommand),
@@ -61,6 +64,20 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Make the next certificate; its fingerprint reaches every site at its
+    /// next sync (`site list` shows which sites hold it).
+    Rotate,
+    /// Serve with the next certificate from the next start of `run`; refused
+    /// while an enrolled site does not hold its fingerprint, unless --force.
+    Switch {
+        /// Switch even though some sites do not hold the new fingerprint yet.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -186,7 +203,13 @@ fn main() -> std::process::ExitCode {
         Err(code) => return code,
     };
     wuye_node::process::start("wuye_server=info,wuye_node=info,warn");
-    wuye_node::process::finish(run(cli))
+    let data = cli.data.clone();
+    wuye_node::process::finish(run(cli).map_err(|e| {
+        match data.as_deref().and_then(|dir| wuye_node::folder::disk_full_message(e.chain(), dir)) {
+            Some(words) => anyhow::anyhow!(words),
+            None => e,
+        }
+    }))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -227,8 +250,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print_json(&sites)?;
             } else {
                 for s in &sites {
+                    let clock = match s.clock_offset_seconds {
+                        Some(o) if s.clock_wrong => format!("  [clock {o:+} s off: fix the site PC's time]"),
+                        _ => String::new(),
+                    };
+                    let next = match s.holds_next_fingerprint {
+                        Some(true) => "  holds the next certificate",
+                        Some(false) => "  does not hold the next certificate yet",
+                        None => "",
+                    };
                     wuye_node::say!(
-                        "{}  {}  last sync {}  {}",
+                        "{}  {}  last sync {}  {}{clock}{next}",
                         s.site_id,
                         s.name,
                         s.last_sync_at.as_deref().unwrap_or("never"),
@@ -237,6 +269,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 wuye_node::say!("{} site(s)", sites.len());
             }
+        }
+        Command::Cert(CertCommand::Rotate) => {
+            let mut hq = HeadOffice::open(&data, clock)?;
+            let fingerprint = hq.rotate_cert(&data)?;
+            wuye_node::say!("next certificate made; fingerprint {fingerprint}");
+            wuye_node::say!(
+                "every site receives it at its next sync; when `site list` shows that all hold it, run `wuye-server cert switch`"
+            );
+        }
+        Command::Cert(CertCommand::Switch { force }) => {
+            let mut hq = HeadOffice::open(&data, clock)?;
+            let fingerprint = hq.switch_cert(&data, force)?;
+            wuye_node::say!(
+                "switched to the certificate with fingerprint {fingerprint}; restart `wuye-server run` to serve with it \
+                 (the old one is kept as {})",
+                wuye_server::PREVIOUS_CERT_FILE
+            );
         }
         Command::Run { listen } => {
             let hq = HeadOffice::open(&data, clock.clone())?;

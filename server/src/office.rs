@@ -19,11 +19,13 @@ use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{EventId, SiteId};
 use wuye_protocol::record::View;
 use wuye_protocol::repair::{self, Repair, RepairStep};
-use wuye_protocol::sync::{site_peer, Applied, Outgoing, ServerStore, SyncStore};
+use wuye_protocol::sync::{site_peer, Applied, Outgoing, RoundFacts, ServerStore, SyncStore};
 use wuye_protocol::time::{self, Clock};
 use wuye_protocol::wire::{normalize_enroll_code, DocPayload, HeadsAck, Seq, ENROLL_CODE_ALPHABET, ENROLL_CODE_CHARS};
 
-use crate::{CERT_FILE, DB_FILE, DEFAULT_LISTEN, KEY_FILE};
+use crate::{
+    CERT_FILE, DB_FILE, DEFAULT_LISTEN, KEY_FILE, NEXT_CERT_FILE, NEXT_KEY_FILE, PREVIOUS_CERT_FILE, PREVIOUS_KEY_FILE,
+};
 
 /// Longest site name, in characters.
 pub const MAX_SITE_NAME_CHARS: usize = 100;
@@ -43,7 +45,14 @@ CREATE TABLE IF NOT EXISTS sites (
 ";
 
 /// Columns added to `sites` after its first release, for folders made before them.
-const SITE_COLUMNS_ADDED: [&str; 4] = ["revoked_at", "enroll_hash", "enroll_expires_at", "enrolled_at"];
+const SITE_COLUMNS_ADDED: [&str; 6] =
+    ["revoked_at", "enroll_hash", "enroll_expires_at", "enrolled_at", "clock_offset_ms", "holds_fingerprint"];
+
+/// A site clock further than this from head office's is reported (`site list`, logs).
+pub const MAX_CLOCK_OFFSET_MS: i64 = 5 * 60 * 1000;
+
+/// The setting holding the fingerprint of the certificate `cert rotate` made.
+const NEXT_FINGERPRINT: &str = "next_fingerprint";
 
 /// How long an enrollment code stays valid after `site add` or `site rotate` issues it.
 pub const ENROLL_CODE_HOURS: i64 = 72;
@@ -98,6 +107,14 @@ pub struct SiteInfo {
     /// Where its credential stands: `enrolled`, `awaiting enrollment until T`
     /// (or `enrollment code expired at T`), or `revoked at T`.
     pub credential: String,
+    /// How far the site's clock was ahead of head office's at its last round
+    /// (negative: behind), in seconds.
+    pub clock_offset_seconds: Option<i64>,
+    /// Whether that is more than 5 minutes either way.
+    pub clock_wrong: bool,
+    /// While a certificate rotation is under way: whether the site holds the
+    /// next fingerprint (it completed a round since `cert rotate`).
+    pub holds_next_fingerprint: Option<bool>,
 }
 
 /// A one-time enrollment code for a site, shown once.
@@ -268,6 +285,7 @@ impl HeadOffice {
     /// Every registered site.
     pub fn sites(&self) -> Result<Vec<SiteInfo>, OfficeError> {
         let now = self.clock.now();
+        let next = self.store.setting(NEXT_FINGERPRINT)?;
         let mut out = Vec::new();
         for row in self.site_rows(None)? {
             let site_id: SiteId = row
@@ -277,6 +295,8 @@ impl HeadOffice {
             let seconds_since_sync =
                 row.last_sync_at.as_deref().and_then(time::from_stored).map(|t| (now - t).num_seconds().max(0));
             let credential = row.standing(now);
+            let offset_ms = row.clock_offset_ms.as_deref().and_then(|o| o.parse::<i64>().ok());
+            let holds_next_fingerprint = next.as_ref().map(|next| row.holds_fingerprint.as_ref() == Some(next));
             out.push(SiteInfo {
                 site_id,
                 name: row.name,
@@ -285,9 +305,78 @@ impl HeadOffice {
                 seconds_since_sync,
                 waiting_down: self.store.unconfirmed_count(&site_peer(site_id), site_id)?,
                 credential,
+                clock_offset_seconds: offset_ms.map(|o| o / 1000),
+                clock_wrong: offset_ms.is_some_and(|o| o.abs() > MAX_CLOCK_OFFSET_MS),
+                holds_next_fingerprint,
             });
         }
         Ok(out)
+    }
+
+    /// Makes the certificate head office will move to and announces its
+    /// fingerprint to every site at its next sync; returns the fingerprint.
+    /// Rotating again replaces a next certificate not yet switched to.
+    pub fn rotate_cert(&mut self, dir: &Path) -> Result<String, OfficeError> {
+        let identity = Identity::generate()?;
+        folder::write_private(&dir.join(NEXT_KEY_FILE), &identity.key_der)?;
+        folder::write_private(&dir.join(NEXT_CERT_FILE), &identity.cert_der)?;
+        let fingerprint = tls::fingerprint(&identity.cert_der);
+        self.store.set_setting(NEXT_FINGERPRINT, &fingerprint)?;
+        Ok(fingerprint)
+    }
+
+    /// Sites that can sync now (enrolled, not revoked) and do not yet hold the next fingerprint.
+    pub fn sites_lacking_next(&self) -> Result<Vec<SiteInfo>, OfficeError> {
+        Ok(self
+            .sites()?
+            .into_iter()
+            .filter(|s| s.credential == "enrolled" && s.holds_next_fingerprint == Some(false))
+            .collect())
+    }
+
+    /// Moves to the certificate `rotate_cert` made (the old one is kept as
+    /// `cert-previous.der`). Refused while an enrolled site does not hold the
+    /// new fingerprint, unless `force`: such a site could not connect until
+    /// it is given the fingerprint with `wuye-agent server set`.
+    pub fn switch_cert(&mut self, dir: &Path, force: bool) -> Result<String, OfficeError> {
+        let Some(next) = self.store.setting(NEXT_FINGERPRINT)? else {
+            return Err(OfficeError::Invalid(
+                "no certificate is waiting: run `wuye-server cert rotate` first, and switch once every site holds it"
+                    .into(),
+            ));
+        };
+        let next_cert = read_file(&dir.join(NEXT_CERT_FILE))?;
+        if tls::fingerprint(&next_cert) != next {
+            return Err(OfficeError::Invalid(format!(
+                "{NEXT_CERT_FILE} does not match the fingerprint announced ({next}): run `wuye-server cert rotate` again"
+            )));
+        }
+        let lacking = self.sites_lacking_next()?;
+        if !lacking.is_empty() && !force {
+            let names: Vec<String> = lacking.iter().map(|s| format!("{} ({})", s.name, s.site_id)).collect();
+            return Err(OfficeError::Invalid(format!(
+                "{} site(s) do not hold the new fingerprint yet and could not connect after the switch: {}; \
+                 wait for their next sync (`site list` shows who holds it), or add --force and give them the \
+                 fingerprint with `wuye-agent server set`",
+                lacking.len(),
+                names.join(", ")
+            )));
+        }
+        let rename = |from: &str, to: &str| {
+            std::fs::rename(dir.join(from), dir.join(to))
+                .map_err(|source| OfficeError::Io { path: dir.join(from).display().to_string(), source })
+        };
+        rename(CERT_FILE, PREVIOUS_CERT_FILE)?;
+        rename(KEY_FILE, PREVIOUS_KEY_FILE)?;
+        rename(NEXT_CERT_FILE, CERT_FILE)?;
+        rename(NEXT_KEY_FILE, KEY_FILE)?;
+        self.store.delete_setting(NEXT_FINGERPRINT)?;
+        Ok(next)
+    }
+
+    /// The announced next fingerprint, if a rotation is under way.
+    pub fn announced_fingerprint(&self) -> Result<Option<String>, OfficeError> {
+        Ok(self.store.setting(NEXT_FINGERPRINT)?)
     }
 
     /// Checks that a site id given on the command line is registered.
@@ -378,6 +467,8 @@ struct SiteRow {
     enroll_hash: Option<String>,
     enroll_expires_at: Option<String>,
     enrolled_at: Option<String>,
+    clock_offset_ms: Option<String>,
+    holds_fingerprint: Option<String>,
 }
 
 impl SiteRow {
@@ -404,7 +495,7 @@ impl HeadOffice {
     fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError> {
         let mut stmt = self.store.conn().prepare_cached(
             "SELECT id, name, created_at, last_sync_at, token_hash, revoked_at, enroll_hash, enroll_expires_at,
-                    enrolled_at
+                    enrolled_at, clock_offset_ms, holds_fingerprint
              FROM sites WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at, id",
         )?;
         let rows = stmt.query_map([only.map(|s| s.to_string())], |r| {
@@ -418,6 +509,8 @@ impl HeadOffice {
                 enroll_hash: r.get(6)?,
                 enroll_expires_at: r.get(7)?,
                 enrolled_at: r.get(8)?,
+                clock_offset_ms: r.get(9)?,
+                holds_fingerprint: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -503,10 +596,23 @@ impl ServerStore for HeadOffice {
         })
     }
 
-    fn round_finished(&mut self, site: SiteId, now: DateTime<Utc>) -> Result<(), StoreError> {
+    fn next_fingerprint(&mut self) -> Result<Option<String>, StoreError> {
+        self.store.setting(NEXT_FINGERPRINT)
+    }
+
+    fn round_finished(&mut self, site: SiteId, now: DateTime<Utc>, facts: &RoundFacts) -> Result<(), StoreError> {
+        if facts.clock_offset_ms.abs() > MAX_CLOCK_OFFSET_MS {
+            tracing::warn!(
+                site = %site,
+                offset_s = facts.clock_offset_ms / 1000,
+                "the site's clock differs from head office's by more than 5 minutes: deadlines and history there rest on it"
+            );
+        }
         self.store.conn().execute(
-            "UPDATE sites SET last_sync_at = ?1 WHERE id = ?2",
-            params![time::to_stored(now), site.to_string()],
+            "UPDATE sites SET last_sync_at = ?1, clock_offset_ms = ?2,
+                    holds_fingerprint = coalesce(?3, holds_fingerprint)
+             WHERE id = ?4",
+            params![time::to_stored(now), facts.clock_offset_ms.to_string(), facts.holds_fingerprint, site.to_string()],
         )?;
         Ok(())
     }

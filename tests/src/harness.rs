@@ -98,6 +98,7 @@ impl Network {
             token: "a".repeat(wuye_protocol::wire::CREDENTIAL_HEX_CHARS),
             enroll_code: Some(new.code),
             timezone: chrono_tz::Asia::Shanghai,
+            next_fingerprint: None,
         };
         let desk = Desk::new(
             Store::open_in_memory().expect("in-memory store"),
@@ -152,7 +153,7 @@ impl Network {
         let mut client = self.client_session(i);
         let mut server = ServerSession::new();
         // Messages in flight to head office, in stream order.
-        let mut to_server = std::collections::VecDeque::from([client.start()]);
+        let mut to_server = std::collections::VecDeque::from([client.start(self.clock.now())]);
         while let Some(next) = to_server.pop_front() {
             let Some(sent) = tamper(next) else {
                 return Ok(client.report().clone());
@@ -186,7 +187,7 @@ impl Network {
         let mut server = ServerSession::new();
         let mut client = self.client_session(i);
         let mut replies = Vec::new();
-        for m in std::iter::once(client.start()).chain(messages) {
+        for m in std::iter::once(client.start(self.clock.now())).chain(messages) {
             let at_server = self.carry(&m);
             let now = self.clock.now();
             let reply = match server.handle(&mut self.office, at_server, now) {

@@ -59,7 +59,7 @@ fn every_agent_command_refuses_bad_input_in_one_line_and_writes_nothing() {
         (vec!["repair", "show", unknown], "no repair"),
         (vec!["repair", "dispatch", unknown, "--to", unknown], "no repair"),
         (vec!["log", "add", "--channel", "phone", "--caller", "刘洋"], "--text"),
-        (vec!["commitment", "add", "--text", "回复", "--due", "2026-13-45 17:00", "--caller", "赵敏"], "is not a time"),
+        (vec!["commitment", "add", "--text", "回复", "--due", "2026-13-45 17:00", "--caller", "赵敏"], "is not a valid time"),
         (vec!["duty", "assign", "--staff", unknown, "--date", "2026-02-30", "--shift", "day"], "date"),
         (vec!["duty", "check", "--date", "yesterday"], "date"),
         (vec!["report", "daily", "--date", "2026/11/27"], "date"),

@@ -270,13 +270,14 @@ fn a_day_at_a_site_with_head_office_down_reaches_head_office_intact() {
     sign_in("zhang");
     run(&["complaint", "archive", &complaint]);
     sign_in("lina");
+    let due = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
     run(&[
         "commitment",
         "add",
         "--text",
         "咨询工程部外墙渗水原因",
         "--due",
-        "2030-01-01 17:00",
+        &due,
         "--caller",
         "赵敏",
         "--from-log",

@@ -38,7 +38,12 @@ fn enrolled(dir: &std::path::Path, server: &Server, name: &str, folder: &str) ->
 }
 
 fn hello(site: SiteId, token: &str) -> Message {
-    Message::Hello { protocol_version: PROTOCOL_VERSION, site_id: site, token: token.to_string() }
+    Message::Hello {
+        protocol_version: PROTOCOL_VERSION,
+        site_id: site,
+        token: token.to_string(),
+        sent_at_ms: chrono::Utc::now().timestamp_millis(),
+    }
 }
 
 fn add_bulk(agent: &Agent, n: usize, seed: usize) {
