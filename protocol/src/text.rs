@@ -83,7 +83,8 @@ mod tests {
 
     #[test]
     fn control_and_bidi_characters_are_found_and_line_breaks_only_in_long_texts() {
-        let cases: [(&str, bool, Option<(usize, char)>); 10] = [
+        type Case<'a> = (&'a str, bool, Option<(usize, char)>);
+        let cases: [Case<'_>; 10] = [
             ("张伟 3栋501", false, None),
             ("楼上漏水\n已报修", true, None),
             ("楼上漏水\n已报修", false, Some((5, '\n'))),

@@ -239,6 +239,18 @@ pub struct Agent {
 impl Agent {
     /// `wuye-agent init` for a site, talking to `server_addr`.
     pub fn init(dir: &Path, name: &str, server_addr: &str, fingerprint: &str, cred: &SiteCred) -> Agent {
+        Self::init_in_zone(dir, name, server_addr, fingerprint, cred, wuye_protocol::time::DEFAULT_TIMEZONE)
+    }
+
+    /// `wuye-agent init` for a site in the time zone `timezone`.
+    pub fn init_in_zone(
+        dir: &Path,
+        name: &str,
+        server_addr: &str,
+        fingerprint: &str,
+        cred: &SiteCred,
+        timezone: &str,
+    ) -> Agent {
         let data = dir.join(name);
         ok_with_input(
             "wuye-agent",
@@ -258,10 +270,34 @@ impl Agent {
                 SUPERVISOR.0,
                 "--login",
                 SUPERVISOR.1,
+                "--timezone",
+                timezone,
             ],
             &format!("{}\n", SUPERVISOR.2),
         );
         Agent { data }
+    }
+
+    /// Reports a repair at a unit (`repair add --json`, normal urgency, by
+    /// phone) with any further arguments; the command's output.
+    pub fn add_repair(&self, unit: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "repair",
+            "add",
+            "--unit",
+            unit,
+            "--category",
+            "水",
+            "--description",
+            "漏水",
+            "--urgency",
+            "normal",
+            "--channel",
+            "phone",
+            "--json",
+        ];
+        args.extend(extra);
+        self.run(&args)
     }
 
     /// Signs `login` in with `password`; the command's output.

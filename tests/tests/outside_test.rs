@@ -110,19 +110,18 @@ fn item2_control_characters_are_refused_at_input_on_both_sides_and_in_documents_
     let out = procs::run("wuye-server", &["site", "add", "--name", "x\x1b[31my", "--data", path(&w.server.data)]);
     refused(out, "control character");
     // A summary may hold line breaks; a name may not.
-    let ok = w.agent.json(&[
-        "complaint",
-        "add",
-        "--customer",
+    let ok = w.agent.add_complaint(
         "张伟",
-        "--unit",
         "3栋501",
-        "--channel",
-        "phone",
-        "--summary",
-        "第一行\r\n第二行",
-    ]);
-    assert_eq!(ok["summary"], "第一行\n第二行");
+        "第一行
+第二行",
+        false,
+    );
+    assert_eq!(
+        w.agent.json(&["complaint", "show", &ok])["summary"],
+        "第一行
+第二行"
+    );
 
     // A forged document carrying an escape is refused when read, whoever sent it.
     use automerge::transaction::Transactable;
@@ -174,20 +173,7 @@ fn item3_a_disabled_staff_member_cannot_sign_in_their_session_ends_and_they_get_
     let staff = w.agent.json(&["staff", "list"]);
     let wang_row = staff.as_array().unwrap().iter().find(|m| m["name"] == "王师傅").unwrap();
     assert!(wang_row["disabled"].is_object(), "{wang_row}");
-    let repair = w.agent.json(&[
-        "repair",
-        "add",
-        "--unit",
-        "3栋501",
-        "--category",
-        "水",
-        "--description",
-        "漏水",
-        "--urgency",
-        "normal",
-        "--channel",
-        "phone",
-    ]);
+    let repair: serde_json::Value = serde_json::from_slice(&w.agent.add_repair("3栋501", &[]).stdout).unwrap();
     let id = repair["id"].as_str().unwrap();
     refused(w.agent.run(&["repair", "dispatch", id, "--to", &wang]), "has left");
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
@@ -205,7 +191,11 @@ fn item4_a_revoked_site_backs_off_and_status_says_head_office_refuses_it() {
     let log = w.root.join("agent.log");
     let mut run =
         procs::Proc::spawn("wuye-agent", &["run", "--data", path(&w.agent.data), "--interval-secs", "1"], &log);
-    run.wait_for_line("connected to head office");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("connected to head office") {
+        assert!(std::time::Instant::now() < deadline, "the agent never connected");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let site = w.server.json(&["site", "list"])[0]["site_id"].as_str().unwrap().to_string();
     procs::ok("wuye-server", &["site", "revoke", &site, "--data", path(&w.server.data)]);
     std::thread::sleep(Duration::from_secs(9));
@@ -419,21 +409,7 @@ fn item9_a_wrong_site_clock_is_shown_in_status_and_at_head_office() {
 #[test]
 fn items10_to_14_messages_say_what_was_wrong_in_the_users_terms() {
     let w = world();
-    let repair = w.agent.json(&[
-        "repair",
-        "add",
-        "--unit",
-        "3栋501",
-        "--category",
-        "水",
-        "--description",
-        "漏水",
-        "--urgency",
-        "normal",
-        "--channel",
-        "phone",
-        "--paid",
-    ]);
+    let repair: serde_json::Value = serde_json::from_slice(&w.agent.add_repair("3栋501", &["--paid"]).stdout).unwrap();
     let rid = repair["id"].as_str().unwrap();
     let lina = add_staff(&w.agent, "李娜", "front_desk", "lina", "李娜的密码-2026");
     // 10: year 0000 is not a valid date, and no record kind or internals are named.
@@ -470,19 +446,8 @@ fn items10_to_14_messages_say_what_was_wrong_in_the_users_terms() {
     );
     assert!(!e.contains("characters"), "{e}");
     // 12: a value may start with a dash.
-    let c = w.agent.json(&[
-        "complaint",
-        "add",
-        "--customer",
-        "张伟",
-        "--unit",
-        "3栋501",
-        "--channel",
-        "phone",
-        "--summary",
-        "-5度 暖气",
-    ]);
-    assert_eq!(c["summary"], "-5度 暖气");
+    let c = w.agent.add_complaint("张伟", "3栋501", "-5度 暖气", false);
+    assert_eq!(w.agent.json(&["complaint", "show", &c])["summary"], "-5度 暖气");
     // 13: a file that is not a wuye database is left as it was.
     let empty = w.root.join("empty");
     std::fs::create_dir(&empty).unwrap();
@@ -515,48 +480,9 @@ fn item15_an_ambiguous_appointment_is_warned_about_and_shown_with_its_offset() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::init(dir.path());
     let cred = server.add_site("纽约管理处");
-    let data = dir.path().join("ny");
-    procs::ok_with_input(
-        "wuye-agent",
-        &[
-            "init",
-            "--data",
-            path(&data),
-            "--server",
-            &server.addr,
-            "--fingerprint",
-            &server.fingerprint,
-            "--site",
-            &cred.id,
-            "--code",
-            &cred.code,
-            "--supervisor",
-            SUPERVISOR.0,
-            "--login",
-            SUPERVISOR.1,
-            "--timezone",
-            "America/New_York",
-        ],
-        &format!("{}\n", SUPERVISOR.2),
-    );
-    let agent = Agent { data };
+    let agent = Agent::init_in_zone(dir.path(), "ny", &server.addr, &server.fingerprint, &cred, "America/New_York");
     let when = next_ambiguous_0130(chrono_tz::America::New_York);
-    let out = agent.run(&[
-        "repair",
-        "add",
-        "--unit",
-        "1栋",
-        "--category",
-        "水",
-        "--description",
-        "漏水",
-        "--urgency",
-        "normal",
-        "--channel",
-        "phone",
-        "--appointment",
-        &when,
-    ]);
+    let out = agent.add_repair("1栋", &["--appointment", &when]);
     assert!(out.status.success(), "{}", stderr(&out));
     let warning = stderr(&out);
     assert!(warning.contains("happens twice") && warning.contains("-04:00"), "{warning}");
