@@ -160,6 +160,7 @@ pub async fn round_with_progress(
     };
     let start = std::time::Instant::now();
     let mut outcome = RoundOutcome::default();
+    let mut clock_offset_ms = None;
     outcome.bytes_sent += write_message(&mut send, &session.start(clock.now())).await? as u64;
     loop {
         let step = timeout(Duration::from_millis(STEP_TIMEOUT_MS), read_message(&mut recv))
@@ -180,8 +181,12 @@ pub async fn round_with_progress(
                 enrolling = false;
             }
             if welcome && handled.is_ok() {
-                // Kept before the round goes on: completing it tells head office this site holds them.
-                note_welcome(store, config, session.report(), clock)?;
+                // Kept before the round goes on: completing it tells head office this site holds it.
+                note_next_fingerprint(store, config, session.report())?;
+                clock_offset_ms = session
+                    .report()
+                    .server_time_ms
+                    .map(|server_ms| clock.now().timestamp_millis().saturating_sub(server_ms));
             }
             Ok::<_, StoreError>(handled)
         })
@@ -210,40 +215,33 @@ pub async fn round_with_progress(
     }
     let _ = send.finish();
     let finished = wuye_protocol::time::to_stored(clock.now());
+    if let Some(offset_ms) = clock_offset_ms.filter(|o| o.abs() > MAX_CLOCK_OFFSET_MS) {
+        tracing::warn!(
+            offset_s = offset_ms / 1000,
+            "this PC's clock differs from head office's by more than 5 minutes: set the right time, \
+             deadlines and records here rest on it"
+        );
+    }
     tokio::task::block_in_place(|| {
-        store.set_setting(LAST_SYNC_SETTING, &finished)?;
-        store.delete_setting(REFUSED_SETTING)?;
+        // Every round writes these: one commit, not three.
+        let offset = clock_offset_ms.map(|o| o.to_string());
+        let mut set = vec![(LAST_SYNC_SETTING, finished.as_str())];
+        set.extend(offset.as_deref().map(|o| (CLOCK_OFFSET_SETTING, o)));
+        store.set_settings(&set, &[REFUSED_SETTING])?;
         promote_fingerprint(store, conn)
     })
     .map_err(|e| LinkError::Session(SessionError::Store(e)))?;
     Ok(outcome)
 }
 
-/// Keeps what head office said in its Welcome: the certificate fingerprint it
-/// will move to, and how far this PC's clock is from head office's.
-fn note_welcome(
-    store: &Store,
-    config: &AgentConfig,
-    report: &RoundReport,
-    clock: &dyn Clock,
-) -> Result<(), StoreError> {
+/// Keeps the certificate fingerprint head office announced it will move to.
+fn note_next_fingerprint(store: &Store, config: &AgentConfig, report: &RoundReport) -> Result<(), StoreError> {
     use crate::config::NEXT_FINGERPRINT_SETTING;
     if let Some(next) = &report.next_fingerprint {
         if *next != config.fingerprint && store.setting(NEXT_FINGERPRINT_SETTING)?.as_ref() != Some(next) {
             tracing::info!(fingerprint = %next, "head office announced its next certificate; it is accepted from now on");
             store.set_setting(NEXT_FINGERPRINT_SETTING, next)?;
         }
-    }
-    if let Some(server_ms) = report.server_time_ms {
-        let offset_ms = clock.now().timestamp_millis().saturating_sub(server_ms);
-        if offset_ms.abs() > MAX_CLOCK_OFFSET_MS {
-            tracing::warn!(
-                offset_s = offset_ms / 1000,
-                "this PC's clock differs from head office's by more than 5 minutes: set the right time, \
-                 deadlines and records here rest on it"
-            );
-        }
-        store.set_setting(CLOCK_OFFSET_SETTING, &offset_ms.to_string())?;
     }
     Ok(())
 }

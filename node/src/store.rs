@@ -93,6 +93,9 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_kind_site ON entries (kind, site_id, sort_utc);
 ";
 
+const SET_SETTING: &str =
+    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -237,13 +240,22 @@ impl Store {
         Ok(self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
+    /// Sets and deletes several settings in one transaction (one commit).
+    pub fn set_settings(&self, set: &[(&str, &str)], delete: &[&str]) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        for (key, value) in set {
+            tx.execute(SET_SETTING, params![key, value])?;
+        }
+        for key in delete {
+            tx.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Stores a setting.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
+        self.conn.execute(SET_SETTING, params![key, value])?;
         Ok(())
     }
 
