@@ -21,6 +21,7 @@ pub fn frames(data: &[u8]) {
         Ok(messages) => assert!(data.is_empty() || !messages.is_empty()),
         Err(FrameError::TooLong(len)) => assert!(len > wire::MAX_FRAME_BYTES),
         Err(FrameError::Truncated { have, need }) => assert!(have < need),
+        Err(FrameError::Version(v)) => assert_ne!(v, crate::PROTOCOL_VERSION),
         Err(FrameError::Malformed(_)) => {}
     }
 }

@@ -282,6 +282,12 @@ pub enum FrameError {
     /// The payload is not a message.
     #[error("undecodable message: {0}")]
     Malformed(String),
+    /// An opening message of another protocol version.
+    #[error(
+        "protocol version {0} is not supported: this side speaks version {current}; upgrade the older side",
+        current = crate::PROTOCOL_VERSION
+    )]
+    Version(u32),
 }
 
 /// Encodes a message as one frame.
@@ -307,7 +313,33 @@ pub fn decode_len(header: [u8; FRAME_HEADER_BYTES]) -> Result<usize, FrameError>
 
 /// Decodes a frame's payload.
 pub fn decode_payload(payload: &[u8]) -> Result<Message, FrameError> {
-    postcard::from_bytes(payload).map_err(|e| FrameError::Malformed(e.to_string()))
+    postcard::from_bytes(payload).map_err(|e| match opening_version(payload) {
+        Some(version) if version != crate::PROTOCOL_VERSION => FrameError::Version(version),
+        _ => FrameError::Malformed(e.to_string()),
+    })
+}
+
+/// The protocol version an opening message (Hello or Enroll) declares, read
+/// from its first bytes alone: both begin with it in every version, so a peer
+/// of another version is told so even when the rest of its message has
+/// another layout.
+fn opening_version(payload: &[u8]) -> Option<u32> {
+    fn varint(bytes: &mut impl Iterator<Item = u8>) -> Option<u32> {
+        let mut value: u32 = 0;
+        for shift in (0..35).step_by(7) {
+            let byte = bytes.next()?;
+            value |= u32::from(byte & 0x7f).checked_shl(shift)?;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    /// Variant indices of Hello and Enroll in [`Message`], as postcard writes them.
+    const OPENINGS: [u32; 2] = [0, 9];
+    let mut bytes = payload.iter().copied();
+    let variant = varint(&mut bytes)?;
+    OPENINGS.contains(&variant).then(|| varint(&mut bytes)).flatten()
 }
 
 /// Decodes the first frame in `buf`: `Ok(None)` if more bytes are needed,
@@ -416,6 +448,23 @@ mod tests {
         let mut frame = 3u32.to_be_bytes().to_vec();
         frame.extend([0xff, 0xff, 0xff]);
         assert!(matches!(decode(&frame), Err(FrameError::Malformed(_))));
+    }
+
+    #[test]
+    fn an_opening_message_of_another_version_is_named_as_such() {
+        // A version-1 Hello: no `sent_at_ms`, so it does not decode as today's.
+        #[derive(serde::Serialize)]
+        enum Old {
+            Hello { protocol_version: u32, site_id: crate::ids::SiteId, token: String },
+        }
+        let site = crate::ids::SiteId::random(&mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1));
+        let old =
+            postcard::to_stdvec(&Old::Hello { protocol_version: 1, site_id: site, token: "令牌".into() }).unwrap();
+        let e = decode_payload(&old).unwrap_err();
+        assert_eq!(e, FrameError::Version(1));
+        assert!(e.to_string().contains("upgrade the older side"), "{e}");
+        let garbage = [0u8, 2, 0xff];
+        assert!(matches!(decode_payload(&garbage), Err(FrameError::Malformed(_))), "the current version is not blamed");
     }
 
     #[test]

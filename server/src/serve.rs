@@ -24,10 +24,11 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
-use wuye_node::frames::{read_message, write_message};
+use wuye_node::frames::{read_message, write_message, FrameIoError};
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::sync::{ServerSession, SessionError};
 use wuye_protocol::time::Clock;
+use wuye_protocol::wire::FrameError;
 use wuye_protocol::wire::{ErrorCode, Message};
 
 use crate::office::{self, HeadOffice, OfficeError};
@@ -321,9 +322,11 @@ impl Stream<'_> {
                     // A frame that breaks the codec's limits or does not decode: the
                     // peer is not speaking this protocol, so the connection ends.
                     tracing::warn!(%remote, site = ?site(&session), "bad frame: {e}");
-                    let _ =
-                        write_message(&mut send, &Message::Error { code: ErrorCode::Protocol, message: e.to_string() })
-                            .await;
+                    let code = match e {
+                        FrameIoError::Frame(FrameError::Version(_)) => ErrorCode::VersionMismatch,
+                        _ => ErrorCode::Protocol,
+                    };
+                    let _ = write_message(&mut send, &Message::Error { code, message: e.to_string() }).await;
                     self.close(&mut send, b"bad frame").await;
                     return StreamEnd::CloseConnection;
                 }
