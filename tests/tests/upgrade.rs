@@ -1,0 +1,90 @@
+//! Databases written by an earlier release open with this one and read back
+//! the same. The fixture in `tests/fixtures/release-1` was made by
+//! `tests/fixtures/make-release-fixture.sh` with the binaries of the release
+//! that resolved "What an outside test broke" (the commit it names); what its
+//! commands printed then is kept beside it as JSON.
+
+use std::path::{Path, PathBuf};
+
+use wuye_tests::procs::{self, path, SUPERVISOR};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join("release-1")
+}
+
+/// A private copy of one of the fixture's databases in a folder of its own.
+fn copy_of(db: &str, into: &Path) -> PathBuf {
+    let dir = into.join(db.trim_end_matches(".db"));
+    std::fs::create_dir(&dir).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    std::fs::copy(fixture().join(db), dir.join(db)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join(db), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    dir
+}
+
+fn expected(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture().join("expected").join(format!("{name}.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn check(name: &str, now: serde_json::Value) {
+    assert_eq!(now, expected(name), "{name} reads back differently after the upgrade");
+}
+
+#[test]
+fn a_site_and_head_office_written_by_release_1_read_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = copy_of("agent.db", dir.path());
+    let hq = copy_of("server.db", dir.path());
+
+    let login = procs::run_with_input(
+        "wuye-agent",
+        &["login", SUPERVISOR.1, "--data", path(&site)],
+        Some(&format!("{}\n", SUPERVISOR.2)),
+    );
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    for what in ["complaint list", "repair list", "staff list", "log list", "resident list", "settings show"] {
+        let mut args: Vec<&str> = what.split(' ').collect();
+        args.extend(["--json", "--data", path(&site)]);
+        check(&format!("site-{}", what.replace(' ', "-")), procs::json("wuye-agent", &args));
+    }
+
+    let office = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--json", "--data", path(&hq)]);
+        procs::json("wuye-server", &all)
+    };
+    check("hq-complaint-list", office(&["complaint", "list"]));
+    check("hq-repair-list", office(&["repair", "list"]));
+    for kind in ["staff", "log", "commitment", "duty", "report", "resident"] {
+        check(&format!("hq-records-{kind}"), office(&["records", kind]));
+    }
+    // And it keeps working: a new record on the old database.
+    let added = procs::json(
+        "wuye-agent",
+        &[
+            "complaint",
+            "add",
+            "--customer",
+            "新住户",
+            "--unit",
+            "9栋901",
+            "--channel",
+            "phone",
+            "--summary",
+            "升级后的第一条投诉",
+            "--json",
+            "--data",
+            path(&site),
+        ],
+    );
+    assert_eq!(added["summary"], "升级后的第一条投诉");
+}
