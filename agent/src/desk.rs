@@ -6,14 +6,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use wuye_node::{Store, StoreError};
-use wuye_protocol::complaint::Channel;
-use wuye_protocol::complaint::RuleError;
 use wuye_protocol::complaint::{self, Complaint, NewComplaint};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::duty::{self, Commitment, DailyReport, DutyShift, LogEntry, Shift};
 use wuye_protocol::ids::{EventId, RecordId};
 use wuye_protocol::repair::{self, NewRepair, Repair, RepairStep};
 use wuye_protocol::resident::{self, NewResident, Resident};
+use wuye_protocol::rules::Channel;
+use wuye_protocol::rules::RuleError;
 use wuye_protocol::staff::{self, Guarded, Role, Staff};
 use wuye_protocol::time::Clock;
 

@@ -72,8 +72,7 @@ impl SiteSettings {
                     )));
                 }
                 for (i, c) in list.iter().enumerate() {
-                    wuye_protocol::complaint::field_text("a category", c, 50, true)
-                        .map_err(|e| invalid(e.to_string()))?;
+                    wuye_protocol::rules::field_text("a category", c, 50, true).map_err(|e| invalid(e.to_string()))?;
                     if list[..i].iter().any(|earlier| earlier.to_lowercase() == c.to_lowercase()) {
                         return Err(invalid(format!(
                             "the category '{c}' is given twice: each category once (e.g. 卫生,噪音,其他)"

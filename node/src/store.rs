@@ -15,12 +15,13 @@ use std::time::Duration;
 
 use automerge::AutoCommit;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use wuye_protocol::complaint::{Complaint, RuleError};
+use wuye_protocol::complaint::Complaint;
 use wuye_protocol::doc::{self, DocError, RecordKind};
 use wuye_protocol::duty::{Commitment, DailyReport, DutyShift, LogEntry};
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::record::{self, View};
 use wuye_protocol::repair::Repair;
+use wuye_protocol::rules::RuleError;
 use wuye_protocol::staff::Staff;
 use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
 use wuye_protocol::wire::{
@@ -967,8 +968,9 @@ impl SyncStore for Store {
 mod tests {
     use super::*;
     use rand::SeedableRng;
-    use wuye_protocol::complaint::{Channel, NewComplaint};
+    use wuye_protocol::complaint::NewComplaint;
     use wuye_protocol::ids::EventId;
+    use wuye_protocol::rules::Channel;
 
     fn with_complaints(n: usize) -> (Store, Vec<RecordId>) {
         let mut store = Store::open_in_memory().unwrap();

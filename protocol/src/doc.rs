@@ -375,9 +375,9 @@ pub fn item_str(value: &hydrate::Value, path: impl FnOnce() -> String) -> Result
 }
 
 /// Longest text any document field may hold when read (the longest a rule
-/// lets anyone write is [`crate::complaint::MAX_TEXT_CHARS`]); a document
+/// lets anyone write, `rules::MAX_TEXT_CHARS`, is the same); a document
 /// carrying more was not written by wuye and is refused.
-pub const MAX_FIELD_CHARS: usize = crate::complaint::MAX_TEXT_CHARS;
+pub const MAX_FIELD_CHARS: usize = 2_000;
 
 /// A field's text as read from a document: within `max` characters and free
 /// of control characters (line breaks only in long texts), the same rule as

@@ -12,15 +12,15 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::complaint::{Channel, RuleError, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_UNIT_CHARS};
 use crate::doc::{self, DocError, Fields, Header, RecordKind};
 use crate::ids::{RecordId, SiteId};
+use crate::rules::{Channel, RuleError, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_UNIT_CHARS};
 use crate::time;
 
 /// Most records one work-log entry may link to.
 pub const MAX_LINKS: usize = 100;
 
-use crate::complaint::field_text as text;
+use crate::rules::field_text as text;
 
 pub(crate) fn new_doc(
     kind: RecordKind,
@@ -100,12 +100,8 @@ pub fn log_done(doc: &mut AutoCommit, done: &str) -> Result<(), RuleError> {
 }
 
 /// Sets a required text field of a record that must be of kind `T`.
-fn put_text<T: TryFrom<crate::record::View, Error = crate::record::View>>(
-    doc: &mut AutoCommit,
-    field: &'static str,
-    value: &str,
-) -> Result<(), RuleError> {
-    crate::record::read_as::<T>(doc)?;
+fn put_text<T: crate::kind::Kind>(doc: &mut AutoCommit, field: &'static str, value: &str) -> Result<(), RuleError> {
+    crate::kind::read::<T>(doc)?;
     let value = text(field, value, MAX_TEXT_CHARS, true)?;
     doc.put(ROOT, field, value)?;
     Ok(())
@@ -126,8 +122,15 @@ pub fn log_link(doc: &mut AutoCommit, record: RecordId) -> Result<(), RuleError>
     Ok(())
 }
 
-/// Reads a work-log entry from a hydrated root whose header is already read.
-pub(crate) fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<LogEntry, DocError> {
+impl crate::kind::Kind for LogEntry {
+    const KIND: RecordKind = RecordKind::LogEntry;
+
+    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
+        log_entry_from_root(root, header)
+    }
+}
+
+fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<LogEntry, DocError> {
     let channel = root.str("channel")?.parse().map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
     let records = root
         .list("records", MAX_LINKS)?
@@ -157,7 +160,7 @@ pub(crate) fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<
 
 /// Reads and checks a work-log entry document.
 pub fn read_log_entry(doc: &impl ReadDoc) -> Result<LogEntry, DocError> {
-    crate::record::read_as(doc)
+    crate::kind::read(doc)
 }
 
 /// A commitment (约定回复) as lists show it (the JSON form).
@@ -202,7 +205,7 @@ pub fn new_commitment(
 ) -> Result<AutoCommit, RuleError> {
     let words = text("text", words, MAX_TEXT_CHARS, true)?;
     let caller = text("caller", caller, MAX_NAME_CHARS, false)?;
-    crate::complaint::check_upcoming("the reply's due time", due, now, tz)?;
+    crate::rules::check_upcoming("the reply's due time", due, now, tz)?;
     let mut doc = new_doc(RecordKind::Commitment, id, site_id, tz, now, by)?;
     doc.put(ROOT, "text", words)?;
     doc.put(ROOT, "caller", caller)?;
@@ -216,8 +219,15 @@ pub fn commitment_reply(doc: &mut AutoCommit, reply: &str) -> Result<(), RuleErr
     put_text::<Commitment>(doc, "reply", reply)
 }
 
-/// Reads a commitment from a hydrated root whose header is already read.
-pub(crate) fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result<Commitment, DocError> {
+impl crate::kind::Kind for Commitment {
+    const KIND: RecordKind = RecordKind::Commitment;
+
+    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
+        commitment_from_root(root, header)
+    }
+}
+
+fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result<Commitment, DocError> {
     let reply = root.text("reply")?;
     Ok(Commitment {
         id: header.id,
@@ -233,7 +243,7 @@ pub(crate) fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result
 
 /// Reads and checks a commitment document.
 pub fn read_commitment(doc: &impl ReadDoc) -> Result<Commitment, DocError> {
-    crate::record::read_as(doc)
+    crate::kind::read(doc)
 }
 
 #[cfg(test)]
@@ -383,8 +393,15 @@ pub fn new_duty_shift(
     Ok(doc)
 }
 
-/// Reads a duty assignment from a hydrated root whose header is already read.
-pub(crate) fn duty_shift_from_root(root: &Fields<'_>, header: &Header) -> Result<DutyShift, DocError> {
+impl crate::kind::Kind for DutyShift {
+    const KIND: RecordKind = RecordKind::DutyShift;
+
+    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
+        duty_shift_from_root(root, header)
+    }
+}
+
+fn duty_shift_from_root(root: &Fields<'_>, header: &Header) -> Result<DutyShift, DocError> {
     let date = root.str("date")?;
     chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| DocError::invalid("date", "not YYYY-MM-DD"))?;
     Ok(DutyShift {
@@ -458,8 +475,15 @@ pub fn new_daily_report(
     new_doc(RecordKind::DailyReport, id, site_id, tz, now, by)
 }
 
-/// Reads a daily report from a hydrated root whose header is already read.
-pub(crate) fn daily_report_from_root(root: &Fields<'_>, header: &Header) -> Result<DailyReport, DocError> {
+impl crate::kind::Kind for DailyReport {
+    const KIND: RecordKind = RecordKind::DailyReport;
+
+    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
+        daily_report_from_root(root, header)
+    }
+}
+
+fn daily_report_from_root(root: &Fields<'_>, header: &Header) -> Result<DailyReport, DocError> {
     Ok(DailyReport {
         id: header.id,
         site_id: header.site_id,

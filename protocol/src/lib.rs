@@ -2,6 +2,7 @@
 //!
 //! Everything both sides must agree on lives here and nowhere else:
 //!
+//! - [`rules`]: the vocabulary every record kind shares: refusals, text limits and checks, channels;
 //! - [`ids`]: one id type per concept (`SiteId`, `RecordId`, `EventId`);
 //! - [`time`]: the injected clock and how instants are shown in a site's time zone;
 //! - [`doc`]: the header every record document carries, and reading helpers;
@@ -12,7 +13,8 @@
 //! - [`staff`]: staff members, their roles and which steps each role may take;
 //! - [`repair`]: the repair work order (维修工作单): layout, rules, status, response deadline;
 //! - [`resident`]: the household register, with ID-card checks and masking;
-//! - [`record`]: any record document read by its kind;
+//! - [`kind`]: the trait every record kind implements, and reading a document as one kind;
+//! - [`record`]: the list of kinds: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
 //! - [`sync`]: the sync session as a state machine with no I/O;
 //! - [`text`]: which characters a field may hold, and text made safe to print;
@@ -28,10 +30,12 @@ pub mod complaint;
 pub mod doc;
 pub mod duty;
 pub mod ids;
+pub mod kind;
 pub mod record;
 pub mod repair;
 pub mod resident;
 pub mod robust;
+pub mod rules;
 pub mod staff;
 pub mod sync;
 pub mod text;

@@ -3,13 +3,14 @@
 use automerge::ReadDoc;
 use serde::{Deserialize, Serialize};
 
-use crate::complaint::{self, Complaint};
+use crate::complaint::Complaint;
 use crate::doc::{self, DocError, Fields, Header, RecordKind};
-use crate::duty::{self, Commitment, DailyReport, DutyShift, LogEntry};
+use crate::duty::{Commitment, DailyReport, DutyShift, LogEntry};
 use crate::ids::{RecordId, SiteId};
-use crate::repair::{self, Repair};
-use crate::resident::{self, Resident};
-use crate::staff::{self, Staff};
+use crate::kind::Kind;
+use crate::repair::Repair;
+use crate::resident::Resident;
+use crate::staff::Staff;
 
 /// A record as its kind presents it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,21 +114,14 @@ pub fn read(doc: &impl ReadDoc) -> Result<(Header, View), DocError> {
     let root = Fields::root(&hydrated)?;
     let header = doc::header_from(&root)?;
     let view = match header.kind {
-        RecordKind::Complaint => View::Complaint(Box::new(complaint::from_root(&root, &header)?)),
-        RecordKind::Staff => View::Staff(staff::from_root(&root, &header)?),
-        RecordKind::Repair => View::Repair(Box::new(repair::from_root(&root, &header)?)),
-        RecordKind::LogEntry => View::LogEntry(duty::log_entry_from_root(&root, &header)?),
-        RecordKind::Commitment => View::Commitment(duty::commitment_from_root(&root, &header)?),
-        RecordKind::DutyShift => View::DutyShift(duty::duty_shift_from_root(&root, &header)?),
-        RecordKind::DailyReport => View::DailyReport(duty::daily_report_from_root(&root, &header)?),
-        RecordKind::Resident => View::Resident(resident::from_root(&root, &header)?),
+        RecordKind::Complaint => View::Complaint(Box::new(Complaint::from_root(&root, &header)?)),
+        RecordKind::Staff => View::Staff(Staff::from_root(&root, &header)?),
+        RecordKind::Repair => View::Repair(Box::new(Repair::from_root(&root, &header)?)),
+        RecordKind::LogEntry => View::LogEntry(LogEntry::from_root(&root, &header)?),
+        RecordKind::Commitment => View::Commitment(Commitment::from_root(&root, &header)?),
+        RecordKind::DutyShift => View::DutyShift(DutyShift::from_root(&root, &header)?),
+        RecordKind::DailyReport => View::DailyReport(DailyReport::from_root(&root, &header)?),
+        RecordKind::Resident => View::Resident(Resident::from_root(&root, &header)?),
     };
     Ok((header, view))
-}
-
-/// Reads and checks a record document that must be of the kind `T` presents.
-pub fn read_as<T: TryFrom<View, Error = View>>(doc: &impl ReadDoc) -> Result<T, DocError> {
-    let (_, view) = read(doc)?;
-    T::try_from(view)
-        .map_err(|other| DocError::invalid("kind", format!("not this kind of record: found {}", other.kind().as_str())))
 }

@@ -13,9 +13,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::DutyCalendar;
-use crate::complaint::{Channel, RuleError, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_UNIT_CHARS, SATISFIED_FROM};
 use crate::doc::{self, DocError, Fields, Header, RecordKind};
 use crate::ids::{EventId, RecordId, SiteId};
+use crate::rules::{Channel, RuleError, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_UNIT_CHARS, SATISFIED_FROM};
 use crate::time;
 
 /// Most events one work order may hold.
@@ -229,7 +229,7 @@ pub fn response_deadline(
     }
 }
 
-use crate::complaint::field_text as text;
+use crate::rules::field_text as text;
 
 /// Builds the document of a newly reported work order.
 #[allow(clippy::too_many_arguments)]
@@ -251,7 +251,7 @@ pub fn create(
     let description = text("description", &input.description, MAX_TEXT_CHARS, true)?;
     let by = text("by", by, MAX_NAME_CHARS, true)?;
     if let Some(at) = input.appointment {
-        crate::complaint::check_upcoming("the appointment", at, now, calendar.timezone)?;
+        crate::rules::check_upcoming("the appointment", at, now, calendar.timezone)?;
     }
     let deadline = response_deadline(now, input.urgency, calendar, rules);
     let mut doc = AutoCommit::new();
@@ -411,11 +411,18 @@ pub fn step(
 
 /// Reads and checks a work order document.
 pub fn read(doc: &impl ReadDoc) -> Result<Repair, DocError> {
-    crate::record::read_as(doc)
+    crate::kind::read(doc)
 }
 
-/// Reads a work order from a hydrated root whose header is already read.
-pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, DocError> {
+impl crate::kind::Kind for Repair {
+    const KIND: RecordKind = RecordKind::Repair;
+
+    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
+        from_root(root, header)
+    }
+}
+
+fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, DocError> {
     use RepairStatus as S;
     let tz: Tz = header.timezone;
     let place_kind = root.str("place_kind")?;

@@ -9,9 +9,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::complaint::{field_text as text, RuleError, MAX_NAME_CHARS, MAX_UNIT_CHARS};
 use crate::doc::{DocError, Fields, Header, RecordKind};
 use crate::ids::{RecordId, SiteId};
+use crate::rules::{field_text as text, RuleError, MAX_NAME_CHARS, MAX_UNIT_CHARS};
 use crate::time;
 
 /// Longest phone number, in characters.
@@ -189,8 +189,15 @@ pub fn create(
     Ok(doc)
 }
 
-/// Reads a resident from a hydrated root whose header is already read.
-pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, DocError> {
+impl crate::kind::Kind for Resident {
+    const KIND: RecordKind = RecordKind::Resident;
+
+    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
+        from_root(root, header)
+    }
+}
+
+fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, DocError> {
     let id_card = root.str("id_card")?;
     if !id_card.is_empty() {
         check_id_card(&id_card).map_err(|e| DocError::invalid("id_card", e.to_string()))?;
@@ -216,7 +223,7 @@ pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, 
 
 /// Reads and checks a resident document.
 pub fn read(doc: &impl ReadDoc) -> Result<Resident, DocError> {
-    crate::record::read_as(doc)
+    crate::kind::read(doc)
 }
 
 #[cfg(test)]

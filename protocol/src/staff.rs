@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::complaint::{RuleError, MAX_NAME_CHARS};
 use crate::doc::{self, DocError, Fields, Header, RecordKind};
 use crate::ids::{RecordId, SiteId};
+use crate::rules::{RuleError, MAX_NAME_CHARS};
 use crate::time;
 
 labelled_enum!(
@@ -135,7 +135,7 @@ impl Staff {
 
 /// Checks a staff member's name: trimmed, 1 to the name limit's characters.
 pub fn check_name(name: &str) -> Result<String, RuleError> {
-    crate::complaint::field_text("name", name, MAX_NAME_CHARS, true)
+    crate::rules::field_text("name", name, MAX_NAME_CHARS, true)
 }
 
 /// Builds the document of a new staff member.
@@ -172,13 +172,21 @@ pub fn create(
 pub fn disable(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str) -> Result<(), RuleError> {
     let member = read(doc)?;
     member.check_active()?;
-    let by = crate::complaint::field_text("by", by, MAX_NAME_CHARS, true)?;
+    let by = crate::rules::field_text("by", by, MAX_NAME_CHARS, true)?;
     doc.put(ROOT, "disabled_at", time::to_stored(now))?;
     doc.put(ROOT, "disabled_by", by)?;
     Ok(())
 }
 
-pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Staff, DocError> {
+impl crate::kind::Kind for Staff {
+    const KIND: RecordKind = RecordKind::Staff;
+
+    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
+        from_root(root, header)
+    }
+}
+
+fn from_root(root: &Fields<'_>, header: &Header) -> Result<Staff, DocError> {
     let role = root.str("role")?.parse().map_err(|e: RoleError| DocError::invalid("role", e.to_string()))?;
     // Two disables made while apart: Automerge keeps one of each key, the same everywhere.
     let disabled = match root.instant("disabled_at") {
@@ -197,7 +205,7 @@ pub(crate) fn from_root(root: &Fields<'_>, header: &Header) -> Result<Staff, Doc
 
 /// Reads and checks a staff document.
 pub fn read(doc: &impl ReadDoc) -> Result<Staff, DocError> {
-    crate::record::read_as(doc)
+    crate::kind::read(doc)
 }
 
 #[cfg(test)]

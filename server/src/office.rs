@@ -14,11 +14,12 @@ use sha2::{Digest, Sha256};
 use wuye_node::folder::{self, FolderError};
 use wuye_node::tls::{self, Identity};
 use wuye_node::{Store, StoreError};
-use wuye_protocol::complaint::{self, Complaint, RuleError};
+use wuye_protocol::complaint::{self, Complaint};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{EventId, SiteId};
 use wuye_protocol::record::View;
 use wuye_protocol::repair::{self, Repair, RepairStep};
+use wuye_protocol::rules::RuleError;
 use wuye_protocol::sync::{site_peer, Applied, Outgoing, RoundFacts, ServerStore, SyncStore};
 use wuye_protocol::time::{self, Clock};
 use wuye_protocol::wire::{normalize_enroll_code, DocPayload, HeadsAck, Seq, ENROLL_CODE_ALPHABET, ENROLL_CODE_CHARS};
@@ -225,7 +226,7 @@ impl HeadOffice {
 
     /// Registers a site and issues its one-time enrollment code.
     pub fn add_site(&mut self, name: &str) -> Result<NewSite, OfficeError> {
-        let name = wuye_protocol::complaint::field_text("the site name", name, MAX_SITE_NAME_CHARS, true)
+        let name = wuye_protocol::rules::field_text("the site name", name, MAX_SITE_NAME_CHARS, true)
             .map_err(|e| OfficeError::Invalid(e.to_string()))?;
         let site_id = SiteId::random(&mut self.rng);
         self.store.conn().execute(

@@ -393,8 +393,8 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
 #[test]
 fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync() {
     use wuye_agent::desk::DeskRepairStep;
-    use wuye_protocol::complaint::Channel;
     use wuye_protocol::repair::{Category, NewRepair, RepairStatus, RepairStep, Urgency};
+    use wuye_protocol::rules::Channel;
     use wuye_protocol::staff::Role;
     let mut net = two_sites();
     let desk = &mut net.sites[0].desk;
@@ -433,8 +433,8 @@ fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync(
 #[test]
 fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found() {
     use wuye_agent::settings::SiteSettings;
-    use wuye_protocol::complaint::Channel;
     use wuye_protocol::repair::{Category, NewRepair, Urgency};
+    use wuye_protocol::rules::Channel;
     let mut net = two_sites();
     let desk = &mut net.sites[0].desk;
     let mut odd = sample(1, false);
