@@ -80,15 +80,25 @@ impl Desk {
         self.store.staff_member(id)
     }
 
-    /// The person signed in, as they act: their name and role.
+    /// The person signed in at the command line, as they act: their name and role.
     pub fn signed_in(&self) -> Result<Actor, StoreError> {
         let id = signin::current(&self.store, self.clock.now())?;
+        self.active_actor(id)
+    }
+
+    /// The person holding a session token (a browser's), as they act.
+    pub fn acting(&self, token: &signin::SessionToken) -> Result<Actor, StoreError> {
+        let id = signin::session_staff(&self.store, token, self.clock.now())?;
+        self.active_actor(id)
+    }
+
+    fn active_actor(&self, id: RecordId) -> Result<Actor, StoreError> {
         let member = self.store.staff_member(id).map_err(|_| {
             StoreError::Refused("the signed-in staff member is no longer on record: sign in again".into())
         })?;
         if !member.is_active() {
-            // Their session ends the moment they are disabled, here or at another desk.
-            signin::sign_out(&self.store)?;
+            // Their sessions end the moment they are disabled, here or at another desk.
+            signin::end_sessions_of(&self.store, id, self.clock.now())?;
             return Err(StoreError::Refused(format!(
                 "{} has been disabled and is signed out: sign in as someone who still works here",
                 member.name
@@ -97,19 +107,37 @@ impl Desk {
         Ok(Actor::of(&member))
     }
 
-    /// Signs a person in for this shift; someone disabled is refused after the
-    /// password check, in the same words as a wrong password.
-    pub fn sign_in(&self, login: &str, password: &str) -> Result<Staff, StoreError> {
+    /// Checks a person's password; someone disabled is refused after the check.
+    fn check_sign_in(&self, login: &str, password: &str) -> Result<Staff, StoreError> {
         let id = signin::sign_in(&self.store, login, password, self.clock.now())?;
         let member = self.store.staff_member(id)?;
         if !member.is_active() {
-            signin::sign_out(&self.store)?;
             return Err(StoreError::Refused(format!(
                 "sign-in refused: {} has been disabled (离职); a 客服主管 or 经理 can tell you more",
                 member.name
             )));
         }
         Ok(member)
+    }
+
+    /// Signs a person in at the command line for this shift.
+    pub fn sign_in(&self, login: &str, password: &str) -> Result<Staff, StoreError> {
+        let member = self.check_sign_in(login, password)?;
+        signin::start_session(&self.store, member.id, self.clock.now())?;
+        Ok(member)
+    }
+
+    /// Signs a person in at a desk of their own (a browser): a new session,
+    /// beside any others open at this site.
+    pub fn open_session(&self, login: &str, password: &str) -> Result<(Staff, signin::SessionToken), StoreError> {
+        let member = self.check_sign_in(login, password)?;
+        let token = signin::open_session(&self.store, member.id, self.clock.now())?;
+        Ok((member, token))
+    }
+
+    /// Ends the command line's session.
+    pub fn sign_out(&self) -> Result<(), StoreError> {
+        signin::sign_out(&self.store, self.clock.now())
     }
 
     /// Disables a staff member who has left (客服主管 or 经理): their sign-in is
@@ -122,9 +150,7 @@ impl Desk {
         }
         let now = self.clock.now();
         let view = self.store.edit(id, |doc| staff::disable(doc, now, &actor.name))?;
-        if signin::current(&self.store, now).ok() == Some(id) {
-            signin::sign_out(&self.store)?;
-        }
+        signin::end_sessions_of(&self.store, id, now)?;
         Store::typed(view, "staff member")
     }
 

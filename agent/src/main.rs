@@ -979,7 +979,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Logout => {
             let desk = open_desk(&data)?;
-            wuye_agent::signin::sign_out(&desk.store)?;
+            desk.sign_out()?;
             wuye_node::say!("signed out");
         }
         Command::Enroll { code } => {

@@ -20,8 +20,12 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 /// Longest sign-in name.
 pub const MAX_LOGIN_CHARS: usize = 32;
-/// How long a sign-in lasts: one shift.
+/// How long a sign-in lasts at most: one shift.
 pub const SESSION_HOURS: i64 = 12;
+/// A session unused for this long ends.
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+/// A session's last use is written at most this often.
+pub const SESSION_SEEN_EVERY_SECONDS: i64 = 60;
 /// Failed sign-ins for one name allowed before each further attempt must wait.
 pub const FAILURES_BEFORE_DELAY: u32 = 3;
 /// The first wait after [`FAILURES_BEFORE_DELAY`] failures; it doubles with each further failure.
@@ -41,10 +45,19 @@ CREATE TABLE IF NOT EXISTS login_failures (
     failures INTEGER NOT NULL,
     last_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    staff_id TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    ended_at TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_staff ON sessions (staff_id);
 ";
 
-const SESSION_STAFF: &str = "session_staff";
-const SESSION_UNTIL: &str = "session_until";
+/// The setting holding the command line's own session token (the command
+/// line is one desk; each browser will hold its own token).
+const CLI_SESSION: &str = "cli_session";
 
 fn refused(text: impl Into<String>) -> StoreError {
     StoreError::Refused(text.into())
@@ -206,8 +219,8 @@ fn count_attempt(store: &Store, key: &str, now: DateTime<Utc>) -> Result<Attempt
     Ok(attempt)
 }
 
-/// Signs `login` in until the end of the shift; returns the staff member's id.
-/// The name is matched ignoring case.
+/// Checks `login`'s password, counting a failure; returns the staff member's
+/// id. The name is matched ignoring case. A session is opened separately.
 pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
     ensure_tables(store)?;
     let key: String = login.trim().chars().take(MAX_LOGIN_CHARS).collect::<String>().to_lowercase();
@@ -242,34 +255,132 @@ pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -
         return Err(refused(format!("sign-in refused: the name or the password is wrong{then}")));
     };
     store.conn().execute("DELETE FROM login_failures WHERE login = ?1", [&key])?;
-    start_session(store, staff_id, now)?;
     Ok(staff_id)
 }
 
-/// Signs in `staff_id` without a password: only for the first supervisor at `init`, who just chose it.
+/// A session's secret: 256 random bits as hex. Only its SHA-256 is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(…)")
+    }
+}
+
+impl SessionToken {
+    /// The token as the holder keeps it (a cookie, the command line's setting).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A token given back by its holder.
+    pub fn from_holder(text: &str) -> Self {
+        Self(text.trim().to_string())
+    }
+
+    fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.0.as_bytes()))
+    }
+}
+
+/// Opens a session for `staff_id`: many may be open at once at one site, one
+/// for each desk or browser. It ends after [`SESSION_IDLE_MINUTES`] unused or
+/// [`SESSION_HOURS`] in all, when ended, or when the person is disabled.
+pub fn open_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<SessionToken, StoreError> {
+    use rand::RngCore;
+    ensure_tables(store)?;
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let token = SessionToken(hex::encode(secret));
+    let at = time::to_stored(now);
+    store.conn().execute(
+        "INSERT INTO sessions (token_hash, staff_id, started_at, seen_at) VALUES (?1, ?2, ?3, ?3)",
+        params![token.hash(), staff_id.to_string(), at],
+    )?;
+    Ok(token)
+}
+
+/// Who holds `token` now, or a refusal that says why the session is over. Its
+/// last use is written at most once a minute, and a failure to write it (a
+/// full disk) never refuses the holder.
+pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
+    ensure_tables(store)?;
+    let again = "sign in again with `wuye-agent login NAME`";
+    let row: Option<(String, String, String, Option<String>)> = store
+        .conn()
+        .query_row(
+            "SELECT staff_id, started_at, seen_at, ended_at FROM sessions WHERE token_hash = ?1",
+            [token.hash()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((staff_id, started, seen, ended)) = row else {
+        return Err(refused(format!("nobody is signed in here: {again}")));
+    };
+    let started = time::from_stored(&started).unwrap_or(now);
+    let seen = time::from_stored(&seen).unwrap_or(now);
+    if ended.is_some() {
+        return Err(refused(format!("this sign-in was ended: {again}")));
+    }
+    if now >= started + chrono::Duration::hours(SESSION_HOURS) {
+        return Err(refused(format!("the sign-in ended after {SESSION_HOURS} hours: {again}")));
+    }
+    if now >= seen + chrono::Duration::minutes(SESSION_IDLE_MINUTES) {
+        return Err(refused(format!("the sign-in ended after {SESSION_IDLE_MINUTES} minutes without use: {again}")));
+    }
+    if now >= seen + chrono::Duration::seconds(SESSION_SEEN_EVERY_SECONDS) {
+        if let Err(e) = store.conn().execute(
+            "UPDATE sessions SET seen_at = ?1 WHERE token_hash = ?2",
+            params![time::to_stored(now), token.hash()],
+        ) {
+            tracing::warn!("could not note that the session is in use: {e}");
+        }
+    }
+    staff_id.parse().map_err(|_| StoreError::Corrupt { id: staff_id, reason: "a session's staff id".into() })
+}
+
+/// Ends one session.
+pub fn end_session(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<(), StoreError> {
+    ensure_tables(store)?;
+    store.conn().execute(
+        "UPDATE sessions SET ended_at = ?1 WHERE token_hash = ?2 AND ended_at IS NULL",
+        params![time::to_stored(now), token.hash()],
+    )?;
+    Ok(())
+}
+
+/// Ends every open session of a staff member (disabled, say).
+pub fn end_sessions_of(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    ensure_tables(store)?;
+    Ok(store.conn().execute(
+        "UPDATE sessions SET ended_at = ?1 WHERE staff_id = ?2 AND ended_at IS NULL",
+        params![time::to_stored(now), staff_id.to_string()],
+    )?)
+}
+
+/// Starts the command line's session for `staff_id`, ending the one it held.
 pub fn start_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<(), StoreError> {
-    store.set_setting(SESSION_STAFF, &staff_id.to_string())?;
-    store.set_setting(SESSION_UNTIL, &time::to_stored(now + chrono::Duration::hours(SESSION_HOURS)))?;
+    sign_out(store, now)?;
+    let token = open_session(store, staff_id, now)?;
+    store.set_setting(CLI_SESSION, token.as_str())
+}
+
+/// Ends the command line's session.
+pub fn sign_out(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
+    if let Some(token) = store.setting(CLI_SESSION)? {
+        end_session(store, &SessionToken::from_holder(&token), now)?;
+        store.delete_setting(CLI_SESSION)?;
+    }
     Ok(())
 }
 
-/// Ends the session.
-pub fn sign_out(store: &Store) -> Result<(), StoreError> {
-    store.delete_setting(SESSION_STAFF)?;
-    store.delete_setting(SESSION_UNTIL)?;
-    Ok(())
-}
-
-/// Who is signed in now, or a refusal that says how to sign in.
+/// Who is signed in at the command line now, or a refusal that says how to sign in.
 pub fn current(store: &Store, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
-    let staff = store.setting(SESSION_STAFF)?.and_then(|s| s.parse::<RecordId>().ok());
-    let until = store.setting(SESSION_UNTIL)?.as_deref().and_then(time::from_stored);
-    match (staff, until) {
-        (Some(staff), Some(until)) if now < until => Ok(staff),
-        (Some(_), Some(_)) => Err(refused(format!(
-            "the sign-in ended after {SESSION_HOURS} hours: sign in again with `wuye-agent login NAME`"
-        ))),
-        _ => Err(refused("nobody is signed in: sign in with `wuye-agent login NAME` first")),
+    match store.setting(CLI_SESSION)? {
+        Some(token) => session_staff(store, &SessionToken::from_holder(&token), now),
+        None => Err(refused("nobody is signed in: sign in with `wuye-agent login NAME` first")),
     }
 }
 
@@ -296,12 +407,13 @@ mod tests {
             .unwrap()
             .contains("正确"));
         assert_eq!(sign_in(&s, "wangfang", "正确的密码123", t0()).unwrap(), wang);
+        start_session(&s, wang, t0()).unwrap();
         assert_eq!(current(&s, t0()).unwrap(), wang);
         let wrong = sign_in(&s, "wangfang", "错误的密码123", t0()).unwrap_err().to_string();
         let unknown = sign_in(&s, "nobody", "错误的密码123", t0()).unwrap_err().to_string();
         assert_eq!(wrong, unknown);
         assert!(wrong.contains("the name or the password is wrong"), "{wrong}");
-        sign_out(&s).unwrap();
+        sign_out(&s, t0()).unwrap();
         assert!(current(&s, t0()).unwrap_err().to_string().contains("wuye-agent login"));
     }
 
@@ -337,6 +449,51 @@ mod tests {
     }
 
     #[test]
+    fn several_sessions_at_once_each_end_when_idle_ended_or_their_holder_is_disabled() {
+        let s = store();
+        let (wang, li) = (RecordId::random(&mut rand::thread_rng()), RecordId::random(&mut rand::thread_rng()));
+        let a = open_session(&s, wang, t0()).unwrap();
+        let b = open_session(&s, li, t0()).unwrap();
+        let c = open_session(&s, wang, t0()).unwrap();
+        assert_ne!(a, c, "each desk its own token");
+        assert_eq!(session_staff(&s, &a, t0()).unwrap(), wang);
+        assert_eq!(session_staff(&s, &b, t0()).unwrap(), li);
+        let stored: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM sessions WHERE token_hash = ?1", [a.as_str()], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, 0, "the token itself is never stored");
+        // b unused for 30 minutes ends; a used at 29 minutes goes on.
+        let t29 = t0() + chrono::Duration::minutes(SESSION_IDLE_MINUTES - 1);
+        session_staff(&s, &a, t29).unwrap();
+        let t31 = t0() + chrono::Duration::minutes(SESSION_IDLE_MINUTES + 1);
+        assert_eq!(session_staff(&s, &a, t31).unwrap(), wang);
+        assert!(session_staff(&s, &b, t31).unwrap_err().to_string().contains("without use"));
+        end_session(&s, &a, t31).unwrap();
+        assert!(session_staff(&s, &a, t31).unwrap_err().to_string().contains("ended"));
+        assert_eq!(end_sessions_of(&s, wang, t31).unwrap(), 1, "c, the one still open");
+        assert!(session_staff(&s, &c, t31).is_err());
+        assert!(session_staff(&s, &SessionToken::from_holder("forged"), t0()).is_err());
+    }
+
+    #[test]
+    fn a_session_in_use_is_noted_at_most_once_a_minute_and_a_failed_note_refuses_nothing() {
+        let s = store();
+        let wang = RecordId::random(&mut rand::thread_rng());
+        let a = open_session(&s, wang, t0()).unwrap();
+        let seen =
+            |s: &Store| -> String { s.conn().query_row("SELECT seen_at FROM sessions", [], |r| r.get(0)).unwrap() };
+        let before = seen(&s);
+        session_staff(&s, &a, t0() + chrono::Duration::seconds(30)).unwrap();
+        assert_eq!(seen(&s), before, "not written within the minute");
+        session_staff(&s, &a, t0() + chrono::Duration::seconds(90)).unwrap();
+        assert_ne!(seen(&s), before);
+        s.conn().execute_batch("PRAGMA query_only = ON").unwrap();
+        let later = t0() + chrono::Duration::minutes(10);
+        assert_eq!(session_staff(&s, &a, later).unwrap(), wang, "a write that fails refuses nothing");
+    }
+
+    #[test]
     fn names_are_unique_ignoring_case_and_blank_passwords_are_refused() {
         let s = store();
         let (zhou, other) = (RecordId::random(&mut rand::thread_rng()), RecordId::random(&mut rand::thread_rng()));
@@ -358,8 +515,15 @@ mod tests {
         let li = RecordId::random(&mut rand::thread_rng());
         set_password(&s, "wangfang", wang, "correct horse", t0()).unwrap();
         sign_in(&s, "wangfang", "correct horse", t0()).unwrap();
+        start_session(&s, wang, t0()).unwrap();
+        // Used every 20 minutes, it lasts the shift and no longer.
+        let mut at = t0();
+        while at + chrono::Duration::minutes(20) < t0() + chrono::Duration::hours(SESSION_HOURS) {
+            at += chrono::Duration::minutes(20);
+            assert_eq!(current(&s, at).unwrap(), wang, "{at}");
+        }
         let late = t0() + chrono::Duration::hours(SESSION_HOURS);
-        assert!(current(&s, late).unwrap_err().to_string().contains("sign in again"));
+        assert!(current(&s, late).unwrap_err().to_string().contains("12 hours"));
         assert!(set_password(&s, "wangfang", li, "another one", t0()).unwrap_err().to_string().contains("taken"));
         assert!(set_password(&s, "li na", li, "another one", t0()).is_err());
         assert!(set_password(&s, "lina", li, "short", t0()).unwrap_err().to_string().contains("8 to 128"));
