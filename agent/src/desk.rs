@@ -314,9 +314,10 @@ impl Desk {
     }
 
     /// Records what was done about a work-log entry.
-    pub fn log_done(&mut self, id: &str, done: &str) -> Result<(), StoreError> {
+    pub fn log_done(&mut self, id: &str, done: &str, actor: &Actor) -> Result<(), StoreError> {
         let id = self.store.resolve(RecordKind::LogEntry, id)?;
-        self.store.edit(id, |doc| duty::log_done(doc, done)).map(drop)
+        let now = self.clock.now();
+        self.store.edit(id, |doc| duty::log_done(doc, now, &actor.name, done)).map(drop)
     }
 
     /// Links a record made from a work-log entry.
@@ -340,9 +341,10 @@ impl Desk {
     }
 
     /// Records the reply given on a commitment.
-    pub fn commitment_reply(&mut self, id: &str, reply: &str) -> Result<(), StoreError> {
+    pub fn commitment_reply(&mut self, id: &str, reply: &str, actor: &Actor) -> Result<(), StoreError> {
         let id = self.store.resolve(RecordKind::Commitment, id)?;
-        self.store.edit(id, |doc| duty::commitment_reply(doc, reply)).map(drop)
+        let now = self.clock.now();
+        self.store.edit(id, |doc| duty::commitment_reply(doc, now, &actor.name, reply)).map(drop)
     }
 
     /// Puts a staff member on duty for one shift of a local date.

@@ -673,7 +673,7 @@ fn log(data: &std::path::Path, cmd: LogCommand) -> anyhow::Result<()> {
             }
         }
         LogCommand::Done { id, text } => {
-            desk.log_done(&id, &text)?;
+            desk.log_done(&id, &text, &actor)?;
             wuye_node::say!("recorded");
         }
         LogCommand::List { date, json } => {
@@ -726,7 +726,7 @@ fn commitment(data: &std::path::Path, cmd: CommitmentCommand) -> anyhow::Result<
             }
         }
         CommitmentCommand::Reply { id, text } => {
-            desk.commitment_reply(&id, &text)?;
+            desk.commitment_reply(&id, &text, &actor)?;
             wuye_node::say!("reply recorded");
         }
         CommitmentCommand::Due { json } => {

@@ -20,6 +20,7 @@ use crate::time;
 /// Most records one work-log entry may link to.
 pub const MAX_LINKS: usize = 100;
 
+use crate::events;
 use crate::rules::field_text as text;
 
 pub(crate) fn new_doc(
@@ -56,8 +57,11 @@ pub struct LogEntry {
     pub unit: String,
     /// What was asked.
     pub asked: String,
-    /// What was done about it; empty while open.
+    /// What was done about it last; empty while open.
     pub done: String,
+    /// Every handling recorded, oldest first, each with who and when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handlings: Vec<crate::events::Entry>,
     /// Records it produced (complaints, work orders, commitments).
     pub records: Vec<RecordId>,
     /// Who wrote it.
@@ -89,22 +93,26 @@ pub fn new_log_entry(
     doc.put(ROOT, "caller", caller)?;
     doc.put(ROOT, "unit", unit)?;
     doc.put(ROOT, "asked", asked)?;
-    doc.put(ROOT, "done", done)?;
+    // Kept for readers of the first layout; handlings are events now.
+    doc.put(ROOT, "done", "")?;
     doc.put_object(ROOT, "records", ObjType::List)?;
+    events::start(&mut doc, HANDLINGS)?;
+    if !done.is_empty() {
+        events::append(&mut doc, HANDLINGS, "done", now, by, &done)?;
+    }
     Ok(doc)
 }
 
-/// Records what was done about an entry.
-pub fn log_done(doc: &mut AutoCommit, done: &str) -> Result<(), RuleError> {
-    put_text::<LogEntry>(doc, "done", done)
-}
+/// Where a work-log entry keeps its handlings.
+const HANDLINGS: &str = "handlings";
+/// Where a commitment keeps its replies.
+const REPLIES: &str = "replies";
 
-/// Sets a required text field of a record that must be of kind `T`.
-fn put_text<T: crate::kind::Kind>(doc: &mut AutoCommit, field: &'static str, value: &str) -> Result<(), RuleError> {
-    crate::kind::read::<T>(doc)?;
-    let value = text(field, value, MAX_TEXT_CHARS, true)?;
-    doc.put(ROOT, field, value)?;
-    Ok(())
+/// Records what was done about an entry, by whom and when; a second handling
+/// is added beside the first.
+pub fn log_done(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, done: &str) -> Result<(), RuleError> {
+    read_log_entry(doc)?;
+    events::append(doc, HANDLINGS, "done", now, by, done)
 }
 
 /// Links a record made from the entry (a complaint, a work order, a commitment).
@@ -131,6 +139,7 @@ impl crate::kind::Kind for LogEntry {
 }
 
 fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<LogEntry, DocError> {
+    let handlings = events::read(root, HANDLINGS, header.timezone)?;
     let channel = root.str("channel")?.parse().map_err(|e: RuleError| DocError::invalid("channel", e.to_string()))?;
     let records = root
         .list("records", MAX_LINKS)?
@@ -142,7 +151,11 @@ fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<LogEntry, D
                 .map_err(|e: crate::ids::IdParseError| DocError::invalid(format!("records[{i}]"), e.to_string()))
         })
         .collect::<Result<Vec<RecordId>, _>>()?;
-    let done = root.text("done")?;
+    // An entry written before handlings were events keeps its one in `done`.
+    let done = match handlings.last() {
+        Some(last) => last.text.clone(),
+        None => root.text("done")?,
+    };
     Ok(LogEntry {
         id: header.id,
         site_id: header.site_id,
@@ -153,6 +166,7 @@ fn log_entry_from_root(root: &Fields<'_>, header: &Header) -> Result<LogEntry, D
         asked: root.text("asked")?,
         open: done.is_empty() && records.is_empty(),
         done,
+        handlings,
         records,
         by: header.created_by.clone(),
     })
@@ -176,8 +190,11 @@ pub struct Commitment {
     pub caller: String,
     /// The promised reply time, in the site's time zone.
     pub due: String,
-    /// The reply given, if any.
+    /// The last reply given, if any.
     pub reply: Option<String>,
+    /// Every reply given, oldest first, each with who and when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<crate::events::Entry>,
     /// When it was written down, in the site's time zone.
     pub created_at: String,
     /// Who wrote it down.
@@ -210,13 +227,16 @@ pub fn new_commitment(
     doc.put(ROOT, "text", words)?;
     doc.put(ROOT, "caller", caller)?;
     doc.put(ROOT, "due", time::to_stored(due))?;
+    // Kept for readers of the first layout; replies are events now.
     doc.put(ROOT, "reply", "")?;
+    events::start(&mut doc, REPLIES)?;
     Ok(doc)
 }
 
-/// Records the reply given.
-pub fn commitment_reply(doc: &mut AutoCommit, reply: &str) -> Result<(), RuleError> {
-    put_text::<Commitment>(doc, "reply", reply)
+/// Records a reply given, by whom and when; a second reply is added beside the first.
+pub fn commitment_reply(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, reply: &str) -> Result<(), RuleError> {
+    read_commitment(doc)?;
+    events::append(doc, REPLIES, "reply", now, by, reply)
 }
 
 impl crate::kind::Kind for Commitment {
@@ -228,7 +248,12 @@ impl crate::kind::Kind for Commitment {
 }
 
 fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result<Commitment, DocError> {
-    let reply = root.text("reply")?;
+    let replies = events::read(root, REPLIES, header.timezone)?;
+    // A commitment written before replies were events keeps its one in `reply`.
+    let reply = match replies.last() {
+        Some(last) => last.text.clone(),
+        None => root.text("reply")?,
+    };
     Ok(Commitment {
         id: header.id,
         site_id: header.site_id,
@@ -236,6 +261,7 @@ fn commitment_from_root(root: &Fields<'_>, header: &Header) -> Result<Commitment
         caller: root.str("caller")?,
         due: time::to_site(root.instant("due")?, header.timezone),
         reply: (!reply.is_empty()).then_some(reply),
+        replies,
         created_at: time::to_site(header.created_at, header.timezone),
         by: header.created_by.clone(),
     })
@@ -290,7 +316,39 @@ mod tests {
         )
         .unwrap();
         assert!(!read_log_entry(&answered).unwrap().open);
-        assert_eq!(log_done(&mut answered, " "), Err(RuleError::Empty("done")));
+        assert_eq!(log_done(&mut answered, now, "李娜", " "), Err(RuleError::Empty("done")));
+    }
+
+    #[test]
+    fn a_second_handling_or_reply_stands_beside_the_first_with_who_and_when() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let now = time::from_stored("2026-11-27T02:00:00Z").unwrap();
+        let tz = chrono_tz::Asia::Shanghai;
+        let site = SiteId::random(&mut rng);
+        let mut entry =
+            new_log_entry(RecordId::random(&mut rng), site, tz, now, "李娜", Channel::Phone, "刘洋", "", "停水", "")
+                .unwrap();
+        let later = now + chrono::Duration::minutes(5);
+        log_done(&mut entry, later, "李娜", "已告知明天恢复").unwrap();
+        let mut other = entry.fork();
+        log_done(&mut entry, later, "周站长", "已再次电话确认").unwrap();
+        log_done(&mut other, later, "王芳", "住户来访，已解释").unwrap();
+        entry.merge(&mut other).unwrap();
+        let read = read_log_entry(&entry).unwrap();
+        let by: Vec<&str> = read.handlings.iter().map(|h| h.by.as_str()).collect();
+        assert_eq!(by.len(), 3, "{by:?}");
+        assert_eq!(by[0], "李娜");
+        assert_eq!(read.done, read.handlings[2].text);
+        assert_eq!(read.handlings[0].at, "2026-11-27T10:05:00+08:00");
+
+        let due = now + chrono::Duration::hours(2);
+        let mut c = new_commitment(RecordId::random(&mut rng), site, tz, now, "李娜", "外墙渗水", "张伟", due).unwrap();
+        commitment_reply(&mut c, later, "李娜", "工程部下周检修").unwrap();
+        commitment_reply(&mut c, later, "周站长", "改为本周五检修").unwrap();
+        let read = read_commitment(&c).unwrap();
+        assert_eq!(read.replies.len(), 2);
+        assert_eq!(read.reply.as_deref(), Some("改为本周五检修"));
+        assert_eq!(read.replies[0].text, "工程部下周检修");
     }
 
     #[test]
@@ -312,7 +370,7 @@ mod tests {
         let c = read_commitment(&doc).unwrap();
         assert!(!c.is_due_by(now));
         assert!(c.is_due_by(due));
-        commitment_reply(&mut doc, "工程部答复：下周检修").unwrap();
+        commitment_reply(&mut doc, now, "李娜", "工程部答复：下周检修").unwrap();
         assert!(!read_commitment(&doc).unwrap().is_due_by(due));
     }
 }

@@ -13,6 +13,7 @@
 //! - [`staff`]: staff members, their roles and which steps each role may take;
 //! - [`repair`]: the repair work order (维修工作单): layout, rules, status, response deadline;
 //! - [`resident`]: the household register, with ID-card checks and masking;
+//! - [`events`]: steps kept as events (who, when, what), appended and never overwritten;
 //! - [`kind`]: the trait every record kind implements, and reading a document as one kind;
 //! - [`record`]: the list of kinds: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
@@ -29,6 +30,7 @@ pub mod calendar;
 pub mod complaint;
 pub mod doc;
 pub mod duty;
+pub mod events;
 pub mod ids;
 pub mod kind;
 pub mod record;
