@@ -768,17 +768,6 @@ fn parse_date(text: &str) -> anyhow::Result<chrono::NaiveDate> {
         .ok_or_else(|| anyhow::anyhow!("'{}' is not a valid date: write it like 2026-11-27", echo(text)))
 }
 
-fn parse_yuan(text: &str) -> anyhow::Result<u64> {
-    let bad = || anyhow::anyhow!("'{}' is not an amount in yuan: write it like 80 or 80.50", echo(text));
-    let (whole, cents) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
-    if whole.is_empty() || cents.len() > 2 || !whole.chars().chain(cents.chars()).all(|c| c.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let whole: u64 = whole.parse().map_err(|_| bad())?;
-    let cents: u64 = format!("{cents:0<2}").parse().map_err(|_| bad())?;
-    whole.checked_mul(100).and_then(|f| f.checked_add(cents)).ok_or_else(bad)
-}
-
 /// Parses an appointment: RFC 3339, or YYYY-MM-DD HH:MM in the site's time zone.
 /// A time typed at the desk: `2026-11-28 14:30` in site time, or RFC 3339.
 /// A local time that a clock change makes happen twice is taken the first
@@ -870,7 +859,7 @@ fn repair(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<()> {
             print_repair(&r, "arrival recorded", json)?;
         }
         RepairCommand::Complete { id, work, materials, charge, json } => {
-            let charge_fen = charge.map(|c| parse_yuan(&c)).transpose()?;
+            let charge_fen = charge.map(|c| wuye_protocol::money::Fen::parse_yuan(&c)).transpose()?;
             let step = RepairStep::Complete { work: &work, materials: &materials, charge_fen };
             let r = desk.repair_step(&id, &other(step), &actor)?;
             print_repair(&r, "completion recorded", json)?;

@@ -163,7 +163,7 @@ pub fn print_repair(r: &Repair, json: bool) -> Result<(), serde_json::Error> {
     crate::say!("  status      {}", r.status.label());
     for e in &r.events {
         let extra = e.satisfaction.map(|s| format!(" [{s}/5]")).unwrap_or_default();
-        let charge = e.charge_fen.map(|f| format!(" ¥{}.{:02}", f / 100, f % 100)).unwrap_or_default();
+        let charge = e.charge_fen.map(|f| format!(" {f}")).unwrap_or_default();
         crate::say!("  {}  {:<10} {}{extra}{charge}  {} {}", e.at, e.kind, e.by, e.text, e.materials);
     }
     Ok(())

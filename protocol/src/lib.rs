@@ -15,6 +15,7 @@
 //! - [`resident`]: the household register, with ID-card checks and masking;
 //! - [`events`]: steps kept as events (who, when, what), appended and never overwritten;
 //! - [`kind`]: the trait every record kind implements, and reading a document as one kind;
+//! - [`money`]: amounts in whole fen (`Fen`), read from yuan and shown as people write them;
 //! - [`record`]: the list of kinds: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
 //! - [`sync`]: the sync session as a state machine with no I/O;
@@ -33,6 +34,7 @@ pub mod duty;
 pub mod events;
 pub mod ids;
 pub mod kind;
+pub mod money;
 pub mod record;
 pub mod repair;
 pub mod resident;

@@ -15,29 +15,14 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::DutyCalendar;
 use crate::doc::{self, DocError, Fields, Header, RecordKind};
 use crate::ids::{EventId, RecordId, SiteId};
+use crate::money::Fen;
 use crate::rules::{Channel, RuleError, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_UNIT_CHARS, SATISFIED_FROM};
 use crate::time;
 
 /// Most events one work order may hold.
 pub const MAX_EVENTS: usize = 10_000;
-/// An amount in fen as people write it: `¥1,000,000` or `¥80.50`.
-pub fn yuan(fen: u64) -> String {
-    let whole = (fen / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match fen % 100 {
-        0 => format!("¥{grouped}"),
-        cents => format!("¥{grouped}.{cents:02}"),
-    }
-}
-
-/// Largest charge accepted, in fen (¥1,000,000).
-pub const MAX_CHARGE_FEN: u64 = 100_000_000;
+/// Largest charge accepted (¥1,000,000).
+pub const MAX_CHARGE: Fen = Fen::yuan(1_000_000);
 /// Emergency response: on site within this many minutes, counted on the wall clock.
 pub const EMERGENCY_RESPONSE_MINUTES: i64 = 30;
 /// Normal response: within this many duty hours.
@@ -143,8 +128,8 @@ pub struct RepairEvent {
     pub text: String,
     /// Materials used, on completion.
     pub materials: String,
-    /// The charge in fen, on completion.
-    pub charge_fen: Option<u64>,
+    /// The charge, on completion (serialized in fen).
+    pub charge_fen: Option<Fen>,
     /// Satisfaction 1–5, on a visit.
     pub satisfaction: Option<u8>,
 }
@@ -290,7 +275,7 @@ fn append(
     by: &str,
     words: &str,
     materials: &str,
-    charge_fen: Option<u64>,
+    charge_fen: Option<Fen>,
     satisfaction: Option<u8>,
 ) -> Result<(), RuleError> {
     let by = text("by", by, MAX_NAME_CHARS, true)?;
@@ -304,7 +289,7 @@ fn append(
     doc.put(&map, "text", words)?;
     doc.put(&map, "materials", materials)?;
     if let Some(fen) = charge_fen {
-        doc.put(&map, "charge_fen", ScalarValue::Uint(fen))?;
+        doc.put(&map, "charge_fen", ScalarValue::Uint(fen.0))?;
     }
     if let Some(s) = satisfaction {
         doc.put(&map, "satisfaction", ScalarValue::Uint(s.into()))?;
@@ -325,8 +310,8 @@ pub enum RepairStep<'a> {
         work: &'a str,
         /// Materials used.
         materials: &'a str,
-        /// The charge in fen, for a paid service.
-        charge_fen: Option<u64>,
+        /// The charge, for a paid service.
+        charge_fen: Option<Fen>,
     },
     /// A follow-up visit; 1–2 reopens.
     Visit {
@@ -373,14 +358,14 @@ pub fn step(
         RepairStep::Complete { work, materials, charge_fen } => {
             let work = text("work", work, MAX_TEXT_CHARS, true)?;
             let materials = text("materials", materials, MAX_TEXT_CHARS, false)?;
-            if let Some(fen) = charge_fen.filter(|f| *f > MAX_CHARGE_FEN) {
+            if let Some(fen) = charge_fen.filter(|f| *f > MAX_CHARGE) {
                 return Err(RuleError::OutOfRange {
                     field: "the charge",
-                    value: yuan(fen),
-                    allowed: format!("a repair charge is at most {}", yuan(MAX_CHARGE_FEN)),
+                    value: fen.to_string(),
+                    allowed: format!("a repair charge is at most {MAX_CHARGE}"),
                 });
             }
-            if charge_fen.is_some_and(|f| f > 0) && !current.paid {
+            if charge_fen.is_some_and(|f| f > Fen::ZERO) && !current.paid {
                 return Err(wrong(&current, "a charge applies only to a paid service (有偿服务)"));
             }
             match current.status {
@@ -466,7 +451,7 @@ fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, DocError> {
             },
             _ => None,
         };
-        let charge_fen = if kind == Kind::Completed { map.u64("charge_fen").ok() } else { None };
+        let charge_fen = if kind == Kind::Completed { map.u64("charge_fen").ok().map(Fen) } else { None };
         // The status folds the events in document order; a step that does not fit
         // (only concurrent edits produce one) stays in the history but moves nothing.
         match (kind, status) {
@@ -571,7 +556,7 @@ mod tests {
             &mut doc,
             &mut rng,
             &mut now,
-            RepairStep::Complete { work: "更换下水管", materials: "PVC管1米", charge_fen: Some(8_000) },
+            RepairStep::Complete { work: "更换下水管", materials: "PVC管1米", charge_fen: Some(Fen(8_000)) },
         )
         .unwrap();
         go(&mut doc, &mut rng, &mut now, RepairStep::Visit { satisfaction: 1, comment: "还漏" }).unwrap();
@@ -602,7 +587,7 @@ mod tests {
             &mut doc,
             &mut rng,
             &mut now,
-            RepairStep::Complete { work: "修好", materials: "", charge_fen: Some(100) },
+            RepairStep::Complete { work: "修好", materials: "", charge_fen: Some(Fen(100)) },
         )
         .unwrap_err()
         .to_string();

@@ -120,6 +120,9 @@ pub enum RuleError {
         /// Who asked.
         role: &'static str,
     },
+    /// Text that is not an amount of money.
+    #[error("'{}' is not an amount in yuan: write it like 80 or 80.50", crate::text::echo(.0))]
+    NotAmount(String),
     /// A name that is not one of the known values.
     #[error("unknown {what}: '{}'", crate::text::echo(value))]
     Unknown {
