@@ -320,10 +320,22 @@ impl Desk {
         self.store.edit(id, |doc| duty::log_done(doc, now, &actor.name, done)).map(drop)
     }
 
-    /// Links a record made from a work-log entry.
-    pub fn log_link(&mut self, id: &str, record: RecordId) -> Result<(), StoreError> {
-        let id = self.store.resolve(RecordKind::LogEntry, id)?;
-        self.store.edit(id, |doc| duty::log_link(doc, record)).map(drop)
+    /// Makes a record with `make` and, when it came from the work-log entry
+    /// `from_log` (a call or visit), links the entry to it. The entry is looked
+    /// up first, so a wrong id makes nothing.
+    pub fn made_from_log<T>(
+        &mut self,
+        from_log: Option<&str>,
+        make: impl FnOnce(&mut Desk) -> Result<T, StoreError>,
+        id_of: impl Fn(&T) -> RecordId,
+    ) -> Result<T, StoreError> {
+        let log = from_log.map(|log| self.store.resolve(RecordKind::LogEntry, log)).transpose()?;
+        let made = make(self)?;
+        if let Some(log) = log {
+            let record = id_of(&made);
+            self.store.edit(log, |doc| duty::log_link(doc, record))?;
+        }
+        Ok(made)
     }
 
     /// Writes down a commitment (约定回复) due at `due`.

@@ -14,7 +14,6 @@ use wuye_agent::settings::SiteSettings;
 use wuye_node::process::{print_json, shutdown_signal};
 use wuye_node::render;
 use wuye_protocol::complaint::NewComplaint;
-use wuye_protocol::doc::RecordKind;
 use wuye_protocol::repair::{NewRepair, Repair, RepairStep};
 use wuye_protocol::resident::NewResident;
 use wuye_protocol::rules::Channel;
@@ -712,13 +711,11 @@ fn commitment(data: &std::path::Path, cmd: CommitmentCommand) -> anyhow::Result<
     match cmd {
         CommitmentCommand::Add { text, due, caller, from_log, json } => {
             let due = parse_time(&due, desk.config.timezone)?;
-            if let Some(log) = &from_log {
-                desk.store.resolve(RecordKind::LogEntry, log)?;
-            }
-            let c = desk.add_commitment(&text, &caller, due, &actor)?;
-            if let Some(log) = &from_log {
-                desk.log_link(log, c.id)?;
-            }
+            let c = desk.made_from_log(
+                from_log.as_deref(),
+                |desk| desk.add_commitment(&text, &caller, due, &actor),
+                |c| c.id,
+            )?;
             if json {
                 print_json(&c)?;
             } else {
@@ -827,9 +824,6 @@ fn repair(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<()> {
             from_log,
             json,
         } => {
-            if let Some(log) = &from_log {
-                desk.store.resolve(RecordKind::LogEntry, log)?;
-            }
             let input = NewRepair {
                 unit,
                 area,
@@ -840,10 +834,7 @@ fn repair(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<()> {
                 appointment: appointment.map(|a| parse_time(&a, desk.config.timezone)).transpose()?,
                 paid,
             };
-            let r = desk.add_repair(&input, &actor)?;
-            if let Some(log) = &from_log {
-                desk.log_link(log, r.id)?;
-            }
+            let r = desk.made_from_log(from_log.as_deref(), |desk| desk.add_repair(&input, &actor), |r| r.id)?;
             if json {
                 print_json(&r)?;
             } else {
@@ -1283,13 +1274,8 @@ fn complaint(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Result<()
                 departments: a.departments,
                 major: a.major,
             };
-            if let Some(log) = &a.from_log {
-                desk.store.resolve(RecordKind::LogEntry, log)?;
-            }
-            let c = desk.add_complaint(&input, &actor.name)?;
-            if let Some(log) = &a.from_log {
-                desk.log_link(log, c.id)?;
-            }
+            let c =
+                desk.made_from_log(a.from_log.as_deref(), |desk| desk.add_complaint(&input, &actor.name), |c| c.id)?;
             if a.json {
                 print_json(&c)?;
             } else {
