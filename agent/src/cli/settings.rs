@@ -1,0 +1,49 @@
+//! `settings`: the site's own settings.
+
+use std::path::Path;
+
+use clap::Subcommand;
+use wuye_agent::settings::SiteSettings;
+use wuye_node::process::print_json;
+
+use super::*;
+
+#[derive(Subcommand)]
+pub(crate) enum SettingsCommand {
+    /// Show every setting.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set one: categories A,B,C | emergency-minutes N | normal-duty-hours N | summer MM-DD..MM-DD.
+    Set {
+        /// The setting.
+        key: String,
+        /// Its value.
+        value: String,
+    },
+}
+
+/// Runs `wuye-agent settings …`.
+pub(crate) fn run(data: &Path, args: SettingsCommand) -> anyhow::Result<()> {
+    let cmd = args;
+    let (desk, actor) = open_signed_in(data)?;
+    let store = &desk.store;
+    let settings = match cmd {
+        SettingsCommand::Show { json: true } => {
+            print_json(&SiteSettings::load(store)?)?;
+            return Ok(());
+        }
+        SettingsCommand::Show { json: false } => SiteSettings::load(store)?,
+        SettingsCommand::Set { key, value } => {
+            wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
+            SiteSettings::set(store, &key, &value)?
+        }
+    };
+    wuye_node::say!("categories         {}", settings.categories.join("、"));
+    wuye_node::say!("emergency-minutes  {}", settings.emergency_minutes);
+    wuye_node::say!("normal-duty-hours  {}", settings.normal_duty_hours);
+    wuye_node::say!("summer             {}..{}", settings.summer_from, settings.summer_to);
+    Ok(())
+}
