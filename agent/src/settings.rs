@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 use wuye_node::{Store, StoreError};
-use wuye_protocol::calendar::DutyCalendar;
+use wuye_protocol::calendar::{self, DutyCalendar};
 use wuye_protocol::complaint::DEFAULT_CATEGORIES;
-use wuye_protocol::repair::ResponseRules;
+use wuye_protocol::repair::{self, ResponseRules};
 
 /// Most categories a site may define.
 pub const MAX_CATEGORIES: usize = 50;
@@ -38,6 +38,10 @@ pub enum SettingsError {
 
 const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, summer";
 
+fn month_day_text((month, day): (u32, u32)) -> String {
+    format!("{month:02}-{day:02}")
+}
+
 fn month_day(text: &str) -> Option<(u32, u32)> {
     let (m, d) = text.trim().split_once('-')?;
     let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
@@ -53,10 +57,14 @@ impl SiteSettings {
                 Some(list) => list.split(',').map(str::to_string).collect(),
                 None => DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect(),
             },
-            emergency_minutes: get("emergency-minutes")?.and_then(|v| v.parse().ok()).unwrap_or(30),
-            normal_duty_hours: get("normal-duty-hours")?.and_then(|v| v.parse().ok()).unwrap_or(24),
-            summer_from: get("summer-from")?.unwrap_or_else(|| "05-01".into()),
-            summer_to: get("summer-to")?.unwrap_or_else(|| "09-30".into()),
+            emergency_minutes: get("emergency-minutes")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(repair::EMERGENCY_RESPONSE_MINUTES),
+            normal_duty_hours: get("normal-duty-hours")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(repair::NORMAL_RESPONSE_DUTY_HOURS),
+            summer_from: get("summer-from")?.unwrap_or_else(|| month_day_text(calendar::DEFAULT_SUMMER_FROM)),
+            summer_to: get("summer-to")?.unwrap_or_else(|| month_day_text(calendar::DEFAULT_SUMMER_TO)),
         })
     }
 

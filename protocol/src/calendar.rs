@@ -7,6 +7,11 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+/// First (month, day) of the summer schedule unless a site sets its own.
+pub const DEFAULT_SUMMER_FROM: (u32, u32) = (5, 1);
+/// Last (month, day) of the summer schedule unless a site sets its own.
+pub const DEFAULT_SUMMER_TO: (u32, u32) = (9, 30);
+
 /// A site's duty hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DutyCalendar {
@@ -25,7 +30,7 @@ fn hm(h: u32, m: u32) -> NaiveTime {
 impl DutyCalendar {
     /// The default schedule: summer from 1 May to 30 September.
     pub fn new(timezone: Tz) -> Self {
-        Self { timezone, summer_from: (5, 1), summer_to: (9, 30) }
+        Self { timezone, summer_from: DEFAULT_SUMMER_FROM, summer_to: DEFAULT_SUMMER_TO }
     }
 
     fn is_summer(&self, date: NaiveDate) -> bool {
