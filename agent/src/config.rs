@@ -113,6 +113,7 @@ impl AgentConfig {
     /// Creates the agent's data folder with this configuration.
     pub fn init(&self, dir: &Path) -> Result<Store, ConfigError> {
         let store = folder::create(dir, DB_FILE, "agent")?;
+        crate::signin::migrate(&store)?;
         self.save(&store)?;
         Ok(store)
     }
@@ -182,6 +183,7 @@ pub fn credentials(store: &Store) -> Result<(String, Option<String>), ConfigErro
 /// Opens an agent's folder: its store and configuration.
 pub fn open(dir: &Path) -> Result<(Store, AgentConfig), ConfigError> {
     let store = folder::open(dir, DB_FILE, "agent", "wuye-agent init")?;
+    crate::signin::migrate(&store)?;
     let config = AgentConfig::load(&store)?;
     Ok((store, config))
 }

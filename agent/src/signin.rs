@@ -10,6 +10,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
+use wuye_node::migrate::{self, Step};
 use wuye_node::{Store, StoreError};
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::time;
@@ -33,27 +34,37 @@ pub const FIRST_DELAY_SECONDS: i64 = 15;
 /// The longest wait between attempts.
 pub const MAX_DELAY_SECONDS: i64 = 15 * 60;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS logins (
-    login TEXT PRIMARY KEY,
-    staff_id TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    changed_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS login_failures (
-    login TEXT PRIMARY KEY,
-    failures INTEGER NOT NULL,
-    last_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY,
-    staff_id TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    seen_at TEXT NOT NULL,
-    ended_at TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_staff ON sessions (staff_id);
-";
+/// The sign-in tables (never synced), step by step (see [`wuye_node::migrate`]).
+const SIGNIN_STEPS: &[Step] = &[
+    Step::Sql(
+        "CREATE TABLE IF NOT EXISTS logins (
+            login TEXT PRIMARY KEY,
+            staff_id TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS login_failures (
+            login TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_at TEXT NOT NULL
+        );",
+    ),
+    Step::Sql(
+        "CREATE TABLE IF NOT EXISTS sessions (
+            token_hash TEXT PRIMARY KEY,
+            staff_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX IF NOT EXISTS sessions_staff ON sessions (staff_id);",
+    ),
+];
+
+/// Lays out (or brings up to date) the sign-in tables; run when an agent's folder is opened.
+pub fn migrate(store: &Store) -> Result<(), StoreError> {
+    migrate::apply(store, "signin", SIGNIN_STEPS)
+}
 
 /// The setting holding the command line's own session token (the command
 /// line is one desk; each browser will hold its own token).
@@ -61,11 +72,6 @@ const CLI_SESSION: &str = "cli_session";
 
 fn refused(text: impl Into<String>) -> StoreError {
     StoreError::Refused(text.into())
-}
-
-fn ensure_tables(store: &Store) -> Result<(), StoreError> {
-    store.conn().execute_batch(SCHEMA)?;
-    Ok(())
 }
 
 /// A sign-in name, trimmed and checked: 1 to [`MAX_LOGIN_CHARS`] characters, no spaces.
@@ -139,7 +145,6 @@ pub fn set_password(
 
 /// The stored spelling of a sign-in name matching `login` ignoring case, and its owner.
 fn stored_login(store: &Store, login: &str) -> Result<Option<(String, Option<RecordId>)>, StoreError> {
-    ensure_tables(store)?;
     let found: Option<(String, String)> = store
         .conn()
         .query_row("SELECT login, staff_id FROM logins WHERE login = ?1 COLLATE NOCASE", [login.trim()], |r| {
@@ -156,7 +161,6 @@ pub fn owner_of(store: &Store, login: &str) -> Result<Option<RecordId>, StoreErr
 
 /// The sign-in name a staff member has, if any.
 pub fn login_of(store: &Store, staff_id: RecordId) -> Result<Option<String>, StoreError> {
-    ensure_tables(store)?;
     Ok(store
         .conn()
         .query_row("SELECT login FROM logins WHERE staff_id = ?1", [staff_id.to_string()], |r| r.get(0))
@@ -222,7 +226,6 @@ fn count_attempt(store: &Store, key: &str, now: DateTime<Utc>) -> Result<Attempt
 /// Checks `login`'s password, counting a failure; returns the staff member's
 /// id. The name is matched ignoring case. A session is opened separately.
 pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
-    ensure_tables(store)?;
     let key: String = login.trim().chars().take(MAX_LOGIN_CHARS).collect::<String>().to_lowercase();
     let failures = match count_attempt(store, &key, now)? {
         Attempt::Waiting { failures, wait_seconds } => {
@@ -290,7 +293,6 @@ impl SessionToken {
 /// [`SESSION_HOURS`] in all, when ended, or when the person is disabled.
 pub fn open_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<SessionToken, StoreError> {
     use rand::RngCore;
-    ensure_tables(store)?;
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
     let token = SessionToken(hex::encode(secret));
@@ -306,7 +308,6 @@ pub fn open_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Re
 /// last use is written at most once a minute, and a failure to write it (a
 /// full disk) never refuses the holder.
 pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
-    ensure_tables(store)?;
     let again = "sign in again with `wuye-agent login NAME`";
     let row: Option<(String, String, String, Option<String>)> = store
         .conn()
@@ -343,7 +344,6 @@ pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) ->
 
 /// Ends one session.
 pub fn end_session(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<(), StoreError> {
-    ensure_tables(store)?;
     store.conn().execute(
         "UPDATE sessions SET ended_at = ?1 WHERE token_hash = ?2 AND ended_at IS NULL",
         params![time::to_stored(now), token.hash()],
@@ -353,7 +353,6 @@ pub fn end_session(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> R
 
 /// Ends every open session of a staff member (disabled, say).
 pub fn end_sessions_of(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    ensure_tables(store)?;
     Ok(store.conn().execute(
         "UPDATE sessions SET ended_at = ?1 WHERE staff_id = ?2 AND ended_at IS NULL",
         params![time::to_stored(now), staff_id.to_string()],
@@ -389,7 +388,9 @@ mod tests {
     use super::*;
 
     fn store() -> Store {
-        Store::open_in_memory().unwrap()
+        let store = Store::open_in_memory().unwrap();
+        migrate(&store).unwrap();
+        store
     }
 
     fn t0() -> DateTime<Utc> {

@@ -2,6 +2,7 @@
 //!
 //! - [`store`]: the SQLite record store (documents, sequence numbers, peer
 //!   heads, projections) and its implementation of the sync session's storage;
+//! - [`migrate`]: one migration scheme for every local table, on both sides;
 //! - [`frames`]: reading and writing wire frames on async streams;
 //! - [`folder`]: creating private data folders and opening only real ones;
 //! - [`process`]: logging set-up, the stop signal and JSON output for the binaries;
@@ -11,6 +12,7 @@
 
 pub mod folder;
 pub mod frames;
+pub mod migrate;
 pub mod process;
 pub mod render;
 pub mod store;

@@ -97,6 +97,9 @@ CREATE INDEX IF NOT EXISTS entries_kind_site ON entries (kind, site_id, sort_utc
 const SET_SETTING: &str =
     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
+/// The record store's layout, step by step (see [`crate::migrate`]).
+const STORE_STEPS: &[crate::migrate::Step] = &[crate::migrate::Step::Sql(SCHEMA)];
+
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -130,6 +133,16 @@ pub enum StoreError {
         id: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A component's tables were laid out by a newer wuye.
+    #[error("the {component} tables are at layout version {version}, newer than this build understands ({known}); upgrade wuye")]
+    LayoutTooNew {
+        /// Which component.
+        component: &'static str,
+        /// The version found.
+        version: usize,
+        /// The last this build knows.
+        known: usize,
     },
     /// The database was written by a newer wuye.
     #[error(
@@ -219,8 +232,9 @@ impl Store {
             return Err(StoreError::TooNew(version));
         }
         // A current database is opened without writing, so read-only commands stay fast.
+        crate::migrate::apply_on(&conn, "store", STORE_STEPS)?;
+        // Older builds read `user_version` to refuse a newer layout; keep it for them.
         if version < STORE_SCHEMA_VERSION {
-            conn.execute_batch(SCHEMA)?;
             conn.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)?;
         }
         Ok(Self { conn })

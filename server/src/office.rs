@@ -12,6 +12,7 @@ use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wuye_node::folder::{self, FolderError};
+use wuye_node::migrate::{self, Step};
 use wuye_node::tls::{self, Identity};
 use wuye_node::{Store, StoreError};
 use wuye_protocol::complaint::{self, Complaint};
@@ -31,23 +32,28 @@ use crate::{
 /// Longest site name, in characters.
 pub const MAX_SITE_NAME_CHARS: usize = 100;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS sites (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    token_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    last_sync_at TEXT,
-    revoked_at TEXT,
-    enroll_hash TEXT,
-    enroll_expires_at TEXT,
-    enrolled_at TEXT
-);
-";
-
-/// Columns added to `sites` after its first release, for folders made before them.
-const SITE_COLUMNS_ADDED: [&str; 6] =
-    ["revoked_at", "enroll_hash", "enroll_expires_at", "enrolled_at", "clock_offset_ms", "holds_fingerprint"];
+/// Head office's own tables, step by step (see [`wuye_node::migrate`]).
+const OFFICE_STEPS: &[Step] = &[
+    Step::Sql(
+        "CREATE TABLE IF NOT EXISTS sites (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_sync_at TEXT
+        )",
+    ),
+    Step::AddColumns {
+        table: "sites",
+        columns: &[
+            ("revoked_at", "TEXT"),
+            ("enroll_hash", "TEXT"),
+            ("enroll_expires_at", "TEXT"),
+            ("enrolled_at", "TEXT"),
+        ],
+    },
+    Step::AddColumns { table: "sites", columns: &[("clock_offset_ms", "TEXT"), ("holds_fingerprint", "TEXT")] },
+];
 
 /// A site clock further than this from head office's is reported (`site list`, logs).
 pub const MAX_CLOCK_OFFSET_MS: i64 = 5 * 60 * 1000;
@@ -148,7 +154,7 @@ pub fn init(dir: &Path, listen: Option<&str>) -> Result<String, OfficeError> {
         check_listen(listen)?;
     }
     let store = folder::create(dir, DB_FILE, "server")?;
-    store.conn().execute_batch(SCHEMA)?;
+    migrate::apply(&store, "office", OFFICE_STEPS)?;
     let identity = Identity::generate()?;
     folder::write_private(&dir.join(KEY_FILE), &identity.key_der)?;
     folder::write_private(&dir.join(CERT_FILE), &identity.cert_der)?;
@@ -198,24 +204,7 @@ impl HeadOffice {
 
     /// Head office over any store (an in-memory one in tests).
     pub fn new(store: Store, clock: Arc<dyn Clock>, rng: StdRng) -> Result<Self, OfficeError> {
-        let ready: bool = store.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sites')",
-            [],
-            |r| r.get(0),
-        )?;
-        if !ready {
-            store.conn().execute_batch(SCHEMA)?;
-        }
-        for column in SITE_COLUMNS_ADDED {
-            let present: bool = store.conn().query_row(
-                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('sites') WHERE name = ?1)",
-                [column],
-                |r| r.get(0),
-            )?;
-            if !present {
-                store.conn().execute_batch(&format!("ALTER TABLE sites ADD COLUMN {column} TEXT"))?;
-            }
-        }
+        migrate::apply(&store, "office", OFFICE_STEPS)?;
         Ok(Self { store, clock, rng })
     }
 
