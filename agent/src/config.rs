@@ -8,7 +8,6 @@ use wuye_node::{Store, StoreError};
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::time;
 
-use rand::RngCore;
 use wuye_protocol::wire::{normalize_enroll_code, ENROLL_CODE_CHARS};
 
 use crate::DB_FILE;
@@ -103,9 +102,7 @@ impl AgentConfig {
                 wuye_protocol::text::echo(code)
             ))
         })?;
-        let mut secret = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut secret);
-        self.token = hex::encode(secret);
+        self.token = wuye_node::secret::random_hex_256();
         self.enroll_code = Some(code);
         Ok(())
     }

@@ -283,8 +283,7 @@ impl SessionToken {
     }
 
     fn hash(&self) -> String {
-        use sha2::{Digest, Sha256};
-        hex::encode(Sha256::digest(self.0.as_bytes()))
+        wuye_node::secret::sha256_hex(self.0.as_bytes())
     }
 }
 
@@ -292,10 +291,7 @@ impl SessionToken {
 /// for each desk or browser. It ends after [`SESSION_IDLE_MINUTES`] unused or
 /// [`SESSION_HOURS`] in all, when ended, or when the person is disabled.
 pub fn open_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<SessionToken, StoreError> {
-    use rand::RngCore;
-    let mut secret = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut secret);
-    let token = SessionToken(hex::encode(secret));
+    let token = SessionToken(wuye_node::secret::random_hex_256());
     let at = time::to_stored(now);
     store.conn().execute(
         "INSERT INTO sessions (token_hash, staff_id, started_at, seen_at) VALUES (?1, ?2, ?3, ?3)",

@@ -6,6 +6,7 @@
 //! - [`frames`]: reading and writing wire frames on async streams;
 //! - [`folder`]: creating private data folders and opening only real ones;
 //! - [`process`]: logging set-up, the stop signal and JSON output for the binaries;
+//! - [`secret`]: random 256-bit secrets and the SHA-256 kept in their place;
 //! - [`render`]: how records are shown in a terminal;
 //! - [`tls`]: the server's TLS identity, certificate pinning and the QUIC
 //!   endpoint configurations built from them.
@@ -15,6 +16,7 @@ pub mod frames;
 pub mod migrate;
 pub mod process;
 pub mod render;
+pub mod secret;
 pub mod store;
 pub mod tls;
 

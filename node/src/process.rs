@@ -1,5 +1,7 @@
 //! Process plumbing both binaries share: logging set-up and the stop signal.
 
+use wuye_protocol::text::printable;
+
 /// What every binary does first: output piped into `head` ends quietly, as
 /// with other command-line tools, and logging starts (see [`init_tracing`]).
 pub fn start(default_filter: &str) {
@@ -72,8 +74,6 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
 }
-
-use wuye_protocol::text::printable;
 
 /// Prints a line of text meant for a person on standard output, with any
 /// character a terminal would act on written out (see [`printable`]): the

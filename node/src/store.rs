@@ -201,7 +201,7 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(uri, flags)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version != STORE_SCHEMA_VERSION {
+        if version > STORE_SCHEMA_VERSION {
             return Err(StoreError::TooNew(version));
         }
         Ok(Self { conn })

@@ -9,7 +9,6 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use sha2::{Digest, Sha256};
 use wuye_protocol::wire::ALPN;
 
 /// The name the server's certificate carries and agents ask for.
@@ -69,7 +68,7 @@ pub fn peer_fingerprint(conn: &quinn::Connection) -> Option<String> {
 
 /// The SHA-256 fingerprint of a DER certificate, as lowercase hex.
 pub fn fingerprint(cert_der: &[u8]) -> String {
-    hex::encode(Sha256::digest(cert_der))
+    crate::secret::sha256_hex(cert_der)
 }
 
 /// Normalises a fingerprint typed by a person (case, colons, spaces).

@@ -31,7 +31,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{RecordId, SiteId};
 use crate::wire::{
-    DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, CREDENTIAL_HEX_CHARS, FINGERPRINT_HEX_CHARS,
+    is_hex, DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, CREDENTIAL_HEX_CHARS, FINGERPRINT_HEX_CHARS,
     MAX_BATCHES_PER_ROUND, MAX_BATCH_BYTES, MAX_BATCH_DOCS, MAX_DOC_BYTES, MAX_ENROLL_CODE_CHARS, MAX_HEADS,
     MAX_TOKEN_CHARS, PUSH_PIPELINE_DEPTH,
 };
@@ -370,10 +370,7 @@ impl ClientSession {
                 ClientState::AwaitWelcome,
                 Message::Welcome { site_name, push_cursor, server_time_ms, next_fingerprint },
             ) => {
-                if next_fingerprint
-                    .as_ref()
-                    .is_some_and(|f| f.len() != FINGERPRINT_HEX_CHARS || !f.bytes().all(|b| b.is_ascii_hexdigit()))
-                {
+                if next_fingerprint.as_ref().is_some_and(|f| !is_hex(f, FINGERPRINT_HEX_CHARS)) {
                     return Err(SessionError::Protocol(format!(
                         "the next fingerprint in Welcome is not {FINGERPRINT_HEX_CHARS} hex digits"
                     )));
@@ -531,7 +528,7 @@ impl ServerSession {
                         "enrollment code longer than {MAX_ENROLL_CODE_CHARS} characters"
                     )));
                 }
-                if credential.len() != CREDENTIAL_HEX_CHARS || !credential.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if !is_hex(&credential, CREDENTIAL_HEX_CHARS) {
                     return Err(SessionError::Protocol(format!(
                         "the new credential must be {CREDENTIAL_HEX_CHARS} hex digits"
                     )));

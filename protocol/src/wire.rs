@@ -262,8 +262,13 @@ pub enum Message {
     },
 }
 
-/// Longest certificate fingerprint accepted in a Welcome (64 hex digits).
+/// Length of a certificate fingerprint in a Welcome (64 hex digits).
 pub const FINGERPRINT_HEX_CHARS: usize = 64;
+
+/// Whether `text` is exactly `len` hex digits (a credential, a fingerprint).
+pub fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
 
 /// Why bytes could not be read as a frame.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

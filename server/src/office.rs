@@ -10,7 +10,6 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use rusqlite::params;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use wuye_node::folder::{self, FolderError};
 use wuye_node::migrate::{self, Step};
 use wuye_node::tls::{self, Identity};
@@ -145,7 +144,7 @@ impl std::fmt::Debug for NewSite {
 /// random bits and codes 100, so a fast hash is enough; the secrets
 /// themselves are never stored or logged.
 fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    wuye_node::secret::sha256_hex(secret.as_bytes())
 }
 
 /// Creates a server data folder: database and TLS identity. Returns the fingerprint.
@@ -362,11 +361,6 @@ impl HeadOffice {
         rename(NEXT_KEY_FILE, KEY_FILE)?;
         self.store.delete_setting(NEXT_FINGERPRINT)?;
         Ok(next)
-    }
-
-    /// The announced next fingerprint, if a rotation is under way.
-    pub fn announced_fingerprint(&self) -> Result<Option<String>, OfficeError> {
-        Ok(self.store.setting(NEXT_FINGERPRINT)?)
     }
 
     /// Checks that a site id given on the command line is registered.
