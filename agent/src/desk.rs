@@ -6,10 +6,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use wuye_node::{Store, StoreError};
+use wuye_protocol::commitment::{self, Commitment};
 use wuye_protocol::complaint::{self, Complaint, NewComplaint};
+use wuye_protocol::daily_report::{self, DailyReport};
 use wuye_protocol::doc::RecordKind;
-use wuye_protocol::duty::{self, Commitment, DailyReport, DutyShift, LogEntry, Shift};
+use wuye_protocol::duty_shift::{self, DutyShift, Shift};
 use wuye_protocol::ids::{EventId, RecordId};
+use wuye_protocol::log_entry::{self, LogEntry};
 use wuye_protocol::repair::{self, NewRepair, Repair, RepairStep};
 use wuye_protocol::resident::{self, NewResident, Resident};
 use wuye_protocol::rules::Channel;
@@ -64,20 +67,20 @@ impl Desk {
         let event = EventId::random(&mut self.rng);
         let mut doc =
             complaint::create(id, self.config.site_id, self.config.timezone, self.clock.now(), by, event, input)?;
-        Store::typed(self.store.insert_new(&mut doc)?, "complaint")
+        Store::typed(self.store.insert_new(&mut doc)?)
     }
 
     /// Adds a staff member (员工) with a role.
     pub fn add_staff(&mut self, name: &str, role: Role, by: &str) -> Result<Staff, StoreError> {
         let id = RecordId::random(&mut self.rng);
         let mut doc = staff::create(id, self.config.site_id, self.config.timezone, self.clock.now(), by, name, role)?;
-        Store::typed(self.store.insert_new(&mut doc)?, "staff member")
+        Store::typed(self.store.insert_new(&mut doc)?)
     }
 
     /// A staff member by id or unique prefix.
     pub fn staff_member(&self, id: &str) -> Result<Staff, StoreError> {
         let id = self.store.resolve(RecordKind::Staff, id)?;
-        self.store.staff_member(id)
+        self.store.get::<Staff>(id)
     }
 
     /// The person signed in at the command line, as they act: their name and role.
@@ -93,7 +96,7 @@ impl Desk {
     }
 
     fn active_actor(&self, id: RecordId) -> Result<Actor, StoreError> {
-        let member = self.store.staff_member(id).map_err(|_| {
+        let member = self.store.get::<Staff>(id).map_err(|_| {
             StoreError::Refused("the signed-in staff member is no longer on record: sign in again".into())
         })?;
         if !member.is_active() {
@@ -110,7 +113,7 @@ impl Desk {
     /// Checks a person's password; someone disabled is refused after the check.
     fn check_sign_in(&self, login: &str, password: &str) -> Result<Staff, StoreError> {
         let id = signin::sign_in(&self.store, login, password, self.clock.now())?;
-        let member = self.store.staff_member(id)?;
+        let member = self.store.get::<Staff>(id)?;
         if !member.is_active() {
             return Err(StoreError::Refused(format!(
                 "sign-in refused: {} has been disabled (离职); a 客服主管 or 经理 can tell you more",
@@ -151,7 +154,7 @@ impl Desk {
         let now = self.clock.now();
         let view = self.store.edit(id, |doc| staff::disable(doc, now, &actor.name))?;
         signin::end_sessions_of(&self.store, id, now)?;
-        Store::typed(view, "staff member")
+        Store::typed(view)
     }
 
     /// At `init`: the site's first customer-service supervisor (客服主管), with
@@ -223,7 +226,7 @@ impl Desk {
             Step::Archive => complaint::archive(doc, event, now, by),
             Step::Decide(text) => complaint::decide(doc, event, now, by, text),
         })?;
-        Store::typed(view, "complaint")
+        Store::typed(view)
     }
 
     /// Adds a tracking note (跟踪记录) to a complaint given by id or unique prefix.
@@ -240,7 +243,7 @@ impl Desk {
         let rules = settings.response_rules();
         let mut doc =
             repair::create(id, self.config.site_id, &calendar, &rules, self.clock.now(), &actor.name, event, input)?;
-        Store::typed(self.store.insert_new(&mut doc)?, "repair work order")
+        Store::typed(self.store.insert_new(&mut doc)?)
     }
 
     /// Applies one step to a work order given by id or unique prefix. Dispatching
@@ -266,19 +269,19 @@ impl Desk {
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
         let view = self.store.edit(id, |doc| repair::step(doc, event, now, &actor.name, step))?;
-        Store::typed(view, "repair work order")
+        Store::typed(view)
     }
 
     /// A work order by id or unique prefix.
     pub fn repair(&self, id: &str) -> Result<Repair, StoreError> {
         let id = self.store.resolve(RecordKind::Repair, id)?;
-        self.store.repair(id)
+        self.store.get::<Repair>(id)
     }
 
     /// Work orders nobody reached by their response deadline, as of now.
     pub fn overdue_repairs(&self) -> Result<Vec<Repair>, StoreError> {
         let now = self.clock.now();
-        Ok(self.store.repairs(None)?.into_iter().filter(|r| r.is_overdue(now)).collect())
+        Ok(self.store.all::<Repair>(None)?.into_iter().filter(|r| r.is_overdue(now)).collect())
     }
 
     /// Registers a resident in the household register (住户家庭情况登记表).
@@ -286,19 +289,19 @@ impl Desk {
         let id = RecordId::random(&mut self.rng);
         let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
         let mut doc = resident::create(id, site, tz, now, &actor.name, input)?;
-        Store::typed(self.store.insert_new(&mut doc)?, "resident")
+        Store::typed(self.store.insert_new(&mut doc)?)
     }
 
     /// The household register as `actor` may see it (see [`shown_to`]).
     pub fn residents_for(&self, actor: &Actor) -> Result<Vec<Resident>, StoreError> {
-        Ok(self.store.residents(None)?.into_iter().map(|r| shown_to(r, actor)).collect())
+        Ok(self.store.all::<wuye_protocol::resident::Resident>(None)?.into_iter().map(|r| shown_to(r, actor)).collect())
     }
 
     /// Writes a work-log entry (工作日志) for a call or visit.
     pub fn add_log(&mut self, entry: &NewLogEntry<'_>, actor: &Actor) -> Result<LogEntry, StoreError> {
         let id = RecordId::random(&mut self.rng);
         let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
-        let mut doc = duty::new_log_entry(
+        let mut doc = log_entry::new_log_entry(
             id,
             site,
             tz,
@@ -310,14 +313,14 @@ impl Desk {
             entry.asked,
             entry.done,
         )?;
-        Store::typed(self.store.insert_new(&mut doc)?, "work-log entry")
+        Store::typed(self.store.insert_new(&mut doc)?)
     }
 
     /// Records what was done about a work-log entry.
     pub fn log_done(&mut self, id: &str, done: &str, actor: &Actor) -> Result<(), StoreError> {
         let id = self.store.resolve(RecordKind::LogEntry, id)?;
         let now = self.clock.now();
-        self.store.edit(id, |doc| duty::log_done(doc, now, &actor.name, done)).map(drop)
+        self.store.edit(id, |doc| log_entry::log_done(doc, now, &actor.name, done)).map(drop)
     }
 
     /// Makes a record with `make` and, when it came from the work-log entry
@@ -333,7 +336,7 @@ impl Desk {
         let made = make(self)?;
         if let Some(log) = log {
             let record = id_of(&made);
-            self.store.edit(log, |doc| duty::log_link(doc, record))?;
+            self.store.edit(log, |doc| log_entry::log_link(doc, record))?;
         }
         Ok(made)
     }
@@ -348,15 +351,15 @@ impl Desk {
     ) -> Result<Commitment, StoreError> {
         let id = RecordId::random(&mut self.rng);
         let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
-        let mut doc = duty::new_commitment(id, site, tz, now, &actor.name, words, caller, due)?;
-        Store::typed(self.store.insert_new(&mut doc)?, "commitment")
+        let mut doc = commitment::new_commitment(id, site, tz, now, &actor.name, words, caller, due)?;
+        Store::typed(self.store.insert_new(&mut doc)?)
     }
 
     /// Records the reply given on a commitment.
     pub fn commitment_reply(&mut self, id: &str, reply: &str, actor: &Actor) -> Result<(), StoreError> {
         let id = self.store.resolve(RecordKind::Commitment, id)?;
         let now = self.clock.now();
-        self.store.edit(id, |doc| duty::commitment_reply(doc, now, &actor.name, reply)).map(drop)
+        self.store.edit(id, |doc| commitment::commitment_reply(doc, now, &actor.name, reply)).map(drop)
     }
 
     /// Puts a staff member on duty for one shift of a local date.
@@ -374,15 +377,25 @@ impl Desk {
         let starts_at = calendar.instant(date, period.0);
         let id = RecordId::random(&mut self.rng);
         let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
-        let mut doc =
-            duty::new_duty_shift(id, site, tz, now, &actor.name, date, shift, starts_at, member.id, &member.name)?;
-        Store::typed(self.store.insert_new(&mut doc)?, "duty shift")
+        let mut doc = duty_shift::new_duty_shift(
+            id,
+            site,
+            tz,
+            now,
+            &actor.name,
+            date,
+            shift,
+            starts_at,
+            member.id,
+            &member.name,
+        )?;
+        Store::typed(self.store.insert_new(&mut doc)?)
     }
 
     /// Who is on duty in each shift of a local date; an empty list is a gap.
     pub fn duty_check(&self, date: NaiveDate) -> Result<Vec<(Shift, Vec<String>)>, StoreError> {
         let day = date.format("%Y-%m-%d").to_string();
-        let shifts = self.store.duty_shifts(Some(self.config.site_id))?;
+        let shifts = self.store.all::<DutyShift>(Some(self.config.site_id))?;
         Ok(Shift::ALL
             .into_iter()
             .map(|s| {
@@ -397,22 +410,22 @@ impl Desk {
 
     /// Makes (or remakes) the daily report of a local date; it syncs to head office.
     pub fn daily_report(&mut self, date: NaiveDate, actor: &Actor) -> Result<DailyReport, StoreError> {
-        duty::check_report_date(date, self.clock.now().with_timezone(&self.config.timezone).date_naive())?;
+        daily_report::check_report_date(date, self.clock.now().with_timezone(&self.config.timezone).date_naive())?;
         let figures = crate::reports::daily_figures(&self.store, date, self.clock.now(), self.config.timezone)?;
         let content = serde_json::to_string(&figures).expect("figures serialize");
         let day = date.format("%Y-%m-%d").to_string();
-        let existing = self.store.daily_reports(Some(self.config.site_id))?.into_iter().find(|r| r.date == day);
+        let existing = self.store.all::<DailyReport>(Some(self.config.site_id))?.into_iter().find(|r| r.date == day);
         let view = match existing {
-            Some(report) => self.store.edit(report.id, |doc| duty::write_daily_report(doc, date, &content))?,
+            Some(report) => self.store.edit(report.id, |doc| daily_report::write_daily_report(doc, date, &content))?,
             None => {
                 let id = RecordId::random(&mut self.rng);
                 let (site, tz, now) = (self.config.site_id, self.config.timezone, self.clock.now());
-                let mut doc = duty::new_daily_report(id, site, tz, now, &actor.name)?;
-                duty::write_daily_report(&mut doc, date, &content)?;
+                let mut doc = daily_report::new_daily_report(id, site, tz, now, &actor.name)?;
+                daily_report::write_daily_report(&mut doc, date, &content)?;
                 self.store.insert_new(&mut doc)?
             }
         };
-        Store::typed(view, "daily report")
+        Store::typed(view)
     }
 
     /// The time now, from the desk's clock.
@@ -430,7 +443,7 @@ impl Desk {
     /// One complaint by id or unique prefix.
     pub fn complaint(&self, id: &str) -> Result<Complaint, StoreError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
-        self.store.complaint(id)
+        self.store.get::<Complaint>(id)
     }
 }
 

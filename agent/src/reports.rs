@@ -9,7 +9,9 @@ use wuye_protocol::repair::{RepairStatus, Urgency};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use wuye_node::{Store, StoreError};
+use wuye_protocol::complaint::Complaint;
 use wuye_protocol::ids::RecordId;
+use wuye_protocol::repair::Repair;
 use wuye_protocol::time;
 
 /// Fewest records in a group for it to count as recurring.
@@ -45,12 +47,12 @@ pub fn building_of(unit: &str) -> String {
 pub fn recurring(store: &Store, now: DateTime<Utc>, days: i64) -> Result<Vec<RecurringGroup>, StoreError> {
     let since = now - Duration::days(days);
     let mut items: Vec<(DateTime<Utc>, String, String, RecordId)> = Vec::new();
-    for c in store.complaints(None)? {
+    for c in store.all::<Complaint>(None)? {
         if let Some(at) = time::from_stored(&c.received_at).filter(|at| *at >= since) {
             items.push((at, c.unit, c.category, c.id));
         }
     }
-    for r in store.repairs(None)? {
+    for r in store.all::<Repair>(None)? {
         let Some(unit) = r.unit.clone().or(r.area.clone()) else { continue };
         if let Some(at) = time::from_stored(&r.reported_at).filter(|at| *at >= since) {
             items.push((at, unit, r.category.label().to_string(), r.id));
@@ -127,8 +129,8 @@ pub fn daily_figures(
     now: DateTime<Utc>,
     _tz: chrono_tz::Tz,
 ) -> Result<DailyFigures, StoreError> {
-    let complaints = store.complaints(None)?;
-    let repairs = store.repairs(None)?;
+    let complaints = store.all::<Complaint>(None)?;
+    let repairs = store.all::<Repair>(None)?;
     let mut figures = DailyFigures {
         date,
         major_complaints: Vec::new(),

@@ -4,8 +4,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use wuye_node::{Store, StoreError};
+use wuye_protocol::commitment::Commitment;
 use wuye_protocol::complaint::{Complaint, ComplaintStatus};
-use wuye_protocol::duty::{Commitment, LogEntry};
+use wuye_protocol::log_entry::LogEntry;
 use wuye_protocol::repair::{Repair, RepairStatus};
 use wuye_protocol::time;
 
@@ -30,16 +31,16 @@ pub struct Handover {
 
 /// The open items as of `now`.
 pub fn handover(store: &Store, now: DateTime<Utc>) -> Result<Handover, StoreError> {
-    let repairs = store.repairs(None)?;
+    let repairs = store.all::<Repair>(None)?;
     Ok(Handover {
-        carry_over: store.log_entries(None)?.into_iter().filter(|l| l.open).collect(),
+        carry_over: store.all::<LogEntry>(None)?.into_iter().filter(|l| l.open).collect(),
         commitments_due: store
-            .commitments(None)?
+            .all::<Commitment>(None)?
             .into_iter()
             .filter(|c| c.is_due_by(now + Duration::hours(DUE_WITHIN_HOURS)))
             .collect(),
         open_complaints: store
-            .complaints(None)?
+            .all::<Complaint>(None)?
             .into_iter()
             .filter(|c| c.status != ComplaintStatus::Archived)
             .collect(),
@@ -81,12 +82,12 @@ fn local_date(site_time: &str) -> Option<NaiveDate> {
 /// Summarises one local day.
 pub fn day_summary(store: &Store, date: NaiveDate) -> Result<DaySummary, StoreError> {
     let complaints: Vec<Complaint> =
-        store.complaints(None)?.into_iter().filter(|c| local_date(&c.received_at) == Some(date)).collect();
+        store.all::<Complaint>(None)?.into_iter().filter(|c| local_date(&c.received_at) == Some(date)).collect();
     let repairs: Vec<Repair> =
-        store.repairs(None)?.into_iter().filter(|r| local_date(&r.reported_at) == Some(date)).collect();
+        store.all::<Repair>(None)?.into_iter().filter(|r| local_date(&r.reported_at) == Some(date)).collect();
     Ok(DaySummary {
         date,
-        calls_and_visits: store.log_entries(None)?.iter().filter(|l| local_date(&l.at) == Some(date)).count(),
+        calls_and_visits: store.all::<LogEntry>(None)?.iter().filter(|l| local_date(&l.at) == Some(date)).count(),
         major_complaints: complaints.iter().filter(|c| c.major).count(),
         complaints: complaints.len(),
         emergency_repairs: repairs.iter().filter(|r| r.urgency == wuye_protocol::repair::Urgency::Emergency).count(),

@@ -2,6 +2,7 @@
 //!
 //! - [`store`]: the SQLite record store (documents, sequence numbers, peer
 //!   heads, projections) and its implementation of the sync session's storage;
+//! - [`records`]: what any record store offers (by kind, filtered, paged), whatever the database;
 //! - [`migrate`]: one migration scheme for every local table, on both sides;
 //! - [`frames`]: reading and writing wire frames on async streams;
 //! - [`folder`]: creating private data folders and opening only real ones;
@@ -15,9 +16,11 @@ pub mod folder;
 pub mod frames;
 pub mod migrate;
 pub mod process;
+pub mod records;
 pub mod render;
 pub mod secret;
 pub mod store;
 pub mod tls;
 
+pub use records::{Cursor, Filter, Page, Paged, Records};
 pub use store::{Store, StoreError};

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use crate::store::{Store, StoreError};
 
 /// One step of a component's layout.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum Step {
     /// Statements run as they are.
     Sql(&'static str),
@@ -24,12 +24,16 @@ pub enum Step {
         /// The columns.
         columns: &'static [(&'static str, &'static str)],
     },
+    /// Work done in code inside the migration's transaction (rebuilding
+    /// derived rows from the documents, say).
+    Run(fn(&Transaction<'_>) -> Result<(), StoreError>),
 }
 
 impl Step {
     fn run(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
         match self {
             Step::Sql(sql) => tx.execute_batch(sql)?,
+            Step::Run(work) => work(tx)?,
             Step::AddColumns { table, columns } => {
                 for (column, kind) in *columns {
                     let present: bool = tx.query_row(

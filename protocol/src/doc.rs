@@ -15,58 +15,55 @@ use crate::time;
 /// The layout version written into new documents.
 pub const SCHEMA_VERSION: u64 = 1;
 
-/// What kind of record a document holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordKind {
-    /// A customer complaint (客户投诉).
-    Complaint,
-    /// A member of the site's staff (员工).
-    Staff,
-    /// A repair work order (维修工作单).
-    Repair,
-    /// A work-log entry (工作日志).
-    LogEntry,
-    /// A promised reply (约定回复).
-    Commitment,
-    /// One staff member on one duty shift (值班表).
-    DutyShift,
-    /// A day's report upward (每日上报).
-    DailyReport,
-    /// A resident in the household register (住户家庭情况登记表).
-    Resident,
+macro_rules! record_kinds {
+    ($($variant:ident = $name:literal: $ty:ty, $title:literal, $noun:literal;)+) => {
+        /// What kind of record a document holds (the list is in [`crate::kinds`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum RecordKind {
+            $(
+                #[doc = $title]
+                $variant,
+            )+
+        }
+
+        impl RecordKind {
+            /// Every kind, in the registry's order.
+            pub const ALL: &'static [RecordKind] = &[$(RecordKind::$variant),+];
+
+            /// The name stored in documents and the database.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(RecordKind::$variant => $name,)+
+                }
+            }
+
+            /// The name people use for one (the paper form's title).
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(RecordKind::$variant => $title,)+
+                }
+            }
+
+            /// What English calls one, in messages ("no repair work order with id …").
+            pub fn noun(self) -> &'static str {
+                match self {
+                    $(RecordKind::$variant => $noun,)+
+                }
+            }
+
+            /// Parses a stored kind name.
+            pub fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $($name => Some(RecordKind::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl RecordKind {
-    /// The name stored in documents and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::Complaint => "complaint",
-            RecordKind::Staff => "staff",
-            RecordKind::Repair => "repair",
-            RecordKind::LogEntry => "log_entry",
-            RecordKind::Commitment => "commitment",
-            RecordKind::DutyShift => "duty_shift",
-            RecordKind::DailyReport => "daily_report",
-            RecordKind::Resident => "resident",
-        }
-    }
-
-    /// Parses a stored kind name.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "complaint" => Some(RecordKind::Complaint),
-            "staff" => Some(RecordKind::Staff),
-            "repair" => Some(RecordKind::Repair),
-            "log_entry" => Some(RecordKind::LogEntry),
-            "commitment" => Some(RecordKind::Commitment),
-            "duty_shift" => Some(RecordKind::DutyShift),
-            "daily_report" => Some(RecordKind::DailyReport),
-            "resident" => Some(RecordKind::Resident),
-            _ => None,
-        }
-    }
-}
+crate::kinds::for_each_kind!(record_kinds);
 
 /// The fixed part of every record document.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,12 +28,16 @@
 mod labelled;
 
 pub mod calendar;
+pub mod commitment;
 pub mod complaint;
+pub mod daily_report;
 pub mod doc;
-pub mod duty;
+pub mod duty_shift;
 pub mod events;
 pub mod ids;
 pub mod kind;
+mod kinds;
+pub mod log_entry;
 pub mod money;
 pub mod record;
 pub mod repair;

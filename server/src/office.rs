@@ -380,7 +380,7 @@ impl HeadOffice {
 
     /// One head-office step on a record given by id or unique prefix, in one
     /// transaction; it reaches the site at its next sync.
-    fn act<T: TryFrom<View, Error = View>>(
+    fn act<T: wuye_protocol::kind::Kind + TryFrom<View, Error = View>>(
         &mut self,
         kind: RecordKind,
         id: &str,
@@ -390,7 +390,7 @@ impl HeadOffice {
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
         let view = self.store.edit(id, |doc| step(doc, event, now))?;
-        Ok(Store::typed(view, kind.as_str())?)
+        Ok(Store::typed(view)?)
     }
 
     /// The property manager's decision on a major complaint (重大投诉).
@@ -411,7 +411,7 @@ impl HeadOffice {
     /// One complaint by id or unique prefix.
     pub fn complaint(&self, id: &str) -> Result<Complaint, OfficeError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
-        Ok(self.store.complaint(id)?)
+        Ok(self.store.get::<Complaint>(id)?)
     }
 }
 

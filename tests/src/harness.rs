@@ -218,8 +218,8 @@ impl Network {
     /// Asserts that every site and head office hold identical complaints for that site.
     pub fn assert_converged(&self) {
         for (i, site) in self.sites.iter().enumerate() {
-            let at_site = site.desk.store.complaints(None).expect("site lists");
-            let at_office = self.office.store.complaints(Some(self.site_id(i))).expect("office lists");
+            let at_site = site.desk.store.all::<Complaint>(None).expect("site lists");
+            let at_office = self.office.store.all::<Complaint>(Some(self.site_id(i))).expect("office lists");
             assert_eq!(at_site, at_office, "site {i} and head office differ");
         }
     }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use wuye_protocol::complaint::Complaint;
 use wuye_protocol::ids::RecordId;
 use wuye_tests::harness::{sample, Network};
 use wuye_tests::seed;
@@ -48,7 +49,7 @@ fn run_case(seed: u64, sites: usize, steps: usize) {
             }
             50..=59 => {
                 // Head office decides a major complaint it already holds.
-                let held = net.office.store.complaints(None).expect("office lists");
+                let held = net.office.store.all::<Complaint>(None).expect("office lists");
                 let open: Vec<_> = held.iter().filter(|c| c.major && c.decision.is_none()).collect();
                 if let Some(c) = open.get(rng.gen_range(0..open.len().max(1))) {
                     net.office.decide(&c.id.to_string(), "总部决定", "物业公司经理").expect("decision saves");
@@ -81,18 +82,18 @@ fn run_case(seed: u64, sites: usize, steps: usize) {
         let at_site = net.sites[*site]
             .desk
             .store
-            .complaint(*id)
+            .get::<Complaint>(*id)
             .unwrap_or_else(|e| panic!("seed {seed}: {id} lost at its site: {e}"));
         let at_office = net
             .office
             .store
-            .complaint(*id)
+            .get::<Complaint>(*id)
             .unwrap_or_else(|e| panic!("seed {seed}: {id} never reached head office: {e}"));
         assert_eq!(at_site, at_office, "seed {seed}");
         assert_eq!(at_site.notes.len(), ledger.notes.get(id).copied().unwrap_or(0), "seed {seed}: notes of {id}");
         assert_eq!(at_site.decision.is_some(), ledger.decided.contains(id), "seed {seed}: decision of {id}");
     }
-    let total: usize = (0..sites).map(|i| net.sites[i].desk.store.complaints(None).expect("lists").len()).sum();
+    let total: usize = (0..sites).map(|i| net.sites[i].desk.store.all::<Complaint>(None).expect("lists").len()).sum();
     assert_eq!(total, ledger.complaints.len(), "seed {seed}: no site holds records that are not its own");
 }
 
@@ -133,7 +134,7 @@ fn a_site_offline_for_days_catches_up_in_one_round() {
         changes += 1;
     }
     let mut decided = 0;
-    for c in net.office.store.complaints(None).expect("lists") {
+    for c in net.office.store.all::<Complaint>(None).expect("lists") {
         if c.major && c.decision.is_none() {
             net.office.decide(&c.id.to_string(), "总部批复", "物业公司经理").expect("decides");
             decided += 1;

@@ -5,6 +5,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use wuye_protocol::staff::Staff;
 use wuye_tests::procs::{self, path, Agent, Server, SUPERVISOR};
 
 /// A head office, one enrolled site, and a running server.
@@ -157,7 +158,7 @@ fn item3_a_disabled_staff_member_cannot_sign_in_their_session_ends_and_they_get_
         let (store, config) = wuye_agent::config::open(&w.agent.data).unwrap();
         let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(wuye_protocol::time::SystemClock));
         assert_eq!(desk.signed_in().unwrap().name, "李娜（客服员）");
-        let zhou = desk.store.staff(None).unwrap().into_iter().find(|m| m.name == SUPERVISOR.0).unwrap();
+        let zhou = desk.store.all::<Staff>(None).unwrap().into_iter().find(|m| m.name == SUPERVISOR.0).unwrap();
         let supervisor = wuye_agent::desk::Actor::of(&zhou);
         let lina_as_actor = desk.signed_in().unwrap();
         let e = desk.disable_staff(&wang, &lina_as_actor).unwrap_err().to_string();

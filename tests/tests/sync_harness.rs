@@ -3,9 +3,14 @@
 use automerge::transaction::Transactable;
 use automerge::ROOT;
 use wuye_agent::desk::Actor;
+use wuye_protocol::complaint::Complaint;
 use wuye_protocol::complaint::ComplaintStatus;
+use wuye_protocol::daily_report::DailyReport;
 use wuye_protocol::doc::RecordKind;
+use wuye_protocol::duty_shift::DutyShift;
 use wuye_protocol::ids::RecordId;
+use wuye_protocol::repair::Repair;
+use wuye_protocol::staff::Staff;
 use wuye_protocol::sync::{RoundReport, SessionError, SyncStore};
 use wuye_protocol::wire::{heads_to_wire, DocPayload, ErrorCode, Message};
 use wuye_tests::harness::{sample, Network};
@@ -28,9 +33,9 @@ fn complaints_from_two_sites_reach_head_office_and_stay_apart() {
     }
     net.run_until_quiescent();
     net.assert_converged();
-    assert_eq!(net.office.store.complaints(None).unwrap().len(), 8);
-    assert_eq!(net.sites[0].desk.store.complaints(None).unwrap().len(), 5, "site 0 sees only its own");
-    assert_eq!(net.sites[1].desk.store.complaints(None).unwrap().len(), 3, "site 1 sees only its own");
+    assert_eq!(net.office.store.all::<Complaint>(None).unwrap().len(), 8);
+    assert_eq!(net.sites[0].desk.store.all::<Complaint>(None).unwrap().len(), 5, "site 0 sees only its own");
+    assert_eq!(net.sites[1].desk.store.all::<Complaint>(None).unwrap().len(), 3, "site 1 sees only its own");
 }
 
 #[test]
@@ -41,7 +46,7 @@ fn a_head_office_decision_flows_down_to_the_site() {
     net.office.decide(&c.id.to_string(), "由维修部三日内修复，费用公司承担", "物业公司经理").unwrap();
     let report = net.round(0).unwrap();
     assert_eq!((report.pushed, report.pulled), (0, 1));
-    let at_site = net.sites[0].desk.store.complaint(c.id).unwrap();
+    let at_site = net.sites[0].desk.store.get::<Complaint>(c.id).unwrap();
     assert_eq!(at_site.status, ComplaintStatus::Decided);
     assert_eq!(at_site.decision.unwrap().text, "由维修部三日内修复，费用公司承担");
     net.assert_converged();
@@ -57,7 +62,7 @@ fn a_site_note_and_a_head_office_decision_made_concurrently_both_survive() {
     net.office.decide(&id, "公司承担维修费用", "物业公司经理").unwrap();
     net.run_until_quiescent();
     net.assert_converged();
-    let merged = net.office.store.complaint(c.id).unwrap();
+    let merged = net.office.store.get::<Complaint>(c.id).unwrap();
     assert_eq!(merged.notes.len(), 1);
     assert!(merged.decision.is_some());
     assert_eq!(merged.status, ComplaintStatus::Decided);
@@ -232,8 +237,8 @@ fn a_site_cannot_overwrite_another_sites_complaint() {
     let report = push_alongside_own_record(&mut net, 1, forged);
     assert_eq!(report.refused_by_server.len(), 1);
     assert!(report.refused_by_server[0].reason.contains("another site"), "{:?}", report.refused_by_server);
-    assert_eq!(net.office.store.complaint(victim.id).unwrap().summary, victim.summary, "unchanged");
-    assert_eq!(net.office.store.complaints(None).unwrap().len(), 2, "site 1's own record still went through");
+    assert_eq!(net.office.store.get::<Complaint>(victim.id).unwrap().summary, victim.summary, "unchanged");
+    assert_eq!(net.office.store.all::<Complaint>(None).unwrap().len(), 2, "site 1's own record still went through");
 }
 
 #[test]
@@ -249,7 +254,7 @@ fn a_new_document_claiming_another_site_is_refused() {
     let report = push_alongside_own_record(&mut net, 1, forged);
     assert_eq!(report.refused_by_server.len(), 1);
     assert!(report.refused_by_server[0].reason.contains("claims site"), "{:?}", report.refused_by_server);
-    assert!(net.office.store.complaint(c.id).is_err(), "nothing stored");
+    assert!(net.office.store.get::<Complaint>(c.id).is_err(), "nothing stored");
 }
 
 #[test]
@@ -278,7 +283,7 @@ fn changes_to_the_owner_or_creation_fields_are_refused_and_the_record_stays() {
             }
             other => panic!("{field}: expected PushAck, got {other:?}"),
         }
-        let kept = net.office.store.complaint(c.id).unwrap();
+        let kept = net.office.store.get::<Complaint>(c.id).unwrap();
         assert_eq!(kept, c, "{field}: head office's record is unchanged");
     }
 }
@@ -302,8 +307,8 @@ fn a_round_cut_anywhere_and_repeated_gives_the_same_result() {
         .unwrap();
         net.run_until_quiescent();
         net.assert_converged();
-        assert_eq!(net.office.store.complaints(None).unwrap().len(), 4, "cut after {cut_after}");
-        let merged = net.sites[0].desk.store.complaint(c.id).unwrap();
+        assert_eq!(net.office.store.all::<Complaint>(None).unwrap().len(), 4, "cut after {cut_after}");
+        let merged = net.sites[0].desk.store.get::<Complaint>(c.id).unwrap();
         assert_eq!((merged.notes.len(), merged.decision.is_some()), (1, true), "cut after {cut_after}");
     }
 }
@@ -362,11 +367,11 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     net.sites[0].desk.add_note(&id, "已联系楼上住户", "客服员").unwrap();
     net.run_until_quiescent();
     net.assert_converged();
-    assert_eq!(net.office.store.complaint(c.id).unwrap().status, ComplaintStatus::Decided);
+    assert_eq!(net.office.store.get::<Complaint>(c.id).unwrap().status, ComplaintStatus::Decided);
     net.sites[0].desk.step(&id, &Step::Resolve("已更换水管"), &fixer).unwrap();
     net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 2, comment: "还在滴水" }, &front).unwrap();
     net.run_until_quiescent();
-    assert_eq!(net.office.store.complaint(c.id).unwrap().status, ComplaintStatus::Reopened);
+    assert_eq!(net.office.store.get::<Complaint>(c.id).unwrap().status, ComplaintStatus::Reopened);
     net.sites[0].desk.step(&id, &Step::Resolve("二次维修"), &fixer).unwrap();
     net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 5, comment: "满意" }, &front).unwrap();
     let refused = net.sites[0].desk.step(&id, &Step::Archive, &front).unwrap_err().to_string();
@@ -376,14 +381,14 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     net.sites[0].desk.step(&id, &Step::Archive, &boss).unwrap();
     net.run_until_quiescent();
     net.assert_converged();
-    let done = net.office.store.complaint(c.id).unwrap();
+    let done = net.office.store.get::<Complaint>(c.id).unwrap();
     assert_eq!(done.status, ComplaintStatus::Archived);
     assert_eq!(done.visits.len(), 2);
     assert_eq!(done.notes.len(), 2, "the site's note and head office's concurrent note both survive");
     let history = net.sites[0].desk.history(&id).unwrap();
     let archived_by = &history.iter().find(|h| h.kind == "archived").unwrap().by;
     assert_eq!(archived_by, "李主管（客服主管）", "the history says who did it");
-    assert_eq!(net.office.store.staff(Some(net.site_id(0))).unwrap().len(), 3, "staff sync to head office too");
+    assert_eq!(net.office.store.all::<Staff>(Some(net.site_id(0))).unwrap().len(), 3, "staff sync to head office too");
     let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
     for expected in ["registered", "assigned", "escalated", "decision", "resolved", "visited", "archived"] {
         assert!(kinds.contains(&expected), "{expected} missing from {kinds:?}");
@@ -424,10 +429,11 @@ fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync(
     let overdue = net.sites[0].desk.overdue_repairs().unwrap();
     assert_eq!(overdue.iter().map(|r| r.id).collect::<Vec<_>>(), vec![late.id]);
     let now = wuye_protocol::time::Clock::now(&net.clock);
-    let at_office: Vec<_> = net.office.store.repairs(None).unwrap().into_iter().filter(|r| r.is_overdue(now)).collect();
+    let at_office: Vec<_> =
+        net.office.store.all::<Repair>(None).unwrap().into_iter().filter(|r| r.is_overdue(now)).collect();
     assert_eq!(at_office.iter().map(|r| r.id).collect::<Vec<_>>(), vec![late.id], "head office sees the same");
-    assert_eq!(net.office.store.repair(on_time.id).unwrap().status, RepairStatus::OnSite);
-    assert_eq!(net.office.store.repairs(None).unwrap(), net.sites[0].desk.store.repairs(None).unwrap());
+    assert_eq!(net.office.store.get::<Repair>(on_time.id).unwrap().status, RepairStatus::OnSite);
+    assert_eq!(net.office.store.all::<Repair>(None).unwrap(), net.sites[0].desk.store.all::<Repair>(None).unwrap());
 }
 
 #[test]
@@ -475,7 +481,7 @@ fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found
 
 #[test]
 fn the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_day() {
-    use wuye_protocol::duty::Shift;
+    use wuye_protocol::duty_shift::Shift;
     use wuye_protocol::staff::Role;
     let mut net = two_sites();
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
@@ -493,9 +499,9 @@ fn the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_
     let figures: serde_json::Value = serde_json::from_str(&second.content).unwrap();
     assert_eq!(figures["major_complaints"].as_array().unwrap().len(), 2);
     net.run_until_quiescent();
-    let at_office = net.office.store.daily_reports(None).unwrap();
+    let at_office = net.office.store.all::<DailyReport>(None).unwrap();
     assert_eq!(at_office, vec![second]);
-    assert_eq!(net.office.store.duty_shifts(None).unwrap().len(), 1);
+    assert_eq!(net.office.store.all::<DutyShift>(None).unwrap().len(), 1);
 }
 
 #[test]
@@ -558,10 +564,10 @@ fn bytes_that_crash_the_automerge_decoder_are_refused_alone_and_the_batch_goes_o
     let report = push_alongside_own_record(&mut net, 0, whole_doc);
     assert_eq!(report.refused_by_server.len(), 1, "{:?}", report.refused_by_server);
     assert!(report.refused_by_server[0].reason.contains("does not load"), "{:?}", report.refused_by_server);
-    assert_eq!(net.office.store.complaints(None).unwrap().len(), 1, "the site's own record went through");
+    assert_eq!(net.office.store.all::<Complaint>(None).unwrap().len(), 1, "the site's own record went through");
 
     // The same bytes as changes to a record head office holds: refused, the record unchanged.
-    let own = net.office.store.complaints(None).unwrap().remove(0);
+    let own = net.office.store.all::<Complaint>(None).unwrap().remove(0);
     let changes = DocPayload {
         id: own.id,
         kind: RecordKind::Complaint,
@@ -574,7 +580,7 @@ fn bytes_that_crash_the_automerge_decoder_are_refused_alone_and_the_batch_goes_o
         matches!(&replies[1], Message::PushAck { refused, .. } if refused.len() == 1 && refused[0].reason.contains("do not decode")),
         "{replies:?}"
     );
-    assert_eq!(net.office.store.complaint(own.id).unwrap(), own);
+    assert_eq!(net.office.store.get::<Complaint>(own.id).unwrap(), own);
 }
 
 #[test]
@@ -618,7 +624,11 @@ fn documents_of_the_wrong_shape_are_refused_one_by_one_naming_the_record_and_fie
         assert_eq!(report.refused_by_server.len(), 1, "{what}: {:?}", report.refused_by_server);
         let reason = &report.refused_by_server[0].reason;
         assert!(reason.contains(&c.id.to_string()) && reason.contains(field), "{what}: {reason}");
-        assert!(net.office.store.complaint(c.id).is_err(), "{what}: nothing stored");
-        assert_eq!(net.office.store.complaints(None).unwrap().len(), 1, "{what}: the rest of the batch went through");
+        assert!(net.office.store.get::<Complaint>(c.id).is_err(), "{what}: nothing stored");
+        assert_eq!(
+            net.office.store.all::<Complaint>(None).unwrap().len(),
+            1,
+            "{what}: the rest of the batch went through"
+        );
     }
 }

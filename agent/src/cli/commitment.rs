@@ -4,6 +4,7 @@ use clap::Subcommand;
 use wuye_node::process::print_json;
 
 use super::*;
+use wuye_protocol::commitment::Commitment;
 
 #[derive(Subcommand)]
 pub(crate) enum CommitmentCommand {
@@ -64,7 +65,8 @@ pub(crate) fn run(data: &std::path::Path, cmd: CommitmentCommand) -> anyhow::Res
         CommitmentCommand::Due { json } => {
             let now = desk.now();
             let horizon = now + chrono::Duration::hours(wuye_agent::shift::DUE_WITHIN_HOURS);
-            let due: Vec<_> = desk.store.commitments(None)?.into_iter().filter(|c| c.is_due_by(horizon)).collect();
+            let due: Vec<_> =
+                desk.store.all::<Commitment>(None)?.into_iter().filter(|c| c.is_due_by(horizon)).collect();
             if json {
                 print_json(&due)?;
             } else {

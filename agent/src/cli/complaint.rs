@@ -8,6 +8,7 @@ use wuye_protocol::complaint::NewComplaint;
 use wuye_protocol::rules::Channel;
 
 use super::*;
+use wuye_protocol::complaint::Complaint;
 
 #[derive(Subcommand)]
 pub(crate) enum ComplaintCommand {
@@ -184,7 +185,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Resu
             }
         }
         ComplaintCommand::List { json } => {
-            let all = desk.store.complaints(None)?;
+            let all = desk.store.all::<Complaint>(None)?;
             render::print_complaints(&all, json)?;
         }
         ComplaintCommand::Show { id, json } => {

@@ -5,6 +5,7 @@ use wuye_agent::desk::NewLogEntry;
 use wuye_node::process::print_json;
 
 use super::*;
+use wuye_protocol::log_entry::LogEntry;
 
 #[derive(Subcommand)]
 pub(crate) enum LogCommand {
@@ -69,7 +70,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: LogCommand) -> anyhow::Result<()>
             let date = date.map(|d| parse_date(&d)).transpose()?;
             let entries: Vec<_> = desk
                 .store
-                .log_entries(None)?
+                .all::<LogEntry>(None)?
                 .into_iter()
                 .filter(|l| date.is_none_or(|d| l.at.starts_with(&d.format("%Y-%m-%d").to_string())))
                 .collect();

@@ -187,7 +187,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<
             let r = desk.repair_step(&id, &other(RepairStep::Close), &actor)?;
             print_repair(&r, "closed", json)?;
         }
-        RepairCommand::List { json } => render::print_repairs(&desk.store.repairs(None)?, json)?,
+        RepairCommand::List { json } => render::print_repairs(&desk.store.all::<Repair>(None)?, json)?,
         RepairCommand::Show { id, json } => render::print_repair(&desk.repair(&id)?, json)?,
         RepairCommand::Overdue { json } => render::print_repairs(&desk.overdue_repairs()?, json)?,
     }

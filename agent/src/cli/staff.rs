@@ -7,6 +7,7 @@ use wuye_node::process::print_json;
 use wuye_protocol::staff::Role;
 
 use super::*;
+use wuye_protocol::staff::Staff;
 
 #[derive(Subcommand)]
 pub(crate) enum StaffCommand {
@@ -67,7 +68,7 @@ pub(crate) fn run(data: &Path, args: StaffCommand) -> anyhow::Result<()> {
             }
         }
         StaffCommand::List { json } => {
-            let staff = desk.store.staff(None)?;
+            let staff = desk.store.all::<Staff>(None)?;
             if json {
                 print_json(&staff)?;
             } else {

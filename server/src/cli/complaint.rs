@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use wuye_node::process::print_json;
 use wuye_node::render;
+use wuye_protocol::complaint::Complaint;
 use wuye_protocol::time::SystemClock;
 use wuye_server::office::HeadOffice;
 
@@ -64,7 +65,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ComplaintCommand) -
     match cmd {
         ComplaintCommand::List { site, json } => {
             let site = site.map(|s| hq.site(&s)).transpose()?;
-            let all = hq.store.complaints(site)?;
+            let all = hq.store.all::<Complaint>(site)?;
             render::print_complaints(&all, json)?;
         }
         ComplaintCommand::Show { id, json } => {

@@ -4,6 +4,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use wuye_node::process::print_json;
+use wuye_protocol::commitment::Commitment;
+use wuye_protocol::daily_report::DailyReport;
+use wuye_protocol::duty_shift::DutyShift;
+use wuye_protocol::log_entry::LogEntry;
+use wuye_protocol::staff::Staff;
 use wuye_protocol::time::SystemClock;
 use wuye_server::office::HeadOffice;
 
@@ -21,13 +26,15 @@ pub(crate) fn records(
         Ok(records.iter().map(serde_json::to_value).collect::<Result<_, _>>()?)
     }
     let rows = match kind.as_str() {
-        "staff" => rows(hq.store.staff(site)?)?,
-        "log" => rows(hq.store.log_entries(site)?)?,
-        "commitment" => rows(hq.store.commitments(site)?)?,
-        "duty" => rows(hq.store.duty_shifts(site)?)?,
-        "report" => rows(hq.store.daily_reports(site)?)?,
+        "staff" => rows(hq.store.all::<Staff>(site)?)?,
+        "log" => rows(hq.store.all::<LogEntry>(site)?)?,
+        "commitment" => rows(hq.store.all::<Commitment>(site)?)?,
+        "duty" => rows(hq.store.all::<DutyShift>(site)?)?,
+        "report" => rows(hq.store.all::<DailyReport>(site)?)?,
         // Head office never shows identity numbers whole.
-        "resident" => rows(hq.store.residents(site)?.into_iter().map(|r| r.masked()).collect())?,
+        "resident" => {
+            rows(hq.store.all::<wuye_protocol::resident::Resident>(site)?.into_iter().map(|r| r.masked()).collect())?
+        }
         other => {
             anyhow::bail!(
                 "unknown record kind '{}': use staff, log, commitment, duty, report or resident",

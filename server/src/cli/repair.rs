@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use wuye_node::process::print_json;
 use wuye_node::render;
+use wuye_protocol::repair::Repair;
 use wuye_protocol::time::SystemClock;
 use wuye_server::office::HeadOffice;
 
@@ -58,11 +59,11 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: RepairCommand) -> a
         }
         RepairCommand::List { site, json } => {
             let site = site.map(|s| hq.site(&s)).transpose()?;
-            render::print_repairs(&hq.store.repairs(site)?, json)?;
+            render::print_repairs(&hq.store.all::<Repair>(site)?, json)?;
         }
         RepairCommand::Show { id, json } => {
             let id = hq.store.resolve(wuye_protocol::doc::RecordKind::Repair, &id)?;
-            render::print_repair(&hq.store.repair(id)?, json)?;
+            render::print_repair(&hq.store.get::<Repair>(id)?, json)?;
         }
     }
     Ok(())

@@ -19,6 +19,7 @@ use wuye_agent::config::AgentConfig;
 use wuye_node::process::peak_rss_mb_of;
 use wuye_node::Store;
 use wuye_protocol::complaint;
+use wuye_protocol::complaint::Complaint;
 use wuye_protocol::ids::{EventId, RecordId, SiteId};
 use wuye_protocol::sync::SyncStore;
 use wuye_protocol::time::{Clock, SystemClock};
@@ -238,7 +239,7 @@ fn first_sync(b: &mut Bench) -> anyhow::Result<(Line, SitePair)> {
         last = Some(SitePair { server, agent, relay, proc });
     }
     let pair = last.context("at least one run")?;
-    let stored = HeadOffice::open(&pair.server.data, Arc::new(SystemClock))?.store.complaints(None)?.len();
+    let stored = HeadOffice::open(&pair.server.data, Arc::new(SystemClock))?.store.all::<Complaint>(None)?.len();
     if stored != FIRST_SYNC_RECORDS {
         bail!("head office stored {stored} complaints");
     }
@@ -269,7 +270,7 @@ fn edit_then_sync(
     for run in 0..b.runs {
         let ids: Vec<String> = {
             let store = Store::open(&pair.agent.join(wuye_agent::DB_FILE))?;
-            store.complaints(None)?.iter().skip(run * n).take(n).map(|c| c.id.to_string()).collect()
+            store.all::<Complaint>(None)?.iter().skip(run * n).take(n).map(|c| c.id.to_string()).collect()
         };
         if at_office {
             let mut hq = HeadOffice::open(&pair.server.data, Arc::new(SystemClock))?;

@@ -184,6 +184,19 @@ impl crate::kind::Kind for Staff {
     fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
         from_root(root, header)
     }
+
+    fn id(&self) -> RecordId {
+        self.id
+    }
+
+    fn site_id(&self) -> SiteId {
+        self.site_id
+    }
+
+    fn projection(&self) -> crate::kind::Projection {
+        use crate::kind::Projection;
+        Projection { sort: self.name.clone(), status: if self.disabled.is_some() { "disabled" } else { "active" } }
+    }
 }
 
 fn from_root(root: &Fields<'_>, header: &Header) -> Result<Staff, DocError> {

@@ -180,7 +180,7 @@ pub fn create(
     let today = now.with_timezone(&tz).date_naive();
     let id_card = optional(&input.id_card, &|n| check_id_card_on(n, today))?;
     let register = optional(&input.household_register, &check_register_number)?;
-    let mut doc = crate::duty::new_doc(RecordKind::Resident, id, site_id, tz, now, by)?;
+    let mut doc = crate::kind::new_record(RecordKind::Resident, id, site_id, tz, now, by)?;
     doc.put(ROOT, "unit", unit)?;
     doc.put(ROOT, "name", name)?;
     doc.put(ROOT, "phone", phone)?;
@@ -194,6 +194,19 @@ impl crate::kind::Kind for Resident {
 
     fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
         from_root(root, header)
+    }
+
+    fn id(&self) -> RecordId {
+        self.id
+    }
+
+    fn site_id(&self) -> SiteId {
+        self.site_id
+    }
+
+    fn projection(&self) -> crate::kind::Projection {
+        use crate::kind::Projection;
+        Projection::at_site_time(&self.created_at, "")
     }
 }
 

@@ -1,0 +1,142 @@
+//! Merging a received document into what is held, and choosing what to send
+//! a peer: the checks every store makes, with no database in them, so that
+//! any store (SQLite here, PostgreSQL later) runs the same logic.
+
+use wuye_protocol::doc;
+use wuye_protocol::doc::RecordKind;
+use wuye_protocol::ids::{RecordId, SiteId};
+use wuye_protocol::record::{self, View};
+use wuye_protocol::wire::{heads_from_blob, heads_from_wire, heads_to_wire, DocPayload, Hash, Seq};
+
+use super::{corrupt, load_checked, StoreError};
+
+/// Whether a written document takes a new sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sequence {
+    /// A local change, or a merge that holds something the sender lacks: it must flow onwards.
+    Bump,
+    /// The document now equals what the sender holds: keep its number so nothing echoes.
+    Keep,
+}
+
+/// What merging one incoming document came to.
+pub(super) enum Merged {
+    /// Checked and ready to write.
+    Take { view: Box<View>, heads: Vec<Hash>, bytes: Vec<u8>, sequence: Sequence, sent: Vec<Hash> },
+    /// The changes lack their base: the sender must send the whole document.
+    NeedFull,
+    /// Refused, with the reason.
+    Refused(String),
+}
+
+/// What the receiver already holds of a document.
+pub(super) struct Existing {
+    pub(super) owner: String,
+    pub(super) bytes: Vec<u8>,
+    pub(super) seq: Seq,
+}
+
+/// Merges one incoming document into what is held and checks the result. Pure CPU work.
+pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Result<Merged, StoreError> {
+    let id = payload.id.to_string();
+    let (mut doc, before) = match existing {
+        Some(e) if e.owner != site.to_string() => {
+            return Ok(Merged::Refused(format!(
+                "record {id} belongs to another site; a site may only send its own records"
+            )));
+        }
+        Some(e) => {
+            let mut doc = load_checked(&id, &e.bytes)?;
+            let header = doc::read_header(&doc).map_err(|err| corrupt(payload.id, err))?;
+            if let Err(err) = doc::load_incremental_untrusted(&mut doc, &payload.bytes) {
+                return Ok(Merged::Refused(format!("record {id}: the changes do not decode: {err}")));
+            }
+            (doc, Some(header))
+        }
+        None if payload.full => match doc::load_untrusted(&payload.bytes) {
+            Ok(doc) => (doc, None),
+            Err(err) => return Ok(Merged::Refused(format!("record {id}: the document does not load: {err}"))),
+        },
+        None => return Ok(Merged::NeedFull),
+    };
+    if !doc.get_missing_deps(&heads_from_wire(&payload.heads)).is_empty() {
+        return Ok(Merged::NeedFull);
+    }
+    let (header, view) = match record::read(&doc) {
+        Ok(read) => read,
+        Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
+    };
+    if header.id != payload.id || header.kind != payload.kind {
+        return Ok(Merged::Refused(format!(
+            "record {id}: the document says it is {} {}, not what the batch claims",
+            header.kind.as_str(),
+            header.id
+        )));
+    }
+    if header.site_id != site {
+        return Ok(Merged::Refused(format!(
+            "record {id}: the document claims site {}, but this sync is for site {site}",
+            header.site_id
+        )));
+    }
+    if before.is_some_and(|before| before != header) {
+        return Ok(Merged::Refused(format!(
+            "record {id}: the changes alter its kind, owner or creation fields, which never change"
+        )));
+    }
+    let heads = heads_to_wire(&doc.get_heads());
+    let mut sent = payload.heads.clone();
+    sent.sort();
+    // Only when the merge holds something the sender lacks does it need a new
+    // sequence number (so that it flows back); otherwise it would echo.
+    let sequence = if heads == sent { Sequence::Keep } else { Sequence::Bump };
+    // A whole document that arrived new is already a checked save: store it as it came.
+    let bytes = if existing.is_none() && payload.full { payload.bytes.clone() } else { doc.save_nocompress() };
+    Ok(Merged::Take { view: Box::new(view), heads, bytes, sequence, sent })
+}
+
+/// A changed document the peer may lack, as read from the database.
+pub(super) struct Candidate {
+    pub(super) id: String,
+    pub(super) kind: String,
+    pub(super) heads: Vec<u8>,
+    pub(super) bytes: Vec<u8>,
+    pub(super) peer_heads: Option<Vec<u8>>,
+}
+
+impl Candidate {
+    /// What to send: the changes after the peer's heads when it has a usable
+    /// base, the whole saved document when not, nothing when it lacks nothing.
+    pub(super) fn payload(&self) -> Result<Option<DocPayload>, StoreError> {
+        let damaged = |reason: &str| StoreError::Corrupt { id: self.id.clone(), reason: reason.to_string() };
+        let id: RecordId = self.id.parse().map_err(|_| damaged("id does not parse"))?;
+        let kind = RecordKind::parse(&self.kind).ok_or_else(|| damaged("unknown kind"))?;
+        let heads = heads_from_blob(&self.heads).ok_or_else(|| damaged("damaged heads"))?;
+        if let Some(known) = self.peer_heads.as_deref().and_then(heads_from_blob) {
+            let mut doc = load_checked(&self.id, &self.bytes)?;
+            let known = heads_from_wire(&known);
+            if doc.get_missing_deps(&known).is_empty() {
+                let changes = doc.save_after(&known);
+                if changes.is_empty() {
+                    return Ok(None);
+                }
+                return Ok(Some(DocPayload { id, kind, full: false, bytes: changes, heads }));
+            }
+        }
+        Ok(Some(DocPayload { id, kind, full: true, bytes: self.bytes.clone(), heads }))
+    }
+}
+
+/// Batches smaller than this are handled on the calling thread.
+const PARALLEL_MIN_ITEMS: usize = 16;
+
+/// Maps `f` over `items`, on rayon's pool of long-lived threads (one per core)
+/// when the batch is large enough. Long-lived threads keep their allocator
+/// heaps warm; a thread per batch made the kernel zero fresh pages each time.
+pub(super) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    use rayon::prelude::*;
+    if items.len() < PARALLEL_MIN_ITEMS {
+        return items.iter().map(f).collect();
+    }
+    items.par_iter().map(f).collect()
+}

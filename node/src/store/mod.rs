@@ -1,0 +1,604 @@
+//! The SQLite record store: documents, sequence numbers, peer heads, projections.
+//!
+//! One table holds every record's Automerge document as compacted `save()`
+//! bytes with its sorted heads and the local sequence number of its last
+//! update. Per peer, `peer_cursors` holds the highest of the peer's sequence
+//! numbers committed here and `peer_heads` the heads the peer is known to hold
+//! of each document. Typed projection tables (`complaints`) are derived from
+//! the documents for lists and reports and can be rebuilt at any time.
+//!
+//! Every public write is one SQLite transaction. Documents are loaded on
+//! demand and never all held in memory.
+
+use std::path::Path;
+use std::time::Duration;
+
+use automerge::AutoCommit;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use wuye_protocol::doc::{self, DocError, RecordKind};
+use wuye_protocol::ids::{RecordId, SiteId};
+use wuye_protocol::kind::{Kind, Projection};
+use wuye_protocol::record::{self, View};
+use wuye_protocol::rules::RuleError;
+use wuye_protocol::wire::{heads_to_blob, heads_to_wire, Seq};
+
+use crate::records::{Cursor, Filter, Page, Paged, Records};
+
+/// How long a writer waits for another process's transaction before giving up.
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+/// The database layout version this build writes.
+pub const STORE_SCHEMA_VERSION: i64 = 4;
+/// SQLite page cache per connection, in KiB.
+pub const CACHE_KIB: u64 = 64 * 1024;
+/// Shortest id prefix accepted where a full id is expected.
+pub const MIN_ID_PREFIX_CHARS: usize = 4;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters (name, value) VALUES ('seq', 0);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    heads BLOB NOT NULL,
+    bytes BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS docs_site_seq ON docs (site_id, seq);
+CREATE TABLE IF NOT EXISTS peer_cursors (peer TEXT PRIMARY KEY, cursor INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS peer_heads (
+    peer TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    heads BLOB NOT NULL,
+    PRIMARY KEY (peer, doc_id)
+) WITHOUT ROWID;
+";
+
+const SET_SETTING: &str =
+    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+/// One projection table for every kind (step 2): what lists read, rebuilt
+/// from the documents whenever needed.
+const PROJECTIONS: &str = "
+DROP TABLE IF EXISTS complaints;
+DROP TABLE IF EXISTS staff;
+DROP TABLE IF EXISTS repairs;
+DROP TABLE IF EXISTS entries;
+CREATE TABLE IF NOT EXISTS projections (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    sort TEXT NOT NULL,
+    status TEXT NOT NULL,
+    view TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS projections_list ON projections (kind, site_id, sort, id);
+CREATE INDEX IF NOT EXISTS projections_status ON projections (kind, site_id, status, sort, id);
+CREATE INDEX IF NOT EXISTS projections_all ON projections (kind, sort, id);
+";
+
+/// The record store's layout, step by step (see [`crate::migrate`]).
+const STORE_STEPS: &[crate::migrate::Step] =
+    &[crate::migrate::Step::Sql(SCHEMA), crate::migrate::Step::Sql(PROJECTIONS), crate::migrate::Step::Run(rebuild_in)];
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (disk full, locked too long, damaged file).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// No record has this id.
+    #[error("no {kind} with id '{}': check the id with the list command", wuye_protocol::text::echo(id))]
+    NotFound {
+        /// What was looked for.
+        kind: &'static str,
+        /// The id or prefix given.
+        id: String,
+    },
+    /// An id prefix matches more than one record.
+    #[error("'{}' matches more than one record: give more of the id", wuye_protocol::text::echo(.0))]
+    Ambiguous(String),
+    /// An id prefix is too short to look up.
+    #[error("'{}' is too short: give at least {MIN_ID_PREFIX_CHARS} characters of the id", wuye_protocol::text::echo(.0))]
+    PrefixTooShort(String),
+    /// A domain rule refused the action.
+    #[error("{0}")]
+    Rule(#[from] RuleError),
+    /// The agent refused the action (nobody signed in, a wrong password), in words that say what to do.
+    #[error("{0}")]
+    Refused(String),
+    /// A stored document failed its check when read back.
+    #[error("stored record {id} is damaged: {reason}; restore the data folder from a backup")]
+    Corrupt {
+        /// The record.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A component's tables were laid out by a newer wuye.
+    #[error("the {component} tables are at layout version {version}, newer than this build understands ({known}); upgrade wuye")]
+    LayoutTooNew {
+        /// Which component.
+        component: &'static str,
+        /// The version found.
+        version: usize,
+        /// The last this build knows.
+        known: usize,
+    },
+    /// The database was written by a newer wuye.
+    #[error(
+        "the database layout is version {0}, newer than this build understands ({STORE_SCHEMA_VERSION}); upgrade wuye"
+    )]
+    TooNew(i64),
+}
+
+/// The record store on one SQLite database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::setup(Connection::open(path)?)
+    }
+
+    /// Opens an existing wuye database at `path`, or `Ok(None)` when the file
+    /// is not one (empty, or another program's), without writing anything to
+    /// it: a folder that is not recognised is left exactly as it was.
+    pub fn open_existing(path: &Path) -> Result<Option<Self>, StoreError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        // Reading the header writes nothing; a file that is not a database fails here.
+        let read = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).and_then(|version| {
+            let ours = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settings')",
+                [],
+                |r| r.get::<_, bool>(0),
+            )?;
+            Ok(version > 0 && ours)
+        });
+        match read {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Self::setup(conn).map(Some)
+    }
+
+    /// Opens a wuye database read-only as it stands in its file, for reading
+    /// when its disk is full: SQLite cannot then make the shared-memory file a
+    /// normal open needs. Nothing can be written through it, and changes still
+    /// in the write-ahead log (none after a clean stop) are not seen.
+    pub fn open_snapshot(path: &Path) -> Result<Self, StoreError> {
+        use rusqlite::OpenFlags;
+        let uri = format!("file:{}?immutable=1", path.display().to_string().replace('%', "%25").replace('?', "%3f"));
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(uri, flags)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > STORE_SCHEMA_VERSION {
+            return Err(StoreError::TooNew(version));
+        }
+        Ok(Self { conn })
+    }
+
+    /// Whether an error is the storage failing under SQLite (a full disk, an
+    /// I/O error, a file that cannot be opened or written) rather than a rule.
+    pub fn is_storage_failure(error: &rusqlite::Error) -> bool {
+        use rusqlite::ErrorCode as C;
+        matches!(error.sqlite_error_code(), Some(C::DiskFull | C::SystemIoFailure | C::CannotOpen | C::ReadOnly))
+    }
+
+    /// A private in-memory store, for tests and the socket-free harness.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Negative means KiB. Records are looked up by random ids across several
+        // B-trees, so a small cache turns most lookups into file reads.
+        conn.pragma_update(None, "cache_size", -(CACHE_KIB as i64))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > STORE_SCHEMA_VERSION {
+            return Err(StoreError::TooNew(version));
+        }
+        // A current database is opened without writing, so read-only commands stay fast.
+        crate::migrate::apply_on(&conn, "store", STORE_STEPS)?;
+        // Older builds read `user_version` to refuse a newer layout; keep it for them.
+        if version < STORE_SCHEMA_VERSION {
+            conn.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)?;
+        }
+        Ok(Self { conn })
+    }
+
+    /// The underlying connection, for the tables a binary keeps beside the records.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The underlying connection, mutable (for transactions over those tables).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// A stored setting.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Sets and deletes several settings in one transaction (one commit).
+    pub fn set_settings(&self, set: &[(&str, &str)], delete: &[&str]) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        for (key, value) in set {
+            tx.execute(SET_SETTING, params![key, value])?;
+        }
+        for key in delete {
+            tx.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stores a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(SET_SETTING, params![key, value])?;
+        Ok(())
+    }
+
+    /// Removes a setting.
+    pub fn delete_setting(&self, key: &str) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    /// Saves a newly created record document.
+    pub fn insert_new(&mut self, doc: &mut AutoCommit) -> Result<View, StoreError> {
+        let mut views = self.insert_batch(std::slice::from_mut(doc))?;
+        Ok(views.pop().expect("one document in, one view out"))
+    }
+
+    /// Saves many newly created record documents in one transaction (an import, say).
+    pub fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<View>, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut views = Vec::with_capacity(docs.len());
+        let mut seqs = Seqs::reserve(&tx, docs.len())?;
+        for doc in docs.iter_mut() {
+            let (_, view) = record::read(doc).map_err(RuleError::from)?;
+            let heads = heads_to_wire(&doc.get_heads());
+            write_row(&tx, &view, &heads, &doc.save_nocompress(), seqs.take())?;
+            views.push(view);
+        }
+        tx.commit()?;
+        Ok(views)
+    }
+
+    /// Loads a record, applies `edit` to it and saves it, all in one transaction.
+    pub fn edit<F>(&mut self, id: RecordId, edit: F) -> Result<View, StoreError>
+    where
+        F: FnOnce(&mut AutoCommit) -> Result<(), RuleError>,
+    {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let bytes: Vec<u8> = tx
+            .query_row("SELECT bytes FROM docs WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound { kind: "record", id: id.to_string() })?;
+        let mut doc = load_checked(&id.to_string(), &bytes)?;
+        let before = doc::read_header(&doc).map_err(|e| corrupt(id, e))?;
+        edit(&mut doc)?;
+        let after = doc::read_header(&doc).map_err(RuleError::from)?;
+        assert_eq!(before, after, "domain edits never touch the header");
+        let (_, view) = record::read(&doc).map_err(RuleError::from)?;
+        let heads = heads_to_wire(&doc.get_heads());
+        write_row(&tx, &view, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take())?;
+        tx.commit()?;
+        Ok(view)
+    }
+
+    /// Resolves a full id or a unique prefix of one.
+    pub fn resolve(&self, kind: RecordKind, text: &str) -> Result<RecordId, StoreError> {
+        let text = text.trim().to_ascii_lowercase();
+        if let Ok(id) = text.parse::<RecordId>() {
+            return Ok(id);
+        }
+        if text.chars().count() < MIN_ID_PREFIX_CHARS {
+            return Err(StoreError::PrefixTooShort(text));
+        }
+        if !text.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(StoreError::NotFound { kind: kind.noun(), id: text });
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM docs WHERE kind = ?1 AND id >= ?2 AND id < ?2 || 'g' ORDER BY id LIMIT 2",
+        )?;
+        let ids: Vec<String> = stmt.query_map(params![kind.as_str(), text], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        match ids.as_slice() {
+            [one] => parse_id(one),
+            [] => Err(StoreError::NotFound { kind: kind.noun(), id: text }),
+            _ => Err(StoreError::Ambiguous(text)),
+        }
+    }
+
+    /// One record of kind `T`, from its projection.
+    pub fn get<T: Kind>(&self, id: RecordId) -> Result<T, StoreError> {
+        let view: String = self
+            .conn
+            .prepare_cached("SELECT view FROM projections WHERE id = ?1 AND kind = ?2")?
+            .query_row(params![id.to_string(), T::KIND.as_str()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound { kind: T::KIND.noun(), id: id.to_string() })?;
+        parse_view(&id.to_string(), &view)
+    }
+
+    /// A view just written, as the type its kind expects.
+    pub fn typed<T: Kind + TryFrom<View, Error = View>>(view: View) -> Result<T, StoreError> {
+        T::try_from(view).map_err(|other| StoreError::NotFound { kind: T::KIND.noun(), id: other.id().to_string() })
+    }
+
+    /// Every record of kind `T`, of one site or of all, in its kind's order
+    /// (see [`Projection`]).
+    pub fn all<T: Kind>(&self, site: Option<SiteId>) -> Result<Vec<T>, StoreError> {
+        let filter = Filter { site, ..Filter::default() };
+        Ok(self.page::<T>(&filter, &Page::all())?.items)
+    }
+
+    /// One page of the records of kind `T` that pass `filter`, in their
+    /// kind's order, after the page's cursor.
+    pub fn page<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {
+        let mut sql = String::from("SELECT id, sort, view FROM projections WHERE kind = ?1");
+        let mut args: Vec<String> = vec![T::KIND.as_str().to_string()];
+        let mut arg = |sql: &mut String, clause: &str, value: String| {
+            args.push(value);
+            *sql += &clause.replace('?', &format!("?{}", args.len()));
+        };
+        if let Some(site) = filter.site {
+            arg(&mut sql, " AND site_id = ?", site.to_string());
+        }
+        if !filter.statuses.is_empty() {
+            sql += " AND status IN (";
+            for (i, status) in filter.statuses.iter().enumerate() {
+                arg(&mut sql, if i == 0 { "?" } else { ", ?" }, status.to_string());
+            }
+            sql += ")";
+        }
+        if let Some(from) = &filter.sort_from {
+            arg(&mut sql, " AND sort >= ?", from.clone());
+        }
+        if let Some(before) = &filter.sort_before {
+            arg(&mut sql, " AND sort < ?", before.clone());
+        }
+        if let Some(after) = &page.after {
+            args.push(after.sort.clone());
+            args.push(after.id.to_string());
+            let (s, i) = (args.len() - 1, args.len());
+            sql += &format!(" AND (sort > ?{s} OR (sort = ?{s} AND id > ?{i}))");
+        }
+        sql += " ORDER BY sort, id";
+        if let Some(limit) = page.limit {
+            // One more than asked, to know whether another page follows.
+            sql += &format!(" LIMIT {}", limit.saturating_add(1));
+        }
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut next = None;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            if page.limit.is_some_and(|limit| items.len() == limit) {
+                next = last.take();
+                break;
+            }
+            let sort: String = row.get(1)?;
+            let view: String = row.get(2)?;
+            items.push(parse_view::<T>(&id, &view)?);
+            last = Some(Cursor { sort, id: parse_id(&id)? });
+        }
+        Ok(Paged { items, next })
+    }
+
+    /// A record's stored document, loaded and checked.
+    pub fn load(&self, id: RecordId) -> Result<AutoCommit, StoreError> {
+        let bytes: Vec<u8> = self
+            .conn
+            .query_row("SELECT bytes FROM docs WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound { kind: "record", id: id.to_string() })?;
+        load_checked(&id.to_string(), &bytes)
+    }
+
+    /// How many records the store holds.
+    pub fn record_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM docs", [], |r| r.get(0))?)
+    }
+
+    /// Records of `site` changed here that `peer` has not yet confirmed holding.
+    pub fn unconfirmed_count(&self, peer: &str, site: SiteId) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
+             WHERE d.site_id = ?2 AND (p.heads IS NULL OR p.heads != d.heads)",
+            params![peer, site.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Rebuilds every projection row from the documents.
+    pub fn rebuild_projections(&mut self) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let count = rebuild(&tx)?;
+        tx.commit()?;
+        Ok(count)
+    }
+
+    /// Stops committing transactions from copying the write-ahead log into the
+    /// database; [`Store::checkpoint`] must then be called regularly.
+    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Copies what it can of the write-ahead log into the database without
+    /// blocking writers.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Runs SQLite's own consistency check; `ok` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+impl Records for Store {
+    fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<View>, StoreError> {
+        Store::insert_batch(self, docs)
+    }
+
+    fn edit_with(
+        &mut self,
+        id: RecordId,
+        edit: &mut dyn FnMut(&mut AutoCommit) -> Result<(), RuleError>,
+    ) -> Result<View, StoreError> {
+        self.edit(id, edit)
+    }
+
+    fn document(&self, id: RecordId) -> Result<AutoCommit, StoreError> {
+        self.load(id)
+    }
+
+    fn view<T: Kind>(&self, id: RecordId) -> Result<T, StoreError> {
+        self.get(id)
+    }
+
+    fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {
+        self.page(filter, page)
+    }
+}
+
+pub(crate) fn corrupt(id: RecordId, e: DocError) -> StoreError {
+    StoreError::Corrupt { id: id.to_string(), reason: e.to_string() }
+}
+
+/// Rebuilds every projection row from the documents, in `tx`; returns how many.
+fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
+    tx.execute("DELETE FROM projections", [])?;
+    let mut count = 0;
+    let mut stmt = tx.prepare("SELECT id, bytes FROM docs")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        let bytes: Vec<u8> = row.get(1)?;
+        let doc = load_checked(&id, &bytes)?;
+        let (_, view) =
+            record::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
+        project(tx, &view)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// [`rebuild`] as a migration step.
+fn rebuild_in(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    rebuild(tx).map(|_| ())
+}
+
+fn parse_id(id: &str) -> Result<RecordId, StoreError> {
+    id.parse().map_err(|e: wuye_protocol::ids::IdParseError| StoreError::Corrupt {
+        id: id.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn parse_view<T: serde::de::DeserializeOwned>(id: &str, view: &str) -> Result<T, StoreError> {
+    serde_json::from_str(view).map_err(|e| StoreError::Corrupt {
+        id: id.to_string(),
+        reason: format!("projection row does not parse: {e}; run the rebuild command"),
+    })
+}
+
+pub(crate) fn load_checked(id: &str, bytes: &[u8]) -> Result<AutoCommit, StoreError> {
+    AutoCommit::load(bytes)
+        .map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: format!("document does not load: {e}") })
+}
+
+/// Sequence numbers reserved from the counter in one statement, for one transaction.
+/// Numbers left unused leave gaps, which is harmless: only their order matters.
+struct Seqs {
+    next: Seq,
+    end: Seq,
+}
+
+impl Seqs {
+    fn reserve(tx: &rusqlite::Transaction<'_>, count: usize) -> Result<Self, rusqlite::Error> {
+        let count = count.max(1) as i64;
+        let last: i64 = tx
+            .prepare_cached("UPDATE counters SET value = value + ?1 WHERE name = 'seq' RETURNING value")?
+            .query_row([count], |r| r.get(0))?;
+        Ok(Self { next: (last - count + 1) as Seq, end: last as Seq })
+    }
+
+    fn take(&mut self) -> Seq {
+        assert!(self.next <= self.end, "more sequence numbers taken than reserved");
+        self.next += 1;
+        self.next - 1
+    }
+}
+
+/// Writes one checked document and its projection row.
+fn write_row(
+    tx: &rusqlite::Transaction<'_>,
+    view: &View,
+    heads: &[wuye_protocol::wire::Hash],
+    bytes: &[u8],
+    seq: Seq,
+) -> Result<(), StoreError> {
+    let id = view.id().to_string();
+    tx.prepare_cached(
+        "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
+    )?
+    .execute(params![
+        id,
+        view.kind().as_str(),
+        view.site_id().to_string(),
+        seq as i64,
+        heads_to_blob(heads),
+        bytes
+    ])?;
+    project(tx, view)
+}
+
+/// Writes a record's projection row: its view, sort key and status (see [`Projection`]).
+fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError> {
+    let json = serde_json::to_string(view).expect("a record view always serializes");
+    let Projection { sort, status } = view.projection();
+    tx.prepare_cached(
+        "INSERT INTO projections (id, kind, site_id, sort, status, view) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view",
+    )?
+    .execute(params![
+        view.id().to_string(),
+        view.kind().as_str(),
+        view.site_id().to_string(),
+        sort,
+        status,
+        json
+    ])?;
+    Ok(())
+}
+
+mod merge;
+mod sync;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+//! The SQLite store's side of a sync session: what to send a peer, applying
+//! what it sent, and what it confirmed holding. The merging itself is in
+//! [`super::merge`].
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use wuye_protocol::ids::{RecordId, SiteId};
+use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
+use wuye_protocol::wire::{heads_to_blob, DocPayload, HeadsAck, Refusal, Seq, MAX_BATCH_BYTES, MAX_BATCH_DOCS};
+
+use super::merge::{merge, par_map, Candidate, Existing, Merged, Sequence};
+use super::{write_row, Seqs, Store, StoreError};
+
+fn upsert_peer_heads(
+    tx: &rusqlite::Transaction<'_>,
+    peer: &str,
+    id: &str,
+    heads: &[wuye_protocol::wire::Hash],
+) -> Result<(), rusqlite::Error> {
+    tx.prepare_cached(
+        "INSERT INTO peer_heads (peer, doc_id, heads) VALUES (?1, ?2, ?3)
+         ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+    )?
+    .execute(params![peer, id, heads_to_blob(heads)])?;
+    Ok(())
+}
+
+impl SyncStore for Store {
+    type Error = StoreError;
+
+    fn cursor(&mut self, peer: &str) -> Result<Seq, StoreError> {
+        let cursor: Option<i64> =
+            self.conn.query_row("SELECT cursor FROM peer_cursors WHERE peer = ?1", [peer], |r| r.get(0)).optional()?;
+        Ok(cursor.unwrap_or(0) as Seq)
+    }
+
+    fn outgoing(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<Outgoing, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut out = Outgoing { docs: Vec::new(), upto: after, more: true };
+        while out.docs.is_empty() && out.more {
+            let mut candidates = Vec::new();
+            let mut scanned = 0;
+            let mut bytes_total = 0usize;
+            out.more = false;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT d.id, d.kind, d.seq, d.heads, d.bytes, p.heads FROM docs d
+                     LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
+                     WHERE d.site_id = ?2 AND d.seq > ?3 ORDER BY d.seq LIMIT ?4",
+                )?;
+                let mut rows = stmt.query(params![peer, site.to_string(), out.upto as i64, MAX_BATCH_DOCS as i64])?;
+                while let Some(row) = rows.next()? {
+                    scanned += 1;
+                    let seq: i64 = row.get(2)?;
+                    out.upto = seq as Seq;
+                    let heads: Vec<u8> = row.get(3)?;
+                    let peer_heads: Option<Vec<u8>> = row.get(5)?;
+                    if peer_heads.as_deref() == Some(heads.as_slice()) {
+                        continue;
+                    }
+                    let bytes: Vec<u8> = row.get(4)?;
+                    bytes_total += bytes.len();
+                    candidates.push(Candidate { id: row.get(0)?, kind: row.get(1)?, heads, bytes, peer_heads });
+                    if bytes_total >= MAX_BATCH_BYTES {
+                        out.more = true;
+                        break;
+                    }
+                }
+            }
+            if scanned == MAX_BATCH_DOCS {
+                out.more = true;
+            }
+            for payload in par_map(&candidates, Candidate::payload) {
+                out.docs.extend(payload?);
+            }
+        }
+        drop(tx);
+        Ok(out)
+    }
+
+    fn apply(&mut self, peer: &str, site: SiteId, docs: Vec<DocPayload>, cursor: Seq) -> Result<Applied, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut existing = Vec::with_capacity(docs.len());
+        {
+            let mut stmt = tx.prepare_cached("SELECT site_id, bytes, seq FROM docs WHERE id = ?1")?;
+            for payload in &docs {
+                existing.push(
+                    stmt.query_row([payload.id.to_string()], |r| {
+                        Ok(Existing { owner: r.get(0)?, bytes: r.get(1)?, seq: r.get::<_, i64>(2)? as Seq })
+                    })
+                    .optional()?,
+                );
+            }
+        }
+        let started = std::time::Instant::now();
+        let work: Vec<(&DocPayload, Option<Existing>)> = docs.iter().zip(existing).collect();
+        let merged = par_map(&work, |(payload, existing)| merge(site, payload, existing.as_ref()));
+        let merge_us = started.elapsed().as_micros() as u64;
+        let mut applied = Applied::default();
+        let mut seen = std::collections::HashSet::with_capacity(docs.len());
+        let mut seqs = Seqs::reserve(&tx, docs.len())?;
+        for ((payload, existing), merged) in work.iter().zip(merged) {
+            let id = payload.id;
+            let merged = if seen.insert(id) {
+                merged?
+            } else {
+                Merged::Refused(format!("record {id} appears twice in one batch"))
+            };
+            match merged {
+                Merged::Take { view, heads, bytes, sequence, sent } => {
+                    let seq = match (existing, sequence) {
+                        (Some(e), Sequence::Keep) => e.seq,
+                        _ => seqs.take(),
+                    };
+                    write_row(&tx, &view, &heads, &bytes, seq)?;
+                    upsert_peer_heads(&tx, peer, &id.to_string(), &sent)?;
+                    applied.held.push(HeadsAck { id, heads: sent });
+                }
+                Merged::NeedFull => applied.need_full.push(id),
+                Merged::Refused(reason) => {
+                    tracing::warn!(%id, %reason, "refused a record from {peer}");
+                    applied.refused.push(Refusal { id, reason });
+                }
+            }
+        }
+        tx.prepare_cached(
+            "INSERT INTO peer_cursors (peer, cursor) VALUES (?1, ?2)
+             ON CONFLICT (peer) DO UPDATE SET cursor = excluded.cursor",
+        )?
+        .execute(params![peer, cursor as i64])?;
+        let write_us = started.elapsed().as_micros() as u64 - merge_us;
+        tx.commit()?;
+        tracing::debug!(
+            docs = docs.len(),
+            merge_us,
+            write_us,
+            total_us = started.elapsed().as_micros() as u64,
+            "applied a batch"
+        );
+        Ok(applied)
+    }
+
+    fn acknowledge(&mut self, peer: &str, held: &[HeadsAck], need_full: &[RecordId]) -> Result<(), StoreError> {
+        if held.is_empty() && need_full.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            // Heads of a document this store does not hold are ignored.
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO peer_heads (peer, doc_id, heads)
+                 SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM docs WHERE id = ?2)
+                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+            )?;
+            for ack in held {
+                upsert.execute(params![peer, ack.id.to_string(), heads_to_blob(&ack.heads)])?;
+            }
+        }
+        if !need_full.is_empty() {
+            let mut seqs = Seqs::reserve(&tx, need_full.len())?;
+            for id in need_full {
+                let id = id.to_string();
+                tx.prepare_cached("DELETE FROM peer_heads WHERE peer = ?1 AND doc_id = ?2")?
+                    .execute(params![peer, id])?;
+                tx.prepare_cached("UPDATE docs SET seq = ?1 WHERE id = ?2")?
+                    .execute(params![seqs.take() as i64, id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

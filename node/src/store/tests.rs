@@ -1,0 +1,78 @@
+use super::*;
+use rand::SeedableRng;
+use wuye_protocol::complaint::Complaint;
+use wuye_protocol::complaint::NewComplaint;
+use wuye_protocol::ids::EventId;
+use wuye_protocol::rules::Channel;
+
+fn with_complaints(n: usize) -> (Store, Vec<RecordId>) {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let site = SiteId::random(&mut rng);
+    let now = wuye_protocol::time::from_stored("2026-11-27T01:00:00Z").unwrap();
+    let ids = (0..n)
+        .map(|i| {
+            let mut doc = wuye_protocol::complaint::create(
+                RecordId::random(&mut rng),
+                site,
+                chrono_tz::Asia::Shanghai,
+                now + chrono::Duration::minutes(i as i64),
+                "客服员",
+                EventId::random(&mut rng),
+                &NewComplaint {
+                    customer: format!("住户{i}"),
+                    unit: "1栋101".into(),
+                    channel: Channel::Visit,
+                    summary: "噪音".into(),
+                    category: "噪音".into(),
+                    departments: vec![],
+                    major: false,
+                },
+            )
+            .unwrap();
+            store.insert_new(&mut doc).unwrap().id()
+        })
+        .collect();
+    (store, ids)
+}
+
+#[test]
+fn ids_resolve_from_unique_prefixes_only() {
+    let (store, ids) = with_complaints(40);
+    let full = ids[0].to_string();
+    assert_eq!(store.resolve(RecordKind::Complaint, &full).unwrap(), ids[0]);
+    assert_eq!(store.resolve(RecordKind::Complaint, &full[..13].to_uppercase()).unwrap(), ids[0]);
+    assert!(matches!(store.resolve(RecordKind::Complaint, "ab"), Err(StoreError::PrefixTooShort(_))));
+    assert!(matches!(store.resolve(RecordKind::Complaint, "zzzz"), Err(StoreError::NotFound { .. })));
+    for (seq, id) in ["abcd0000-0000-4000-8000-000000000000", "abcd1111-0000-4000-8000-000000000000"].iter().enumerate()
+    {
+        store
+            .conn()
+            .execute("INSERT INTO docs VALUES (?1, 'complaint', 's', ?2, x'', x'')", params![id, seq as i64])
+            .unwrap();
+    }
+    assert!(matches!(store.resolve(RecordKind::Complaint, "abcd"), Err(StoreError::Ambiguous(_))));
+    assert_eq!(
+        store.resolve(RecordKind::Complaint, "abcd1").unwrap().to_string(),
+        "abcd1111-0000-4000-8000-000000000000"
+    );
+}
+
+#[test]
+fn projections_rebuild_to_the_same_rows() {
+    let (mut store, _) = with_complaints(12);
+    let before = store.all::<Complaint>(None).unwrap();
+    assert_eq!(store.rebuild_projections().unwrap(), 12);
+    assert_eq!(store.all::<Complaint>(None).unwrap(), before);
+    assert_eq!(before[0].customer, "住户0", "oldest first");
+}
+
+#[test]
+fn a_refused_edit_leaves_the_record_and_its_sequence_alone() {
+    let (mut store, ids) = with_complaints(1);
+    let seq_before: i64 = store.conn().query_row("SELECT seq FROM docs", [], |r| r.get(0)).unwrap();
+    let err = store.edit(ids[0], |_| Err(RuleError::Empty("note"))).unwrap_err();
+    assert!(err.to_string().contains("note is empty"), "{err}");
+    let seq_after: i64 = store.conn().query_row("SELECT seq FROM docs", [], |r| r.get(0)).unwrap();
+    assert_eq!(seq_before, seq_after);
+}
