@@ -110,7 +110,7 @@ impl AgentConfig {
     /// Creates the agent's data folder with this configuration.
     pub fn init(&self, dir: &Path) -> Result<Store, ConfigError> {
         let store = folder::create(dir, DB_FILE, "agent")?;
-        crate::signin::migrate(&store)?;
+        wuye_app::signin::migrate(&store)?;
         self.save(&store)?;
         Ok(store)
     }
@@ -142,6 +142,12 @@ impl AgentConfig {
     }
 
     /// Reads the configuration back from a store.
+    /// The site this agent serves, as the application layer knows it.
+    pub fn site(&self) -> wuye_app::Site {
+        wuye_app::Site { id: self.site_id, timezone: self.timezone }
+    }
+
+    /// Reads the configuration from the agent's database.
     pub fn load(store: &Store) -> Result<Self, ConfigError> {
         let get =
             |key: &'static str| -> Result<String, ConfigError> { store.setting(key)?.ok_or(ConfigError::Damaged(key)) };
@@ -180,7 +186,7 @@ pub fn credentials(store: &Store) -> Result<(String, Option<String>), ConfigErro
 /// Opens an agent's folder: its store and configuration.
 pub fn open(dir: &Path) -> Result<(Store, AgentConfig), ConfigError> {
     let store = folder::open(dir, DB_FILE, "agent", "wuye-agent init")?;
-    crate::signin::migrate(&store)?;
+    wuye_app::signin::migrate(&store)?;
     let config = AgentConfig::load(&store)?;
     Ok((store, config))
 }

@@ -88,7 +88,10 @@ fn main() -> std::process::ExitCode {
     wuye_node::process::finish(run(cli).map_err(|e| {
         match data.as_deref().and_then(|dir| wuye_node::folder::disk_full_message(e.chain(), dir)) {
             Some(words) => anyhow::anyhow!(words),
-            None => e,
+            None => match e.chain().next().and_then(wuye_app::messages::for_cli) {
+                Some(words) => anyhow::anyhow!(words),
+                None => e,
+            },
         }
     }))
 }

@@ -132,7 +132,7 @@ pub enum RuleError {
         value: String,
     },
     /// Work orders go to maintenance staff only.
-    #[error("{name} is {role}; dispatch to a maintenance staff member (维修): see `staff list`")]
+    #[error("{name} is {role}; dispatch to a maintenance staff member (维修)")]
     NotMaintenance {
         /// Who was named.
         name: String,
@@ -140,7 +140,7 @@ pub enum RuleError {
         role: &'static str,
     },
     /// A work order needs exactly one of a unit or a public area.
-    #[error("give either --unit (a home) or --area (a public area with its location), not both or neither")]
+    #[error("give either a unit (a home) or an area (a public area with its location), not both or neither")]
     Place,
     /// The step does not fit where the work order stands.
     #[error("work order {id} is {status} ({label}): {why}")]
@@ -168,7 +168,7 @@ pub enum RuleError {
         allowed: String,
     },
     /// The staff member has left and may not be given work or sign in.
-    #[error("{name} has left (disabled by {by} at {at}): choose someone who still works here (see `staff list`)")]
+    #[error("{name} has left (disabled by {by} at {at}): choose someone who still works here")]
     StaffDisabled {
         /// Who was named.
         name: String,
@@ -183,6 +183,69 @@ pub enum RuleError {
     /// Automerge refused the edit (a programming error surfaced as an error).
     #[error("could not edit the complaint document: {0}")]
     Automerge(String),
+}
+
+impl RuleError {
+    /// The refusal's stable code: front ends choose the words people read by
+    /// it (in their language), never by the English text.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RuleError::BadNumber { .. } => "rule.bad_number",
+            RuleError::Empty(_) => "rule.empty",
+            RuleError::Unprintable { multiline: true, .. } => "rule.unprintable_text",
+            RuleError::Unprintable { multiline: false, .. } => "rule.unprintable_line",
+            RuleError::TooLong { .. } => "rule.too_long",
+            RuleError::TooManyDepartments(_) => "rule.too_many_departments",
+            RuleError::UnknownChannel(_) => "rule.unknown_channel",
+            RuleError::NotMajor(_) => "rule.not_major",
+            RuleError::AlreadyDecided { .. } => "rule.already_decided",
+            RuleError::WrongStep { .. } => "rule.wrong_step",
+            RuleError::Role { .. } => "rule.role",
+            RuleError::NotAmount(_) => "rule.not_amount",
+            RuleError::Unknown { .. } => "rule.unknown",
+            RuleError::NotMaintenance { .. } => "rule.not_maintenance",
+            RuleError::Place => "rule.place",
+            RuleError::WrongRepairStep { .. } => "rule.wrong_repair_step",
+            RuleError::Satisfaction(_) => "rule.satisfaction",
+            RuleError::OutOfRange { .. } => "rule.out_of_range",
+            RuleError::StaffDisabled { .. } => "rule.staff_disabled",
+            RuleError::Document(_) => "rule.document",
+            RuleError::Automerge(_) => "rule.automerge",
+        }
+    }
+
+    /// The values a message for this refusal names, by placeholder; text a
+    /// person typed is made safe to print.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        use crate::text::echo;
+        let s = |v: &dyn std::fmt::Display| v.to_string();
+        match self {
+            RuleError::BadNumber { field, why } => vec![("field", s(field)), ("why", s(why))],
+            RuleError::Empty(field) => vec![("field", s(field))],
+            RuleError::Unprintable { field, at, .. } => vec![("field", s(field)), ("at", s(at))],
+            RuleError::TooLong { field, len, max } => vec![("field", s(field)), ("len", s(len)), ("max", s(max))],
+            RuleError::TooManyDepartments(n) => vec![("count", s(n)), ("max", s(&MAX_DEPARTMENTS))],
+            RuleError::UnknownChannel(value) | RuleError::NotAmount(value) => vec![("value", echo(value))],
+            RuleError::NotMajor(id) => vec![("id", s(id))],
+            RuleError::AlreadyDecided { id, by, at } => vec![("id", s(id)), ("by", s(by)), ("at", s(at))],
+            RuleError::WrongStep { id, status, label, why } | RuleError::WrongRepairStep { id, status, label, why } => {
+                vec![("id", s(id)), ("status", s(status)), ("label", s(label)), ("why", s(why))]
+            }
+            RuleError::Role { action, allowed, role } => {
+                vec![("action", s(action)), ("allowed", s(allowed)), ("role", s(role))]
+            }
+            RuleError::Unknown { what, value } => vec![("what", s(what)), ("value", echo(value))],
+            RuleError::NotMaintenance { name, role } => vec![("name", s(name)), ("role", s(role))],
+            RuleError::Place => Vec::new(),
+            RuleError::Satisfaction(n) => vec![("value", s(n))],
+            RuleError::OutOfRange { field, value, allowed } => {
+                vec![("field", s(field)), ("value", s(value)), ("allowed", s(allowed))]
+            }
+            RuleError::StaffDisabled { name, by, at } => vec![("name", s(name)), ("by", s(by)), ("at", s(at))],
+            RuleError::Document(e) => vec![("detail", s(e))],
+            RuleError::Automerge(e) => vec![("detail", s(e))],
+        }
+    }
 }
 
 impl From<automerge::AutomergeError> for RuleError {

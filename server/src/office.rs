@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
@@ -14,12 +13,9 @@ use wuye_node::folder::{self, FolderError};
 use wuye_node::migrate::{self, Step};
 use wuye_node::tls::{self, Identity};
 use wuye_node::{Store, StoreError};
-use wuye_protocol::complaint::{self, Complaint};
-use wuye_protocol::doc::RecordKind;
-use wuye_protocol::ids::{EventId, SiteId};
-use wuye_protocol::record::View;
-use wuye_protocol::repair::{self, Repair, RepairStep};
-use wuye_protocol::rules::RuleError;
+use wuye_protocol::complaint::Complaint;
+use wuye_protocol::ids::SiteId;
+use wuye_protocol::repair::Repair;
 use wuye_protocol::sync::{site_peer, Applied, Outgoing, RoundFacts, ServerStore, SyncStore};
 use wuye_protocol::time::{self, Clock};
 use wuye_protocol::wire::{normalize_enroll_code, DocPayload, HeadsAck, Seq, ENROLL_CODE_ALPHABET, ENROLL_CODE_CHARS};
@@ -86,6 +82,9 @@ pub enum OfficeError {
     /// Bad input from the command line.
     #[error("{0}")]
     Invalid(String),
+    /// The application layer refused or failed.
+    #[error(transparent)]
+    App(#[from] wuye_app::AppError),
 }
 
 impl From<rusqlite::Error> for OfficeError {
@@ -378,40 +377,29 @@ impl HeadOffice {
         Ok(site)
     }
 
-    /// One head-office step on a record given by id or unique prefix, in one
-    /// transaction; it reaches the site at its next sync.
-    fn act<T: wuye_protocol::kind::Kind + TryFrom<View, Error = View>>(
-        &mut self,
-        kind: RecordKind,
-        id: &str,
-        step: impl FnOnce(&mut AutoCommit, EventId, DateTime<Utc>) -> Result<(), RuleError>,
-    ) -> Result<T, OfficeError> {
-        let id = self.store.resolve(kind, id)?;
-        let event = EventId::random(&mut self.rng);
-        let now = self.clock.now();
-        let view = self.store.edit(id, |doc| step(doc, event, now))?;
-        Ok(Store::typed(view)?)
+    /// Head office acting now, through the application layer.
+    fn office(&mut self) -> wuye_app::office::Office<'_> {
+        wuye_app::office::Office { store: &mut self.store, now: self.clock.now(), rng: &mut self.rng }
     }
 
     /// The property manager's decision on a major complaint (重大投诉).
     pub fn decide(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
-        self.act(RecordKind::Complaint, id, |doc, event, now| complaint::decide(doc, event, now, by, text))
+        Ok(self.office().decide(id, text, by)?)
     }
 
     /// A head-office note (跟踪记录) on a complaint.
     pub fn note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
-        self.act(RecordKind::Complaint, id, |doc, event, now| complaint::add_note(doc, event, now, by, text))
+        Ok(self.office().note(id, text, by)?)
     }
 
     /// A head-office note on a repair work order.
     pub fn repair_note(&mut self, id: &str, text: &str, by: &str) -> Result<Repair, OfficeError> {
-        self.act(RecordKind::Repair, id, |doc, event, now| repair::step(doc, event, now, by, RepairStep::Note(text)))
+        Ok(self.office().repair_note(id, text, by)?)
     }
 
     /// One complaint by id or unique prefix.
-    pub fn complaint(&self, id: &str) -> Result<Complaint, OfficeError> {
-        let id = self.store.resolve(RecordKind::Complaint, id)?;
-        Ok(self.store.get::<Complaint>(id)?)
+    pub fn complaint(&mut self, id: &str) -> Result<Complaint, OfficeError> {
+        Ok(self.office().complaint(id)?)
     }
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use wuye_agent::config::AgentConfig;
-use wuye_agent::desk::Desk;
+use wuye_app::desk::Desk;
 use wuye_node::{Store, StoreError};
 use wuye_protocol::complaint::{Complaint, NewComplaint};
 use wuye_protocol::ids::SiteId;
@@ -22,8 +22,10 @@ use wuye_server::office::HeadOffice;
 
 /// One site office in the harness.
 pub struct Site {
-    /// Its front desk (store and configuration).
+    /// Its front desk (store and the site).
     pub desk: Desk,
+    /// How it reaches head office.
+    pub config: AgentConfig,
 }
 
 /// Head office plus sites, in one process.
@@ -103,17 +105,17 @@ impl Network {
         };
         let desk = Desk::new(
             Store::open_in_memory().expect("in-memory store"),
-            config,
+            config.site(),
             Arc::new(self.clock.clone()),
             StdRng::from_rng(&mut self.rng).expect("seeded rng"),
         );
-        self.sites.push(Site { desk });
+        self.sites.push(Site { desk, config });
         self.sites.len() - 1
     }
 
     /// Site `i`'s id.
     pub fn site_id(&self, i: usize) -> SiteId {
-        self.sites[i].desk.config.site_id
+        self.sites[i].desk.site.id
     }
 
     /// Registers a complaint at site `i`.
@@ -132,7 +134,7 @@ impl Network {
 
     /// A session for site `i`'s next round: enrolling while its code is unspent.
     fn client_session(&self, i: usize) -> ClientSession {
-        let config = &self.sites[i].desk.config;
+        let config = &self.sites[i].config;
         match &config.enroll_code {
             Some(code) => ClientSession::enrolling(config.site_id, config.token.clone(), code.clone()),
             None => ClientSession::new(config.site_id, config.token.clone()),
@@ -172,7 +174,7 @@ impl Network {
             let replies = client.handle(&mut self.sites[i].desk.store, at_client);
             self.client_busy += started.elapsed();
             if client.admitted() {
-                self.sites[i].desk.config.enroll_code = None;
+                self.sites[i].config.enroll_code = None;
             }
             to_server.extend(replies?);
             if client.is_finished() {

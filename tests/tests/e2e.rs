@@ -150,7 +150,8 @@ fn an_agent_killed_mid_sync_loses_nothing_and_the_next_sync_completes() {
     // Bulk records through the library, so a sync takes long enough to be cut.
     {
         let (store, config) = wuye_agent::config::open(&agent.data).unwrap();
-        let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(wuye_protocol::time::SystemClock));
+        let mut desk =
+            wuye_app::desk::Desk::with_os_rng(store, config.site(), Arc::new(wuye_protocol::time::SystemClock));
         for n in 0..3_000 {
             desk.add_complaint(&wuye_tests::harness::sample(n, n % 10 == 0), "客服员").unwrap();
         }

@@ -45,7 +45,7 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 fn add_bulk(agent: &Agent, n: usize, offset: usize) {
     let (store, config) = wuye_agent::config::open(&agent.data).expect("agent folder");
     let mut desk =
-        wuye_agent::desk::Desk::with_os_rng(store, config, std::sync::Arc::new(wuye_protocol::time::SystemClock));
+        wuye_app::desk::Desk::with_os_rng(store, config.site(), std::sync::Arc::new(wuye_protocol::time::SystemClock));
     for i in 0..n {
         desk.add_complaint(&wuye_tests::harness::sample(offset + i, (offset + i).is_multiple_of(10)), "客服员")
             .expect("saves");

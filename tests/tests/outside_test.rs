@@ -156,10 +156,11 @@ fn item3_a_disabled_staff_member_cannot_sign_in_their_session_ends_and_they_get_
     // lina is at the desk when a supervisor disables her (library level: one desk, two people).
     {
         let (store, config) = wuye_agent::config::open(&w.agent.data).unwrap();
-        let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(wuye_protocol::time::SystemClock));
+        let mut desk =
+            wuye_app::desk::Desk::with_os_rng(store, config.site(), Arc::new(wuye_protocol::time::SystemClock));
         assert_eq!(desk.signed_in().unwrap().name, "李娜（客服员）");
         let zhou = desk.store.all::<Staff>(None).unwrap().into_iter().find(|m| m.name == SUPERVISOR.0).unwrap();
-        let supervisor = wuye_agent::desk::Actor::of(&zhou);
+        let supervisor = wuye_app::desk::Actor::of(&zhou);
         let lina_as_actor = desk.signed_in().unwrap();
         let e = desk.disable_staff(&wang, &lina_as_actor).unwrap_err().to_string();
         assert!(e.contains("客服主管"), "a front-desk clerk may not disable anyone: {e}");

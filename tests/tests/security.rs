@@ -48,7 +48,7 @@ fn hello(site: SiteId, token: &str) -> Message {
 
 fn add_bulk(agent: &Agent, n: usize, seed: usize) {
     let (store, config) = wuye_agent::config::open(&agent.data).unwrap();
-    let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(wuye_protocol::time::SystemClock));
+    let mut desk = wuye_app::desk::Desk::with_os_rng(store, config.site(), Arc::new(wuye_protocol::time::SystemClock));
     for i in 0..n {
         desk.add_complaint(&wuye_tests::harness::sample(seed + i, false), "客服员").unwrap();
     }

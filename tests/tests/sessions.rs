@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use wuye_agent::desk::{Desk, Step};
+use wuye_app::desk::{Desk, Step};
 use wuye_protocol::time::SystemClock;
 use wuye_tests::procs::{self, path, Agent, Server, SUPERVISOR};
 
@@ -17,7 +17,7 @@ fn two_people_signed_in_at_once_act_in_turn_each_as_themselves() {
     procs::ok_with_input("wuye-agent", &args, "李娜的密码-2026\n");
 
     let (store, config) = wuye_agent::config::open(&agent.data).unwrap();
-    let mut desk = Desk::with_os_rng(store, config, Arc::new(SystemClock));
+    let mut desk = Desk::with_os_rng(store, config.site(), Arc::new(SystemClock));
     let (_, zhou) = desk.open_session(SUPERVISOR.1, SUPERVISOR.2).unwrap();
     let (_, lina) = desk.open_session("lina", "李娜的密码-2026").unwrap();
 

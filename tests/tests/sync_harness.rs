@@ -2,7 +2,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::ROOT;
-use wuye_agent::desk::Actor;
+use wuye_app::desk::Actor;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::complaint::ComplaintStatus;
 use wuye_protocol::daily_report::DailyReport;
@@ -97,7 +97,7 @@ fn a_round_sends_only_what_changed() {
 fn a_wrong_credential_is_refused_with_a_clear_message() {
     let mut net = two_sites();
     net.run_until_quiescent();
-    net.sites[0].desk.config.token = "0".repeat(64);
+    net.sites[0].config.token = "0".repeat(64);
     match net.round(0) {
         Err(SessionError::Remote { code, message }) => {
             assert_eq!(code, ErrorCode::Unauthorized);
@@ -117,28 +117,28 @@ fn refusal(result: Result<RoundReport, SessionError<wuye_node::StoreError>>) -> 
 #[test]
 fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires() {
     let mut net = two_sites();
-    let code = net.sites[0].desk.config.enroll_code.clone().unwrap();
-    let right_token = net.sites[0].desk.config.token.clone();
+    let code = net.sites[0].config.enroll_code.clone().unwrap();
+    let right_token = net.sites[0].config.token.clone();
     let standing = |net: &Network, i: usize| {
         let site = net.site_id(i);
         net.office.sites().unwrap().into_iter().find(|s| s.site_id == site).unwrap().credential
     };
     assert!(standing(&net, 0).starts_with("awaiting enrollment until"), "{}", standing(&net, 0));
 
-    net.sites[0].desk.config.enroll_code = Some("ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ".into());
+    net.sites[0].config.enroll_code = Some("ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ".into());
     assert!(refusal(net.round(0)).contains("wrong"));
-    net.sites[0].desk.config.enroll_code = Some(code.to_lowercase().replace('-', " "));
+    net.sites[0].config.enroll_code = Some(code.to_lowercase().replace('-', " "));
     net.round(0).expect("the code as a person might type it is accepted");
-    assert_eq!(net.sites[0].desk.config.enroll_code, None, "the agent forgets the spent code");
+    assert_eq!(net.sites[0].config.enroll_code, None, "the agent forgets the spent code");
 
     // The same agent retrying (its answer lost) is let in; another credential is not.
-    net.sites[0].desk.config.enroll_code = Some(code.clone());
+    net.sites[0].config.enroll_code = Some(code.clone());
     net.round(0).expect("a retry with the same credential");
-    net.sites[0].desk.config.enroll_code = Some(code.clone());
-    net.sites[0].desk.config.token = "b".repeat(64);
+    net.sites[0].config.enroll_code = Some(code.clone());
+    net.sites[0].config.token = "b".repeat(64);
     assert!(refusal(net.round(0)).contains("already used"));
-    net.sites[0].desk.config.enroll_code = None;
-    net.sites[0].desk.config.token = right_token;
+    net.sites[0].config.enroll_code = None;
+    net.sites[0].config.token = right_token;
     net.round(0).expect("the enrolled credential still works");
     assert_eq!(standing(&net, 0), "enrolled");
 
@@ -150,16 +150,16 @@ fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires() {
     net.office.revoke_site(&net.site_id(0).to_string()).unwrap();
     assert!(standing(&net, 0).starts_with("revoked at"), "{}", standing(&net, 0));
     let fresh = net.office.rotate_site(&net.site_id(1).to_string()).unwrap();
-    net.sites[1].desk.config.enroll(&fresh.code).unwrap();
+    net.sites[1].config.enroll(&fresh.code).unwrap();
     net.round(1).expect("a fresh code works");
 }
 
 #[test]
 fn head_office_keeps_only_hashes_of_codes_and_credentials() {
     let mut net = two_sites();
-    let code = net.sites[0].desk.config.enroll_code.clone().unwrap();
+    let code = net.sites[0].config.enroll_code.clone().unwrap();
     net.run_until_quiescent();
-    let token = net.sites[0].desk.config.token.clone();
+    let token = net.sites[0].config.token.clone();
     let site = net.site_id(0).to_string();
     let (token_hash, enroll_hash): (String, String) = net
         .office
@@ -247,7 +247,7 @@ fn a_new_document_claiming_another_site_is_refused() {
     // Site 1 builds a complaint that says it belongs to site 0.
     let mut other = Network::new(7);
     other.add_site("x");
-    other.sites[0].desk.config.site_id = net.site_id(0);
+    other.sites[0].desk.site.id = net.site_id(0);
     let c = other.add_complaint(0, &sample(3, false));
     let mut doc = other.sites[0].desk.store.load(c.id).unwrap();
     let forged = whole(c.id, &mut doc);
@@ -347,7 +347,7 @@ fn a_store_ack_for_an_unknown_document_is_ignored() {
 
 #[test]
 fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
-    use wuye_agent::desk::Step;
+    use wuye_app::desk::Step;
     use wuye_protocol::staff::Role;
     let mut net = two_sites();
     let c = net.add_complaint(0, &sample(0, false));
@@ -397,7 +397,7 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
 
 #[test]
 fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync() {
-    use wuye_agent::desk::DeskRepairStep;
+    use wuye_app::desk::DeskRepairStep;
     use wuye_protocol::repair::{Category, NewRepair, RepairStatus, RepairStep, Urgency};
     use wuye_protocol::rules::Channel;
     use wuye_protocol::staff::Role;
@@ -438,15 +438,17 @@ fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync(
 
 #[test]
 fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found() {
-    use wuye_agent::settings::SiteSettings;
+    use wuye_app::settings::SiteSettings;
     use wuye_protocol::repair::{Category, NewRepair, Urgency};
     use wuye_protocol::rules::Channel;
     let mut net = two_sites();
     let desk = &mut net.sites[0].desk;
     let mut odd = sample(1, false);
     odd.category = "宠物".into();
-    let refused = desk.add_complaint(&odd, "客服员").unwrap_err().to_string();
-    assert!(refused.contains("settings set categories"), "{refused}");
+    let refused = desk.add_complaint(&odd, "客服员").unwrap_err();
+    assert_eq!(refused.code(), "complaint.unknown_category");
+    let words = wuye_app::messages::message(&refused, wuye_app::messages::Lang::En, wuye_app::messages::Edge::Cli);
+    assert!(words.contains("settings set categories"), "{words}");
     SiteSettings::set(&desk.store, "categories", "卫生,噪音,宠物,其他").unwrap();
     desk.add_complaint(&odd, "客服员").unwrap();
     assert!(SiteSettings::set(&desk.store, "summer", "10-01..05-01").is_err(), "a summer that ends before it starts");
@@ -471,7 +473,7 @@ fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found
     noise.category = "噪音".into();
     desk.add_complaint(&noise, "客服员").unwrap();
     desk.add_complaint(&noise, "客服员").unwrap();
-    let groups = wuye_agent::reports::recurring(&desk.store, wuye_protocol::time::Clock::now(&net.clock), 90).unwrap();
+    let groups = wuye_app::reports::recurring(&desk.store, wuye_protocol::time::Clock::now(&net.clock), 90).unwrap();
     let found: Vec<(&str, &str, &str, usize)> =
         groups.iter().map(|g| (g.scope, g.place.as_str(), g.category.as_str(), g.count)).collect();
     assert!(found.contains(&("unit", "5栋101", "噪音", 2)), "{found:?}");
@@ -506,7 +508,7 @@ fn the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_
 
 #[test]
 fn only_the_manager_decides_a_major_complaint_at_the_site_and_head_office_notes_a_repair() {
-    use wuye_agent::desk::Step;
+    use wuye_app::desk::Step;
     use wuye_protocol::staff::Role;
     let mut net = two_sites();
     let c = net.add_complaint(0, &sample(0, true));
@@ -540,7 +542,7 @@ fn a_revoked_site_is_refused_until_rotated_and_the_old_credential_stops_working(
     net.round(1).expect("other sites go on");
     let fresh = net.office.rotate_site(&site).unwrap();
     assert!(refusal(net.round(0)).contains("wuye-agent enroll"), "the old credential");
-    net.sites[0].desk.config.enroll(&fresh.code).unwrap();
+    net.sites[0].config.enroll(&fresh.code).unwrap();
     net.round(0).expect("the new credential works");
 }
 
@@ -615,7 +617,7 @@ fn documents_of_the_wrong_shape_are_refused_one_by_one_naming_the_record_and_fie
         let mut net = two_sites();
         let mut other = Network::new(11);
         other.add_site("x");
-        other.sites[0].desk.config.site_id = net.site_id(1);
+        other.sites[0].desk.site.id = net.site_id(1);
         let c = other.add_complaint(0, &sample(5, false));
         let mut doc = other.sites[0].desk.store.load(c.id).unwrap();
         spoil(&mut doc);

@@ -46,7 +46,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: CommitmentCommand) -> anyhow::Res
     let (mut desk, actor) = open_signed_in(data)?;
     match cmd {
         CommitmentCommand::Add { text, due, caller, from_log, json } => {
-            let due = parse_time(&due, desk.config.timezone)?;
+            let due = parse_time(&due, desk.site.timezone)?;
             let c = desk.made_from_log(
                 from_log.as_deref(),
                 |desk| desk.add_commitment(&text, &caller, due, &actor),
@@ -64,7 +64,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: CommitmentCommand) -> anyhow::Res
         }
         CommitmentCommand::Due { json } => {
             let now = desk.now();
-            let horizon = now + chrono::Duration::hours(wuye_agent::shift::DUE_WITHIN_HOURS);
+            let horizon = now + chrono::Duration::hours(wuye_app::shift::DUE_WITHIN_HOURS);
             let due: Vec<_> =
                 desk.store.all::<Commitment>(None)?.into_iter().filter(|c| c.is_due_by(horizon)).collect();
             if json {

@@ -1,7 +1,7 @@
 //! `complaint`: the complaint's whole way (投诉处理及回访制度).
 
 use clap::{Args, Subcommand};
-use wuye_agent::desk::Step;
+use wuye_app::desk::Step;
 use wuye_node::process::print_json;
 use wuye_node::render;
 use wuye_protocol::complaint::NewComplaint;
@@ -224,7 +224,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Resu
             if !(1..=3_650).contains(&days) {
                 anyhow::bail!("--days takes 1 to 3650, not {days}");
             }
-            let groups = wuye_agent::reports::recurring(&desk.store, desk.now(), days)?;
+            let groups = wuye_app::reports::recurring(&desk.store, desk.now(), days)?;
             if json {
                 print_json(&groups)?;
             } else {

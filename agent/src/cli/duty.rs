@@ -44,7 +44,7 @@ pub(crate) fn run(data: &Path, args: DutyCommand) -> anyhow::Result<()> {
         DutyCommand::Check { date, json } => {
             let date = match date {
                 Some(d) => parse_date(&d)?,
-                None => desk.now().with_timezone(&desk.config.timezone).date_naive(),
+                None => desk.now().with_timezone(&desk.site.timezone).date_naive(),
             };
             let check = desk.duty_check(date)?;
             let gaps: Vec<&str> = check.iter().filter(|(_, names)| names.is_empty()).map(|(s, _)| s.as_str()).collect();

@@ -30,7 +30,7 @@ pub(crate) fn server(data: &Path, args: ServerCommand) -> anyhow::Result<()> {
     let ServerCommand::Set { server, fingerprint } = args;
     let (desk, actor) = open_signed_in(data)?;
     wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
-    let mut config = desk.config.clone();
+    let mut config = wuye_agent::config::AgentConfig::load(&desk.store)?;
     config.set_server(&server, &fingerprint)?;
     config.save(&desk.store)?;
     desk.store.delete_setting(link::REFUSED_SETTING)?;

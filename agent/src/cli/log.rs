@@ -1,7 +1,7 @@
 //! `log`: the work log (工作日志).
 
 use clap::Subcommand;
-use wuye_agent::desk::NewLogEntry;
+use wuye_app::desk::NewLogEntry;
 use wuye_node::process::print_json;
 
 use super::*;

@@ -18,13 +18,13 @@ pub(crate) mod staff;
 use std::sync::Arc;
 
 use wuye_agent::config;
-use wuye_agent::desk::{Actor, Desk};
+use wuye_app::desk::{Actor, Desk};
 use wuye_protocol::text::echo;
 use wuye_protocol::time::SystemClock;
 
 pub(crate) fn open_desk(data: &std::path::Path) -> anyhow::Result<Desk> {
     let (store, config) = config::open(data)?;
-    Ok(Desk::with_os_rng(store, config, Arc::new(SystemClock)))
+    Ok(Desk::with_os_rng(store, config.site(), Arc::new(SystemClock)))
 }
 
 /// Opens the desk for the person signed in; refuses when nobody is.

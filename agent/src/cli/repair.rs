@@ -1,7 +1,7 @@
 //! `repair`: work orders (维修工作单).
 
 use clap::Subcommand;
-use wuye_agent::desk::DeskRepairStep;
+use wuye_app::desk::DeskRepairStep;
 use wuye_node::process::print_json;
 use wuye_node::render;
 use wuye_protocol::repair::{NewRepair, Repair, RepairStep};
@@ -155,7 +155,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<
                 description,
                 channel: channel.parse()?,
                 urgency: urgency.parse()?,
-                appointment: appointment.map(|a| parse_time(&a, desk.config.timezone)).transpose()?,
+                appointment: appointment.map(|a| parse_time(&a, desk.site.timezone)).transpose()?,
                 paid,
             };
             let r = desk.made_from_log(from_log.as_deref(), |desk| desk.add_repair(&input, &actor), |r| r.id)?;

@@ -26,7 +26,7 @@ pub(crate) fn run(data: &Path, args: ReportCommand) -> anyhow::Result<()> {
     let (mut desk, actor) = open_signed_in(data)?;
     let date = match date {
         Some(d) => parse_date(&d)?,
-        None => desk.now().with_timezone(&desk.config.timezone).date_naive(),
+        None => desk.now().with_timezone(&desk.site.timezone).date_naive(),
     };
     let report = desk.daily_report(date, &actor)?;
     let figures: serde_json::Value = serde_json::from_str(&report.content)?;

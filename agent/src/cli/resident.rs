@@ -50,7 +50,7 @@ pub(crate) fn run(data: &Path, args: ResidentCommand) -> anyhow::Result<()> {
         ResidentCommand::Add { unit, name, phone, id_card, register, json } => {
             let input = NewResident { unit, name, phone, id_card, household_register: register };
             let r = desk.add_resident(&input, &actor)?;
-            let shown = wuye_agent::desk::shown_to(r, &actor);
+            let shown = wuye_app::desk::shown_to(r, &actor);
             if json {
                 print_json(&shown)?;
             } else {

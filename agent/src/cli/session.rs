@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use wuye_agent::config::AgentConfig;
-use wuye_agent::desk::Desk;
+use wuye_app::desk::Desk;
 use wuye_protocol::time::{SystemClock, DEFAULT_TIMEZONE};
 
 use super::*;
@@ -45,17 +45,17 @@ pub(crate) struct InitArgs {
 pub(crate) fn init(data: &Path, args: InitArgs) -> anyhow::Result<()> {
     let InitArgs { server, fingerprint, site, code, timezone, supervisor, login } = args;
     let config = AgentConfig::new(&server, &fingerprint, &site, &code, &timezone)?;
-    let login = wuye_agent::signin::check_login(&login)?;
+    let login = wuye_app::signin::check_login(&login)?;
     let password = read_password(&format!("password for {login}: "), true)?;
-    wuye_agent::signin::check_password(&password)?;
+    wuye_app::signin::check_password(&password)?;
     wuye_protocol::staff::check_name(&supervisor)?;
     let store = config.init(data)?;
-    let mut desk = Desk::with_os_rng(store, config, Arc::new(SystemClock));
+    let mut desk = Desk::with_os_rng(store, config.site(), Arc::new(SystemClock));
     let member = desk.first_supervisor(&supervisor, &login, &password)?;
     wuye_node::say!(
         "agent folder {} ready for site {}; {} ({}) is signed in",
         data.display(),
-        desk.config.site_id,
+        desk.site.id,
         member.name,
         member.role.label()
     );
@@ -105,7 +105,7 @@ pub(crate) fn enroll(data: &Path, args: EnrollArgs) -> anyhow::Result<()> {
     let EnrollArgs { code } = args;
     let (desk, actor) = open_signed_in(data)?;
     wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
-    let mut config = desk.config.clone();
+    let mut config = AgentConfig::load(&desk.store)?;
     config.enroll(&code)?;
     config.save(&desk.store)?;
     wuye_node::say!("enrollment code taken for site {}: the next sync trades it for a new credential", config.site_id);

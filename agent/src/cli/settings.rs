@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use clap::Subcommand;
-use wuye_agent::settings::SiteSettings;
+use wuye_app::settings::SiteSettings;
 use wuye_node::process::print_json;
 
 use super::*;

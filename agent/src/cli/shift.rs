@@ -7,7 +7,7 @@ use wuye_node::process::print_json;
 
 use super::*;
 
-pub(crate) fn print_handover(h: &wuye_agent::shift::Handover) {
+pub(crate) fn print_handover(h: &wuye_app::shift::Handover) {
     wuye_node::say!("交接班 handover");
     wuye_node::say!(
         "  carry over ({}): calls and visits still to become a work order or complaint record",
@@ -56,7 +56,7 @@ pub(crate) struct HandoverArgs {
 pub(crate) fn handover(data: &Path, args: HandoverArgs) -> anyhow::Result<()> {
     let HandoverArgs { json } = args;
     let (desk, _) = open_signed_in(data)?;
-    let h = wuye_agent::shift::handover(&desk.store, desk.now())?;
+    let h = wuye_app::shift::handover(&desk.store, desk.now())?;
     if json {
         print_json(&h)?;
     } else {
@@ -77,7 +77,7 @@ pub(crate) struct BriefingArgs {
 pub(crate) fn briefing(data: &Path, args: BriefingArgs) -> anyhow::Result<()> {
     let BriefingArgs { json } = args;
     let (desk, _) = open_signed_in(data)?;
-    let b = wuye_agent::shift::briefing(&desk.store, desk.now(), desk.config.timezone)?;
+    let b = wuye_app::shift::briefing(&desk.store, desk.now(), desk.site.timezone)?;
     if json {
         print_json(&b)?;
     } else {

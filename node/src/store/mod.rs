@@ -105,9 +105,6 @@ pub enum StoreError {
     /// A domain rule refused the action.
     #[error("{0}")]
     Rule(#[from] RuleError),
-    /// The agent refused the action (nobody signed in, a wrong password), in words that say what to do.
-    #[error("{0}")]
-    Refused(String),
     /// A stored document failed its check when read back.
     #[error("stored record {id} is damaged: {reason}; restore the data folder from a backup")]
     Corrupt {

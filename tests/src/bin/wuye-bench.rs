@@ -288,7 +288,7 @@ fn edit_then_sync(
             }
         } else {
             let (store, config) = wuye_agent::config::open(&pair.agent)?;
-            let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(SystemClock));
+            let mut desk = wuye_app::desk::Desk::with_os_rng(store, config.site(), Arc::new(SystemClock));
             for id in &ids {
                 desk.add_note(id, "已派维修工上门", "客服员")?;
             }
@@ -587,7 +587,7 @@ fn agent_add(b: &mut Bench) -> anyhow::Result<Line> {
     {
         // `complaint add` acts for the person signed in, as at a real front desk.
         let (store, config) = wuye_agent::config::open(&agent)?;
-        let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(SystemClock));
+        let mut desk = wuye_app::desk::Desk::with_os_rng(store, config.site(), Arc::new(SystemClock));
         desk.first_supervisor("周站长", "zhou", "bench-password")?;
     }
     let mut walls = Vec::new();
@@ -616,7 +616,7 @@ fn agent_add(b: &mut Bench) -> anyhow::Result<Line> {
         agent_rss = agent_rss.max(rss);
     }
     let (store, config) = wuye_agent::config::open(&agent)?;
-    let mut desk = wuye_agent::desk::Desk::with_os_rng(store, config, Arc::new(SystemClock));
+    let mut desk = wuye_app::desk::Desk::with_os_rng(store, config.site(), Arc::new(SystemClock));
     let mut in_process = Vec::new();
     for i in 0..ADD_SAMPLES {
         let start = Instant::now();

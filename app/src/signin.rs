@@ -12,6 +12,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use wuye_node::migrate::{self, Step};
 use wuye_node::{Store, StoreError};
+
+use crate::AppError;
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::time;
 
@@ -70,41 +72,33 @@ pub fn migrate(store: &Store) -> Result<(), StoreError> {
 /// line is one desk; each browser will hold its own token).
 const CLI_SESSION: &str = "cli_session";
 
-fn refused(text: impl Into<String>) -> StoreError {
-    StoreError::Refused(text.into())
-}
-
 /// A sign-in name, trimmed and checked: 1 to [`MAX_LOGIN_CHARS`] characters, no spaces.
-pub fn check_login(login: &str) -> Result<String, StoreError> {
+pub fn check_login(login: &str) -> Result<String, AppError> {
     let login = login.trim();
     if login.is_empty() || login.chars().count() > MAX_LOGIN_CHARS || login.chars().any(char::is_whitespace) {
-        return Err(refused(format!(
-            "a sign-in name needs 1 to {MAX_LOGIN_CHARS} characters without spaces (for example wangfang or 王芳)"
-        )));
+        return Err(AppError::LoginInvalid);
     }
     Ok(login.to_string())
 }
 
 /// Checks a new password: its length, and that it is not blank.
-pub fn check_password(password: &str) -> Result<(), StoreError> {
+pub fn check_password(password: &str) -> Result<(), AppError> {
     let n = password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
-        return Err(refused(format!(
-            "a password needs {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters; this one has {n}"
-        )));
+        return Err(AppError::PasswordLength { chars: n });
     }
     if password.trim().is_empty() {
-        return Err(refused("a password cannot be only spaces: choose one with letters, digits or characters"));
+        return Err(AppError::PasswordBlank);
     }
     Ok(())
 }
 
-fn hash(password: &str) -> Result<String, StoreError> {
+fn hash(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| refused(format!("the password could not be hashed: {e}")))
+        .map_err(|e| AppError::Hashing(e.to_string()))
 }
 
 fn verify(password: &str, stored: &str) -> bool {
@@ -125,12 +119,12 @@ pub fn set_password(
     staff_id: RecordId,
     password: &str,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<(), AppError> {
     let login = check_login(login)?;
     check_password(password)?;
     let existing = stored_login(store, &login)?;
     if existing.as_ref().is_some_and(|(_, owner)| *owner != Some(staff_id)) {
-        return Err(refused(format!("the sign-in name '{login}' is taken by another staff member: choose another")));
+        return Err(AppError::LoginTaken(login));
     }
     let hashed = hash(password)?;
     // A name already theirs keeps the spelling it was given.
@@ -225,13 +219,11 @@ fn count_attempt(store: &Store, key: &str, now: DateTime<Utc>) -> Result<Attempt
 
 /// Checks `login`'s password, counting a failure; returns the staff member's
 /// id. The name is matched ignoring case. A session is opened separately.
-pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
+pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<RecordId, AppError> {
     let key: String = login.trim().chars().take(MAX_LOGIN_CHARS).collect::<String>().to_lowercase();
     let failures = match count_attempt(store, &key, now)? {
         Attempt::Waiting { failures, wait_seconds } => {
-            return Err(refused(format!(
-                "sign-in refused: {failures} failed attempts for this name; wait {wait_seconds} s before trying again"
-            )));
+            return Err(AppError::SignInWaiting { failures: failures.into(), wait_seconds });
         }
         Attempt::Counted { failures } => failures,
     };
@@ -253,9 +245,7 @@ pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -
         _ => None,
     };
     let Some(staff_id) = staff_id else {
-        let wait = delay_after(failures).num_seconds();
-        let then = if wait > 0 { format!("; wait {wait} s before trying again") } else { String::new() };
-        return Err(refused(format!("sign-in refused: the name or the password is wrong{then}")));
+        return Err(AppError::WrongPassword { wait_seconds: delay_after(failures).num_seconds().max(0) });
     };
     store.conn().execute("DELETE FROM login_failures WHERE login = ?1", [&key])?;
     Ok(staff_id)
@@ -303,8 +293,7 @@ pub fn open_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Re
 /// Who holds `token` now, or a refusal that says why the session is over. Its
 /// last use is written at most once a minute, and a failure to write it (a
 /// full disk) never refuses the holder.
-pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
-    let again = "sign in again with `wuye-agent login NAME`";
+pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<RecordId, AppError> {
     let row: Option<(String, String, String, Option<String>)> = store
         .conn()
         .query_row(
@@ -314,18 +303,18 @@ pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) ->
         )
         .optional()?;
     let Some((staff_id, started, seen, ended)) = row else {
-        return Err(refused(format!("nobody is signed in here: {again}")));
+        return Err(AppError::SessionUnknown);
     };
     let started = time::from_stored(&started).unwrap_or(now);
     let seen = time::from_stored(&seen).unwrap_or(now);
     if ended.is_some() {
-        return Err(refused(format!("this sign-in was ended: {again}")));
+        return Err(AppError::SessionEnded);
     }
     if now >= started + chrono::Duration::hours(SESSION_HOURS) {
-        return Err(refused(format!("the sign-in ended after {SESSION_HOURS} hours: {again}")));
+        return Err(AppError::SessionTooLong { hours: SESSION_HOURS });
     }
     if now >= seen + chrono::Duration::minutes(SESSION_IDLE_MINUTES) {
-        return Err(refused(format!("the sign-in ended after {SESSION_IDLE_MINUTES} minutes without use: {again}")));
+        return Err(AppError::SessionIdle { minutes: SESSION_IDLE_MINUTES });
     }
     if now >= seen + chrono::Duration::seconds(SESSION_SEEN_EVERY_SECONDS) {
         if let Err(e) = store.conn().execute(
@@ -335,11 +324,13 @@ pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) ->
             tracing::warn!("could not note that the session is in use: {e}");
         }
     }
-    staff_id.parse().map_err(|_| StoreError::Corrupt { id: staff_id, reason: "a session's staff id".into() })
+    staff_id
+        .parse()
+        .map_err(|_| AppError::Storage(StoreError::Corrupt { id: staff_id, reason: "a session's staff id".into() }))
 }
 
 /// Ends one session.
-pub fn end_session(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub fn end_session(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<(), AppError> {
     store.conn().execute(
         "UPDATE sessions SET ended_at = ?1 WHERE token_hash = ?2 AND ended_at IS NULL",
         params![time::to_stored(now), token.hash()],
@@ -356,14 +347,14 @@ pub fn end_sessions_of(store: &Store, staff_id: RecordId, now: DateTime<Utc>) ->
 }
 
 /// Starts the command line's session for `staff_id`, ending the one it held.
-pub fn start_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub fn start_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<(), AppError> {
     sign_out(store, now)?;
     let token = open_session(store, staff_id, now)?;
-    store.set_setting(CLI_SESSION, token.as_str())
+    Ok(store.set_setting(CLI_SESSION, token.as_str())?)
 }
 
 /// Ends the command line's session.
-pub fn sign_out(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub fn sign_out(store: &Store, now: DateTime<Utc>) -> Result<(), AppError> {
     if let Some(token) = store.setting(CLI_SESSION)? {
         end_session(store, &SessionToken::from_holder(&token), now)?;
         store.delete_setting(CLI_SESSION)?;
@@ -372,10 +363,10 @@ pub fn sign_out(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
 }
 
 /// Who is signed in at the command line now, or a refusal that says how to sign in.
-pub fn current(store: &Store, now: DateTime<Utc>) -> Result<RecordId, StoreError> {
+pub fn current(store: &Store, now: DateTime<Utc>) -> Result<RecordId, AppError> {
     match store.setting(CLI_SESSION)? {
         Some(token) => session_staff(store, &SessionToken::from_holder(&token), now),
-        None => Err(refused("nobody is signed in: sign in with `wuye-agent login NAME` first")),
+        None => Err(AppError::NotSignedIn),
     }
 }
 
@@ -411,7 +402,10 @@ mod tests {
         assert_eq!(wrong, unknown);
         assert!(wrong.contains("the name or the password is wrong"), "{wrong}");
         sign_out(&s, t0()).unwrap();
-        assert!(current(&s, t0()).unwrap_err().to_string().contains("wuye-agent login"));
+        let none = current(&s, t0()).unwrap_err();
+        assert_eq!(none.code(), "session.none");
+        let cli = crate::messages::message(&none, crate::messages::Lang::En, crate::messages::Edge::Cli);
+        assert!(cli.contains("wuye-agent login"), "{cli}");
     }
 
     #[test]

@@ -1,0 +1,37 @@
+//! The application layer: every operation a front end offers (the command
+//! line today, the web desk and head office's dashboard next), as functions
+//! from who is acting and typed input to a typed result or a typed error.
+//! Role checks, links to work-log entries, list filters, reports and the
+//! messages people read live here, once, so no front end repeats a rule.
+//!
+//! - [`desk`]: the site's operations, one file per record kind (`desk/complaint.rs`, …);
+//! - [`signin`]: staff sign-in: Argon2id password hashes, sessions by token, waits after failures;
+//! - [`settings`]: the site's complaint categories, repair deadlines and summer schedule;
+//! - [`shift`]: shift handover and the shift-start briefing;
+//! - [`reports`]: recurring problems and the daily figures, the same code at the site and at head office;
+//! - [`office`]: head office's operations on the sites' records;
+//! - [`error`]: the typed error every operation returns, with a stable code;
+//! - [`messages`]: what people read for each code, in Chinese and English.
+
+use chrono_tz::Tz;
+use wuye_protocol::ids::SiteId;
+
+pub mod desk;
+pub mod error;
+pub mod messages;
+pub mod office;
+pub mod reports;
+pub mod settings;
+pub mod shift;
+pub mod signin;
+
+pub use error::AppError;
+
+/// The site an operation happens at: which it is and the time zone its people live in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Site {
+    /// The site's id.
+    pub id: SiteId,
+    /// The site's time zone: times are shown and days counted in it.
+    pub timezone: Tz,
+}

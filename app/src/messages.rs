@@ -1,0 +1,342 @@
+//! What people read for each error code, in Chinese and English: one
+//! catalogue, so that the command line, the web desk and head office's
+//! dashboard say the same thing. A template names its values as `{name}`
+//! (see [`crate::AppError::params`]); an entry `code@cli` replaces `code` on
+//! the command line, where it can name the command to run.
+
+use crate::AppError;
+
+/// The language of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 中文.
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The language asked for by `WUYE_LANG` (`zh` or `en`); English when unset,
+    /// so the command line prints what it always has.
+    pub fn from_env() -> Self {
+        match std::env::var("WUYE_LANG").ok().as_deref().map(str::trim) {
+            Some(l) if l.to_ascii_lowercase().starts_with("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// Where a message is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// The command line: hints may name commands.
+    Cli,
+    /// Anywhere else (a web page, a log).
+    Plain,
+}
+
+/// English.
+const EN: &[(&str, &str)] = &[
+    ("not_found", "no {kind} with id '{id}': check the id with the list command"),
+    ("ambiguous", "'{id}' matches more than one record: give more of the id"),
+    ("prefix_too_short", "'{id}' is too short: give at least {min} characters of the id"),
+    ("signin.login_invalid", "a sign-in name needs 1 to {max} characters without spaces (for example wangfang or 王芳)"),
+    ("signin.password_length", "a password needs {min} to {max} characters; this one has {chars}"),
+    ("signin.password_blank", "a password cannot be only spaces: choose one with letters, digits or characters"),
+    ("signin.login_taken", "the sign-in name '{login}' is taken by another staff member: choose another"),
+    ("signin.unknown_login", "no staff member signs in as '{login}': see the staff list"),
+    ("signin.unknown_login@cli", "no staff member signs in as '{login}': see `staff list`"),
+    ("signin.waiting", "sign-in refused: {failures} failed attempts for this name; wait {wait} s before trying again"),
+    ("signin.wrong", "sign-in refused: the name or the password is wrong"),
+    ("signin.wrong_wait", "sign-in refused: the name or the password is wrong; wait {wait} s before trying again"),
+    ("signin.disabled", "sign-in refused: {name} has been disabled (离职); a 客服主管 or 经理 can tell you more"),
+    ("signin.hashing", "the password could not be hashed: {detail}"),
+    ("session.none", "nobody is signed in: sign in first"),
+    ("session.none@cli", "nobody is signed in: sign in with `wuye-agent login NAME` first"),
+    ("session.unknown", "nobody is signed in here: sign in again"),
+    ("session.unknown@cli", "nobody is signed in here: sign in again with `wuye-agent login NAME`"),
+    ("session.ended", "this sign-in was ended: sign in again"),
+    ("session.ended@cli", "this sign-in was ended: sign in again with `wuye-agent login NAME`"),
+    ("session.too_long", "the sign-in ended after {hours} hours: sign in again"),
+    ("session.too_long@cli", "the sign-in ended after {hours} hours: sign in again with `wuye-agent login NAME`"),
+    ("session.idle", "the sign-in ended after {minutes} minutes without use: sign in again"),
+    ("session.idle@cli", "the sign-in ended after {minutes} minutes without use: sign in again with `wuye-agent login NAME`"),
+    ("staff.gone", "the signed-in staff member is no longer on record: sign in again"),
+    ("staff.disabled_signed_out", "{name} has been disabled and is signed out: sign in as someone who still works here"),
+    ("staff.disable_self", "you cannot disable yourself: ask another 客服主管 or 经理"),
+    ("complaint.unknown_category", "unknown complaint category: '{value}': use one of this site's categories (its settings list them)"),
+    ("complaint.unknown_category@cli", "unknown complaint category: this site's are listed by `settings show` and changed with `settings set categories`: '{value}'"),
+    ("storage", "{detail}"),
+    ("rule.bad_number", "the {field} is not valid: {why}"),
+    ("rule.empty", "{field} is empty: give a value"),
+    ("rule.unprintable_text", "{field} holds a control character ({at}): remove it; only line breaks are allowed"),
+    ("rule.unprintable_line", "{field} holds a control character ({at}): remove it; this field is one line of plain text"),
+    ("rule.too_long", "{field} is too long ({len} characters, at most {max}): shorten it"),
+    ("rule.too_many_departments", "too many departments ({count}, at most {max})"),
+    ("rule.unknown_channel", "unknown channel '{value}': use phone, visit, letter, fax, wechat or app"),
+    ("rule.not_major", "complaint {id} is not a major complaint (重大投诉); only major complaints are decided by the property manager"),
+    ("rule.already_decided", "complaint {id} was already decided by {by} at {at}"),
+    ("rule.wrong_step", "complaint {id} is {status} ({label}): {why}"),
+    ("rule.role", "only {allowed} may {action}; the step was asked by {role}"),
+    ("rule.not_amount", "'{value}' is not an amount in yuan: write it like 80 or 80.50"),
+    ("rule.unknown", "unknown {what}: '{value}'"),
+    ("rule.not_maintenance", "{name} is {role}; dispatch to a maintenance staff member (维修)"),
+    ("rule.not_maintenance@cli", "{name} is {role}; dispatch to a maintenance staff member (维修): see `staff list`"),
+    ("rule.place", "give either a unit (a home) or an area (a public area with its location), not both or neither"),
+    ("rule.place@cli", "give either --unit (a home) or --area (a public area with its location), not both or neither"),
+    ("rule.wrong_repair_step", "work order {id} is {status} ({label}): {why}"),
+    ("rule.satisfaction", "satisfaction must be 1 to 5 (1-2 reopens the complaint), not {value}"),
+    ("rule.out_of_range", "{field} {value} is not allowed: {allowed}"),
+    ("rule.staff_disabled", "{name} has left (disabled by {by} at {at}): choose someone who still works here"),
+    ("rule.staff_disabled@cli", "{name} has left (disabled by {by} at {at}): choose someone who still works here (see `staff list`)"),
+    ("rule.document", "the record's document is invalid: {detail}"),
+    ("rule.automerge", "could not edit the complaint document: {detail}"),
+];
+
+/// 中文.
+const ZH: &[(&str, &str)] = &[
+    ("not_found", "没有编号为“{id}”的{kind}：请用列表命令核对编号"),
+    ("ambiguous", "“{id}”对应多条记录：请多输入几位编号"),
+    ("prefix_too_short", "“{id}”太短：编号至少输入{min}位"),
+    ("signin.login_invalid", "登录名须为1至{max}个字符，不含空格（例如 wangfang 或 王芳）"),
+    ("signin.password_length", "密码须为{min}至{max}个字符；当前为{chars}个"),
+    ("signin.password_blank", "密码不能全是空格：请使用字母、数字或其他字符"),
+    ("signin.login_taken", "登录名“{login}”已被其他员工使用：请另选一个"),
+    ("signin.unknown_login", "没有员工使用登录名“{login}”：请查看员工名单"),
+    ("signin.unknown_login@cli", "没有员工使用登录名“{login}”：请用 `staff list` 查看"),
+    ("signin.waiting", "登录被拒绝：此登录名已失败{failures}次；请等待{wait}秒后再试"),
+    ("signin.wrong", "登录被拒绝：登录名或密码错误"),
+    ("signin.wrong_wait", "登录被拒绝：登录名或密码错误；请等待{wait}秒后再试"),
+    ("signin.disabled", "登录被拒绝：{name}已停用（离职）；详情请问客服主管或经理"),
+    ("signin.hashing", "无法保存密码：{detail}"),
+    ("session.none", "尚无人登录：请先登录"),
+    ("session.none@cli", "尚无人登录：请先用 `wuye-agent login 登录名` 登录"),
+    ("session.unknown", "此处无人登录：请重新登录"),
+    ("session.unknown@cli", "此处无人登录：请用 `wuye-agent login 登录名` 重新登录"),
+    ("session.ended", "此次登录已结束：请重新登录"),
+    ("session.ended@cli", "此次登录已结束：请用 `wuye-agent login 登录名` 重新登录"),
+    ("session.too_long", "登录已满{hours}小时自动结束：请重新登录"),
+    ("session.too_long@cli", "登录已满{hours}小时自动结束：请用 `wuye-agent login 登录名` 重新登录"),
+    ("session.idle", "已{minutes}分钟未操作，登录已结束：请重新登录"),
+    ("session.idle@cli", "已{minutes}分钟未操作，登录已结束：请用 `wuye-agent login 登录名` 重新登录"),
+    ("staff.gone", "已登录的员工记录不存在：请重新登录"),
+    ("staff.disabled_signed_out", "{name}已停用并已退出登录：请由在职员工登录"),
+    ("staff.disable_self", "不能停用自己：请另一位客服主管或经理操作"),
+    ("complaint.unknown_category", "未知的投诉类别“{value}”：请使用本管理处设置中的类别"),
+    (
+        "complaint.unknown_category@cli",
+        "未知的投诉类别“{value}”：本管理处的类别用 `settings show` 查看，用 `settings set categories` 修改",
+    ),
+    ("storage", "{detail}"),
+    ("rule.bad_number", "{field}无效：{why}"),
+    ("rule.empty", "{field}为空：请填写"),
+    ("rule.unprintable_text", "{field}含有控制字符（{at}）：请删除；只允许换行"),
+    ("rule.unprintable_line", "{field}含有控制字符（{at}）：请删除；此栏只能是一行文字"),
+    ("rule.too_long", "{field}太长（{len}个字，最多{max}个）：请缩短"),
+    ("rule.too_many_departments", "涉及部门太多（{count}个，最多{max}个）"),
+    (
+        "rule.unknown_channel",
+        "未知的来源渠道“{value}”：请用 phone（电话）、visit（来访）、letter（信函）、fax（传真）、wechat（微信）或 app",
+    ),
+    ("rule.not_major", "投诉{id}不是重大投诉；只有重大投诉由物业经理决定"),
+    ("rule.already_decided", "投诉{id}已由{by}于{at}作出决定"),
+    ("rule.wrong_step", "投诉{id}当前为{label}（{status}）：{why}"),
+    ("rule.role", "只有{allowed}可以{action}；本次操作者为{role}"),
+    ("rule.not_amount", "“{value}”不是以元为单位的金额：请写成 80 或 80.50"),
+    ("rule.unknown", "未知的{what}：“{value}”"),
+    ("rule.not_maintenance", "{name}是{role}；维修单只能派给维修人员"),
+    ("rule.not_maintenance@cli", "{name}是{role}；维修单只能派给维修人员：请用 `staff list` 查看"),
+    ("rule.place", "请填写住户房号或公共区域（含位置）二者之一，不能都填或都不填"),
+    ("rule.place@cli", "请给出 --unit（住户房号）或 --area（公共区域及位置）二者之一，不能都给或都不给"),
+    ("rule.wrong_repair_step", "维修单{id}当前为{label}（{status}）：{why}"),
+    ("rule.satisfaction", "满意度须为1至5（1-2会重新打开投诉），不能是{value}"),
+    ("rule.out_of_range", "{field} {value} 不允许：{allowed}"),
+    ("rule.staff_disabled", "{name}已离职（{by}于{at}停用）：请选择在职员工"),
+    ("rule.staff_disabled@cli", "{name}已离职（{by}于{at}停用）：请选择在职员工（用 `staff list` 查看）"),
+    ("rule.document", "记录文档无效：{detail}"),
+    ("rule.automerge", "无法修改记录文档：{detail}"),
+];
+
+fn table(lang: Lang) -> &'static [(&'static str, &'static str)] {
+    match lang {
+        Lang::Zh => ZH,
+        Lang::En => EN,
+    }
+}
+
+fn template(lang: Lang, edge: Edge, code: &str) -> Option<&'static str> {
+    let find = |key: &str| table(lang).iter().find(|(k, _)| *k == key).map(|(_, t)| *t);
+    let specific = match edge {
+        Edge::Cli => find(&format!("{code}@cli")),
+        Edge::Plain => None,
+    };
+    specific.or_else(|| find(code))
+}
+
+/// Fills a template's `{name}` placeholders.
+fn fill(template: &str, params: &[(&'static str, String)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in params {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// The message for `code` with `params`, in `lang`, as `edge` shows it; the
+/// code itself when the catalogue lacks it (a test makes sure it never does).
+pub fn render(lang: Lang, edge: Edge, code: &str, params: &[(&'static str, String)]) -> String {
+    match template(lang, edge, code) {
+        Some(t) => fill(t, params),
+        None => code.to_string(),
+    }
+}
+
+/// An error's message in `lang`, as `edge` shows it.
+pub fn message(error: &AppError, lang: Lang, edge: Edge) -> String {
+    render(lang, edge, error.code(), &error.params())
+}
+
+/// The words the command line prints for an error, in the language asked
+/// for (`WUYE_LANG`), when it is the application layer's, a rule's or the
+/// store's; `None` for any other error (whose own words then stand).
+pub fn for_cli(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let lang = Lang::from_env();
+    {
+        if let Some(e) = error.downcast_ref::<AppError>() {
+            return Some(message(e, lang, Edge::Cli));
+        }
+        if let Some(e) = error.downcast_ref::<wuye_protocol::rules::RuleError>() {
+            return Some(message(&AppError::Rule(e.clone()), lang, Edge::Cli));
+        }
+        if let Some(e) = error.downcast_ref::<wuye_node::StoreError>() {
+            return match e {
+                wuye_node::StoreError::NotFound { kind, id } => {
+                    Some(message(&AppError::NotFound { kind, id: id.clone() }, lang, Edge::Cli))
+                }
+                wuye_node::StoreError::Ambiguous(id) => {
+                    Some(message(&AppError::Ambiguous(id.clone()), lang, Edge::Cli))
+                }
+                wuye_node::StoreError::PrefixTooShort(id) => {
+                    Some(message(&AppError::PrefixTooShort(id.clone()), lang, Edge::Cli))
+                }
+                wuye_node::StoreError::Rule(rule) => Some(message(&AppError::Rule(rule.clone()), lang, Edge::Cli)),
+                _ => None,
+            };
+        }
+    }
+    None
+}
+
+/// An error's plain English message (its `Display`).
+pub(crate) fn plain(error: &AppError) -> String {
+    message(error, Lang::En, Edge::Plain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use wuye_protocol::doc::DocError;
+    use wuye_protocol::rules::RuleError;
+
+    fn keys(table: &'static [(&'static str, &'static str)]) -> BTreeSet<&'static str> {
+        let set: BTreeSet<&str> = table.iter().map(|(k, _)| *k).collect();
+        assert_eq!(set.len(), table.len(), "a key appears twice");
+        set
+    }
+
+    /// One of every error there is.
+    fn every_error() -> Vec<AppError> {
+        let id: wuye_protocol::ids::RecordId = "abcd0000-0000-4000-8000-000000000000".parse().unwrap();
+        let rules = vec![
+            RuleError::BadNumber { field: "ID-card number", why: "wrong check digit" },
+            RuleError::Empty("note"),
+            RuleError::Unprintable { field: "note", at: "U+001B at 3".into(), multiline: true },
+            RuleError::Unprintable { field: "caller", at: "U+001B at 3".into(), multiline: false },
+            RuleError::TooLong { field: "note", len: 5000, max: 2000 },
+            RuleError::TooManyDepartments(30),
+            RuleError::UnknownChannel("pigeon".into()),
+            RuleError::NotMajor(id),
+            RuleError::AlreadyDecided { id, by: "周经理".into(), at: "2026-11-27T10:00:00+08:00".into() },
+            RuleError::WrongStep { id, status: "archived", label: "已归档", why: "no further steps" },
+            RuleError::Role { action: "decide", allowed: "经理".into(), role: "客服员" },
+            RuleError::NotAmount("八十".into()),
+            RuleError::Unknown { what: "role", value: "boss".into() },
+            RuleError::NotMaintenance { name: "李娜".into(), role: "客服员" },
+            RuleError::Place,
+            RuleError::WrongRepairStep { id, status: "closed", label: "已关闭", why: "closed" },
+            RuleError::Satisfaction(9),
+            RuleError::OutOfRange { field: "the due time", value: "2020-01-01".into(), allowed: "from now".into() },
+            RuleError::StaffDisabled { name: "王芳".into(), by: "周站长".into(), at: "2026-11-27 10:00".into() },
+            RuleError::Document(DocError::Missing("kind".into())),
+            RuleError::Automerge("bad".into()),
+        ];
+        let mut all: Vec<AppError> = rules.into_iter().map(AppError::Rule).collect();
+        all.extend([
+            AppError::NotFound { kind: "complaint", id: "abcd".into() },
+            AppError::Ambiguous("abcd".into()),
+            AppError::PrefixTooShort("ab".into()),
+            AppError::LoginInvalid,
+            AppError::PasswordLength { chars: 3 },
+            AppError::PasswordBlank,
+            AppError::LoginTaken("zhou".into()),
+            AppError::UnknownLogin("zhou".into()),
+            AppError::SignInWaiting { failures: 5, wait_seconds: 60 },
+            AppError::WrongPassword { wait_seconds: 0 },
+            AppError::WrongPassword { wait_seconds: 15 },
+            AppError::NotSignedIn,
+            AppError::SessionUnknown,
+            AppError::SessionEnded,
+            AppError::SessionTooLong { hours: 12 },
+            AppError::SessionIdle { minutes: 30 },
+            AppError::StaffGone,
+            AppError::Disabled { name: "王芳".into() },
+            AppError::SignInDisabled { name: "王芳".into() },
+            AppError::CannotDisableSelf,
+            AppError::UnknownCategory("天气".into()),
+            AppError::Hashing("out of memory".into()),
+            AppError::Storage(wuye_node::StoreError::TooNew(9)),
+        ]);
+        all
+    }
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        assert_eq!(keys(EN), keys(ZH));
+    }
+
+    #[test]
+    fn every_error_has_words_in_both_languages_with_every_placeholder_filled() {
+        let codes: BTreeSet<&str> = every_error().iter().map(AppError::code).collect();
+        let plain: BTreeSet<&str> = keys(EN).into_iter().filter(|k| !k.contains('@')).collect();
+        assert_eq!(codes, plain, "the catalogue and the errors name the same codes");
+        for error in every_error() {
+            for lang in [Lang::En, Lang::Zh] {
+                for edge in [Edge::Cli, Edge::Plain] {
+                    let words = message(&error, lang, edge);
+                    assert!(!words.contains('{') && !words.contains('}'), "{}: {words}", error.code());
+                    assert_ne!(words, error.code());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_command_line_keeps_its_words_and_other_edges_name_no_command() {
+        let e = AppError::Rule(RuleError::Place);
+        assert_eq!(
+            message(&e, Lang::En, Edge::Cli),
+            "give either --unit (a home) or --area (a public area with its location), not both or neither"
+        );
+        for error in every_error() {
+            for lang in [Lang::En, Lang::Zh] {
+                let words = message(&error, lang, Edge::Plain);
+                assert!(!words.contains('`') && !words.contains("--"), "{}: {words}", error.code());
+            }
+        }
+        assert_eq!(
+            message(&AppError::SessionIdle { minutes: 30 }, Lang::Zh, Edge::Plain),
+            "已30分钟未操作，登录已结束：请重新登录"
+        );
+    }
+}

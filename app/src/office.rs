@@ -1,0 +1,65 @@
+//! Head office's operations on the sites' records: a manager's decision on a
+//! major complaint, notes on complaints and work orders, and reading one
+//! record. Each is one transaction at head office and reaches the site at its
+//! next sync. The server's command line (and its dashboard next) call these.
+
+use automerge::AutoCommit;
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use wuye_node::Store;
+use wuye_protocol::complaint::{self, Complaint};
+use wuye_protocol::doc::RecordKind;
+use wuye_protocol::ids::EventId;
+use wuye_protocol::kind::Kind;
+use wuye_protocol::record::View;
+use wuye_protocol::repair::{self, Repair, RepairStep};
+use wuye_protocol::rules::RuleError;
+
+use crate::AppError;
+
+/// Head office acting on its store at one instant.
+#[derive(Debug)]
+pub struct Office<'a> {
+    /// Head office's records.
+    pub store: &'a mut Store,
+    /// The time of the action.
+    pub now: DateTime<Utc>,
+    /// Where event ids come from.
+    pub rng: &'a mut StdRng,
+}
+
+impl Office<'_> {
+    /// One head-office step on a record given by id or unique prefix.
+    fn act<T: Kind + TryFrom<View, Error = View>>(
+        &mut self,
+        id: &str,
+        step: impl FnOnce(&mut AutoCommit, EventId, DateTime<Utc>) -> Result<(), RuleError>,
+    ) -> Result<T, AppError> {
+        let id = self.store.resolve(T::KIND, id)?;
+        let event = EventId::random(self.rng);
+        let now = self.now;
+        let view = self.store.edit(id, |doc| step(doc, event, now))?;
+        Ok(Store::typed(view)?)
+    }
+
+    /// The property manager's decision on a major complaint (重大投诉), made by `by`.
+    pub fn decide(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, AppError> {
+        self.act(id, |doc, event, now| complaint::decide(doc, event, now, by, text))
+    }
+
+    /// A head-office note (跟踪记录) on a complaint.
+    pub fn note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, AppError> {
+        self.act(id, |doc, event, now| complaint::add_note(doc, event, now, by, text))
+    }
+
+    /// A head-office note on a repair work order.
+    pub fn repair_note(&mut self, id: &str, text: &str, by: &str) -> Result<Repair, AppError> {
+        self.act(id, |doc, event, now| repair::step(doc, event, now, by, RepairStep::Note(text)))
+    }
+
+    /// One complaint by id or unique prefix.
+    pub fn complaint(&self, id: &str) -> Result<Complaint, AppError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        Ok(self.store.get::<Complaint>(id)?)
+    }
+}
