@@ -1,9 +1,13 @@
-//! Reports over the site's records: recurring problems (对反复出现的问题).
+//! Reports over a site's records: recurring problems (对反复出现的问题) and the
+//! daily figures. The same code runs at the site and at head office, over
+//! one site's records, so both arrive at the same figures.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use wuye_protocol::complaint::ComplaintStatus;
+use wuye_protocol::daily_report::{DailyFigures, ReportItem};
+use wuye_protocol::ids::SiteId;
 use wuye_protocol::repair::{RepairStatus, Urgency};
 
 use chrono::{DateTime, Duration, Utc};
@@ -42,17 +46,22 @@ pub fn building_of(unit: &str) -> String {
     unit.to_string()
 }
 
-/// Groups complaints and work orders of the last `days` days by unit and
-/// category and by building and category, keeping the groups that recur.
-pub fn recurring(store: &Store, now: DateTime<Utc>, days: i64) -> Result<Vec<RecurringGroup>, StoreError> {
+/// Groups `site`'s complaints and work orders of the last `days` days by unit
+/// and category and by building and category, keeping the groups that recur.
+pub fn recurring(
+    store: &Store,
+    site: SiteId,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<Vec<RecurringGroup>, StoreError> {
     let since = now - Duration::days(days);
     let mut items: Vec<(DateTime<Utc>, String, String, RecordId)> = Vec::new();
-    for c in store.all::<Complaint>(None)? {
+    for c in store.all::<Complaint>(Some(site))? {
         if let Some(at) = time::from_stored(&c.received_at).filter(|at| *at >= since) {
             items.push((at, c.unit, c.category, c.id));
         }
     }
-    for r in store.all::<Repair>(None)? {
+    for r in store.all::<Repair>(Some(site))? {
         let Some(unit) = r.unit.clone().or(r.area.clone()) else { continue };
         if let Some(at) = time::from_stored(&r.reported_at).filter(|at| *at >= since) {
             items.push((at, unit, r.category.label().to_string(), r.id));
@@ -82,55 +91,19 @@ pub fn recurring(store: &Store, now: DateTime<Utc>, days: i64) -> Result<Vec<Rec
     Ok(out)
 }
 
-/// A major complaint or an urgent work order named in a daily report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReportItem {
-    /// The record.
-    pub id: RecordId,
-    /// Unit or area.
-    pub place: String,
-    /// What it is about.
-    pub summary: String,
-    /// Where it stands (its label).
-    pub status: String,
-}
-
-/// The figures of a daily report upward.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DailyFigures {
-    /// The local date.
-    pub date: NaiveDate,
-    /// Major complaints received that day.
-    pub major_complaints: Vec<ReportItem>,
-    /// Emergency work orders reported that day, and any order overdue now.
-    pub urgent_repairs: Vec<ReportItem>,
-    /// Complaints received that day, by category.
-    pub complaints_by_category: BTreeMap<String, usize>,
-    /// Work orders reported that day, by category.
-    pub repairs_by_category: BTreeMap<String, usize>,
-    /// Complaints not archived, now.
-    pub open_complaints: usize,
-    /// Work orders not closed, now.
-    pub open_repairs: usize,
-    /// Complaints whose managers decided differently while apart (决定冲突),
-    /// now: a manager must settle each with a new decision.
-    #[serde(default)]
-    pub conflicting_decisions: Vec<ReportItem>,
-}
-
 fn on(date: NaiveDate, site_time: &str) -> bool {
     chrono::DateTime::parse_from_rfc3339(site_time).is_ok_and(|t| t.date_naive() == date)
 }
 
-/// Computes the daily report's figures.
+/// Computes `site`'s daily report figures for a local date, as they stand at `now`.
 pub fn daily_figures(
     store: &Store,
+    site: SiteId,
     date: NaiveDate,
     now: DateTime<Utc>,
-    _tz: chrono_tz::Tz,
 ) -> Result<DailyFigures, StoreError> {
-    let complaints = store.all::<Complaint>(None)?;
-    let repairs = store.all::<Repair>(None)?;
+    let complaints = store.all::<Complaint>(Some(site))?;
+    let repairs = store.all::<Repair>(Some(site))?;
     let mut figures = DailyFigures {
         date,
         major_complaints: Vec::new(),

@@ -347,6 +347,33 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| DocError::invalid(self.path(key), format!("'{text}' is not an RFC 3339 time")))
     }
 
+    /// A required nested map field.
+    pub fn map(&self, key: &'a str) -> Result<Fields<'a>, DocError> {
+        match self.get(key)? {
+            hydrate::Value::Map(map) => Ok(Self { map, path: key }),
+            _ => Err(wrong(self.path(key), "a map")),
+        }
+    }
+
+    /// A required map of names to whole numbers (counts by category, say), at most `max` entries.
+    pub fn counts(&self, key: &str, max: usize) -> Result<std::collections::BTreeMap<String, u64>, DocError> {
+        let map = match self.get(key)? {
+            hydrate::Value::Map(map) => map,
+            _ => return Err(wrong(self.path(key), "a map")),
+        };
+        if map.len() > max {
+            return Err(DocError::invalid(self.path(key), format!("{} entries, at most {max}", map.len())));
+        }
+        let inner = Fields { map, path: "" };
+        let mut out = std::collections::BTreeMap::new();
+        for name in map.keys() {
+            let name = check_text(name.clone(), MAX_FIELD_CHARS, false, || format!("{}.{name}", self.path(key)))?;
+            let n = inner.u64(&name).map_err(|_| wrong(format!("{}.{name}", self.path(key)), "a whole number"))?;
+            out.insert(name, n);
+        }
+        Ok(out)
+    }
+
     /// A required list field, at most `max` long: its items.
     pub fn list(&self, key: &str, max: usize) -> Result<Vec<&'a hydrate::Value>, DocError> {
         match self.get(key)? {

@@ -224,7 +224,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Resu
             if !(1..=3_650).contains(&days) {
                 anyhow::bail!("--days takes 1 to 3650, not {days}");
             }
-            let groups = wuye_app::reports::recurring(&desk.store, desk.now(), days)?;
+            let groups = wuye_app::reports::recurring(&desk.store, desk.site.id, desk.now(), days)?;
             if json {
                 print_json(&groups)?;
             } else {

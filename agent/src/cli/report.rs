@@ -29,14 +29,14 @@ pub(crate) fn run(data: &Path, args: ReportCommand) -> anyhow::Result<()> {
         None => desk.now().with_timezone(&desk.site.timezone).date_naive(),
     };
     let report = desk.daily_report(date, &actor)?;
-    let figures: serde_json::Value = serde_json::from_str(&report.content)?;
+    let figures = &report.figures;
     if json {
         print_json(
             &serde_json::json!({"id": report.id, "site_id": report.site_id, "date": report.date, "made_at": report.made_at, "figures": figures}),
         )?;
     } else {
         wuye_node::say!("每日上报 daily report {} (saved; it reaches head office at the next sync)", report.date);
-        wuye_node::say!("{}", serde_json::to_string_pretty(&figures)?);
+        wuye_node::say!("{}", serde_json::to_string_pretty(figures)?);
     }
     Ok(())
 }

@@ -1,0 +1,83 @@
+//! The desk's operations on complaints (客户投诉): registering and the workflow's steps.
+
+use super::*;
+
+impl Desk {
+    /// Registers a complaint; once this returns it is committed to disk.
+    pub fn add_complaint(&mut self, input: &NewComplaint, by: &str) -> Result<Complaint, AppError> {
+        let categories = SiteSettings::load(&self.store)?.categories;
+        if !categories.iter().any(|c| c == input.category.trim()) {
+            return Err(AppError::UnknownCategory(input.category.clone()));
+        }
+        let id = RecordId::random(&mut self.rng);
+        let event = EventId::random(&mut self.rng);
+        let mut doc = complaint::create(id, self.site.id, self.site.timezone, self.clock.now(), by, event, input)?;
+        Ok(Store::typed(self.store.insert_new(&mut doc)?)?)
+    }
+
+    /// Applies one workflow step to a complaint given by id or unique prefix,
+    /// in one transaction; a refused step writes nothing.
+    pub fn step(&mut self, id: &str, step: &Step<'_>, actor: &Actor) -> Result<Complaint, AppError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        match step {
+            Step::Archive => staff::may(actor.role, Guarded::Archive)?,
+            Step::Decide(_) => staff::may(actor.role, Guarded::Decide)?,
+            _ => {}
+        }
+        let event = EventId::random(&mut self.rng);
+        let now = self.clock.now();
+        let by = actor.name.as_str();
+        let view = self.store.edit(id, |doc| match *step {
+            Step::Note(text) => complaint::add_note(doc, event, now, by, text),
+            Step::Assign(department) => complaint::assign(doc, event, now, by, department),
+            Step::Escalate => complaint::escalate(doc, event, now, by),
+            Step::Resolve(result) => complaint::resolve(doc, event, now, by, result),
+            Step::Visit { satisfaction, comment } => complaint::visit(doc, event, now, by, satisfaction, comment),
+            Step::Archive => complaint::archive(doc, event, now, by),
+            Step::Decide(text) => complaint::decide(doc, event, now, by, text),
+        })?;
+        Ok(Store::typed(view)?)
+    }
+
+    /// Adds a tracking note (跟踪记录) to a complaint given by id or unique prefix.
+    pub fn add_note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, AppError> {
+        self.step(id, &Step::Note(text), &Actor::named(by))
+    }
+
+    /// Every step of a complaint, oldest first.
+    pub fn history(&self, id: &str) -> Result<Vec<complaint::HistoryEntry>, AppError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        let doc = self.store.load(id)?;
+        Ok(complaint::history(&doc).map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: e.to_string() })?)
+    }
+
+    /// One complaint by id or unique prefix.
+    pub fn complaint(&self, id: &str) -> Result<Complaint, AppError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        Ok(self.store.get::<Complaint>(id)?)
+    }
+}
+
+/// One step of the complaint workflow (投诉处理及回访制度) taken at the front desk.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    /// A tracking note.
+    Note(&'a str),
+    /// A work contact slip to a department.
+    Assign(&'a str),
+    /// Escalation to the property manager.
+    Escalate,
+    /// The result.
+    Resolve(&'a str),
+    /// A follow-up visit.
+    Visit {
+        /// 1 to 5.
+        satisfaction: u8,
+        /// The resident's words.
+        comment: &'a str,
+    },
+    /// Archiving.
+    Archive,
+    /// The property manager's decision on a major complaint, taken at the site.
+    Decide(&'a str),
+}

@@ -1,0 +1,102 @@
+//! The front desk's operations on complaints, each one local transaction.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use wuye_node::{Store, StoreError};
+use wuye_protocol::commitment::{self, Commitment};
+use wuye_protocol::complaint::{self, Complaint, NewComplaint};
+use wuye_protocol::daily_report::{self, DailyReport};
+use wuye_protocol::doc::RecordKind;
+use wuye_protocol::duty_shift::{self, DutyShift, Shift};
+use wuye_protocol::ids::{EventId, RecordId};
+use wuye_protocol::log_entry::{self, LogEntry};
+use wuye_protocol::repair::{self, NewRepair, Repair, RepairStep};
+use wuye_protocol::resident::{self, NewResident, Resident};
+use wuye_protocol::rules::Channel;
+use wuye_protocol::rules::RuleError;
+use wuye_protocol::staff::{self, Guarded, Role, Staff};
+use wuye_protocol::time::Clock;
+
+use crate::settings::SiteSettings;
+use crate::signin;
+use crate::{AppError, Site};
+
+/// Who acts when no name is given.
+pub const DEFAULT_ACTOR: &str = "客服中心";
+
+/// The front desk of one site: its store, the site, a clock and randomness.
+pub struct Desk {
+    /// The site's records.
+    pub store: Store,
+    /// Which site, in which time zone.
+    pub site: Site,
+    clock: Arc<dyn Clock>,
+    rng: StdRng,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk").field("site", &self.site).finish_non_exhaustive()
+    }
+}
+
+mod commitments;
+mod complaints;
+mod duty;
+mod logs;
+mod repairs;
+mod report;
+mod residents;
+mod staffing;
+
+pub use complaints::Step;
+pub use logs::NewLogEntry;
+pub use repairs::DeskRepairStep;
+pub use residents::shown_to;
+
+impl Desk {
+    /// A desk over an opened store, with the world injected.
+    pub fn new(store: Store, site: Site, clock: Arc<dyn Clock>, rng: StdRng) -> Self {
+        Self { store, site, clock, rng }
+    }
+
+    /// A desk with fresh randomness from the operating system.
+    pub fn with_os_rng(store: Store, site: Site, clock: Arc<dyn Clock>) -> Self {
+        Self::new(store, site, clock, StdRng::from_entropy())
+    }
+
+    /// The time now, from the desk's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// Who takes a step: the name recorded with it, and the role that permits it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The name recorded in the record's history.
+    pub name: String,
+    /// The staff member's role, when a staff member acts.
+    pub role: Option<Role>,
+    /// The staff member, when one acts.
+    pub staff_id: Option<RecordId>,
+}
+
+impl Actor {
+    /// A staff member acting: recorded as "name（role）".
+    pub fn of(member: &Staff) -> Self {
+        Actor {
+            name: format!("{}（{}）", member.name, member.role.label()),
+            role: Some(member.role),
+            staff_id: Some(member.id),
+        }
+    }
+
+    /// A name with no staff record or role (head office, tests, imports).
+    pub fn named(name: &str) -> Self {
+        Actor { name: name.to_string(), role: None, staff_id: None }
+    }
+}
