@@ -109,8 +109,8 @@ impl AgentConfig {
 
     /// Creates the agent's data folder with this configuration.
     pub fn init(&self, dir: &Path) -> Result<Store, ConfigError> {
-        let store = folder::create(dir, DB_FILE, "agent")?;
-        wuye_app::signin::migrate(&store)?;
+        let mut store = folder::create(dir, DB_FILE, "agent")?;
+        wuye_app::open_site_tables(&mut store)?;
         self.save(&store)?;
         Ok(store)
     }
@@ -185,8 +185,8 @@ pub fn credentials(store: &Store) -> Result<(String, Option<String>), ConfigErro
 
 /// Opens an agent's folder: its store and configuration.
 pub fn open(dir: &Path) -> Result<(Store, AgentConfig), ConfigError> {
-    let store = folder::open(dir, DB_FILE, "agent", "wuye-agent init")?;
-    wuye_app::signin::migrate(&store)?;
+    let mut store = folder::open(dir, DB_FILE, "agent", "wuye-agent init")?;
+    wuye_app::open_site_tables(&mut store)?;
     let config = AgentConfig::load(&store)?;
     Ok((store, config))
 }

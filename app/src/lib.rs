@@ -5,6 +5,7 @@
 //! messages people read live here, once, so no front end repeats a rule.
 //!
 //! - [`desk`]: the site's operations, one file per record kind (`desk/complaint.rs`, …);
+//! - [`identity`]: whole identity numbers, kept at the site in a table that never syncs;
 //! - [`signin`]: staff sign-in: Argon2id password hashes, sessions by token, waits after failures;
 //! - [`settings`]: the site's complaint categories, repair deadlines and summer schedule;
 //! - [`shift`]: shift handover and the shift-start briefing;
@@ -18,6 +19,7 @@ use wuye_protocol::ids::SiteId;
 
 pub mod desk;
 pub mod error;
+pub mod identity;
 pub mod messages;
 pub mod office;
 pub mod reports;
@@ -26,6 +28,15 @@ pub mod shift;
 pub mod signin;
 
 pub use error::AppError;
+
+/// Lays out (or brings up to date) the site's own tables beside its records
+/// (sign-ins, whole identity numbers) and finishes any move they need; run
+/// whenever a site's folder is opened.
+pub fn open_site_tables(store: &mut wuye_node::Store) -> Result<(), wuye_node::StoreError> {
+    signin::migrate(store)?;
+    identity::migrate(store, &mut <rand::rngs::StdRng as rand::SeedableRng>::from_entropy())?;
+    Ok(())
+}
 
 /// The site an operation happens at: which it is and the time zone its people live in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -56,6 +56,12 @@ pub trait Kind: Sized + Serialize + DeserializeOwned {
 
     /// Sort key and status, for lists.
     fn projection(&self) -> Projection;
+
+    /// The record this one replaces, whose document every store deletes
+    /// (and purges from its files) on receiving this one.
+    fn replaces(&self) -> Option<RecordId> {
+        None
+    }
 }
 
 /// Reads and checks a document that must be of kind `T`, in one pass.

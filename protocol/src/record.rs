@@ -48,6 +48,13 @@ macro_rules! views {
                     $(View::$variant(v) => v.projection(),)+
                 }
             }
+
+            /// The record this one replaces, if any (see [`Kind::replaces`]).
+            pub fn replaces(&self) -> Option<RecordId> {
+                match self {
+                    $(View::$variant(v) => v.replaces(),)+
+                }
+            }
         }
 
         $(

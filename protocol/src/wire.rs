@@ -468,7 +468,7 @@ mod tests {
         let e = decode_payload(&old).unwrap_err();
         assert_eq!(e, FrameError::Version(1));
         assert!(e.to_string().contains("upgrade the older side"), "{e}");
-        let garbage = [0u8, 2, 0xff];
+        let garbage = [0u8, crate::PROTOCOL_VERSION as u8, 0xff];
         assert!(matches!(decode_payload(&garbage), Err(FrameError::Malformed(_))), "the current version is not blamed");
     }
 

@@ -103,8 +103,10 @@ impl Network {
             timezone: chrono_tz::Asia::Shanghai,
             next_fingerprint: None,
         };
+        let mut store = Store::open_in_memory().expect("in-memory store");
+        wuye_app::open_site_tables(&mut store).expect("the site's own tables");
         let desk = Desk::new(
-            Store::open_in_memory().expect("in-memory store"),
+            store,
             config.site(),
             Arc::new(self.clock.clone()),
             StdRng::from_rng(&mut self.rng).expect("seeded rng"),

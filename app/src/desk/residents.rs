@@ -7,13 +7,25 @@ impl Desk {
     pub fn add_resident(&mut self, input: &NewResident, actor: &Actor) -> Result<Resident, AppError> {
         let id = RecordId::random(&mut self.rng);
         let (site, tz, now) = (self.site.id, self.site.timezone, self.clock.now());
-        let mut doc = resident::create(id, site, tz, now, &actor.name, input)?;
-        Ok(Store::typed(self.store.insert_new(&mut doc)?)?)
+        let (doc, identity) = resident::create(id, site, tz, now, &actor.name, input)?;
+        let mut docs = [doc];
+        let views = self.store.insert_batch_with(&mut docs, |tx| crate::identity::save(tx, id, &identity))?;
+        let view = views.into_iter().next().expect("one document in, one view out");
+        Ok(shown_to(Store::typed::<Resident>(view)?.with_identity(&identity), actor))
     }
 
-    /// The household register as `actor` may see it (see [`shown_to`]).
+    /// The household register as `actor` may see it (see [`shown_to`]): the
+    /// whole numbers, kept at this site only, for those who may see them.
     pub fn residents_for(&self, actor: &Actor) -> Result<Vec<Resident>, AppError> {
-        Ok(self.store.all::<wuye_protocol::resident::Resident>(None)?.into_iter().map(|r| shown_to(r, actor)).collect())
+        let mut out = Vec::new();
+        for r in self.store.all::<Resident>(Some(self.site.id))? {
+            let r = match crate::identity::load(&self.store, r.id)? {
+                Some(identity) if staff::allowed(actor.role, Guarded::SeeIdNumbers) => r.with_identity(&identity),
+                _ => r,
+            };
+            out.push(shown_to(r, actor));
+        }
+        Ok(out)
     }
 }
 

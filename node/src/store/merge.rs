@@ -27,6 +27,8 @@ pub(super) enum Merged {
     NeedFull,
     /// Refused, with the reason.
     Refused(String),
+    /// Replaced by another record and deleted here: acknowledged, not stored.
+    Gone,
 }
 
 /// What the receiver already holds of a document.

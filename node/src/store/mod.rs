@@ -79,8 +79,15 @@ CREATE INDEX IF NOT EXISTS projections_all ON projections (kind, sort, id);
 ";
 
 /// The record store's layout, step by step (see [`crate::migrate`]).
-const STORE_STEPS: &[crate::migrate::Step] =
-    &[crate::migrate::Step::Sql(SCHEMA), crate::migrate::Step::Sql(PROJECTIONS), crate::migrate::Step::Run(rebuild_in)];
+const STORE_STEPS: &[crate::migrate::Step] = &[
+    crate::migrate::Step::Sql(SCHEMA),
+    crate::migrate::Step::Sql(PROJECTIONS),
+    crate::migrate::Step::Run(rebuild_in),
+    crate::migrate::Step::Sql(PURGED),
+];
+
+/// Records replaced by others and deleted (step 4): never taken again.
+const PURGED: &str = "CREATE TABLE IF NOT EXISTS purged (id TEXT PRIMARY KEY) WITHOUT ROWID;";
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -267,6 +274,17 @@ impl Store {
 
     /// Saves many newly created record documents in one transaction (an import, say).
     pub fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<View>, StoreError> {
+        self.insert_batch_with(docs, |_| Ok(()))
+    }
+
+    /// Saves newly created record documents and, in the same transaction,
+    /// rows of the caller's own tables that never sync (`local`): both are
+    /// written, or neither.
+    pub fn insert_batch_with(
+        &mut self,
+        docs: &mut [AutoCommit],
+        local: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(), StoreError>,
+    ) -> Result<Vec<View>, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut views = Vec::with_capacity(docs.len());
         let mut seqs = Seqs::reserve(&tx, docs.len())?;
@@ -274,10 +292,23 @@ impl Store {
             let (_, view) = record::read(doc).map_err(RuleError::from)?;
             let heads = heads_to_wire(&doc.get_heads());
             write_row(&tx, &view, &heads, &doc.save_nocompress(), seqs.take())?;
+            if let Some(old) = view.replaces() {
+                purge(&tx, old)?;
+            }
             views.push(view);
         }
+        local(&tx)?;
         tx.commit()?;
         Ok(views)
+    }
+
+    /// Deletes what is left of purged documents in the files: the database is
+    /// rewritten without their pages (`VACUUM`) and the write-ahead log is
+    /// emptied, so their bytes are in no file of the folder.
+    pub fn compact(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("VACUUM")?;
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Loads a record, applies `edit` to it and saves it, all in one transaction.
@@ -484,6 +515,18 @@ impl Records for Store {
 
 pub(crate) fn corrupt(id: RecordId, e: DocError) -> StoreError {
     StoreError::Corrupt { id: id.to_string(), reason: e.to_string() }
+}
+
+/// Deletes a record replaced by another everywhere it is kept here (its
+/// document, projection and peers' heads), and remembers its id so that the
+/// document is never taken again from a peer that still holds it.
+pub(crate) fn purge(tx: &rusqlite::Transaction<'_>, id: RecordId) -> Result<(), StoreError> {
+    let id = id.to_string();
+    tx.prepare_cached("DELETE FROM docs WHERE id = ?1")?.execute([&id])?;
+    tx.prepare_cached("DELETE FROM projections WHERE id = ?1")?.execute([&id])?;
+    tx.prepare_cached("DELETE FROM peer_heads WHERE doc_id = ?1")?.execute([&id])?;
+    tx.prepare_cached("INSERT OR IGNORE INTO purged (id) VALUES (?1)")?.execute([&id])?;
+    Ok(())
 }
 
 /// Rebuilds every projection row from the documents, in `tx`; returns how many.

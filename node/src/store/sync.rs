@@ -8,7 +8,7 @@ use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
 use wuye_protocol::wire::{heads_to_blob, DocPayload, HeadsAck, Refusal, Seq, MAX_BATCH_BYTES, MAX_BATCH_DOCS};
 
 use super::merge::{merge, par_map, Candidate, Existing, Merged, Sequence};
-use super::{write_row, Seqs, Store, StoreError};
+use super::{purge, write_row, Seqs, Store, StoreError};
 
 fn upsert_peer_heads(
     tx: &rusqlite::Transaction<'_>,
@@ -80,9 +80,12 @@ impl SyncStore for Store {
     fn apply(&mut self, peer: &str, site: SiteId, docs: Vec<DocPayload>, cursor: Seq) -> Result<Applied, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut existing = Vec::with_capacity(docs.len());
+        let mut gone = Vec::with_capacity(docs.len());
         {
             let mut stmt = tx.prepare_cached("SELECT site_id, bytes, seq FROM docs WHERE id = ?1")?;
+            let mut purged = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM purged WHERE id = ?1)")?;
             for payload in &docs {
+                gone.push(purged.query_row([payload.id.to_string()], |r| r.get::<_, bool>(0))?);
                 existing.push(
                     stmt.query_row([payload.id.to_string()], |r| {
                         Ok(Existing { owner: r.get(0)?, bytes: r.get(1)?, seq: r.get::<_, i64>(2)? as Seq })
@@ -92,13 +95,21 @@ impl SyncStore for Store {
             }
         }
         let started = std::time::Instant::now();
-        let work: Vec<(&DocPayload, Option<Existing>)> = docs.iter().zip(existing).collect();
-        let merged = par_map(&work, |(payload, existing)| merge(site, payload, existing.as_ref()));
+        let work: Vec<(&DocPayload, Option<Existing>, bool)> =
+            docs.iter().zip(existing).zip(gone).map(|((p, e), g)| (p, e, g)).collect();
+        let merged = par_map(&work, |(payload, existing, gone)| {
+            if *gone {
+                Ok(Merged::Gone)
+            } else {
+                merge(site, payload, existing.as_ref())
+            }
+        });
         let merge_us = started.elapsed().as_micros() as u64;
         let mut applied = Applied::default();
         let mut seen = std::collections::HashSet::with_capacity(docs.len());
         let mut seqs = Seqs::reserve(&tx, docs.len())?;
-        for ((payload, existing), merged) in work.iter().zip(merged) {
+        let mut purged_any = false;
+        for ((payload, existing, _), merged) in work.iter().zip(merged) {
             let id = payload.id;
             let merged = if seen.insert(id) {
                 merged?
@@ -114,6 +125,16 @@ impl SyncStore for Store {
                     write_row(&tx, &view, &heads, &bytes, seq)?;
                     upsert_peer_heads(&tx, peer, &id.to_string(), &sent)?;
                     applied.held.push(HeadsAck { id, heads: sent });
+                    if let Some(old) = view.replaces() {
+                        purge(&tx, old)?;
+                        purged_any = true;
+                    }
+                }
+                Merged::Gone => {
+                    // Replaced and deleted here: the peer may stop sending it.
+                    let mut heads = payload.heads.clone();
+                    heads.sort();
+                    applied.held.push(HeadsAck { id, heads });
                 }
                 Merged::NeedFull => applied.need_full.push(id),
                 Merged::Refused(reason) => {
@@ -129,6 +150,10 @@ impl SyncStore for Store {
         .execute(params![peer, cursor as i64])?;
         let write_us = started.elapsed().as_micros() as u64 - merge_us;
         tx.commit()?;
+        if purged_any {
+            // The replaced documents' bytes must not stay in the file or its log.
+            self.compact()?;
+        }
         tracing::debug!(
             docs = docs.len(),
             merge_us,

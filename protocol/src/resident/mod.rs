@@ -1,7 +1,10 @@
 //! The household register (住户家庭情况登记表): who lives in a unit, filled
-//! at move-in. ID-card and household-register numbers are personal data:
-//! [`Resident::masked`] hides them from roles that do not need them, and
-//! head office only ever shows them masked.
+//! at move-in. ID-card and household-register numbers are personal data and
+//! never leave the site: a resident's document (which syncs) holds them
+//! masked only, and the whole numbers are kept in a table of the site's own
+//! (see `wuye_app::identity`). Documents of the first layout held them whole;
+//! the site moves each such resident to a new document that names the old one
+//! in `replaces`, and every store that receives it deletes the old one.
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ReadDoc, ROOT};
@@ -40,6 +43,10 @@ pub struct Resident {
     pub household_register: String,
     /// Whether the numbers above are masked.
     pub masked: bool,
+    /// The record this one replaces (a resident moved off the first layout,
+    /// whose document held whole numbers and is deleted wherever it is held).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<RecordId>,
     /// When registered, in the site's time zone.
     pub created_at: String,
     /// Who registered them.
@@ -158,7 +165,42 @@ impl Resident {
     }
 }
 
-/// Writes a new resident's document.
+/// A resident's whole identity numbers, checked: kept at the site only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The ID-card number, or empty.
+    pub id_card: String,
+    /// The household-register number, or empty.
+    pub household_register: String,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("id_card", &mask(&self.id_card))
+            .field("household_register", &mask(&self.household_register))
+            .finish()
+    }
+}
+
+impl Resident {
+    /// The same resident with the whole numbers put back (for the roles that
+    /// may see them, at the site that keeps them).
+    pub fn with_identity(mut self, identity: &Identity) -> Self {
+        self.id_card = identity.id_card.clone();
+        self.household_register = identity.household_register.clone();
+        self.masked = false;
+        self
+    }
+
+    /// Whether the document holds whole numbers (the first layout).
+    pub fn holds_whole_numbers(&self) -> bool {
+        !self.masked && !(self.id_card.is_empty() && self.household_register.is_empty())
+    }
+}
+
+/// Writes a new resident's document, with the identity numbers masked; the
+/// whole numbers, checked, come back beside it for the site to keep.
 pub fn create(
     id: RecordId,
     site_id: SiteId,
@@ -166,7 +208,7 @@ pub fn create(
     now: DateTime<Utc>,
     by: &str,
     input: &NewResident,
-) -> Result<AutoCommit, RuleError> {
+) -> Result<(AutoCommit, Identity), RuleError> {
     let unit = text("unit", &input.unit, MAX_UNIT_CHARS, true)?;
     let name = text("name", &input.name, MAX_NAME_CHARS, true)?;
     let phone = check_phone(&input.phone)?;
@@ -180,13 +222,64 @@ pub fn create(
     let today = now.with_timezone(&tz).date_naive();
     let id_card = optional(&input.id_card, &|n| check_id_card_on(n, today))?;
     let register = optional(&input.household_register, &check_register_number)?;
-    let mut doc = crate::kind::new_record(RecordKind::Resident, id, site_id, tz, now, by)?;
+    let identity = Identity { id_card, household_register: register };
+    let doc = write(RecordKind::Resident, id, site_id, tz, now, by, &unit, &name, &phone, &identity, None)?;
+    Ok((doc, identity))
+}
+
+/// The document that replaces `old`, a resident whose document held whole
+/// numbers: the same resident, registered when and by whom they were, with
+/// the numbers masked, naming `old` in `replaces`. Returns the whole numbers
+/// for the site to keep.
+pub fn replacement(old: &Resident, id: RecordId, tz: Tz) -> Result<(AutoCommit, Identity), RuleError> {
+    let created = time::from_stored(&old.created_at).ok_or_else(|| RuleError::OutOfRange {
+        field: "created_at",
+        value: old.created_at.clone(),
+        allowed: "an RFC 3339 time".into(),
+    })?;
+    let identity = Identity { id_card: old.id_card.clone(), household_register: old.household_register.clone() };
+    let (unit, name, phone) = (&old.unit, &old.name, &old.phone);
+    let doc = write(RecordKind::Resident, id, old.site_id, tz, created, &old.by, unit, name, phone, &identity, Some(old.id))?;
+    Ok((doc, identity))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write(
+    kind: RecordKind,
+    id: RecordId,
+    site_id: SiteId,
+    tz: Tz,
+    at: DateTime<Utc>,
+    by: &str,
+    unit: &str,
+    name: &str,
+    phone: &str,
+    identity: &Identity,
+    replaces: Option<RecordId>,
+) -> Result<AutoCommit, RuleError> {
+    let mut doc = crate::kind::new_record(kind, id, site_id, tz, at, by)?;
     doc.put(ROOT, "unit", unit)?;
     doc.put(ROOT, "name", name)?;
     doc.put(ROOT, "phone", phone)?;
-    doc.put(ROOT, "id_card", id_card)?;
-    doc.put(ROOT, "household_register", register)?;
+    doc.put(ROOT, "id_card", mask(&identity.id_card))?;
+    doc.put(ROOT, "household_register", mask(&identity.household_register))?;
+    doc.put(ROOT, "masked", true)?;
+    if let Some(old) = replaces {
+        doc.put(ROOT, "replaces", old.to_string())?;
+    }
     Ok(doc)
+}
+
+/// Checks a masked number as a document holds it: letters, digits and
+/// [`MASK`], at most 20 characters.
+fn check_masked(number: &str) -> Result<(), &'static str> {
+    let ok = number.chars().count() <= *REGISTER_NUMBER_CHARS.end()
+        && number.chars().all(|c| c.is_ascii_alphanumeric() || c == MASK);
+    if ok {
+        Ok(())
+    } else {
+        Err("a masked number holds only letters, digits and *")
+    }
 }
 
 impl crate::kind::Kind for Resident {
@@ -206,20 +299,44 @@ impl crate::kind::Kind for Resident {
 
     fn projection(&self) -> crate::kind::Projection {
         use crate::kind::Projection;
-        Projection::at_site_time(&self.created_at, "")
+        // A resident of the first layout is found by its status, to be moved.
+        Projection::at_site_time(&self.created_at, if self.holds_whole_numbers() { WHOLE_NUMBERS } else { "" })
+    }
+
+    fn replaces(&self) -> Option<RecordId> {
+        self.replaces
     }
 }
 
+/// The status of a resident whose document still holds whole numbers.
+pub const WHOLE_NUMBERS: &str = "whole_numbers";
+
 fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, DocError> {
+    let masked = match root.bool("masked") {
+        Err(DocError::Missing(_)) => false,
+        other => other?,
+    };
     let id_card = root.str("id_card")?;
-    if !id_card.is_empty() {
-        check_id_card(&id_card).map_err(|e| DocError::invalid("id_card", e.to_string()))?;
-    }
     let household_register = root.str("household_register")?;
-    if !household_register.is_empty() {
-        check_register_number(&household_register)
-            .map_err(|e| DocError::invalid("household_register", e.to_string()))?;
+    if masked {
+        check_masked(&id_card).map_err(|e| DocError::invalid("id_card", e))?;
+        check_masked(&household_register).map_err(|e| DocError::invalid("household_register", e))?;
+    } else {
+        // The first layout: whole numbers, checked as at input.
+        if !id_card.is_empty() {
+            check_id_card(&id_card).map_err(|e| DocError::invalid("id_card", e.to_string()))?;
+        }
+        if !household_register.is_empty() {
+            check_register_number(&household_register)
+                .map_err(|e| DocError::invalid("household_register", e.to_string()))?;
+        }
     }
+    let replaces = match root.str("replaces") {
+        Err(DocError::Missing(_)) => None,
+        other => Some(
+            other?.parse().map_err(|e: crate::ids::IdParseError| DocError::invalid("replaces", e.to_string()))?,
+        ),
+    };
     Ok(Resident {
         id: header.id,
         site_id: header.site_id,
@@ -228,7 +345,8 @@ fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, DocError> {
         phone: root.str("phone")?,
         id_card,
         household_register,
-        masked: false,
+        masked,
+        replaces,
         created_at: time::to_site(header.created_at, header.timezone),
         by: header.created_by.clone(),
     })
@@ -312,10 +430,16 @@ mod tests {
             household_register: "110105123".into(),
         };
         let site = SiteId::random(&mut rng);
-        let doc = create(RecordId::random(&mut rng), site, chrono_tz::Asia::Shanghai, now, "李娜", &input).unwrap();
+        let (doc, identity) =
+            create(RecordId::random(&mut rng), site, chrono_tz::Asia::Shanghai, now, "李娜", &input).unwrap();
         let r = read(&doc).unwrap();
-        assert_eq!((r.id_card.as_str(), r.masked), (CARD, false));
-        let m = r.masked();
+        assert_eq!((r.id_card.as_str(), r.masked), ("110105********002X", true), "the document holds the mask");
+        assert_eq!(identity.id_card, CARD);
+        let saved = doc.clone().save_nocompress();
+        assert!(!saved.windows(CARD.len()).any(|w| w == CARD.as_bytes()), "the whole number is nowhere in the bytes");
+        let whole = r.with_identity(&identity);
+        assert_eq!((whole.id_card.as_str(), whole.masked), (CARD, false));
+        let m = whole.masked();
         assert_eq!((m.id_card.as_str(), m.household_register.as_str()), ("110105********002X", "*****5123"));
         assert!(m.clone().masked() == m, "masking twice changes nothing");
         let wrong = NewResident { id_card: "110105194912310021".into(), ..input };
