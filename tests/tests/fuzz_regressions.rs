@@ -63,8 +63,12 @@ fn write_fuzz_seeds() {
     for (n, doc) in batch.docs.iter().enumerate() {
         write("document", format!("{}-{n}", doc.kind.as_str()), &doc.bytes);
     }
-    let hello =
-        Message::Hello { protocol_version: wuye_protocol::PROTOCOL_VERSION, site_id: site, token: "令牌".into(), sent_at_ms: 1_795_000_000_000 };
+    let hello = Message::Hello {
+        protocol_version: wuye_protocol::PROTOCOL_VERSION,
+        site_id: site,
+        token: "令牌".into(),
+        sent_at_ms: 1_795_000_000_000,
+    };
     let push = Message::Push { docs: batch.docs[..2].to_vec(), upto: batch.upto };
     let error = Message::Error { code: wire::ErrorCode::Unauthorized, message: "站点令牌错误".into() };
     for (name, message) in [("hello", hello), ("push", push), ("error", error)] {

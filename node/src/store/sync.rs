@@ -97,13 +97,16 @@ impl SyncStore for Store {
         let started = std::time::Instant::now();
         let work: Vec<(&DocPayload, Option<Existing>, bool)> =
             docs.iter().zip(existing).zip(gone).map(|((p, e), g)| (p, e, g)).collect();
-        let merged = par_map(&work, |(payload, existing, gone)| {
-            if *gone {
-                Ok(Merged::Gone)
-            } else {
-                merge(site, payload, existing.as_ref())
-            }
-        });
+        let merged = par_map(
+            &work,
+            |(payload, existing, gone)| {
+                if *gone {
+                    Ok(Merged::Gone)
+                } else {
+                    merge(site, payload, existing.as_ref())
+                }
+            },
+        );
         let merge_us = started.elapsed().as_micros() as u64;
         let mut applied = Applied::default();
         let mut seen = std::collections::HashSet::with_capacity(docs.len());

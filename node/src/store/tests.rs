@@ -76,3 +76,35 @@ fn a_refused_edit_leaves_the_record_and_its_sequence_alone() {
     let seq_after: i64 = store.conn().query_row("SELECT seq FROM docs", [], |r| r.get(0)).unwrap();
     assert_eq!(seq_before, seq_after);
 }
+
+#[test]
+fn a_replaced_record_is_deleted_and_never_taken_again() {
+    use wuye_protocol::resident::{self, NewResident, Resident};
+    use wuye_protocol::sync::SyncStore;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let mut store = Store::open_in_memory().unwrap();
+    let site = SiteId::random(&mut rng);
+    let tz = chrono_tz::Asia::Shanghai;
+    let now = wuye_protocol::time::from_stored("2026-11-27T01:00:00Z").unwrap();
+    let input = NewResident { unit: "1栋101".into(), name: "张伟".into(), ..NewResident::default() };
+    let (mut old_doc, _) = resident::create(RecordId::random(&mut rng), site, tz, now, "李娜", &input).unwrap();
+    let old: Resident = Store::typed(store.insert_new(&mut old_doc).unwrap()).unwrap();
+    let (new_doc, _) = resident::replacement(&old, RecordId::random(&mut rng), tz).unwrap();
+    store.insert_batch(&mut [new_doc]).unwrap();
+    assert!(matches!(store.load(old.id), Err(StoreError::NotFound { .. })));
+    assert_eq!(store.all::<Resident>(None).unwrap().len(), 1);
+
+    // A peer that still holds the old document sends it: acknowledged, not stored.
+    let payload = wuye_protocol::wire::DocPayload {
+        id: old.id,
+        kind: RecordKind::Resident,
+        full: true,
+        bytes: old_doc.save(),
+        heads: heads_to_wire(&old_doc.get_heads()),
+    };
+    let applied = store.apply("peer", site, vec![payload], 1).unwrap();
+    assert_eq!(applied.held.len(), 1);
+    assert!(applied.refused.is_empty() && applied.need_full.is_empty());
+    assert!(matches!(store.load(old.id), Err(StoreError::NotFound { .. })));
+    assert_eq!(store.all::<Resident>(None).unwrap().len(), 1);
+}

@@ -239,7 +239,8 @@ pub fn replacement(old: &Resident, id: RecordId, tz: Tz) -> Result<(AutoCommit, 
     })?;
     let identity = Identity { id_card: old.id_card.clone(), household_register: old.household_register.clone() };
     let (unit, name, phone) = (&old.unit, &old.name, &old.phone);
-    let doc = write(RecordKind::Resident, id, old.site_id, tz, created, &old.by, unit, name, phone, &identity, Some(old.id))?;
+    let doc =
+        write(RecordKind::Resident, id, old.site_id, tz, created, &old.by, unit, name, phone, &identity, Some(old.id))?;
     Ok((doc, identity))
 }
 
@@ -333,9 +334,9 @@ fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, DocError> {
     }
     let replaces = match root.str("replaces") {
         Err(DocError::Missing(_)) => None,
-        other => Some(
-            other?.parse().map_err(|e: crate::ids::IdParseError| DocError::invalid("replaces", e.to_string()))?,
-        ),
+        other => {
+            Some(other?.parse().map_err(|e: crate::ids::IdParseError| DocError::invalid("replaces", e.to_string()))?)
+        }
     };
     Ok(Resident {
         id: header.id,
