@@ -195,7 +195,8 @@ impl Resident {
 
     /// Whether the document holds whole numbers (the first layout).
     pub fn holds_whole_numbers(&self) -> bool {
-        !self.masked && !(self.id_card.is_empty() && self.household_register.is_empty())
+        let none = self.id_card.is_empty() && self.household_register.is_empty();
+        !self.masked && !none
     }
 }
 
