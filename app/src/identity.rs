@@ -28,7 +28,7 @@ const IDENTITY_STEPS: &[Step] = &[Step::Sql(
 /// in its document (see the module's note); run when a site's folder is opened.
 pub fn migrate(store: &mut Store, rng: &mut StdRng) -> Result<usize, StoreError> {
     migrate::apply(store, "identity", IDENTITY_STEPS)?;
-    let filter = Filter { statuses: vec![WHOLE_NUMBERS], ..Filter::default() };
+    let filter = Filter { statuses: vec![WHOLE_NUMBERS.to_string()], ..Filter::default() };
     let old: Vec<Resident> = store.page::<Resident>(&filter, &Page::all())?.items;
     if old.is_empty() {
         return Ok(0);

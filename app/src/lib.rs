@@ -10,6 +10,7 @@
 //! - [`settings`]: the site's complaint categories, repair deadlines and summer schedule;
 //! - [`shift`]: shift handover and the shift-start briefing;
 //! - [`reports`]: recurring problems and the daily figures, the same code at the site and at head office;
+//! - [`lists`]: lists filtered (state, dates) and paged (a limit and a keyset cursor);
 //! - [`office`]: head office's operations on the sites' records;
 //! - [`error`]: the typed error every operation returns, with a stable code;
 //! - [`messages`]: what people read for each code, in Chinese and English.
@@ -20,6 +21,7 @@ use wuye_protocol::ids::SiteId;
 pub mod desk;
 pub mod error;
 pub mod identity;
+pub mod lists;
 pub mod messages;
 pub mod office;
 pub mod reports;

@@ -9,13 +9,21 @@ use rand::rngs::StdRng;
 use wuye_node::Store;
 use wuye_protocol::complaint::{self, Complaint};
 use wuye_protocol::doc::RecordKind;
-use wuye_protocol::ids::EventId;
+use wuye_protocol::ids::{EventId, SiteId};
 use wuye_protocol::kind::Kind;
 use wuye_protocol::record::View;
 use wuye_protocol::repair::{self, Repair, RepairStep};
 use wuye_protocol::rules::RuleError;
 
 use crate::AppError;
+
+/// Every record of `kind` at head office, of one site or of all, as head
+/// office may show them (identity numbers masked), in the kind's order.
+pub fn records(store: &Store, kind: RecordKind, site: Option<SiteId>) -> Result<Vec<View>, AppError> {
+    let filter = wuye_node::Filter { site, ..wuye_node::Filter::default() };
+    let views = store.page_views(kind, &filter, &wuye_node::Page::all())?.items;
+    Ok(views.into_iter().map(View::at_head_office).collect())
+}
 
 /// Head office acting on its store at one instant.
 #[derive(Debug)]

@@ -16,7 +16,7 @@ pub struct Filter {
     /// Only this site's.
     pub site: Option<SiteId>,
     /// Only records whose status is one of these (all when empty).
-    pub statuses: Vec<&'static str>,
+    pub statuses: Vec<String>,
     /// Only records whose sort key is at least this (an instant's stored form, say).
     pub sort_from: Option<String>,
     /// Only records whose sort key is before this.

@@ -16,7 +16,7 @@ use crate::time;
 pub const SCHEMA_VERSION: u64 = 1;
 
 macro_rules! record_kinds {
-    ($($variant:ident = $name:literal: $ty:ty, $title:literal, $noun:literal;)+) => {
+    ($($variant:ident = $name:literal: $ty:ty, $title:literal, $noun:literal, $word:literal;)+) => {
         /// What kind of record a document holds (the list is in [`crate::kinds`]).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -50,6 +50,19 @@ macro_rules! record_kinds {
                 match self {
                     $(RecordKind::$variant => $noun,)+
                 }
+            }
+
+            /// The word the command lines take for the kind (`log`, `duty`, …).
+            pub fn word(self) -> &'static str {
+                match self {
+                    $(RecordKind::$variant => $word,)+
+                }
+            }
+
+            /// The kind a person named by its word or its stored name.
+            pub fn from_word(word: &str) -> Option<Self> {
+                let word = word.trim();
+                Self::ALL.iter().copied().find(|k| k.word() == word || k.as_str() == word)
             }
 
             /// Parses a stored kind name.

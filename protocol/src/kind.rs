@@ -62,6 +62,12 @@ pub trait Kind: Sized + Serialize + DeserializeOwned {
     fn replaces(&self) -> Option<RecordId> {
         None
     }
+
+    /// The view as head office may show it: the same, unless the kind holds
+    /// something only the site may see.
+    fn at_head_office(self) -> Self {
+        self
+    }
 }
 
 /// Reads and checks a document that must be of kind `T`, in one pass.

@@ -9,7 +9,7 @@ use crate::ids::{RecordId, SiteId};
 use crate::kind::{Kind, Projection};
 
 macro_rules! views {
-    ($($variant:ident = $name:literal: $ty:ty, $title:literal, $noun:literal;)+) => {
+    ($($variant:ident = $name:literal: $ty:ty, $title:literal, $noun:literal, $word:literal;)+) => {
         /// A record as its kind presents it.
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(untagged)]
@@ -46,6 +46,20 @@ macro_rules! views {
             pub fn projection(&self) -> Projection {
                 match self {
                     $(View::$variant(v) => v.projection(),)+
+                }
+            }
+
+            /// A view read back from its JSON form, as the kind `kind` writes it.
+            pub fn from_json(kind: RecordKind, json: &str) -> serde_json::Result<View> {
+                Ok(match kind {
+                    $(RecordKind::$variant => View::$variant(Box::new(serde_json::from_str::<$ty>(json)?)),)+
+                })
+            }
+
+            /// The view as head office may show it (see [`Kind::at_head_office`]).
+            pub fn at_head_office(self) -> View {
+                match self {
+                    $(View::$variant(v) => View::$variant(Box::new(v.at_head_office())),)+
                 }
             }
 

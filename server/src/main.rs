@@ -52,10 +52,10 @@ enum Command {
     /// Repair work orders from every site.
     #[command(subcommand)]
     Repair(cli::repair::RepairCommand),
-    /// Every site's staff, work logs, commitments, duty rosters, daily reports or residents.
+    /// Every site's records of one kind: staff, work logs, commitments, duty rosters, daily reports, residents, ….
     Records {
-        /// staff, log, commitment, duty (rosters), report (daily reports) or resident
-        /// (the household register, identity numbers masked).
+        /// complaint, staff, repair, log, commitment, duty (rosters), report (daily reports)
+        /// or resident (the household register, identity numbers masked).
         kind: String,
         /// Only this site's.
         #[arg(long)]

@@ -4,6 +4,7 @@ use clap::Subcommand;
 use wuye_node::process::print_json;
 
 use super::*;
+use wuye_app::lists::ListFilter;
 use wuye_protocol::commitment::Commitment;
 
 #[derive(Subcommand)]
@@ -65,8 +66,11 @@ pub(crate) fn run(data: &std::path::Path, cmd: CommitmentCommand) -> anyhow::Res
         CommitmentCommand::Due { json } => {
             let now = desk.now();
             let horizon = now + chrono::Duration::hours(wuye_app::shift::DUE_WITHIN_HOURS);
-            let due: Vec<_> =
-                desk.store.all::<Commitment>(None)?.into_iter().filter(|c| c.is_due_by(horizon)).collect();
+            let due: Vec<_> = desk
+                .list_all::<Commitment>(&ListFilter::default())?
+                .into_iter()
+                .filter(|c| c.is_due_by(horizon))
+                .collect();
             if json {
                 print_json(&due)?;
             } else {

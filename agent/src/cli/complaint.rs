@@ -8,6 +8,7 @@ use wuye_protocol::complaint::NewComplaint;
 use wuye_protocol::rules::Channel;
 
 use super::*;
+use wuye_app::lists::ListFilter;
 use wuye_protocol::complaint::Complaint;
 
 #[derive(Subcommand)]
@@ -16,6 +17,16 @@ pub(crate) enum ComplaintCommand {
     Add(AddArgs),
     /// List this site's complaints.
     List {
+        /// Only complaints in this state (registered, in_progress, assigned, escalated,
+        /// decided, resolved, reopened, visited, archived); may be given more than once.
+        #[arg(long)]
+        status: Vec<String>,
+        /// Only complaints received on or after this local date, YYYY-MM-DD.
+        #[arg(long)]
+        from: Option<String>,
+        /// Only complaints received on or before this local date, YYYY-MM-DD.
+        #[arg(long)]
+        to: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -184,8 +195,21 @@ pub(crate) fn run(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Resu
                 wuye_node::say!("{}", c.id);
             }
         }
-        ComplaintCommand::List { json } => {
-            let all = desk.store.all::<Complaint>(None)?;
+        ComplaintCommand::List { status, from, to, json } => {
+            for s in &status {
+                if wuye_protocol::complaint::ComplaintStatus::parse(s).is_none() {
+                    anyhow::bail!(
+                        "unknown complaint state '{}': use registered, in_progress, assigned, escalated, decided, resolved, reopened, visited or archived",
+                        wuye_protocol::text::echo(s)
+                    );
+                }
+            }
+            let filter = ListFilter {
+                statuses: status,
+                from: from.as_deref().map(parse_date).transpose()?,
+                to: to.as_deref().map(parse_date).transpose()?,
+            };
+            let all = desk.list_all::<Complaint>(&filter)?;
             render::print_complaints(&all, json)?;
         }
         ComplaintCommand::Show { id, json } => {

@@ -7,6 +7,7 @@ use wuye_node::render;
 use wuye_protocol::repair::{NewRepair, Repair, RepairStep};
 
 use super::*;
+use wuye_app::lists::ListFilter;
 
 #[derive(Subcommand)]
 pub(crate) enum RepairCommand {
@@ -187,7 +188,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<
             let r = desk.repair_step(&id, &other(RepairStep::Close), &actor)?;
             print_repair(&r, "closed", json)?;
         }
-        RepairCommand::List { json } => render::print_repairs(&desk.store.all::<Repair>(None)?, json)?,
+        RepairCommand::List { json } => render::print_repairs(&desk.list_all::<Repair>(&ListFilter::default())?, json)?,
         RepairCommand::Show { id, json } => render::print_repair(&desk.repair(&id)?, json)?,
         RepairCommand::Overdue { json } => render::print_repairs(&desk.overdue_repairs()?, json)?,
     }

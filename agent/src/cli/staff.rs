@@ -7,6 +7,7 @@ use wuye_node::process::print_json;
 use wuye_protocol::staff::Role;
 
 use super::*;
+use wuye_app::lists::ListFilter;
 use wuye_protocol::staff::Staff;
 
 #[derive(Subcommand)]
@@ -68,7 +69,7 @@ pub(crate) fn run(data: &Path, args: StaffCommand) -> anyhow::Result<()> {
             }
         }
         StaffCommand::List { json } => {
-            let staff = desk.store.all::<Staff>(None)?;
+            let staff = desk.list_all::<Staff>(&ListFilter::default())?;
             if json {
                 print_json(&staff)?;
             } else {

@@ -382,8 +382,28 @@ impl Store {
     /// One page of the records of kind `T` that pass `filter`, in their
     /// kind's order, after the page's cursor.
     pub fn page<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {
+        self.page_with(T::KIND, filter, page, |id, view| parse_view::<T>(id, view))
+    }
+
+    /// [`Store::page`] for a kind chosen at run time (a command line's word, say).
+    pub fn page_views(&self, kind: RecordKind, filter: &Filter, page: &Page) -> Result<Paged<View>, StoreError> {
+        self.page_with(kind, filter, page, |id, view| {
+            View::from_json(kind, view).map_err(|e| StoreError::Corrupt {
+                id: id.to_string(),
+                reason: format!("projection row does not parse: {e}; run the rebuild command"),
+            })
+        })
+    }
+
+    fn page_with<T>(
+        &self,
+        kind: RecordKind,
+        filter: &Filter,
+        page: &Page,
+        parse: impl Fn(&str, &str) -> Result<T, StoreError>,
+    ) -> Result<Paged<T>, StoreError> {
         let mut sql = String::from("SELECT id, sort, view FROM projections WHERE kind = ?1");
-        let mut args: Vec<String> = vec![T::KIND.as_str().to_string()];
+        let mut args: Vec<String> = vec![kind.as_str().to_string()];
         let mut arg = |sql: &mut String, clause: &str, value: String| {
             args.push(value);
             *sql += &clause.replace('?', &format!("?{}", args.len()));
@@ -428,7 +448,7 @@ impl Store {
             }
             let sort: String = row.get(1)?;
             let view: String = row.get(2)?;
-            items.push(parse_view::<T>(&id, &view)?);
+            items.push(parse(&id, &view)?);
             last = Some(Cursor { sort, id: parse_id(&id)? });
         }
         Ok(Paged { items, next })

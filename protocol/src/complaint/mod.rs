@@ -46,6 +46,24 @@ pub enum ComplaintStatus {
 }
 
 impl ComplaintStatus {
+    /// Every state, in the order of the workflow.
+    pub const ALL: [ComplaintStatus; 9] = [
+        ComplaintStatus::Registered,
+        ComplaintStatus::InProgress,
+        ComplaintStatus::Assigned,
+        ComplaintStatus::Escalated,
+        ComplaintStatus::Decided,
+        ComplaintStatus::Resolved,
+        ComplaintStatus::Reopened,
+        ComplaintStatus::Visited,
+        ComplaintStatus::Archived,
+    ];
+
+    /// The state named as JSON names it (`in_progress`, …).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| status_name(*s) == name.trim())
+    }
+
     /// The label the front desk knows.
     pub fn label(self) -> &'static str {
         match self {

@@ -308,6 +308,12 @@ impl crate::kind::Kind for Resident {
     fn replaces(&self) -> Option<RecordId> {
         self.replaces
     }
+
+    /// Head office never shows whole numbers (a document of the first layout
+    /// holds them until the site moves it).
+    fn at_head_office(self) -> Self {
+        self.masked()
+    }
 }
 
 /// The status of a resident whose document still holds whole numbers.

@@ -29,7 +29,7 @@ use wuye_tests::harness::sample;
 use wuye_tests::procs::{self, path, Proc, Server};
 use wuye_tests::relay::Relay;
 
-const SCENARIOS: [&str; 9] = [
+const SCENARIOS: [&str; 10] = [
     "first-sync",
     "catch-up",
     "idle",
@@ -39,6 +39,7 @@ const SCENARIOS: [&str; 9] = [
     "idle-sites",
     "server-list",
     "agent-add",
+    "list-page",
 ];
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -640,6 +641,66 @@ fn agent_add(b: &mut Bench) -> anyhow::Result<Line> {
     })
 }
 
+const PAGE_RECORDS: usize = 100_000;
+const PAGE_SIZE: usize = 50;
+const PAGE_SAMPLES: usize = 200;
+
+/// A page of 50 complaints from a site holding 100,000, through the
+/// application layer every front end calls: the first page, the first page
+/// of one state, and a page deep in the list by its cursor.
+fn list_page(b: &mut Bench) -> anyhow::Result<Line> {
+    use wuye_app::lists::ListFilter;
+    use wuye_node::Page;
+    let dir = b.fresh_dir("list-page");
+    let (server, creds) = server_template(&dir, 1)?;
+    let agent = dir.join("agent");
+    agent_with_records(&agent, &server, &creds[0], PAGE_RECORDS, 6)?;
+    let (store, config) = wuye_agent::config::open(&agent)?;
+    let desk = wuye_app::desk::Desk::with_os_rng(store, config.site(), Arc::new(SystemClock));
+    let time = |filter: &ListFilter, page: &Page| -> anyhow::Result<(Vec<f64>, usize)> {
+        let mut ms = Vec::new();
+        let mut len = 0;
+        for _ in 0..PAGE_SAMPLES {
+            let start = Instant::now();
+            let got = desk.list::<Complaint>(filter, page)?;
+            ms.push(start.elapsed().as_secs_f64() * 1000.0);
+            len = got.items.len();
+        }
+        Ok((ms, len))
+    };
+    let all = ListFilter::default();
+    let (first, n_first) = time(&all, &Page::first(PAGE_SIZE))?;
+    let escalated = ListFilter { statuses: vec!["escalated".into()], ..ListFilter::default() };
+    let (state, n_state) = time(&escalated, &Page::first(PAGE_SIZE))?;
+    // The cursor of the record halfway down the list.
+    let mut at = Page::first(PAGE_SIZE);
+    for _ in 0..PAGE_RECORDS / PAGE_SIZE / 2 {
+        at.after = desk.list::<Complaint>(&all, &at)?.next;
+    }
+    let (deep, n_deep) = time(&all, &at)?;
+    if [n_first, n_state, n_deep] != [PAGE_SIZE; 3] {
+        bail!("list-page got pages of {n_first}, {n_state} and {n_deep} records");
+    }
+    let ms = |xs: Vec<f64>| round3(median(xs));
+    Ok(Line {
+        scenario: "list-page",
+        seconds: median(first.clone()) / 1000.0,
+        bytes: 0,
+        server_rss_mb: 0.0,
+        agent_rss_mb: peak_rss_mb_of(std::process::id()).unwrap_or(0.0),
+        extra: json!({
+            "records": PAGE_RECORDS,
+            "page": PAGE_SIZE,
+            "samples": PAGE_SAMPLES,
+            "measured": "in process, Desk::list",
+            "first_page_median_ms": ms(first.clone()),
+            "first_page_p99_ms": round3(percentile(first, 0.99)),
+            "one_state_first_page_median_ms": ms(state),
+            "halfway_page_median_ms": ms(deep),
+        }),
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let scenario = args.first().map(String::as_str).unwrap_or("all");
@@ -693,6 +754,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted.contains(&"agent-add") {
         agent_add(&mut b)?.print();
+    }
+    if wanted.contains(&"list-page") {
+        list_page(&mut b)?.print();
     }
     Ok(())
 }
