@@ -17,7 +17,7 @@ pub struct Status {
     /// Head office's address.
     pub server: String,
     /// When the last round completed, in the site's time zone; `null` if never.
-    pub last_sync_at: Option<String>,
+    pub last_sync_at: Option<wuye_protocol::time::SiteTime>,
     /// Records held here.
     pub records: u64,
     /// Records changed here that head office has not confirmed.

@@ -117,10 +117,7 @@ mod tests {
         let new = &now_held[0];
         assert_eq!(new.replaces, Some(old.id));
         assert_eq!((new.id_card.as_str(), new.masked), ("110105********002X", true));
-        assert_eq!(
-            (new.name.as_str(), new.created_at.as_str(), new.by.as_str()),
-            ("张伟", old.created_at.as_str(), "李娜")
-        );
+        assert_eq!((new.name.as_str(), new.created_at, new.by.as_str()), ("张伟", old.created_at, "李娜"));
         assert_eq!(load(&store, new.id).unwrap().unwrap().id_card, CARD);
         assert!(store.load(old.id).is_err(), "the old document is deleted here");
         for (bytes,) in store

@@ -16,7 +16,7 @@ use wuye_node::{Store, StoreError};
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::repair::Repair;
-use wuye_protocol::time;
+use wuye_protocol::time::SiteTime;
 
 /// Fewest records in a group for it to count as recurring.
 pub const RECURRING_MIN: usize = 2;
@@ -57,13 +57,15 @@ pub fn recurring(
     let since = now - Duration::days(days);
     let mut items: Vec<(DateTime<Utc>, String, String, RecordId)> = Vec::new();
     for c in store.all::<Complaint>(Some(site))? {
-        if let Some(at) = time::from_stored(&c.received_at).filter(|at| *at >= since) {
+        let at = c.received_at.utc();
+        if at >= since {
             items.push((at, c.unit, c.category, c.id));
         }
     }
     for r in store.all::<Repair>(Some(site))? {
         let Some(unit) = r.unit.clone().or(r.area.clone()) else { continue };
-        if let Some(at) = time::from_stored(&r.reported_at).filter(|at| *at >= since) {
+        let at = r.reported_at.utc();
+        if at >= since {
             items.push((at, unit, r.category.label().to_string(), r.id));
         }
     }
@@ -91,8 +93,9 @@ pub fn recurring(
     Ok(out)
 }
 
-fn on(date: NaiveDate, site_time: &str) -> bool {
-    chrono::DateTime::parse_from_rfc3339(site_time).is_ok_and(|t| t.date_naive() == date)
+/// Whether a site time falls on a local date (in the site's own offset).
+fn on(date: NaiveDate, at: SiteTime) -> bool {
+    at.local().date_naive() == date
 }
 
 /// Computes `site`'s daily report figures for a local date, as they stand at `now`.
@@ -127,7 +130,7 @@ pub fn daily_figures(
             })
             .collect(),
     };
-    for c in complaints.iter().filter(|c| on(date, &c.received_at)) {
+    for c in complaints.iter().filter(|c| on(date, c.received_at)) {
         *figures.complaints_by_category.entry(c.category.clone()).or_default() += 1;
         if c.major {
             figures.major_complaints.push(ReportItem {
@@ -139,7 +142,7 @@ pub fn daily_figures(
         }
     }
     for r in &repairs {
-        let today = on(date, &r.reported_at);
+        let today = on(date, r.reported_at);
         if today {
             *figures.repairs_by_category.entry(r.category.label().to_string()).or_default() += 1;
         }

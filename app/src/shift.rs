@@ -75,19 +75,19 @@ pub struct Briefing {
     pub open: Handover,
 }
 
-fn local_date(site_time: &str) -> Option<NaiveDate> {
-    chrono::DateTime::parse_from_rfc3339(site_time).ok().map(|t| t.date_naive())
+fn local_date(at: &time::SiteTime) -> NaiveDate {
+    at.local().date_naive()
 }
 
 /// Summarises one local day.
 pub fn day_summary(store: &Store, date: NaiveDate) -> Result<DaySummary, StoreError> {
     let complaints: Vec<Complaint> =
-        store.all::<Complaint>(None)?.into_iter().filter(|c| local_date(&c.received_at) == Some(date)).collect();
+        store.all::<Complaint>(None)?.into_iter().filter(|c| local_date(&c.received_at) == date).collect();
     let repairs: Vec<Repair> =
-        store.all::<Repair>(None)?.into_iter().filter(|r| local_date(&r.reported_at) == Some(date)).collect();
+        store.all::<Repair>(None)?.into_iter().filter(|r| local_date(&r.reported_at) == date).collect();
     Ok(DaySummary {
         date,
-        calls_and_visits: store.all::<LogEntry>(None)?.iter().filter(|l| local_date(&l.at) == Some(date)).count(),
+        calls_and_visits: store.all::<LogEntry>(None)?.iter().filter(|l| local_date(&l.at) == date).count(),
         major_complaints: complaints.iter().filter(|c| c.major).count(),
         complaints: complaints.len(),
         emergency_repairs: repairs.iter().filter(|r| r.urgency == wuye_protocol::repair::Urgency::Emergency).count(),
@@ -97,7 +97,7 @@ pub fn day_summary(store: &Store, date: NaiveDate) -> Result<DaySummary, StoreEr
 
 /// The briefing for the shift starting at `now` in time zone `tz`.
 pub fn briefing(store: &Store, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Result<Briefing, StoreError> {
-    let today = local_date(&time::to_site(now, tz)).expect("a formatted time parses");
+    let today = local_date(&time::to_site(now, tz));
     let yesterday = today.pred_opt().expect("dates stay within chrono's range");
     Ok(Briefing { yesterday: day_summary(store, yesterday)?, open: handover(store, now)? })
 }

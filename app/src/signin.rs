@@ -14,7 +14,7 @@ use wuye_node::migrate::{self, Step};
 use wuye_node::{Store, StoreError};
 
 use crate::AppError;
-use wuye_protocol::ids::RecordId;
+use wuye_protocol::ids::StaffId;
 use wuye_protocol::time;
 
 /// Shortest password accepted.
@@ -116,7 +116,7 @@ const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$gvDSLnayUYQcDoXbr31Bqw$oSasL
 pub fn set_password(
     store: &Store,
     login: &str,
-    staff_id: RecordId,
+    staff_id: StaffId,
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -138,7 +138,7 @@ pub fn set_password(
 }
 
 /// The stored spelling of a sign-in name matching `login` ignoring case, and its owner.
-fn stored_login(store: &Store, login: &str) -> Result<Option<(String, Option<RecordId>)>, StoreError> {
+fn stored_login(store: &Store, login: &str) -> Result<Option<(String, Option<StaffId>)>, StoreError> {
     let found: Option<(String, String)> = store
         .conn()
         .query_row("SELECT login, staff_id FROM logins WHERE login = ?1 COLLATE NOCASE", [login.trim()], |r| {
@@ -149,12 +149,12 @@ fn stored_login(store: &Store, login: &str) -> Result<Option<(String, Option<Rec
 }
 
 /// The staff member who signs in as `login` (ignoring case), if any.
-pub fn owner_of(store: &Store, login: &str) -> Result<Option<RecordId>, StoreError> {
+pub fn owner_of(store: &Store, login: &str) -> Result<Option<StaffId>, StoreError> {
     Ok(stored_login(store, login)?.and_then(|(_, owner)| owner))
 }
 
 /// The sign-in name a staff member has, if any.
-pub fn login_of(store: &Store, staff_id: RecordId) -> Result<Option<String>, StoreError> {
+pub fn login_of(store: &Store, staff_id: StaffId) -> Result<Option<String>, StoreError> {
     Ok(store
         .conn()
         .query_row("SELECT login FROM logins WHERE staff_id = ?1", [staff_id.to_string()], |r| r.get(0))
@@ -219,7 +219,7 @@ fn count_attempt(store: &Store, key: &str, now: DateTime<Utc>) -> Result<Attempt
 
 /// Checks `login`'s password, counting a failure; returns the staff member's
 /// id. The name is matched ignoring case. A session is opened separately.
-pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<RecordId, AppError> {
+pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<StaffId, AppError> {
     let key: String = login.trim().chars().take(MAX_LOGIN_CHARS).collect::<String>().to_lowercase();
     let failures = match count_attempt(store, &key, now)? {
         Attempt::Waiting { failures, wait_seconds } => {
@@ -241,7 +241,7 @@ pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -
         }
     };
     let staff_id = match (matched, known) {
-        (true, Some((staff_id, _))) => staff_id.parse::<RecordId>().ok(),
+        (true, Some((staff_id, _))) => staff_id.parse::<StaffId>().ok(),
         _ => None,
     };
     let Some(staff_id) = staff_id else {
@@ -280,7 +280,7 @@ impl SessionToken {
 /// Opens a session for `staff_id`: many may be open at once at one site, one
 /// for each desk or browser. It ends after [`SESSION_IDLE_MINUTES`] unused or
 /// [`SESSION_HOURS`] in all, when ended, or when the person is disabled.
-pub fn open_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<SessionToken, StoreError> {
+pub fn open_session(store: &Store, staff_id: StaffId, now: DateTime<Utc>) -> Result<SessionToken, StoreError> {
     let token = SessionToken(wuye_node::secret::random_hex_256());
     let at = time::to_stored(now);
     store.conn().execute(
@@ -293,7 +293,7 @@ pub fn open_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Re
 /// Who holds `token` now, or a refusal that says why the session is over. Its
 /// last use is written at most once a minute, and a failure to write it (a
 /// full disk) never refuses the holder.
-pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<RecordId, AppError> {
+pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<StaffId, AppError> {
     let row: Option<(String, String, String, Option<String>)> = store
         .conn()
         .query_row(
@@ -339,7 +339,7 @@ pub fn end_session(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> R
 }
 
 /// Ends every open session of a staff member (disabled, say).
-pub fn end_sessions_of(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub fn end_sessions_of(store: &Store, staff_id: StaffId, now: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(store.conn().execute(
         "UPDATE sessions SET ended_at = ?1 WHERE staff_id = ?2 AND ended_at IS NULL",
         params![time::to_stored(now), staff_id.to_string()],
@@ -347,7 +347,7 @@ pub fn end_sessions_of(store: &Store, staff_id: RecordId, now: DateTime<Utc>) ->
 }
 
 /// Starts the command line's session for `staff_id`, ending the one it held.
-pub fn start_session(store: &Store, staff_id: RecordId, now: DateTime<Utc>) -> Result<(), AppError> {
+pub fn start_session(store: &Store, staff_id: StaffId, now: DateTime<Utc>) -> Result<(), AppError> {
     sign_out(store, now)?;
     let token = open_session(store, staff_id, now)?;
     Ok(store.set_setting(CLI_SESSION, token.as_str())?)
@@ -363,7 +363,7 @@ pub fn sign_out(store: &Store, now: DateTime<Utc>) -> Result<(), AppError> {
 }
 
 /// Who is signed in at the command line now, or a refusal that says how to sign in.
-pub fn current(store: &Store, now: DateTime<Utc>) -> Result<RecordId, AppError> {
+pub fn current(store: &Store, now: DateTime<Utc>) -> Result<StaffId, AppError> {
     match store.setting(CLI_SESSION)? {
         Some(token) => session_staff(store, &SessionToken::from_holder(&token), now),
         None => Err(AppError::NotSignedIn),
@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn a_right_password_signs_in_and_a_wrong_one_or_an_unknown_name_get_the_same_refusal() {
         let s = store();
-        let wang = RecordId::random(&mut rand::thread_rng());
+        let wang = StaffId::random(&mut rand::thread_rng());
         set_password(&s, "wangfang", wang, "正确的密码123", t0()).unwrap();
         assert!(!s
             .conn()
@@ -419,7 +419,7 @@ mod tests {
     #[test]
     fn repeated_failures_make_the_next_attempt_wait_known_name_or_not() {
         let s = store();
-        let wang = RecordId::random(&mut rand::thread_rng());
+        let wang = StaffId::random(&mut rand::thread_rng());
         set_password(&s, "wangfang", wang, "correct horse", t0()).unwrap();
         for name in ["wangfang", "ghost"] {
             for _ in 0..FAILURES_BEFORE_DELAY {
@@ -442,7 +442,7 @@ mod tests {
     #[test]
     fn several_sessions_at_once_each_end_when_idle_ended_or_their_holder_is_disabled() {
         let s = store();
-        let (wang, li) = (RecordId::random(&mut rand::thread_rng()), RecordId::random(&mut rand::thread_rng()));
+        let (wang, li) = (StaffId::random(&mut rand::thread_rng()), StaffId::random(&mut rand::thread_rng()));
         let a = open_session(&s, wang, t0()).unwrap();
         let b = open_session(&s, li, t0()).unwrap();
         let c = open_session(&s, wang, t0()).unwrap();
@@ -470,7 +470,7 @@ mod tests {
     #[test]
     fn a_session_in_use_is_noted_at_most_once_a_minute_and_a_failed_note_refuses_nothing() {
         let s = store();
-        let wang = RecordId::random(&mut rand::thread_rng());
+        let wang = StaffId::random(&mut rand::thread_rng());
         let a = open_session(&s, wang, t0()).unwrap();
         let seen =
             |s: &Store| -> String { s.conn().query_row("SELECT seen_at FROM sessions", [], |r| r.get(0)).unwrap() };
@@ -487,7 +487,7 @@ mod tests {
     #[test]
     fn names_are_unique_ignoring_case_and_blank_passwords_are_refused() {
         let s = store();
-        let (zhou, other) = (RecordId::random(&mut rand::thread_rng()), RecordId::random(&mut rand::thread_rng()));
+        let (zhou, other) = (StaffId::random(&mut rand::thread_rng()), StaffId::random(&mut rand::thread_rng()));
         set_password(&s, "zhou", zhou, "correct horse", t0()).unwrap();
         let e = set_password(&s, "Zhou", other, "another one", t0()).unwrap_err().to_string();
         assert!(e.contains("taken"), "{e}");
@@ -502,8 +502,8 @@ mod tests {
     #[test]
     fn a_session_ends_after_a_shift_and_names_and_passwords_are_checked() {
         let s = store();
-        let wang = RecordId::random(&mut rand::thread_rng());
-        let li = RecordId::random(&mut rand::thread_rng());
+        let wang = StaffId::random(&mut rand::thread_rng());
+        let li = StaffId::random(&mut rand::thread_rng());
         set_password(&s, "wangfang", wang, "correct horse", t0()).unwrap();
         sign_in(&s, "wangfang", "correct horse", t0()).unwrap();
         start_session(&s, wang, t0()).unwrap();

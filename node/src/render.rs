@@ -4,7 +4,6 @@ use std::fmt::Write;
 
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::repair::Repair;
-use wuye_protocol::time::site_minute;
 
 /// A record's time zone by name; UTC for a name this build does not know.
 fn tz_of(name: &str) -> chrono_tz::Tz {
@@ -35,7 +34,7 @@ pub fn complaint_table(complaints: &[Complaint]) -> String {
             out,
             "{}  {}  {}{}{}  {}  {}  {}",
             &id[..8],
-            site_minute(&c.received_at, tz_of(&c.timezone)),
+            c.received_at.minute(tz_of(&c.timezone)),
             c.status.label(),
             if c.major { " [重大]" } else { "" },
             if c.conflicting_decisions.is_empty() { "" } else { " [决定冲突]" },
@@ -125,13 +124,13 @@ pub fn repair_table(repairs: &[Repair]) -> String {
             out,
             "{}  {}  {}  {}  {}  {}  {}  due {}",
             &r.id.to_string()[..8],
-            site_minute(&r.reported_at, tz_of(&r.timezone)),
+            r.reported_at.minute(tz_of(&r.timezone)),
             r.status.label(),
             r.urgency.label(),
             place,
             r.category.label(),
             cut(&r.description, 30),
-            site_minute(&r.response_deadline, tz_of(&r.timezone)),
+            r.response_deadline.minute(tz_of(&r.timezone)),
         );
     }
     let _ = writeln!(out, "{} work order(s)", repairs.len());

@@ -20,7 +20,7 @@ pub const MAX_ENTRIES: usize = 1_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// When, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// Who.
     pub by: String,
     /// What was said or done.

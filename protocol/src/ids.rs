@@ -80,6 +80,24 @@ id_type!(
     EventId,
     "event"
 );
+id_type!(
+    /// A staff member (员工): the id of their staff record, named as a person
+    /// wherever one is meant (who is on duty, who is signed in).
+    StaffId,
+    "staff"
+);
+
+impl StaffId {
+    /// The staff member whose staff record is `record`.
+    pub fn of(record: RecordId) -> Self {
+        Self(record.0)
+    }
+
+    /// Their staff record.
+    pub fn record(self) -> RecordId {
+        RecordId(self.0)
+    }
+}
 
 #[cfg(test)]
 mod tests {

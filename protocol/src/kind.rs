@@ -28,14 +28,6 @@ impl Projection {
     pub fn at(at: DateTime<Utc>, status: &'static str) -> Self {
         Self { sort: crate::time::to_stored(at), status }
     }
-
-    /// Sorted by an instant shown in site time (as views hold them), with a status.
-    pub fn at_site_time(site_time: &str, status: &'static str) -> Self {
-        match crate::time::from_stored(site_time) {
-            Some(at) => Self::at(at, status),
-            None => Self { sort: site_time.to_string(), status },
-        }
-    }
 }
 
 /// One kind of record: which it is, how its view is read from a document,

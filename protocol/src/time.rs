@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// The time zone a site uses when none is configured.
@@ -73,24 +73,78 @@ pub fn from_stored(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
 }
 
-/// An instant as the site sees it: RFC 3339 with the site's offset, seconds precision.
-pub fn to_site(at: DateTime<Utc>, tz: Tz) -> String {
-    tz.from_utc_datetime(&at.naive_utc()).to_rfc3339_opts(SecondsFormat::Secs, false)
+/// An instant as a site sees it, to the second, with the site's offset: the
+/// type of every time in a record's view. It reads and writes as RFC 3339
+/// text (`2026-11-27T10:30:00+08:00`), and is compared and sorted as the
+/// instant it is.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SiteTime(DateTime<FixedOffset>);
+
+impl SiteTime {
+    /// `at` in the time zone `tz`, to the second.
+    pub fn new(at: DateTime<Utc>, tz: Tz) -> Self {
+        let local = tz.from_utc_datetime(&at.naive_utc()).fixed_offset();
+        Self(local.with_nanosecond(0).unwrap_or(local))
+    }
+
+    /// The instant, in UTC.
+    pub fn utc(&self) -> DateTime<Utc> {
+        self.0.with_timezone(&Utc)
+    }
+
+    /// The time with the site's offset.
+    pub fn local(&self) -> DateTime<FixedOffset> {
+        self.0
+    }
+
+    /// To the minute, as tables show it: `2026-11-01 01:45`, with the offset
+    /// added (`2026-11-01 01:45-04:00`) when a clock change makes that local
+    /// time happen twice in `tz`, so the two are told apart.
+    pub fn minute(&self, tz: Tz) -> String {
+        let local = self.0.with_timezone(&tz);
+        match tz.from_local_datetime(&local.naive_local()) {
+            chrono::LocalResult::Ambiguous(..) => local.format("%Y-%m-%d %H:%M%:z").to_string(),
+            _ => local.format("%Y-%m-%d %H:%M").to_string(),
+        }
+    }
 }
 
-/// A site time (RFC 3339 with the site's offset) to the minute, as tables
-/// show it: `2026-11-01 01:45`, with the offset added (`2026-11-01
-/// 01:45-04:00`) when a clock change makes that local time happen twice in
-/// `tz`, so the two are told apart.
-pub fn site_minute(site_time: &str, tz: Tz) -> String {
-    let Ok(at) = DateTime::parse_from_rfc3339(site_time) else {
-        return site_time.chars().take(16).collect::<String>().replace('T', " ");
-    };
-    let local = at.with_timezone(&tz);
-    match tz.from_local_datetime(&local.naive_local()) {
-        chrono::LocalResult::Ambiguous(..) => local.format("%Y-%m-%d %H:%M%:z").to_string(),
-        _ => local.format("%Y-%m-%d %H:%M").to_string(),
+impl std::fmt::Display for SiteTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Secs, false))
     }
+}
+
+impl std::fmt::Debug for SiteTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SiteTime({self})")
+    }
+}
+
+impl PartialEq<&str> for SiteTime {
+    fn eq(&self, other: &&str) -> bool {
+        DateTime::parse_from_rfc3339(other).is_ok_and(|t| t == self.0 && t.offset() == self.0.offset())
+    }
+}
+
+impl serde::Serialize for SiteTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SiteTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(SiteTime)
+            .map_err(|e| serde::de::Error::custom(format!("'{text}' is not an RFC 3339 time: {e}")))
+    }
+}
+
+/// An instant as the site sees it: RFC 3339 with the site's offset, seconds precision.
+pub fn to_site(at: DateTime<Utc>, tz: Tz) -> SiteTime {
+    SiteTime::new(at, tz)
 }
 
 #[cfg(test)]
@@ -102,10 +156,14 @@ mod tests {
         let ny: Tz = "America/New_York".parse().unwrap();
         let first = to_site(from_stored("2026-11-01T05:45:00Z").unwrap(), ny);
         let second = to_site(from_stored("2026-11-01T06:15:00Z").unwrap(), ny);
-        assert_eq!(site_minute(&first, ny), "2026-11-01 01:45-04:00");
-        assert_eq!(site_minute(&second, ny), "2026-11-01 01:15-05:00");
+        assert_eq!(first.minute(ny), "2026-11-01 01:45-04:00");
+        assert_eq!(second.minute(ny), "2026-11-01 01:15-05:00");
         let plain = to_site(from_stored("2026-11-27T02:30:00Z").unwrap(), chrono_tz::Asia::Shanghai);
-        assert_eq!(site_minute(&plain, chrono_tz::Asia::Shanghai), "2026-11-27 10:30");
+        assert_eq!(plain.minute(chrono_tz::Asia::Shanghai), "2026-11-27 10:30");
+        let json = serde_json::to_string(&plain).unwrap();
+        assert_eq!(json, "\"2026-11-27T10:30:00+08:00\"");
+        assert_eq!(serde_json::from_str::<SiteTime>(&json).unwrap(), plain);
+        assert!(serde_json::from_str::<SiteTime>("\"yesterday\"").is_err());
     }
 
     #[test]

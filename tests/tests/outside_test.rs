@@ -490,6 +490,7 @@ fn item15_an_ambiguous_appointment_is_warned_about_and_shown_with_its_offset() {
     assert!(warning.contains("happens twice") && warning.contains("-04:00"), "{warning}");
     // Tables show the offset exactly where the local time is ambiguous.
     let ny = chrono_tz::America::New_York;
-    let shown = wuye_protocol::time::site_minute("2026-11-01T01:45:00-04:00", ny);
+    let at: wuye_protocol::time::SiteTime = serde_json::from_str("\"2026-11-01T01:45:00-04:00\"").unwrap();
+    let shown = at.minute(ny);
     assert_eq!(shown, "2026-11-01 01:45-04:00");
 }

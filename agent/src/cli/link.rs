@@ -109,7 +109,7 @@ pub(crate) fn status(data: &Path, args: StatusArgs) -> anyhow::Result<()> {
         print_json(&status)?;
     } else {
         wuye_node::say!("site {}  head office {}", status.site_id, status.server);
-        wuye_node::say!("last sync      {}", status.last_sync_at.as_deref().unwrap_or("never"));
+        wuye_node::say!("last sync      {}", status.last_sync_at.map_or("never".to_string(), |t| t.to_string()));
         wuye_node::say!("records        {} ({} waiting to go up)", status.records, status.waiting_up);
         match (&status.server_error, &status.refused_by_server) {
             (_, Some(why)) => wuye_node::say!("head office    refuses this site: {why}"),

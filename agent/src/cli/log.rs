@@ -5,6 +5,7 @@ use wuye_app::desk::NewLogEntry;
 use wuye_node::process::print_json;
 
 use super::*;
+use wuye_app::lists::ListFilter;
 use wuye_protocol::log_entry::LogEntry;
 
 #[derive(Subcommand)]
@@ -68,12 +69,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: LogCommand) -> anyhow::Result<()>
         }
         LogCommand::List { date, json } => {
             let date = date.map(|d| parse_date(&d)).transpose()?;
-            let entries: Vec<_> = desk
-                .store
-                .all::<LogEntry>(None)?
-                .into_iter()
-                .filter(|l| date.is_none_or(|d| l.at.starts_with(&d.format("%Y-%m-%d").to_string())))
-                .collect();
+            let entries = desk.list_all::<LogEntry>(&ListFilter { from: date, to: date, ..ListFilter::default() })?;
             if json {
                 print_json(&entries)?;
             } else {

@@ -27,7 +27,7 @@ impl Desk {
             date,
             shift,
             starts_at,
-            member.id,
+            member.staff_id(),
             &member.name,
         )?;
         Ok(Store::typed(self.store.insert_new(&mut doc)?)?)

@@ -11,7 +11,7 @@ use wuye_protocol::complaint::{self, Complaint, NewComplaint};
 use wuye_protocol::daily_report::{self, DailyReport};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::duty_shift::{self, DutyShift, Shift};
-use wuye_protocol::ids::{EventId, RecordId};
+use wuye_protocol::ids::{EventId, RecordId, StaffId};
 use wuye_protocol::log_entry::{self, LogEntry};
 use wuye_protocol::repair::{self, NewRepair, Repair, RepairStep};
 use wuye_protocol::resident::{self, NewResident, Resident};
@@ -82,7 +82,7 @@ pub struct Actor {
     /// The staff member's role, when a staff member acts.
     pub role: Option<Role>,
     /// The staff member, when one acts.
-    pub staff_id: Option<RecordId>,
+    pub staff_id: Option<StaffId>,
 }
 
 impl Actor {
@@ -91,7 +91,7 @@ impl Actor {
         Actor {
             name: format!("{}（{}）", member.name, member.role.label()),
             role: Some(member.role),
-            staff_id: Some(member.id),
+            staff_id: Some(member.staff_id()),
         }
     }
 

@@ -28,8 +28,8 @@ impl Desk {
         self.active_actor(id)
     }
 
-    fn active_actor(&self, id: RecordId) -> Result<Actor, AppError> {
-        let member = self.store.get::<Staff>(id).map_err(|_| AppError::StaffGone)?;
+    fn active_actor(&self, id: StaffId) -> Result<Actor, AppError> {
+        let member = self.store.get::<Staff>(id.record()).map_err(|_| AppError::StaffGone)?;
         if !member.is_active() {
             // Their sessions end the moment they are disabled, here or at another desk.
             signin::end_sessions_of(&self.store, id, self.clock.now())?;
@@ -41,7 +41,7 @@ impl Desk {
     /// Checks a person's password; someone disabled is refused after the check.
     fn check_sign_in(&self, login: &str, password: &str) -> Result<Staff, AppError> {
         let id = signin::sign_in(&self.store, login, password, self.clock.now())?;
-        let member = self.store.get::<Staff>(id)?;
+        let member = self.store.get::<Staff>(id.record())?;
         if !member.is_active() {
             return Err(AppError::SignInDisabled { name: member.name });
         }
@@ -51,7 +51,7 @@ impl Desk {
     /// Signs a person in at the command line for this shift.
     pub fn sign_in(&self, login: &str, password: &str) -> Result<Staff, AppError> {
         let member = self.check_sign_in(login, password)?;
-        signin::start_session(&self.store, member.id, self.clock.now())?;
+        signin::start_session(&self.store, member.staff_id(), self.clock.now())?;
         Ok(member)
     }
 
@@ -59,7 +59,7 @@ impl Desk {
     /// beside any others open at this site.
     pub fn open_session(&self, login: &str, password: &str) -> Result<(Staff, signin::SessionToken), AppError> {
         let member = self.check_sign_in(login, password)?;
-        let token = signin::open_session(&self.store, member.id, self.clock.now())?;
+        let token = signin::open_session(&self.store, member.staff_id(), self.clock.now())?;
         Ok((member, token))
     }
 
@@ -73,12 +73,12 @@ impl Desk {
     pub fn disable_staff(&mut self, id: &str, actor: &Actor) -> Result<Staff, AppError> {
         staff::may(actor.role, Guarded::ManageStaff)?;
         let id = self.store.resolve(RecordKind::Staff, id)?;
-        if actor.staff_id == Some(id) {
+        if actor.staff_id == Some(StaffId::of(id)) {
             return Err(AppError::CannotDisableSelf);
         }
         let now = self.clock.now();
         let view = self.store.edit(id, |doc| staff::disable(doc, now, &actor.name))?;
-        signin::end_sessions_of(&self.store, id, now)?;
+        signin::end_sessions_of(&self.store, StaffId::of(id), now)?;
         Ok(Store::typed(view)?)
     }
 
@@ -86,8 +86,8 @@ impl Desk {
     /// a sign-in name and password, signed in.
     pub fn first_supervisor(&mut self, name: &str, login: &str, password: &str) -> Result<Staff, AppError> {
         let member = self.add_staff(name, Role::Supervisor, "系统初始化 setup")?;
-        signin::set_password(&self.store, login, member.id, password, self.clock.now())?;
-        signin::start_session(&self.store, member.id, self.clock.now())?;
+        signin::set_password(&self.store, login, member.staff_id(), password, self.clock.now())?;
+        signin::start_session(&self.store, member.staff_id(), self.clock.now())?;
         Ok(member)
     }
 
@@ -110,7 +110,7 @@ impl Desk {
         }
         let member = self.add_staff(name, role, &actor.name)?;
         if let Some((login, password)) = sign_in {
-            signin::set_password(&self.store, login, member.id, password, self.clock.now())?;
+            signin::set_password(&self.store, login, member.staff_id(), password, self.clock.now())?;
         }
         Ok(member)
     }

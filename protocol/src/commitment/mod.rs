@@ -30,14 +30,14 @@ pub struct Commitment {
     /// Who is owed the reply.
     pub caller: String,
     /// The promised reply time, in the site's time zone.
-    pub due: String,
+    pub due: crate::time::SiteTime,
     /// The last reply given, if any.
     pub reply: Option<String>,
     /// Every reply given, oldest first, each with who and when.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replies: Vec<crate::events::Entry>,
     /// When it was written down, in the site's time zone.
-    pub created_at: String,
+    pub created_at: crate::time::SiteTime,
     /// Who wrote it down.
     pub by: String,
 }
@@ -45,7 +45,7 @@ pub struct Commitment {
 impl Commitment {
     /// Whether it is unanswered and due by `at`.
     pub fn is_due_by(&self, at: DateTime<Utc>) -> bool {
-        self.reply.is_none() && time::from_stored(&self.due).is_some_and(|due| due <= at)
+        self.reply.is_none() && self.due.utc() <= at
     }
 }
 
@@ -97,7 +97,7 @@ impl crate::kind::Kind for Commitment {
 
     fn projection(&self) -> crate::kind::Projection {
         use crate::kind::Projection;
-        Projection::at_site_time(&self.due, if self.reply.is_some() { "replied" } else { "open" })
+        Projection::at(self.due.utc(), if self.reply.is_some() { "replied" } else { "open" })
     }
 }
 

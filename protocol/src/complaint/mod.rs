@@ -205,7 +205,7 @@ pub fn status(major: bool, events: &[Event]) -> ComplaintStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
     /// When, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// Who wrote it.
     pub by: String,
     /// The note.
@@ -216,7 +216,7 @@ pub struct Note {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// When, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// Who decided.
     pub by: String,
     /// The decision.
@@ -227,7 +227,7 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
     /// When, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// Who issued it.
     pub by: String,
     /// The department instructed.
@@ -238,7 +238,7 @@ pub struct Assignment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resolution {
     /// When, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// Who recorded it.
     pub by: String,
     /// What was done.
@@ -249,7 +249,7 @@ pub struct Resolution {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Visit {
     /// When, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// Who visited.
     pub by: String,
     /// The resident's satisfaction, 1 to 5.
@@ -262,7 +262,7 @@ pub struct Visit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// When, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// What happened (`registered`, `assigned`, `note`, ...).
     #[serde(rename = "type")]
     pub kind: String,
@@ -288,7 +288,7 @@ pub struct Complaint {
     /// How it reached the centre.
     pub channel: Channel,
     /// When it was received, RFC 3339 with the site's offset.
-    pub received_at: String,
+    pub received_at: crate::time::SiteTime,
     /// Departments involved (维修部, 保洁, ...).
     pub departments: Vec<String>,
     /// What the complaint is about.
@@ -432,7 +432,7 @@ impl crate::kind::Kind for Complaint {
 
     fn projection(&self) -> crate::kind::Projection {
         use crate::kind::Projection;
-        Projection::at_site_time(&self.received_at, status_name(self.status))
+        Projection::at(self.received_at.utc(), status_name(self.status))
     }
 }
 

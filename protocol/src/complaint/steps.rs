@@ -177,7 +177,7 @@ pub fn decide(doc: &mut AutoCommit, id: EventId, now: DateTime<Utc>, by: &str, t
     }
     let settling = !current.conflicting_decisions.is_empty();
     if let (Some(d), false) = (&current.decision, settling) {
-        return Err(RuleError::AlreadyDecided { id: current.id, by: d.by.clone(), at: d.at.clone() });
+        return Err(RuleError::AlreadyDecided { id: current.id, by: d.by.clone(), at: d.at.to_string() });
     }
     if current.status == ComplaintStatus::Archived && !settling {
         return Err(wrong_step(&current, ARCHIVED));

@@ -64,7 +64,7 @@ pub struct DailyReport {
     /// The local date reported on, YYYY-MM-DD.
     pub date: String,
     /// When it was made, in the site's time zone.
-    pub made_at: String,
+    pub made_at: crate::time::SiteTime,
     /// Who made it.
     pub by: String,
     /// The figures.
@@ -169,7 +169,7 @@ impl crate::kind::Kind for DailyReport {
     }
 
     fn projection(&self) -> crate::kind::Projection {
-        crate::kind::Projection::at_site_time(&self.made_at, "")
+        crate::kind::Projection::at(self.made_at.utc(), "")
     }
 }
 

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{DocError, Fields, Header, RecordKind};
-use crate::ids::{RecordId, SiteId};
+use crate::ids::{RecordId, SiteId, StaffId};
 use crate::kind::new_record;
 use crate::rules::field_text as text;
 use crate::rules::{RuleError, MAX_NAME_CHARS};
@@ -59,11 +59,11 @@ pub struct DutyShift {
     /// Which half of the day.
     pub shift: Shift,
     /// The staff member's id.
-    pub staff_id: RecordId,
+    pub staff_id: StaffId,
     /// The staff member's name.
     pub staff_name: String,
     /// When the shift starts, in the site's time zone (for ordering).
-    pub starts_at: String,
+    pub starts_at: crate::time::SiteTime,
 }
 
 /// Writes a duty assignment.
@@ -77,7 +77,7 @@ pub fn new_duty_shift(
     date: chrono::NaiveDate,
     shift: Shift,
     starts_at: DateTime<Utc>,
-    staff_id: RecordId,
+    staff_id: StaffId,
     staff_name: &str,
 ) -> Result<AutoCommit, RuleError> {
     let mut doc = new_record(RecordKind::DutyShift, id, site_id, tz, now, by)?;
@@ -106,7 +106,7 @@ impl crate::kind::Kind for DutyShift {
 
     fn projection(&self) -> crate::kind::Projection {
         use crate::kind::Projection;
-        Projection::at_site_time(&self.starts_at, "")
+        Projection::at(self.starts_at.utc(), "")
     }
 }
 

@@ -27,7 +27,7 @@ pub struct LogEntry {
     /// The owning site.
     pub site_id: SiteId,
     /// When the call or visit came, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// Phone or visit (or another channel).
     pub channel: Channel,
     /// Who called or came.
@@ -124,7 +124,7 @@ impl crate::kind::Kind for LogEntry {
 
     fn projection(&self) -> crate::kind::Projection {
         use crate::kind::Projection;
-        Projection::at_site_time(&self.at, if self.open { "open" } else { "done" })
+        Projection::at(self.at.utc(), if self.open { "open" } else { "done" })
     }
 }
 

@@ -121,7 +121,7 @@ pub struct RepairEvent {
     #[serde(rename = "type")]
     pub kind: String,
     /// When, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// Who.
     pub by: String,
     /// The words: whom it was dispatched to, the work done, the resident's comment, a note.
@@ -154,11 +154,11 @@ pub struct Repair {
     /// How fast it must be answered.
     pub urgency: Urgency,
     /// When it was reported, in the site's time zone.
-    pub reported_at: String,
+    pub reported_at: crate::time::SiteTime,
     /// Someone must be on site by then, in the site's time zone.
-    pub response_deadline: String,
+    pub response_deadline: crate::time::SiteTime,
     /// The agreed appointment, if any.
-    pub appointment: Option<String>,
+    pub appointment: Option<crate::time::SiteTime>,
     /// Whether it is a paid service.
     pub paid: bool,
     /// Where it stands.
@@ -166,7 +166,7 @@ pub struct Repair {
     /// Who it is dispatched to now.
     pub assigned_to: Option<String>,
     /// When someone arrived on site first.
-    pub arrived_at: Option<String>,
+    pub arrived_at: Option<crate::time::SiteTime>,
     /// Every step, in document order.
     pub events: Vec<RepairEvent>,
     /// The site's time zone.
@@ -176,12 +176,10 @@ pub struct Repair {
 impl Repair {
     /// Whether nobody was on site by the deadline, as of `now`.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        let deadline = time::from_stored(&self.response_deadline);
-        let arrived = self.arrived_at.as_deref().and_then(time::from_stored);
-        match (deadline, arrived) {
-            (Some(d), Some(a)) => a > d,
-            (Some(d), None) => now > d && self.status != RepairStatus::Closed,
-            _ => false,
+        let deadline = self.response_deadline.utc();
+        match self.arrived_at {
+            Some(arrived) => arrived.utc() > deadline,
+            None => now > deadline && self.status != RepairStatus::Closed,
         }
     }
 }
@@ -416,7 +414,7 @@ impl crate::kind::Kind for Repair {
 
     fn projection(&self) -> crate::kind::Projection {
         use crate::kind::Projection;
-        Projection::at_site_time(&self.reported_at, self.status.as_str())
+        Projection::at(self.reported_at.utc(), self.status.as_str())
     }
 }
 

@@ -48,7 +48,7 @@ pub struct Resident {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<RecordId>,
     /// When registered, in the site's time zone.
-    pub created_at: String,
+    pub created_at: crate::time::SiteTime,
     /// Who registered them.
     pub by: String,
 }
@@ -233,11 +233,7 @@ pub fn create(
 /// the numbers masked, naming `old` in `replaces`. Returns the whole numbers
 /// for the site to keep.
 pub fn replacement(old: &Resident, id: RecordId, tz: Tz) -> Result<(AutoCommit, Identity), RuleError> {
-    let created = time::from_stored(&old.created_at).ok_or_else(|| RuleError::OutOfRange {
-        field: "created_at",
-        value: old.created_at.clone(),
-        allowed: "an RFC 3339 time".into(),
-    })?;
+    let created = old.created_at.utc();
     let identity = Identity { id_card: old.id_card.clone(), household_register: old.household_register.clone() };
     let (unit, name, phone) = (&old.unit, &old.name, &old.phone);
     let doc =
@@ -302,7 +298,7 @@ impl crate::kind::Kind for Resident {
     fn projection(&self) -> crate::kind::Projection {
         use crate::kind::Projection;
         // A resident of the first layout is found by its status, to be moved.
-        Projection::at_site_time(&self.created_at, if self.holds_whole_numbers() { WHOLE_NUMBERS } else { "" })
+        Projection::at(self.created_at.utc(), if self.holds_whole_numbers() { WHOLE_NUMBERS } else { "" })
     }
 
     fn replaces(&self) -> Option<RecordId> {

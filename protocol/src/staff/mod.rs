@@ -102,7 +102,7 @@ pub struct Staff {
     /// Their role.
     pub role: Role,
     /// When they were added, in the site's time zone.
-    pub created_at: String,
+    pub created_at: crate::time::SiteTime,
     /// Set once they have left (离职): they may no longer sign in, and are not
     /// offered for dispatch or duty; their history stays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,12 +113,17 @@ pub struct Staff {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Disabled {
     /// When, in the site's time zone.
-    pub at: String,
+    pub at: crate::time::SiteTime,
     /// Who disabled them.
     pub by: String,
 }
 
 impl Staff {
+    /// The staff member's id as a person.
+    pub fn staff_id(&self) -> crate::ids::StaffId {
+        crate::ids::StaffId::of(self.id)
+    }
+
     /// Whether they still work here.
     pub fn is_active(&self) -> bool {
         self.disabled.is_none()
@@ -128,7 +133,9 @@ impl Staff {
     pub fn check_active(&self) -> Result<(), RuleError> {
         match &self.disabled {
             None => Ok(()),
-            Some(d) => Err(RuleError::StaffDisabled { name: self.name.clone(), by: d.by.clone(), at: d.at.clone() }),
+            Some(d) => {
+                Err(RuleError::StaffDisabled { name: self.name.clone(), by: d.by.clone(), at: d.at.to_string() })
+            }
         }
     }
 }
