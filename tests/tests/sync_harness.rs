@@ -1,4 +1,7 @@
 //! Sync behaviour in the socket-free harness: two sites and head office in one process.
+//!
+//! Longer than 600 lines on purpose: each test is a short story on the same
+//! two-site network, and one file keeps that network's helpers in one place.
 
 use automerge::transaction::Transactable;
 use automerge::ROOT;

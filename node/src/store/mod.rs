@@ -15,14 +15,12 @@ use std::time::Duration;
 
 use automerge::AutoCommit;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use wuye_protocol::doc::{self, DocError, RecordKind};
+use wuye_protocol::doc::{self, DocError};
 use wuye_protocol::ids::{RecordId, SiteId};
-use wuye_protocol::kind::{Kind, Projection};
+use wuye_protocol::kind::Projection;
 use wuye_protocol::record::{self, View};
 use wuye_protocol::rules::RuleError;
 use wuye_protocol::wire::{heads_to_blob, heads_to_wire, Seq};
-
-use crate::records::{Cursor, Filter, Page, Paged, Records};
 
 /// How long a writer waits for another process's transaction before giving up.
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
@@ -333,127 +331,6 @@ impl Store {
         Ok(view)
     }
 
-    /// Resolves a full id or a unique prefix of one.
-    pub fn resolve(&self, kind: RecordKind, text: &str) -> Result<RecordId, StoreError> {
-        let text = text.trim().to_ascii_lowercase();
-        if let Ok(id) = text.parse::<RecordId>() {
-            return Ok(id);
-        }
-        if text.chars().count() < MIN_ID_PREFIX_CHARS {
-            return Err(StoreError::PrefixTooShort(text));
-        }
-        if !text.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(StoreError::NotFound { kind: kind.noun(), id: text });
-        }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id FROM docs WHERE kind = ?1 AND id >= ?2 AND id < ?2 || 'g' ORDER BY id LIMIT 2",
-        )?;
-        let ids: Vec<String> = stmt.query_map(params![kind.as_str(), text], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        match ids.as_slice() {
-            [one] => parse_id(one),
-            [] => Err(StoreError::NotFound { kind: kind.noun(), id: text }),
-            _ => Err(StoreError::Ambiguous(text)),
-        }
-    }
-
-    /// One record of kind `T`, from its projection.
-    pub fn get<T: Kind>(&self, id: RecordId) -> Result<T, StoreError> {
-        let view: String = self
-            .conn
-            .prepare_cached("SELECT view FROM projections WHERE id = ?1 AND kind = ?2")?
-            .query_row(params![id.to_string(), T::KIND.as_str()], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound { kind: T::KIND.noun(), id: id.to_string() })?;
-        parse_view(&id.to_string(), &view)
-    }
-
-    /// A view just written, as the type its kind expects.
-    pub fn typed<T: Kind + TryFrom<View, Error = View>>(view: View) -> Result<T, StoreError> {
-        T::try_from(view).map_err(|other| StoreError::NotFound { kind: T::KIND.noun(), id: other.id().to_string() })
-    }
-
-    /// Every record of kind `T`, of one site or of all, in its kind's order
-    /// (see [`Projection`]).
-    pub fn all<T: Kind>(&self, site: Option<SiteId>) -> Result<Vec<T>, StoreError> {
-        let filter = Filter { site, ..Filter::default() };
-        Ok(self.page::<T>(&filter, &Page::all())?.items)
-    }
-
-    /// One page of the records of kind `T` that pass `filter`, in their
-    /// kind's order, after the page's cursor.
-    pub fn page<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {
-        self.page_with(T::KIND, filter, page, |id, view| parse_view::<T>(id, view))
-    }
-
-    /// [`Store::page`] for a kind chosen at run time (a command line's word, say).
-    pub fn page_views(&self, kind: RecordKind, filter: &Filter, page: &Page) -> Result<Paged<View>, StoreError> {
-        self.page_with(kind, filter, page, |id, view| {
-            View::from_json(kind, view).map_err(|e| StoreError::Corrupt {
-                id: id.to_string(),
-                reason: format!("projection row does not parse: {e}; run the rebuild command"),
-            })
-        })
-    }
-
-    fn page_with<T>(
-        &self,
-        kind: RecordKind,
-        filter: &Filter,
-        page: &Page,
-        parse: impl Fn(&str, &str) -> Result<T, StoreError>,
-    ) -> Result<Paged<T>, StoreError> {
-        let mut sql = String::from("SELECT id, sort, view FROM projections WHERE kind = ?1");
-        let mut args: Vec<String> = vec![kind.as_str().to_string()];
-        let mut arg = |sql: &mut String, clause: &str, value: String| {
-            args.push(value);
-            *sql += &clause.replace('?', &format!("?{}", args.len()));
-        };
-        if let Some(site) = filter.site {
-            arg(&mut sql, " AND site_id = ?", site.to_string());
-        }
-        if !filter.statuses.is_empty() {
-            sql += " AND status IN (";
-            for (i, status) in filter.statuses.iter().enumerate() {
-                arg(&mut sql, if i == 0 { "?" } else { ", ?" }, status.to_string());
-            }
-            sql += ")";
-        }
-        if let Some(from) = &filter.sort_from {
-            arg(&mut sql, " AND sort >= ?", from.clone());
-        }
-        if let Some(before) = &filter.sort_before {
-            arg(&mut sql, " AND sort < ?", before.clone());
-        }
-        if let Some(after) = &page.after {
-            args.push(after.sort.clone());
-            args.push(after.id.to_string());
-            let (s, i) = (args.len() - 1, args.len());
-            sql += &format!(" AND (sort > ?{s} OR (sort = ?{s} AND id > ?{i}))");
-        }
-        sql += " ORDER BY sort, id";
-        if let Some(limit) = page.limit {
-            // One more than asked, to know whether another page follows.
-            sql += &format!(" LIMIT {}", limit.saturating_add(1));
-        }
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let mut items = Vec::new();
-        let mut last = None;
-        let mut next = None;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            if page.limit.is_some_and(|limit| items.len() == limit) {
-                next = last.take();
-                break;
-            }
-            let sort: String = row.get(1)?;
-            let view: String = row.get(2)?;
-            items.push(parse(&id, &view)?);
-            last = Some(Cursor { sort, id: parse_id(&id)? });
-        }
-        Ok(Paged { items, next })
-    }
-
     /// A record's stored document, loaded and checked.
     pub fn load(&self, id: RecordId) -> Result<AutoCommit, StoreError> {
         let bytes: Vec<u8> = self
@@ -504,32 +381,6 @@ impl Store {
     /// Runs SQLite's own consistency check; `ok` when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
-    }
-}
-
-impl Records for Store {
-    fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<View>, StoreError> {
-        Store::insert_batch(self, docs)
-    }
-
-    fn edit_with(
-        &mut self,
-        id: RecordId,
-        edit: &mut dyn FnMut(&mut AutoCommit) -> Result<(), RuleError>,
-    ) -> Result<View, StoreError> {
-        self.edit(id, edit)
-    }
-
-    fn document(&self, id: RecordId) -> Result<AutoCommit, StoreError> {
-        self.load(id)
-    }
-
-    fn view<T: Kind>(&self, id: RecordId) -> Result<T, StoreError> {
-        self.get(id)
-    }
-
-    fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {
-        self.page(filter, page)
     }
 }
 
@@ -658,6 +509,7 @@ fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError
 }
 
 mod merge;
+mod read;
 mod sync;
 
 #[cfg(test)]

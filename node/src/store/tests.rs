@@ -2,6 +2,7 @@ use super::*;
 use rand::SeedableRng;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::complaint::NewComplaint;
+use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::EventId;
 use wuye_protocol::rules::Channel;
 

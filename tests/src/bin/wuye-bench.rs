@@ -1,5 +1,8 @@
 //! `wuye-bench SCENARIO [--runs N]`: sync measured against the targets in BENCHMARKS.md.
 //!
+//! Longer than 600 lines on purpose: one binary holds every scenario so that
+//! `wuye-bench all` measures them with the same helpers in one run.
+//!
 //! Data is built with the project's own code (the agent's `Desk`/`Store`,
 //! head office's `HeadOffice`); the server is the real `wuye-server` process
 //! and agents are the real `wuye-agent` process, or the agent library over
