@@ -27,7 +27,7 @@ const IDENTITY_STEPS: &[Step] = &[Step::Sql(
 /// Lays out the table, then moves any resident still holding whole numbers
 /// in its document (see the module's note); run when a site's folder is opened.
 pub fn migrate(store: &mut Store, rng: &mut StdRng) -> Result<usize, StoreError> {
-    migrate::apply(store, "identity", IDENTITY_STEPS)?;
+    migrate::apply(store.conn(), "identity", IDENTITY_STEPS)?;
     let filter = Filter { statuses: vec![WHOLE_NUMBERS.to_string()], ..Filter::default() };
     let old: Vec<Resident> = store.page::<Resident>(&filter, &Page::all())?.items;
     if old.is_empty() {

@@ -65,7 +65,7 @@ const SIGNIN_STEPS: &[Step] = &[
 
 /// Lays out (or brings up to date) the sign-in tables; run when an agent's folder is opened.
 pub fn migrate(store: &Store) -> Result<(), StoreError> {
-    migrate::apply(store, "signin", SIGNIN_STEPS)
+    migrate::apply(store.conn(), "signin", SIGNIN_STEPS)
 }
 
 /// The setting holding the command line's own session token (the command

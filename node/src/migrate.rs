@@ -10,7 +10,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::store::{Store, StoreError};
+use crate::store::error::StoreError;
 
 /// One step of a component's layout.
 #[derive(Clone, Copy)]
@@ -67,14 +67,9 @@ pub fn version(conn: &Connection, component: &str) -> Result<usize, StoreError> 
     Ok(v.unwrap_or(0).max(0) as usize)
 }
 
-/// Brings `component` up to the last of its `steps`; refuses a database a
-/// newer build has taken further.
-pub fn apply(store: &Store, component: &'static str, steps: &[Step]) -> Result<(), StoreError> {
-    apply_on(store.conn(), component, steps)
-}
-
-/// [`apply`] on a bare connection (the store runs its own steps while opening).
-pub(crate) fn apply_on(conn: &Connection, component: &'static str, steps: &[Step]) -> Result<(), StoreError> {
+/// Brings `component` up to the last of its `steps` on the database `conn`
+/// (a store's connection); refuses a database a newer build has taken further.
+pub fn apply(conn: &Connection, component: &'static str, steps: &[Step]) -> Result<(), StoreError> {
     let known = steps.len();
     let reached = version(conn, component)?;
     if reached == known {
@@ -115,24 +110,23 @@ mod tests {
 
     #[test]
     fn steps_run_once_in_order_and_a_database_made_before_them_is_adopted() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Connection::open_in_memory().unwrap();
         apply(&store, "things", &STEPS[..1]).unwrap();
-        assert_eq!(version(store.conn(), "things").unwrap(), 1);
+        assert_eq!(version(&store, "things").unwrap(), 1);
         apply(&store, "things", &STEPS).unwrap();
         apply(&store, "things", &STEPS).unwrap();
-        assert_eq!(version(store.conn(), "things").unwrap(), 2);
-        store.conn().execute("INSERT INTO things (id, colour, size) VALUES ('a', 'red', 3)", []).unwrap();
+        assert_eq!(version(&store, "things").unwrap(), 2);
+        store.execute("INSERT INTO things (id, colour, size) VALUES ('a', 'red', 3)", []).unwrap();
 
         // Made by hand before the scheme: the same steps adopt it, nothing is lost.
-        let old = Store::open_in_memory().unwrap();
-        old.conn()
-            .execute_batch(
-                "CREATE TABLE things (id TEXT PRIMARY KEY, colour TEXT); INSERT INTO things VALUES ('b', 'blue');",
-            )
-            .unwrap();
+        let old = Connection::open_in_memory().unwrap();
+        old.execute_batch(
+            "CREATE TABLE things (id TEXT PRIMARY KEY, colour TEXT); INSERT INTO things VALUES ('b', 'blue');",
+        )
+        .unwrap();
         apply(&old, "things", &STEPS).unwrap();
         let row: (String, Option<i64>) =
-            old.conn().query_row("SELECT colour, size FROM things", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+            old.query_row("SELECT colour, size FROM things", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
         assert_eq!(row, ("blue".to_string(), None));
 
         let e = apply(&store, "things", &STEPS[..1]).unwrap_err().to_string();

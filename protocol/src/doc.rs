@@ -16,7 +16,7 @@ use crate::time;
 pub const SCHEMA_VERSION: u64 = 1;
 
 macro_rules! record_kinds {
-    ($($variant:ident = $name:literal: $ty:ty, $title:literal, $noun:literal, $word:literal;)+) => {
+    ($($variant:ident = $name:literal in $module:ident::$ty:ident, $title:literal, $noun:literal, $word:literal;)+) => {
         /// What kind of record a document holds (the list is in [`crate::kinds`]).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]

@@ -1,7 +1,8 @@
 //! The list of record kinds: the only place that names them all.
 //!
 //! Each line gives a kind's variant, the name stored in documents and the
-//! database, its view type, the paper form's title, what English calls one and the
+//! database, the module and view type that hold it (named, not imported: the
+//! list itself depends on no kind, and only `record` expands it into types), the paper form's title, what English calls one and the
 //! word the command lines take for it (which implements [`crate::kind::Kind`]).
 //! Everything that dispatches on a kind is generated from this list: the
 //! [`crate::doc::RecordKind`] enum, the [`crate::record::View`] enum and the
@@ -12,14 +13,14 @@
 macro_rules! for_each_kind {
     ($callback:ident) => {
         $callback! {
-            Complaint = "complaint": crate::complaint::Complaint, "客户投诉", "complaint", "complaint";
-            Staff = "staff": crate::staff::Staff, "员工", "staff member", "staff";
-            Repair = "repair": crate::repair::Repair, "维修工作单", "repair work order", "repair";
-            LogEntry = "log_entry": crate::log_entry::LogEntry, "工作日志", "work-log entry", "log";
-            Commitment = "commitment": crate::commitment::Commitment, "约定回复", "commitment", "commitment";
-            DutyShift = "duty_shift": crate::duty_shift::DutyShift, "值班表", "duty assignment", "duty";
-            DailyReport = "daily_report": crate::daily_report::DailyReport, "每日上报", "daily report", "report";
-            Resident = "resident": crate::resident::Resident, "住户家庭情况登记表", "resident", "resident";
+            Complaint = "complaint" in complaint::Complaint, "客户投诉", "complaint", "complaint";
+            Staff = "staff" in staff::Staff, "员工", "staff member", "staff";
+            Repair = "repair" in repair::Repair, "维修工作单", "repair work order", "repair";
+            LogEntry = "log_entry" in log_entry::LogEntry, "工作日志", "work-log entry", "log";
+            Commitment = "commitment" in commitment::Commitment, "约定回复", "commitment", "commitment";
+            DutyShift = "duty_shift" in duty_shift::DutyShift, "值班表", "duty assignment", "duty";
+            DailyReport = "daily_report" in daily_report::DailyReport, "每日上报", "daily report", "report";
+            Resident = "resident" in resident::Resident, "住户家庭情况登记表", "resident", "resident";
         }
     };
 }

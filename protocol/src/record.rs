@@ -9,14 +9,14 @@ use crate::ids::{RecordId, SiteId};
 use crate::kind::{Kind, Projection};
 
 macro_rules! views {
-    ($($variant:ident = $name:literal: $ty:ty, $title:literal, $noun:literal, $word:literal;)+) => {
+    ($($variant:ident = $name:literal in $module:ident::$ty:ident, $title:literal, $noun:literal, $word:literal;)+) => {
         /// A record as its kind presents it.
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(untagged)]
         pub enum View {
             $(
                 #[doc = $title]
-                $variant(Box<$ty>),
+                $variant(Box<crate::$module::$ty>),
             )+
         }
 
@@ -52,7 +52,7 @@ macro_rules! views {
             /// A view read back from its JSON form, as the kind `kind` writes it.
             pub fn from_json(kind: RecordKind, json: &str) -> serde_json::Result<View> {
                 Ok(match kind {
-                    $(RecordKind::$variant => View::$variant(Box::new(serde_json::from_str::<$ty>(json)?)),)+
+                    $(RecordKind::$variant => View::$variant(Box::new(serde_json::from_str::<crate::$module::$ty>(json)?)),)+
                 })
             }
 
@@ -72,13 +72,13 @@ macro_rules! views {
         }
 
         $(
-            impl From<$ty> for View {
-                fn from(view: $ty) -> Self {
+            impl From<crate::$module::$ty> for View {
+                fn from(view: crate::$module::$ty) -> Self {
                     View::$variant(Box::new(view))
                 }
             }
 
-            impl TryFrom<View> for $ty {
+            impl TryFrom<View> for crate::$module::$ty {
                 type Error = View;
                 fn try_from(view: View) -> Result<Self, View> {
                     match view {
@@ -97,7 +97,7 @@ macro_rules! views {
             let root = Fields::root(&hydrated)?;
             let header = doc::header_from(&root)?;
             let view = match header.kind {
-                $(RecordKind::$variant => View::$variant(Box::new(<$ty as Kind>::from_root(&root, &header)?)),)+
+                $(RecordKind::$variant => View::$variant(Box::new(<crate::$module::$ty as Kind>::from_root(&root, &header)?)),)+
             };
             Ok((header, view))
         }

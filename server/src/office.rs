@@ -152,7 +152,7 @@ pub fn init(dir: &Path, listen: Option<&str>) -> Result<String, OfficeError> {
         check_listen(listen)?;
     }
     let store = folder::create(dir, DB_FILE, "server")?;
-    migrate::apply(&store, "office", OFFICE_STEPS)?;
+    migrate::apply(store.conn(), "office", OFFICE_STEPS)?;
     let identity = Identity::generate()?;
     folder::write_private(&dir.join(KEY_FILE), &identity.key_der)?;
     folder::write_private(&dir.join(CERT_FILE), &identity.cert_der)?;
@@ -202,7 +202,7 @@ impl HeadOffice {
 
     /// Head office over any store (an in-memory one in tests).
     pub fn new(store: Store, clock: Arc<dyn Clock>, rng: StdRng) -> Result<Self, OfficeError> {
-        migrate::apply(&store, "office", OFFICE_STEPS)?;
+        migrate::apply(store.conn(), "office", OFFICE_STEPS)?;
         Ok(Self { store, clock, rng })
     }
 

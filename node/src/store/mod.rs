@@ -24,12 +24,8 @@ use wuye_protocol::wire::{heads_to_blob, heads_to_wire, Seq};
 
 /// How long a writer waits for another process's transaction before giving up.
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
-/// The database layout version this build writes.
-pub const STORE_SCHEMA_VERSION: i64 = 4;
 /// SQLite page cache per connection, in KiB.
 pub const CACHE_KIB: u64 = 64 * 1024;
-/// Shortest id prefix accepted where a full id is expected.
-pub const MIN_ID_PREFIX_CHARS: usize = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -86,54 +82,6 @@ const STORE_STEPS: &[crate::migrate::Step] = &[
 
 /// Records replaced by others and deleted (step 4): never taken again.
 const PURGED: &str = "CREATE TABLE IF NOT EXISTS purged (id TEXT PRIMARY KEY) WITHOUT ROWID;";
-
-/// What can go wrong in the store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite failed (disk full, locked too long, damaged file).
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// No record has this id.
-    #[error("no {kind} with id '{}': check the id with the list command", wuye_protocol::text::echo(id))]
-    NotFound {
-        /// What was looked for.
-        kind: &'static str,
-        /// The id or prefix given.
-        id: String,
-    },
-    /// An id prefix matches more than one record.
-    #[error("'{}' matches more than one record: give more of the id", wuye_protocol::text::echo(.0))]
-    Ambiguous(String),
-    /// An id prefix is too short to look up.
-    #[error("'{}' is too short: give at least {MIN_ID_PREFIX_CHARS} characters of the id", wuye_protocol::text::echo(.0))]
-    PrefixTooShort(String),
-    /// A domain rule refused the action.
-    #[error("{0}")]
-    Rule(#[from] RuleError),
-    /// A stored document failed its check when read back.
-    #[error("stored record {id} is damaged: {reason}; restore the data folder from a backup")]
-    Corrupt {
-        /// The record.
-        id: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A component's tables were laid out by a newer wuye.
-    #[error("the {component} tables are at layout version {version}, newer than this build understands ({known}); upgrade wuye")]
-    LayoutTooNew {
-        /// Which component.
-        component: &'static str,
-        /// The version found.
-        version: usize,
-        /// The last this build knows.
-        known: usize,
-    },
-    /// The database was written by a newer wuye.
-    #[error(
-        "the database layout is version {0}, newer than this build understands ({STORE_SCHEMA_VERSION}); upgrade wuye"
-    )]
-    TooNew(i64),
-}
 
 /// The record store on one SQLite database.
 #[derive(Debug)]
@@ -216,7 +164,7 @@ impl Store {
             return Err(StoreError::TooNew(version));
         }
         // A current database is opened without writing, so read-only commands stay fast.
-        crate::migrate::apply_on(&conn, "store", STORE_STEPS)?;
+        crate::migrate::apply(&conn, "store", STORE_STEPS)?;
         // Older builds read `user_version` to refuse a newer layout; keep it for them.
         if version < STORE_SCHEMA_VERSION {
             conn.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)?;
@@ -508,9 +456,12 @@ fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError
     Ok(())
 }
 
+pub mod error;
 mod merge;
 mod read;
 mod sync;
+
+pub use error::{StoreError, MIN_ID_PREFIX_CHARS, STORE_SCHEMA_VERSION};
 
 #[cfg(test)]
 mod tests;
