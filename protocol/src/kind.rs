@@ -62,6 +62,21 @@ pub trait Kind: Sized + Serialize + DeserializeOwned {
     }
 }
 
+/// The two `Kind` methods every view answers from its own `id` and
+/// `site_id` fields, written once: `kind::ids!();` inside the impl.
+macro_rules! ids {
+    () => {
+        fn id(&self) -> crate::ids::RecordId {
+            self.id
+        }
+
+        fn site_id(&self) -> crate::ids::SiteId {
+            self.site_id
+        }
+    };
+}
+pub(crate) use ids;
+
 /// Reads and checks a document that must be of kind `T`, in one pass.
 pub fn read<T: Kind>(doc: &impl ReadDoc) -> Result<T, DocError> {
     let hydrated = doc::hydrate_root(doc)?;

@@ -160,13 +160,7 @@ impl crate::kind::Kind for DailyReport {
         daily_report_from_root(root, header)
     }
 
-    fn id(&self) -> RecordId {
-        self.id
-    }
-
-    fn site_id(&self) -> SiteId {
-        self.site_id
-    }
+    crate::kind::ids!();
 
     fn projection(&self) -> crate::kind::Projection {
         crate::kind::Projection::at(self.made_at.utc(), "")

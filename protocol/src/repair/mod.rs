@@ -404,13 +404,7 @@ impl crate::kind::Kind for Repair {
         from_root(root, header)
     }
 
-    fn id(&self) -> RecordId {
-        self.id
-    }
-
-    fn site_id(&self) -> SiteId {
-        self.site_id
-    }
+    crate::kind::ids!();
 
     fn projection(&self) -> crate::kind::Projection {
         use crate::kind::Projection;

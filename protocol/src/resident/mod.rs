@@ -287,13 +287,7 @@ impl crate::kind::Kind for Resident {
         from_root(root, header)
     }
 
-    fn id(&self) -> RecordId {
-        self.id
-    }
-
-    fn site_id(&self) -> SiteId {
-        self.site_id
-    }
+    crate::kind::ids!();
 
     fn projection(&self) -> crate::kind::Projection {
         use crate::kind::Projection;
