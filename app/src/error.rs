@@ -103,6 +103,45 @@ pub enum AppError {
     /// A password could not be hashed.
     #[error("{}", crate::messages::plain(self))]
     Hashing(String),
+    /// Text that is not an id of the kind asked for.
+    #[error("{}", crate::messages::plain(self))]
+    BadId {
+        /// What kind of id ("site", "record", …).
+        what: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// No site with this id is registered at head office.
+    #[error("{}", crate::messages::plain(self))]
+    UnknownSite(String),
+    /// Not an address to listen on.
+    #[error("{}", crate::messages::plain(self))]
+    ListenInvalid(String),
+    /// The address to listen on is taken or not allowed.
+    #[error("{}", crate::messages::plain(self))]
+    CannotListen {
+        /// The address.
+        addr: String,
+        /// Why, in the operating system's words.
+        detail: String,
+    },
+    /// No next certificate has been made to switch to.
+    #[error("{}", crate::messages::plain(self))]
+    NoCertWaiting,
+    /// The next certificate's file is not the one announced.
+    #[error("{}", crate::messages::plain(self))]
+    CertMismatch {
+        /// The file.
+        file: &'static str,
+        /// The fingerprint announced.
+        fingerprint: String,
+    },
+    /// Sites that do not hold the next certificate's fingerprint yet.
+    #[error("{}", crate::messages::plain(self))]
+    SitesLackingCert {
+        /// The sites, named with their ids.
+        names: Vec<String>,
+    },
     /// The storage failed (a full disk, a damaged file, a newer layout).
     #[error(transparent)]
     Storage(StoreError),
@@ -136,6 +175,13 @@ impl AppError {
             AppError::UnknownCategory(_) => "complaint.unknown_category",
             AppError::Hashing(_) => "signin.hashing",
             AppError::Storage(_) => "storage",
+            AppError::BadId { .. } => "bad_id",
+            AppError::UnknownSite(_) => "site.unknown",
+            AppError::ListenInvalid(_) => "server.listen_invalid",
+            AppError::CannotListen { .. } => "server.cannot_listen",
+            AppError::NoCertWaiting => "cert.none_waiting",
+            AppError::CertMismatch { .. } => "cert.mismatch",
+            AppError::SitesLackingCert { .. } => "cert.sites_lacking",
         }
     }
 
@@ -165,12 +211,22 @@ impl AppError {
             AppError::UnknownCategory(value) => vec![("value", echo(value))],
             AppError::Hashing(detail) => vec![("detail", detail.clone())],
             AppError::Storage(e) => vec![("detail", e.to_string())],
+            AppError::BadId { what, value } => vec![("what", what.to_string()), ("value", echo(value))],
+            AppError::UnknownSite(site) | AppError::ListenInvalid(site) => vec![("value", echo(site))],
+            AppError::CannotListen { addr, detail } => vec![("addr", echo(addr)), ("detail", detail.clone())],
+            AppError::CertMismatch { file, fingerprint } => {
+                vec![("file", file.to_string()), ("fingerprint", fingerprint.clone())]
+            }
+            AppError::SitesLackingCert { names } => {
+                vec![("count", names.len().to_string()), ("names", names.join(", "))]
+            }
             AppError::PasswordBlank
             | AppError::NotSignedIn
             | AppError::SessionUnknown
             | AppError::SessionEnded
             | AppError::StaffGone
-            | AppError::CannotDisableSelf => Vec::new(),
+            | AppError::CannotDisableSelf
+            | AppError::NoCertWaiting => Vec::new(),
         }
     }
 
@@ -189,6 +245,12 @@ impl From<StoreError> for AppError {
             StoreError::Rule(rule) => AppError::Rule(rule),
             other => AppError::Storage(other),
         }
+    }
+}
+
+impl From<wuye_protocol::ids::IdParseError> for AppError {
+    fn from(e: wuye_protocol::ids::IdParseError) -> Self {
+        AppError::BadId { what: e.what, value: e.input }
     }
 }
 

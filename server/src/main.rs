@@ -76,7 +76,7 @@ fn main() -> std::process::ExitCode {
     wuye_node::process::finish(run(cli).map_err(|e| {
         match data.as_deref().and_then(|dir| wuye_node::folder::disk_full_message(e.chain(), dir)) {
             Some(words) => anyhow::anyhow!(words),
-            None => match e.chain().next().and_then(wuye_app::messages::for_cli) {
+            None => match cli::words_for(&e) {
                 Some(words) => anyhow::anyhow!(words),
                 None => e,
             },

@@ -9,6 +9,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use rusqlite::params;
 use serde::Serialize;
+use wuye_app::AppError;
 use wuye_node::folder::{self, FolderError};
 use wuye_node::migrate::{self, Step};
 use wuye_node::tls::{self, Identity};
@@ -79,9 +80,6 @@ pub enum OfficeError {
         /// Why.
         source: std::io::Error,
     },
-    /// Bad input from the command line.
-    #[error("{0}")]
-    Invalid(String),
     /// The application layer refused or failed.
     #[error(transparent)]
     App(#[from] wuye_app::AppError),
@@ -162,12 +160,7 @@ pub fn init(dir: &Path, listen: Option<&str>) -> Result<String, OfficeError> {
 
 /// Checks a listen address.
 pub fn check_listen(listen: &str) -> Result<std::net::SocketAddr, OfficeError> {
-    listen.parse().map_err(|_| {
-        OfficeError::Invalid(format!(
-            "'{}' is not an IP:PORT to listen on (for example 0.0.0.0:7443)",
-            wuye_protocol::text::echo(listen)
-        ))
-    })
+    listen.parse().map_err(|_| AppError::ListenInvalid(listen.to_string()).into())
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, OfficeError> {
@@ -214,7 +207,7 @@ impl HeadOffice {
     /// Registers a site and issues its one-time enrollment code.
     pub fn add_site(&mut self, name: &str) -> Result<NewSite, OfficeError> {
         let name = wuye_protocol::rules::field_text("the site name", name, MAX_SITE_NAME_CHARS, true)
-            .map_err(|e| OfficeError::Invalid(e.to_string()))?;
+            .map_err(AppError::from)?;
         let site_id = SiteId::random(&mut self.rng);
         self.store.conn().execute(
             "INSERT INTO sites (id, name, token_hash, created_at) VALUES (?1, ?2, '', ?3)",
@@ -328,27 +321,16 @@ impl HeadOffice {
     /// it is given the fingerprint with `wuye-agent server set`.
     pub fn switch_cert(&mut self, dir: &Path, force: bool) -> Result<String, OfficeError> {
         let Some(next) = self.store.setting(NEXT_FINGERPRINT)? else {
-            return Err(OfficeError::Invalid(
-                "no certificate is waiting: run `wuye-server cert rotate` first, and switch once every site holds it"
-                    .into(),
-            ));
+            return Err(AppError::NoCertWaiting.into());
         };
         let next_cert = read_file(&dir.join(NEXT_CERT_FILE))?;
         if tls::fingerprint(&next_cert) != next {
-            return Err(OfficeError::Invalid(format!(
-                "{NEXT_CERT_FILE} does not match the fingerprint announced ({next}): run `wuye-server cert rotate` again"
-            )));
+            return Err(AppError::CertMismatch { file: NEXT_CERT_FILE, fingerprint: next }.into());
         }
         let lacking = self.sites_lacking_next()?;
         if !lacking.is_empty() && !force {
             let names: Vec<String> = lacking.iter().map(|s| format!("{} ({})", s.name, s.site_id)).collect();
-            return Err(OfficeError::Invalid(format!(
-                "{} site(s) do not hold the new fingerprint yet and could not connect after the switch: {}; \
-                 wait for their next sync (`site list` shows who holds it), or add --force and give them the \
-                 fingerprint with `wuye-agent server set`",
-                lacking.len(),
-                names.join(", ")
-            )));
+            return Err(AppError::SitesLackingCert { names }.into());
         }
         let rename = |from: &str, to: &str| {
             std::fs::rename(dir.join(from), dir.join(to))
@@ -364,15 +346,14 @@ impl HeadOffice {
 
     /// Checks that a site id given on the command line is registered.
     pub fn site(&self, id: &str) -> Result<SiteId, OfficeError> {
-        let site: SiteId =
-            id.parse().map_err(|e: wuye_protocol::ids::IdParseError| OfficeError::Invalid(e.to_string()))?;
+        let site: SiteId = id.parse().map_err(AppError::from)?;
         let known: bool = self.store.conn().query_row(
             "SELECT EXISTS (SELECT 1 FROM sites WHERE id = ?1)",
             [site.to_string()],
             |r| r.get(0),
         )?;
         if !known {
-            return Err(OfficeError::Invalid(format!("no site {site} is registered: see `wuye-server site list`")));
+            return Err(AppError::UnknownSite(site.to_string()).into());
         }
         Ok(site)
     }

@@ -60,7 +60,7 @@ pub fn bind(dir: &Path, listen: SocketAddr) -> Result<quinn::Endpoint, OfficeErr
     let identity = office::identity(dir)?;
     let config = wuye_node::tls::server_config(&identity)?;
     quinn::Endpoint::server(config, listen)
-        .map_err(|e| OfficeError::Invalid(format!("cannot listen on {listen}: {e}; is another server using the port?")))
+        .map_err(|e| wuye_app::AppError::CannotListen { addr: listen.to_string(), detail: e.to_string() }.into())
 }
 
 /// Serves sync on `endpoint` until `shutdown` resolves, then closes cleanly.

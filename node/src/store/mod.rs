@@ -68,8 +68,6 @@ CREATE TABLE IF NOT EXISTS projections (
     view TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS projections_list ON projections (kind, site_id, sort, id);
-CREATE INDEX IF NOT EXISTS projections_status ON projections (kind, site_id, status, sort, id);
-CREATE INDEX IF NOT EXISTS projections_all ON projections (kind, sort, id);
 ";
 
 /// The record store's layout, step by step (see [`crate::migrate`]).

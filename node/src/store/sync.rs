@@ -84,8 +84,10 @@ impl SyncStore for Store {
         {
             let mut stmt = tx.prepare_cached("SELECT site_id, bytes, seq FROM docs WHERE id = ?1")?;
             let mut purged = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM purged WHERE id = ?1)")?;
+            // Almost always empty: then no document needs looking up in it.
+            let any_purged: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM purged)", [], |r| r.get(0))?;
             for payload in &docs {
-                gone.push(purged.query_row([payload.id.to_string()], |r| r.get::<_, bool>(0))?);
+                gone.push(any_purged && purged.query_row([payload.id.to_string()], |r| r.get::<_, bool>(0))?);
                 existing.push(
                     stmt.query_row([payload.id.to_string()], |r| {
                         Ok(Existing { owner: r.get(0)?, bytes: r.get(1)?, seq: r.get::<_, i64>(2)? as Seq })

@@ -6,3 +6,14 @@ pub(crate) mod records;
 pub(crate) mod repair;
 pub(crate) mod serve;
 pub(crate) mod site;
+
+/// The words the command line prints for an error from the application
+/// layer (also when head office's own error carries one), in the language
+/// `WUYE_LANG` asks for; `None` for other errors, whose own words stand.
+pub(crate) fn words_for(error: &anyhow::Error) -> Option<String> {
+    use wuye_app::messages::{message, Edge, Lang};
+    if let Some(wuye_server::office::OfficeError::App(inner)) = error.downcast_ref() {
+        return Some(message(inner, Lang::from_env(), Edge::Cli));
+    }
+    error.chain().next().and_then(wuye_app::messages::for_cli)
+}
