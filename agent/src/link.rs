@@ -142,6 +142,24 @@ pub async fn round(
     round_with_progress(conn, store, config, clock, &mut |_| {}).await
 }
 
+/// Which copy of the site's folder this is: a digest of this PC's name and
+/// the database's path, so a copy on another PC (or in another folder)
+/// presents another, and a folder restored in place the same.
+pub fn instance_of(store: &Store) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    let path = store
+        .conn()
+        .path()
+        .map(|p| std::fs::canonicalize(p).map_or_else(|_| p.to_string(), |c| c.display().to_string()));
+    let digest = wuye_node::secret::sha256_hex(format!("{}\n{}", host.trim(), path.unwrap_or_default()).as_bytes());
+    digest[..16].to_string()
+}
+
 /// Runs one round, calling `progress` after every message it handles.
 pub async fn round_with_progress(
     conn: &quinn::Connection,
@@ -154,14 +172,16 @@ pub async fn round_with_progress(
     let (token, enroll_code) = tokio::task::block_in_place(|| crate::config::credentials(store))
         .map_err(|e| LinkError::Broken(e.to_string()))?;
     let mut enrolling = enroll_code.is_some();
-    let mut session = match enroll_code {
+    let session = match enroll_code {
         Some(code) => ClientSession::enrolling(config.site_id, token, code),
         None => ClientSession::new(config.site_id, token),
     };
+    let mut session = session.with_instance(instance_of(store));
     let start = std::time::Instant::now();
     let mut outcome = RoundOutcome::default();
     let mut clock_offset_ms = None;
-    outcome.bytes_sent += write_message(&mut send, &session.start(clock.now())).await? as u64;
+    let hello = tokio::task::block_in_place(|| session.start(store, clock.now())).map_err(LinkError::Session)?;
+    outcome.bytes_sent += write_message(&mut send, &hello).await? as u64;
     loop {
         let step = timeout(Duration::from_millis(STEP_TIMEOUT_MS), read_message(&mut recv))
             .await

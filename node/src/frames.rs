@@ -66,13 +66,23 @@ mod tests {
     #[tokio::test]
     async fn frames_cross_a_pipe_and_truncation_is_reported() {
         let (mut a, mut b) = tokio::io::duplex(1024);
-        write_message(&mut a, &Message::Bye).await.unwrap();
+        write_message(
+            &mut a,
+            &Message::Bye { checkpoint: wuye_protocol::wire::Checkpoint { epoch: 1, nonce: [0; 16] } },
+        )
+        .await
+        .unwrap();
         drop(a);
-        assert_eq!(read_message(&mut b).await.unwrap().unwrap().0, Message::Bye);
+        assert_eq!(
+            read_message(&mut b).await.unwrap().unwrap().0,
+            Message::Bye { checkpoint: wuye_protocol::wire::Checkpoint { epoch: 1, nonce: [0; 16] } }
+        );
         assert!(read_message(&mut b).await.unwrap().is_none());
 
         let (mut a, mut b) = tokio::io::duplex(1024);
-        let frame = wire::encode(&Message::Bye).unwrap();
+        let frame =
+            wire::encode(&Message::Bye { checkpoint: wuye_protocol::wire::Checkpoint { epoch: 1, nonce: [0; 16] } })
+                .unwrap();
         a.write_all(&frame[..frame.len() - 1]).await.unwrap();
         drop(a);
         assert!(matches!(read_message(&mut b).await, Err(FrameIoError::Frame(FrameError::Truncated { .. }))));

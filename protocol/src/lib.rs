@@ -51,4 +51,4 @@ pub mod time;
 pub mod wire;
 
 /// Bumped whenever a wire message or a document layout changes incompatibly.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;

@@ -13,9 +13,19 @@
 //! Pull{cursor, applied}        ─▶
 //!                              ◀─   PullBatch{docs, upto, more}
 //! ... until `more` is false and nothing needs resending ...
-//! Done{applied}                ─▶   record acks
-//!                              ◀─   Bye
+//! Done{applied}                ─▶   record acks, make a new checkpoint
+//!                              ◀─   Bye{checkpoint}
 //! ```
+//!
+//! Both sides keep the checkpoint of their last completed round. Hello
+//! carries the agent's; when it is not head office's (either side was
+//! restored from an older copy), Welcome asks the agent to reconcile: each
+//! side forgets what it believed of the other, the agent sends a digest of
+//! the heads of every document it holds (`Reconcile`, a batch at a time), head
+//! office answers which it holds the same (`ReconcileAck`), both record those
+//! as held, and the round goes on from cursor 0, sending only the documents
+//! that differ, whole. A folder copied to another PC presents an older
+//! checkpoint from another instance and is refused.
 //!
 //! Each side numbers its own document updates (a sequence) and remembers, per
 //! peer, the highest of the peer's numbers it has committed (a cursor), and
@@ -31,9 +41,9 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{RecordId, SiteId};
 use crate::wire::{
-    is_hex, DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, CREDENTIAL_HEX_CHARS, FINGERPRINT_HEX_CHARS,
-    MAX_BATCHES_PER_ROUND, MAX_BATCH_BYTES, MAX_BATCH_DOCS, MAX_DOC_BYTES, MAX_ENROLL_CODE_CHARS, MAX_HEADS,
-    MAX_TOKEN_CHARS, PUSH_PIPELINE_DEPTH,
+    is_hex, Checkpoint, Digest, DocPayload, ErrorCode, HeadsAck, Message, Refusal, Seq, CREDENTIAL_HEX_CHARS,
+    FINGERPRINT_HEX_CHARS, MAX_BATCHES_PER_ROUND, MAX_BATCH_BYTES, MAX_BATCH_DOCS, MAX_DOC_BYTES,
+    MAX_ENROLL_CODE_CHARS, MAX_HEADS, MAX_INSTANCE_CHARS, MAX_RECONCILE_DIGESTS, MAX_TOKEN_CHARS, PUSH_PIPELINE_DEPTH,
 };
 use crate::PROTOCOL_VERSION;
 
@@ -84,6 +94,27 @@ pub trait SyncStore {
 
     /// `peer` now holds `held`; it needs the documents in `need_full` sent whole.
     fn acknowledge(&mut self, peer: &str, held: &[HeadsAck], need_full: &[RecordId]) -> Result<(), Self::Error>;
+
+    /// The checkpoint agreed with `peer` at the end of the last completed
+    /// round, and the instance of the peer that completed it.
+    fn checkpoint_with(&mut self, peer: &str) -> Result<Option<(Checkpoint, String)>, Self::Error>;
+
+    /// Keeps the checkpoint agreed with `peer` (an instance of it).
+    fn keep_checkpoint(&mut self, peer: &str, checkpoint: Checkpoint, instance: &str) -> Result<(), Self::Error>;
+
+    /// Forgets what this store believed of `peer` (its cursor and the heads it
+    /// holds), so a reconciliation starts from the truth.
+    fn forget_peer(&mut self, peer: &str) -> Result<(), Self::Error>;
+
+    /// Digests of the heads of `site`'s documents with ids after `after`, in id order, at most `limit`.
+    fn digests(&mut self, site: SiteId, after: Option<RecordId>, limit: usize) -> Result<Vec<Digest>, Self::Error>;
+
+    /// For each digest, whether this store holds `site`'s document with the
+    /// same heads; those it does are recorded as held by `peer`.
+    fn compare_digests(&mut self, peer: &str, site: SiteId, digests: &[Digest]) -> Result<Vec<bool>, Self::Error>;
+
+    /// `peer` holds exactly what this store holds of these documents.
+    fn mark_held(&mut self, peer: &str, ids: &[RecordId]) -> Result<(), Self::Error>;
 }
 
 /// What head office needs beyond [`SyncStore`].
@@ -108,8 +139,16 @@ pub trait ServerStore: SyncStore {
     /// rotation is under way: announced to every site in its Welcome.
     fn next_fingerprint(&mut self) -> Result<Option<String>, Self::Error>;
 
-    /// A round with `site` completed at `now`; `facts` says what the round learnt.
-    fn round_finished(&mut self, site: SiteId, now: DateTime<Utc>, facts: &RoundFacts) -> Result<(), Self::Error>;
+    /// A round with `site` completed at `now`; `facts` says what the round
+    /// learnt. Makes and keeps the next checkpoint (epoch after `after`, a
+    /// fresh nonce) for the instance that completed it, and returns it.
+    fn round_finished(
+        &mut self,
+        site: SiteId,
+        now: DateTime<Utc>,
+        facts: &RoundFacts,
+        after: u64,
+    ) -> Result<Checkpoint, Self::Error>;
 }
 
 /// What head office learns of a site in a completed round.
@@ -120,6 +159,8 @@ pub struct RoundFacts {
     /// The next certificate fingerprint the site was told of and, having
     /// completed the round, now holds.
     pub holds_fingerprint: Option<String>,
+    /// Which copy of the site's folder completed the round.
+    pub instance: String,
 }
 
 /// Why a session ended early.
@@ -220,6 +261,8 @@ pub struct RoundReport {
     pub server_time_ms: Option<i64>,
     /// The certificate fingerprint head office will move to, if it announced one.
     pub next_fingerprint: Option<String>,
+    /// Whether the round reconciled (a side had been restored from an older copy).
+    pub reconciled: bool,
 }
 
 /// A push batch sent and not yet acknowledged.
@@ -233,6 +276,11 @@ struct InFlight {
 enum ClientState {
     New,
     AwaitWelcome,
+    /// Reconciling: the batch of digests sent, and the push cursor Welcome gave.
+    AwaitReconcileAck {
+        sent: Vec<RecordId>,
+        push_cursor: Seq,
+    },
     /// Pushing: batches in flight, the position read up to, and whether nothing is left to read.
     Pushing {
         in_flight: VecDeque<InFlight>,
@@ -249,6 +297,7 @@ enum ClientState {
 pub struct ClientSession {
     site_id: SiteId,
     token: String,
+    instance: String,
     enroll_code: Option<String>,
     welcomed: bool,
     state: ClientState,
@@ -262,6 +311,7 @@ impl ClientSession {
         Self {
             site_id,
             token,
+            instance: String::new(),
             enroll_code: None,
             welcomed: false,
             state: ClientState::New,
@@ -276,26 +326,55 @@ impl ClientSession {
         Self { enroll_code: Some(code), ..Self::new(site_id, token) }
     }
 
-    /// The first message of the round, sent at `now` by the agent's clock.
-    pub fn start(&mut self, now: DateTime<Utc>) -> Message {
+    /// Names which copy of the site's folder this agent is (see [`Message::Hello`]).
+    pub fn with_instance(mut self, instance: String) -> Self {
+        self.instance = instance;
+        self
+    }
+
+    /// The first message of the round, sent at `now` by the agent's clock,
+    /// with the checkpoint `store` keeps of the last round.
+    pub fn start<S: SyncStore>(
+        &mut self,
+        store: &mut S,
+        now: DateTime<Utc>,
+    ) -> Result<Message, SessionError<S::Error>> {
         let sent_at_ms = now.timestamp_millis();
         assert!(matches!(self.state, ClientState::New), "a session starts once");
+        let checkpoint = store.checkpoint_with(SERVER_PEER).map_err(SessionError::Store)?.map(|(c, _)| c);
         self.state = ClientState::AwaitWelcome;
-        match &self.enroll_code {
+        Ok(match &self.enroll_code {
             Some(code) => Message::Enroll {
                 protocol_version: PROTOCOL_VERSION,
                 site_id: self.site_id,
                 code: code.clone(),
                 credential: self.token.clone(),
                 sent_at_ms,
+                instance: self.instance.clone(),
             },
             None => Message::Hello {
                 protocol_version: PROTOCOL_VERSION,
                 site_id: self.site_id,
                 token: self.token.clone(),
                 sent_at_ms,
+                checkpoint,
+                instance: self.instance.clone(),
             },
-        }
+        })
+    }
+
+    /// The next batch of digests to reconcile, after `after`.
+    fn reconcile_batch<S: SyncStore>(
+        &mut self,
+        store: &mut S,
+        after: Option<RecordId>,
+        push_cursor: Seq,
+    ) -> Result<Vec<Message>, SessionError<S::Error>> {
+        self.count_batch()?;
+        let digests = store.digests(self.site_id, after, MAX_RECONCILE_DIGESTS).map_err(SessionError::Store)?;
+        let sent = digests.iter().map(|d| d.id).collect();
+        self.state = ClientState::AwaitReconcileAck { sent, push_cursor };
+        Ok(vec![Message::Reconcile { digests }])
     }
 
     /// Whether head office accepted the credential (or enrollment) this round.
@@ -368,7 +447,7 @@ impl ClientSession {
         match (std::mem::replace(&mut self.state, ClientState::Finished), message) {
             (
                 ClientState::AwaitWelcome,
-                Message::Welcome { site_name, push_cursor, server_time_ms, next_fingerprint },
+                Message::Welcome { site_name, push_cursor, server_time_ms, next_fingerprint, reconcile },
             ) => {
                 if next_fingerprint.as_ref().is_some_and(|f| !is_hex(f, FINGERPRINT_HEX_CHARS)) {
                     return Err(SessionError::Protocol(format!(
@@ -379,6 +458,31 @@ impl ClientSession {
                 self.report.server_time_ms = Some(server_time_ms);
                 self.report.next_fingerprint = next_fingerprint;
                 self.welcomed = true;
+                if reconcile {
+                    self.report.reconciled = true;
+                    store.forget_peer(SERVER_PEER).map_err(SessionError::Store)?;
+                    return self.reconcile_batch(store, None, push_cursor);
+                }
+                self.fill(store, VecDeque::new(), push_cursor, false)
+            }
+            (ClientState::AwaitReconcileAck { sent, push_cursor }, Message::ReconcileAck { same }) => {
+                if same.len() != sent.len().div_ceil(8) {
+                    return Err(SessionError::Protocol(format!(
+                        "ReconcileAck holds {} bytes for {} digests",
+                        same.len(),
+                        sent.len()
+                    )));
+                }
+                let held: Vec<RecordId> = sent
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| same[i / 8] & (1 << (i % 8)) != 0)
+                    .map(|(_, id)| *id)
+                    .collect();
+                store.mark_held(SERVER_PEER, &held).map_err(SessionError::Store)?;
+                if sent.len() == MAX_RECONCILE_DIGESTS {
+                    return self.reconcile_batch(store, sent.last().copied(), push_cursor);
+                }
                 self.fill(store, VecDeque::new(), push_cursor, false)
             }
             (
@@ -413,7 +517,10 @@ impl ClientSession {
                     Ok(vec![Message::Done { applied: applied.held }])
                 }
             }
-            (ClientState::AwaitBye, Message::Bye) => Ok(Vec::new()),
+            (ClientState::AwaitBye, Message::Bye { checkpoint }) => {
+                store.keep_checkpoint(SERVER_PEER, checkpoint, "").map_err(SessionError::Store)?;
+                Ok(Vec::new())
+            }
             (state, message) => Err(SessionError::Protocol(format!(
                 "unexpected {} while {}",
                 message_name(&message),
@@ -427,6 +534,7 @@ fn client_state_name(state: &ClientState) -> &'static str {
     match state {
         ClientState::New => "not started",
         ClientState::AwaitWelcome => "waiting for Welcome",
+        ClientState::AwaitReconcileAck { .. } => "reconciling",
         ClientState::Pushing { .. } => "pushing",
         ClientState::AwaitPullBatch => "waiting for PullBatch",
         ClientState::AwaitBye => "waiting for Bye",
@@ -445,7 +553,9 @@ pub fn message_name(message: &Message) -> &'static str {
         Message::Pull { .. } => "Pull",
         Message::PullBatch { .. } => "PullBatch",
         Message::Done { .. } => "Done",
-        Message::Bye => "Bye",
+        Message::Bye { .. } => "Bye",
+        Message::Reconcile { .. } => "Reconcile",
+        Message::ReconcileAck { .. } => "ReconcileAck",
         Message::Error { .. } => "Error",
     }
 }
@@ -463,6 +573,8 @@ pub struct ServerSession {
     state: ServerState,
     batches: usize,
     facts: RoundFacts,
+    /// The higher of the two sides' checkpoint epochs at Hello.
+    epoch: u64,
 }
 
 impl Default for ServerSession {
@@ -474,7 +586,7 @@ impl Default for ServerSession {
 impl ServerSession {
     /// A session waiting for the agent's Hello.
     pub fn new() -> Self {
-        Self { state: ServerState::AwaitHello, batches: 0, facts: RoundFacts::default() }
+        Self { state: ServerState::AwaitHello, batches: 0, facts: RoundFacts::default(), epoch: 0 }
     }
 
     /// The authenticated site, once Hello was accepted.
@@ -511,18 +623,45 @@ impl ServerSession {
         now: DateTime<Utc>,
     ) -> Result<Message, SessionError<S::Error>> {
         match (state, message) {
-            (ServerState::AwaitHello, Message::Hello { protocol_version, site_id, token, sent_at_ms }) => {
+            (
+                ServerState::AwaitHello,
+                Message::Hello { protocol_version, site_id, token, sent_at_ms, checkpoint, instance },
+            ) => {
                 check_version(protocol_version)?;
                 self.facts.clock_offset_ms = sent_at_ms.saturating_sub(now.timestamp_millis());
                 if token.chars().count() > MAX_TOKEN_CHARS {
                     return Err(SessionError::Limit(format!("token longer than {MAX_TOKEN_CHARS} characters")));
                 }
+                check_instance(&instance)?;
                 let verdict = store.authenticate(site_id, &token).map_err(SessionError::Store)?;
-                self.welcome(store, site_id, verdict, now)
+                let site_name = verdict.map_err(SessionError::Unauthorized)?;
+                let peer = site_peer(site_id);
+                let kept = store.checkpoint_with(&peer).map_err(SessionError::Store)?;
+                let reconcile = match (&kept, checkpoint) {
+                    (None, None) => false,
+                    (Some((kept, _)), Some(given)) if *kept == given => false,
+                    (Some((kept, holder)), given) => {
+                        // Behind head office's checkpoint, from another copy of the folder than
+                        // the one that completed the last round: two agents share one site.
+                        let behind = given.is_none_or(|g| g.epoch < kept.epoch);
+                        if behind && !holder.is_empty() && !instance.is_empty() && *holder != instance {
+                            return Err(SessionError::Unauthorized(COPIED_FOLDER.to_string()));
+                        }
+                        true
+                    }
+                    (None, Some(_)) => true,
+                };
+                self.epoch = kept.map(|(c, _)| c.epoch).max(checkpoint.map(|c| c.epoch)).unwrap_or(0);
+                self.facts.instance = instance;
+                self.welcome(store, site_id, site_name, reconcile, now)
             }
-            (ServerState::AwaitHello, Message::Enroll { protocol_version, site_id, code, credential, sent_at_ms }) => {
+            (
+                ServerState::AwaitHello,
+                Message::Enroll { protocol_version, site_id, code, credential, sent_at_ms, instance },
+            ) => {
                 check_version(protocol_version)?;
                 self.facts.clock_offset_ms = sent_at_ms.saturating_sub(now.timestamp_millis());
+                check_instance(&instance)?;
                 if code.chars().count() > MAX_ENROLL_CODE_CHARS {
                     return Err(SessionError::Limit(format!(
                         "enrollment code longer than {MAX_ENROLL_CODE_CHARS} characters"
@@ -534,7 +673,30 @@ impl ServerSession {
                     )));
                 }
                 let verdict = store.enroll(site_id, &code, &credential, now).map_err(SessionError::Store)?;
-                self.welcome(store, site_id, verdict, now)
+                let site_name = verdict.map_err(SessionError::Unauthorized)?;
+                // A site enrolled again (a copy chosen to keep, a new PC) reconciles first.
+                let kept = store.checkpoint_with(&site_peer(site_id)).map_err(SessionError::Store)?;
+                self.epoch = kept.as_ref().map_or(0, |(c, _)| c.epoch);
+                self.facts.instance = instance;
+                self.welcome(store, site_id, site_name, kept.is_some(), now)
+            }
+            (ServerState::Ready { site }, Message::Reconcile { digests }) => {
+                self.count_batch()?;
+                if digests.len() > MAX_RECONCILE_DIGESTS {
+                    return Err(SessionError::Limit(format!(
+                        "a Reconcile of {} digests is over the limit of {MAX_RECONCILE_DIGESTS}",
+                        digests.len()
+                    )));
+                }
+                let same = store.compare_digests(&site_peer(site), site, &digests).map_err(SessionError::Store)?;
+                let mut bits = vec![0u8; same.len().div_ceil(8)];
+                for (i, held) in same.iter().enumerate() {
+                    if *held {
+                        bits[i / 8] |= 1 << (i % 8);
+                    }
+                }
+                self.state = ServerState::Ready { site };
+                Ok(Message::ReconcileAck { same: bits })
             }
             (ServerState::Ready { site }, Message::Push { docs, upto }) => {
                 check_docs(&docs)?;
@@ -553,8 +715,9 @@ impl ServerSession {
             }
             (ServerState::Ready { site }, Message::Done { applied }) => {
                 store.acknowledge(&site_peer(site), &applied, &[]).map_err(SessionError::Store)?;
-                store.round_finished(site, now, &self.facts).map_err(SessionError::Store)?;
-                Ok(Message::Bye)
+                let checkpoint =
+                    store.round_finished(site, now, &self.facts, self.epoch).map_err(SessionError::Store)?;
+                Ok(Message::Bye { checkpoint })
             }
             (ServerState::AwaitHello, other) => {
                 Err(SessionError::Protocol(format!("expected Hello or Enroll first, got {}", message_name(&other))))
@@ -567,15 +730,24 @@ impl ServerSession {
         &mut self,
         store: &mut S,
         site_id: SiteId,
-        verdict: Result<String, String>,
+        site_name: String,
+        reconcile: bool,
         now: DateTime<Utc>,
     ) -> Result<Message, SessionError<S::Error>> {
-        let site_name = verdict.map_err(SessionError::Unauthorized)?;
+        if reconcile {
+            store.forget_peer(&site_peer(site_id)).map_err(SessionError::Store)?;
+        }
         let push_cursor = store.cursor(&site_peer(site_id)).map_err(SessionError::Store)?;
         let next_fingerprint = store.next_fingerprint().map_err(SessionError::Store)?;
         self.facts.holds_fingerprint.clone_from(&next_fingerprint);
         self.state = ServerState::Ready { site: site_id };
-        Ok(Message::Welcome { site_name, push_cursor, server_time_ms: now.timestamp_millis(), next_fingerprint })
+        Ok(Message::Welcome {
+            site_name,
+            push_cursor,
+            server_time_ms: now.timestamp_millis(),
+            next_fingerprint,
+            reconcile,
+        })
     }
 
     fn count_batch<E: std::error::Error>(&mut self) -> Result<(), SessionError<E>> {
@@ -585,6 +757,20 @@ impl ServerSession {
         }
         Ok(())
     }
+}
+
+/// Why a copy of a site's folder on another PC is refused.
+pub const COPIED_FOLDER: &str = "another copy of this site's data folder has synced with head office since this one \
+was copied (or this folder was moved to another PC and restored from an older copy); this copy keeps everything it \
+holds but cannot sync, so that neither copy's records are lost. If this copy is the one to keep, ask head office \
+to run `wuye-server site rotate SITE` and run `wuye-agent enroll CODE` here: it then sends everything it holds and \
+the other copy is refused; otherwise stop using this copy";
+
+fn check_instance<E: std::error::Error>(instance: &str) -> Result<(), SessionError<E>> {
+    if instance.chars().count() > MAX_INSTANCE_CHARS {
+        return Err(SessionError::Limit(format!("instance name longer than {MAX_INSTANCE_CHARS} characters")));
+    }
+    Ok(())
 }
 
 fn check_version<E: std::error::Error>(protocol_version: u32) -> Result<(), SessionError<E>> {

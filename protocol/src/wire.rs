@@ -145,6 +145,44 @@ pub struct HeadsAck {
     pub heads: Heads,
 }
 
+/// What two sides agreed on at the end of their last completed round: while
+/// both still hold it, each side's memory of the other (cursors, the heads
+/// the other holds) is true. A side restored from an older copy, or a copied
+/// folder, presents an older or another one, and the round reconciles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Counts the rounds completed between the two sides.
+    pub epoch: u64,
+    /// Random, so that two histories that reached the same epoch differ.
+    pub nonce: [u8; 16],
+}
+
+/// A document's id and a digest of the heads a side holds of it (see [`heads_digest`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Digest {
+    /// The record.
+    pub id: RecordId,
+    /// The digest of its heads.
+    pub heads: u64,
+}
+
+/// A 64-bit digest of a set of heads (sorted change hashes): two sides that
+/// hold the same heads compute the same digest. Heads are SHA-256 hashes, so
+/// their first bytes are already uniform; they are folded in order.
+pub fn heads_digest(heads: &[Hash]) -> u64 {
+    let mut sorted: Vec<&Hash> = heads.iter().collect();
+    sorted.sort();
+    sorted.iter().fold(0xcbf2_9ce4_8422_2325u64, |acc, h| {
+        let word = u64::from_le_bytes(h.0[..8].try_into().expect("a hash has 32 bytes"));
+        (acc ^ word).wrapping_mul(0x0100_0000_01b3).rotate_left(29)
+    })
+}
+
+/// Most digests one Reconcile message may carry.
+pub const MAX_RECONCILE_DIGESTS: usize = 20_000;
+/// Longest instance name an agent may present.
+pub const MAX_INSTANCE_CHARS: usize = 64;
+
 /// A document the receiver would not take, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refusal {
@@ -183,6 +221,11 @@ pub enum Message {
         /// The agent's clock when it sent this (milliseconds since 1970, UTC),
         /// so head office can tell a site whose clock is wrong.
         sent_at_ms: i64,
+        /// The checkpoint of the last round this agent completed, if any.
+        checkpoint: Option<Checkpoint>,
+        /// Which copy of the site's folder this is (a digest of the PC's name
+        /// and the folder's path): a copy elsewhere presents another.
+        instance: String,
     },
     /// Server → agent: accepted; here is how far your updates have reached me.
     Welcome {
@@ -195,6 +238,8 @@ pub enum Message {
         /// The fingerprint of the certificate head office will move to
         /// (`wuye-server cert rotate`), for the agent to accept beside the current one.
         next_fingerprint: Option<String>,
+        /// The checkpoints differ: reconcile (send [`Message::Reconcile`]) before pushing.
+        reconcile: bool,
     },
     /// Agent → server: documents changed since `push_cursor`.
     Push {
@@ -230,13 +275,30 @@ pub enum Message {
         /// Whether more batches follow.
         more: bool,
     },
+    /// Agent → server, when Welcome asks: the digests of the heads the agent
+    /// holds of its documents, in id order, a batch at a time.
+    Reconcile {
+        /// The digests.
+        digests: Vec<Digest>,
+    },
+    /// Server → agent: which of the batch's documents head office holds with
+    /// the same heads (one bit each, in order, least significant bit first).
+    ReconcileAck {
+        /// The bits.
+        #[serde(with = "serde_bytes")]
+        same: Vec<u8>,
+    },
     /// Agent → server: the round is complete; I hold `applied`.
     Done {
         /// Heads the agent now holds, from the last batch.
         applied: Vec<HeadsAck>,
     },
-    /// Server → agent: acknowledged; the round is over.
-    Bye,
+    /// Server → agent: acknowledged; the round is over, and this is the
+    /// checkpoint both sides keep until the next.
+    Bye {
+        /// The new checkpoint.
+        checkpoint: Checkpoint,
+    },
     /// Either side: the session ends because of this.
     Error {
         /// What kind of failure.
@@ -259,6 +321,8 @@ pub enum Message {
         credential: String,
         /// The agent's clock when it sent this, as in Hello.
         sent_at_ms: i64,
+        /// Which copy of the site's folder this is, as in Hello.
+        instance: String,
     },
 }
 
@@ -412,8 +476,9 @@ mod tests {
     #[test]
     fn two_frames_back_to_back_decode_in_order() {
         let mut buf = encode(&sample()).unwrap();
-        buf.extend(encode(&Message::Bye).unwrap());
-        assert_eq!(decode_all(&buf).unwrap(), vec![sample(), Message::Bye]);
+        let bye = Message::Bye { checkpoint: Checkpoint { epoch: 3, nonce: [7; 16] } };
+        buf.extend(encode(&bye).unwrap());
+        assert_eq!(decode_all(&buf).unwrap(), vec![sample(), bye]);
     }
 
     #[test]

@@ -19,7 +19,9 @@ use wuye_protocol::ids::SiteId;
 use wuye_protocol::repair::Repair;
 use wuye_protocol::sync::{site_peer, Applied, Outgoing, RoundFacts, ServerStore, SyncStore};
 use wuye_protocol::time::{self, Clock};
-use wuye_protocol::wire::{normalize_enroll_code, DocPayload, HeadsAck, Seq, ENROLL_CODE_ALPHABET, ENROLL_CODE_CHARS};
+use wuye_protocol::wire::{
+    normalize_enroll_code, Checkpoint, Digest, DocPayload, HeadsAck, Seq, ENROLL_CODE_ALPHABET, ENROLL_CODE_CHARS,
+};
 
 use crate::{
     CERT_FILE, DB_FILE, DEFAULT_LISTEN, KEY_FILE, NEXT_CERT_FILE, NEXT_KEY_FILE, PREVIOUS_CERT_FILE, PREVIOUS_KEY_FILE,
@@ -407,6 +409,35 @@ impl SyncStore for HeadOffice {
     ) -> Result<(), StoreError> {
         self.store.acknowledge(peer, held, need_full)
     }
+
+    fn checkpoint_with(&mut self, peer: &str) -> Result<Option<(Checkpoint, String)>, StoreError> {
+        self.store.checkpoint_with(peer)
+    }
+
+    fn keep_checkpoint(&mut self, peer: &str, checkpoint: Checkpoint, instance: &str) -> Result<(), StoreError> {
+        self.store.keep_checkpoint(peer, checkpoint, instance)
+    }
+
+    fn forget_peer(&mut self, peer: &str) -> Result<(), StoreError> {
+        self.store.forget_peer(peer)
+    }
+
+    fn digests(
+        &mut self,
+        site: SiteId,
+        after: Option<wuye_protocol::ids::RecordId>,
+        limit: usize,
+    ) -> Result<Vec<Digest>, StoreError> {
+        self.store.digests(site, after, limit)
+    }
+
+    fn compare_digests(&mut self, peer: &str, site: SiteId, digests: &[Digest]) -> Result<Vec<bool>, StoreError> {
+        self.store.compare_digests(peer, site, digests)
+    }
+
+    fn mark_held(&mut self, peer: &str, ids: &[wuye_protocol::ids::RecordId]) -> Result<(), StoreError> {
+        self.store.mark_held(peer, ids)
+    }
 }
 
 /// One row of the `sites` table.
@@ -553,7 +584,13 @@ impl ServerStore for HeadOffice {
         self.store.setting(NEXT_FINGERPRINT)
     }
 
-    fn round_finished(&mut self, site: SiteId, now: DateTime<Utc>, facts: &RoundFacts) -> Result<(), StoreError> {
+    fn round_finished(
+        &mut self,
+        site: SiteId,
+        now: DateTime<Utc>,
+        facts: &RoundFacts,
+        after: u64,
+    ) -> Result<Checkpoint, StoreError> {
         if facts.clock_offset_ms.abs() > MAX_CLOCK_OFFSET_MS {
             tracing::warn!(
                 site = %site,
@@ -567,6 +604,10 @@ impl ServerStore for HeadOffice {
              WHERE id = ?4",
             params![time::to_stored(now), facts.clock_offset_ms.to_string(), facts.holds_fingerprint, site.to_string()],
         )?;
-        Ok(())
+        let mut nonce = [0u8; 16];
+        self.rng.fill_bytes(&mut nonce);
+        let checkpoint = Checkpoint { epoch: after.saturating_add(1), nonce };
+        self.store.keep_checkpoint(&site_peer(site), checkpoint, &facts.instance)?;
+        Ok(checkpoint)
     }
 }

@@ -360,7 +360,7 @@ impl Stream<'_> {
             }
             match result {
                 Ok(reply) => {
-                    let done = matches!(reply, Message::Bye);
+                    let done = matches!(reply, Message::Bye { .. });
                     if let Err(e) = write_message(&mut send, &reply).await {
                         tracing::warn!(%remote, site = ?site(&session), "reply failed: {e}");
                         return end;

@@ -26,6 +26,8 @@ pub struct Site {
     pub desk: Desk,
     /// How it reaches head office.
     pub config: AgentConfig,
+    /// Which copy of the site's folder it is (see `wuye_agent::link::instance_of`).
+    pub instance: String,
 }
 
 /// Head office plus sites, in one process.
@@ -111,7 +113,8 @@ impl Network {
             Arc::new(self.clock.clone()),
             StdRng::from_rng(&mut self.rng).expect("seeded rng"),
         );
-        self.sites.push(Site { desk, config });
+        let instance = format!("instance-{}", self.sites.len());
+        self.sites.push(Site { desk, config, instance });
         self.sites.len() - 1
     }
 
@@ -137,10 +140,11 @@ impl Network {
     /// A session for site `i`'s next round: enrolling while its code is unspent.
     fn client_session(&self, i: usize) -> ClientSession {
         let config = &self.sites[i].config;
-        match &config.enroll_code {
+        let session = match &config.enroll_code {
             Some(code) => ClientSession::enrolling(config.site_id, config.token.clone(), code.clone()),
             None => ClientSession::new(config.site_id, config.token.clone()),
-        }
+        };
+        session.with_instance(self.sites[i].instance.clone())
     }
 
     /// One full round between site `i` and head office.
@@ -158,7 +162,8 @@ impl Network {
         let mut client = self.client_session(i);
         let mut server = ServerSession::new();
         // Messages in flight to head office, in stream order.
-        let mut to_server = std::collections::VecDeque::from([client.start(self.clock.now())]);
+        let hello = client.start(&mut self.sites[i].desk.store, self.clock.now())?;
+        let mut to_server = std::collections::VecDeque::from([hello]);
         while let Some(next) = to_server.pop_front() {
             let Some(sent) = tamper(next) else {
                 return Ok(client.report().clone());
@@ -192,7 +197,8 @@ impl Network {
         let mut server = ServerSession::new();
         let mut client = self.client_session(i);
         let mut replies = Vec::new();
-        for m in std::iter::once(client.start(self.clock.now())).chain(messages) {
+        let hello = client.start(&mut self.sites[i].desk.store, self.clock.now()).expect("the agent's store answers");
+        for m in std::iter::once(hello).chain(messages) {
             let at_server = self.carry(&m);
             let now = self.clock.now();
             let reply = match server.handle(&mut self.office, at_server, now) {
@@ -202,6 +208,49 @@ impl Network {
             replies.push(self.carry(&reply));
         }
         replies
+    }
+
+    /// A copy of site `i`'s database as it is now, in `dir` (as last night's backup would be).
+    pub fn snapshot_site(&self, i: usize, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join(format!("site-{i}-{}.db", self.messages));
+        self.sites[i].desk.store.backup_to(&path).expect("the site's store copies");
+        path
+    }
+
+    /// Puts site `i`'s database back from a copy (the PC restored from a backup).
+    pub fn restore_site(&mut self, i: usize, copy: &std::path::Path) {
+        let store = Store::open(copy).expect("the copy opens");
+        let site = self.sites[i].desk.site;
+        let rng = StdRng::from_rng(&mut self.rng).expect("seeded rng");
+        self.sites[i].desk = Desk::new(store, site, Arc::new(self.clock.clone()), rng);
+    }
+
+    /// A copy of head office's database as it is now, in `dir`.
+    pub fn snapshot_office(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join(format!("office-{}.db", self.messages));
+        self.office.store.backup_to(&path).expect("head office's store copies");
+        path
+    }
+
+    /// Puts head office's database back from a copy.
+    pub fn restore_office(&mut self, copy: &std::path::Path) {
+        let store = Store::open(copy).expect("the copy opens");
+        let rng = StdRng::from_rng(&mut self.rng).expect("seeded rng");
+        self.office = HeadOffice::new(store, Arc::new(self.clock.clone()), rng).expect("head office opens");
+    }
+
+    /// A second agent for site `i` from a copy of its folder on another PC:
+    /// the same site and credential, another instance. Returns its index.
+    pub fn copy_site(&mut self, i: usize, dir: &std::path::Path) -> usize {
+        let copy = self.snapshot_site(i, dir);
+        let store = Store::open(&copy).expect("the copy opens");
+        let site = self.sites[i].desk.site;
+        let rng = StdRng::from_rng(&mut self.rng).expect("seeded rng");
+        let desk = Desk::new(store, site, Arc::new(self.clock.clone()), rng);
+        let config = self.sites[i].config.clone();
+        let instance = format!("{}-copy-{}", self.sites[i].instance, self.sites.len());
+        self.sites.push(Site { desk, config, instance });
+        self.sites.len() - 1
     }
 
     /// Rounds for every site until a whole pass moves nothing.

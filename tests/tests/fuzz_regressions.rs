@@ -68,6 +68,8 @@ fn write_fuzz_seeds() {
         site_id: site,
         token: "令牌".into(),
         sent_at_ms: 1_795_000_000_000,
+        checkpoint: None,
+        instance: String::new(),
     };
     let push = Message::Push { docs: batch.docs[..2].to_vec(), upto: batch.upto };
     let error = Message::Error { code: wire::ErrorCode::Unauthorized, message: "站点令牌错误".into() };

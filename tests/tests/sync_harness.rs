@@ -187,11 +187,11 @@ fn head_office_keeps_only_hashes_of_codes_and_credentials() {
 fn another_protocol_version_is_refused() {
     let mut net = two_sites();
     let result = net.round_with(0, |m| match m {
-        Message::Hello { site_id, token, sent_at_ms, .. } => {
-            Some(Message::Hello { protocol_version: 99, site_id, token, sent_at_ms })
+        Message::Hello { site_id, token, sent_at_ms, checkpoint, instance, .. } => {
+            Some(Message::Hello { protocol_version: 99, site_id, token, sent_at_ms, checkpoint, instance })
         }
-        Message::Enroll { site_id, code, credential, sent_at_ms, .. } => {
-            Some(Message::Enroll { protocol_version: 99, site_id, code, credential, sent_at_ms })
+        Message::Enroll { site_id, code, credential, sent_at_ms, instance, .. } => {
+            Some(Message::Enroll { protocol_version: 99, site_id, code, credential, sent_at_ms, instance })
         }
         other => Some(other),
     });

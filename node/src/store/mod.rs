@@ -76,7 +76,16 @@ const STORE_STEPS: &[crate::migrate::Step] = &[
     crate::migrate::Step::Sql(PROJECTIONS),
     crate::migrate::Step::Run(rebuild_in),
     crate::migrate::Step::Sql(PURGED),
+    crate::migrate::Step::Sql(CHECKPOINTS),
 ];
+
+/// The checkpoint agreed with each peer at the end of the last completed round (step 5).
+const CHECKPOINTS: &str = "CREATE TABLE IF NOT EXISTS peer_checkpoints (
+    peer TEXT PRIMARY KEY,
+    epoch INTEGER NOT NULL,
+    nonce BLOB NOT NULL,
+    instance TEXT NOT NULL
+) WITHOUT ROWID;";
 
 /// Records replaced by others and deleted (step 4): never taken again.
 const PURGED: &str = "CREATE TABLE IF NOT EXISTS purged (id TEXT PRIMARY KEY) WITHOUT ROWID;";
@@ -244,6 +253,17 @@ impl Store {
         local(&tx)?;
         tx.commit()?;
         Ok(views)
+    }
+
+    /// Writes a consistent copy of the whole database to `path` (a new file),
+    /// while other connections go on reading and writing (`VACUUM INTO`).
+    pub fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
+        let target = path.to_str().ok_or_else(|| StoreError::Corrupt {
+            id: path.display().to_string(),
+            reason: "the backup's path is not UTF-8".into(),
+        })?;
+        self.conn.execute("VACUUM INTO ?1", [target])?;
+        Ok(())
     }
 
     /// Deletes what is left of purged documents in the files: the database is

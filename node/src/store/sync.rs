@@ -5,7 +5,10 @@
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
-use wuye_protocol::wire::{heads_to_blob, DocPayload, HeadsAck, Refusal, Seq, MAX_BATCH_BYTES, MAX_BATCH_DOCS};
+use wuye_protocol::wire::{
+    heads_digest, heads_from_blob, heads_to_blob, Checkpoint, Digest, DocPayload, HeadsAck, Refusal, Seq,
+    MAX_BATCH_BYTES, MAX_BATCH_DOCS,
+};
 
 use super::merge::{merge, par_map, Candidate, Existing, Merged, Sequence};
 use super::{purge, write_row, Seqs, Store, StoreError};
@@ -193,6 +196,92 @@ impl SyncStore for Store {
                     .execute(params![peer, id])?;
                 tx.prepare_cached("UPDATE docs SET seq = ?1 WHERE id = ?2")?
                     .execute(params![seqs.take() as i64, id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn checkpoint_with(&mut self, peer: &str) -> Result<Option<(Checkpoint, String)>, StoreError> {
+        let row: Option<(i64, Vec<u8>, String)> = self
+            .conn
+            .query_row("SELECT epoch, nonce, instance FROM peer_checkpoints WHERE peer = ?1", [peer], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        Ok(row.and_then(|(epoch, nonce, instance)| {
+            let nonce: [u8; 16] = nonce.try_into().ok()?;
+            Some((Checkpoint { epoch: epoch.max(0) as u64, nonce }, instance))
+        }))
+    }
+
+    fn keep_checkpoint(&mut self, peer: &str, checkpoint: Checkpoint, instance: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO peer_checkpoints (peer, epoch, nonce, instance) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (peer) DO UPDATE SET epoch = excluded.epoch, nonce = excluded.nonce, instance = excluded.instance",
+            params![peer, checkpoint.epoch.min(i64::MAX as u64) as i64, checkpoint.nonce.to_vec(), instance],
+        )?;
+        Ok(())
+    }
+
+    fn forget_peer(&mut self, peer: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM peer_heads WHERE peer = ?1", [peer])?;
+        tx.execute("DELETE FROM peer_cursors WHERE peer = ?1", [peer])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn digests(&mut self, site: SiteId, after: Option<RecordId>, limit: usize) -> Result<Vec<Digest>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, heads FROM docs WHERE site_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")?;
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
+        let rows = stmt.query_map(params![site.to_string(), after, limit as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, heads) = row?;
+            let damaged = |reason: &str| StoreError::Corrupt { id: id.clone(), reason: reason.to_string() };
+            let heads = heads_from_blob(&heads).ok_or_else(|| damaged("damaged heads"))?;
+            out.push(Digest { id: super::parse_id(&id)?, heads: heads_digest(&heads) });
+        }
+        Ok(out)
+    }
+
+    fn compare_digests(&mut self, peer: &str, site: SiteId, digests: &[Digest]) -> Result<Vec<bool>, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut same = Vec::with_capacity(digests.len());
+        {
+            let mut get = tx.prepare_cached("SELECT heads FROM docs WHERE id = ?1 AND site_id = ?2")?;
+            let site = site.to_string();
+            for d in digests {
+                let id = d.id.to_string();
+                let heads: Option<Vec<u8>> = get.query_row(params![id, site], |r| r.get(0)).optional()?;
+                let held = match heads.as_deref().and_then(heads_from_blob) {
+                    Some(ours) if heads_digest(&ours) == d.heads => {
+                        upsert_peer_heads(&tx, peer, &id, &ours)?;
+                        true
+                    }
+                    _ => false,
+                };
+                same.push(held);
+            }
+        }
+        tx.commit()?;
+        Ok(same)
+    }
+
+    fn mark_held(&mut self, peer: &str, ids: &[RecordId]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut mark = tx.prepare_cached(
+                "INSERT INTO peer_heads (peer, doc_id, heads) SELECT ?1, id, heads FROM docs WHERE id = ?2
+                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+            )?;
+            for id in ids {
+                mark.execute(params![peer, id.to_string()])?;
             }
         }
         tx.commit()?;

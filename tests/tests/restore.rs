@@ -1,0 +1,130 @@
+//! A peer that went back in time (restored from a copy) or was duplicated
+//! (a folder copied to a second PC) loses nothing: socket-free, in one
+//! process, every message through the frame codec.
+
+use wuye_protocol::complaint::Complaint;
+use wuye_protocol::sync::SessionError;
+use wuye_protocol::wire::ErrorCode;
+use wuye_tests::harness::{sample, Network};
+
+fn one_site() -> Network {
+    let mut net = Network::new(7);
+    net.add_site("朝阳花园管理处");
+    net
+}
+
+fn count_at_site(net: &Network, i: usize) -> usize {
+    net.sites[i].desk.store.all::<Complaint>(None).unwrap().len()
+}
+
+fn count_at_office(net: &Network) -> usize {
+    net.office.store.all::<Complaint>(None).unwrap().len()
+}
+
+#[test]
+fn a_site_restored_from_last_nights_copy_gets_back_what_it_lost_and_sends_what_it_made_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = one_site();
+    for n in 0..5 {
+        net.add_complaint(0, &sample(n, false));
+    }
+    net.round(0).unwrap();
+    let copy = net.snapshot_site(0, dir.path());
+    for n in 5..10 {
+        net.add_complaint(0, &sample(n, false));
+    }
+    net.round(0).unwrap();
+    assert_eq!(count_at_office(&net), 10);
+
+    net.restore_site(0, &copy);
+    assert_eq!(count_at_site(&net, 0), 5, "the copy lacks the last five");
+    for n in 10..13 {
+        net.add_complaint(0, &sample(n, false));
+    }
+    let report = net.round(0).unwrap();
+    assert!(report.reconciled, "the round saw that the site went back in time");
+    assert_eq!(report.pushed, 3, "only the three new complaints go up");
+    assert_eq!(report.pulled, 5, "the five it lost come back");
+    assert_eq!(count_at_office(&net), 13);
+    assert_eq!(count_at_site(&net, 0), 13);
+    let again = net.round(0).unwrap();
+    assert!(!again.reconciled, "one reconciliation, then ordinary rounds");
+    assert_eq!((again.pushed, again.pulled), (0, 0));
+    net.assert_converged();
+}
+
+#[test]
+fn head_office_restored_from_an_older_copy_gets_back_what_it_lost_and_its_new_decisions_reach_the_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = one_site();
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        ids.push(net.add_complaint(0, &sample(n, true)).id.to_string());
+    }
+    net.round(0).unwrap();
+    for id in &ids[..3] {
+        net.office.decide(id, "总部决定：三日内修复", "物业公司经理").unwrap();
+    }
+    let copy = net.snapshot_office(dir.path());
+    for id in &ids[3..] {
+        net.office.decide(id, "总部决定：公司承担费用", "物业公司经理").unwrap();
+    }
+    net.round(0).unwrap();
+    for n in 6..9 {
+        net.add_complaint(0, &sample(n, false));
+    }
+    net.round(0).unwrap();
+    assert_eq!(count_at_office(&net), 9);
+
+    net.restore_office(&copy);
+    assert_eq!(count_at_office(&net), 6, "the copy lacks what came after it");
+    // Decisions made after the restore, on complaints whose earlier decisions the copy lacks.
+    for id in &ids[3..] {
+        net.office.note(id, "总部复核", "品质部").unwrap();
+    }
+    let report = net.round(0).unwrap();
+    assert!(report.reconciled);
+    net.round(0).unwrap();
+    assert_eq!(count_at_office(&net), 9);
+    let decided = |c: &Complaint| c.decision.is_some();
+    let at_site = net.sites[0].desk.store.all::<Complaint>(None).unwrap();
+    let at_office = net.office.store.all::<Complaint>(None).unwrap();
+    assert_eq!(at_site.iter().filter(|c| decided(c)).count(), 6);
+    assert_eq!(at_office.iter().filter(|c| decided(c)).count(), 6, "the decisions the copy lacked came back");
+    assert!(at_site.iter().filter(|c| c.notes.iter().any(|n| n.text == "总部复核")).count() == 3);
+    net.assert_converged();
+}
+
+#[test]
+fn a_folder_copied_to_a_second_pc_is_refused_until_it_is_enrolled_and_then_nothing_either_made_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = one_site();
+    net.add_complaint(0, &sample(0, false));
+    net.round(0).unwrap();
+    let copy = net.copy_site(0, dir.path());
+    net.add_complaint(0, &sample(1, false));
+    net.add_complaint(copy, &sample(2, false));
+    net.add_complaint(0, &sample(3, false));
+    net.add_complaint(copy, &sample(4, false));
+    net.round(0).unwrap();
+    match net.round(copy) {
+        Err(SessionError::Remote { code: ErrorCode::Unauthorized, message }) => {
+            assert!(message.contains("another copy") && message.contains("enroll"), "{message}");
+        }
+        other => panic!("the copy must be refused, got {other:?}"),
+    }
+    assert_eq!(count_at_site(&net, copy), 3, "the refused copy keeps what it holds");
+    assert_eq!(count_at_office(&net), 3);
+
+    // The office keeps the copy: a new enrollment code for the site, taken by the copy.
+    let site = net.site_id(0).to_string();
+    let code = net.office.rotate_site(&site).unwrap().code;
+    net.sites[copy].config.enroll_code = Some(code);
+    net.sites[copy].config.token = "c".repeat(64);
+    let report = net.round(copy).unwrap();
+    assert!(report.reconciled, "the copy reconciles first");
+    net.round(copy).unwrap();
+    assert_eq!(count_at_office(&net), 5, "both copies' complaints arrived");
+    assert_eq!(count_at_site(&net, copy), 5);
+    assert!(net.round(0).is_err(), "from now on the other copy is refused");
+}
