@@ -66,6 +66,7 @@ pub(crate) fn sync(data: &Path, args: SyncArgs) -> anyhow::Result<()> {
             "site_name": r.site_name,
             "pushed": r.pushed,
             "pulled": r.pulled,
+            "reconciled": r.reconciled,
             "bytes_sent": outcome.bytes_sent,
             "bytes_received": outcome.bytes_received,
             "seconds": outcome.elapsed.as_secs_f64(),
@@ -74,6 +75,12 @@ pub(crate) fn sync(data: &Path, args: SyncArgs) -> anyhow::Result<()> {
                 .map(|f| serde_json::json!({"id": f.id, "reason": f.reason})).collect::<Vec<_>>(),
         }))?;
     } else {
+        if r.reconciled {
+            wuye_node::say!(
+                "this site and head office no longer agreed on what the other held (a folder restored from a copy?): \
+                 compared every record and exchanged what differed"
+            );
+        }
         wuye_node::say!(
             "synced with head office as {}: {} record(s) sent, {} received",
             r.site_name,

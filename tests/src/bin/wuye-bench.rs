@@ -32,7 +32,7 @@ use wuye_tests::harness::sample;
 use wuye_tests::procs::{self, path, Proc, Server};
 use wuye_tests::relay::Relay;
 
-const SCENARIOS: [&str; 10] = [
+const SCENARIOS: [&str; 11] = [
     "first-sync",
     "catch-up",
     "idle",
@@ -43,6 +43,7 @@ const SCENARIOS: [&str; 10] = [
     "server-list",
     "agent-add",
     "list-page",
+    "reconcile",
 ];
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -644,6 +645,54 @@ fn agent_add(b: &mut Bench) -> anyhow::Result<Line> {
     })
 }
 
+const RECONCILE_RECORDS: usize = 10_000;
+const RECONCILE_BEHIND: usize = 1_000;
+
+/// A site restored in place from a copy 1,000 records behind, against head
+/// office holding its 10,000: one `wuye-agent sync`, which finds the
+/// checkpoints differ and reconciles.
+fn reconcile(b: &mut Bench) -> anyhow::Result<Line> {
+    let dir = b.fresh_dir("reconcile");
+    let (server, creds) = server_template(&dir, 1)?;
+    let agent = dir.join("agent");
+    agent_with_records(&agent, &server, &creds[0], RECONCILE_RECORDS - RECONCILE_BEHIND, 7)?;
+    let proc = server.start();
+    let relay = b.relay(&server)?;
+    point_agent_at(&agent, &relay.addr.to_string())?;
+    sync(&agent)?;
+    let copy = dir.join("agent-copy");
+    copy_dir(&agent, &copy)?;
+    {
+        let mut store = Store::open(&agent.join(wuye_agent::DB_FILE))?;
+        fill(&mut store, creds[0].site_id, RECONCILE_BEHIND, 8)?;
+    }
+    sync(&agent)?;
+    let mut times = Vec::new();
+    let mut byte_counts = Vec::new();
+    let mut agent_rss = 0.0f64;
+    for _ in 0..b.runs {
+        std::fs::remove_dir_all(&agent)?;
+        copy_dir(&copy, &agent)?;
+        let before = relay.bytes();
+        let (report, _) = sync(&agent)?;
+        let after = relay.bytes();
+        if report["reconciled"] != true || report["pulled"] != RECONCILE_BEHIND || report["pushed"] != 0 {
+            bail!("reconcile: expected a reconciliation bringing back {RECONCILE_BEHIND} records, report {report}");
+        }
+        times.push(report["seconds"].as_f64().unwrap_or(f64::NAN));
+        byte_counts.push(((after.0 - before.0) + (after.1 - before.1)) as f64);
+        agent_rss = agent_rss.max(report["peak_rss_mb"].as_f64().unwrap_or(0.0));
+    }
+    Ok(Line {
+        scenario: "reconcile",
+        seconds: median(times),
+        bytes: median(byte_counts) as u64,
+        server_rss_mb: peak_rss_mb_of(proc.id()).unwrap_or(0.0),
+        agent_rss_mb: agent_rss,
+        extra: json!({"records_at_office": RECONCILE_RECORDS, "behind": RECONCILE_BEHIND, "runs": b.runs, "includes": "connecting"}),
+    })
+}
+
 const PAGE_RECORDS: usize = 100_000;
 const PAGE_SIZE: usize = 50;
 const PAGE_SAMPLES: usize = 200;
@@ -761,6 +810,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted.contains(&"list-page") {
         list_page(&mut b)?.print();
+    }
+    if wanted.contains(&"reconcile") {
+        reconcile(&mut b)?.print();
     }
     Ok(())
 }
