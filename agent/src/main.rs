@@ -30,6 +30,12 @@ enum Command {
     Login(cli::session::LoginArgs),
     /// Sign out.
     Logout,
+    /// Write a consistent copy of the site's data to FILE, also while `run`
+    /// runs (客服主管 or 经理); it holds identity numbers and passwords' hashes: keep it private.
+    Backup(cli::session::BackupArgs),
+    /// Make the folder given by --data (new or empty) from a backup FILE; the
+    /// next sync compares it with head office and exchanges what differs.
+    Restore(cli::session::RestoreArgs),
     /// Take a new enrollment code (`wuye-server site rotate`): the next sync
     /// trades it for a new credential.
     Enroll(cli::session::EnrollArgs),
@@ -103,6 +109,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => cli::session::init(data, args),
         Command::Login(args) => cli::session::login(data, args),
         Command::Logout => cli::session::logout(data),
+        Command::Backup(args) => cli::session::backup(data, args),
+        Command::Restore(args) => cli::session::restore(data, args),
         Command::Enroll(args) => cli::session::enroll(data, args),
         Command::Server(cmd) => cli::link::server(data, cmd),
         Command::Complaint(cmd) => cli::complaint::run(data, cmd),

@@ -38,9 +38,117 @@ pub enum FolderError {
         /// The failure.
         source: std::io::Error,
     },
+    /// The database file is damaged (a copy taken while it was being written, say).
+    #[error(
+        "{path} is damaged ({detail}): it may be a copy taken while the database was being written; \
+         restore the folder from a copy made with the backup command; nothing was written"
+    )]
+    Damaged {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite found.
+        detail: String,
+    },
+    /// A backup would overwrite a file.
+    #[error("{0} already exists: give a new file name for the backup (nothing was written)")]
+    Exists(PathBuf),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The setting holding the identity of the file the database was last
+/// checked in (device and inode): a file copied or restored by hand has
+/// another, and is checked whole before it is used.
+pub const FILE_IDENTITY_KEY: &str = "file_identity";
+
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| format!("{}:{}", m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(_path: &Path) -> Option<String> {
+    None
+}
+
+/// Checks the whole database (`PRAGMA quick_check`) when its file is not the
+/// one last checked (copied or restored by hand), and notes the file once it
+/// passes; a damaged file is refused before anything is written to it.
+fn check_copied(store: &Store, db: &Path) -> Result<(), FolderError> {
+    let Some(identity) = file_identity(db) else { return Ok(()) };
+    if store.setting(FILE_IDENTITY_KEY)?.as_deref() == Some(identity.as_str()) {
+        return Ok(());
+    }
+    let verdict =
+        store.quick_check().map_err(|e| FolderError::Damaged { path: db.to_path_buf(), detail: e.to_string() })?;
+    if verdict != "ok" {
+        return Err(FolderError::Damaged { path: db.to_path_buf(), detail: verdict });
+    }
+    store.set_setting(FILE_IDENTITY_KEY, &identity)?;
+    Ok(())
+}
+
+fn damaged_or(db: &Path, e: StoreError) -> FolderError {
+    match &e {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) =>
+        {
+            FolderError::Damaged { path: db.to_path_buf(), detail: e.to_string() }
+        }
+        _ => FolderError::Store(e),
+    }
+}
+
+/// Writes a consistent copy of `store`'s database to `to`, a new file
+/// readable by its owner only, while the program may go on using it.
+pub fn backup(store: &Store, to: &Path) -> Result<(), FolderError> {
+    if to.exists() {
+        return Err(FolderError::Exists(to.to_path_buf()));
+    }
+    store.backup_to(to)?;
+    restrict(to, 0o600)
+}
+
+/// Makes `dir` (which must be new or empty) a folder of `role` from a backup
+/// file: the file is checked whole and must be a `role` database; the live
+/// folder is never overwritten.
+pub fn restore(
+    from: &Path,
+    dir: &Path,
+    db_file: &str,
+    role: &'static str,
+    init: &'static str,
+) -> Result<Store, FolderError> {
+    if dir.exists() && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
+        return Err(FolderError::NotEmpty(dir.to_path_buf()));
+    }
+    if !from.is_file() {
+        return Err(FolderError::Io {
+            path: from.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such backup file"),
+        });
+    }
+    {
+        // Checked where it lies, read-only, before anything is made.
+        let copy = Store::open_snapshot(from).map_err(|e| damaged_or(from, e))?;
+        let verdict = copy.quick_check().map_err(|e| damaged_or(from, e))?;
+        if verdict != "ok" {
+            return Err(FolderError::Damaged { path: from.to_path_buf(), detail: verdict });
+        }
+        match copy.setting(ROLE_KEY).map_err(|e| damaged_or(from, e))? {
+            Some(found) if found == role => {}
+            Some(found) => return Err(FolderError::WrongRole { path: from.to_path_buf(), found, role }),
+            None => return Err(FolderError::NotInitialised { path: from.to_path_buf(), role, init }),
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    restrict(dir, 0o700)?;
+    let db = dir.join(db_file);
+    std::fs::copy(from, &db).map_err(io(&db))?;
+    restrict(&db, 0o600)?;
+    open(dir, db_file, role, init)
 }
 
 /// The setting that marks which program a folder belongs to.
@@ -61,6 +169,9 @@ pub fn create(dir: &Path, db_file: &str, role: &'static str) -> Result<Store, Fo
     let store = Store::open(&db)?;
     restrict(&db, 0o600)?;
     store.set_setting(ROLE_KEY, role)?;
+    if let Some(identity) = file_identity(&db) {
+        store.set_setting(FILE_IDENTITY_KEY, &identity)?;
+    }
     Ok(store)
 }
 
@@ -81,13 +192,18 @@ pub fn open(dir: &Path, db_file: &str, role: &'static str, init: &'static str) -
             );
             Some(Store::open_snapshot(&db)?)
         }
-        other => other?,
+        other => other.map_err(|e| damaged_or(&db, e))?,
     };
     let Some(store) = opened else {
         return Err(FolderError::NotInitialised { path: dir.to_path_buf(), role, init });
     };
-    match store.setting(ROLE_KEY)? {
-        Some(found) if found == role => Ok(store),
+    match store.setting(ROLE_KEY).map_err(|e| damaged_or(&db, e))? {
+        Some(found) if found == role => {
+            if !store.is_snapshot() {
+                check_copied(&store, &db)?;
+            }
+            Ok(store)
+        }
         Some(found) => Err(FolderError::WrongRole { path: dir.to_path_buf(), found, role }),
         None => Err(FolderError::NotInitialised { path: dir.to_path_buf(), role, init }),
     }

@@ -34,6 +34,17 @@ enum Command {
     },
     /// Print the certificate's SHA-256 fingerprint again.
     Fingerprint,
+    /// Write a consistent copy of head office's data and certificate to FILE, also while `run` runs.
+    Backup {
+        /// The backup file to write (it must not exist yet).
+        file: PathBuf,
+    },
+    /// Make the folder given by --data (new or empty) from a backup FILE; each
+    /// site's next sync compares it with head office and exchanges what differs.
+    Restore {
+        /// The backup file `wuye-server backup` wrote.
+        file: PathBuf,
+    },
     /// Rotate head office's certificate without stranding any site.
     #[command(subcommand)]
     Cert(cli::cert::CertCommand),
@@ -91,6 +102,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init { listen } => cli::serve::init(data, listen),
         Command::Fingerprint => cli::serve::fingerprint(data),
+        Command::Backup { file } => cli::serve::backup(data, &file),
+        Command::Restore { file } => cli::serve::restore(data, &file),
         Command::Run { listen } => cli::serve::run(data, clock, listen),
         Command::Site(cmd) => cli::site::run(data, clock, cmd),
         Command::Cert(cmd) => cli::cert::run(data, clock, cmd),

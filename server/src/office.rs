@@ -160,6 +160,53 @@ pub fn init(dir: &Path, listen: Option<&str>) -> Result<String, OfficeError> {
     Ok(tls::fingerprint(&identity.cert_der))
 }
 
+/// The files of head office's TLS identity a backup carries beside the database.
+const IDENTITY_FILES: [&str; 6] =
+    [CERT_FILE, KEY_FILE, NEXT_CERT_FILE, NEXT_KEY_FILE, PREVIOUS_CERT_FILE, PREVIOUS_KEY_FILE];
+
+/// Writes a consistent copy of head office's database to `to` (also while
+/// `run` runs), carrying the TLS identity files in a table of the copy, so
+/// one file restores the whole folder.
+pub fn backup(dir: &Path, to: &Path) -> Result<(), OfficeError> {
+    let store = folder::open(dir, DB_FILE, "server", "wuye-server init")?;
+    folder::backup(&store, to)?;
+    let copy = Store::open(to)?;
+    copy.conn().execute_batch("CREATE TABLE backup_files (name TEXT PRIMARY KEY, bytes BLOB NOT NULL)")?;
+    for name in IDENTITY_FILES {
+        let path = dir.join(name);
+        if path.is_file() {
+            let bytes = read_file(&path)?;
+            copy.conn().execute("INSERT INTO backup_files (name, bytes) VALUES (?1, ?2)", params![name, bytes])?;
+        }
+    }
+    copy.conn().execute_batch("PRAGMA journal_mode = DELETE")?;
+    Ok(())
+}
+
+/// Makes `dir` (new or empty) head office's folder from a backup file.
+pub fn restore(from: &Path, dir: &Path) -> Result<(), OfficeError> {
+    let store = folder::restore(from, dir, DB_FILE, "server", "wuye-server init")?;
+    let files: Vec<(String, Vec<u8>)> = {
+        let mut stmt = store.conn().prepare("SELECT name, bytes FROM backup_files")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (name, bytes) in &files {
+        if !IDENTITY_FILES.contains(&name.as_str()) {
+            continue;
+        }
+        folder::write_private(&dir.join(name), bytes)?;
+    }
+    store.conn().execute_batch("DROP TABLE backup_files")?;
+    if !dir.join(CERT_FILE).is_file() {
+        return Err(OfficeError::Io {
+            path: dir.join(CERT_FILE).display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "the backup carries no certificate"),
+        });
+    }
+    Ok(())
+}
+
 /// Checks a listen address.
 pub fn check_listen(listen: &str) -> Result<std::net::SocketAddr, OfficeError> {
     listen.parse().map_err(|_| AppError::ListenInvalid(listen.to_string()).into())

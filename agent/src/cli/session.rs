@@ -111,3 +111,38 @@ pub(crate) fn enroll(data: &Path, args: EnrollArgs) -> anyhow::Result<()> {
     wuye_node::say!("enrollment code taken for site {}: the next sync trades it for a new credential", config.site_id);
     Ok(())
 }
+
+/// The arguments of `backup`.
+#[derive(Args)]
+pub(crate) struct BackupArgs {
+    /// The backup file to write (it must not exist yet).
+    pub file: std::path::PathBuf,
+}
+
+/// Runs `wuye-agent backup FILE`.
+pub(crate) fn backup(data: &Path, args: BackupArgs) -> anyhow::Result<()> {
+    let (desk, actor) = open_signed_in(data)?;
+    wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
+    wuye_node::folder::backup(&desk.store, &args.file)?;
+    wuye_node::say!("the site's data is copied to {}; keep it where only the office can read it", args.file.display());
+    Ok(())
+}
+
+/// The arguments of `restore`.
+#[derive(Args)]
+pub(crate) struct RestoreArgs {
+    /// The backup file `wuye-agent backup` wrote.
+    pub file: std::path::PathBuf,
+}
+
+/// Runs `wuye-agent restore FILE`.
+pub(crate) fn restore(data: &Path, args: RestoreArgs) -> anyhow::Result<()> {
+    let mut store = wuye_node::folder::restore(&args.file, data, wuye_agent::DB_FILE, "agent", "wuye-agent init")?;
+    wuye_app::open_site_tables(&mut store)?;
+    wuye_node::say!(
+        "{} is restored from {}; sign in, then sync: head office and this site compare what they hold and exchange what differs",
+        data.display(),
+        args.file.display()
+    );
+    Ok(())
+}

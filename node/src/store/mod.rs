@@ -344,6 +344,16 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite's quicker consistency check (`PRAGMA quick_check`); `ok` when the file is sound.
+    pub fn quick_check(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?)
+    }
+
+    /// Whether this is a read-only snapshot (see [`Store::open_snapshot`]).
+    pub fn is_snapshot(&self) -> bool {
+        self.conn.is_readonly(rusqlite::DatabaseName::Main).unwrap_or(false)
+    }
+
     /// Runs SQLite's own consistency check; `ok` when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)

@@ -1,4 +1,4 @@
-//! `init`, `fingerprint` and `run`: head office's folder, identity and service.
+//! `init`, `fingerprint`, `run`, `backup` and `restore`: head office's folder, identity and service.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -36,5 +36,26 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, listen: Option<String>) 
         anyhow::Ok(())
     })?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Runs `wuye-server backup FILE`.
+pub(crate) fn backup(data: &Path, file: &Path) -> anyhow::Result<()> {
+    office::backup(data, file)?;
+    wuye_node::say!(
+        "head office's data and certificate are copied to {}; keep it where only head office's operators can read it",
+        file.display()
+    );
+    Ok(())
+}
+
+/// Runs `wuye-server restore FILE`.
+pub(crate) fn restore(data: &Path, file: &Path) -> anyhow::Result<()> {
+    office::restore(file, data)?;
+    wuye_node::say!(
+        "{} is restored from {}; at each site's next sync, the two compare what they hold and exchange what differs",
+        data.display(),
+        file.display()
+    );
     Ok(())
 }
