@@ -96,7 +96,11 @@ pub trait SyncStore {
     fn acknowledge(&mut self, peer: &str, held: &[HeadsAck], need_full: &[RecordId]) -> Result<(), Self::Error>;
 
     /// The checkpoint agreed with `peer` at the end of the last completed
-    /// round, and the instance of the peer that completed it.
+    /// round, and the instance of the peer that completed it. Every change to
+    /// what this store believes of `peer` (cursor, heads held) makes it
+    /// [`Checkpoint::changed_since`], in the same transaction, until the next
+    /// round completes: so a copy of either side taken at any moment, put
+    /// back, never agrees with the other side by mistake.
     fn checkpoint_with(&mut self, peer: &str) -> Result<Option<(Checkpoint, String)>, Self::Error>;
 
     /// Keeps the checkpoint agreed with `peer` (an instance of it).
@@ -639,7 +643,7 @@ impl ServerSession {
                 let kept = store.checkpoint_with(&peer).map_err(SessionError::Store)?;
                 let reconcile = match (&kept, checkpoint) {
                     (None, None) => false,
-                    (Some((kept, _)), Some(given)) if *kept == given => false,
+                    (Some((kept, _)), Some(given)) if kept.is_current() && *kept == given => false,
                     (Some((kept, holder)), given) => {
                         // Behind head office's checkpoint, from another copy of the folder than
                         // the one that completed the last round: two agents share one site.

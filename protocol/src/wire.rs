@@ -157,6 +157,20 @@ pub struct Checkpoint {
     pub nonce: [u8; 16],
 }
 
+impl Checkpoint {
+    /// A side's checkpoint once its memory of the other changed after the
+    /// last completed round (a round cut short): its epoch, and no nonce.
+    /// It never equals a checkpoint a completed round made.
+    pub const fn changed_since(epoch: u64) -> Self {
+        Self { epoch, nonce: [0; 16] }
+    }
+
+    /// Whether it still describes both sides' memory of each other.
+    pub fn is_current(&self) -> bool {
+        self.nonce != [0; 16]
+    }
+}
+
 /// A document's id and a digest of the heads a side holds of it (see [`heads_digest`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Digest {

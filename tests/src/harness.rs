@@ -54,6 +54,12 @@ pub fn start_time() -> DateTime<Utc> {
     wuye_protocol::time::from_stored("2026-11-27T01:00:00Z").expect("literal time")
 }
 
+/// A number for the next copy's file name, unique in this process.
+fn next_copy() -> u64 {
+    static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A sample complaint in Chinese.
 pub fn sample(n: usize, major: bool) -> NewComplaint {
     const SUMMARIES: [&str; 4] =
@@ -212,7 +218,7 @@ impl Network {
 
     /// A copy of site `i`'s database as it is now, in `dir` (as last night's backup would be).
     pub fn snapshot_site(&self, i: usize, dir: &std::path::Path) -> std::path::PathBuf {
-        let path = dir.join(format!("site-{i}-{}.db", self.messages));
+        let path = dir.join(format!("site-{i}-{}.db", next_copy()));
         self.sites[i].desk.store.backup_to(&path).expect("the site's store copies");
         path
     }
@@ -227,7 +233,7 @@ impl Network {
 
     /// A copy of head office's database as it is now, in `dir`.
     pub fn snapshot_office(&self, dir: &std::path::Path) -> std::path::PathBuf {
-        let path = dir.join(format!("office-{}.db", self.messages));
+        let path = dir.join(format!("office-{}.db", next_copy()));
         self.office.store.backup_to(&path).expect("head office's store copies");
         path
     }

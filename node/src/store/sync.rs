@@ -27,6 +27,17 @@ fn upsert_peer_heads(
     Ok(())
 }
 
+/// Marks the checkpoint agreed with `peer` as no longer describing this
+/// store's memory of it (see [`SyncStore::checkpoint_with`]), in `tx`.
+fn changed(tx: &rusqlite::Transaction<'_>, peer: &str) -> Result<(), rusqlite::Error> {
+    tx.prepare_cached(
+        "INSERT INTO peer_checkpoints (peer, epoch, nonce, instance) VALUES (?1, 0, zeroblob(16), '')
+         ON CONFLICT (peer) DO UPDATE SET nonce = zeroblob(16)",
+    )?
+    .execute([peer])?;
+    Ok(())
+}
+
 impl SyncStore for Store {
     type Error = StoreError;
 
@@ -156,6 +167,7 @@ impl SyncStore for Store {
              ON CONFLICT (peer) DO UPDATE SET cursor = excluded.cursor",
         )?
         .execute(params![peer, cursor as i64])?;
+        changed(&tx, peer)?;
         let write_us = started.elapsed().as_micros() as u64 - merge_us;
         tx.commit()?;
         if purged_any {
@@ -198,6 +210,7 @@ impl SyncStore for Store {
                     .execute(params![seqs.take() as i64, id])?;
             }
         }
+        changed(&tx, peer)?;
         tx.commit()?;
         Ok(())
     }
@@ -228,6 +241,7 @@ impl SyncStore for Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM peer_heads WHERE peer = ?1", [peer])?;
         tx.execute("DELETE FROM peer_cursors WHERE peer = ?1", [peer])?;
+        changed(&tx, peer)?;
         tx.commit()?;
         Ok(())
     }
@@ -269,6 +283,7 @@ impl SyncStore for Store {
                 same.push(held);
             }
         }
+        changed(&tx, peer)?;
         tx.commit()?;
         Ok(same)
     }
@@ -284,6 +299,7 @@ impl SyncStore for Store {
                 mark.execute(params![peer, id.to_string()])?;
             }
         }
+        changed(&tx, peer)?;
         tx.commit()?;
         Ok(())
     }
