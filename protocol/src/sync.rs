@@ -777,10 +777,24 @@ fn check_instance<E: std::error::Error>(instance: &str) -> Result<(), SessionErr
     Ok(())
 }
 
-fn check_version<E: std::error::Error>(protocol_version: u32) -> Result<(), SessionError<E>> {
-    if protocol_version != PROTOCOL_VERSION {
+/// Checks an agent's protocol version against the range head office serves,
+/// saying which side to upgrade.
+pub fn check_version<E: std::error::Error>(protocol_version: u32) -> Result<(), SessionError<E>> {
+    let served = crate::MIN_AGENT_PROTOCOL_VERSION..=PROTOCOL_VERSION;
+    if protocol_version < *served.start() {
         return Err(SessionError::Version(format!(
-            "protocol version {protocol_version} is not supported: head office speaks version {PROTOCOL_VERSION}; upgrade the older side"
+            "this site's wuye-agent speaks protocol version {protocol_version}, older than head office serves \
+             (versions {} to {}): upgrade wuye-agent at this site; it keeps working offline meanwhile",
+            served.start(),
+            served.end()
+        )));
+    }
+    if protocol_version > *served.end() {
+        return Err(SessionError::Version(format!(
+            "this site's wuye-agent speaks protocol version {protocol_version}, newer than head office serves \
+             (versions {} to {}): upgrade wuye-server at head office; this site keeps working offline meanwhile",
+            served.start(),
+            served.end()
         )));
     }
     Ok(())

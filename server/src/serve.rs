@@ -322,11 +322,17 @@ impl Stream<'_> {
                     // A frame that breaks the codec's limits or does not decode: the
                     // peer is not speaking this protocol, so the connection ends.
                     tracing::warn!(%remote, site = ?site(&session), "bad frame: {e}");
-                    let code = match e {
-                        FrameIoError::Frame(FrameError::Version(_)) => ErrorCode::VersionMismatch,
-                        _ => ErrorCode::Protocol,
+                    let (code, words) = match e {
+                        // An agent of another version: say which side to upgrade.
+                        FrameIoError::Frame(FrameError::Version(v)) => (
+                            ErrorCode::VersionMismatch,
+                            wuye_protocol::sync::check_version::<std::io::Error>(v)
+                                .err()
+                                .map_or_else(|| e.to_string(), |refusal| refusal.to_string()),
+                        ),
+                        _ => (ErrorCode::Protocol, e.to_string()),
                     };
-                    let _ = write_message(&mut send, &Message::Error { code, message: e.to_string() }).await;
+                    let _ = write_message(&mut send, &Message::Error { code, message: words }).await;
                     self.close(&mut send, b"bad frame").await;
                     return StreamEnd::CloseConnection;
                 }

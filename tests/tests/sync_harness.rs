@@ -184,23 +184,32 @@ fn head_office_keeps_only_hashes_of_codes_and_credentials() {
 }
 
 #[test]
-fn another_protocol_version_is_refused() {
-    let mut net = two_sites();
-    let result = net.round_with(0, |m| match m {
-        Message::Hello { site_id, token, sent_at_ms, checkpoint, instance, .. } => {
-            Some(Message::Hello { protocol_version: 99, site_id, token, sent_at_ms, checkpoint, instance })
+fn a_protocol_version_outside_head_offices_range_is_refused_naming_both_and_what_to_upgrade() {
+    for (version, upgrade) in
+        [(99, "upgrade wuye-server"), (wuye_protocol::MIN_AGENT_PROTOCOL_VERSION - 1, "upgrade wuye-agent")]
+    {
+        let mut net = two_sites();
+        let result = net.round_with(0, |m| match m {
+            Message::Hello { site_id, token, sent_at_ms, checkpoint, instance, .. } => {
+                Some(Message::Hello { protocol_version: version, site_id, token, sent_at_ms, checkpoint, instance })
+            }
+            Message::Enroll { site_id, code, credential, sent_at_ms, instance, .. } => {
+                Some(Message::Enroll { protocol_version: version, site_id, code, credential, sent_at_ms, instance })
+            }
+            other => Some(other),
+        });
+        match result {
+            Err(SessionError::Remote { code, message }) => {
+                assert_eq!(code, ErrorCode::VersionMismatch);
+                assert!(message.contains(&format!("version {version}")), "{message}");
+                assert!(message.contains(&wuye_protocol::PROTOCOL_VERSION.to_string()), "{message}");
+                assert!(message.contains(upgrade), "{message}");
+            }
+            other => panic!("expected a version refusal, got {other:?}"),
         }
-        Message::Enroll { site_id, code, credential, sent_at_ms, instance, .. } => {
-            Some(Message::Enroll { protocol_version: 99, site_id, code, credential, sent_at_ms, instance })
-        }
-        other => Some(other),
-    });
-    match result {
-        Err(SessionError::Remote { code, message }) => {
-            assert_eq!(code, ErrorCode::VersionMismatch);
-            assert!(message.contains("99"), "{message}");
-        }
-        other => panic!("expected a version refusal, got {other:?}"),
+        // The site keeps working while it cannot sync.
+        net.add_complaint(0, &sample(1, false));
+        assert_eq!(net.sites[0].desk.store.all::<wuye_protocol::complaint::Complaint>(None).unwrap().len(), 1);
     }
 }
 
