@@ -272,6 +272,40 @@ pub fn header_from(root: &Fields<'_>) -> Result<Header, DocError> {
     Ok(Header { kind, schema, id, site_id, created_at, created_by, timezone })
 }
 
+/// The fields every build can read of any record, whatever its kind: for a
+/// kind this build does not know, which is kept and passed on unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opaque {
+    /// The kind's stored name.
+    pub kind: String,
+    /// The record's id.
+    pub id: RecordId,
+    /// The owning site.
+    pub site_id: SiteId,
+}
+
+/// Longest kind name a document or a payload may carry.
+pub const MAX_KIND_CHARS: usize = 32;
+
+/// Reads a document's kind, id and owner, whatever the kind.
+pub fn read_opaque(doc: &impl ReadDoc) -> Result<Opaque, DocError> {
+    let hydrated = hydrate_root(doc)?;
+    let root = Fields::root(&hydrated)?;
+    let kind = root.str("kind")?;
+    if kind.is_empty()
+        || kind.chars().count() > MAX_KIND_CHARS
+        || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+    {
+        return Err(DocError::invalid("kind", format!("'{}' is not a record kind's name", crate::text::echo(&kind))));
+    }
+    let id = root.str("id")?.parse().map_err(|e: crate::ids::IdParseError| DocError::invalid("id", e.to_string()))?;
+    let site_id = root
+        .str("site_id")?
+        .parse()
+        .map_err(|e: crate::ids::IdParseError| DocError::invalid("site_id", e.to_string()))?;
+    Ok(Opaque { kind, id, site_id })
+}
+
 /// A hydrated map read field by field; errors name the field's path.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields<'a> {

@@ -237,6 +237,13 @@ fn check_docs<E: std::error::Error>(docs: &[DocPayload]) -> Result<(), SessionEr
                 d.bytes.len()
             )));
         }
+        if d.kind.chars().count() > crate::doc::MAX_KIND_CHARS {
+            return Err(SessionError::Limit(format!(
+                "record {} names a kind longer than {} characters",
+                d.id,
+                crate::doc::MAX_KIND_CHARS
+            )));
+        }
         if d.heads.is_empty() || d.heads.len() > MAX_HEADS {
             return Err(SessionError::Limit(format!(
                 "record {} declares {} heads (1 to {MAX_HEADS} allowed)",

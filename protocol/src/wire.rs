@@ -6,7 +6,6 @@
 use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 
-use crate::doc::RecordKind;
 use crate::ids::{RecordId, SiteId};
 
 /// Largest frame payload either side accepts.
@@ -125,8 +124,9 @@ pub fn heads_from_blob(blob: &[u8]) -> Option<Heads> {
 pub struct DocPayload {
     /// The record.
     pub id: RecordId,
-    /// What it is.
-    pub kind: RecordKind,
+    /// What kind of record it is, by its stored name: a kind this build does
+    /// not know (made by a newer release) is still carried, kept and passed on.
+    pub kind: String,
     /// Whether `bytes` is a whole saved document rather than the changes after the receiver's heads.
     pub full: bool,
     /// Automerge bytes: a `save()` or a `save_after(heads)`.

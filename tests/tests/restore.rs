@@ -128,3 +128,62 @@ fn a_folder_copied_to_a_second_pc_is_refused_until_it_is_enrolled_and_then_nothi
     assert_eq!(count_at_site(&net, copy), 5);
     assert!(net.round(0).is_err(), "from now on the other copy is refused");
 }
+
+/// A record of a kind this build does not know (a newer release made it) is
+/// kept and passed on unchanged, never dropped or refused as malformed.
+#[test]
+fn a_record_of_a_kind_this_build_does_not_know_is_kept_and_passed_on() {
+    use automerge::transaction::Transactable;
+    use wuye_protocol::sync::{site_peer, SyncStore};
+    use wuye_protocol::wire::{heads_to_wire, DocPayload};
+    let mut net = one_site();
+    net.round(0).unwrap();
+    let site = net.site_id(0);
+    let id = wuye_protocol::ids::RecordId::random(&mut rand::thread_rng());
+    let mut doc = automerge::AutoCommit::new();
+    for (key, value) in [
+        ("kind", "meter_reading".to_string()),
+        ("id", id.to_string()),
+        ("site_id", site.to_string()),
+        ("created_at", "2026-11-27T01:00:00Z".to_string()),
+        ("created_by", "抄表员".to_string()),
+        ("timezone", "Asia/Shanghai".to_string()),
+        ("reading", "1234.5".to_string()),
+    ] {
+        doc.put(automerge::ROOT, key, value).unwrap();
+    }
+    doc.put(automerge::ROOT, "schema", automerge::ScalarValue::Uint(1)).unwrap();
+    let payload = |doc: &mut automerge::AutoCommit| DocPayload {
+        id,
+        kind: "meter_reading".into(),
+        full: true,
+        heads: heads_to_wire(&doc.get_heads()),
+        bytes: doc.save(),
+    };
+    // Head office holds it (a newer site sent it), and passes it on to this site.
+    let applied = net.office.apply(&site_peer(site), site, vec![payload(&mut doc)], 0).unwrap();
+    assert_eq!((applied.held.len(), applied.refused.len()), (1, 0), "{applied:?}");
+    let report = net.round(0).unwrap();
+    assert_eq!(report.pulled, 1, "{report:?}");
+    assert!(report.refused_here.is_empty(), "{report:?}");
+    let held = |store: &wuye_node::Store| -> (String, Vec<u8>) {
+        store
+            .conn()
+            .query_row("SELECT kind, heads FROM docs WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    };
+    assert_eq!(held(&net.sites[0].desk.store).0, "meter_reading");
+    assert_eq!(held(&net.sites[0].desk.store), held(&net.office.store), "the same history on both sides");
+    // A later change to it reaches the site too, and lists and rebuilds pass it by.
+    doc.put(automerge::ROOT, "reading", "1240.0").unwrap();
+    net.office.apply(&site_peer(site), site, vec![payload(&mut doc)], 0).unwrap();
+    net.round(0).unwrap();
+    assert_eq!(held(&net.sites[0].desk.store), held(&net.office.store));
+    assert_eq!(
+        net.sites[0].desk.store.rebuild_projections().unwrap(),
+        0,
+        "the one record held is of a kind not known here: kept, not projected"
+    );
+    let again = net.round(0).unwrap();
+    assert_eq!((again.pushed, again.pulled), (0, 0));
+}

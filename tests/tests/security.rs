@@ -196,7 +196,7 @@ fn a_flood_from_one_credential_leaves_another_site_syncing_at_normal_speed() {
 fn tiny_doc(n: u8) -> DocPayload {
     DocPayload {
         id: RecordId::random(&mut rand::thread_rng()),
-        kind: wuye_protocol::doc::RecordKind::Complaint,
+        kind: wuye_protocol::doc::RecordKind::Complaint.as_str().to_string(),
         full: true,
         bytes: vec![n],
         heads: vec![Hash([n; 32])],

@@ -217,7 +217,7 @@ fn a_protocol_version_outside_head_offices_range_is_refused_naming_both_and_what
 fn whole(id: RecordId, doc: &mut automerge::AutoCommit) -> DocPayload {
     DocPayload {
         id,
-        kind: RecordKind::Complaint,
+        kind: RecordKind::Complaint.as_str().to_string(),
         full: true,
         heads: heads_to_wire(&doc.get_heads()),
         bytes: doc.save(),
@@ -283,7 +283,7 @@ fn changes_to_the_owner_or_creation_fields_are_refused_and_the_record_stays() {
         doc.put(ROOT, field, value).unwrap();
         let forged = DocPayload {
             id: c.id,
-            kind: RecordKind::Complaint,
+            kind: RecordKind::Complaint.as_str().to_string(),
             full: false,
             heads: heads_to_wire(&doc.get_heads()),
             bytes: doc.save_after(&base),
@@ -576,7 +576,7 @@ fn bytes_that_crash_the_automerge_decoder_are_refused_alone_and_the_batch_goes_o
     let id = RecordId::random(&mut rand::thread_rng());
     let whole_doc = DocPayload {
         id,
-        kind: RecordKind::Complaint,
+        kind: RecordKind::Complaint.as_str().to_string(),
         full: true,
         bytes: crash.clone(),
         heads: vec![wuye_protocol::wire::Hash([1; 32])],
@@ -590,7 +590,7 @@ fn bytes_that_crash_the_automerge_decoder_are_refused_alone_and_the_batch_goes_o
     let own = net.office.store.all::<Complaint>(None).unwrap().remove(0);
     let changes = DocPayload {
         id: own.id,
-        kind: RecordKind::Complaint,
+        kind: RecordKind::Complaint.as_str().to_string(),
         full: false,
         bytes: crash,
         heads: vec![wuye_protocol::wire::Hash([2; 32])],

@@ -19,10 +19,29 @@ pub(super) enum Sequence {
     Keep,
 }
 
+/// A document's row: what it is, whose, and its view when this build knows its kind.
+pub(crate) struct Row {
+    /// The record.
+    pub(crate) id: RecordId,
+    /// Its kind's stored name.
+    pub(crate) kind: String,
+    /// Its owner.
+    pub(crate) site: SiteId,
+    /// Its view, for the projection; none for a kind this build does not know.
+    pub(crate) view: Option<Box<View>>,
+}
+
+impl Row {
+    /// The row of a view.
+    pub(crate) fn of(view: View) -> Self {
+        Self { id: view.id(), kind: view.kind().as_str().to_string(), site: view.site_id(), view: Some(Box::new(view)) }
+    }
+}
+
 /// What merging one incoming document came to.
 pub(super) enum Merged {
     /// Checked and ready to write.
-    Take { view: Box<View>, heads: Vec<Hash>, bytes: Vec<u8>, sequence: Sequence, sent: Vec<Hash> },
+    Take { row: Row, heads: Vec<Hash>, bytes: Vec<u8>, sequence: Sequence, sent: Vec<Hash> },
     /// The changes lack their base: the sender must send the whole document.
     NeedFull,
     /// Refused, with the reason.
@@ -41,6 +60,9 @@ pub(super) struct Existing {
 /// Merges one incoming document into what is held and checks the result. Pure CPU work.
 pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Result<Merged, StoreError> {
     let id = payload.id.to_string();
+    // A kind this build does not know (made by a newer release) is kept and
+    // passed on unchanged, after the checks every record gets: id, owner, history.
+    let known = RecordKind::parse(&payload.kind).is_some();
     let (mut doc, before) = match existing {
         Some(e) if e.owner != site.to_string() => {
             return Ok(Merged::Refused(format!(
@@ -49,11 +71,13 @@ pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existi
         }
         Some(e) => {
             let mut doc = load_checked(&id, &e.bytes)?;
-            let header = doc::read_header(&doc).map_err(|err| corrupt(payload.id, err))?;
+            let header = if known { doc::read_header(&doc).map(Some) } else { doc::read_opaque(&doc).map(|_| None) };
+            let opaque = doc::read_opaque(&doc).map_err(|err| corrupt(payload.id, err))?;
+            let header = header.map_err(|err| corrupt(payload.id, err))?;
             if let Err(err) = doc::load_incremental_untrusted(&mut doc, &payload.bytes) {
                 return Ok(Merged::Refused(format!("record {id}: the changes do not decode: {err}")));
             }
-            (doc, Some(header))
+            (doc, Some((opaque, header)))
         }
         None if payload.full => match doc::load_untrusted(&payload.bytes) {
             Ok(doc) => (doc, None),
@@ -64,15 +88,22 @@ pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existi
     if !doc.get_missing_deps(&heads_from_wire(&payload.heads)).is_empty() {
         return Ok(Merged::NeedFull);
     }
-    let (header, view) = match record::read(&doc) {
-        Ok(read) => read,
+    let (full_header, view) = if known {
+        match record::read(&doc) {
+            Ok((header, view)) => (Some(header), Some(Box::new(view))),
+            Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
+        }
+    } else {
+        (None, None)
+    };
+    let header = match doc::read_opaque(&doc) {
+        Ok(header) => header,
         Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
     };
     if header.id != payload.id || header.kind != payload.kind {
         return Ok(Merged::Refused(format!(
             "record {id}: the document says it is {} {}, not what the batch claims",
-            header.kind.as_str(),
-            header.id
+            header.kind, header.id
         )));
     }
     if header.site_id != site {
@@ -81,7 +112,7 @@ pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existi
             header.site_id
         )));
     }
-    if before.is_some_and(|before| before != header) {
+    if before.is_some_and(|(opaque, full)| opaque != header || full != full_header) {
         return Ok(Merged::Refused(format!(
             "record {id}: the changes alter its kind, owner or creation fields, which never change"
         )));
@@ -94,7 +125,8 @@ pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existi
     let sequence = if heads == sent { Sequence::Keep } else { Sequence::Bump };
     // A whole document that arrived new is already a checked save: store it as it came.
     let bytes = if existing.is_none() && payload.full { payload.bytes.clone() } else { doc.save_nocompress() };
-    Ok(Merged::Take { view: Box::new(view), heads, bytes, sequence, sent })
+    let row = Row { id: payload.id, kind: header.kind, site: header.site_id, view };
+    Ok(Merged::Take { row, heads, bytes, sequence, sent })
 }
 
 /// A changed document the peer may lack, as read from the database.
@@ -112,7 +144,7 @@ impl Candidate {
     pub(super) fn payload(&self) -> Result<Option<DocPayload>, StoreError> {
         let damaged = |reason: &str| StoreError::Corrupt { id: self.id.clone(), reason: reason.to_string() };
         let id: RecordId = self.id.parse().map_err(|_| damaged("id does not parse"))?;
-        let kind = RecordKind::parse(&self.kind).ok_or_else(|| damaged("unknown kind"))?;
+        let kind = self.kind.clone();
         let heads = heads_from_blob(&self.heads).ok_or_else(|| damaged("damaged heads"))?;
         if let Some(known) = self.peer_heads.as_deref().and_then(heads_from_blob) {
             let mut doc = load_checked(&self.id, &self.bytes)?;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use automerge::AutoCommit;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use wuye_protocol::doc::{self, DocError};
+use wuye_protocol::doc::{self, DocError, RecordKind};
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::kind::Projection;
 use wuye_protocol::record::{self, View};
@@ -244,7 +244,9 @@ impl Store {
         for doc in docs.iter_mut() {
             let (_, view) = record::read(doc).map_err(RuleError::from)?;
             let heads = heads_to_wire(&doc.get_heads());
-            write_row(&tx, &view, &heads, &doc.save_nocompress(), seqs.take())?;
+            let row = Row::of(view);
+            write_row(&tx, &row, &heads, &doc.save_nocompress(), seqs.take())?;
+            let view = *row.view.expect("a row made of a view has it");
             if let Some(old) = view.replaces() {
                 purge(&tx, old)?;
             }
@@ -292,9 +294,10 @@ impl Store {
         assert_eq!(before, after, "domain edits never touch the header");
         let (_, view) = record::read(&doc).map_err(RuleError::from)?;
         let heads = heads_to_wire(&doc.get_heads());
-        write_row(&tx, &view, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take())?;
+        let row = Row::of(view);
+        write_row(&tx, &row, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take())?;
         tx.commit()?;
-        Ok(view)
+        Ok(*row.view.expect("a row made of a view has it"))
     }
 
     /// A record's stored document, loaded and checked.
@@ -380,11 +383,16 @@ pub(crate) fn purge(tx: &rusqlite::Transaction<'_>, id: RecordId) -> Result<(), 
 fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
     tx.execute("DELETE FROM projections", [])?;
     let mut count = 0;
-    let mut stmt = tx.prepare("SELECT id, bytes FROM docs")?;
+    // A kind this build does not know has no projection: it is kept as it came.
+    let mut stmt = tx.prepare("SELECT id, kind, bytes FROM docs")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let id: String = row.get(0)?;
-        let bytes: Vec<u8> = row.get(1)?;
+        let kind: String = row.get(1)?;
+        if RecordKind::parse(&kind).is_none() {
+            continue;
+        }
+        let bytes: Vec<u8> = row.get(2)?;
         let doc = load_checked(&id, &bytes)?;
         let (_, view) =
             record::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
@@ -444,25 +452,27 @@ impl Seqs {
 /// Writes one checked document and its projection row.
 fn write_row(
     tx: &rusqlite::Transaction<'_>,
-    view: &View,
+    row: &Row,
     heads: &[wuye_protocol::wire::Hash],
     bytes: &[u8],
     seq: Seq,
 ) -> Result<(), StoreError> {
-    let id = view.id().to_string();
     tx.prepare_cached(
         "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
     )?
     .execute(params![
-        id,
-        view.kind().as_str(),
-        view.site_id().to_string(),
+        row.id.to_string(),
+        row.kind,
+        row.site.to_string(),
         seq as i64,
         heads_to_blob(heads),
         bytes
     ])?;
-    project(tx, view)
+    match &row.view {
+        Some(view) => project(tx, view),
+        None => Ok(()),
+    }
 }
 
 /// Writes a record's projection row: its view, sort key and status (see [`Projection`]).
@@ -486,6 +496,7 @@ fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError
 
 pub mod error;
 mod merge;
+use merge::Row;
 mod read;
 mod sync;
 

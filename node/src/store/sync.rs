@@ -136,15 +136,15 @@ impl SyncStore for Store {
                 Merged::Refused(format!("record {id} appears twice in one batch"))
             };
             match merged {
-                Merged::Take { view, heads, bytes, sequence, sent } => {
+                Merged::Take { row, heads, bytes, sequence, sent } => {
                     let seq = match (existing, sequence) {
                         (Some(e), Sequence::Keep) => e.seq,
                         _ => seqs.take(),
                     };
-                    write_row(&tx, &view, &heads, &bytes, seq)?;
+                    write_row(&tx, &row, &heads, &bytes, seq)?;
                     upsert_peer_heads(&tx, peer, &id.to_string(), &sent)?;
                     applied.held.push(HeadsAck { id, heads: sent });
-                    if let Some(old) = view.replaces() {
+                    if let Some(old) = row.view.as_ref().and_then(|v| v.replaces()) {
                         purge(&tx, old)?;
                         purged_any = true;
                     }

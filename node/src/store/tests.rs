@@ -98,7 +98,7 @@ fn a_replaced_record_is_deleted_and_never_taken_again() {
     // A peer that still holds the old document sends it: acknowledged, not stored.
     let payload = wuye_protocol::wire::DocPayload {
         id: old.id,
-        kind: RecordKind::Resident,
+        kind: RecordKind::Resident.as_str().to_string(),
         full: true,
         bytes: old_doc.save(),
         heads: heads_to_wire(&old_doc.get_heads()),

@@ -544,7 +544,7 @@ fn server_list(b: &mut Bench) -> anyhow::Result<Line> {
                         )?;
                         Ok(DocPayload {
                             id: complaint::read(&doc)?.id,
-                            kind: wuye_protocol::doc::RecordKind::Complaint,
+                            kind: wuye_protocol::doc::RecordKind::Complaint.as_str().to_string(),
                             full: true,
                             heads: heads_to_wire(&doc.get_heads()),
                             bytes: doc.save(),
