@@ -117,3 +117,23 @@ fn a_site_and_head_office_written_by_release_1_read_back_the_same() {
     );
     assert_eq!(added["summary"], "升级后的第一条投诉");
 }
+
+#[test]
+fn a_database_from_a_newer_release_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = copy_of("agent.db", dir.path());
+    let db = site.join("agent.db");
+    {
+        // As a later release would leave it: its layout further on than this build knows.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute("UPDATE schema_versions SET version = 99 WHERE component = 'store'", []).ok();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let out = procs::run("wuye-agent", &["complaint", "list", "--data", path(&site)]);
+    assert!(!out.status.success());
+    let words = String::from_utf8_lossy(&out.stderr);
+    assert!(words.contains("newer") && words.contains("upgrade"), "{words}");
+    assert!(std::fs::read(&db).unwrap() == before, "the newer release's database is not written to");
+}

@@ -160,16 +160,17 @@ impl Store {
 
     fn setup(conn: Connection) -> Result<Self, StoreError> {
         conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        // A newer release's database is refused before anything (even the journal mode) is written.
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > STORE_SCHEMA_VERSION {
+            return Err(StoreError::TooNew(version));
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Negative means KiB. Records are looked up by random ids across several
         // B-trees, so a small cache turns most lookups into file reads.
         conn.pragma_update(None, "cache_size", -(CACHE_KIB as i64))?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > STORE_SCHEMA_VERSION {
-            return Err(StoreError::TooNew(version));
-        }
         // A current database is opened without writing, so read-only commands stay fast.
         crate::migrate::apply(&conn, "store", STORE_STEPS)?;
         // Older builds read `user_version` to refuse a newer layout; keep it for them.
