@@ -97,17 +97,22 @@ fn run_case(seed: u64, sites: usize, steps: usize) {
     assert_eq!(total, ledger.complaints.len(), "seed {seed}: no site holds records that are not its own");
 }
 
-#[test]
-fn replicas_converge_after_random_operations_through_partitions() {
-    let base = seed::seed("convergence");
-    let cases = if seed::long() { 300 } else { 12 };
+/// Runs `cases` cases (many more with `WUYE_LONG_TESTS`) from the printed seed named `name`,
+/// each with a number of sites drawn from `sites`.
+fn cases(name: &str, cases: u64, long: u64, sites: std::ops::RangeInclusive<usize>, run: fn(u64, usize, usize)) {
+    let base = seed::seed(name);
+    let cases = if seed::long() { long } else { cases };
     for case in 0..cases {
         let seed = base.wrapping_add(case);
         let mut rng = StdRng::seed_from_u64(seed);
-        let sites = rng.gen_range(3..=5);
-        run_case(seed, sites, 150);
+        run(seed, rng.gen_range(sites.clone()), 150);
     }
-    println!("convergence: {cases} cases from seed {base}");
+    println!("{name}: {cases} cases from seed {base}");
+}
+
+#[test]
+fn replicas_converge_after_random_operations_through_partitions() {
+    cases("convergence", 12, 300, 3..=5, run_case);
 }
 
 #[test]
@@ -253,13 +258,5 @@ fn run_restore_case(seed: u64, sites: usize, steps: usize) {
 
 #[test]
 fn replicas_converge_when_a_store_is_replaced_by_an_earlier_copy() {
-    let base = seed::seed("restore convergence");
-    let cases = if seed::long() { 100 } else { 8 };
-    for case in 0..cases {
-        let seed = base.wrapping_add(case);
-        let mut rng = StdRng::seed_from_u64(seed);
-        let sites = rng.gen_range(2..=4);
-        run_restore_case(seed, sites, 150);
-    }
-    println!("restore convergence: {cases} cases from seed {base}");
+    cases("restore convergence", 8, 100, 2..=4, run_restore_case);
 }
