@@ -227,3 +227,39 @@ fn a_torn_copy_is_refused_at_open_naming_the_file_and_nothing_is_written() {
     assert!(words.contains("agent.db") && words.contains("damaged"), "{words}");
     assert_eq!(std::fs::read(&db).unwrap(), bytes, "nothing was written to it");
 }
+
+#[test]
+fn head_offices_backup_taken_while_it_runs_restores_a_whole_folder_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, agent) = one_site(dir.path());
+    let mut running = server.start();
+    for n in 0..5 {
+        agent.add_complaint(&format!("住户{n}"), "3栋501", "楼上漏水", n % 2 == 0);
+    }
+    agent.sync();
+    let backup = dir.path().join("hq.backup");
+    procs::ok("wuye-server", &["backup", path(&backup), "--data", path(&server.data)]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    for n in 5..8 {
+        agent.add_complaint(&format!("住户{n}"), "5栋202", "电梯噪音", false);
+    }
+    agent.sync();
+    running.stop(Duration::from_secs(10));
+
+    // The disk is replaced: the folder comes back from the backup, certificate and all.
+    let refused = procs::run("wuye-server", &["restore", path(&backup), "--data", path(&server.data)]);
+    assert!(!refused.status.success(), "a live folder is never overwritten");
+    std::fs::remove_dir_all(&server.data).unwrap();
+    procs::ok("wuye-server", &["restore", path(&backup), "--data", path(&server.data)]);
+    let fingerprint = procs::ok("wuye-server", &["fingerprint", "--data", path(&server.data)]);
+    assert_eq!(fingerprint.trim(), server.fingerprint, "the sites' pinned certificate comes back with it");
+    assert_eq!(list(&server.json(&["complaint", "list"])).len(), 5, "the backup holds what it held");
+    let _running = server.start();
+    let report = agent.sync();
+    assert_eq!(report["reconciled"], true, "{report}");
+    assert_same(&server, &agent, 8);
+}
