@@ -111,6 +111,9 @@ pub enum AppError {
         /// What was given.
         value: String,
     },
+    /// Text that is not a date.
+    #[error("{}", crate::messages::plain(self))]
+    BadDate(String),
     /// No site with this id is registered at head office.
     #[error("{}", crate::messages::plain(self))]
     UnknownSite(String),
@@ -177,6 +180,7 @@ impl AppError {
             AppError::Storage(_) => "storage",
             AppError::BadId { .. } => "bad_id",
             AppError::UnknownSite(_) => "site.unknown",
+            AppError::BadDate(_) => "input.bad_date",
             AppError::ListenInvalid(_) => "server.listen_invalid",
             AppError::CannotListen { .. } => "server.cannot_listen",
             AppError::NoCertWaiting => "cert.none_waiting",
@@ -212,7 +216,9 @@ impl AppError {
             AppError::Hashing(detail) => vec![("detail", detail.clone())],
             AppError::Storage(e) => vec![("detail", e.to_string())],
             AppError::BadId { what, value } => vec![("what", what.to_string()), ("value", echo(value))],
-            AppError::UnknownSite(site) | AppError::ListenInvalid(site) => vec![("value", echo(site))],
+            AppError::UnknownSite(value) | AppError::ListenInvalid(value) | AppError::BadDate(value) => {
+                vec![("value", echo(value))]
+            }
             AppError::CannotListen { addr, detail } => vec![("addr", echo(addr)), ("detail", detail.clone())],
             AppError::CertMismatch { file, fingerprint } => {
                 vec![("file", file.to_string()), ("fingerprint", fingerprint.clone())]

@@ -14,6 +14,18 @@ use crate::AppError;
 /// Most records one page may hold.
 pub const MAX_PAGE: usize = 500;
 
+/// Years a date typed by a person may have.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+/// A local date as people type it, YYYY-MM-DD.
+pub fn parse_date(text: &str) -> Result<NaiveDate, AppError> {
+    use chrono::Datelike;
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| DATE_YEARS.contains(&d.year()))
+        .ok_or_else(|| AppError::BadDate(text.to_string()))
+}
+
 /// What a person asks a list for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {

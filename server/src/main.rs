@@ -63,6 +63,9 @@ enum Command {
     /// Repair work orders from every site.
     #[command(subcommand)]
     Repair(cli::repair::RepairCommand),
+    /// One site's figures computed at head office: the daily report, recurring problems.
+    #[command(subcommand)]
+    Report(cli::report::ReportCommand),
     /// Every site's records of one kind: staff, work logs, commitments, duty rosters, daily reports, residents, ….
     Records {
         /// complaint, staff, repair, log, commitment, duty (rosters), report (daily reports)
@@ -108,6 +111,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Site(cmd) => cli::site::run(data, clock, cmd),
         Command::Cert(cmd) => cli::cert::run(data, clock, cmd),
         Command::Records { kind, site, json } => cli::records::records(data, clock, kind, site, json),
+        Command::Report(cmd) => cli::report::run(data, clock, cmd),
         Command::Repair(cmd) => cli::repair::run(data, clock, cmd),
         Command::Complaint(cmd) => cli::complaint::run(data, clock, cmd),
     }

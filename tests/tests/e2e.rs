@@ -334,3 +334,24 @@ fn a_revoked_site_is_refused_and_a_rotated_credential_lets_it_back_in() {
     agent.add_complaint("王芳", "2栋202", "恢复后登记", false);
     assert_eq!(agent.sync()["pushed"], 1);
 }
+
+#[test]
+fn head_office_computes_a_sites_daily_figures_the_same_as_the_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, agent) = one_site(dir.path());
+    let _running = server.start();
+    agent.add_complaint("王芳", "5栋1单元202", "物业费多收，要求退还", true);
+    agent.add_complaint("李娜", "1栋1单元101", "楼道垃圾未及时清运", false);
+    let report = agent.json(&["report", "daily"]);
+    agent.sync();
+    let site = agent.json(&["status"])["site_id"].as_str().unwrap().to_string();
+    let date = report["date"].as_str().unwrap();
+    let at_office = server.json(&["report", "daily", "--site", &site, "--date", date]);
+    assert_eq!(at_office, report["figures"], "the same figures from the same records and the same code");
+    assert_eq!(at_office["major_complaints"].as_array().unwrap().len(), 1);
+    let bad = procs::run(
+        "wuye-server",
+        &["report", "daily", "--site", &site, "--date", "明天", "--data", path(&server.data)],
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a valid date"));
+}

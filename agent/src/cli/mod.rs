@@ -54,15 +54,8 @@ pub(crate) fn read_password(prompt: &str, confirm: bool) -> anyhow::Result<Strin
 }
 
 /// Parses a local date, YYYY-MM-DD.
-/// Years a date typed at the desk may have.
-pub(crate) const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
-
 pub(crate) fn parse_date(text: &str) -> anyhow::Result<chrono::NaiveDate> {
-    use chrono::Datelike;
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .ok()
-        .filter(|d| DATE_YEARS.contains(&d.year()))
-        .ok_or_else(|| anyhow::anyhow!("'{}' is not a valid date: write it like 2026-11-27", echo(text)))
+    Ok(wuye_app::lists::parse_date(text)?)
 }
 
 /// Parses an appointment: RFC 3339, or YYYY-MM-DD HH:MM in the site's time zone.
@@ -75,7 +68,7 @@ pub(crate) fn parse_time(text: &str, tz: chrono_tz::Tz) -> anyhow::Result<chrono
         anyhow::anyhow!("'{}' is not a valid time: write 2026-11-28 14:30 (site time) or an RFC 3339 time", echo(text))
     };
     let check_year = |t: chrono::DateTime<chrono::Utc>| {
-        if DATE_YEARS.contains(&t.year()) {
+        if wuye_app::lists::DATE_YEARS.contains(&t.year()) {
             Ok(t)
         } else {
             Err(invalid())
@@ -85,7 +78,7 @@ pub(crate) fn parse_time(text: &str, tz: chrono_tz::Tz) -> anyhow::Result<chrono
         return check_year(t);
     }
     let local = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M").map_err(|_| invalid())?;
-    if !DATE_YEARS.contains(&local.year()) {
+    if !wuye_app::lists::DATE_YEARS.contains(&local.year()) {
         return Err(invalid());
     }
     match tz.from_local_datetime(&local) {

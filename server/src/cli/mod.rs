@@ -4,6 +4,7 @@ pub(crate) mod cert;
 pub(crate) mod complaint;
 pub(crate) mod records;
 pub(crate) mod repair;
+pub(crate) mod report;
 pub(crate) mod serve;
 pub(crate) mod site;
 
