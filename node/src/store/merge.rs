@@ -19,6 +19,11 @@ pub(super) enum Sequence {
     Keep,
 }
 
+/// What every record shares, from a known kind's whole header.
+fn opaque_of(header: &doc::Header) -> doc::Opaque {
+    doc::Opaque { kind: header.kind.as_str().to_string(), id: header.id, site_id: header.site_id }
+}
+
 /// A document's row: what it is, whose, and its view when this build knows its kind.
 pub(crate) struct Row {
     /// The record.
@@ -71,9 +76,13 @@ pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existi
         }
         Some(e) => {
             let mut doc = load_checked(&id, &e.bytes)?;
-            let header = if known { doc::read_header(&doc).map(Some) } else { doc::read_opaque(&doc).map(|_| None) };
-            let opaque = doc::read_opaque(&doc).map_err(|err| corrupt(payload.id, err))?;
-            let header = header.map_err(|err| corrupt(payload.id, err))?;
+            // One read of the document either way: the whole header of a known kind, else what all share.
+            let (opaque, header) = if known {
+                let header = doc::read_header(&doc).map_err(|err| corrupt(payload.id, err))?;
+                (opaque_of(&header), Some(header))
+            } else {
+                (doc::read_opaque(&doc).map_err(|err| corrupt(payload.id, err))?, None)
+            };
             if let Err(err) = doc::load_incremental_untrusted(&mut doc, &payload.bytes) {
                 return Ok(Merged::Refused(format!("record {id}: the changes do not decode: {err}")));
             }
@@ -96,9 +105,12 @@ pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existi
     } else {
         (None, None)
     };
-    let header = match doc::read_opaque(&doc) {
-        Ok(header) => header,
-        Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
+    let header = match &full_header {
+        Some(full) => opaque_of(full),
+        None => match doc::read_opaque(&doc) {
+            Ok(header) => header,
+            Err(e) => return Ok(Merged::Refused(format!("record {id}: {e}"))),
+        },
     };
     if header.id != payload.id || header.kind != payload.kind {
         return Ok(Merged::Refused(format!(
