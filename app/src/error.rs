@@ -242,15 +242,23 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The coded error a store's error stands for (not found, a rule, …);
+    /// `None` for a failure of the storage itself.
+    pub fn coded(e: &StoreError) -> Option<AppError> {
+        Some(match e {
+            StoreError::NotFound { kind, id } => AppError::NotFound { kind, id: id.clone() },
+            StoreError::Ambiguous(id) => AppError::Ambiguous(id.clone()),
+            StoreError::PrefixTooShort(id) => AppError::PrefixTooShort(id.clone()),
+            StoreError::Rule(rule) => AppError::Rule(rule.clone()),
+            _ => return None,
+        })
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound { kind, id } => AppError::NotFound { kind, id },
-            StoreError::Ambiguous(id) => AppError::Ambiguous(id),
-            StoreError::PrefixTooShort(id) => AppError::PrefixTooShort(id),
-            StoreError::Rule(rule) => AppError::Rule(rule),
-            other => AppError::Storage(other),
-        }
+        AppError::coded(&e).unwrap_or(AppError::Storage(e))
     }
 }
 

@@ -225,30 +225,14 @@ pub fn message(error: &AppError, lang: Lang, edge: Edge) -> String {
 /// store's; `None` for any other error (whose own words then stand).
 pub fn for_cli(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let lang = Lang::from_env();
-    {
-        if let Some(e) = error.downcast_ref::<AppError>() {
-            return Some(message(e, lang, Edge::Cli));
-        }
-        if let Some(e) = error.downcast_ref::<wuye_protocol::rules::RuleError>() {
-            return Some(message(&AppError::Rule(e.clone()), lang, Edge::Cli));
-        }
-        if let Some(e) = error.downcast_ref::<wuye_node::StoreError>() {
-            return match e {
-                wuye_node::StoreError::NotFound { kind, id } => {
-                    Some(message(&AppError::NotFound { kind, id: id.clone() }, lang, Edge::Cli))
-                }
-                wuye_node::StoreError::Ambiguous(id) => {
-                    Some(message(&AppError::Ambiguous(id.clone()), lang, Edge::Cli))
-                }
-                wuye_node::StoreError::PrefixTooShort(id) => {
-                    Some(message(&AppError::PrefixTooShort(id.clone()), lang, Edge::Cli))
-                }
-                wuye_node::StoreError::Rule(rule) => Some(message(&AppError::Rule(rule.clone()), lang, Edge::Cli)),
-                _ => None,
-            };
-        }
+    if let Some(e) = error.downcast_ref::<AppError>() {
+        return Some(message(e, lang, Edge::Cli));
     }
-    None
+    let coded = error
+        .downcast_ref::<wuye_protocol::rules::RuleError>()
+        .map(|e| AppError::Rule(e.clone()))
+        .or_else(|| error.downcast_ref::<wuye_node::StoreError>().and_then(AppError::coded));
+    coded.map(|e| message(&e, lang, Edge::Cli))
 }
 
 /// An error's plain English message (its `Display`).

@@ -22,6 +22,21 @@ struct Ledger {
     decided: BTreeSet<RecordId>,
 }
 
+/// A round of `site` that the line may cut after any message; it either
+/// completes or is cut, never fails.
+fn cut_round(net: &mut Network, site: usize, rng: &mut StdRng, seed: u64) {
+    let cut_after = if rng.gen_bool(0.3) { Some(rng.gen_range(1..12)) } else { None };
+    let mut sent = 0;
+    net.round_with(site, |m| {
+        sent += 1;
+        match cut_after {
+            Some(limit) if sent > limit => None,
+            _ => Some(m),
+        }
+    })
+    .unwrap_or_else(|e| panic!("seed {seed}: a round either completes or is cut, never fails: {e}"));
+}
+
 fn run_case(seed: u64, sites: usize, steps: usize) {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut net = Network::new(seed);
@@ -61,17 +76,7 @@ fn run_case(seed: u64, sites: usize, steps: usize) {
                 if partitioned[site] {
                     continue;
                 }
-                // A round that the line may cut after any message.
-                let cut_after = if rng.gen_bool(0.3) { Some(rng.gen_range(1..12)) } else { None };
-                let mut sent = 0;
-                net.round_with(site, |m| {
-                    sent += 1;
-                    match cut_after {
-                        Some(limit) if sent > limit => None,
-                        _ => Some(m),
-                    }
-                })
-                .expect("a round either completes or is cut, never fails");
+                cut_round(&mut net, site, &mut rng, seed);
             }
         }
     }
@@ -233,16 +238,7 @@ fn run_restore_case(seed: u64, sites: usize, steps: usize) {
                 }
             }
             _ => {
-                let cut_after = if rng.gen_bool(0.3) { Some(rng.gen_range(1..12)) } else { None };
-                let mut sent = 0;
-                net.round_with(site, |m| {
-                    sent += 1;
-                    match cut_after {
-                        Some(limit) if sent > limit => None,
-                        _ => Some(m),
-                    }
-                })
-                .unwrap_or_else(|e| panic!("seed {seed}: a round either completes or is cut, never fails: {e}"));
+                cut_round(&mut net, site, &mut rng, seed);
             }
         }
     }
