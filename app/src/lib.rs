@@ -8,6 +8,7 @@
 //! - [`identity`]: whole identity numbers, kept at the site in a table that never syncs;
 //! - [`signin`]: staff sign-in: Argon2id password hashes, sessions by token, waits after failures;
 //! - [`settings`]: the site's complaint categories, repair deadlines and summer schedule;
+//! - [`board`]: the day's board (今日) the web desk opens on;
 //! - [`shift`]: shift handover and the shift-start briefing;
 //! - [`reports`]: recurring problems and the daily figures, the same code at the site and at head office;
 //! - [`lists`]: lists filtered (state, dates) and paged (a limit and a keyset cursor);
@@ -18,6 +19,7 @@
 use chrono_tz::Tz;
 use wuye_protocol::ids::SiteId;
 
+pub mod board;
 pub mod desk;
 pub mod error;
 pub mod identity;

@@ -35,6 +35,10 @@ pub struct ListFilter {
     pub from: Option<NaiveDate>,
     /// Only records up to and including this local date.
     pub to: Option<NaiveDate>,
+    /// Only records whose fields have these values (`category`, `major`, …).
+    pub fields: Vec<(&'static str, String)>,
+    /// Only records holding this text: a unit, a name, a phone number.
+    pub contains: Option<String>,
 }
 
 impl ListFilter {
@@ -52,6 +56,8 @@ impl ListFilter {
             statuses: self.statuses.clone(),
             sort_from: self.from.and_then(start_of),
             sort_before: self.to.and_then(|d| d.succ_opt()).and_then(start_of),
+            fields: self.fields.clone(),
+            contains: self.contains.clone(),
         }
     }
 }
@@ -136,7 +142,7 @@ mod tests {
             assert!(page.items.len() <= 3);
             seen.extend(page.items);
             match page.next {
-                Some(cursor) => at = Page { limit: Some(3), after: Some(cursor) },
+                Some(cursor) => at = Page { limit: Some(3), after: Some(cursor), ..Page::default() },
                 None => break,
             }
         }
@@ -154,6 +160,29 @@ mod tests {
         assert_eq!(desk.list_all::<Complaint>(&on_27th).unwrap().len(), 9);
         let on_26th = ListFilter { to: Some(day(26)), ..ListFilter::default() };
         assert_eq!(desk.list_all::<Complaint>(&on_26th).unwrap().len(), 1);
+
+        // Newest first, a page at a time, is the same list reversed.
+        let mut newest = Vec::new();
+        let mut at = Page { limit: Some(4), newest_first: true, ..Page::default() };
+        loop {
+            let page = desk.list::<Complaint>(&ListFilter::default(), &at).unwrap();
+            newest.extend(page.items);
+            match page.next {
+                Some(cursor) => at.after = Some(cursor),
+                None => break,
+            }
+        }
+        assert_eq!(newest, all.iter().rev().cloned().collect::<Vec<_>>());
+
+        // Fields and text narrow it: 住户3 is major; 住户1 matches 住户1 only.
+        let major = ListFilter { fields: vec![("major", "true".into())], ..ListFilter::default() };
+        assert_eq!(desk.list_all::<Complaint>(&major).unwrap().len(), 4);
+        let named = ListFilter { contains: Some("住户1".into()), ..ListFilter::default() };
+        assert_eq!(desk.list_all::<Complaint>(&named).unwrap().len(), 1);
+        let category = ListFilter { fields: vec![("category", "卫生".into())], ..ListFilter::default() };
+        assert!(desk.list_all::<Complaint>(&category).unwrap().is_empty());
+        let quoted = ListFilter { contains: Some("\"%".into()), ..ListFilter::default() };
+        assert!(desk.list_all::<Complaint>(&quoted).unwrap().is_empty());
 
         let e = desk.list::<Complaint>(&ListFilter::default(), &Page::first(MAX_PAGE + 1)).unwrap_err();
         assert_eq!(e.code(), "rule.out_of_range");

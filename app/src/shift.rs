@@ -29,24 +29,50 @@ pub struct Handover {
     pub overdue_repairs: Vec<Repair>,
 }
 
+/// Records of kind `T` in one of `statuses`, read through the status index
+/// (a site with 100,000 records has few open ones).
+pub(crate) fn in_states<T: wuye_protocol::kind::Kind>(
+    store: &Store,
+    statuses: impl IntoIterator<Item = &'static str>,
+) -> Result<Vec<T>, StoreError> {
+    let filter = wuye_node::Filter { statuses: statuses.into_iter().map(String::from).collect(), ..Default::default() };
+    Ok(store.page::<T>(&filter, &wuye_node::Page::all())?.items)
+}
+
+/// The complaint states that are not closed.
+pub fn open_complaint_states() -> impl Iterator<Item = &'static str> {
+    ComplaintStatus::ALL
+        .into_iter()
+        .filter(|s| *s != ComplaintStatus::Archived)
+        .map(wuye_protocol::complaint::status_name)
+}
+
+/// The work-order states that are not closed.
+pub fn open_repair_states() -> impl Iterator<Item = &'static str> {
+    RepairStatus::ALL.iter().copied().filter(|s| *s != RepairStatus::Closed).map(RepairStatus::as_str)
+}
+
 /// The open items as of `now`.
 pub fn handover(store: &Store, now: DateTime<Utc>) -> Result<Handover, StoreError> {
-    let repairs = store.all::<Repair>(None)?;
+    let open_repairs: Vec<Repair> = in_states(store, open_repair_states())?;
     Ok(Handover {
-        carry_over: store.all::<LogEntry>(None)?.into_iter().filter(|l| l.open).collect(),
-        commitments_due: store
-            .all::<Commitment>(None)?
-            .into_iter()
-            .filter(|c| c.is_due_by(now + Duration::hours(DUE_WITHIN_HOURS)))
-            .collect(),
-        open_complaints: store
-            .all::<Complaint>(None)?
-            .into_iter()
-            .filter(|c| c.status != ComplaintStatus::Archived)
-            .collect(),
-        overdue_repairs: repairs.iter().filter(|r| r.is_overdue(now)).cloned().collect(),
-        open_repairs: repairs.into_iter().filter(|r| r.status != RepairStatus::Closed).collect(),
+        carry_over: carry_over(store)?,
+        commitments_due: commitments_due(store, now)?,
+        open_complaints: in_states(store, open_complaint_states())?,
+        overdue_repairs: open_repairs.iter().filter(|r| r.is_overdue(now)).cloned().collect(),
+        open_repairs,
     })
+}
+
+/// Calls and visits neither handled nor turned into a record.
+pub fn carry_over(store: &Store) -> Result<Vec<LogEntry>, StoreError> {
+    Ok(in_states::<LogEntry>(store, ["open"])?.into_iter().filter(|l| l.open).collect())
+}
+
+/// Promised replies unanswered and due within [`DUE_WITHIN_HOURS`] of `now`, or late.
+pub fn commitments_due(store: &Store, now: DateTime<Utc>) -> Result<Vec<Commitment>, StoreError> {
+    let soon = now + Duration::hours(DUE_WITHIN_HOURS);
+    Ok(in_states::<Commitment>(store, ["open"])?.into_iter().filter(|c| c.is_due_by(soon)).collect())
 }
 
 /// What happened on one day at the site.

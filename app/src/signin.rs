@@ -161,12 +161,21 @@ pub fn login_of(store: &Store, staff_id: StaffId) -> Result<Option<String>, Stor
         .optional()?)
 }
 
+/// Failed sign-ins from one browser's address, whatever names were typed,
+/// before its attempts must wait: more than for one name, since several
+/// people may share a desk PC.
+pub const ADDRESS_FAILURES_BEFORE_DELAY: u32 = 10;
+
 /// How long `failures` consecutive failures make the next attempt wait.
 pub fn delay_after(failures: u32) -> chrono::Duration {
-    if failures < FAILURES_BEFORE_DELAY {
+    delay_after_allowing(failures, FAILURES_BEFORE_DELAY)
+}
+
+fn delay_after_allowing(failures: u32, allowed: u32) -> chrono::Duration {
+    if failures < allowed {
         return chrono::Duration::zero();
     }
-    let doublings = (failures - FAILURES_BEFORE_DELAY).min(16);
+    let doublings = (failures - allowed).min(16);
     chrono::Duration::seconds((FIRST_DELAY_SECONDS << doublings).min(MAX_DELAY_SECONDS))
 }
 
@@ -182,7 +191,7 @@ enum Attempt {
 /// write transaction, so that attempts made at the same moment by several
 /// processes each see the count the others left: a burst of N wrong
 /// passwords counts N, and the wait applies to attempts already in flight.
-fn count_attempt(store: &Store, key: &str, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
+fn count_attempt(store: &Store, key: &str, allowed: u32, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
     let tx = rusqlite::Transaction::new_unchecked(store.conn(), rusqlite::TransactionBehavior::Immediate)?;
     let before: Option<(u32, String)> = tx
         .query_row("SELECT failures, last_at FROM login_failures WHERE login = ?1", [key], |r| {
@@ -191,7 +200,9 @@ fn count_attempt(store: &Store, key: &str, now: DateTime<Utc>) -> Result<Attempt
         .optional()?;
     let until = before
         .as_ref()
-        .map(|(failures, last_at)| time::from_stored(last_at).unwrap_or(now).min(now) + delay_after(*failures));
+        .map(|(failures, last_at)| {
+            time::from_stored(last_at).unwrap_or(now).min(now) + delay_after_allowing(*failures, allowed)
+        });
     let attempt = match until {
         Some(until) if now < until => {
             // The wait still runs from the last attempt that was checked.
@@ -220,16 +231,41 @@ fn count_attempt(store: &Store, key: &str, now: DateTime<Utc>) -> Result<Attempt
 /// Checks `login`'s password, counting a failure; returns the staff member's
 /// id. The name is matched ignoring case. A session is opened separately.
 pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<StaffId, AppError> {
+    sign_in_from(store, login, password, None, now)
+}
+
+/// [`sign_in`] from a browser at `client` (its address): failures are
+/// counted for the name typed at that address and for the address as a
+/// whole, so that wrong guesses from one PC make that PC wait, never the
+/// person at another desk.
+pub fn sign_in_from(
+    store: &Store,
+    login: &str,
+    password: &str,
+    client: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<StaffId, AppError> {
     let key: String = login.trim().chars().take(MAX_LOGIN_CHARS).collect::<String>().to_lowercase();
-    let failures = match count_attempt(store, &key, now)? {
-        Attempt::Waiting { failures, wait_seconds } => {
-            return Err(AppError::SignInWaiting { failures: failures.into(), wait_seconds });
+    let counters = match client {
+        None => vec![(key.clone(), FAILURES_BEFORE_DELAY)],
+        Some(client) => {
+            vec![(format!("{key}@{client}"), FAILURES_BEFORE_DELAY), (format!("@{client}"), ADDRESS_FAILURES_BEFORE_DELAY)]
         }
-        Attempt::Counted { failures } => failures,
     };
+    // The wait a wrong password brings: the longest of the counters'.
+    let mut wait = chrono::Duration::zero();
+    for (counter, allowed) in &counters {
+        match count_attempt(store, counter, *allowed, now)? {
+            Attempt::Waiting { failures, wait_seconds } => {
+                return Err(AppError::SignInWaiting { failures: failures.into(), wait_seconds });
+            }
+            Attempt::Counted { failures } => wait = wait.max(delay_after_allowing(failures, *allowed)),
+        }
+    }
+    let key = key.as_str();
     let known: Option<(String, String)> = store
         .conn()
-        .query_row("SELECT staff_id, hash FROM logins WHERE login = ?1 COLLATE NOCASE", [&key], |r| {
+        .query_row("SELECT staff_id, hash FROM logins WHERE login = ?1 COLLATE NOCASE", [key], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?;
@@ -245,9 +281,11 @@ pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -
         _ => None,
     };
     let Some(staff_id) = staff_id else {
-        return Err(AppError::WrongPassword { wait_seconds: delay_after(failures).num_seconds().max(0) });
+        return Err(AppError::WrongPassword { wait_seconds: wait.num_seconds().max(0) });
     };
-    store.conn().execute("DELETE FROM login_failures WHERE login = ?1", [&key])?;
+    for (counter, _) in &counters {
+        store.conn().execute("DELETE FROM login_failures WHERE login = ?1", [counter])?;
+    }
     Ok(staff_id)
 }
 
@@ -437,6 +475,26 @@ mod tests {
         assert_eq!(sign_in(&s, "wangfang", "correct horse", later).unwrap(), wang);
         assert_eq!(delay_after(FAILURES_BEFORE_DELAY + 1).num_seconds(), FIRST_DELAY_SECONDS * 2);
         assert_eq!(delay_after(40).num_seconds(), MAX_DELAY_SECONDS);
+    }
+
+    #[test]
+    fn failures_from_one_address_make_that_address_wait_not_the_person_at_another() {
+        let s = store();
+        let zhou = StaffId::random(&mut rand::thread_rng());
+        set_password(&s, "zhou", zhou, "correct horse", t0()).unwrap();
+        for _ in 0..FAILURES_BEFORE_DELAY {
+            sign_in_from(&s, "zhou", "wrong password", Some("192.168.1.20"), t0()).unwrap_err();
+        }
+        let e = sign_in_from(&s, "zhou", "correct horse", Some("192.168.1.20"), t0()).unwrap_err();
+        assert_eq!(e.code(), "signin.waiting", "{e}");
+        assert_eq!(sign_in_from(&s, "zhou", "correct horse", Some("192.168.1.21"), t0()).unwrap(), zhou);
+        // Many names guessed from one address make the address wait, for any name.
+        for i in 0..ADDRESS_FAILURES_BEFORE_DELAY {
+            sign_in_from(&s, &format!("guess{i}"), "wrong password", Some("192.168.1.30"), t0()).unwrap_err();
+        }
+        let e = sign_in_from(&s, "zhou", "correct horse", Some("192.168.1.30"), t0()).unwrap_err();
+        assert_eq!(e.code(), "signin.waiting", "{e}");
+        assert_eq!(sign_in_from(&s, "zhou", "correct horse", Some("192.168.1.21"), t0()).unwrap(), zhou);
     }
 
     #[test]

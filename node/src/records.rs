@@ -21,6 +21,11 @@ pub struct Filter {
     pub sort_from: Option<String>,
     /// Only records whose sort key is before this.
     pub sort_before: Option<String>,
+    /// Only records whose view has these top-level fields equal to these
+    /// values (text as stored; `true`/`false` for flags).
+    pub fields: Vec<(&'static str, String)>,
+    /// Only records whose view contains this text anywhere (a name, a unit, a phone).
+    pub contains: Option<String>,
 }
 
 /// Where a page starts: after the record with this sort key and id.
@@ -39,6 +44,8 @@ pub struct Page {
     pub limit: Option<usize>,
     /// After this record (from the start when absent).
     pub after: Option<Cursor>,
+    /// Newest first: the kind's order reversed, the cursor counting down.
+    pub newest_first: bool,
 }
 
 impl Page {
@@ -49,7 +56,7 @@ impl Page {
 
     /// The first `limit` records.
     pub fn first(limit: usize) -> Self {
-        Self { limit: Some(limit), after: None }
+        Self { limit: Some(limit), ..Self::default() }
     }
 }
 

@@ -79,6 +79,31 @@ impl DutyCalendar {
         }
         start + duty
     }
+
+    /// How much duty time lies between `from` and `to` (negative when `to`
+    /// is earlier): "剩余 3 工时" before a deadline, or how late after it.
+    pub fn duty_time_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
+        if to < from {
+            return -self.duty_time_between(to, from);
+        }
+        let mut total = Duration::zero();
+        let mut date = from.with_timezone(&self.timezone).date_naive();
+        let last = to.with_timezone(&self.timezone).date_naive();
+        // Bounded like add_duty_time: ten years of days at most.
+        for _ in 0..3_660 {
+            if date > last {
+                break;
+            }
+            for (start, end) in self.periods(date) {
+                let (start, end) = (self.instant(date, start).max(from), self.instant(date, end).min(to));
+                if end > start {
+                    total += end - start;
+                }
+            }
+            date = date.succ_opt().expect("dates stay within chrono's range");
+        }
+        total
+    }
 }
 
 #[cfg(test)]
@@ -105,5 +130,21 @@ mod tests {
         // Summer: the afternoon is 13:30–17:30.
         check("2026-07-01T03:00:00Z", 2, "2026-07-01T14:30:00+08:00");
         check("2026-07-01T03:00:00Z", 6, "2026-07-02T09:00:00+08:00");
+    }
+
+    #[test]
+    fn duty_time_between_undoes_adding_it_and_counts_back_when_late() {
+        let cal = DutyCalendar::new(chrono_tz::Asia::Shanghai);
+        for start in ["2026-11-27T02:00:00Z", "2026-11-27T14:00:00Z", "2026-07-01T03:00:00Z"] {
+            let start = from_stored(start).unwrap();
+            for hours in [1, 3, 8, 24, 100] {
+                let end = cal.add_duty_time(start, Duration::hours(hours));
+                assert_eq!(cal.duty_time_between(start, end), Duration::hours(hours), "{start} + {hours} h");
+                assert_eq!(cal.duty_time_between(end, start), -Duration::hours(hours));
+            }
+        }
+        // Over a night nothing counts.
+        let evening = from_stored("2026-11-27T10:00:00Z").unwrap();
+        assert_eq!(cal.duty_time_between(evening, evening + Duration::hours(12)), Duration::zero());
     }
 }

@@ -18,8 +18,8 @@ fn two_people_signed_in_at_once_act_in_turn_each_as_themselves() {
 
     let (store, config) = wuye_agent::config::open(&agent.data).unwrap();
     let mut desk = Desk::with_os_rng(store, config.site(), Arc::new(SystemClock));
-    let (_, zhou) = desk.open_session(SUPERVISOR.1, SUPERVISOR.2).unwrap();
-    let (_, lina) = desk.open_session("lina", "李娜的密码-2026").unwrap();
+    let (_, zhou) = desk.open_session(SUPERVISOR.1, SUPERVISOR.2, None).unwrap();
+    let (_, lina) = desk.open_session("lina", "李娜的密码-2026", None).unwrap();
 
     let as_lina = desk.acting(&lina).unwrap();
     let complaint = desk.add_complaint(&wuye_tests::harness::sample(1, false), &as_lina.name).unwrap();

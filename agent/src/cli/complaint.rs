@@ -208,6 +208,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Resu
                 statuses: status,
                 from: from.as_deref().map(parse_date).transpose()?,
                 to: to.as_deref().map(parse_date).transpose()?,
+                ..ListFilter::default()
             };
             let all = desk.list_all::<Complaint>(&filter)?;
             render::print_complaints(&all, json)?;

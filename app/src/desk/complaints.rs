@@ -19,24 +19,39 @@ impl Desk {
     /// in one transaction; a refused step writes nothing.
     pub fn step(&mut self, id: &str, step: &Step<'_>, actor: &Actor) -> Result<Complaint, AppError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
-        match step {
-            Step::Archive => staff::may(actor.role, Guarded::Archive)?,
-            Step::Decide(_) => staff::may(actor.role, Guarded::Decide)?,
-            _ => {}
-        }
+        step.check_role(actor)?;
         let event = EventId::random(&mut self.rng);
         let now = self.clock.now();
-        let by = actor.name.as_str();
-        let view = self.store.edit(id, |doc| match *step {
-            Step::Note(text) => complaint::add_note(doc, event, now, by, text),
-            Step::Assign(department) => complaint::assign(doc, event, now, by, department),
-            Step::Escalate => complaint::escalate(doc, event, now, by),
-            Step::Resolve(result) => complaint::resolve(doc, event, now, by, result),
-            Step::Visit { satisfaction, comment } => complaint::visit(doc, event, now, by, satisfaction, comment),
-            Step::Archive => complaint::archive(doc, event, now, by),
-            Step::Decide(text) => complaint::decide(doc, event, now, by, text),
-        })?;
+        let view = self.store.edit(id, |doc| step.apply(doc, event, now, &actor.name))?;
         Ok(Store::typed(view)?)
+    }
+
+    /// Every step of the workflow, each with the reason `actor` may not take
+    /// it on this complaint now (its role, or where the complaint stands), by
+    /// trying it on a copy of the document: the rules are the steps' own.
+    pub fn complaint_offers(&self, id: &str, actor: &Actor) -> Result<Vec<(&'static str, Option<AppError>)>, AppError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        let doc = self.store.load(id)?;
+        let trial = "—";
+        let steps = [
+            Step::Note(trial),
+            Step::Assign(trial),
+            Step::Escalate,
+            Step::Decide(trial),
+            Step::Resolve(trial),
+            Step::Visit { satisfaction: 5, comment: trial },
+            Step::Archive,
+        ];
+        Ok(steps
+            .into_iter()
+            .map(|step| {
+                let refused = step.check_role(actor).err().map(AppError::Rule).or_else(|| {
+                    let mut copy = doc.clone();
+                    step.apply(&mut copy, EventId::random(&mut rand::thread_rng()), self.clock.now(), &actor.name).err().map(AppError::Rule)
+                });
+                (step.name(), refused)
+            })
+            .collect())
     }
 
     /// Adds a tracking note (跟踪记录) to a complaint given by id or unique prefix.
@@ -55,6 +70,48 @@ impl Desk {
     pub fn complaint(&self, id: &str) -> Result<Complaint, AppError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
         Ok(self.store.get::<Complaint>(id)?)
+    }
+}
+
+impl Step<'_> {
+    /// The step's name, as forms and offers call it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::Note(_) => "note",
+            Step::Assign(_) => "assign",
+            Step::Escalate => "escalate",
+            Step::Resolve(_) => "resolve",
+            Step::Visit { .. } => "visit",
+            Step::Archive => "archive",
+            Step::Decide(_) => "decide",
+        }
+    }
+
+    /// Refuses a step the actor's role may not take.
+    fn check_role(&self, actor: &Actor) -> Result<(), RuleError> {
+        match self {
+            Step::Archive => staff::may(actor.role, Guarded::Archive),
+            Step::Decide(_) => staff::may(actor.role, Guarded::Decide),
+            _ => Ok(()),
+        }
+    }
+
+    fn apply(
+        &self,
+        doc: &mut automerge::AutoCommit,
+        event: EventId,
+        now: DateTime<Utc>,
+        by: &str,
+    ) -> Result<(), RuleError> {
+        match *self {
+            Step::Note(text) => complaint::add_note(doc, event, now, by, text),
+            Step::Assign(department) => complaint::assign(doc, event, now, by, department),
+            Step::Escalate => complaint::escalate(doc, event, now, by),
+            Step::Resolve(result) => complaint::resolve(doc, event, now, by, result),
+            Step::Visit { satisfaction, comment } => complaint::visit(doc, event, now, by, satisfaction, comment),
+            Step::Archive => complaint::archive(doc, event, now, by),
+            Step::Decide(text) => complaint::decide(doc, event, now, by, text),
+        }
     }
 }
 

@@ -36,7 +36,12 @@ impl Desk {
     /// Who is on duty in each shift of a local date; an empty list is a gap.
     pub fn duty_check(&self, date: NaiveDate) -> Result<Vec<(Shift, Vec<String>)>, AppError> {
         let day = date.format("%Y-%m-%d").to_string();
-        let shifts = self.store.all::<DutyShift>(Some(self.site.id))?;
+        let filter = wuye_node::Filter {
+            site: Some(self.site.id),
+            fields: vec![("date", day.clone())],
+            ..wuye_node::Filter::default()
+        };
+        let shifts = self.store.page::<DutyShift>(&filter, &wuye_node::Page::all())?.items;
         Ok(Shift::ALL
             .into_iter()
             .map(|s| {

@@ -40,6 +40,31 @@ impl Desk {
         Ok(Store::typed(view)?)
     }
 
+    /// Every step on a work order, each with the reason it may not be taken
+    /// now, by trying it on a copy of the document (dispatch is tried with a
+    /// name; whom to send is checked when the step is taken).
+    pub fn repair_offers(&self, id: &str) -> Result<Vec<(&'static str, Option<AppError>)>, AppError> {
+        let id = self.store.resolve(RecordKind::Repair, id)?;
+        let doc = self.store.load(id)?;
+        let trial = "—";
+        let steps = [
+            ("dispatch", RepairStep::Dispatch(trial)),
+            ("arrive", RepairStep::Arrive),
+            ("complete", RepairStep::Complete { work: trial, materials: "", charge_fen: None }),
+            ("visit", RepairStep::Visit { satisfaction: 5, comment: trial }),
+            ("close", RepairStep::Close),
+            ("note", RepairStep::Note(trial)),
+        ];
+        let event = EventId::random(&mut rand::thread_rng());
+        Ok(steps
+            .into_iter()
+            .map(|(name, step)| {
+                let mut copy = doc.clone();
+                (name, repair::step(&mut copy, event, self.clock.now(), "—", step).err().map(AppError::Rule))
+            })
+            .collect())
+    }
+
     /// A work order by id or unique prefix.
     pub fn repair(&self, id: &str) -> Result<Repair, AppError> {
         let id = self.store.resolve(RecordKind::Repair, id)?;

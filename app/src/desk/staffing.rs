@@ -38,9 +38,10 @@ impl Desk {
         Ok(Actor::of(&member))
     }
 
-    /// Checks a person's password; someone disabled is refused after the check.
-    fn check_sign_in(&self, login: &str, password: &str) -> Result<Staff, AppError> {
-        let id = signin::sign_in(&self.store, login, password, self.clock.now())?;
+    /// Checks a person's password (typed at `client`, a browser's address);
+    /// someone disabled is refused after the check.
+    fn check_sign_in(&self, login: &str, password: &str, client: Option<&str>) -> Result<Staff, AppError> {
+        let id = signin::sign_in_from(&self.store, login, password, client, self.clock.now())?;
         let member = self.store.get::<Staff>(id.record())?;
         if !member.is_active() {
             return Err(AppError::SignInDisabled { name: member.name });
@@ -50,15 +51,20 @@ impl Desk {
 
     /// Signs a person in at the command line for this shift.
     pub fn sign_in(&self, login: &str, password: &str) -> Result<Staff, AppError> {
-        let member = self.check_sign_in(login, password)?;
+        let member = self.check_sign_in(login, password, None)?;
         signin::start_session(&self.store, member.staff_id(), self.clock.now())?;
         Ok(member)
     }
 
-    /// Signs a person in at a desk of their own (a browser): a new session,
-    /// beside any others open at this site.
-    pub fn open_session(&self, login: &str, password: &str) -> Result<(Staff, signin::SessionToken), AppError> {
-        let member = self.check_sign_in(login, password)?;
+    /// Signs a person in at a desk of their own (a browser at the address
+    /// `client`): a new session, beside any others open at this site.
+    pub fn open_session(
+        &self,
+        login: &str,
+        password: &str,
+        client: Option<&str>,
+    ) -> Result<(Staff, signin::SessionToken), AppError> {
+        let member = self.check_sign_in(login, password, client)?;
         let token = signin::open_session(&self.store, member.staff_id(), self.clock.now())?;
         Ok((member, token))
     }

@@ -105,13 +105,31 @@ impl Store {
         if let Some(before) = &filter.sort_before {
             arg(&mut sql, " AND sort < ?", before.clone());
         }
-        if let Some(after) = &page.after {
-            args.push(after.sort.clone());
-            args.push(after.id.to_string());
-            let (s, i) = (args.len() - 1, args.len());
-            sql += &format!(" AND (sort > ?{s} OR (sort = ?{s} AND id > ?{i}))");
+        for (field, value) in &filter.fields {
+            // A field name is the kind's own (a constant), never typed by a person.
+            debug_assert!(field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            let path = format!("$.{field}");
+            match value.as_str() {
+                "true" | "false" => {
+                    sql += &format!(" AND json_extract(view, '{path}') = {}", i32::from(value == "true"))
+                }
+                _ => arg(&mut sql, &format!(" AND json_extract(view, '{path}') = ?"), value.clone()),
+            }
         }
-        sql += " ORDER BY sort, id";
+        if let Some(text) = filter.contains.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            // The view is JSON: look for the text as JSON writes it (quotes and backslashes escaped).
+            let json = serde_json::to_string(text).unwrap_or_default();
+            let inner = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_string();
+            arg(&mut sql, " AND instr(view, ?) > 0", inner);
+        }
+        let (after, order) = if page.newest_first { ("<", " DESC") } else { (">", "") };
+        if let Some(cursor) = &page.after {
+            args.push(cursor.sort.clone());
+            args.push(cursor.id.to_string());
+            let (s, i) = (args.len() - 1, args.len());
+            sql += &format!(" AND (sort {after} ?{s} OR (sort = ?{s} AND id {after} ?{i}))");
+        }
+        sql += &format!(" ORDER BY sort{order}, id{order}");
         if let Some(limit) = page.limit {
             // One more than asked, to know whether another page follows.
             sql += &format!(" LIMIT {}", limit.saturating_add(1));
