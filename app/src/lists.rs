@@ -118,6 +118,7 @@ mod tests {
         let mut desk = Desk::new(store, site, Arc::new(clock.clone()), rng);
         for i in 0..n {
             let input = NewComplaint {
+                phone: String::new(),
                 customer: format!("住户{i}"),
                 unit: "1栋101".into(),
                 channel: Channel::Phone,

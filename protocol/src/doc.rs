@@ -370,6 +370,15 @@ impl<'a> Fields<'a> {
         check_text(text, max, multiline, || self.path(key))
     }
 
+    /// An optional one-line string field: empty when the document has none
+    /// (written by a release before the field existed).
+    pub fn str_or_empty(&self, key: &str) -> Result<String, DocError> {
+        if self.map.get(key).is_none() {
+            return Ok(String::new());
+        }
+        self.str(key)
+    }
+
     /// A required boolean field.
     pub fn bool(&self, key: &str) -> Result<bool, DocError> {
         match self.get(key)? {

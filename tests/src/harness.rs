@@ -67,6 +67,7 @@ pub fn sample(n: usize, major: bool) -> NewComplaint {
     const NAMES: [&str; 4] = ["张伟", "王芳", "李娜", "刘洋"];
     NewComplaint {
         customer: NAMES[n % NAMES.len()].to_string(),
+        phone: format!("139{:08}", n),
         unit: format!("{}栋{}单元{:03}", n % 9 + 1, n % 3 + 1, 101 + n % 20),
         channel: Channel::ALL[n % Channel::ALL.len()],
         summary: SUMMARIES[n % SUMMARIES.len()].to_string(),

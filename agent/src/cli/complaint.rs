@@ -139,6 +139,9 @@ pub(crate) struct AddArgs {
     /// The customer's name.
     #[arg(long, allow_hyphen_values = true)]
     customer: String,
+    /// Their phone number (联系电话).
+    #[arg(long, default_value = "")]
+    phone: String,
     /// Building and unit (楼栋/房号).
     #[arg(long, allow_hyphen_values = true)]
     unit: String,
@@ -179,6 +182,7 @@ pub(crate) fn run(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Resu
     match cmd {
         ComplaintCommand::Add(a) => {
             let input = NewComplaint {
+                phone: a.phone,
                 customer: a.customer,
                 unit: a.unit,
                 channel: a.channel.parse::<Channel>()?,

@@ -21,6 +21,7 @@ fn with_complaints(n: usize) -> (Store, Vec<RecordId>) {
                 "客服员",
                 EventId::random(&mut rng),
                 &NewComplaint {
+                    phone: String::new(),
                     customer: format!("住户{i}"),
                     unit: "1栋101".into(),
                     channel: Channel::Visit,

@@ -283,6 +283,9 @@ pub struct Complaint {
     pub site_id: SiteId,
     /// The resident or customer who complained.
     pub customer: String,
+    /// How to reach them (联系电话); empty when not given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone: String,
     /// Building and unit (楼栋/房号), or a public area.
     pub unit: String,
     /// How it reached the centre.
@@ -324,6 +327,8 @@ pub struct Complaint {
 pub struct NewComplaint {
     /// The customer's name.
     pub customer: String,
+    /// Their phone number (联系电话); may be empty.
+    pub phone: String,
     /// Building and unit.
     pub unit: String,
     /// How it came in.
@@ -482,6 +487,7 @@ fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint, DocError> 
         id: header.id,
         site_id: header.site_id,
         customer: root.str("customer")?,
+        phone: root.str_or_empty("phone")?,
         unit: root.str("unit")?,
         channel,
         received_at: time::to_site(registered.at, tz),

@@ -21,6 +21,7 @@ pub fn create(
 ) -> Result<AutoCommit, RuleError> {
     let customer = checked_text("customer", &input.customer, MAX_NAME_CHARS)?;
     let unit = checked_text("unit", &input.unit, MAX_UNIT_CHARS)?;
+    let phone = field_text("phone", &input.phone, crate::resident::MAX_PHONE_CHARS, false)?;
     let summary = checked_text("summary", &input.summary, MAX_TEXT_CHARS)?;
     let by = checked_text("by", by, MAX_NAME_CHARS)?;
     if input.departments.len() > MAX_DEPARTMENTS {
@@ -47,6 +48,9 @@ pub fn create(
     )?;
     doc.put(ROOT, "customer", customer)?;
     doc.put(ROOT, "unit", unit)?;
+    if !phone.is_empty() {
+        doc.put(ROOT, "phone", phone)?;
+    }
     doc.put(ROOT, "channel", input.channel.as_str())?;
     doc.put(ROOT, "summary", summary)?;
     let category = checked_text("category", &input.category, MAX_UNIT_CHARS)?;

@@ -21,6 +21,7 @@ impl Fixture {
             "客服员 王芳",
             EventId::random(&mut self.rng),
             &NewComplaint {
+                phone: String::new(),
                 customer: "张伟".into(),
                 unit: "3栋2单元501".into(),
                 channel: Channel::Phone,
