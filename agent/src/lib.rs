@@ -18,3 +18,4 @@ pub mod status;
 
 /// The database file inside an agent's data folder.
 pub const DB_FILE: &str = "agent.db";
+pub mod web;

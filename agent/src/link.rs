@@ -131,6 +131,11 @@ pub async fn connect(config: &AgentConfig) -> Result<(quinn::Endpoint, quinn::Co
 
 /// The setting that records when the last round completed (UTC, RFC 3339).
 pub const LAST_SYNC_SETTING: &str = "last_sync_at";
+/// The site's name as head office knows it, from the last round.
+pub const SITE_NAME_SETTING: &str = "site_name";
+/// Why `run` last failed to reach head office, and when (`time|reason`);
+/// removed by the next round that completes. The web desk shows 离线 while it is set.
+pub const LINK_DOWN_SETTING: &str = "link_down";
 
 /// Runs one round on an open connection.
 pub async fn round(
@@ -245,9 +250,10 @@ pub async fn round_with_progress(
     tokio::task::block_in_place(|| {
         // Every round writes these: one commit, not three.
         let offset = clock_offset_ms.map(|o| o.to_string());
-        let mut set = vec![(LAST_SYNC_SETTING, finished.as_str())];
+        let mut set =
+            vec![(LAST_SYNC_SETTING, finished.as_str()), (SITE_NAME_SETTING, outcome.report.site_name.as_str())];
         set.extend(offset.as_deref().map(|o| (CLOCK_OFFSET_SETTING, o)));
-        store.set_settings(&set, &[REFUSED_SETTING])?;
+        store.set_settings(&set, &[REFUSED_SETTING, LINK_DOWN_SETTING])?;
         promote_fingerprint(store, conn)
     })
     .map_err(|e| LinkError::Session(SessionError::Store(e)))?;
@@ -286,6 +292,14 @@ fn promote_fingerprint(store: &Store, conn: &quinn::Connection) -> Result<(), St
 }
 
 /// Records that head office refused this site, for `status` to say why.
+/// Notes that head office could not be reached (shown as 离线 until a round completes).
+fn note_down(store: &Store, clock: &dyn Clock, error: &LinkError) {
+    let value = format!("{}|{error}", wuye_protocol::time::to_stored(clock.now()));
+    if let Err(e) = store.set_setting(LINK_DOWN_SETTING, &value) {
+        tracing::warn!("could not record that head office is out of reach: {e}");
+    }
+}
+
 fn note_refusal(store: &Store, error: &LinkError) {
     if error.is_refusal() {
         if let Err(e) = store.set_setting(REFUSED_SETTING, &error.to_string()) {
@@ -368,7 +382,10 @@ pub async fn run(
                         }
                         Err(e) => {
                             refused = e.is_refusal();
-                            tokio::task::block_in_place(|| note_refusal(store, &e));
+                            tokio::task::block_in_place(|| {
+                                note_refusal(store, &e);
+                                note_down(store, clock, &e);
+                            });
                             tracing::warn!("{e}");
                             break;
                         }
@@ -384,7 +401,10 @@ pub async fn run(
                 }
                 conn.close(0u32.into(), b"reconnecting");
             }
-            Err(e) => tracing::warn!("{e}"),
+            Err(e) => {
+                tokio::task::block_in_place(|| note_down(store, clock, &e));
+                tracing::warn!("{e}");
+            }
         }
         // Jitter spreads the reconnections of many sites after head office returns.
         // A refusal waits longer, and longer each time: retrying changes nothing

@@ -80,8 +80,11 @@ enum Command {
     Sync(cli::link::SyncArgs),
     /// Last sync, records waiting to go up, and whether head office answers.
     Status(cli::link::StatusArgs),
-    /// Keep syncing until stopped (SIGINT/SIGTERM).
+    /// Keep syncing until stopped (SIGINT/SIGTERM), and serve the web desk
+    /// (http://127.0.0.1:8080 unless told otherwise).
     Run(cli::link::RunArgs),
+    /// Serve the web desk alone, without syncing.
+    Web(cli::web::WebCommandArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -127,5 +130,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync(args) => cli::link::sync(data, args),
         Command::Status(args) => cli::link::status(data, args),
         Command::Run(args) => cli::link::run(data, args),
+        Command::Web(args) => cli::web::run(data, args),
     }
 }

@@ -93,7 +93,8 @@ impl Desk {
         let mut escalated = Vec::new();
         for status in ComplaintStatus::ALL.into_iter().filter(|s| *s != ComplaintStatus::Archived) {
             let name = wuye_protocol::complaint::status_name(status);
-            let count = self.store.count_in_state(wuye_protocol::doc::RecordKind::Complaint, Some(self.site.id), name)?;
+            let count =
+                self.store.count_in_state(wuye_protocol::doc::RecordKind::Complaint, Some(self.site.id), name)?;
             if count > 0 {
                 complaints_by_status.push((status, count));
             }

@@ -114,6 +114,9 @@ pub enum AppError {
     /// Text that is not a date.
     #[error("{}", crate::messages::plain(self))]
     BadDate(String),
+    /// Text that is not a time of day on a date, or a local time a clock change skips.
+    #[error("{}", crate::messages::plain(self))]
+    BadTime(String),
     /// No site with this id is registered at head office.
     #[error("{}", crate::messages::plain(self))]
     UnknownSite(String),
@@ -181,6 +184,7 @@ impl AppError {
             AppError::BadId { .. } => "bad_id",
             AppError::UnknownSite(_) => "site.unknown",
             AppError::BadDate(_) => "input.bad_date",
+            AppError::BadTime(_) => "input.bad_time",
             AppError::ListenInvalid(_) => "server.listen_invalid",
             AppError::CannotListen { .. } => "server.cannot_listen",
             AppError::NoCertWaiting => "cert.none_waiting",
@@ -216,7 +220,10 @@ impl AppError {
             AppError::Hashing(detail) => vec![("detail", detail.clone())],
             AppError::Storage(e) => vec![("detail", e.to_string())],
             AppError::BadId { what, value } => vec![("what", what.to_string()), ("value", echo(value))],
-            AppError::UnknownSite(value) | AppError::ListenInvalid(value) | AppError::BadDate(value) => {
+            AppError::UnknownSite(value)
+            | AppError::ListenInvalid(value)
+            | AppError::BadDate(value)
+            | AppError::BadTime(value) => {
                 vec![("value", echo(value))]
             }
             AppError::CannotListen { addr, detail } => vec![("addr", echo(addr)), ("detail", detail.clone())],

@@ -26,6 +26,26 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, AppError> {
         .ok_or_else(|| AppError::BadDate(text.to_string()))
 }
 
+/// A local time as people type it, `2026-11-28 14:30` in the site's time
+/// zone (or RFC 3339). A time a clock change makes happen twice is taken the
+/// first time; one it skips is refused.
+pub fn parse_time(text: &str, tz: Tz) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    use chrono::Datelike;
+    let bad = || AppError::BadTime(text.to_string());
+    let at = match wuye_protocol::time::from_stored(text.trim()) {
+        Some(at) => at,
+        None => {
+            let local = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M").map_err(|_| bad())?;
+            tz.from_local_datetime(&local).earliest().ok_or_else(bad)?.with_timezone(&chrono::Utc)
+        }
+    };
+    if DATE_YEARS.contains(&at.year()) {
+        Ok(at)
+    } else {
+        Err(bad())
+    }
+}
+
 /// What a person asks a list for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {

@@ -23,7 +23,12 @@ pub struct SiteSettings {
     pub summer_from: String,
     /// Last day of the summer schedule, MM-DD.
     pub summer_to: String,
+    /// The port the web desk listens on.
+    pub web_port: u16,
 }
+
+/// The web desk's port unless the site sets another.
+pub const DEFAULT_WEB_PORT: u16 = 8080;
 
 /// A setting that cannot be taken.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +41,7 @@ pub enum SettingsError {
     Invalid(String),
 }
 
-const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, summer";
+const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, summer, web-port";
 
 fn month_day_text((month, day): (u32, u32)) -> String {
     format!("{month:02}-{day:02}")
@@ -65,6 +70,7 @@ impl SiteSettings {
                 .unwrap_or(repair::NORMAL_RESPONSE_DUTY_HOURS),
             summer_from: get("summer-from")?.unwrap_or_else(|| month_day_text(calendar::DEFAULT_SUMMER_FROM)),
             summer_to: get("summer-to")?.unwrap_or_else(|| month_day_text(calendar::DEFAULT_SUMMER_TO)),
+            web_port: get("web-port")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WEB_PORT),
         })
     }
 
@@ -97,6 +103,15 @@ impl SiteSettings {
                     ))
                 })?;
                 store.set_setting(&format!("site.{key}"), &n.to_string())?;
+            }
+            "web-port" => {
+                let port: u16 = value.trim().parse().ok().filter(|p| *p > 0).ok_or_else(|| {
+                    invalid(format!(
+                        "web-port takes a port from 1 to 65535, not '{}'",
+                        wuye_protocol::text::echo(value)
+                    ))
+                })?;
+                store.set_setting("site.web-port", &port.to_string())?;
             }
             "summer" => {
                 let (from, to) = value

@@ -198,11 +198,9 @@ fn count_attempt(store: &Store, key: &str, allowed: u32, now: DateTime<Utc>) -> 
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?;
-    let until = before
-        .as_ref()
-        .map(|(failures, last_at)| {
-            time::from_stored(last_at).unwrap_or(now).min(now) + delay_after_allowing(*failures, allowed)
-        });
+    let until = before.as_ref().map(|(failures, last_at)| {
+        time::from_stored(last_at).unwrap_or(now).min(now) + delay_after_allowing(*failures, allowed)
+    });
     let attempt = match until {
         Some(until) if now < until => {
             // The wait still runs from the last attempt that was checked.
@@ -249,7 +247,10 @@ pub fn sign_in_from(
     let counters = match client {
         None => vec![(key.clone(), FAILURES_BEFORE_DELAY)],
         Some(client) => {
-            vec![(format!("{key}@{client}"), FAILURES_BEFORE_DELAY), (format!("@{client}"), ADDRESS_FAILURES_BEFORE_DELAY)]
+            vec![
+                (format!("{key}@{client}"), FAILURES_BEFORE_DELAY),
+                (format!("@{client}"), ADDRESS_FAILURES_BEFORE_DELAY),
+            ]
         }
     };
     // The wait a wrong password brings: the longest of the counters'.

@@ -145,21 +145,42 @@ pub(crate) struct RunArgs {
     /// Seconds between rounds while connected.
     #[arg(long, default_value_t = link::DEFAULT_INTERVAL_MS / 1000)]
     pub interval_secs: u64,
+    /// Sync only: no web desk.
+    #[arg(long)]
+    pub no_web: bool,
+    #[command(flatten)]
+    pub web: super::web::WebArgs,
 }
 
 /// Runs `wuye-agent run …`.
 pub(crate) fn run(data: &Path, args: RunArgs) -> anyhow::Result<()> {
-    let RunArgs { interval_secs } = args;
+    let RunArgs { interval_secs, no_web, web } = args;
     let (mut store, config) = config::open(data)?;
+    let web = if no_web { None } else { Some(web.options(data)?) };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     tracing::info!(site = %config.site_id, server = %config.server, "agent running");
-    rt.block_on(link::run(
-        &mut store,
-        &config,
-        &SystemClock,
-        Duration::from_secs(interval_secs.max(1)),
-        shutdown_signal(),
-    ));
+    rt.block_on(async {
+        let (stop_web, web_stopped) = tokio::sync::oneshot::channel::<()>();
+        let desk = web.map(|options| {
+            let data = data.to_path_buf();
+            tokio::spawn(async move {
+                // The desk failing to start (its port taken, say) never stops syncing.
+                if let Err(e) = wuye_agent::web::serve(data, options, async {
+                    let _ = web_stopped.await;
+                })
+                .await
+                {
+                    tracing::error!("the web desk is not served: {e:#}");
+                }
+            })
+        });
+        link::run(&mut store, &config, &SystemClock, Duration::from_secs(interval_secs.max(1)), shutdown_signal())
+            .await;
+        let _ = stop_web.send(());
+        if let Some(desk) = desk {
+            let _ = desk.await;
+        }
+    });
     tracing::info!("agent stopped");
     Ok(())
 }

@@ -47,7 +47,9 @@ impl Desk {
             .map(|step| {
                 let refused = step.check_role(actor).err().map(AppError::Rule).or_else(|| {
                     let mut copy = doc.clone();
-                    step.apply(&mut copy, EventId::random(&mut rand::thread_rng()), self.clock.now(), &actor.name).err().map(AppError::Rule)
+                    step.apply(&mut copy, EventId::random(&mut rand::thread_rng()), self.clock.now(), &actor.name)
+                        .err()
+                        .map(AppError::Rule)
                 });
                 (step.name(), refused)
             })

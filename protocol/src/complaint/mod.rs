@@ -64,6 +64,11 @@ impl ComplaintStatus {
         Self::ALL.into_iter().find(|s| status_name(*s) == name.trim())
     }
 
+    /// The state's name as JSON and lists name it (`in_progress`, …).
+    pub fn as_str(self) -> &'static str {
+        status_name(self)
+    }
+
     /// The label the front desk knows.
     pub fn label(self) -> &'static str {
         match self {

@@ -1,0 +1,27 @@
+//! 今日: the day's board the desk opens on.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use wuye_app::board::Board;
+
+use super::page::{self, Page};
+use super::session::Signed;
+use super::AppState;
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    page: Page,
+    board: Board,
+}
+
+/// The board.
+pub async fn show(State(state): State<AppState>, signed: Signed) -> Response {
+    match state.with_desk(|desk| desk.board()).await {
+        Ok(board) => page::html(
+            BoardPage { page: signed.page(&state, "board", page::word(signed.lang, "board.title")), board }.render(),
+        ),
+        Err(e) => page::error_page(&state, Some(&signed), &e),
+    }
+}

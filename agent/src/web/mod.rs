@@ -1,0 +1,290 @@
+//! The web desk (网页前台): the site's front desk in a browser, served by the
+//! agent beside syncing. Server-rendered pages (askama templates checked at
+//! compile time, under `agent/templates/`), htmx for the parts that refresh,
+//! every asset embedded in the binary. Handlers are thin, one file per
+//! resource: they read the request, call the application layer (`wuye-app`),
+//! and render; no rule is written here.
+//!
+//! - [`session`]: sign-in, cookies, CSRF, who is acting;
+//! - [`page`]: what every page shows (header, sync state, language) and the
+//!   error page; [`words`]: the pages' words in Chinese and English;
+//! - [`assets`]: the embedded style sheet and scripts under versioned URLs;
+//! - [`tls`]: the desk's own certificate authority for LAN use;
+//! - one module per resource: [`board`], [`calls`], [`complaints`],
+//!   [`repairs`], [`print`], [`people`], [`duty`], [`shift`], [`report`], [`settings`].
+
+pub mod assets;
+pub mod board;
+pub mod calls;
+pub mod complaints;
+pub mod duty;
+pub mod form;
+pub mod page;
+pub mod people;
+pub mod print;
+pub mod repairs;
+pub mod report;
+pub mod session;
+pub mod settings;
+pub mod shift;
+pub mod tls;
+pub mod words;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use wuye_app::desk::Desk;
+use wuye_protocol::time::{Clock, SystemClock};
+
+use crate::config;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How often the sync state in the header is read afresh.
+pub const BANNER_EVERY: Duration = Duration::from_secs(2);
+
+/// How the web desk listens.
+#[derive(Debug, Clone)]
+pub struct WebOptions {
+    /// The address and port.
+    pub listen: SocketAddr,
+    /// Plain HTTP although the address is beyond loopback (asked for explicitly).
+    pub plain_http: bool,
+    /// Extra names for the desk's certificate (its LAN host names).
+    pub names: Vec<String>,
+}
+
+impl WebOptions {
+    /// Whether pages go over HTTPS: always beyond loopback unless plain HTTP was asked for.
+    pub fn https(&self) -> bool {
+        !self.listen.ip().is_loopback() && !self.plain_http
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    desk: Mutex<Desk>,
+    banner: RwLock<page::Banner>,
+    https: bool,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("https", &self.0.https).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The state over a desk (its own connection to the site's database).
+    pub fn new(desk: Desk, https: bool) -> Self {
+        AppState(Arc::new(Inner { desk: Mutex::new(desk), banner: RwLock::new(page::Banner::default()), https }))
+    }
+
+    /// Runs `work` on the desk on a blocking thread: SQLite calls block.
+    pub async fn with_desk<T: Send + 'static>(&self, work: impl FnOnce(&mut Desk) -> T + Send + 'static) -> T {
+        let state = self.clone();
+        match tokio::task::spawn_blocking(move || {
+            // A handler that panicked leaves the desk as it was: each write is one transaction.
+            let mut desk = state.0.desk.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&mut desk)
+        })
+        .await
+        {
+            Ok(value) => value,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// The sync state as last read.
+    pub fn banner(&self) -> page::Banner {
+        self.0.banner.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Whether cookies must be marked Secure (pages over HTTPS).
+    pub fn https(&self) -> bool {
+        self.0.https
+    }
+}
+
+/// Every page and form of the desk.
+pub fn router(state: AppState) -> Router {
+    let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+               form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    Router::new()
+        .route("/", get(board::show))
+        .route("/sync-state", get(page::sync_state))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{lang}", get(session::set_lang))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/calls/new", get(calls::new))
+        .route("/calls", get(calls::list).post(calls::create))
+        .route("/calls/{id}/done", post(calls::done))
+        .route("/commitments/{id}/reply", post(calls::reply))
+        .route("/complaints", get(complaints::list).post(complaints::create))
+        .route("/complaints/new", get(complaints::new))
+        .route("/complaints/{id}", get(complaints::show))
+        .route("/complaints/{id}/live", get(complaints::live))
+        .route("/complaints/{id}/steps/{step}", post(complaints::step))
+        .route("/repairs", get(repairs::list).post(repairs::create))
+        .route("/repairs/new", get(repairs::new))
+        .route("/repairs/mine", get(repairs::mine))
+        .route("/repairs/{id}", get(repairs::show))
+        .route("/repairs/{id}/steps/{step}", post(repairs::step))
+        .route("/print/complaints/{id}", get(print::complaint_slip))
+        .route("/print/complaints/{id}/contact/{n}", get(print::contact_slip))
+        .route("/print/repairs/{id}", get(print::work_order))
+        .route("/print/register", get(print::register))
+        .route("/print/visits", get(print::visits))
+        .route("/residents", get(people::residents).post(people::add_resident))
+        .route("/staff", get(people::staff).post(people::add_staff))
+        .route("/staff/{id}/disable", post(people::disable_staff))
+        .route("/duty", get(duty::week).post(duty::assign))
+        .route("/handover", get(shift::handover))
+        .route("/briefing", get(shift::briefing))
+        .route("/report", get(report::preview).post(report::send))
+        .route("/settings", get(settings::show).post(settings::set))
+        .fallback(page::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::csrf_guard))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .with_state(state)
+}
+
+/// Reads the sync state every [`BANNER_EVERY`] on a connection of its own,
+/// so that no page waits for it.
+async fn keep_banner(state: AppState, data: PathBuf) {
+    let opened = tokio::task::spawn_blocking(move || config::open(&data)).await;
+    let Ok(Ok((store, config))) = opened else {
+        tracing::warn!("the web desk cannot read the sync state; the header will say so");
+        return;
+    };
+    let store = Arc::new(Mutex::new(store));
+    let config = Arc::new(config);
+    loop {
+        let (store, config) = (store.clone(), config.clone());
+        let read = tokio::task::spawn_blocking(move || {
+            let store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            page::Banner::read(&store, &config, SystemClock.now())
+        })
+        .await;
+        if let Ok(Ok(banner)) = read {
+            *state.0.banner.write().unwrap_or_else(std::sync::PoisonError::into_inner) = banner;
+        }
+        tokio::time::sleep(BANNER_EVERY).await;
+    }
+}
+
+/// Where the web desk listens: the address given; else, on the office's
+/// LAN (`lan`), every address; else loopback; on the site's `web-port`.
+pub fn listen_address(given: Option<SocketAddr>, lan: bool, data: &Path) -> anyhow::Result<SocketAddr> {
+    if let Some(addr) = given {
+        return Ok(addr);
+    }
+    let (store, _) = config::open(data)?;
+    let port = wuye_app::settings::SiteSettings::load(&store)?.web_port;
+    let ip: std::net::IpAddr = if lan { [0, 0, 0, 0].into() } else { [127, 0, 0, 1].into() };
+    Ok(SocketAddr::new(ip, port))
+}
+
+fn bind(options: &WebOptions) -> anyhow::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(options.listen).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {}: {e}; is another program using the port? Choose another with --web-listen or `settings set web-port N`",
+            options.listen
+        )
+    })?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Serves the web desk until `shutdown` completes.
+pub async fn serve(
+    data: PathBuf,
+    options: WebOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let https = options.https();
+    let folder = data.clone();
+    let desk = tokio::task::spawn_blocking(move || -> anyhow::Result<Desk> {
+        let (store, config) = config::open(&folder)?;
+        Ok(Desk::with_os_rng(store, config.site(), Arc::new(SystemClock)))
+    })
+    .await??;
+    let state = AppState::new(desk, https);
+    tokio::spawn(keep_banner(state.clone(), data.clone()));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(3)));
+    });
+    let scheme = if https { "https" } else { "http" };
+    if https {
+        let config = tls::server_config(&data, &options)?;
+        let listener = bind(&options)?;
+        tracing::info!("web desk at {scheme}://{}", listener.local_addr()?);
+        axum_server::from_tcp_rustls(listener, axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)))
+            .handle(handle)
+            .serve(app)
+            .await?;
+    } else {
+        let listener = bind(&options)?;
+        tracing::info!("web desk at {scheme}://{}", listener.local_addr()?);
+        axum_server::from_tcp(listener).handle(handle).serve(app).await?;
+    }
+    Ok(())
+}
+
+/// One page of a list, with the link to the next.
+#[derive(Debug)]
+pub struct ListPage<T> {
+    /// The records.
+    pub items: Vec<T>,
+    /// The cursor of the next page, as the `after` query value.
+    pub next: Option<String>,
+}
+
+impl<T> ListPage<T> {
+    /// A list with nothing in it (its filter was wrong).
+    pub fn empty() -> Self {
+        ListPage { items: Vec::new(), next: None }
+    }
+}
+
+impl<T> From<wuye_node::Paged<T>> for ListPage<T> {
+    fn from(paged: wuye_node::Paged<T>) -> Self {
+        ListPage { items: paged.items, next: paged.next.map(|c| format!("{}~{}", c.sort, c.id)) }
+    }
+}
+
+/// One page of `T` newest first, after the cursor `after` (from the start when
+/// it is empty or not one of ours).
+pub fn list_page<T: wuye_protocol::kind::Kind>(
+    desk: &Desk,
+    filter: &wuye_app::lists::ListFilter,
+    after: &str,
+    per_page: usize,
+) -> Result<wuye_node::Paged<T>, wuye_app::AppError> {
+    let after = after
+        .split_once('~')
+        .and_then(|(sort, id)| Some(wuye_node::Cursor { sort: sort.to_string(), id: id.parse().ok()? }));
+    desk.list::<T>(filter, &wuye_node::Page { limit: Some(per_page), after, newest_first: true })
+}

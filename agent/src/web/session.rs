@@ -1,0 +1,239 @@
+//! Sign-in for browsers: each browser holds its own session token (the
+//! application layer's token sessions) in an HttpOnly, SameSite=Strict
+//! cookie; every request that changes something carries a CSRF token tied
+//! to that session; failed sign-ins wait per name at an address and per
+//! address (`wuye_app::signin::sign_in_from`).
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::Deserialize;
+use wuye_app::desk::Actor;
+use wuye_app::messages::Lang;
+use wuye_app::signin::SessionToken;
+
+use super::page::{self, Page};
+use super::AppState;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "wuye_session";
+/// The language cookie (`zh` or `en`).
+pub const LANG_COOKIE: &str = "wuye_lang";
+/// Before sign-in: a random value the sign-in form's CSRF token is tied to.
+pub const PRE_COOKIE: &str = "wuye_pre";
+/// The form field that carries the CSRF token.
+pub const CSRF_FIELD: &str = "_csrf";
+/// The header htmx sends the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The language a browser asked for: Chinese unless it chose English.
+pub fn lang_of(jar: &CookieJar) -> Lang {
+    match jar.get(LANG_COOKIE).map(Cookie::value) {
+        Some("en") => Lang::En,
+        _ => Lang::Zh,
+    }
+}
+
+/// The CSRF token that goes with a secret the browser holds in a cookie.
+pub fn csrf_for(secret: &str) -> String {
+    wuye_node::secret::sha256_hex(format!("wuye csrf {secret}").as_bytes())[..32].to_string()
+}
+
+fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value)).http_only(true).same_site(SameSite::Strict).secure(state.https()).path("/").build()
+}
+
+/// A person signed in at this browser.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// Who acts, with their role.
+    pub actor: Actor,
+    /// The page's language.
+    pub lang: Lang,
+    /// The CSRF token for this session's forms.
+    pub csrf: String,
+    token: SessionToken,
+}
+
+impl Signed {
+    /// The page frame for this person.
+    pub fn page(&self, state: &AppState, nav: &'static str, title: impl Into<String>) -> Page {
+        Page::new(state, self.lang, Some(&self.actor), &self.csrf, nav, title.into())
+    }
+}
+
+/// Why a request has no one signed in: the browser goes to the sign-in page.
+#[derive(Debug)]
+pub struct SignInFirst {
+    back: String,
+    reason: Option<String>,
+}
+
+impl IntoResponse for SignInFirst {
+    fn into_response(self) -> Response {
+        let mut to = format!("/login?back={}", page::url_encode(&self.back));
+        if let Some(reason) = self.reason {
+            to += &format!("&why={}", page::url_encode(&reason));
+        }
+        Redirect::to(&to).into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = SignInFirst;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let lang = lang_of(&jar);
+        let back = parts.uri.path_and_query().map_or("/".to_string(), |p| p.as_str().to_string());
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| SessionToken::from_holder(c.value())) else {
+            return Err(SignInFirst { back, reason: None });
+        };
+        let holder = token.clone();
+        match state.with_desk(move |desk| desk.acting(&holder)).await {
+            Ok(actor) => Ok(Signed { actor, lang, csrf: csrf_for(token.as_str()), token }),
+            Err(e) => Err(SignInFirst { back, reason: Some(page::say(&e, lang)) }),
+        }
+    }
+}
+
+/// Refuses any request that changes something without the CSRF token of the
+/// browser's own session (or, for the sign-in form, of its pre-session cookie).
+pub async fn csrf_guard(State(_): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let jar = CookieJar::from_headers(request.headers());
+    let lang = lang_of(&jar);
+    let secret = jar.get(SESSION_COOKIE).or_else(|| jar.get(PRE_COOKIE)).map(|c| c.value().to_string());
+    let Some(secret) = secret else {
+        return page::refused(lang, StatusCode::FORBIDDEN, "csrf.missing");
+    };
+    let expected = csrf_for(&secret);
+    if request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) == Some(expected.as_str()) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, super::MAX_BODY_BYTES).await else {
+        return page::refused(lang, StatusCode::PAYLOAD_TOO_LARGE, "request.too_large");
+    };
+    let sent = form_value(&bytes, CSRF_FIELD);
+    if sent.as_deref() != Some(expected.as_str()) {
+        return page::refused(lang, StatusCode::FORBIDDEN, "csrf.wrong");
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// One field of a URL-encoded form body.
+fn form_value(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: Page,
+    login: String,
+    error: Option<String>,
+    back: String,
+}
+
+/// Where the sign-in page sends the browser afterwards.
+#[derive(Debug, Deserialize)]
+pub struct Back {
+    #[serde(default)]
+    back: Option<String>,
+    #[serde(default)]
+    why: Option<String>,
+}
+
+/// A path on this desk only: never another site's address.
+fn local_path(back: Option<&str>) -> String {
+    match back {
+        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.starts_with("/\\") => b.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// The sign-in page.
+pub async fn login_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<Back>) -> Response {
+    let lang = lang_of(&jar);
+    let pre = match jar.get(PRE_COOKIE) {
+        Some(c) => c.value().to_string(),
+        None => wuye_node::secret::random_hex_256(),
+    };
+    let page = Page::new(&state, lang, None, &csrf_for(&pre), "login", page::word(lang, "login.title").into());
+    let body = LoginPage { page, login: String::new(), error: q.why, back: local_path(q.back.as_deref()) };
+    (jar.add(cookie(&state, PRE_COOKIE, pre)), page::html(body.render())).into_response()
+}
+
+/// The sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// Signs in: a new session for this browser.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = lang_of(&jar);
+    let LoginForm { login, password, back } = form;
+    let typed = login.clone();
+    let address = client.ip().to_string();
+    let result = state.with_desk(move |desk| desk.open_session(&login, &password, Some(&address))).await;
+    match result {
+        Ok((_, token)) => {
+            let jar =
+                jar.remove(Cookie::from(PRE_COOKIE)).add(cookie(&state, SESSION_COOKIE, token.as_str().to_string()));
+            (jar, Redirect::to(&local_path(back.as_deref()))).into_response()
+        }
+        Err(e) => {
+            let pre = jar.get(PRE_COOKIE).map_or_else(String::new, |c| c.value().to_string());
+            let page = Page::new(&state, lang, None, &csrf_for(&pre), "login", page::word(lang, "login.title").into());
+            let body =
+                LoginPage { page, login: typed, error: Some(page::say(&e, lang)), back: local_path(back.as_deref()) };
+            (StatusCode::UNAUTHORIZED, page::html(body.render())).into_response()
+        }
+    }
+}
+
+/// Signs out: ends this browser's session only.
+pub async fn logout(State(state): State<AppState>, signed: Signed, jar: CookieJar) -> Response {
+    let token = signed.token.clone();
+    let now = chrono::Utc::now();
+    let ended = state.with_desk(move |desk| wuye_app::signin::end_session(&desk.store, &token, now)).await;
+    if let Err(e) = ended {
+        return page::error_page(&state, Some(&signed), &e);
+    }
+    (jar.remove(Cookie::from(SESSION_COOKIE)), Redirect::to("/login")).into_response()
+}
+
+/// Switches the pages' language and goes back where the person was.
+pub async fn set_lang(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(lang): Path<String>,
+    Query(q): Query<Back>,
+) -> Response {
+    let value = if lang == "en" { "en" } else { "zh" };
+    let mut c = cookie(&state, LANG_COOKIE, value.to_string());
+    c.set_http_only(false);
+    c.set_max_age(cookie::time::Duration::days(365));
+    (jar.add(c), Redirect::to(&local_path(q.back.as_deref()))).into_response()
+}
