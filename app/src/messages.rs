@@ -208,9 +208,50 @@ fn fill(template: &str, params: &[(&'static str, String)]) -> String {
     out
 }
 
+/// The fields rules name, as people at the desk call them in Chinese.
+const FIELDS_ZH: &[(&str, &str)] = &[
+    ("area", "公共区域"),
+    ("asked", "事由"),
+    ("by", "记录人"),
+    ("caller", "来电/来访人"),
+    ("category", "类别"),
+    ("comment", "住户意见"),
+    ("customer", "投诉人"),
+    ("decision", "决定内容"),
+    ("department", "部门"),
+    ("description", "报修内容"),
+    ("done", "处理情况"),
+    ("materials", "用料"),
+    ("name", "姓名"),
+    ("note", "记录内容"),
+    ("phone", "联系电话"),
+    ("reply", "回复内容"),
+    ("result", "处理结果"),
+    ("staff", "员工"),
+    ("summary", "投诉内容"),
+    ("text", "内容"),
+    ("to", "维修人员"),
+    ("unit", "房号"),
+    ("work", "维修内容"),
+];
+
 /// The message for `code` with `params`, in `lang`, as `edge` shows it; the
 /// code itself when the catalogue lacks it (a test makes sure it never does).
+/// In Chinese a field is named by its Chinese label.
 pub fn render(lang: Lang, edge: Edge, code: &str, params: &[(&'static str, String)]) -> String {
+    let named;
+    let params = if lang == Lang::Zh {
+        named = params
+            .iter()
+            .map(|(k, v)| match FIELDS_ZH.iter().find(|(f, _)| *k == "field" && f == v) {
+                Some((_, zh)) => (*k, zh.to_string()),
+                None => (*k, v.clone()),
+            })
+            .collect::<Vec<_>>();
+        named.as_slice()
+    } else {
+        params
+    };
     match template(lang, edge, code) {
         Some(t) => fill(t, params),
         None => code.to_string(),

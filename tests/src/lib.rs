@@ -7,6 +7,7 @@
 //! - [`relay`]: a UDP relay between agents and the server that counts bytes and misbehaves on demand;
 //! - [`seed`]: seeds for randomised tests, printed and replayable.
 
+pub mod browser;
 pub mod harness;
 pub mod procs;
 pub mod raw;
