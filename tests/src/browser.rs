@@ -66,13 +66,13 @@ impl Driver {
         let mut options = serde_json::json!({ "binary": CHROMIUM, "args": args });
         if width < 500 {
             // A desktop window is never this narrow: a phone's screen, emulated.
-            options["mobileEmulation"] =
-                serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": true } });
+            options["mobileEmulation"] = serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": true } });
         }
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), options);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector).capabilities(caps).connect(&self.url).await.expect("a Chromium session");
+        let client =
+            ClientBuilder::new(connector).capabilities(caps).connect(&self.url).await.expect("a Chromium session");
         Browser { client, base: base.to_string() }
     }
 }
@@ -219,10 +219,7 @@ impl Browser {
 
     /// Prints the page to PDF as the browser's print dialog would, on A4.
     pub async fn print_pdf(&self) -> Vec<u8> {
-        let config = fantoccini::wd::PrintConfiguration::builder()
-            .size(fantoccini::wd::PrintSize::A4)
-            .build()
-            .unwrap();
+        let config = fantoccini::wd::PrintConfiguration::builder().size(fantoccini::wd::PrintSize::A4).build().unwrap();
         self.client.print(config).await.unwrap()
     }
 
@@ -247,7 +244,8 @@ pub fn screenshots_dir() -> PathBuf {
 pub fn pdf_text_and_pages(pdf: &[u8], dir: &Path) -> (String, usize) {
     let file = dir.join(format!("print-{}.pdf", free_port()));
     std::fs::write(&file, pdf).unwrap();
-    let text = std::process::Command::new("pdftotext").args([path(&file), "-"]).output().expect("pdftotext (poppler-utils)");
+    let text =
+        std::process::Command::new("pdftotext").args([path(&file), "-"]).output().expect("pdftotext (poppler-utils)");
     let info = std::process::Command::new("pdfinfo").arg(path(&file)).output().expect("pdfinfo (poppler-utils)");
     let info = String::from_utf8_lossy(&info.stdout).to_string();
     let pages = info

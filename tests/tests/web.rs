@@ -32,7 +32,11 @@ async fn sign_in_refuses_a_wrong_password_and_two_people_work_at_once_each_as_th
     zhou.sign_in(SUPERVISOR.1, "不对的密码").await;
     zhou.wait_for_text("登录名或密码错误", WAIT).await;
     zhou.screenshot("login").await;
-    assert_eq!(zhou.field("登录名").await.prop("value").await.unwrap().as_deref(), Some(SUPERVISOR.1), "the name typed is kept");
+    assert_eq!(
+        zhou.field("登录名").await.prop("value").await.unwrap().as_deref(),
+        Some(SUPERVISOR.1),
+        "the name typed is kept"
+    );
     zhou.sign_in(SUPERVISOR.1, SUPERVISOR.2).await;
     zhou.wait_for_text("今日", WAIT).await;
     lina.sign_in("lina", &password("lina")).await;
@@ -86,7 +90,11 @@ async fn a_call_becomes_a_complaint_that_goes_to_archive_and_its_slip_prints_on_
     lina.screenshot("call").await;
     lina.click("登记").await;
     lina.wait_for_text("登记投诉", WAIT).await;
-    assert_eq!(lina.field("投诉人").await.prop("value").await.unwrap().as_deref(), Some("张伟"), "prefilled from the call");
+    assert_eq!(
+        lina.field("投诉人").await.prop("value").await.unwrap().as_deref(),
+        Some("张伟"),
+        "prefilled from the call"
+    );
     assert_eq!(lina.field("联系电话").await.prop("value").await.unwrap().as_deref(), Some("13900001111"));
     // A mistake comes back with what was typed and the message beside its field.
     lina.choose("类别", "设施").await;
@@ -96,7 +104,11 @@ async fn a_call_becomes_a_complaint_that_goes_to_archive_and_its_slip_prints_on_
     let beside = lina.client.find(fantoccini::Locator::Css(".field.bad .error")).await.unwrap();
     let label = beside.find(fantoccini::Locator::XPath("../label")).await.unwrap().text().await.unwrap();
     assert_eq!(label, "投诉内容", "the message stands beside the field it is about");
-    assert_eq!(lina.field("投诉人").await.prop("value").await.unwrap().as_deref(), Some("张伟"), "what was typed is kept");
+    assert_eq!(
+        lina.field("投诉人").await.prop("value").await.unwrap().as_deref(),
+        Some("张伟"),
+        "what was typed is kept"
+    );
     lina.fill("投诉内容", "卫生间天花板漏水，已三天").await;
     lina.click("登记投诉").await;
     lina.wait_for_text("投诉详情", WAIT).await;
@@ -141,7 +153,8 @@ async fn a_call_becomes_a_complaint_that_goes_to_archive_and_its_slip_prints_on_
     zhou.screenshot("slip").await;
     let (text, pages) = pdf_text_and_pages(&zhou.print_pdf().await, dir.path());
     assert_eq!(pages, 1, "the slip fits one page:\n{text}");
-    for words in ["客户投诉(建议)处理表", "张伟", "13900001111", "卫生间天花板漏水", "更换楼上防水层", "客户签字"] {
+    for words in ["客户投诉(建议)处理表", "张伟", "13900001111", "卫生间天花板漏水", "更换楼上防水层", "客户签字"]
+    {
         assert!(text.contains(words), "'{words}' is printed:\n{text}");
     }
     zhou.goto(&format!("/print/complaints/{id}/contact/1")).await;
@@ -189,7 +202,8 @@ async fn a_work_order_goes_from_dispatch_to_close_and_the_worker_uses_a_phone() 
     wang.goto("/repairs/mine").await;
     wang.wait_for_text("厨房水管漏水", WAIT).await;
     wang.screenshot("my-orders-phone").await;
-    let width: i64 = wang.client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap();
+    let width: i64 =
+        wang.client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap();
     assert!(width <= 390, "no sideways scrolling on a phone: {width}px");
     wang.click("打开").await;
     wang.click("到场").await;
@@ -216,7 +230,8 @@ async fn a_work_order_goes_from_dispatch_to_close_and_the_worker_uses_a_phone() 
     zhou.wait_for_text("维修人员签字", WAIT).await;
     let (text, pages) = pdf_text_and_pages(&zhou.print_pdf().await, dir.path());
     assert_eq!(pages, 1, "{text}");
-    for words in ["维修工作单", "5栋202", "厨房水管漏水", "王师傅", "角阀一个", "维修人员签字"] {
+    for words in ["维修工作单", "5栋202", "厨房水管漏水", "王师傅", "角阀一个", "维修人员签字"]
+    {
         assert!(text.contains(words), "'{words}' is printed:\n{text}");
     }
     zhou.close().await;
@@ -254,7 +269,10 @@ async fn with_head_office_down_work_goes_on_and_a_decision_from_head_office_appe
 
     // Head office decides; the open page shows it after the next sync, unreloaded.
     let url_before = zhou.path().await;
-    procs::ok("wuye-server", &["complaint", "decide", &id, "--data", path(&site.server.data), "--text", "物业出资当晚抢修"]);
+    procs::ok(
+        "wuye-server",
+        &["complaint", "decide", &id, "--data", path(&site.server.data), "--text", "物业出资当晚抢修"],
+    );
     let text = zhou.wait_for_text("物业出资当晚抢修", Duration::from_secs(30)).await;
     assert!(text.contains("经理已决定"), "{text}");
     assert_eq!(zhou.path().await, url_before);

@@ -20,8 +20,11 @@ pub(crate) struct WebArgs {
     /// Serve plain HTTP although listening beyond loopback: anyone on the
     /// LAN can then read passwords and records in transit. Only on a network
     /// nobody else uses.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tls")]
     pub plain_http: bool,
+    /// Serve HTTPS on loopback too.
+    #[arg(long)]
+    pub tls: bool,
     /// A name or address desk PCs use for this PC (e.g. 192.168.1.10 or
     /// kefu-pc), put in the desk's certificate; may be repeated.
     #[arg(long = "web-name", value_name = "NAME")]
@@ -34,6 +37,7 @@ impl WebArgs {
         Ok(WebOptions {
             listen: web::listen_address(self.web_listen, self.lan, data)?,
             plain_http: self.plain_http,
+            tls: self.tls,
             names: self.names.clone(),
         })
     }

@@ -58,14 +58,17 @@ pub struct WebOptions {
     pub listen: SocketAddr,
     /// Plain HTTP although the address is beyond loopback (asked for explicitly).
     pub plain_http: bool,
+    /// HTTPS even on loopback.
+    pub tls: bool,
     /// Extra names for the desk's certificate (its LAN host names).
     pub names: Vec<String>,
 }
 
 impl WebOptions {
-    /// Whether pages go over HTTPS: always beyond loopback unless plain HTTP was asked for.
+    /// Whether pages go over HTTPS: always beyond loopback unless plain HTTP
+    /// was asked for, and on loopback when asked for.
     pub fn https(&self) -> bool {
-        !self.listen.ip().is_loopback() && !self.plain_http
+        self.tls || (!self.listen.ip().is_loopback() && !self.plain_http)
     }
 }
 

@@ -268,7 +268,7 @@ async fn show_view(
 ) -> Response {
     let lang = signed.lang;
     let result = state
-        .with_desk(move |desk| -> Result<(Repair, Vec<(&'static str, Option<AppError>)>, Vec<Staff>, bool), AppError> {
+        .with_desk(move |desk| -> Result<(Repair, wuye_app::desk::Offers, Vec<Staff>, bool), AppError> {
             let r = desk.repair(&id)?;
             let offers = desk.repair_offers(&r.id.to_string())?;
             let workers = desk

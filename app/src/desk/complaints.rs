@@ -29,7 +29,7 @@ impl Desk {
     /// Every step of the workflow, each with the reason `actor` may not take
     /// it on this complaint now (its role, or where the complaint stands), by
     /// trying it on a copy of the document: the rules are the steps' own.
-    pub fn complaint_offers(&self, id: &str, actor: &Actor) -> Result<Vec<(&'static str, Option<AppError>)>, AppError> {
+    pub fn complaint_offers(&self, id: &str, actor: &Actor) -> Result<super::Offers, AppError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
         let doc = self.store.load(id)?;
         let trial = "—";

@@ -74,6 +74,9 @@ impl Desk {
     }
 }
 
+/// Every step of a workflow by name, each with the reason it may not be taken now (none: it may).
+pub type Offers = Vec<(&'static str, Option<AppError>)>;
+
 /// Who takes a step: the name recorded with it, and the role that permits it.
 #[derive(Debug, Clone)]
 pub struct Actor {

@@ -43,7 +43,7 @@ impl Desk {
     /// Every step on a work order, each with the reason it may not be taken
     /// now, by trying it on a copy of the document (dispatch is tried with a
     /// name; whom to send is checked when the step is taken).
-    pub fn repair_offers(&self, id: &str) -> Result<Vec<(&'static str, Option<AppError>)>, AppError> {
+    pub fn repair_offers(&self, id: &str) -> Result<super::Offers, AppError> {
         let id = self.store.resolve(RecordKind::Repair, id)?;
         let doc = self.store.load(id)?;
         let trial = "—";

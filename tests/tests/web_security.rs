@@ -1,0 +1,190 @@
+//! The web desk's defences, over raw HTTP on loopback (no browser needed):
+//! security headers, cookies, CSRF, body limits, 404s in the page's language,
+//! sign-in waits per address, and HTTPS from the desk's own authority.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+
+use wuye_tests::browser::{free_tcp_port, wait_for_port, Site};
+use wuye_tests::procs::{path, Proc, SUPERVISOR};
+
+/// One answer: status, headers (lower-case names), body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn cookies(&self) -> Vec<&str> {
+        self.headers.iter().filter(|(k, _)| k == "set-cookie").map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// `name=value` of a cookie set, for the next request.
+    fn cookie(&self, name: &str) -> String {
+        let set = self.cookies().into_iter().find(|c| c.starts_with(&format!("{name}="))).expect(name);
+        set.split(';').next().unwrap().to_string()
+    }
+}
+
+fn parse(raw: &[u8]) -> Answer {
+    let text = String::from_utf8_lossy(raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Answer { status, headers, body: body.to_string() }
+}
+
+fn request(method: &str, path: &str, cookie: &str, body: &str) -> Vec<u8> {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    if !cookie.is_empty() {
+        req += &format!("Cookie: {cookie}\r\n");
+    }
+    if method == "POST" {
+        req += &format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", body.len());
+    }
+    req += "\r\n";
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    bytes
+}
+
+/// A request from the loopback address `from` (127.0.0.1, 127.0.0.2, …) to the desk at `to`.
+fn http_from(from: &str, to: SocketAddr, method: &str, path: &str, cookie: &str, body: &str) -> Answer {
+    // std cannot choose a connection's source address; a tokio socket can, and hands it back.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut stream = rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        socket.connect(to).await.unwrap().into_std().unwrap()
+    });
+    stream.set_nonblocking(false).unwrap();
+    stream.write_all(&request(method, path, cookie, body)).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse(&raw)
+}
+
+fn http(to: SocketAddr, method: &str, path: &str, cookie: &str, body: &str) -> Answer {
+    http_from("127.0.0.1", to, method, path, cookie, body)
+}
+
+fn csrf_in(page: &str) -> String {
+    let at = page.find("name=\"_csrf\" value=\"").expect("a form with its token") + 20;
+    page[at..at + 32].to_string()
+}
+
+#[test]
+fn the_desk_refuses_forged_or_oversized_requests_and_sends_its_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path(), true);
+    let to: SocketAddr = site.base.trim_start_matches("http://").parse().unwrap();
+
+    let home = http(to, "GET", "/", "", "");
+    assert_eq!(home.status, 303);
+    assert_eq!(home.header("location"), Some("/login?back=%2F"));
+    let csp = home.header("content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(home.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(home.header("x-frame-options"), Some("DENY"));
+
+    let login = http(to, "GET", "/login", "", "");
+    assert_eq!(login.status, 200);
+    let pre = login.cookie("wuye_pre");
+    assert!(login.cookies()[0].contains("HttpOnly") && login.cookies()[0].contains("SameSite=Strict"));
+    let token = csrf_in(&login.body);
+    let form = format!("login={}&password={}", SUPERVISOR.1, "%E5%88%9D%E5%A7%8B%E5%AF%86%E7%A0%81-2026");
+    let forged = http(to, "POST", "/login", &pre, &form);
+    assert_eq!(forged.status, 403, "no token, no sign-in: {}", forged.body);
+    assert!(forged.body.contains("请求被拒绝"), "{}", forged.body);
+    let signed = http(to, "POST", "/login", &pre, &format!("_csrf={token}&{form}"));
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let session = signed.cookie("wuye_session");
+    let set = signed.cookies().into_iter().find(|c| c.starts_with("wuye_session=")).unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(!set.contains("Secure"), "plain HTTP on loopback");
+
+    let board = http(to, "GET", "/", &session, "");
+    assert_eq!(board.status, 200);
+    assert!(board.body.contains("今日"));
+    let token = csrf_in(&board.body);
+    let complaint = "customer=%E5%BC%A0%E4%BC%9F&unit=1&channel=phone&summary=x&category=%E5%85%B6%E4%BB%96";
+    // Another page's token, or none: refused, nothing stored.
+    let wrong = http(to, "POST", "/complaints", &session, &format!("_csrf={}&{complaint}", "0".repeat(32)));
+    assert_eq!(wrong.status, 403);
+    assert_eq!(site.agent.json(&["complaint", "list"]).as_array().unwrap().len(), 0);
+    let big = format!("_csrf={token}&{complaint}&summary={}", "漏".repeat(30_000));
+    assert_eq!(http(to, "POST", "/complaints", &session, &big).status, 413, "bodies over 64 KB are refused");
+    let made = http(to, "POST", "/complaints", &session, &format!("_csrf={token}&{complaint}"));
+    assert_eq!(made.status, 303, "{}", made.body);
+    assert_eq!(site.agent.json(&["complaint", "list"]).as_array().unwrap().len(), 1);
+
+    let missing = http(to, "GET", "/nowhere", &session, "");
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("页面不存在"));
+    let english = http(to, "GET", "/nowhere", &format!("{session}; wuye_lang=en"), "");
+    assert!(english.body.contains("Page not found"));
+    let no_record = http(to, "GET", "/complaints/0000000000", &session, "");
+    assert_eq!(no_record.status, 404);
+
+    // Wrong passwords from one address make that address wait, not another.
+    for _ in 0..3 {
+        let page = http_from("127.0.0.3", to, "GET", "/login", "", "");
+        let (pre, token) = (page.cookie("wuye_pre"), csrf_in(&page.body));
+        let wrong =
+            http_from("127.0.0.3", to, "POST", "/login", &pre, &format!("_csrf={token}&login=zhou&password=wrong-one"));
+        assert_eq!(wrong.status, 401);
+    }
+    let page = http_from("127.0.0.3", to, "GET", "/login", "", "");
+    let (pre3, token3) = (page.cookie("wuye_pre"), csrf_in(&page.body));
+    let waiting = http_from("127.0.0.3", to, "POST", "/login", &pre3, &format!("_csrf={token3}&{form}"));
+    assert!(waiting.body.contains("请等待"), "the guessing PC waits: {}", waiting.body);
+    let page = http_from("127.0.0.4", to, "GET", "/login", "", "");
+    let (pre4, token4) = (page.cookie("wuye_pre"), csrf_in(&page.body));
+    let other = http_from("127.0.0.4", to, "POST", "/login", &pre4, &format!("_csrf={token4}&{form}"));
+    assert_eq!(other.status, 303, "the supervisor at another desk signs in: {}", other.body);
+}
+
+#[test]
+fn over_https_the_desk_presents_a_certificate_from_its_own_authority() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path(), true);
+    let port = free_tcp_port();
+    let listen = format!("127.0.0.1:{port}");
+    let args = ["web", "--data", path(&site.agent.data), "--web-listen", &listen, "--tls"];
+    let _web = Proc::spawn("wuye-agent", &args, &dir.path().join("web.log"));
+    wait_for_port(port);
+    let ca = std::fs::read(site.agent.data.join("web-ca.pem")).expect("the authority to install on desk PCs");
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls::pki_types::CertificateDer::from_pem_slice(&ca).unwrap()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    for name in ["localhost", "127.0.0.1"] {
+        let server_name = rustls::pki_types::ServerName::try_from(name).unwrap().to_owned();
+        let conn = rustls::ClientConnection::new(std::sync::Arc::new(config.clone()), server_name).unwrap();
+        let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        tls.write_all(&request("GET", "/login", "", "")).unwrap();
+        let mut raw = Vec::new();
+        let _ = tls.read_to_end(&mut raw);
+        let answer = parse(&raw);
+        assert_eq!(answer.status, 200, "{name}");
+        assert!(answer.cookies()[0].contains("Secure"), "cookies are Secure over HTTPS");
+    }
+    // The authority stays the same across restarts: desk PCs install it once.
+    let again = std::fs::read(site.agent.data.join("web-ca.pem")).unwrap();
+    assert_eq!(ca, again);
+}
