@@ -16,6 +16,9 @@ use crate::settings::SiteSettings;
 use crate::shift::{self, in_states};
 use crate::AppError;
 
+/// Most major complaints the board names (the newest); the list shows the rest.
+pub const BOARD_LIST: usize = 20;
+
 /// One duty period of today and who holds it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DutyPeriod {
@@ -52,7 +55,7 @@ pub struct Board {
     pub duty: Vec<DutyPeriod>,
     /// Open complaints by state, in the order of the workflow; states with none left out.
     pub complaints_by_status: Vec<(ComplaintStatus, usize)>,
-    /// Major complaints waiting for the manager.
+    /// Major complaints waiting for the manager, the newest [`BOARD_LIST`].
     pub escalated: Vec<Complaint>,
     /// Work orders not yet reached, soonest deadline first.
     pub repairs_due: Vec<RepairDue>,
@@ -99,7 +102,10 @@ impl Desk {
                 complaints_by_status.push((status, count));
             }
             if status == ComplaintStatus::Escalated && count > 0 {
-                escalated = in_states(&self.store, [name])?;
+                let filter = wuye_node::Filter { statuses: vec![name.to_string()], ..wuye_node::Filter::default() };
+                let newest =
+                    wuye_node::Page { limit: Some(BOARD_LIST), newest_first: true, ..wuye_node::Page::default() };
+                escalated = self.store.page::<Complaint>(&filter, &newest)?.items;
             }
         }
         let mut repairs_due: Vec<RepairDue> = in_states::<Repair>(&self.store, shift::open_repair_states())?

@@ -82,7 +82,8 @@ const STORE_STEPS: &[crate::migrate::Step] = &[
 
 /// Open records found by their state without reading every row (step 6): the
 /// day's board asks for what is not closed among 100,000 records.
-const STATUS_INDEX: &str = "CREATE INDEX IF NOT EXISTS projections_status ON projections (kind, status, sort);";
+const STATUS_INDEX: &str =
+    "CREATE INDEX IF NOT EXISTS projections_status ON projections (kind, status, site_id, sort);";
 
 /// The checkpoint agreed with each peer at the end of the last completed round (step 5).
 const CHECKPOINTS: &str = "CREATE TABLE IF NOT EXISTS peer_checkpoints (

@@ -32,7 +32,7 @@ use wuye_tests::harness::sample;
 use wuye_tests::procs::{self, path, Proc, Server};
 use wuye_tests::relay::Relay;
 
-const SCENARIOS: [&str; 11] = [
+const SCENARIOS: [&str; 12] = [
     "first-sync",
     "catch-up",
     "idle",
@@ -44,6 +44,7 @@ const SCENARIOS: [&str; 11] = [
     "agent-add",
     "list-page",
     "reconcile",
+    "web-pages",
 ];
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -754,6 +755,90 @@ fn list_page(b: &mut Bench) -> anyhow::Result<Line> {
     })
 }
 
+const WEB_SAMPLES: usize = 200;
+
+/// The web desk's pages with 100,000 records at the site, measured in the
+/// agent's own process (server-side time: the router from request to the
+/// last byte of the body): the day's board, the first page of the complaint
+/// list, a complaint's page; and what a page weighs over the wire, gzipped,
+/// with its style sheet and scripts.
+fn web_pages(b: &mut Bench) -> anyhow::Result<Line> {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let dir = b.fresh_dir("web-pages");
+    let (server, creds) = server_template(&dir, 1)?;
+    let agent = dir.join("agent");
+    agent_with_records(&agent, &server, &creds[0], PAGE_RECORDS, 7)?;
+    let (store, config) = wuye_agent::config::open(&agent)?;
+    let mut desk = wuye_app::desk::Desk::with_os_rng(store, config.site(), Arc::new(SystemClock));
+    desk.first_supervisor("周站长", "zhou", "bench-password-2026")?;
+    let (member, token) = desk.open_session("zhou", "bench-password-2026", None)?;
+    let actor = wuye_app::desk::Actor::of(&member);
+    let newest = wuye_node::Page { limit: Some(1), newest_first: true, ..wuye_node::Page::default() };
+    let id = desk.list::<Complaint>(&wuye_app::lists::ListFilter::default(), &newest)?.items[0].id.to_string();
+    for step in [wuye_app::desk::Step::Note("已联系住户"), wuye_app::desk::Step::Assign("维修部")] {
+        desk.step(&id, &step, &actor)?;
+    }
+    let app = wuye_agent::web::router(wuye_agent::web::AppState::new(desk, false));
+    let cookie = format!("wuye_session={}", token.as_str());
+    let get = |path: &str, gzip: bool| -> anyhow::Result<(f64, usize, u16)> {
+        let mut req = Request::get(path).header("cookie", &cookie);
+        if gzip {
+            req = req.header("accept-encoding", "gzip");
+        }
+        let req = req.body(Body::empty())?;
+        let app = app.clone();
+        b.rt.block_on(async move {
+            let start = Instant::now();
+            let response = app.oneshot(req).await?;
+            let status = response.status().as_u16();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+            Ok((start.elapsed().as_secs_f64() * 1000.0, body.len(), status))
+        })
+    };
+    let pages =
+        [("board", "/".to_string()), ("list", "/complaints".to_string()), ("detail", format!("/complaints/{id}"))];
+    let mut extra = serde_json::Map::new();
+    let mut board_ms = Vec::new();
+    for (name, path) in &pages {
+        let mut ms = Vec::new();
+        for _ in 0..WEB_SAMPLES {
+            let (t, _, status) = get(path, false)?;
+            if status != 200 {
+                bail!("web-pages: {path} answered {status}");
+            }
+            ms.push(t);
+        }
+        extra.insert(format!("{name}_median_ms"), json!(round3(median(ms.clone()))));
+        extra.insert(format!("{name}_p99_ms"), json!(round3(percentile(ms.clone(), 0.99))));
+        if *name == "board" {
+            board_ms = ms;
+        }
+    }
+    let urls = wuye_agent::web::assets::urls();
+    let mut assets = 0;
+    for url in [urls.css, urls.js, urls.htmx] {
+        assets += get(url, true)?.1;
+    }
+    for (name, path) in &pages {
+        let (_, bytes, _) = get(path, true)?;
+        extra.insert(format!("{name}_with_assets_gzip_bytes"), json!(bytes + assets));
+    }
+    extra.insert("assets_gzip_bytes".into(), json!(assets));
+    extra.insert("records".into(), json!(PAGE_RECORDS));
+    extra.insert("samples".into(), json!(WEB_SAMPLES));
+    extra.insert("measured".into(), json!("in process, the router from request to body"));
+    Ok(Line {
+        scenario: "web-pages",
+        seconds: median(board_ms) / 1000.0,
+        bytes: 0,
+        server_rss_mb: 0.0,
+        agent_rss_mb: 0.0,
+        extra: Value::Object(extra),
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let scenario = args.first().map(String::as_str).unwrap_or("all");
@@ -813,6 +898,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted.contains(&"reconcile") {
         reconcile(&mut b)?.print();
+    }
+    if wanted.contains(&"web-pages") {
+        web_pages(&mut b)?.print();
     }
     Ok(())
 }
