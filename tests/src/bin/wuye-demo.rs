@@ -58,17 +58,23 @@ fn main() -> anyhow::Result<()> {
     let relay = rt.block_on(Relay::start(server.addr.parse()?))?;
     let a = Agent::init(dir, "chaoyang", &server.addr, &server.fingerprint, &chaoyang);
     let b = Agent::init(dir, "haidian", &relay.addr.to_string(), &server.fingerprint, &haidian);
-    let run_args = |agent: &Agent| {
-        vec!["run".to_string(), "--data".into(), path(&agent.data).into(), "--interval-secs".into(), "1".into()]
+    // Each site's web desk on a loopback port of its own.
+    let desks = [
+        format!("127.0.0.1:{}", wuye_tests::browser::free_tcp_port()),
+        format!("127.0.0.1:{}", wuye_tests::browser::free_tcp_port()),
+    ];
+    let run_args = |agent: &Agent, desk: &str| {
+        let data = path(&agent.data).to_string();
+        ["run", "--data", &data, "--interval-secs", "1", "--web-listen", desk].map(String::from).to_vec()
     };
     let a_run = Proc::spawn(
         "wuye-agent",
-        &run_args(&a).iter().map(String::as_str).collect::<Vec<_>>(),
+        &run_args(&a, &desks[0]).iter().map(String::as_str).collect::<Vec<_>>(),
         &dir.join("chaoyang.log"),
     );
     let b_run = Proc::spawn(
         "wuye-agent",
-        &run_args(&b).iter().map(String::as_str).collect::<Vec<_>>(),
+        &run_args(&b, &desks[1]).iter().map(String::as_str).collect::<Vec<_>>(),
         &dir.join("haidian.log"),
     );
     say(&format!(
@@ -148,7 +154,7 @@ fn main() -> anyhow::Result<()> {
 
     if keep {
         let kept = tmp.keep();
-        explain(&kept, &server, &a, &b);
+        explain(&kept, &server, &a, &b, &desks);
         println!("Press Ctrl-C to stop everything.");
         rt.block_on(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -162,7 +168,7 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn explain(dir: &Path, server: &Server, a: &Agent, b: &Agent) {
+fn explain(dir: &Path, server: &Server, a: &Agent, b: &Agent, desks: &[String; 2]) {
     let bin = procs::bin_dir();
     let s = bin.join("wuye-server");
     let ag = bin.join("wuye-agent");
@@ -170,6 +176,13 @@ fn explain(dir: &Path, server: &Server, a: &Agent, b: &Agent) {
     println!("  head office  {}", server.data.display());
     println!("  朝阳花园      {}", a.data.display());
     println!("  海淀雅苑      {}  (through the relay)", b.data.display());
+    println!(
+        "The web desks (open in a browser; sign in as {} with the password {}):",
+        procs::SUPERVISOR.1,
+        procs::SUPERVISOR.2
+    );
+    println!("  朝阳花园      http://{}", desks[0]);
+    println!("  海淀雅苑      http://{}", desks[1]);
     println!("Try:");
     println!("  {} complaint list --data {}", s.display(), server.data.display());
     println!("  {} site list --data {}", s.display(), server.data.display());
