@@ -102,7 +102,12 @@ impl Desk {
                 complaints_by_status.push((status, count));
             }
             if status == ComplaintStatus::Escalated && count > 0 {
-                let filter = wuye_node::Filter { statuses: vec![name.to_string()], ..wuye_node::Filter::default() };
+                // By site too, so that the status index gives them newest first without sorting.
+                let filter = wuye_node::Filter {
+                    site: Some(self.site.id),
+                    statuses: vec![name.to_string()],
+                    ..wuye_node::Filter::default()
+                };
                 let newest =
                     wuye_node::Page { limit: Some(BOARD_LIST), newest_first: true, ..wuye_node::Page::default() };
                 escalated = self.store.page::<Complaint>(&filter, &newest)?.items;

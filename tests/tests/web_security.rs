@@ -127,6 +127,37 @@ fn the_desk_refuses_forged_or_oversized_requests_and_sends_its_headers() {
     assert_eq!(made.status, 303, "{}", made.body);
     assert_eq!(site.agent.json(&["complaint", "list"]).as_array().unwrap().len(), 1);
 
+    // Every page of the menu opens, with all its words, in both languages.
+    for page in [
+        "/",
+        "/calls/new",
+        "/calls",
+        "/complaints",
+        "/complaints/new",
+        "/repairs",
+        "/repairs/new",
+        "/repairs/mine",
+        "/residents",
+        "/staff",
+        "/duty",
+        "/handover",
+        "/briefing",
+        "/report",
+        "/settings",
+        "/print/register",
+        "/print/visits",
+    ] {
+        for lang in ["zh", "en"] {
+            let answer = http(to, "GET", page, &format!("{session}; wuye_lang={lang}"), "");
+            assert_eq!(answer.status, 200, "{page} in {lang}: {}", answer.body);
+            assert!(
+                !answer.body.contains(">?<") && !answer.body.contains(" ?<"),
+                "{page} in {lang} lacks a word:\n{}",
+                answer.body
+            );
+        }
+    }
+
     let missing = http(to, "GET", "/nowhere", &session, "");
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("页面不存在"));

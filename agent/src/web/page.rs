@@ -80,6 +80,8 @@ pub struct Page {
     pub js: &'static str,
     /// htmx.
     pub htmx: &'static str,
+    /// This page's address, encoded for a query (the language switch comes back to it).
+    pub here: String,
 }
 
 impl Page {
@@ -105,6 +107,7 @@ impl Page {
             css: urls.css,
             js: urls.js,
             htmx: urls.htmx,
+            here: "%2F".to_string(),
         }
     }
 

@@ -60,13 +60,17 @@ pub struct Signed {
     pub lang: Lang,
     /// The CSRF token for this session's forms.
     pub csrf: String,
+    /// The page asked for (path and query), for the language switch to come back to.
+    pub here: String,
     token: SessionToken,
 }
 
 impl Signed {
     /// The page frame for this person.
     pub fn page(&self, state: &AppState, nav: &'static str, title: impl Into<String>) -> Page {
-        Page::new(state, self.lang, Some(&self.actor), &self.csrf, nav, title.into())
+        let mut page = Page::new(state, self.lang, Some(&self.actor), &self.csrf, nav, title.into());
+        page.here = page::url_encode(&self.here);
+        page
     }
 }
 
@@ -99,7 +103,7 @@ impl FromRequestParts<AppState> for Signed {
         };
         let holder = token.clone();
         match state.with_desk(move |desk| desk.acting(&holder)).await {
-            Ok(actor) => Ok(Signed { actor, lang, csrf: csrf_for(token.as_str()), token }),
+            Ok(actor) => Ok(Signed { actor, lang, csrf: csrf_for(token.as_str()), here: back, token }),
             Err(e) => Err(SignInFirst { back, reason: Some(page::say(&e, lang)) }),
         }
     }

@@ -78,7 +78,39 @@ const STORE_STEPS: &[crate::migrate::Step] = &[
     crate::migrate::Step::Sql(PURGED),
     crate::migrate::Step::Sql(CHECKPOINTS),
     crate::migrate::Step::Sql(STATUS_INDEX),
+    crate::migrate::Step::Sql(STATUS_COUNTS),
 ];
+
+/// How many records of each kind each site has in each state (step 7),
+/// kept by triggers on every projection write, so that the day's board and
+/// head office's figures count open records without reading them.
+const STATUS_COUNTS: &str = "
+CREATE TABLE IF NOT EXISTS projection_counts (
+    kind TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (kind, site_id, status)
+) WITHOUT ROWID;
+DELETE FROM projection_counts;
+INSERT INTO projection_counts (kind, site_id, status, n)
+    SELECT kind, site_id, status, count(*) FROM projections GROUP BY kind, site_id, status;
+CREATE TRIGGER IF NOT EXISTS projection_counted AFTER INSERT ON projections BEGIN
+    INSERT INTO projection_counts (kind, site_id, status, n) VALUES (new.kind, new.site_id, new.status, 1)
+        ON CONFLICT (kind, site_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS projection_uncounted AFTER DELETE ON projections BEGIN
+    UPDATE projection_counts SET n = n - 1
+        WHERE kind = old.kind AND site_id = old.site_id AND status = old.status;
+END;
+CREATE TRIGGER IF NOT EXISTS projection_recounted AFTER UPDATE OF status ON projections
+    WHEN old.status IS NOT new.status BEGIN
+    UPDATE projection_counts SET n = n - 1
+        WHERE kind = old.kind AND site_id = old.site_id AND status = old.status;
+    INSERT INTO projection_counts (kind, site_id, status, n) VALUES (new.kind, new.site_id, new.status, 1)
+        ON CONFLICT (kind, site_id, status) DO UPDATE SET n = n + 1;
+END;
+";
 
 /// Open records found by their state without reading every row (step 6): the
 /// day's board asks for what is not closed among 100,000 records.
@@ -325,7 +357,8 @@ impl Store {
     /// How many records of `kind` (of `site`, or of every site) are in `status`.
     pub fn count_in_state(&self, kind: RecordKind, site: Option<SiteId>, status: &str) -> Result<usize, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT count(*) FROM projections WHERE kind = ?1 AND status = ?2 AND (?3 IS NULL OR site_id = ?3)",
+            "SELECT coalesce(sum(n), 0) FROM projection_counts
+             WHERE kind = ?1 AND status = ?2 AND (?3 IS NULL OR site_id = ?3)",
         )?;
         let count: i64 = stmt.query_row(params![kind.as_str(), status, site.map(|s| s.to_string())], |r| r.get(0))?;
         Ok(usize::try_from(count).unwrap_or_default())

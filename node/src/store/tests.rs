@@ -110,3 +110,50 @@ fn a_replaced_record_is_deleted_and_never_taken_again() {
     assert!(matches!(store.load(old.id), Err(StoreError::NotFound { .. })));
     assert_eq!(store.all::<Resident>(None).unwrap().len(), 1);
 }
+
+/// Every count the triggers keep, against a count of the rows themselves.
+fn counts_agree(store: &Store) {
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT kind, site_id, status, count(*) FROM projections GROUP BY kind, site_id, status")
+        .unwrap();
+    let rows: Vec<(String, String, String, i64)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect();
+    for (kind, site, status, n) in &rows {
+        let kind = RecordKind::parse(kind).unwrap();
+        let site: SiteId = site.parse().unwrap();
+        assert_eq!(store.count_in_state(kind, Some(site), status).unwrap() as i64, *n, "{kind:?} {status}");
+    }
+    let kept: i64 =
+        store.conn().query_row("SELECT coalesce(sum(n), 0) FROM projection_counts", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, rows.iter().map(|r| r.3).sum::<i64>(), "no count left over for rows gone");
+}
+
+#[test]
+fn counts_by_state_follow_every_insert_step_purge_and_rebuild() {
+    let (mut store, ids) = with_complaints(12);
+    counts_agree(&store);
+    assert_eq!(store.count_in_state(RecordKind::Complaint, None, "registered").unwrap(), 12);
+    let now = wuye_protocol::time::from_stored("2026-11-27T05:00:00Z").unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    for id in &ids[..5] {
+        store
+            .edit(*id, |doc| wuye_protocol::complaint::assign(doc, EventId::random(&mut rng), now, "客服员", "维修部"))
+            .unwrap();
+    }
+    // A note keeps the state: the count must not move.
+    store
+        .edit(ids[0], |doc| wuye_protocol::complaint::add_note(doc, EventId::random(&mut rng), now, "客服员", "已联系"))
+        .unwrap();
+    counts_agree(&store);
+    assert_eq!(store.count_in_state(RecordKind::Complaint, None, "assigned").unwrap(), 5);
+    assert_eq!(store.count_in_state(RecordKind::Complaint, None, "registered").unwrap(), 7);
+    let tx = store.conn.transaction().unwrap();
+    purge(&tx, ids[11]).unwrap();
+    tx.commit().unwrap();
+    counts_agree(&store);
+    assert_eq!(store.count_in_state(RecordKind::Complaint, None, "registered").unwrap(), 6);
+    store.rebuild_projections().unwrap();
+    counts_agree(&store);
+    assert_eq!(store.count_in_state(RecordKind::Complaint, None, "assigned").unwrap(), 5);
+}
