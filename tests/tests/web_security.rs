@@ -127,6 +127,15 @@ fn the_desk_refuses_forged_or_oversized_requests_and_sends_its_headers() {
     assert_eq!(made.status, 303, "{}", made.body);
     assert_eq!(site.agent.json(&["complaint", "list"]).as_array().unwrap().len(), 1);
 
+    // A browser whose session ended signs in again from the sign-in page it is sent to.
+    let ended = http(to, "POST", "/logout", &session, &format!("_csrf={token}"));
+    assert_eq!(ended.status, 303);
+    let again = http(to, "GET", "/login", &session, "");
+    let (pre, token_again) = (again.cookie("wuye_pre"), csrf_in(&again.body));
+    let back = http(to, "POST", "/login", &format!("{session}; {pre}"), &format!("_csrf={token_again}&{form}"));
+    assert_eq!(back.status, 303, "{}", back.body);
+    let session = back.cookie("wuye_session");
+
     // Every page of the menu opens, with all its words, in both languages.
     for page in [
         "/",

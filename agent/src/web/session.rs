@@ -117,20 +117,22 @@ pub async fn csrf_guard(State(_): State<AppState>, request: Request, next: Next)
     }
     let jar = CookieJar::from_headers(request.headers());
     let lang = lang_of(&jar);
-    let secret = jar.get(SESSION_COOKIE).or_else(|| jar.get(PRE_COOKIE)).map(|c| c.value().to_string());
-    let Some(secret) = secret else {
+    // The session's token, or before sign-in the pre-session cookie's (a
+    // browser whose session ended holds both while it signs in again).
+    let expected: Vec<String> =
+        [SESSION_COOKIE, PRE_COOKIE].iter().filter_map(|name| jar.get(name)).map(|c| csrf_for(c.value())).collect();
+    if expected.is_empty() {
         return page::refused(lang, StatusCode::FORBIDDEN, "csrf.missing");
-    };
-    let expected = csrf_for(&secret);
-    if request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) == Some(expected.as_str()) {
+    }
+    let matches = |sent: Option<&str>| sent.is_some_and(|s| expected.iter().any(|e| e == s));
+    if matches(request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok())) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, super::MAX_BODY_BYTES).await else {
         return page::refused(lang, StatusCode::PAYLOAD_TOO_LARGE, "request.too_large");
     };
-    let sent = form_value(&bytes, CSRF_FIELD);
-    if sent.as_deref() != Some(expected.as_str()) {
+    if !matches(form_value(&bytes, CSRF_FIELD).as_deref()) {
         return page::refused(lang, StatusCode::FORBIDDEN, "csrf.wrong");
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
