@@ -83,6 +83,18 @@ pub fn free_tcp_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
+impl Driver {
+    /// A desktop browser (1366×768, an office PC's screen) with a profile of
+    /// its own in `dir`, signed in as `login` and on the day's board.
+    pub async fn signed_in(&self, site: &Site, dir: &Path, login: &str, password: &str) -> Browser {
+        let profile = dir.join(format!("profile-{login}-{}", free_tcp_port()));
+        let b = self.browser(&site.base, &profile, 1366, 768).await;
+        b.sign_in(login, password).await;
+        b.wait_for_text("今日", Duration::from_secs(20)).await;
+        b
+    }
+}
+
 /// Waits until something listens on a loopback port.
 pub fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -76,9 +76,7 @@ async fn a_call_becomes_a_complaint_that_goes_to_archive_and_its_slip_prints_on_
     let site = Site::start(dir.path(), false);
     site.add_staff("李娜", "客服员", "lina");
     let driver = Driver::start(dir.path());
-    let lina = driver.browser(&site.base, &dir.path().join("p1"), 1366, 768).await;
-    lina.sign_in("lina", &password("lina")).await;
-    lina.wait_for_text("今日", WAIT).await;
+    let lina = driver.signed_in(&site, dir.path(), "lina", &password("lina")).await;
     lina.screenshot("board").await;
 
     lina.click("来电来访").await;
@@ -139,9 +137,7 @@ async fn a_call_becomes_a_complaint_that_goes_to_archive_and_its_slip_prints_on_
     let log = site.agent.json(&["log", "list"]);
     assert_eq!(log[0]["records"][0].as_str(), Some(id.as_str()), "the call is linked to the complaint");
 
-    let zhou = driver.browser(&site.base, &dir.path().join("p2"), 1366, 768).await;
-    zhou.sign_in(SUPERVISOR.1, SUPERVISOR.2).await;
-    zhou.wait_for_text("今日", WAIT).await;
+    let zhou = driver.signed_in(&site, dir.path(), SUPERVISOR.1, SUPERVISOR.2).await;
     zhou.goto(&format!("/complaints/{id}")).await;
     zhou.click("归档").await;
     zhou.client.execute("window.confirm = function () { return true; };", vec![]).await.unwrap();
@@ -175,9 +171,7 @@ async fn a_work_order_goes_from_dispatch_to_close_and_the_worker_uses_a_phone() 
     let site = Site::start(dir.path(), false);
     site.add_staff("王师傅", "维修", "wang");
     let driver = Driver::start(dir.path());
-    let zhou = driver.browser(&site.base, &dir.path().join("p1"), 1366, 768).await;
-    zhou.sign_in(SUPERVISOR.1, SUPERVISOR.2).await;
-    zhou.wait_for_text("今日", WAIT).await;
+    let zhou = driver.signed_in(&site, dir.path(), SUPERVISOR.1, SUPERVISOR.2).await;
     zhou.goto("/repairs/new").await;
     zhou.fill("房号", "5栋202").await;
     zhou.choose("报修类型", "水").await;
@@ -293,9 +287,7 @@ async fn the_register_of_a_month_lists_every_complaint_of_that_month() {
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let first = today.format("%Y-%m-01").to_string();
     let driver = Driver::start(dir.path());
-    let zhou = driver.browser(&site.base, &dir.path().join("p1"), 1366, 768).await;
-    zhou.sign_in(SUPERVISOR.1, SUPERVISOR.2).await;
-    zhou.wait_for_text("今日", WAIT).await;
+    let zhou = driver.signed_in(&site, dir.path(), SUPERVISOR.1, SUPERVISOR.2).await;
     zhou.goto("/complaints").await;
     zhou.fill("从", &first).await;
     zhou.fill("到", &today.to_string()).await;

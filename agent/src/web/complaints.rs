@@ -46,7 +46,6 @@ pub struct ListQuery {
 impl ListQuery {
     /// The application layer's filter for these fields.
     pub fn filter(&self) -> Result<ListFilter, AppError> {
-        let date = |t: &str| (!t.trim().is_empty()).then(|| wuye_app::lists::parse_date(t)).transpose();
         let mut fields = Vec::new();
         if !self.category.trim().is_empty() {
             fields.push(("category", self.category.trim().to_string()));
@@ -60,8 +59,8 @@ impl ListQuery {
                 "open" => wuye_app::shift::open_complaint_states().map(String::from).collect(),
                 s => vec![s.to_string()],
             },
-            from: date(&self.from)?,
-            to: date(&self.to)?,
+            from: super::optional_date(&self.from)?,
+            to: super::optional_date(&self.to)?,
             fields,
             contains: Some(self.q.trim().to_string()).filter(|q| !q.is_empty()),
         })

@@ -256,6 +256,11 @@ pub async fn serve(
     Ok(())
 }
 
+/// A date from a filter bar: none when left empty.
+pub fn optional_date(text: &str) -> Result<Option<chrono::NaiveDate>, wuye_app::AppError> {
+    (!text.trim().is_empty()).then(|| wuye_app::lists::parse_date(text)).transpose()
+}
+
 /// One page of a list, with the link to the next.
 #[derive(Debug)]
 pub struct ListPage<T> {

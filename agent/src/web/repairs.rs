@@ -66,15 +66,14 @@ struct ListView {
 }
 
 fn repairs_page(desk: &Desk, q: &ListQuery) -> Result<ListPage<Repair>, AppError> {
-    let date = |t: &str| (!t.trim().is_empty()).then(|| wuye_app::lists::parse_date(t)).transpose();
     let filter = ListFilter {
         statuses: match (q.status.as_str(), q.overdue == "1") {
             ("", false) => Vec::new(),
             ("open", _) | ("", true) => wuye_app::shift::open_repair_states().map(String::from).collect(),
             (s, _) => vec![s.to_string()],
         },
-        from: date(&q.from)?,
-        to: date(&q.to)?,
+        from: super::optional_date(&q.from)?,
+        to: super::optional_date(&q.to)?,
         fields: Vec::new(),
         contains: Some(q.q.trim().to_string()).filter(|t| !t.is_empty()),
     };
