@@ -39,6 +39,9 @@ pub enum SettingsError {
     /// The value is wrong for its key.
     #[error("{0}")]
     Invalid(String),
+    /// The person may not change settings.
+    #[error(transparent)]
+    Refused(#[from] wuye_protocol::rules::RuleError),
 }
 
 const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, summer, web-port";
@@ -72,6 +75,13 @@ impl SiteSettings {
             summer_to: get("summer-to")?.unwrap_or_else(|| month_day_text(calendar::DEFAULT_SUMMER_TO)),
             web_port: get("web-port")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WEB_PORT),
         })
+    }
+
+    /// Checks that `actor` may change the site's settings (客服主管 or 经理),
+    /// then checks and stores one setting.
+    pub fn set_by(store: &Store, actor: &crate::desk::Actor, key: &str, value: &str) -> Result<Self, SettingsError> {
+        wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
+        Self::set(store, key, value)
     }
 
     /// Checks and stores one setting.

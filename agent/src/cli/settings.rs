@@ -36,14 +36,17 @@ pub(crate) fn run(data: &Path, args: SettingsCommand) -> anyhow::Result<()> {
             return Ok(());
         }
         SettingsCommand::Show { json: false } => SiteSettings::load(store)?,
-        SettingsCommand::Set { key, value } => {
-            wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
-            SiteSettings::set(store, &key, &value)?
-        }
+        SettingsCommand::Set { key, value } => match SiteSettings::set_by(store, &actor, &key, &value) {
+            Ok(settings) => settings,
+            // The refusal itself, so that it is told in the catalogue's words.
+            Err(wuye_app::settings::SettingsError::Refused(rule)) => return Err(rule.into()),
+            Err(other) => return Err(other.into()),
+        },
     };
     wuye_node::say!("categories         {}", settings.categories.join("、"));
     wuye_node::say!("emergency-minutes  {}", settings.emergency_minutes);
     wuye_node::say!("normal-duty-hours  {}", settings.normal_duty_hours);
     wuye_node::say!("summer             {}..{}", settings.summer_from, settings.summer_to);
+    wuye_node::say!("web-port           {}", settings.web_port);
     Ok(())
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use wuye_app::settings::SiteSettings;
+use wuye_app::settings::{SettingsError, SiteSettings};
 use wuye_app::AppError;
 
 use super::page::{self, Page};
@@ -44,17 +44,14 @@ pub struct SetForm {
 
 /// Changes one setting.
 pub async fn set(State(state): State<AppState>, signed: Signed, Form(form): Form<SetForm>) -> Response {
-    let role = signed.actor.role;
+    let actor = signed.actor.clone();
     let key = form.key.clone();
-    let result = state
-        .with_desk(move |desk| -> Result<Result<(), String>, AppError> {
-            wuye_protocol::staff::may(role, wuye_protocol::staff::Guarded::Configure)?;
-            Ok(SiteSettings::set(&desk.store, &form.key, &form.value).map(drop).map_err(|e| e.to_string()))
-        })
-        .await;
-    match result {
-        Ok(Ok(())) => Redirect::to("/settings").into_response(),
-        Ok(Err(words)) => show_view(&state, &signed, Some((key, words))).await,
-        Err(e) => show_view(&state, &signed, Some((key, page::say(&e, signed.lang)))).await,
-    }
+    let result = state.with_desk(move |desk| SiteSettings::set_by(&desk.store, &actor, &form.key, &form.value)).await;
+    let words = match result {
+        Ok(_) => return Redirect::to("/settings").into_response(),
+        Err(SettingsError::Refused(rule)) => page::say(&AppError::Rule(rule), signed.lang),
+        Err(SettingsError::Store(e)) => page::say(&AppError::Storage(e), signed.lang),
+        Err(SettingsError::Invalid(words)) => words,
+    };
+    show_view(&state, &signed, Some((key, words))).await
 }
