@@ -235,17 +235,53 @@ const FIELDS_ZH: &[(&str, &str)] = &[
     ("work", "维修内容"),
 ];
 
+/// The rules' reasons and the steps they guard, in Chinese: a rule names
+/// them in English (its `why`, a role's `action`), the desk reads them here.
+const PHRASES_ZH: &[(&str, &str)] = &[
+    ("an archived complaint takes no further steps", "已归档的投诉不能再处理"),
+    ("its result is recorded; an unsatisfied follow-up visit reopens it", "已记录处理结果；回访不满意时才重新处理"),
+    ("it is already a major complaint for the property manager", "已是报经理决定的重大投诉"),
+    (
+        "a major complaint needs the property manager's decision before its result",
+        "重大投诉须先有经理决定，再记录处理结果",
+    ),
+    (
+        "its result is already recorded; an unsatisfied follow-up visit reopens it",
+        "处理结果已记录；回访不满意时才重新处理",
+    ),
+    ("a follow-up visit comes after the result is recorded (resolve)", "先记录处理结果，再回访"),
+    ("archive only after a satisfied follow-up visit (回访)", "回访满意后才能归档"),
+    ("a charge applies only to a paid service (有偿服务)", "只有有偿服务才收费"),
+    ("a closed work order takes no further steps", "已关闭的工单不能再处理"),
+    ("a follow-up visit comes after the work is completed", "完工后才能回访"),
+    ("arrival comes after dispatching to a maintenance staff member", "先派工给维修人员，才能到场"),
+    ("close only after a satisfied follow-up visit (回访)", "回访满意后才能关闭"),
+    ("completion comes after someone is on site (arrive)", "维修人员到场后才能完工"),
+    ("the work is done; an unsatisfied follow-up visit reopens it", "已完工；回访不满意时才重新维修"),
+    ("archive a complaint", "归档投诉"),
+    ("decide a major complaint", "决定重大投诉"),
+    ("add staff or set another person's password", "添加员工或设置他人密码"),
+    ("change the site's settings or enrollment", "修改本管理处的设置或注册"),
+    ("see ID-card and household-register numbers", "查看完整的身份证号和户口簿号"),
+];
+
 /// The message for `code` with `params`, in `lang`, as `edge` shows it; the
 /// code itself when the catalogue lacks it (a test makes sure it never does).
-/// In Chinese a field is named by its Chinese label.
+/// In Chinese a field is named by its Chinese label, and a rule's reason and
+/// the step it guards are told in Chinese.
 pub fn render(lang: Lang, edge: Edge, code: &str, params: &[(&'static str, String)]) -> String {
     let named;
     let params = if lang == Lang::Zh {
         named = params
             .iter()
-            .map(|(k, v)| match FIELDS_ZH.iter().find(|(f, _)| *k == "field" && f == v) {
-                Some((_, zh)) => (*k, zh.to_string()),
-                None => (*k, v.clone()),
+            .map(|(k, v)| {
+                let field = FIELDS_ZH.iter().find(|(f, _)| *k == "field" && f == v);
+                let phrase = PHRASES_ZH.iter().find(|(en, _)| ["why", "action"].contains(k) && en == v);
+                match field.or(phrase) {
+                    Some((_, zh)) => (*k, zh.to_string()),
+                    None if *k == "allowed" => (*k, v.replace(" or ", "或")),
+                    None => (*k, v.clone()),
+                }
             })
             .collect::<Vec<_>>();
         named.as_slice()
@@ -285,6 +321,40 @@ pub(crate) fn plain(error: &AppError) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Every reason a step is refused for, and every guarded step, has its Chinese words.
+    #[test]
+    fn every_reason_a_rule_gives_is_told_in_chinese() {
+        let sources = [
+            include_str!("../../protocol/src/complaint/steps.rs"),
+            include_str!("../../protocol/src/repair/mod.rs"),
+            include_str!("../../protocol/src/staff/mod.rs"),
+        ];
+        let mut phrases = Vec::new();
+        let quoted_after = |text: &str, opening: &str| -> Vec<String> {
+            text.match_indices(opening)
+                .map(|(i, _)| {
+                    let rest = &text[i + opening.len()..];
+                    rest[..rest.find('"').unwrap()].to_string()
+                })
+                .collect()
+        };
+        for source in sources {
+            for opening in ["wrong_step(&current, \"", "wrong(&current, \"", "const ARCHIVED: &str = \""] {
+                phrases.extend(quoted_after(source, opening));
+            }
+            // The guarded steps' names: the arms of `Guarded::name`.
+            if let Some(at) = source.find("fn name(self)") {
+                let body = &source[at..at + source[at..].find("\n    }\n").unwrap()];
+                phrases.extend(quoted_after(body, " => \""));
+            }
+        }
+        for phrase in &phrases {
+            assert!(PHRASES_ZH.iter().any(|(en, _)| en == phrase), "no Chinese for '{phrase}'");
+        }
+        let found = phrases.len();
+        assert!(found >= 15, "the search found the reasons: {found}");
+    }
+
     use super::*;
     use std::collections::BTreeSet;
     use wuye_protocol::doc::DocError;

@@ -130,7 +130,7 @@ async fn a_call_becomes_a_complaint_that_goes_to_archive_and_its_slip_prints_on_
     lina.click("回访").await;
     let text = lina.wait_for_text("已回访", WAIT).await;
     // A 客服员 may not archive: the step is shown with the reason.
-    assert!(text.contains("归档：只有客服主管 or 经理可以"), "{text}");
+    assert!(text.contains("归档：只有客服主管或经理可以归档投诉"), "{text}");
     lina.screenshot("complaint").await;
 
     // The linked call is handled.
