@@ -58,8 +58,8 @@ pub(crate) struct WebCommandArgs {
 pub(crate) fn run(data: &Path, args: WebCommandArgs) -> anyhow::Result<()> {
     let options = args.web.options(data)?;
     if args.print_ca {
-        web::tls::server_config(data, &options)?;
-        wuye_node::say!("{}", web::tls::ca_path(data).display());
+        wuye_web::tls::server_config(data, web::TLS_NAMES, options.listen, &options.names)?;
+        wuye_node::say!("{}", wuye_web::tls::ca_path(data).display());
         return Ok(());
     }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

@@ -13,10 +13,10 @@ use wuye_node::Page as At;
 use wuye_protocol::log_entry::LogEntry;
 use wuye_protocol::rules::Channel;
 
-use super::form::Errors;
 use super::page::{self, url_encode, Page};
 use super::session::Signed;
 use super::AppState;
+use wuye_web::form::Errors;
 
 /// The call form as typed.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -16,10 +16,10 @@ use wuye_node::Paged;
 use wuye_protocol::complaint::{Complaint, ComplaintStatus, HistoryEntry, NewComplaint};
 use wuye_protocol::rules::Channel;
 
-use super::form::Errors;
 use super::page::{self, Page};
 use super::session::Signed;
 use super::{list_page, AppState, ListPage};
+use wuye_web::form::Errors;
 
 /// Complaints a list page holds.
 pub const PER_PAGE: usize = 50;

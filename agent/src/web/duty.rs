@@ -11,10 +11,10 @@ use wuye_app::AppError;
 use wuye_protocol::duty_shift::Shift;
 use wuye_protocol::staff::Staff;
 
-use super::form::Errors;
 use super::page::{self, Page};
 use super::session::Signed;
 use super::AppState;
+use wuye_web::form::Errors;
 
 /// One day of the week view: who holds the morning and the afternoon.
 #[derive(Debug, Clone)]

@@ -5,20 +5,19 @@
 //! resource: they read the request, call the application layer (`wuye-app`),
 //! and render; no rule is written here.
 //!
-//! - [`session`]: sign-in, cookies, CSRF, who is acting;
+//! - [`session`]: sign-in, the desk's cookies, who is acting;
 //! - [`page`]: what every page shows (header, sync state, language) and the
 //!   error page; [`words`]: the pages' words in Chinese and English;
-//! - [`assets`]: the embedded style sheet and scripts under versioned URLs;
-//! - [`tls`]: the desk's own certificate authority for LAN use;
+//! - what head office's dashboard shares with the desk (assets, CSRF,
+//!   headers, HTTPS from an authority of its own, forms' messages) is in
+//!   the `wuye-web` crate;
 //! - one module per resource: [`board`], [`calls`], [`complaints`],
 //!   [`repairs`], [`print`], [`people`], [`duty`], [`shift`], [`report`], [`settings`].
 
-pub mod assets;
 pub mod board;
 pub mod calls;
 pub mod complaints;
 pub mod duty;
-pub mod form;
 pub mod page;
 pub mod people;
 pub mod print;
@@ -27,7 +26,6 @@ pub mod report;
 pub mod session;
 pub mod settings;
 pub mod shift;
-pub mod tls;
 pub mod words;
 
 use std::net::SocketAddr;
@@ -35,19 +33,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use wuye_app::desk::Desk;
 use wuye_protocol::time::{Clock, SystemClock};
 
 use crate::config;
 
-/// Largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How often the sync state in the header is read afresh.
 pub const BANNER_EVERY: Duration = Duration::from_secs(2);
 
@@ -122,15 +114,13 @@ impl AppState {
 
 /// Every page and form of the desk.
 pub fn router(state: AppState) -> Router {
-    let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-               form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-    Router::new()
+    let router = Router::new()
         .route("/", get(board::show))
         .route("/sync-state", get(page::sync_state))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang/{lang}", get(session::set_lang))
-        .route("/assets/{name}", get(assets::serve))
+        .route("/assets/{name}", get(wuye_web::assets::serve))
         .route("/calls/new", get(calls::new))
         .route("/calls", get(calls::list).post(calls::create))
         .route("/calls/{id}/done", post(calls::done))
@@ -159,15 +149,8 @@ pub fn router(state: AppState) -> Router {
         .route("/report", get(report::preview).post(report::send))
         .route("/settings", get(settings::show).post(settings::set))
         .fallback(page::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), session::csrf_guard))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp)))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(session::COOKIES, wuye_web::csrf::guard));
+    wuye_web::secure::layers(router).with_state(state)
 }
 
 /// Reads the sync state every [`BANNER_EVERY`] on a connection of its own,
@@ -206,16 +189,9 @@ pub fn listen_address(given: Option<SocketAddr>, lan: bool, data: &Path) -> anyh
     Ok(SocketAddr::new(ip, port))
 }
 
-fn bind(options: &WebOptions) -> anyhow::Result<std::net::TcpListener> {
-    let listener = std::net::TcpListener::bind(options.listen).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot listen on {}: {e}; is another program using the port? Choose another with --web-listen or `settings set web-port N`",
-            options.listen
-        )
-    })?;
-    listener.set_nonblocking(true)?;
-    Ok(listener)
-}
+/// The desk's certificate authority and server certificate, by name.
+pub const TLS_NAMES: wuye_web::tls::Names =
+    wuye_web::tls::Names { authority: "Wuye 物业 web desk CA", server: "Wuye web desk" };
 
 /// Serves the web desk until `shutdown` completes.
 pub async fn serve(
@@ -232,28 +208,14 @@ pub async fn serve(
     .await??;
     let state = AppState::new(desk, https);
     tokio::spawn(keep_banner(state.clone(), data.clone()));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        stopper.graceful_shutdown(Some(Duration::from_secs(3)));
-    });
-    let scheme = if https { "https" } else { "http" };
-    if https {
-        let config = tls::server_config(&data, &options)?;
-        let listener = bind(&options)?;
-        tracing::info!("web desk at {scheme}://{}", listener.local_addr()?);
-        axum_server::from_tcp_rustls(listener, axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)))
-            .handle(handle)
-            .serve(app)
-            .await?;
-    } else {
-        let listener = bind(&options)?;
-        tracing::info!("web desk at {scheme}://{}", listener.local_addr()?);
-        axum_server::from_tcp(listener).handle(handle).serve(app).await?;
-    }
-    Ok(())
+    let tls = match https {
+        true => Some(wuye_web::tls::server_config(&data, TLS_NAMES, options.listen, &options.names)?),
+        false => None,
+    };
+    anyhow::Context::context(
+        wuye_web::secure::serve(router(state), options.listen, tls, "web desk", shutdown).await,
+        "the web desk: set another port with --web-listen or `wuye-agent settings set web-port N`",
+    )
 }
 
 /// A date from a filter bar: none when left empty.

@@ -19,9 +19,10 @@ use wuye_protocol::sync::SERVER_PEER;
 use wuye_protocol::time::{self, SiteTime};
 
 use super::session::{lang_of, Signed};
-use super::{assets, words, AppState};
+use super::{words, AppState};
 use crate::config::AgentConfig;
 use crate::link;
+use wuye_web::assets;
 
 /// A sync older than this, with nothing saying the link is down, counts as offline.
 pub const ONLINE_WITHIN_SECONDS: i64 = 120;
@@ -213,32 +214,7 @@ impl Page {
     }
 }
 
-/// Money as people read it: `¥1,234.50`.
-pub fn money(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    let yuan = (fen / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in yuan.chars().enumerate() {
-        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}¥{grouped}.{:02}", fen % 100)
-}
-
-/// The colour class of a state: the same colour means the same everywhere.
-pub fn tag(code: &str) -> &'static str {
-    match code {
-        "registered" | "reported" | "open" => "new",
-        "in_progress" | "assigned" | "dispatched" | "on_site" | "decided" => "doing",
-        "escalated" | "resolved" | "completed" => "wait",
-        "reopened" | "overdue" => "bad",
-        "visited" | "replied" | "done" => "done",
-        _ => "closed",
-    }
-}
+pub use wuye_web::show::{money, tag, url_encode};
 
 /// A word of the pages.
 pub fn word(lang: Lang, key: &str) -> &'static str {
@@ -248,11 +224,6 @@ pub fn word(lang: Lang, key: &str) -> &'static str {
 /// What people read for an error, in their language.
 pub fn say(error: &AppError, lang: Lang) -> String {
     messages::message(error, lang, Edge::Plain)
-}
-
-/// Percent-encodes a value for a query string.
-pub fn url_encode(value: &str) -> String {
-    serde_urlencoded::to_string([("v", value)]).map(|s| s[2..].to_string()).unwrap_or_default()
 }
 
 /// A rendered template as a response (an error page when rendering failed).
@@ -289,11 +260,6 @@ pub fn error_page(state: &AppState, signed: Option<&Signed>, error: &AppError) -
     (status, html(MessagePage { page, text: say(error, lang) }.render())).into_response()
 }
 
-/// A refusal before any handler ran (CSRF, a body too large), in the browser's language.
-pub fn refused(lang: Lang, status: StatusCode, key: &str) -> Response {
-    (status, [("content-type", "text/plain; charset=utf-8")], word(lang, key)).into_response()
-}
-
 /// Any address the desk does not have: 404 in the page's language.
 pub async fn not_found(State(state): State<AppState>, jar: CookieJar) -> Response {
     let lang = lang_of(&jar);
@@ -313,22 +279,4 @@ pub async fn sync_state(State(state): State<AppState>, jar: CookieJar) -> Respon
     let lang = lang_of(&jar);
     let page = Page::new(&state, lang, None, "", "", String::new());
     html(SyncState { page }.render())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_reads_as_people_write_it() {
-        assert_eq!(money(123_450), "¥1,234.50");
-        assert_eq!(money(5), "¥0.05");
-        assert_eq!(money(100_000_000), "¥1,000,000.00");
-        assert_eq!(money(-1_999), "-¥19.99");
-    }
-
-    #[test]
-    fn queries_are_encoded() {
-        assert_eq!(url_encode("/complaints?x=1&y=王"), "%2Fcomplaints%3Fx%3D1%26y%3D%E7%8E%8B");
-    }
 }

@@ -11,10 +11,10 @@ use wuye_app::AppError;
 use wuye_protocol::resident::{NewResident, Resident};
 use wuye_protocol::staff::{Role, Staff};
 
-use super::form::Errors;
 use super::page::{self, Page};
 use super::session::Signed;
 use super::AppState;
+use wuye_web::form::Errors;
 
 /// The resident form as typed.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -16,10 +16,10 @@ use wuye_protocol::repair::{Category, NewRepair, Repair, RepairStatus, RepairSte
 use wuye_protocol::rules::Channel;
 use wuye_protocol::staff::{Role, Staff};
 
-use super::form::Errors;
 use super::page::{self, Page};
 use super::session::Signed;
 use super::{list_page, AppState, ListPage};
+use wuye_web::form::Errors;
 
 /// Work orders a list page holds.
 pub const PER_PAGE: usize = 50;

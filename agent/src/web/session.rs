@@ -1,54 +1,37 @@
 //! Sign-in for browsers: each browser holds its own session token (the
 //! application layer's token sessions) in an HttpOnly, SameSite=Strict
 //! cookie; every request that changes something carries a CSRF token tied
-//! to that session; failed sign-ins wait per name at an address and per
-//! address (`wuye_app::signin::sign_in_from`).
+//! to that session (`wuye_web::csrf`); failed sign-ins wait per name at an
+//! address and per address (`wuye_app::signin::sign_in_from`).
 
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
 use serde::Deserialize;
 use wuye_app::desk::Actor;
 use wuye_app::messages::Lang;
 use wuye_app::signin::SessionToken;
+use wuye_web::csrf::{self, Cookies};
 
 use super::page::{self, Page};
 use super::AppState;
 
-/// The session cookie.
-pub const SESSION_COOKIE: &str = "wuye_session";
-/// The language cookie (`zh` or `en`).
-pub const LANG_COOKIE: &str = "wuye_lang";
-/// Before sign-in: a random value the sign-in form's CSRF token is tied to.
-pub const PRE_COOKIE: &str = "wuye_pre";
-/// The form field that carries the CSRF token.
-pub const CSRF_FIELD: &str = "_csrf";
-/// The header htmx sends the CSRF token in.
-pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The desk's cookies (head office's dashboard names its own).
+pub const COOKIES: Cookies = Cookies { session: "wuye_session", pre: "wuye_pre", lang: "wuye_lang" };
 
 /// The language a browser asked for: Chinese unless it chose English.
 pub fn lang_of(jar: &CookieJar) -> Lang {
-    match jar.get(LANG_COOKIE).map(Cookie::value) {
-        Some("en") => Lang::En,
-        _ => Lang::Zh,
-    }
-}
-
-/// The CSRF token that goes with a secret the browser holds in a cookie.
-pub fn csrf_for(secret: &str) -> String {
-    wuye_node::secret::sha256_hex(format!("wuye csrf {secret}").as_bytes())[..32].to_string()
+    COOKIES.lang_of(jar)
 }
 
 fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
-    Cookie::build((name, value)).http_only(true).same_site(SameSite::Strict).secure(state.https()).path("/").build()
+    csrf::cookie(name, value, state.https())
 }
 
 /// A person signed in at this browser.
@@ -98,50 +81,15 @@ impl FromRequestParts<AppState> for Signed {
         let jar = CookieJar::from_headers(&parts.headers);
         let lang = lang_of(&jar);
         let back = parts.uri.path_and_query().map_or("/".to_string(), |p| p.as_str().to_string());
-        let Some(token) = jar.get(SESSION_COOKIE).map(|c| SessionToken::from_holder(c.value())) else {
+        let Some(token) = jar.get(COOKIES.session).map(|c| SessionToken::from_holder(c.value())) else {
             return Err(SignInFirst { back, reason: None });
         };
         let holder = token.clone();
         match state.with_desk(move |desk| desk.acting(&holder)).await {
-            Ok(actor) => Ok(Signed { actor, lang, csrf: csrf_for(token.as_str()), here: back, token }),
+            Ok(actor) => Ok(Signed { actor, lang, csrf: csrf::token_for(token.as_str()), here: back, token }),
             Err(e) => Err(SignInFirst { back, reason: Some(page::say(&e, lang)) }),
         }
     }
-}
-
-/// Refuses any request that changes something without the CSRF token of the
-/// browser's own session (or, for the sign-in form, of its pre-session cookie).
-pub async fn csrf_guard(State(_): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD) {
-        return next.run(request).await;
-    }
-    let jar = CookieJar::from_headers(request.headers());
-    let lang = lang_of(&jar);
-    // The session's token, or before sign-in the pre-session cookie's (a
-    // browser whose session ended holds both while it signs in again).
-    let expected: Vec<String> =
-        [SESSION_COOKIE, PRE_COOKIE].iter().filter_map(|name| jar.get(name)).map(|c| csrf_for(c.value())).collect();
-    if expected.is_empty() {
-        return page::refused(lang, StatusCode::FORBIDDEN, "csrf.missing");
-    }
-    let matches = |sent: Option<&str>| sent.is_some_and(|s| expected.iter().any(|e| e == s));
-    if matches(request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok())) {
-        return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, super::MAX_BODY_BYTES).await else {
-        return page::refused(lang, StatusCode::PAYLOAD_TOO_LARGE, "request.too_large");
-    };
-    if !matches(form_value(&bytes, CSRF_FIELD).as_deref()) {
-        return page::refused(lang, StatusCode::FORBIDDEN, "csrf.wrong");
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
-}
-
-/// One field of a URL-encoded form body.
-fn form_value(body: &[u8], name: &str) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
-    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 #[derive(Template)]
@@ -173,13 +121,13 @@ fn local_path(back: Option<&str>) -> String {
 /// The sign-in page.
 pub async fn login_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<Back>) -> Response {
     let lang = lang_of(&jar);
-    let pre = match jar.get(PRE_COOKIE) {
+    let pre = match jar.get(COOKIES.pre) {
         Some(c) => c.value().to_string(),
         None => wuye_node::secret::random_hex_256(),
     };
-    let page = Page::new(&state, lang, None, &csrf_for(&pre), "login", page::word(lang, "login.title").into());
+    let page = Page::new(&state, lang, None, &csrf::token_for(&pre), "login", page::word(lang, "login.title").into());
     let body = LoginPage { page, login: String::new(), error: q.why, back: local_path(q.back.as_deref()) };
-    (jar.add(cookie(&state, PRE_COOKIE, pre)), page::html(body.render())).into_response()
+    (jar.add(cookie(&state, COOKIES.pre, pre)), page::html(body.render())).into_response()
 }
 
 /// The sign-in form.
@@ -206,12 +154,13 @@ pub async fn login(
     match result {
         Ok((_, token)) => {
             let jar =
-                jar.remove(Cookie::from(PRE_COOKIE)).add(cookie(&state, SESSION_COOKIE, token.as_str().to_string()));
+                jar.remove(Cookie::from(COOKIES.pre)).add(cookie(&state, COOKIES.session, token.as_str().to_string()));
             (jar, Redirect::to(&local_path(back.as_deref()))).into_response()
         }
         Err(e) => {
-            let pre = jar.get(PRE_COOKIE).map_or_else(String::new, |c| c.value().to_string());
-            let page = Page::new(&state, lang, None, &csrf_for(&pre), "login", page::word(lang, "login.title").into());
+            let pre = jar.get(COOKIES.pre).map_or_else(String::new, |c| c.value().to_string());
+            let page =
+                Page::new(&state, lang, None, &csrf::token_for(&pre), "login", page::word(lang, "login.title").into());
             let body =
                 LoginPage { page, login: typed, error: Some(page::say(&e, lang)), back: local_path(back.as_deref()) };
             (StatusCode::UNAUTHORIZED, page::html(body.render())).into_response()
@@ -227,7 +176,7 @@ pub async fn logout(State(state): State<AppState>, signed: Signed, jar: CookieJa
     if let Err(e) = ended {
         return page::error_page(&state, Some(&signed), &e);
     }
-    (jar.remove(Cookie::from(SESSION_COOKIE)), Redirect::to("/login")).into_response()
+    (jar.remove(Cookie::from(COOKIES.session)), Redirect::to("/login")).into_response()
 }
 
 /// Switches the pages' language and goes back where the person was.
@@ -238,7 +187,7 @@ pub async fn set_lang(
     Query(q): Query<Back>,
 ) -> Response {
     let value = if lang == "en" { "en" } else { "zh" };
-    let mut c = cookie(&state, LANG_COOKIE, value.to_string());
+    let mut c = cookie(&state, COOKIES.lang, value.to_string());
     c.set_http_only(false);
     c.set_max_age(cookie::time::Duration::days(365));
     (jar.add(c), Redirect::to(&local_path(q.back.as_deref()))).into_response()

@@ -36,17 +36,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("error.title", "无法完成", "Could not be done"),
     ("notfound.title", "页面不存在", "Page not found"),
     ("notfound.text", "没有这个页面，请从菜单进入。", "There is no such page: use the menu."),
-    (
-        "csrf.missing",
-        "请求被拒绝：请先打开本系统的页面再提交。",
-        "Refused: open the desk's page and send the form from there.",
-    ),
-    (
-        "csrf.wrong",
-        "请求被拒绝：页面已过期，请刷新后重新提交。",
-        "Refused: the page is out of date; reload it and send the form again.",
-    ),
-    ("request.too_large", "请求被拒绝：提交的内容超过 64 KB。", "Refused: what was sent is larger than 64 KB."),
     ("board.title", "今日", "Today"),
     ("board.duty", "当前值班", "On duty"),
     ("board.now", "当前", "now"),
@@ -295,13 +284,7 @@ mod tests {
                     used.insert(line.split('"').nth(3).expect("a macro call names its key second").to_string());
                 }
             }
-            for pattern in [
-                "page.t(\"",
-                "word(lang, \"",
-                "word(signed.lang, \"",
-                "StatusCode::FORBIDDEN, \"",
-                "StatusCode::PAYLOAD_TOO_LARGE, \"",
-            ] {
+            for pattern in ["page.t(\"", "word(lang, \"", "word(signed.lang, \""] {
                 for (i, _) in text.match_indices(pattern) {
                     let rest = &text[i + pattern.len()..];
                     let key = &rest[..rest.find('"').unwrap()];

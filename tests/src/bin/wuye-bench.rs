@@ -816,7 +816,7 @@ fn web_pages(b: &mut Bench) -> anyhow::Result<Line> {
             board_ms = ms;
         }
     }
-    let urls = wuye_agent::web::assets::urls();
+    let urls = wuye_web::assets::urls();
     let mut assets = 0;
     for url in [urls.css, urls.js, urls.htmx] {
         assets += get(url, true)?.1;

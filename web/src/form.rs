@@ -4,7 +4,7 @@
 use wuye_app::messages::Lang;
 use wuye_app::AppError;
 
-use super::page;
+use wuye_app::messages::{self, Edge};
 
 /// The messages of a form sent back.
 #[derive(Debug, Clone, Default)]
@@ -30,7 +30,7 @@ impl Errors {
 
     /// Adds one error's message.
     pub fn add(&mut self, error: &AppError, lang: Lang, form_fields: &[&str]) {
-        let words = page::say(error, lang);
+        let words = messages::message(error, lang, Edge::Plain);
         let named = match error {
             AppError::UnknownCategory(_) => Some("category".to_string()),
             AppError::BadDate(_) => None,

@@ -1,5 +1,5 @@
-//! HTTPS for desk PCs on the office's LAN. Browsers cannot pin a fingerprint,
-//! so the agent makes a small certificate authority of its own
+//! HTTPS for browsers on an office's LAN. Browsers cannot pin a fingerprint,
+//! so each front end makes a small certificate authority of its own
 //! (`web-ca.pem`, valid ten years, allowed to sign server certificates only)
 //! and from it, at every start, a server certificate for its names and
 //! addresses. Installing `web-ca.pem` once on a desk PC (on Windows, one
@@ -17,12 +17,11 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use super::WebOptions;
+use std::net::SocketAddr;
 
 /// The authority's certificate, to install on desk PCs.
 pub const CA_CERT: &str = "web-ca.pem";
 const CA_KEY: &str = "web-ca.key";
-const CA_NAME: &str = "Wuye 物业 web desk CA";
 
 /// Where the authority's certificate is.
 pub fn ca_path(data: &Path) -> PathBuf {
@@ -47,9 +46,9 @@ fn days(n: i64) -> time::Duration {
 
 /// The authority's fields: the same every time, so that the certificate made
 /// from the stored key names the issuer the desk PCs trust.
-fn authority_params(not_before: time::OffsetDateTime) -> CertificateParams {
+fn authority_params(name: &str, not_before: time::OffsetDateTime) -> CertificateParams {
     let mut params = CertificateParams::default();
-    params.distinguished_name.push(DnType::CommonName, CA_NAME);
+    params.distinguished_name.push(DnType::CommonName, name);
     params.distinguished_name.push(DnType::OrganizationName, "Wuye site office");
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -59,7 +58,7 @@ fn authority_params(not_before: time::OffsetDateTime) -> CertificateParams {
 }
 
 /// The authority: its key read from the folder, or the authority made once.
-fn authority(data: &Path) -> anyhow::Result<(Certificate, KeyPair)> {
+fn authority(data: &Path, name: &str) -> anyhow::Result<(Certificate, KeyPair)> {
     let (cert_path, key_path) = (data.join(CA_CERT), data.join(CA_KEY));
     let now = time::OffsetDateTime::now_utc();
     if key_path.exists() {
@@ -69,14 +68,14 @@ fn authority(data: &Path) -> anyhow::Result<(Certificate, KeyPair)> {
                 key_path.display()
             )
         })?;
-        let cert = authority_params(now - days(1)).self_signed(&key)?;
+        let cert = authority_params(name, now - days(1)).self_signed(&key)?;
         if !cert_path.exists() {
             std::fs::write(&cert_path, cert.pem())?;
         }
         return Ok((cert, key));
     }
     let key = KeyPair::generate()?;
-    let cert = authority_params(now - days(1)).self_signed(&key)?;
+    let cert = authority_params(name, now - days(1)).self_signed(&key)?;
     write_private(&key_path, &key.serialize_pem())?;
     std::fs::write(&cert_path, cert.pem())?;
     tracing::info!(ca = %cert_path.display(), "made the web desk's certificate authority: install it on the desk PCs");
@@ -85,10 +84,10 @@ fn authority(data: &Path) -> anyhow::Result<(Certificate, KeyPair)> {
 
 /// The names the server certificate holds: localhost, loopback, the listening
 /// address when it is a specific one, the machine's host name, and the names given.
-fn names(options: &WebOptions) -> Vec<SanType> {
+fn names(listen: SocketAddr, given: &[String]) -> Vec<SanType> {
     let mut names: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
-    if !options.listen.ip().is_unspecified() {
-        names.push(options.listen.ip().to_string());
+    if !listen.ip().is_unspecified() {
+        names.push(listen.ip().to_string());
     }
     if let Ok(host) = std::fs::read_to_string("/etc/hostname") {
         names.push(host.trim().to_string());
@@ -96,7 +95,7 @@ fn names(options: &WebOptions) -> Vec<SanType> {
     if let Ok(host) = std::env::var("COMPUTERNAME") {
         names.push(host);
     }
-    names.extend(options.names.iter().cloned());
+    names.extend(given.iter().cloned());
     names.retain(|n| !n.is_empty());
     names.sort();
     names.dedup();
@@ -109,14 +108,30 @@ fn names(options: &WebOptions) -> Vec<SanType> {
         .collect()
 }
 
-/// The TLS configuration of the desk: a server certificate made now, signed
-/// by the desk's authority, with the authority's certificate sent along.
-pub fn server_config(data: &Path, options: &WebOptions) -> anyhow::Result<rustls::ServerConfig> {
-    let (ca, ca_key) = authority(data)?;
+/// Who the certificates are for: the authority's name (as a desk PC's
+/// certificate store lists it) and the server certificate's.
+#[derive(Debug, Clone, Copy)]
+pub struct Names {
+    /// The authority, e.g. `Wuye 物业 web desk CA`; the same for the life of its key.
+    pub authority: &'static str,
+    /// The server certificate's common name.
+    pub server: &'static str,
+}
+
+/// The TLS configuration of a front end listening on `listen`: a server
+/// certificate made now for its names (and the `names` given), signed by the
+/// authority kept in `data`, with the authority's certificate sent along.
+pub fn server_config(
+    data: &Path,
+    who: Names,
+    listen: SocketAddr,
+    names_given: &[String],
+) -> anyhow::Result<rustls::ServerConfig> {
+    let (ca, ca_key) = authority(data, who.authority)?;
     let now = time::OffsetDateTime::now_utc();
     let mut params = CertificateParams::default();
-    params.distinguished_name.push(DnType::CommonName, "Wuye web desk");
-    params.subject_alt_names = names(options);
+    params.distinguished_name.push(DnType::CommonName, who.server);
+    params.subject_alt_names = names(listen, names_given);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.not_before = now - days(1);

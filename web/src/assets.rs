@@ -17,20 +17,16 @@ struct Asset {
 }
 
 const ASSETS: [Asset; 3] = [
-    Asset {
-        name: "style.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../../assets/style.css"),
-    },
+    Asset { name: "style.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/style.css") },
     Asset {
         name: "desk.js",
         content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/desk.js"),
+        bytes: include_bytes!("../assets/desk.js"),
     },
     Asset {
         name: "htmx.min.js",
         content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/htmx.min.js"),
+        bytes: include_bytes!("../assets/htmx.min.js"),
     },
 ];
 
