@@ -77,10 +77,15 @@ impl SiteSettings {
         })
     }
 
-    /// Checks that `actor` may change the site's settings (客服主管 or 经理),
-    /// then checks and stores one setting.
-    pub fn set_by(store: &Store, actor: &crate::desk::Actor, key: &str, value: &str) -> Result<Self, SettingsError> {
-        wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
+    /// Checks that a person of `role` may change the site's settings (客服主管
+    /// or 经理), then checks and stores one setting.
+    pub fn set_by(
+        store: &Store,
+        role: Option<wuye_protocol::staff::Role>,
+        key: &str,
+        value: &str,
+    ) -> Result<Self, SettingsError> {
+        wuye_protocol::staff::may(role, wuye_protocol::staff::Guarded::Configure)?;
         Self::set(store, key, value)
     }
 

@@ -22,6 +22,6 @@ pub async fn show(State(state): State<AppState>, signed: Signed) -> Response {
         Ok(board) => page::html(
             BoardPage { page: signed.page(&state, "board", page::word(signed.lang, "board.title")), board }.render(),
         ),
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }

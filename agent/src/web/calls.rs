@@ -142,7 +142,7 @@ pub async fn list(State(state): State<AppState>, signed: Signed) -> Response {
             CallList { page: signed.page(&state, "calls", page::word(signed.lang, "call.log")), entries: page.items }
                 .render(),
         ),
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
 
@@ -162,7 +162,7 @@ pub async fn done(
     let actor = signed.actor.clone();
     match state.with_desk(move |desk| desk.log_done(&id, &form.done, &actor)).await {
         Ok(()) => Redirect::to("/calls").into_response(),
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
 
@@ -182,6 +182,6 @@ pub async fn reply(
     let actor = signed.actor.clone();
     match state.with_desk(move |desk| desk.commitment_reply(&id, &form.reply, &actor)).await {
         Ok(()) => Redirect::to("/").into_response(),
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }

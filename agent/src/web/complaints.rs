@@ -172,7 +172,7 @@ async fn new_view(state: &AppState, signed: &Signed, mut form: NewForm, errors: 
         .await;
     let (categories, log) = match looked_up {
         Ok(found) => found,
-        Err(e) => return page::error_page(state, Some(signed), &e),
+        Err(e) => return signed.error(state, &e),
     };
     if let Some(log) = log.filter(|_| form.customer.is_empty() && form.summary.is_empty()) {
         form.customer = log.caller;
@@ -292,7 +292,7 @@ async fn show_view(
             let view = ShowView { page, c: d.complaint, history: d.history, offers: d.offers, failed, typed };
             (status, page::html(view.render())).into_response()
         }
-        Err(e) => page::error_page(state, Some(signed), &e),
+        Err(e) => signed.error(state, &e),
     }
 }
 
@@ -310,7 +310,7 @@ pub async fn live(State(state): State<AppState>, signed: Signed, Path(id): Path<
             LiveView { page: signed.page(&state, "complaints", String::new()), c: d.complaint, history: d.history }
                 .render(),
         ),
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
 

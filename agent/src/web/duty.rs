@@ -84,7 +84,7 @@ async fn week_view(
             };
             (status, page::html(view.render())).into_response()
         }
-        Err(e) => page::error_page(state, Some(signed), &e),
+        Err(e) => signed.error(state, &e),
     }
 }
 

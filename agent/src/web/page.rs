@@ -18,7 +18,6 @@ use wuye_protocol::repair::RepairStatus;
 use wuye_protocol::sync::SERVER_PEER;
 use wuye_protocol::time::{self, SiteTime};
 
-use super::session::{lang_of, Signed};
 use super::{words, AppState};
 use crate::config::AgentConfig;
 use crate::link;
@@ -134,7 +133,7 @@ impl Page {
 
     /// A record's number as slips print it.
     pub fn no(&self, id: &wuye_protocol::ids::RecordId) -> String {
-        super::print::number(id)
+        number(id)
     }
 
     /// `zh` or `en`, for `<html lang>`.
@@ -216,6 +215,20 @@ impl Page {
 
 pub use wuye_web::show::{money, tag, url_encode};
 
+/// A record's number as printed on its slip: the first eight characters of its id.
+pub fn number(id: &impl std::fmt::Display) -> String {
+    id.to_string().chars().take(8).collect::<String>().to_uppercase()
+}
+
+/// The desk's cookies (head office's dashboard names its own).
+pub const COOKIES: wuye_web::csrf::Cookies =
+    wuye_web::csrf::Cookies { session: "wuye_session", pre: "wuye_pre", lang: "wuye_lang" };
+
+/// The language a browser asked for: Chinese unless it chose English.
+pub fn lang_of(jar: &CookieJar) -> Lang {
+    COOKIES.lang_of(jar)
+}
+
 /// A word of the pages.
 pub fn word(lang: Lang, key: &str) -> &'static str {
     words::get(lang, key)
@@ -246,18 +259,14 @@ struct MessagePage {
 }
 
 /// A page that says what went wrong and what to do, in the page's language.
-pub fn error_page(state: &AppState, signed: Option<&Signed>, error: &AppError) -> Response {
-    let lang = signed.map_or(Lang::Zh, |s| s.lang);
+pub fn error_page(page: Page, error: &AppError) -> Response {
     let status = match error.code() {
         "not_found" | "ambiguous" | "prefix_too_short" | "bad_id" => StatusCode::NOT_FOUND,
         "storage" => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let page = match signed {
-        Some(s) => s.page(state, "", word(lang, "error.title")),
-        None => Page::new(state, lang, None, "", "", word(lang, "error.title").into()),
-    };
-    (status, html(MessagePage { page, text: say(error, lang) }.render())).into_response()
+    let text = say(error, page.lang);
+    (status, html(MessagePage { page, text }.render())).into_response()
 }
 
 /// Any address the desk does not have: 404 in the page's language.

@@ -48,7 +48,7 @@ async fn residents_view(state: &AppState, signed: &Signed, form: ResidentForm, e
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
             (status, page::html(Residents { page, residents, form, errors }.render())).into_response()
         }
-        Err(e) => page::error_page(state, Some(signed), &e),
+        Err(e) => signed.error(state, &e),
     }
 }
 
@@ -114,7 +114,7 @@ async fn staff_view(state: &AppState, signed: &Signed, form: StaffForm, errors: 
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
             (status, page::html(StaffPage { page, staff, roles, form, errors }.render())).into_response()
         }
-        Err(e) => page::error_page(state, Some(signed), &e),
+        Err(e) => signed.error(state, &e),
     }
 }
 
@@ -157,6 +157,6 @@ pub async fn disable_staff(State(state): State<AppState>, signed: Signed, Path(i
     let actor = signed.actor.clone();
     match state.with_desk(move |desk| desk.disable_staff(&id, &actor)).await {
         Ok(_) => Redirect::to("/staff").into_response(),
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }

@@ -17,10 +17,7 @@ use super::page::{self, Page};
 use super::session::Signed;
 use super::AppState;
 
-/// A record's number as printed on its slip: the first eight characters of its id.
-pub fn number(id: &impl std::fmt::Display) -> String {
-    id.to_string().chars().take(8).collect::<String>().to_uppercase()
-}
+use super::page::number;
 
 /// What heads every print page: the site, the record's number, the date printed.
 struct Head {
@@ -60,7 +57,7 @@ pub async fn complaint_slip(State(state): State<AppState>, signed: Signed, Path(
             let head = head(&page, now, tz);
             page::html(Slip { no: number(&c.id), page, head, c, history }.render())
         }
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
 
@@ -92,7 +89,7 @@ pub async fn contact_slip(
         Ok((c, now, tz)) => {
             let Some(a) = n.checked_sub(1).and_then(|i| c.assignments.get(i)).cloned() else {
                 let e = AppError::NotFound { kind: "work contact slip", id: format!("{}/{n}", c.id) };
-                return page::error_page(&state, Some(&signed), &e);
+                return signed.error(&state, &e);
             };
             let page = signed.page(&state, "complaints", page::word(signed.lang, "print.contact"));
             let head = head(&page, now, tz);
@@ -107,7 +104,7 @@ pub async fn contact_slip(
             };
             page::html(view.render())
         }
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
 
@@ -129,7 +126,7 @@ pub async fn work_order(State(state): State<AppState>, signed: Signed, Path(id):
             let head = head(&page, now, tz);
             page::html(WorkOrder { no: number(&r.id), page, head, r }.render())
         }
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
 
@@ -162,7 +159,7 @@ async fn period_list(state: AppState, signed: Signed, query: ListQuery, visits: 
             let period = query.period();
             page::html(Register { page, head, period, rows, visits }.render())
         }
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
 

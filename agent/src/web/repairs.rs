@@ -132,7 +132,7 @@ pub async fn mine(State(state): State<AppState>, signed: Signed) -> Response {
         Ok(orders) => page::html(
             MineView { page: signed.page(&state, "repairs", page::word(signed.lang, "repair.mine")), orders }.render(),
         ),
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
 
@@ -187,7 +187,7 @@ async fn new_view(state: &AppState, signed: &Signed, mut form: NewForm, errors: 
                 form.summary = log.asked;
                 form.channel = log.channel.as_str().to_string();
             }
-            Err(e) => return page::error_page(state, Some(signed), &e),
+            Err(e) => return signed.error(state, &e),
         }
     }
     if form.channel.is_empty() {
@@ -290,7 +290,7 @@ async fn show_view(
             let status = if failed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
             (status, page::html(ShowView { page, r, offers, workers, failed, typed, overdue }.render())).into_response()
         }
-        Err(e) => page::error_page(state, Some(signed), &e),
+        Err(e) => signed.error(state, &e),
     }
 }
 

@@ -49,7 +49,7 @@ async fn preview_view(state: &AppState, signed: &Signed, date: String, error: Op
             let page = signed.page(state, "report", page::word(signed.lang, "report.title"));
             page::html(Preview { page, date, figures, made, error }.render())
         }
-        Err(e) => page::error_page(state, Some(signed), &e),
+        Err(e) => signed.error(state, &e),
     }
 }
 

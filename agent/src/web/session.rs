@@ -17,18 +17,13 @@ use serde::Deserialize;
 use wuye_app::desk::Actor;
 use wuye_app::messages::Lang;
 use wuye_app::signin::SessionToken;
-use wuye_web::csrf::{self, Cookies};
+use wuye_app::AppError;
+use wuye_web::csrf;
 
 use super::page::{self, Page};
 use super::AppState;
 
-/// The desk's cookies (head office's dashboard names its own).
-pub const COOKIES: Cookies = Cookies { session: "wuye_session", pre: "wuye_pre", lang: "wuye_lang" };
-
-/// The language a browser asked for: Chinese unless it chose English.
-pub fn lang_of(jar: &CookieJar) -> Lang {
-    COOKIES.lang_of(jar)
-}
+pub use super::page::{lang_of, COOKIES};
 
 fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
     csrf::cookie(name, value, state.https())
@@ -49,6 +44,11 @@ pub struct Signed {
 }
 
 impl Signed {
+    /// The page that says what went wrong, for this person.
+    pub fn error(&self, state: &AppState, error: &AppError) -> Response {
+        page::error_page(self.page(state, "", page::word(self.lang, "error.title")), error)
+    }
+
     /// The page frame for this person.
     pub fn page(&self, state: &AppState, nav: &'static str, title: impl Into<String>) -> Page {
         let mut page = Page::new(state, self.lang, Some(&self.actor), &self.csrf, nav, title.into());
@@ -174,7 +174,7 @@ pub async fn logout(State(state): State<AppState>, signed: Signed, jar: CookieJa
     let now = chrono::Utc::now();
     let ended = state.with_desk(move |desk| wuye_app::signin::end_session(&desk.store, &token, now)).await;
     if let Err(e) = ended {
-        return page::error_page(&state, Some(&signed), &e);
+        return signed.error(&state, &e);
     }
     (jar.remove(Cookie::from(COOKIES.session)), Redirect::to("/login")).into_response()
 }

@@ -26,7 +26,7 @@ async fn show_view(state: &AppState, signed: &Signed, error: Option<(String, Str
         Ok(s) => page::html(
             Show { page: signed.page(state, "settings", page::word(signed.lang, "settings.title")), s, error }.render(),
         ),
-        Err(e) => page::error_page(state, Some(signed), &e),
+        Err(e) => signed.error(state, &e),
     }
 }
 
@@ -44,9 +44,9 @@ pub struct SetForm {
 
 /// Changes one setting.
 pub async fn set(State(state): State<AppState>, signed: Signed, Form(form): Form<SetForm>) -> Response {
-    let actor = signed.actor.clone();
+    let role = signed.actor.role;
     let key = form.key.clone();
-    let result = state.with_desk(move |desk| SiteSettings::set_by(&desk.store, &actor, &form.key, &form.value)).await;
+    let result = state.with_desk(move |desk| SiteSettings::set_by(&desk.store, role, &form.key, &form.value)).await;
     let words = match result {
         Ok(_) => return Redirect::to("/settings").into_response(),
         Err(SettingsError::Refused(rule)) => page::say(&AppError::Rule(rule), signed.lang),

@@ -31,7 +31,7 @@ pub async fn handover(State(state): State<AppState>, signed: Signed) -> Response
             }
             .render(),
         ),
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
 
@@ -51,6 +51,6 @@ pub async fn briefing(State(state): State<AppState>, signed: Signed) -> Response
             }
             .render(),
         ),
-        Err(e) => page::error_page(&state, Some(&signed), &e),
+        Err(e) => signed.error(&state, &e),
     }
 }
