@@ -306,6 +306,29 @@ impl Site {
     }
 }
 
+/// What a browser test starts with: a folder, head office and a site with
+/// its web desk, and chromedriver.
+pub struct Stage {
+    /// The test's folder (its profiles, logs and printed PDFs).
+    pub dir: tempfile::TempDir,
+    /// Head office and the site.
+    pub site: Site,
+    /// The browser's driver.
+    pub driver: Driver,
+}
+
+/// The stage for a browser test, head office down or up; `None` (the test
+/// skipped, saying so) when the browser is missing outside CI.
+pub fn stage(head_office_down: bool) -> Option<Stage> {
+    if !available() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path(), head_office_down);
+    let driver = Driver::start(dir.path());
+    Some(Stage { dir, site, driver })
+}
+
 /// The password tests give a sign-in name.
 pub fn password(login: &str) -> String {
     format!("{login}-密码-2026")

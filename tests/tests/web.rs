@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use fantoccini::key::Key;
-use wuye_tests::browser::{self, key, password, pdf_text_and_pages, Driver, Site};
+use wuye_tests::browser::{self, key, password, pdf_text_and_pages, Site, Stage};
 use wuye_tests::procs::{self, path, SUPERVISOR};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -17,13 +17,10 @@ fn complaints_at(site: &Site) -> Vec<serde_json::Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_refuses_a_wrong_password_and_two_people_work_at_once_each_as_themselves() {
-    if !browser::available() {
+    let Some(Stage { dir, site, driver }) = browser::stage(false) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let site = Site::start(dir.path(), false);
+    };
     site.add_staff("李娜", "客服员", "lina");
-    let driver = Driver::start(dir.path());
     let zhou = driver.browser(&site.base, &dir.path().join("p1"), 1366, 768).await;
     let lina = driver.browser(&site.base, &dir.path().join("p2"), 1366, 768).await;
 
@@ -69,13 +66,10 @@ async fn sign_in_refuses_a_wrong_password_and_two_people_work_at_once_each_as_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_becomes_a_complaint_that_goes_to_archive_and_its_slip_prints_on_one_page() {
-    if !browser::available() {
+    let Some(Stage { dir, site, driver }) = browser::stage(false) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let site = Site::start(dir.path(), false);
+    };
     site.add_staff("李娜", "客服员", "lina");
-    let driver = Driver::start(dir.path());
     let lina = driver.signed_in(&site, dir.path(), "lina", &password("lina")).await;
     lina.screenshot("board").await;
 
@@ -164,13 +158,10 @@ async fn a_call_becomes_a_complaint_that_goes_to_archive_and_its_slip_prints_on_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_work_order_goes_from_dispatch_to_close_and_the_worker_uses_a_phone() {
-    if !browser::available() {
+    let Some(Stage { dir, site, driver }) = browser::stage(false) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let site = Site::start(dir.path(), false);
+    };
     site.add_staff("王师傅", "维修", "wang");
-    let driver = Driver::start(dir.path());
     let zhou = driver.signed_in(&site, dir.path(), SUPERVISOR.1, SUPERVISOR.2).await;
     zhou.goto("/repairs/new").await;
     zhou.fill("房号", "5栋202").await;
@@ -234,12 +225,9 @@ async fn a_work_order_goes_from_dispatch_to_close_and_the_worker_uses_a_phone() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_head_office_down_work_goes_on_and_a_decision_from_head_office_appears_without_reloading() {
-    if !browser::available() {
+    let Some(Stage { dir, mut site, driver }) = browser::stage(true) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let mut site = Site::start(dir.path(), true);
-    let driver = Driver::start(dir.path());
+    };
     let zhou = driver.browser(&site.base, &dir.path().join("p1"), 1366, 768).await;
     zhou.sign_in(SUPERVISOR.1, SUPERVISOR.2).await;
     zhou.wait_for_text("离线", WAIT).await;
@@ -275,18 +263,15 @@ async fn with_head_office_down_work_goes_on_and_a_decision_from_head_office_appe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_register_of_a_month_lists_every_complaint_of_that_month() {
-    if !browser::available() {
+    let Some(Stage { dir, site, driver }) = browser::stage(false) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let site = Site::start(dir.path(), false);
+    };
     let customers = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄丽"];
     for (i, c) in customers.iter().enumerate() {
         site.agent.add_complaint(c, &format!("{}栋{}0{}", i + 1, i + 1, i + 1), &format!("第{i}件投诉"), false);
     }
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let first = today.format("%Y-%m-01").to_string();
-    let driver = Driver::start(dir.path());
     let zhou = driver.signed_in(&site, dir.path(), SUPERVISOR.1, SUPERVISOR.2).await;
     zhou.goto("/complaints").await;
     zhou.fill("从", &first).await;
@@ -317,12 +302,9 @@ async fn the_register_of_a_month_lists_every_complaint_of_that_month() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_keyboard_alone_registers_a_call_and_turns_it_into_a_complaint() {
-    if !browser::available() {
+    let Some(Stage { dir, site, driver }) = browser::stage(false) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let site = Site::start(dir.path(), false);
-    let driver = Driver::start(dir.path());
+    };
     let b = driver.browser(&site.base, &dir.path().join("p1"), 1366, 768).await;
     let (tab, enter, down) = (key(Key::Tab), key(Key::Enter), key(Key::Down));
     b.goto("/login").await;
