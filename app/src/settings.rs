@@ -19,6 +19,12 @@ pub struct SiteSettings {
     pub emergency_minutes: i64,
     /// Normal repairs: within this many duty hours.
     pub normal_duty_hours: i64,
+    /// A complaint's first reply: within this many duty hours (8: one duty day).
+    pub complaint_reply_duty_hours: i64,
+    /// A complaint's result: within this many duty hours (24: three duty days).
+    pub complaint_result_duty_hours: i64,
+    /// A major complaint's result: within this many duty hours.
+    pub major_result_duty_hours: i64,
     /// First day of the summer schedule, MM-DD.
     pub summer_from: String,
     /// Last day of the summer schedule, MM-DD.
@@ -26,6 +32,13 @@ pub struct SiteSettings {
     /// The port the web desk listens on.
     pub web_port: u16,
 }
+
+/// A complaint's first reply unless the site sets otherwise: one duty day.
+pub const COMPLAINT_REPLY_DUTY_HOURS: i64 = 8;
+/// A complaint's result unless the site sets otherwise: three duty days.
+pub const COMPLAINT_RESULT_DUTY_HOURS: i64 = 24;
+/// A major complaint's result unless the site sets otherwise: one duty day.
+pub const MAJOR_RESULT_DUTY_HOURS: i64 = 8;
 
 /// The web desk's port unless the site sets another.
 pub const DEFAULT_WEB_PORT: u16 = 8080;
@@ -44,7 +57,8 @@ pub enum SettingsError {
     Refused(#[from] wuye_protocol::rules::RuleError),
 }
 
-const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, summer, web-port";
+const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, complaint-reply-duty-hours, \
+                    complaint-result-duty-hours, major-result-duty-hours, summer, web-port";
 
 fn month_day_text((month, day): (u32, u32)) -> String {
     format!("{month:02}-{day:02}")
@@ -73,6 +87,15 @@ impl SiteSettings {
                 .unwrap_or(repair::NORMAL_RESPONSE_DUTY_HOURS),
             summer_from: get("summer-from")?.unwrap_or_else(|| month_day_text(calendar::DEFAULT_SUMMER_FROM)),
             summer_to: get("summer-to")?.unwrap_or_else(|| month_day_text(calendar::DEFAULT_SUMMER_TO)),
+            complaint_reply_duty_hours: get("complaint-reply-duty-hours")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(COMPLAINT_REPLY_DUTY_HOURS),
+            complaint_result_duty_hours: get("complaint-result-duty-hours")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(COMPLAINT_RESULT_DUTY_HOURS),
+            major_result_duty_hours: get("major-result-duty-hours")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(MAJOR_RESULT_DUTY_HOURS),
             web_port: get("web-port")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WEB_PORT),
         })
     }
@@ -110,7 +133,11 @@ impl SiteSettings {
                 }
                 store.set_setting("site.categories", &list.join(","))?;
             }
-            "emergency-minutes" | "normal-duty-hours" => {
+            "emergency-minutes"
+            | "normal-duty-hours"
+            | "complaint-reply-duty-hours"
+            | "complaint-result-duty-hours"
+            | "major-result-duty-hours" => {
                 let n: i64 = value.trim().parse().ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| {
                     invalid(format!(
                         "{key} takes a whole number from 1 to 10000, not '{}'",

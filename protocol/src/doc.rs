@@ -403,6 +403,15 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| DocError::invalid(self.path(key), format!("'{text}' is not an RFC 3339 time")))
     }
 
+    /// An optional instant: none when the document has no such field (written
+    /// by a release before the field existed).
+    pub fn instant_or_none(&self, key: &str) -> Result<Option<DateTime<Utc>>, DocError> {
+        if self.map.get(key).is_none() {
+            return Ok(None);
+        }
+        self.instant(key).map(Some)
+    }
+
     /// A required nested map field.
     pub fn map(&self, key: &'a str) -> Result<Fields<'a>, DocError> {
         match self.get(key)? {

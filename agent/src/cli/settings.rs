@@ -46,6 +46,9 @@ pub(crate) fn run(data: &Path, args: SettingsCommand) -> anyhow::Result<()> {
     wuye_node::say!("categories         {}", settings.categories.join("、"));
     wuye_node::say!("emergency-minutes  {}", settings.emergency_minutes);
     wuye_node::say!("normal-duty-hours  {}", settings.normal_duty_hours);
+    wuye_node::say!("complaint-reply-duty-hours   {}", settings.complaint_reply_duty_hours);
+    wuye_node::say!("complaint-result-duty-hours  {}", settings.complaint_result_duty_hours);
+    wuye_node::say!("major-result-duty-hours      {}", settings.major_result_duty_hours);
     wuye_node::say!("summer             {}..{}", settings.summer_from, settings.summer_to);
     wuye_node::say!("web-port           {}", settings.web_port);
     Ok(())

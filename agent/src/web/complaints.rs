@@ -40,6 +40,8 @@ pub struct ListQuery {
     #[serde(default)]
     major: String,
     #[serde(default)]
+    overdue: String,
+    #[serde(default)]
     after: String,
 }
 
@@ -54,10 +56,10 @@ impl ListQuery {
             fields.push(("major", "true".to_string()));
         }
         Ok(ListFilter {
-            statuses: match self.status.as_str() {
-                "" => Vec::new(),
-                "open" => wuye_app::shift::open_complaint_states().map(String::from).collect(),
-                s => vec![s.to_string()],
+            statuses: match (self.status.as_str(), self.overdue == "1") {
+                ("", false) => Vec::new(),
+                ("open", _) | ("", true) => wuye_app::shift::open_complaint_states().map(String::from).collect(),
+                (s, _) => vec![s.to_string()],
             },
             from: super::optional_date(&self.from)?,
             to: super::optional_date(&self.to)?,
@@ -83,6 +85,7 @@ impl ListQuery {
             ("from", &self.from),
             ("to", &self.to),
             ("major", &self.major),
+            ("overdue", &self.overdue),
         ])
         .unwrap_or_default()
     }
@@ -107,6 +110,14 @@ pub async fn list(State(state): State<AppState>, signed: Signed, Query(query): Q
         .with_desk(move |desk| -> Result<(Paged<Complaint>, Vec<String>), AppError> {
             let categories = SiteSettings::load(&desk.store)?.categories;
             let filter = q.filter()?;
+            if q.overdue == "1" {
+                // Overdue complaints are few among the open ones: all of them, on one page.
+                let now = desk.now();
+                let mut items: Vec<Complaint> =
+                    desk.list_all::<Complaint>(&filter)?.into_iter().filter(|c| c.is_overdue(now)).collect();
+                items.reverse();
+                return Ok((Paged { items, next: None }, categories));
+            }
             Ok((list_page::<Complaint>(desk, &filter, &q.after, PER_PAGE)?, categories))
         })
         .await;
@@ -243,6 +254,7 @@ struct Detail {
     complaint: Complaint,
     history: Vec<HistoryEntry>,
     offers: Vec<Offer>,
+    overdue: bool,
 }
 
 fn detail(desk: &Desk, id: &str, signed: &Signed) -> Result<Detail, AppError> {
@@ -253,7 +265,8 @@ fn detail(desk: &Desk, id: &str, signed: &Signed) -> Result<Detail, AppError> {
         .into_iter()
         .map(|(step, refused)| Offer { step, refused: refused.map(|e| page::say(&e, signed.lang)) })
         .collect();
-    Ok(Detail { history: desk.history(&id)?, complaint, offers })
+    let overdue = complaint.is_overdue(desk.now());
+    Ok(Detail { history: desk.history(&id)?, complaint, offers, overdue })
 }
 
 #[derive(Template)]
@@ -266,6 +279,7 @@ struct ShowView {
     /// The step whose form came back, its message and what was typed.
     failed: Option<(String, String)>,
     typed: StepForm,
+    overdue: bool,
 }
 
 #[derive(Template)]
@@ -274,6 +288,7 @@ struct LiveView {
     page: Page,
     c: Complaint,
     history: Vec<HistoryEntry>,
+    overdue: bool,
 }
 
 async fn show_view(
@@ -289,7 +304,15 @@ async fn show_view(
             let title = format!("{} · {}", page::word(signed.lang, "complaint.detail"), d.complaint.unit);
             let status = if failed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
             let page = signed.page(state, "complaints", title);
-            let view = ShowView { page, c: d.complaint, history: d.history, offers: d.offers, failed, typed };
+            let view = ShowView {
+                page,
+                c: d.complaint,
+                history: d.history,
+                offers: d.offers,
+                failed,
+                typed,
+                overdue: d.overdue,
+            };
             (status, page::html(view.render())).into_response()
         }
         Err(e) => signed.error(state, &e),
@@ -307,8 +330,13 @@ pub async fn live(State(state): State<AppState>, signed: Signed, Path(id): Path<
     let who = signed.clone();
     match state.with_desk(move |desk| detail(desk, &id, &who)).await {
         Ok(d) => page::html(
-            LiveView { page: signed.page(&state, "complaints", String::new()), c: d.complaint, history: d.history }
-                .render(),
+            LiveView {
+                page: signed.page(&state, "complaints", String::new()),
+                c: d.complaint,
+                history: d.history,
+                overdue: d.overdue,
+            }
+            .render(),
         ),
         Err(e) => signed.error(&state, &e),
     }

@@ -5,13 +5,21 @@ use super::*;
 impl Desk {
     /// Registers a complaint; once this returns it is committed to disk.
     pub fn add_complaint(&mut self, input: &NewComplaint, by: &str) -> Result<Complaint, AppError> {
-        let categories = SiteSettings::load(&self.store)?.categories;
-        if !categories.iter().any(|c| c == input.category.trim()) {
+        let settings = SiteSettings::load(&self.store)?;
+        if !settings.categories.iter().any(|c| c == input.category.trim()) {
             return Err(AppError::UnknownCategory(input.category.clone()));
         }
         let id = RecordId::random(&mut self.rng);
         let event = EventId::random(&mut self.rng);
-        let mut doc = complaint::create(id, self.site.id, self.site.timezone, self.clock.now(), by, event, input)?;
+        let now = self.clock.now();
+        let mut doc = complaint::create(id, self.site.id, self.site.timezone, now, by, event, input)?;
+        // Its time limits, in duty hours, fixed now (投诉处理及回访制度).
+        let calendar = settings.calendar(self.site.timezone);
+        let result_hours =
+            if input.major { settings.major_result_duty_hours } else { settings.complaint_result_duty_hours };
+        let reply_due = calendar.add_duty_time(now, chrono::Duration::hours(settings.complaint_reply_duty_hours));
+        let result_due = calendar.add_duty_time(now, chrono::Duration::hours(result_hours));
+        complaint::set_time_limits(&mut doc, reply_due, result_due)?;
         Ok(Store::typed(self.store.insert_new(&mut doc)?)?)
     }
 
@@ -139,4 +147,62 @@ pub enum Step<'a> {
     Archive,
     /// The property manager's decision on a major complaint, taken at the site.
     Decide(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wuye_protocol::rules::Channel;
+    use wuye_protocol::time::{self, ManualClock};
+
+    fn complaint(major: bool) -> NewComplaint {
+        NewComplaint {
+            customer: "张伟".into(),
+            phone: "13900001111".into(),
+            unit: "3栋501".into(),
+            channel: Channel::Phone,
+            summary: "楼上漏水".into(),
+            category: "设施".into(),
+            departments: vec![],
+            major,
+        }
+    }
+
+    #[test]
+    fn time_limits_are_fixed_in_duty_hours_at_registration_and_tell_what_is_overdue() {
+        // Friday 27 November 2026, 10:00 in Shanghai.
+        let clock = ManualClock::new(time::from_stored("2026-11-27T02:00:00Z").unwrap());
+        let mut rng = StdRng::seed_from_u64(8);
+        let site =
+            crate::Site { id: wuye_protocol::ids::SiteId::random(&mut rng), timezone: chrono_tz::Asia::Shanghai };
+        let mut store = Store::open_in_memory().unwrap();
+        crate::open_site_tables(&mut store).unwrap();
+        let mut desk = Desk::new(store, site, Arc::new(clock.clone()), rng);
+        let normal = desk.add_complaint(&complaint(false), "李娜").unwrap();
+        let major = desk.add_complaint(&complaint(true), "李娜").unwrap();
+        let at = |t: &Option<time::SiteTime>| t.as_ref().unwrap().to_string();
+        // The office works every day: one duty day (8 h) from Friday 10:00 is
+        // Saturday 10:00, three are Monday 10:00.
+        assert_eq!(at(&normal.reply_due), "2026-11-28T10:00:00+08:00");
+        assert_eq!(at(&normal.result_due), "2026-11-30T10:00:00+08:00");
+        assert_eq!(
+            at(&major.result_due),
+            "2026-11-28T10:00:00+08:00",
+            "a major complaint's result within one duty day"
+        );
+        let now = clock.now();
+        assert!(!normal.is_overdue(now));
+
+        clock.advance(chrono::Duration::days(1) + chrono::Duration::hours(1));
+        let later = clock.now();
+        assert!(normal.reply_overdue(later) && !normal.result_overdue(later));
+        assert!(major.result_overdue(later));
+        // A note is a reply: the reply is no longer overdue, the result still awaited.
+        let noted = desk.step(&normal.id.to_string(), &Step::Note("已联系"), &Actor::named("李娜")).unwrap();
+        assert!(!noted.reply_overdue(later));
+        clock.advance(chrono::Duration::days(3));
+        assert!(noted.result_overdue(clock.now()));
+        let resolved = desk.step(&normal.id.to_string(), &Step::Resolve("已修好"), &Actor::named("李娜")).unwrap();
+        assert!(!resolved.is_overdue(clock.now()), "a result recorded, late or not, is no longer awaited");
+    }
 }

@@ -325,6 +325,36 @@ pub struct Complaint {
     pub created_by: String,
     /// The site's time zone the times are shown in.
     pub timezone: String,
+    /// A first reply is due by then (fixed when it was registered, in duty
+    /// hours); none for a complaint registered before time limits existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_due: Option<crate::time::SiteTime>,
+    /// The result is due by then (a major complaint's sooner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_due: Option<crate::time::SiteTime>,
+}
+
+impl Complaint {
+    /// Whether nothing has been done yet although the reply was due, as of `now`.
+    pub fn reply_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status == ComplaintStatus::Registered && self.reply_due.as_ref().is_some_and(|due| now > due.utc())
+    }
+
+    /// Whether the result is still awaited although it was due, as of `now`
+    /// (a reopened complaint awaits a new one).
+    pub fn result_overdue(&self, now: DateTime<Utc>) -> bool {
+        use ComplaintStatus as S;
+        let awaited = matches!(
+            self.status,
+            S::Registered | S::InProgress | S::Assigned | S::Escalated | S::Decided | S::Reopened
+        );
+        awaited && self.result_due.as_ref().is_some_and(|due| now > due.utc())
+    }
+
+    /// Whether either time limit has passed, as of `now`.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.reply_overdue(now) || self.result_overdue(now)
+    }
 }
 
 /// What the front desk enters to register a complaint.
@@ -512,6 +542,8 @@ fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint, DocError> 
         visits,
         created_by: header.created_by.clone(),
         timezone: tz.name().to_string(),
+        reply_due: root.instant_or_none("reply_due")?.map(|t| time::to_site(t, tz)),
+        result_due: root.instant_or_none("result_due")?.map(|t| time::to_site(t, tz)),
     };
     Ok(complaint)
 }

@@ -76,6 +76,18 @@ pub fn create(
     Ok(doc)
 }
 
+/// Fixes a newly registered complaint's time limits: a first reply due by
+/// `reply_due`, the result by `result_due`. Set once, when it is registered.
+pub fn set_time_limits(
+    doc: &mut AutoCommit,
+    reply_due: DateTime<Utc>,
+    result_due: DateTime<Utc>,
+) -> Result<(), RuleError> {
+    doc.put(ROOT, "reply_due", time::to_stored(reply_due))?;
+    doc.put(ROOT, "result_due", time::to_stored(result_due))?;
+    Ok(())
+}
+
 fn append_event(doc: &mut AutoCommit, event: &Event) -> Result<(), RuleError> {
     let events = doc::get_object(doc, &ROOT, "events", "events", ObjType::List)?;
     let len = doc.length(&events);
