@@ -131,6 +131,11 @@ pub async fn connect(config: &AgentConfig) -> Result<(quinn::Endpoint, quinn::Co
 
 /// The setting that records when the last round completed (UTC, RFC 3339).
 pub const LAST_SYNC_SETTING: &str = "last_sync_at";
+/// When the last round with head office completed, if one ever did.
+pub fn last_sync(store: &Store) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+    Ok(store.setting(LAST_SYNC_SETTING)?.and_then(|t| wuye_protocol::time::from_stored(&t)))
+}
+
 /// The site's name as head office knows it, from the last round.
 pub const SITE_NAME_SETTING: &str = "site_name";
 /// Why `run` last failed to reach head office, and when (`time|reason`);

@@ -7,7 +7,7 @@ use wuye_protocol::sync::SERVER_PEER;
 use wuye_protocol::time;
 
 use crate::config::AgentConfig;
-use crate::link::{self, LAST_SYNC_SETTING};
+use crate::link;
 
 /// The site's standing, as `status --json` prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -40,10 +40,7 @@ pub struct Status {
 
 /// Reads the local figures and probes head office.
 pub async fn status(store: &Store, config: &AgentConfig) -> Result<Status, StoreError> {
-    let last_sync_at = store
-        .setting(LAST_SYNC_SETTING)?
-        .and_then(|t| time::from_stored(&t))
-        .map(|t| time::to_site(t, config.timezone));
+    let last_sync_at = link::last_sync(store)?.map(|t| time::to_site(t, config.timezone));
     let records = store.record_count()?;
     let waiting_up = store.unconfirmed_count(SERVER_PEER, config.site_id)?;
     let probe = link::probe(config).await;

@@ -124,9 +124,7 @@ impl Desk {
             })
             .collect();
         repairs_due.sort_by_key(|d| d.repair.response_deadline.utc());
-        let day = date.format("%Y-%m-%d").to_string();
-        let filter = wuye_node::Filter { fields: vec![("date", day)], ..wuye_node::Filter::default() };
-        let report = self.store.page::<DailyReport>(&filter, &wuye_node::Page::all())?.items.pop();
+        let report = self.daily_report_of(date)?;
         Ok(Board {
             date,
             now: time::to_site(now, tz),

@@ -51,7 +51,7 @@ pub async fn serve(
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
-    tokio_spawn(async move {
+    tokio::spawn(async move {
         shutdown.await;
         stopper.graceful_shutdown(Some(Duration::from_secs(3)));
     });
@@ -69,8 +69,4 @@ pub async fn serve(
         }
     }
     Ok(())
-}
-
-fn tokio_spawn(task: impl std::future::Future<Output = ()> + Send + 'static) {
-    drop(tokio::spawn(task));
 }

@@ -86,18 +86,19 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
             } else {
                 format!("{} {}", form.caller.trim(), form.phone.trim())
             };
-            if form.then == "commitment" {
-                let due = wuye_app::lists::parse_time(&form.due, desk.site.timezone)?;
-                let entry =
-                    NewLogEntry { channel, caller: &caller, unit: &form.unit, asked: &form.asked, done: &form.done };
-                let log = desk.add_log(&entry, &actor)?;
-                let id = log.id.to_string();
-                desk.made_from_log(Some(&id), |d| d.add_commitment(&form.asked, &caller, due, &actor), |c| c.id)?;
-                return Ok(log);
-            }
+            // A promised reply's time is read before anything is written: a wrong one writes nothing.
+            let due = match form.then.as_str() {
+                "commitment" => Some(wuye_app::lists::parse_time(&form.due, desk.site.timezone)?),
+                _ => None,
+            };
             let entry =
                 NewLogEntry { channel, caller: &caller, unit: &form.unit, asked: &form.asked, done: &form.done };
-            desk.add_log(&entry, &actor)
+            let log = desk.add_log(&entry, &actor)?;
+            if let Some(due) = due {
+                let id = log.id.to_string();
+                desk.made_from_log(Some(&id), |d| d.add_commitment(&form.asked, &caller, due, &actor), |c| c.id)?;
+            }
+            Ok(log)
         })
         .await;
     match result {

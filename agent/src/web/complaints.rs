@@ -18,11 +18,8 @@ use wuye_protocol::rules::Channel;
 
 use super::page::{self, Page};
 use super::session::Signed;
-use super::{list_page, AppState, ListPage};
+use super::{AppState, ListPage};
 use wuye_web::form::Errors;
-
-/// Complaints a list page holds.
-pub const PER_PAGE: usize = 50;
 
 /// The list's filters as the filter bar sends them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -56,11 +53,7 @@ impl ListQuery {
             fields.push(("major", "true".to_string()));
         }
         Ok(ListFilter {
-            statuses: match (self.status.as_str(), self.overdue == "1") {
-                ("", false) => Vec::new(),
-                ("open", _) | ("", true) => wuye_app::shift::open_complaint_states().map(String::from).collect(),
-                (s, _) => vec![s.to_string()],
-            },
+            statuses: super::chosen_states(&self.status, self.overdue == "1", wuye_app::shift::open_complaint_states()),
             from: super::optional_date(&self.from)?,
             to: super::optional_date(&self.to)?,
             fields,
@@ -110,15 +103,8 @@ pub async fn list(State(state): State<AppState>, signed: Signed, Query(query): Q
         .with_desk(move |desk| -> Result<(Paged<Complaint>, Vec<String>), AppError> {
             let categories = SiteSettings::load(&desk.store)?.categories;
             let filter = q.filter()?;
-            if q.overdue == "1" {
-                // Overdue complaints are few among the open ones: all of them, on one page.
-                let now = desk.now();
-                let mut items: Vec<Complaint> =
-                    desk.list_all::<Complaint>(&filter)?.into_iter().filter(|c| c.is_overdue(now)).collect();
-                items.reverse();
-                return Ok((Paged { items, next: None }, categories));
-            }
-            Ok((list_page::<Complaint>(desk, &filter, &q.after, PER_PAGE)?, categories))
+            let overdue = (q.overdue == "1").then_some(Complaint::is_overdue as fn(&Complaint, _) -> bool);
+            Ok((super::page_or_overdue(desk, &filter, &q.after, overdue)?, categories))
         })
         .await;
     let page = signed.page(&state, "complaints", page::word(lang, "complaint.list"));
@@ -173,10 +159,7 @@ async fn new_view(state: &AppState, signed: &Signed, mut form: NewForm, errors: 
             let categories = SiteSettings::load(&desk.store)?.categories;
             let log = match from_log.trim() {
                 "" => None,
-                id => {
-                    let id = desk.store.resolve(wuye_protocol::doc::RecordKind::LogEntry, id)?;
-                    Some(desk.store.get(id)?)
-                }
+                id => Some(desk.log_entry(id)?),
             };
             Ok((categories, log))
         })

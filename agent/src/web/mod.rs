@@ -223,6 +223,37 @@ pub fn optional_date(text: &str) -> Result<Option<chrono::NaiveDate>, wuye_app::
     (!text.trim().is_empty()).then(|| wuye_app::lists::parse_date(text)).transpose()
 }
 
+/// The states a filter bar's choice means: all of them, the open ones (also
+/// when only overdue records are asked for), or the one chosen.
+pub fn chosen_states(status: &str, overdue: bool, open: impl Iterator<Item = &'static str>) -> Vec<String> {
+    match (status, overdue) {
+        ("", false) => Vec::new(),
+        ("open", _) | ("", true) => open.map(String::from).collect(),
+        (one, _) => vec![one.to_string()],
+    }
+}
+
+/// A list's page newest first; when only overdue records are asked for
+/// (`overdue` is their test as of now), every one of them on one page: they
+/// are few among the open records the filter names.
+pub fn page_or_overdue<T: wuye_protocol::kind::Kind>(
+    desk: &Desk,
+    filter: &wuye_app::lists::ListFilter,
+    after: &str,
+    overdue: Option<fn(&T, chrono::DateTime<chrono::Utc>) -> bool>,
+) -> Result<wuye_node::Paged<T>, wuye_app::AppError> {
+    let Some(is_overdue) = overdue else {
+        return list_page::<T>(desk, filter, after, LIST_PAGE);
+    };
+    let now = desk.now();
+    let mut items: Vec<T> = desk.list_all::<T>(filter)?.into_iter().filter(|r| is_overdue(r, now)).collect();
+    items.reverse();
+    Ok(wuye_node::Paged { items, next: None })
+}
+
+/// Records a list page holds.
+pub const LIST_PAGE: usize = 50;
+
 /// One page of a list, with the link to the next.
 #[derive(Debug)]
 pub struct ListPage<T> {

@@ -44,7 +44,7 @@ pub struct Banner {
 impl Banner {
     /// Reads the state from the site's database.
     pub fn read(store: &Store, config: &AgentConfig, now: DateTime<Utc>) -> Result<Self, wuye_node::StoreError> {
-        let last = store.setting(link::LAST_SYNC_SETTING)?.and_then(|t| time::from_stored(&t));
+        let last = link::last_sync(store)?;
         let down = store.setting(link::LINK_DOWN_SETTING)?.is_some();
         let recent = last.is_some_and(|t| (now - t).num_seconds() < ONLINE_WITHIN_SECONDS);
         Ok(Banner {

@@ -18,11 +18,8 @@ use wuye_protocol::staff::{Role, Staff};
 
 use super::page::{self, Page};
 use super::session::Signed;
-use super::{list_page, AppState, ListPage};
+use super::{AppState, ListPage};
 use wuye_web::form::Errors;
-
-/// Work orders a list page holds.
-pub const PER_PAGE: usize = 50;
 
 /// The list's filters.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -67,25 +64,14 @@ struct ListView {
 
 fn repairs_page(desk: &Desk, q: &ListQuery) -> Result<ListPage<Repair>, AppError> {
     let filter = ListFilter {
-        statuses: match (q.status.as_str(), q.overdue == "1") {
-            ("", false) => Vec::new(),
-            ("open", _) | ("", true) => wuye_app::shift::open_repair_states().map(String::from).collect(),
-            (s, _) => vec![s.to_string()],
-        },
+        statuses: super::chosen_states(&q.status, q.overdue == "1", wuye_app::shift::open_repair_states()),
         from: super::optional_date(&q.from)?,
         to: super::optional_date(&q.to)?,
         fields: Vec::new(),
         contains: Some(q.q.trim().to_string()).filter(|t| !t.is_empty()),
     };
-    if q.overdue == "1" {
-        // Overdue orders are few among the open ones: all of them, on one page.
-        let now = desk.now();
-        let mut items: Vec<Repair> =
-            desk.list_all::<Repair>(&filter)?.into_iter().filter(|r| r.is_overdue(now)).collect();
-        items.reverse();
-        return Ok(ListPage { items, next: None });
-    }
-    Ok(list_page::<Repair>(desk, &filter, &q.after, PER_PAGE)?.into())
+    let overdue = (q.overdue == "1").then_some(Repair::is_overdue as fn(&Repair, _) -> bool);
+    Ok(super::page_or_overdue(desk, &filter, &q.after, overdue)?.into())
 }
 
 /// The work-order list, newest first.
@@ -175,12 +161,7 @@ struct NewView {
 async fn new_view(state: &AppState, signed: &Signed, mut form: NewForm, errors: Errors) -> Response {
     let from_log = form.from_log.clone();
     if !from_log.trim().is_empty() && form.summary.is_empty() {
-        let looked_up = state
-            .with_desk(move |desk| -> Result<wuye_protocol::log_entry::LogEntry, AppError> {
-                let id = desk.store.resolve(wuye_protocol::doc::RecordKind::LogEntry, from_log.trim())?;
-                Ok(desk.store.get(id)?)
-            })
-            .await;
+        let looked_up = state.with_desk(move |desk| desk.log_entry(from_log.trim())).await;
         match looked_up {
             Ok(log) => {
                 form.unit = log.unit;

@@ -38,10 +38,7 @@ async fn preview_view(state: &AppState, signed: &Signed, date: String, error: Op
                 d => wuye_app::lists::parse_date(d)?,
             };
             let figures = wuye_app::reports::daily_figures(&desk.store, desk.site.id, date, desk.now())?;
-            let day = date.format("%Y-%m-%d").to_string();
-            let filter = wuye_node::Filter { fields: vec![("date", day)], ..wuye_node::Filter::default() };
-            let made = desk.store.page::<DailyReport>(&filter, &wuye_node::Page::all())?.items.pop();
-            Ok((date, figures, made))
+            Ok((date, figures, desk.daily_report_of(date)?))
         })
         .await;
     match result {

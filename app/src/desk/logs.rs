@@ -22,6 +22,12 @@ impl Desk {
         Ok(Store::typed(self.store.insert_new(&mut doc)?)?)
     }
 
+    /// A work-log entry by id or unique prefix.
+    pub fn log_entry(&self, id: &str) -> Result<LogEntry, AppError> {
+        let id = self.store.resolve(RecordKind::LogEntry, id)?;
+        Ok(self.store.get::<LogEntry>(id)?)
+    }
+
     /// Records what was done about a work-log entry.
     pub fn log_done(&mut self, id: &str, done: &str, actor: &Actor) -> Result<(), AppError> {
         let id = self.store.resolve(RecordKind::LogEntry, id)?;

@@ -3,13 +3,21 @@
 use super::*;
 
 impl Desk {
+    /// The daily report of a local date, once made (found by its date, not by reading every report).
+    pub fn daily_report_of(&self, date: NaiveDate) -> Result<Option<DailyReport>, AppError> {
+        let filter = wuye_node::Filter {
+            site: Some(self.site.id),
+            fields: vec![("date", date.format("%Y-%m-%d").to_string())],
+            ..wuye_node::Filter::default()
+        };
+        Ok(self.store.page::<DailyReport>(&filter, &wuye_node::Page::all())?.items.pop())
+    }
+
     /// Makes (or remakes) the daily report of a local date; it syncs to head office.
     pub fn daily_report(&mut self, date: NaiveDate, actor: &Actor) -> Result<DailyReport, AppError> {
         daily_report::check_report_date(date, self.clock.now().with_timezone(&self.site.timezone).date_naive())?;
         let figures = crate::reports::daily_figures(&self.store, self.site.id, date, self.clock.now())?;
-        let day = date.format("%Y-%m-%d").to_string();
-        let existing = self.store.all::<DailyReport>(Some(self.site.id))?.into_iter().find(|r| r.date == day);
-        let view = match existing {
+        let view = match self.daily_report_of(date)? {
             Some(report) => self.store.edit(report.id, |doc| daily_report::write_daily_report(doc, &figures))?,
             None => {
                 let id = RecordId::random(&mut self.rng);
