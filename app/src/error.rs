@@ -148,6 +148,26 @@ pub enum AppError {
         /// The sites, named with their ids.
         names: Vec<String>,
     },
+    /// Not a head-office role.
+    #[error("{}", crate::messages::plain(self))]
+    RoleInvalid(String),
+    /// A regional manager must be given the sites they look after.
+    #[error("{}", crate::messages::plain(self))]
+    SitesNeeded,
+    /// The head-office person's role does not allow this.
+    #[error("{}", crate::messages::plain(self))]
+    NotAllowed {
+        /// What was tried (`decide`, `users`, …).
+        action: &'static str,
+        /// The roles that may.
+        allowed: &'static str,
+    },
+    /// A regional manager asked for a site that is not theirs.
+    #[error("{}", crate::messages::plain(self))]
+    NotYourSite(String),
+    /// A month that is not YYYY-MM, or a week that is not YYYY-Www.
+    #[error("{}", crate::messages::plain(self))]
+    BadPeriod(String),
     /// The storage failed (a full disk, a damaged file, a newer layout).
     #[error(transparent)]
     Storage(StoreError),
@@ -190,6 +210,11 @@ impl AppError {
             AppError::NoCertWaiting => "cert.none_waiting",
             AppError::CertMismatch { .. } => "cert.mismatch",
             AppError::SitesLackingCert { .. } => "cert.sites_lacking",
+            AppError::RoleInvalid(_) => "hq.role_invalid",
+            AppError::SitesNeeded => "hq.sites_needed",
+            AppError::NotAllowed { .. } => "hq.not_allowed",
+            AppError::NotYourSite(_) => "hq.not_your_site",
+            AppError::BadPeriod(_) => "input.bad_period",
         }
     }
 
@@ -223,7 +248,10 @@ impl AppError {
             AppError::UnknownSite(value)
             | AppError::ListenInvalid(value)
             | AppError::BadDate(value)
-            | AppError::BadTime(value) => {
+            | AppError::BadTime(value)
+            | AppError::RoleInvalid(value)
+            | AppError::NotYourSite(value)
+            | AppError::BadPeriod(value) => {
                 vec![("value", echo(value))]
             }
             AppError::CannotListen { addr, detail } => vec![("addr", echo(addr)), ("detail", detail.clone())],
@@ -239,7 +267,11 @@ impl AppError {
             | AppError::SessionEnded
             | AppError::StaffGone
             | AppError::CannotDisableSelf
+            | AppError::SitesNeeded
             | AppError::NoCertWaiting => Vec::new(),
+            AppError::NotAllowed { action, allowed } => {
+                vec![("action", action.to_string()), ("allowed", allowed.to_string())]
+            }
         }
     }
 

@@ -71,6 +71,12 @@ const EN: &[(&str, &str)] = &[
     ("input.bad_date", "'{value}' is not a valid date: write it like 2026-11-27"),
     ("input.bad_time", "'{value}' is not a valid time: write it like 2026-11-28 14:30 (site time)"),
     ("site.unknown", "no site {value} is registered: see the list of sites"),
+    ("hq.role_invalid", "'{value}' is not a head-office role: use admin, manager, quality or regional"),
+    ("hq.sites_needed", "a regional manager looks after named sites: give them"),
+    ("hq.sites_needed@cli", "a regional manager looks after named sites: give them with --sites ID,ID"),
+    ("hq.not_allowed", "your role may not {action}: that is for {allowed}"),
+    ("hq.not_your_site", "site {value} is not one of yours: ask an administrator to add it to your sites"),
+    ("input.bad_period", "'{value}' is not a month or a week: write 2026-11 or 2026-W48"),
     ("site.unknown@cli", "no site {value} is registered: see `wuye-server site list`"),
     ("server.listen_invalid", "'{value}' is not an IP:PORT to listen on (for example 0.0.0.0:7443)"),
     ("server.cannot_listen", "cannot listen on {addr}: {detail}; is another server using the port?"),
@@ -145,6 +151,12 @@ const ZH: &[(&str, &str)] = &[
     ("input.bad_date", "“{value}”不是有效的日期：请写成 2026-11-27"),
     ("input.bad_time", "“{value}”不是有效的时间：请写成 2026-11-28 14:30（本地时间）"),
     ("site.unknown", "没有登记编号为 {value} 的管理处：请查看管理处名单"),
+    ("hq.role_invalid", "“{value}”不是总部角色：请用 admin（管理员）、manager（经理）、quality（品质部）或 regional（区域经理）"),
+    ("hq.sites_needed", "区域经理负责指定的管理处：请给出这些管理处"),
+    ("hq.sites_needed@cli", "区域经理负责指定的管理处：请用 --sites 编号,编号 给出"),
+    ("hq.not_allowed", "您的角色不能{action}：这是{allowed}的权限"),
+    ("hq.not_your_site", "管理处 {value} 不在您负责的范围内：请管理员把它加入您的管理处"),
+    ("input.bad_period", "“{value}”不是月份或周：请写成 2026-11 或 2026-W48"),
     ("site.unknown@cli", "没有登记编号为 {value} 的管理处：请用 `wuye-server site list` 查看"),
     ("server.listen_invalid", "“{value}”不是可监听的 IP:端口（例如 0.0.0.0:7443）"),
     ("server.cannot_listen", "无法在 {addr} 监听：{detail}；是否有另一个服务器占用了该端口？"),
@@ -238,6 +250,11 @@ const FIELDS_ZH: &[(&str, &str)] = &[
 /// The rules' reasons and the steps they guard, in Chinese: a rule names
 /// them in English (its `why`, a role's `action`), the desk reads them here.
 const PHRASES_ZH: &[(&str, &str)] = &[
+    ("manage head-office users", "管理总部用户"),
+    ("manage sites and their credentials", "管理管理处及其凭证"),
+    ("decide major complaints", "决定重大投诉"),
+    ("add head-office notes", "添加总部跟踪记录"),
+    ("export reports", "导出报表"),
     ("an archived complaint takes no further steps", "已归档的投诉不能再处理"),
     ("its result is recorded; an unsatisfied follow-up visit reopens it", "已记录处理结果；回访不满意时才重新处理"),
     ("it is already a major complaint for the property manager", "已是报经理决定的重大投诉"),
@@ -426,6 +443,11 @@ mod tests {
             AppError::NoCertWaiting,
             AppError::CertMismatch { file: "cert-next.der", fingerprint: "ab".into() },
             AppError::SitesLackingCert { names: vec!["朝阳花园 (abcd)".into()] },
+            AppError::RoleInvalid("boss".into()),
+            AppError::SitesNeeded,
+            AppError::NotAllowed { action: "decide major complaints", allowed: "经理 manager" },
+            AppError::NotYourSite("abcd".into()),
+            AppError::BadPeriod("11月".into()),
         ]);
         all
     }

@@ -110,20 +110,26 @@ fn verify(password: &str, stored: &str) -> bool {
 /// Argon2 computation as known ones, with the same parameters.
 const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$gvDSLnayUYQcDoXbr31Bqw$oSasLDc4czd8r7Lmb6EiQUBsGeH7PhmdbK8XGkYBrpM";
 
+/// Who a sign-in name and its sessions belong to: a site's staff member
+/// (`StaffId`), or a person at head office. Stored as its text.
+pub trait Holder: std::fmt::Display + std::str::FromStr + PartialEq {}
+
+impl Holder for StaffId {}
+
 /// Gives `staff_id` the sign-in name `login` with `password` (or a new
 /// password, when the name is already theirs). A name belongs to one person,
 /// and names that differ only in case (`Zhou`, `zhou`) are the same name.
-pub fn set_password(
+pub fn set_password<H: Holder>(
     store: &Store,
     login: &str,
-    staff_id: StaffId,
+    staff_id: H,
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let login = check_login(login)?;
     check_password(password)?;
-    let existing = stored_login(store, &login)?;
-    if existing.as_ref().is_some_and(|(_, owner)| *owner != Some(staff_id)) {
+    let existing = stored_login::<H>(store, &login)?;
+    if existing.as_ref().is_some_and(|(_, owner)| owner.as_ref() != Some(&staff_id)) {
         return Err(AppError::LoginTaken(login));
     }
     let hashed = hash(password)?;
@@ -138,7 +144,7 @@ pub fn set_password(
 }
 
 /// The stored spelling of a sign-in name matching `login` ignoring case, and its owner.
-fn stored_login(store: &Store, login: &str) -> Result<Option<(String, Option<StaffId>)>, StoreError> {
+fn stored_login<H: Holder>(store: &Store, login: &str) -> Result<Option<(String, Option<H>)>, StoreError> {
     let found: Option<(String, String)> = store
         .conn()
         .query_row("SELECT login, staff_id FROM logins WHERE login = ?1 COLLATE NOCASE", [login.trim()], |r| {
@@ -148,13 +154,13 @@ fn stored_login(store: &Store, login: &str) -> Result<Option<(String, Option<Sta
     Ok(found.map(|(login, owner)| (login, owner.parse().ok())))
 }
 
-/// The staff member who signs in as `login` (ignoring case), if any.
-pub fn owner_of(store: &Store, login: &str) -> Result<Option<StaffId>, StoreError> {
+/// The staff member (or head-office person) who signs in as `login` (ignoring case), if any.
+pub fn owner_of<H: Holder>(store: &Store, login: &str) -> Result<Option<H>, StoreError> {
     Ok(stored_login(store, login)?.and_then(|(_, owner)| owner))
 }
 
 /// The sign-in name a staff member has, if any.
-pub fn login_of(store: &Store, staff_id: StaffId) -> Result<Option<String>, StoreError> {
+pub fn login_of<H: Holder>(store: &Store, staff_id: &H) -> Result<Option<String>, StoreError> {
     Ok(store
         .conn()
         .query_row("SELECT login FROM logins WHERE staff_id = ?1", [staff_id.to_string()], |r| r.get(0))
@@ -228,7 +234,7 @@ fn count_attempt(store: &Store, key: &str, allowed: u32, now: DateTime<Utc>) -> 
 
 /// Checks `login`'s password, counting a failure; returns the staff member's
 /// id. The name is matched ignoring case. A session is opened separately.
-pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<StaffId, AppError> {
+pub fn sign_in<H: Holder>(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<H, AppError> {
     sign_in_from(store, login, password, None, now)
 }
 
@@ -236,13 +242,13 @@ pub fn sign_in(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -
 /// counted for the name typed at that address and for the address as a
 /// whole, so that wrong guesses from one PC make that PC wait, never the
 /// person at another desk.
-pub fn sign_in_from(
+pub fn sign_in_from<H: Holder>(
     store: &Store,
     login: &str,
     password: &str,
     client: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<StaffId, AppError> {
+) -> Result<H, AppError> {
     let key: String = login.trim().chars().take(MAX_LOGIN_CHARS).collect::<String>().to_lowercase();
     let counters = match client {
         None => vec![(key.clone(), FAILURES_BEFORE_DELAY)],
@@ -278,7 +284,7 @@ pub fn sign_in_from(
         }
     };
     let staff_id = match (matched, known) {
-        (true, Some((staff_id, _))) => staff_id.parse::<StaffId>().ok(),
+        (true, Some((staff_id, _))) => staff_id.parse::<H>().ok(),
         _ => None,
     };
     let Some(staff_id) = staff_id else {
@@ -319,7 +325,7 @@ impl SessionToken {
 /// Opens a session for `staff_id`: many may be open at once at one site, one
 /// for each desk or browser. It ends after [`SESSION_IDLE_MINUTES`] unused or
 /// [`SESSION_HOURS`] in all, when ended, or when the person is disabled.
-pub fn open_session(store: &Store, staff_id: StaffId, now: DateTime<Utc>) -> Result<SessionToken, StoreError> {
+pub fn open_session<H: Holder>(store: &Store, staff_id: &H, now: DateTime<Utc>) -> Result<SessionToken, StoreError> {
     let token = SessionToken(wuye_node::secret::random_hex_256());
     let at = time::to_stored(now);
     store.conn().execute(
@@ -332,7 +338,7 @@ pub fn open_session(store: &Store, staff_id: StaffId, now: DateTime<Utc>) -> Res
 /// Who holds `token` now, or a refusal that says why the session is over. Its
 /// last use is written at most once a minute, and a failure to write it (a
 /// full disk) never refuses the holder.
-pub fn session_staff(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<StaffId, AppError> {
+pub fn session_staff<H: Holder>(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<H, AppError> {
     let row: Option<(String, String, String, Option<String>)> = store
         .conn()
         .query_row(
@@ -378,7 +384,7 @@ pub fn end_session(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> R
 }
 
 /// Ends every open session of a staff member (disabled, say).
-pub fn end_sessions_of(store: &Store, staff_id: StaffId, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub fn end_sessions_of<H: Holder>(store: &Store, staff_id: &H, now: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(store.conn().execute(
         "UPDATE sessions SET ended_at = ?1 WHERE staff_id = ?2 AND ended_at IS NULL",
         params![time::to_stored(now), staff_id.to_string()],
@@ -388,7 +394,7 @@ pub fn end_sessions_of(store: &Store, staff_id: StaffId, now: DateTime<Utc>) -> 
 /// Starts the command line's session for `staff_id`, ending the one it held.
 pub fn start_session(store: &Store, staff_id: StaffId, now: DateTime<Utc>) -> Result<(), AppError> {
     sign_out(store, now)?;
-    let token = open_session(store, staff_id, now)?;
+    let token = open_session(store, &staff_id, now)?;
     Ok(store.set_setting(CLI_SESSION, token.as_str())?)
 }
 
@@ -402,7 +408,7 @@ pub fn sign_out(store: &Store, now: DateTime<Utc>) -> Result<(), AppError> {
 }
 
 /// Who is signed in at the command line now, or a refusal that says how to sign in.
-pub fn current(store: &Store, now: DateTime<Utc>) -> Result<StaffId, AppError> {
+pub fn current<H: Holder>(store: &Store, now: DateTime<Utc>) -> Result<H, AppError> {
     match store.setting(CLI_SESSION)? {
         Some(token) => session_staff(store, &SessionToken::from_holder(&token), now),
         None => Err(AppError::NotSignedIn),
@@ -433,15 +439,15 @@ mod tests {
             .query_row("SELECT hash FROM logins", [], |r| r.get::<_, String>(0))
             .unwrap()
             .contains("正确"));
-        assert_eq!(sign_in(&s, "wangfang", "正确的密码123", t0()).unwrap(), wang);
+        assert_eq!(sign_in::<StaffId>(&s, "wangfang", "正确的密码123", t0()).unwrap(), wang);
         start_session(&s, wang, t0()).unwrap();
-        assert_eq!(current(&s, t0()).unwrap(), wang);
-        let wrong = sign_in(&s, "wangfang", "错误的密码123", t0()).unwrap_err().to_string();
-        let unknown = sign_in(&s, "nobody", "错误的密码123", t0()).unwrap_err().to_string();
+        assert_eq!(current::<StaffId>(&s, t0()).unwrap(), wang);
+        let wrong = sign_in::<StaffId>(&s, "wangfang", "错误的密码123", t0()).unwrap_err().to_string();
+        let unknown = sign_in::<StaffId>(&s, "nobody", "错误的密码123", t0()).unwrap_err().to_string();
         assert_eq!(wrong, unknown);
         assert!(wrong.contains("the name or the password is wrong"), "{wrong}");
         sign_out(&s, t0()).unwrap();
-        let none = current(&s, t0()).unwrap_err();
+        let none = current::<StaffId>(&s, t0()).unwrap_err();
         assert_eq!(none.code(), "session.none");
         let cli = crate::messages::message(&none, crate::messages::Lang::En, crate::messages::Edge::Cli);
         assert!(cli.contains("wuye-agent login"), "{cli}");
@@ -462,18 +468,18 @@ mod tests {
         set_password(&s, "wangfang", wang, "correct horse", t0()).unwrap();
         for name in ["wangfang", "ghost"] {
             for _ in 0..FAILURES_BEFORE_DELAY {
-                sign_in(&s, name, "wrong password", t0()).unwrap_err();
+                sign_in::<StaffId>(&s, name, "wrong password", t0()).unwrap_err();
             }
             let early = t0() + chrono::Duration::seconds(FIRST_DELAY_SECONDS - 1);
-            let message = sign_in(&s, name, "correct horse", early).unwrap_err().to_string();
+            let message = sign_in::<StaffId>(&s, name, "correct horse", early).unwrap_err().to_string();
             assert!(message.contains("wait 1 s"), "{name}: {message}");
         }
         // The attempt made during the wait counted too: the wait doubled, from the last checked attempt.
         let still = t0() + chrono::Duration::seconds(FIRST_DELAY_SECONDS);
-        let message = sign_in(&s, "wangfang", "correct horse", still).unwrap_err().to_string();
+        let message = sign_in::<StaffId>(&s, "wangfang", "correct horse", still).unwrap_err().to_string();
         assert!(message.contains("5 failed attempts"), "{message}");
         let later = t0() + delay_after(FAILURES_BEFORE_DELAY + 2);
-        assert_eq!(sign_in(&s, "wangfang", "correct horse", later).unwrap(), wang);
+        assert_eq!(sign_in::<StaffId>(&s, "wangfang", "correct horse", later).unwrap(), wang);
         assert_eq!(delay_after(FAILURES_BEFORE_DELAY + 1).num_seconds(), FIRST_DELAY_SECONDS * 2);
         assert_eq!(delay_after(40).num_seconds(), MAX_DELAY_SECONDS);
     }
@@ -484,30 +490,31 @@ mod tests {
         let zhou = StaffId::random(&mut rand::thread_rng());
         set_password(&s, "zhou", zhou, "correct horse", t0()).unwrap();
         for _ in 0..FAILURES_BEFORE_DELAY {
-            sign_in_from(&s, "zhou", "wrong password", Some("192.168.1.20"), t0()).unwrap_err();
+            sign_in_from::<StaffId>(&s, "zhou", "wrong password", Some("192.168.1.20"), t0()).unwrap_err();
         }
-        let e = sign_in_from(&s, "zhou", "correct horse", Some("192.168.1.20"), t0()).unwrap_err();
+        let e = sign_in_from::<StaffId>(&s, "zhou", "correct horse", Some("192.168.1.20"), t0()).unwrap_err();
         assert_eq!(e.code(), "signin.waiting", "{e}");
-        assert_eq!(sign_in_from(&s, "zhou", "correct horse", Some("192.168.1.21"), t0()).unwrap(), zhou);
+        assert_eq!(sign_in_from::<StaffId>(&s, "zhou", "correct horse", Some("192.168.1.21"), t0()).unwrap(), zhou);
         // Many names guessed from one address make the address wait, for any name.
         for i in 0..ADDRESS_FAILURES_BEFORE_DELAY {
-            sign_in_from(&s, &format!("guess{i}"), "wrong password", Some("192.168.1.30"), t0()).unwrap_err();
+            sign_in_from::<StaffId>(&s, &format!("guess{i}"), "wrong password", Some("192.168.1.30"), t0())
+                .unwrap_err();
         }
-        let e = sign_in_from(&s, "zhou", "correct horse", Some("192.168.1.30"), t0()).unwrap_err();
+        let e = sign_in_from::<StaffId>(&s, "zhou", "correct horse", Some("192.168.1.30"), t0()).unwrap_err();
         assert_eq!(e.code(), "signin.waiting", "{e}");
-        assert_eq!(sign_in_from(&s, "zhou", "correct horse", Some("192.168.1.21"), t0()).unwrap(), zhou);
+        assert_eq!(sign_in_from::<StaffId>(&s, "zhou", "correct horse", Some("192.168.1.21"), t0()).unwrap(), zhou);
     }
 
     #[test]
     fn several_sessions_at_once_each_end_when_idle_ended_or_their_holder_is_disabled() {
         let s = store();
         let (wang, li) = (StaffId::random(&mut rand::thread_rng()), StaffId::random(&mut rand::thread_rng()));
-        let a = open_session(&s, wang, t0()).unwrap();
-        let b = open_session(&s, li, t0()).unwrap();
-        let c = open_session(&s, wang, t0()).unwrap();
+        let a = open_session(&s, &wang, t0()).unwrap();
+        let b = open_session(&s, &li, t0()).unwrap();
+        let c = open_session(&s, &wang, t0()).unwrap();
         assert_ne!(a, c, "each desk its own token");
-        assert_eq!(session_staff(&s, &a, t0()).unwrap(), wang);
-        assert_eq!(session_staff(&s, &b, t0()).unwrap(), li);
+        assert_eq!(session_staff::<StaffId>(&s, &a, t0()).unwrap(), wang);
+        assert_eq!(session_staff::<StaffId>(&s, &b, t0()).unwrap(), li);
         let stored: i64 = s
             .conn()
             .query_row("SELECT count(*) FROM sessions WHERE token_hash = ?1", [a.as_str()], |r| r.get(0))
@@ -515,32 +522,32 @@ mod tests {
         assert_eq!(stored, 0, "the token itself is never stored");
         // b unused for 30 minutes ends; a used at 29 minutes goes on.
         let t29 = t0() + chrono::Duration::minutes(SESSION_IDLE_MINUTES - 1);
-        session_staff(&s, &a, t29).unwrap();
+        session_staff::<StaffId>(&s, &a, t29).unwrap();
         let t31 = t0() + chrono::Duration::minutes(SESSION_IDLE_MINUTES + 1);
-        assert_eq!(session_staff(&s, &a, t31).unwrap(), wang);
-        assert!(session_staff(&s, &b, t31).unwrap_err().to_string().contains("without use"));
+        assert_eq!(session_staff::<StaffId>(&s, &a, t31).unwrap(), wang);
+        assert!(session_staff::<StaffId>(&s, &b, t31).unwrap_err().to_string().contains("without use"));
         end_session(&s, &a, t31).unwrap();
-        assert!(session_staff(&s, &a, t31).unwrap_err().to_string().contains("ended"));
-        assert_eq!(end_sessions_of(&s, wang, t31).unwrap(), 1, "c, the one still open");
-        assert!(session_staff(&s, &c, t31).is_err());
-        assert!(session_staff(&s, &SessionToken::from_holder("forged"), t0()).is_err());
+        assert!(session_staff::<StaffId>(&s, &a, t31).unwrap_err().to_string().contains("ended"));
+        assert_eq!(end_sessions_of(&s, &wang, t31).unwrap(), 1, "c, the one still open");
+        assert!(session_staff::<StaffId>(&s, &c, t31).is_err());
+        assert!(session_staff::<StaffId>(&s, &SessionToken::from_holder("forged"), t0()).is_err());
     }
 
     #[test]
     fn a_session_in_use_is_noted_at_most_once_a_minute_and_a_failed_note_refuses_nothing() {
         let s = store();
         let wang = StaffId::random(&mut rand::thread_rng());
-        let a = open_session(&s, wang, t0()).unwrap();
+        let a = open_session(&s, &wang, t0()).unwrap();
         let seen =
             |s: &Store| -> String { s.conn().query_row("SELECT seen_at FROM sessions", [], |r| r.get(0)).unwrap() };
         let before = seen(&s);
-        session_staff(&s, &a, t0() + chrono::Duration::seconds(30)).unwrap();
+        session_staff::<StaffId>(&s, &a, t0() + chrono::Duration::seconds(30)).unwrap();
         assert_eq!(seen(&s), before, "not written within the minute");
-        session_staff(&s, &a, t0() + chrono::Duration::seconds(90)).unwrap();
+        session_staff::<StaffId>(&s, &a, t0() + chrono::Duration::seconds(90)).unwrap();
         assert_ne!(seen(&s), before);
         s.conn().execute_batch("PRAGMA query_only = ON").unwrap();
         let later = t0() + chrono::Duration::minutes(10);
-        assert_eq!(session_staff(&s, &a, later).unwrap(), wang, "a write that fails refuses nothing");
+        assert_eq!(session_staff::<StaffId>(&s, &a, later).unwrap(), wang, "a write that fails refuses nothing");
     }
 
     #[test]
@@ -553,7 +560,7 @@ mod tests {
         set_password(&s, "ZHOU", zhou, "new password", t0()).unwrap();
         let count: i64 = s.conn().query_row("SELECT count(*) FROM logins", [], |r| r.get(0)).unwrap();
         assert_eq!(count, 1, "the same name, whatever its case");
-        assert_eq!(sign_in(&s, "Zhou", "new password", t0()).unwrap(), zhou);
+        assert_eq!(sign_in::<StaffId>(&s, "Zhou", "new password", t0()).unwrap(), zhou);
         let e = check_password("        ").unwrap_err().to_string();
         assert!(e.contains("only spaces"), "{e}");
     }
@@ -564,16 +571,16 @@ mod tests {
         let wang = StaffId::random(&mut rand::thread_rng());
         let li = StaffId::random(&mut rand::thread_rng());
         set_password(&s, "wangfang", wang, "correct horse", t0()).unwrap();
-        sign_in(&s, "wangfang", "correct horse", t0()).unwrap();
+        sign_in::<StaffId>(&s, "wangfang", "correct horse", t0()).unwrap();
         start_session(&s, wang, t0()).unwrap();
         // Used every 20 minutes, it lasts the shift and no longer.
         let mut at = t0();
         while at + chrono::Duration::minutes(20) < t0() + chrono::Duration::hours(SESSION_HOURS) {
             at += chrono::Duration::minutes(20);
-            assert_eq!(current(&s, at).unwrap(), wang, "{at}");
+            assert_eq!(current::<StaffId>(&s, at).unwrap(), wang, "{at}");
         }
         let late = t0() + chrono::Duration::hours(SESSION_HOURS);
-        assert!(current(&s, late).unwrap_err().to_string().contains("12 hours"));
+        assert!(current::<StaffId>(&s, late).unwrap_err().to_string().contains("12 hours"));
         assert!(set_password(&s, "wangfang", li, "another one", t0()).unwrap_err().to_string().contains("taken"));
         assert!(set_password(&s, "li na", li, "another one", t0()).is_err());
         assert!(set_password(&s, "lina", li, "short", t0()).unwrap_err().to_string().contains("8 to 128"));

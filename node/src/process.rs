@@ -129,3 +129,22 @@ pub fn report_peak_rss_if_asked() {
         }
     }
 }
+
+/// A password typed at the terminal (twice when `confirm`), or one line of standard input.
+pub fn read_password(prompt: &str, confirm: bool) -> std::io::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(prompt)?;
+        if confirm && rpassword::prompt_password("again: ")? != first {
+            return Err(std::io::Error::other("the two passwords differ; nothing was changed, try again"));
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        return Err(std::io::Error::other("no password given: type it when asked, or pipe it on standard input"));
+    }
+    Ok(password)
+}

@@ -3,10 +3,12 @@
 //! - [`office`]: the head office's store: registered sites and their
 //!   credentials, head-office actions (the manager's decision), and the
 //!   storage side of the sync session;
+//! - [`people`]: head-office people, their roles and sites, and who did what;
 //! - [`serve`]: the QUIC endpoint: accepts sites, runs a session per stream,
 //!   bounded by named limits.
 
 pub mod office;
+pub mod people;
 pub mod serve;
 
 /// The database file inside the server's data folder.

@@ -51,6 +51,9 @@ enum Command {
     /// Sites (项目/小区).
     #[command(subcommand)]
     Site(cli::site::SiteCommand),
+    /// Head office's people: who signs in to the dashboard, with which role and sites.
+    #[command(subcommand)]
+    User(cli::user::UserCommand),
     /// Serve sync until SIGINT or SIGTERM.
     Run {
         /// Where to listen, IP:PORT (overrides init's).
@@ -109,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { file } => cli::serve::restore(data, &file),
         Command::Run { listen } => cli::serve::run(data, clock, listen),
         Command::Site(cmd) => cli::site::run(data, clock, cmd),
+        Command::User(cmd) => cli::user::run(data, clock, cmd),
         Command::Cert(cmd) => cli::cert::run(data, clock, cmd),
         Command::Records { kind, site, json } => cli::records::records(data, clock, kind, site, json),
         Command::Report(cmd) => cli::report::run(data, clock, cmd),

@@ -23,6 +23,7 @@ use wuye_protocol::wire::{
     normalize_enroll_code, Checkpoint, Digest, DocPayload, HeadsAck, Seq, ENROLL_CODE_ALPHABET, ENROLL_CODE_CHARS,
 };
 
+use crate::people::{Act, Actor};
 use crate::{
     CERT_FILE, DB_FILE, DEFAULT_LISTEN, KEY_FILE, NEXT_CERT_FILE, NEXT_KEY_FILE, PREVIOUS_CERT_FILE, PREVIOUS_KEY_FILE,
 };
@@ -245,6 +246,7 @@ impl HeadOffice {
     /// Head office over any store (an in-memory one in tests).
     pub fn new(store: Store, clock: Arc<dyn Clock>, rng: StdRng) -> Result<Self, OfficeError> {
         migrate::apply(store.conn(), "office", OFFICE_STEPS)?;
+        crate::people::migrate(&store)?;
         Ok(Self { store, clock, rng })
     }
 
@@ -281,8 +283,10 @@ impl HeadOffice {
 
     /// Revokes a site: its open connections close, and every later attempt
     /// (credential or unused enrollment code) is refused.
-    pub fn revoke_site(&mut self, id: &str) -> Result<SiteId, OfficeError> {
+    pub fn revoke_site(&mut self, by: &Actor, id: &str) -> Result<SiteId, OfficeError> {
+        by.may(Act::ManageSites)?;
         let site = self.site(id)?;
+        self.record_action(by, "site revoke", &site.to_string())?;
         self.store.conn().execute(
             "UPDATE sites SET revoked_at = ?1 WHERE id = ?2",
             params![time::to_stored(self.clock.now()), site.to_string()],
@@ -292,8 +296,10 @@ impl HeadOffice {
 
     /// Issues a site a new enrollment code (and lifts a revocation); the old
     /// credential stops working at once, and the site's open connections close.
-    pub fn rotate_site(&mut self, id: &str) -> Result<NewSite, OfficeError> {
+    pub fn rotate_site(&mut self, by: &Actor, id: &str) -> Result<NewSite, OfficeError> {
+        by.may(Act::ManageSites)?;
         let site_id = self.site(id)?;
+        self.record_action(by, "site rotate", &site_id.to_string())?;
         self.issue_code(site_id)
     }
 
@@ -412,19 +418,42 @@ impl HeadOffice {
         wuye_app::office::Office { store: &mut self.store, now: self.clock.now(), rng: &mut self.rng }
     }
 
-    /// The property manager's decision on a major complaint (重大投诉).
-    pub fn decide(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
-        Ok(self.office().decide(id, text, by)?)
+    /// The property manager's decision on a major complaint (重大投诉), by a
+    /// manager (or the command line, for the name it gives).
+    pub fn decide(&mut self, by: &Actor, id: &str, text: &str) -> Result<Complaint, OfficeError> {
+        by.may(Act::Decide)?;
+        by.may_see(self.complaint(id)?.site_id)?;
+        Ok(self.office().decide(id, text, &by.signature())?)
     }
 
     /// A head-office note (跟踪记录) on a complaint.
-    pub fn note(&mut self, id: &str, text: &str, by: &str) -> Result<Complaint, OfficeError> {
-        Ok(self.office().note(id, text, by)?)
+    pub fn note(&mut self, by: &Actor, id: &str, text: &str) -> Result<Complaint, OfficeError> {
+        by.may(Act::Note)?;
+        by.may_see(self.complaint(id)?.site_id)?;
+        Ok(self.office().note(id, text, &by.signature())?)
     }
 
     /// A head-office note on a repair work order.
-    pub fn repair_note(&mut self, id: &str, text: &str, by: &str) -> Result<Repair, OfficeError> {
-        Ok(self.office().repair_note(id, text, by)?)
+    pub fn repair_note(&mut self, by: &Actor, id: &str, text: &str) -> Result<Repair, OfficeError> {
+        by.may(Act::Note)?;
+        let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Repair, id).map_err(AppError::from)?;
+        by.may_see(self.store.get::<Repair>(rid).map_err(AppError::from)?.site_id)?;
+        Ok(self.office().repair_note(id, text, &by.signature())?)
+    }
+
+    /// The ids of every registered site.
+    pub fn site_ids(&self) -> Result<Vec<SiteId>, OfficeError> {
+        Ok(self.site_rows(None)?.into_iter().filter_map(|row| row.id.parse().ok()).collect())
+    }
+
+    /// Notes an administrator's action on a site or credential.
+    pub fn record_action(&self, by: &Actor, action: &str, target: &str) -> Result<(), OfficeError> {
+        Ok(crate::people::record_action(&self.store, by, action, target, self.clock.now())?)
+    }
+
+    /// The time now, as head office's clock says.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// One complaint by id or unique prefix.

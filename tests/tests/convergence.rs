@@ -67,7 +67,13 @@ fn run_case(seed: u64, sites: usize, steps: usize) {
                 let held = net.office.store.all::<Complaint>(None).expect("office lists");
                 let open: Vec<_> = held.iter().filter(|c| c.major && c.decision.is_none()).collect();
                 if let Some(c) = open.get(rng.gen_range(0..open.len().max(1))) {
-                    net.office.decide(&c.id.to_string(), "总部决定", "物业公司经理").expect("decision saves");
+                    net.office
+                        .decide(
+                            &wuye_server::people::Actor::CommandLine("物业公司经理".into()),
+                            &c.id.to_string(),
+                            "总部决定",
+                        )
+                        .expect("decision saves");
                     ledger.decided.insert(c.id);
                 }
             }
@@ -146,7 +152,9 @@ fn a_site_offline_for_days_catches_up_in_one_round() {
     let mut decided = 0;
     for c in net.office.store.all::<Complaint>(None).expect("lists") {
         if c.major && c.decision.is_none() {
-            net.office.decide(&c.id.to_string(), "总部批复", "物业公司经理").expect("decides");
+            net.office
+                .decide(&wuye_server::people::Actor::CommandLine("物业公司经理".into()), &c.id.to_string(), "总部批复")
+                .expect("decides");
             decided += 1;
         }
     }
@@ -202,7 +210,13 @@ fn run_restore_case(seed: u64, sites: usize, steps: usize) {
             45..=49 => {
                 let held = net.office.store.all::<Complaint>(None).expect("office lists");
                 if let Some(c) = held.iter().find(|c| c.major && c.decision.is_none()) {
-                    net.office.decide(&c.id.to_string(), "总部决定", "物业公司经理").expect("decision saves");
+                    net.office
+                        .decide(
+                            &wuye_server::people::Actor::CommandLine("物业公司经理".into()),
+                            &c.id.to_string(),
+                            "总部决定",
+                        )
+                        .expect("decision saves");
                 }
             }
             50..=57 => {

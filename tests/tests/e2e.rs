@@ -73,7 +73,7 @@ fn a_head_office_decision_reaches_the_site() {
     let c = agent.json(&["complaint", "show", &id]);
     assert_eq!(c["status"], "decided");
     assert_eq!(c["decision"]["text"], "核实后退还多收部分");
-    assert_eq!(c["decision"]["by"], "物业公司经理");
+    assert_eq!(c["decision"]["by"], "物业公司经理（总部命令行）");
 }
 
 #[test]

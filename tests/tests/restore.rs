@@ -63,11 +63,15 @@ fn head_office_restored_from_an_older_copy_gets_back_what_it_lost_and_its_new_de
     }
     net.round(0).unwrap();
     for id in &ids[..3] {
-        net.office.decide(id, "总部决定：三日内修复", "物业公司经理").unwrap();
+        net.office
+            .decide(&wuye_server::people::Actor::CommandLine("物业公司经理".into()), id, "总部决定：三日内修复")
+            .unwrap();
     }
     let copy = net.snapshot_office(dir.path());
     for id in &ids[3..] {
-        net.office.decide(id, "总部决定：公司承担费用", "物业公司经理").unwrap();
+        net.office
+            .decide(&wuye_server::people::Actor::CommandLine("物业公司经理".into()), id, "总部决定：公司承担费用")
+            .unwrap();
     }
     net.round(0).unwrap();
     for n in 6..9 {
@@ -80,7 +84,7 @@ fn head_office_restored_from_an_older_copy_gets_back_what_it_lost_and_its_new_de
     assert_eq!(count_at_office(&net), 6, "the copy lacks what came after it");
     // Decisions made after the restore, on complaints whose earlier decisions the copy lacks.
     for id in &ids[3..] {
-        net.office.note(id, "总部复核", "品质部").unwrap();
+        net.office.note(&wuye_server::people::Actor::CommandLine("品质部".into()), id, "总部复核").unwrap();
     }
     let report = net.round(0).unwrap();
     assert!(report.reconciled);
@@ -118,7 +122,7 @@ fn a_folder_copied_to_a_second_pc_is_refused_until_it_is_enrolled_and_then_nothi
 
     // The office keeps the copy: a new enrollment code for the site, taken by the copy.
     let site = net.site_id(0).to_string();
-    let code = net.office.rotate_site(&site).unwrap().code;
+    let code = net.office.rotate_site(&wuye_server::people::Actor::CommandLine("运维".into()), &site).unwrap().code;
     net.sites[copy].config.enroll_code = Some(code);
     net.sites[copy].config.token = "c".repeat(64);
     let report = net.round(copy).unwrap();

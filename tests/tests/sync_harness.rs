@@ -46,7 +46,13 @@ fn a_head_office_decision_flows_down_to_the_site() {
     let mut net = two_sites();
     let c = net.add_complaint(0, &sample(0, true));
     net.run_until_quiescent();
-    net.office.decide(&c.id.to_string(), "由维修部三日内修复，费用公司承担", "物业公司经理").unwrap();
+    net.office
+        .decide(
+            &wuye_server::people::Actor::CommandLine("物业公司经理".into()),
+            &c.id.to_string(),
+            "由维修部三日内修复，费用公司承担",
+        )
+        .unwrap();
     let report = net.round(0).unwrap();
     assert_eq!((report.pushed, report.pulled), (0, 1));
     let at_site = net.sites[0].desk.store.get::<Complaint>(c.id).unwrap();
@@ -62,7 +68,9 @@ fn a_site_note_and_a_head_office_decision_made_concurrently_both_survive() {
     net.run_until_quiescent();
     let id = c.id.to_string();
     net.sites[0].desk.add_note(&id, "已联系楼上住户，约定周六查看", "客服员").unwrap();
-    net.office.decide(&id, "公司承担维修费用", "物业公司经理").unwrap();
+    net.office
+        .decide(&wuye_server::people::Actor::CommandLine("物业公司经理".into()), &id, "公司承担维修费用")
+        .unwrap();
     net.run_until_quiescent();
     net.assert_converged();
     let merged = net.office.store.get::<Complaint>(c.id).unwrap();
@@ -150,9 +158,9 @@ fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires() {
     let message = refusal(net.round(1));
     assert!(message.contains("expired") && message.contains("site rotate"), "{message}");
     assert!(standing(&net, 1).starts_with("enrollment code expired at"), "{}", standing(&net, 1));
-    net.office.revoke_site(&net.site_id(0).to_string()).unwrap();
+    net.office.revoke_site(&wuye_server::people::Actor::CommandLine("运维".into()), &net.site_id(0).to_string()).unwrap();
     assert!(standing(&net, 0).starts_with("revoked at"), "{}", standing(&net, 0));
-    let fresh = net.office.rotate_site(&net.site_id(1).to_string()).unwrap();
+    let fresh = net.office.rotate_site(&wuye_server::people::Actor::CommandLine("运维".into()), &net.site_id(1).to_string()).unwrap();
     net.sites[1].config.enroll(&fresh.code).unwrap();
     net.round(1).expect("a fresh code works");
 }
@@ -310,7 +318,9 @@ fn a_round_cut_anywhere_and_repeated_gives_the_same_result() {
             net.add_complaint(0, &sample(n, false));
         }
         net.sites[0].desk.add_note(&c.id.to_string(), "跟踪中", "客服员").unwrap();
-        net.office.decide(&c.id.to_string(), "同意赔偿", "物业公司经理").unwrap();
+        net.office
+            .decide(&wuye_server::people::Actor::CommandLine("物业公司经理".into()), &c.id.to_string(), "同意赔偿")
+            .unwrap();
         let mut sent = 0;
         net.round_with(0, |m| {
             sent += 1;
@@ -375,7 +385,9 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     net.sites[0].desk.step(&id, &Step::Escalate, &boss).unwrap();
     net.run_until_quiescent();
     // Head office decides while the site records a tracking note.
-    net.office.decide(&id, "公司承担维修费用", "物业公司经理").unwrap();
+    net.office
+        .decide(&wuye_server::people::Actor::CommandLine("物业公司经理".into()), &id, "公司承担维修费用")
+        .unwrap();
     net.sites[0].desk.add_note(&id, "已联系楼上住户", "客服员").unwrap();
     net.run_until_quiescent();
     net.assert_converged();
@@ -389,7 +401,7 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     let refused = net.sites[0].desk.step(&id, &Step::Archive, &front).unwrap_err().to_string();
     assert!(refused.contains("only 客服主管 or 经理 may archive"), "{refused}");
     // Head office adds a note while the site archives.
-    net.office.note(&id, "总部已督办", "总部").unwrap();
+    net.office.note(&wuye_server::people::Actor::CommandLine("总部".into()), &id, "总部已督办").unwrap();
     net.sites[0].desk.step(&id, &Step::Archive, &boss).unwrap();
     net.run_until_quiescent();
     net.assert_converged();
@@ -550,7 +562,7 @@ fn a_revoked_site_is_refused_until_rotated_and_the_old_credential_stops_working(
     net.add_complaint(0, &sample(0, false));
     net.run_until_quiescent();
     let site = net.site_id(0).to_string();
-    net.office.revoke_site(&site).unwrap();
+    net.office.revoke_site(&wuye_server::people::Actor::CommandLine("运维".into()), &site).unwrap();
     match net.round(0) {
         Err(SessionError::Remote { code: ErrorCode::Unauthorized, message }) => {
             assert!(message.contains("revoked") && message.contains("site rotate"), "{message}")
@@ -558,7 +570,7 @@ fn a_revoked_site_is_refused_until_rotated_and_the_old_credential_stops_working(
         other => panic!("expected a refusal, got {other:?}"),
     }
     net.round(1).expect("other sites go on");
-    let fresh = net.office.rotate_site(&site).unwrap();
+    let fresh = net.office.rotate_site(&wuye_server::people::Actor::CommandLine("运维".into()), &site).unwrap();
     assert!(refusal(net.round(0)).contains("wuye-agent enroll"), "the old credential");
     net.sites[0].config.enroll(&fresh.code).unwrap();
     net.round(0).expect("the new credential works");

@@ -37,21 +37,7 @@ pub(crate) fn open_signed_in(data: &std::path::Path) -> anyhow::Result<(Desk, Ac
 
 /// A password typed at the terminal (twice when `confirm`), or one line of standard input.
 pub(crate) fn read_password(prompt: &str, confirm: bool) -> anyhow::Result<String> {
-    use std::io::IsTerminal;
-    if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(prompt)?;
-        if confirm && rpassword::prompt_password("again: ")? != first {
-            anyhow::bail!("the two passwords differ; nothing was changed, try again");
-        }
-        return Ok(first);
-    }
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    let password = line.trim_end_matches(['\n', '\r']).to_string();
-    if password.is_empty() {
-        anyhow::bail!("no password given: type it when asked, or pipe it on standard input");
-    }
-    Ok(password)
+    Ok(wuye_node::process::read_password(prompt, confirm)?)
 }
 
 /// Parses a local date, YYYY-MM-DD.

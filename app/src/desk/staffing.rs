@@ -32,7 +32,7 @@ impl Desk {
         let member = self.store.get::<Staff>(id.record()).map_err(|_| AppError::StaffGone)?;
         if !member.is_active() {
             // Their sessions end the moment they are disabled, here or at another desk.
-            signin::end_sessions_of(&self.store, id, self.clock.now())?;
+            signin::end_sessions_of(&self.store, &id, self.clock.now())?;
             return Err(AppError::Disabled { name: member.name });
         }
         Ok(Actor::of(&member))
@@ -41,7 +41,7 @@ impl Desk {
     /// Checks a person's password (typed at `client`, a browser's address);
     /// someone disabled is refused after the check.
     fn check_sign_in(&self, login: &str, password: &str, client: Option<&str>) -> Result<Staff, AppError> {
-        let id = signin::sign_in_from(&self.store, login, password, client, self.clock.now())?;
+        let id: StaffId = signin::sign_in_from(&self.store, login, password, client, self.clock.now())?;
         let member = self.store.get::<Staff>(id.record())?;
         if !member.is_active() {
             return Err(AppError::SignInDisabled { name: member.name });
@@ -65,7 +65,7 @@ impl Desk {
         client: Option<&str>,
     ) -> Result<(Staff, signin::SessionToken), AppError> {
         let member = self.check_sign_in(login, password, client)?;
-        let token = signin::open_session(&self.store, member.staff_id(), self.clock.now())?;
+        let token = signin::open_session(&self.store, &member.staff_id(), self.clock.now())?;
         Ok((member, token))
     }
 
@@ -84,7 +84,7 @@ impl Desk {
         }
         let now = self.clock.now();
         let view = self.store.edit(id, |doc| staff::disable(doc, now, &actor.name))?;
-        signin::end_sessions_of(&self.store, StaffId::of(id), now)?;
+        signin::end_sessions_of(&self.store, &StaffId::of(id), now)?;
         Ok(Store::typed(view)?)
     }
 
@@ -110,7 +110,7 @@ impl Desk {
         if let Some((login, password)) = sign_in {
             signin::check_login(login)?;
             signin::check_password(password)?;
-            if signin::owner_of(&self.store, login)?.is_some() {
+            if signin::owner_of::<StaffId>(&self.store, login)?.is_some() {
                 return Err(AppError::LoginTaken(login.trim().to_string()));
             }
         }

@@ -9,6 +9,7 @@ use wuye_node::render;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::time::SystemClock;
 use wuye_server::office::HeadOffice;
+use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
 pub(crate) enum ComplaintCommand {
@@ -36,7 +37,7 @@ pub(crate) enum ComplaintCommand {
         /// The note.
         #[arg(long, allow_hyphen_values = true)]
         text: String,
-        /// Who writes it.
+        /// Who writes it; recorded as NAME（总部命令行）.
         #[arg(long, default_value = "总部", allow_hyphen_values = true)]
         by: String,
         /// Print the complaint as JSON.
@@ -50,7 +51,7 @@ pub(crate) enum ComplaintCommand {
         /// The decision.
         #[arg(long, allow_hyphen_values = true)]
         text: String,
-        /// Who decides.
+        /// Who decides; recorded as NAME（总部命令行）, acting through head office's command line.
         #[arg(long, default_value = "物业公司经理", allow_hyphen_values = true)]
         by: String,
         /// Print the complaint as JSON.
@@ -73,7 +74,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ComplaintCommand) -
             render::print_complaint(&c, json)?;
         }
         ComplaintCommand::Note { id, text, by, json } => {
-            let c = hq.note(&id, &text, &by)?;
+            let c = hq.note(&Actor::CommandLine(by), &id, &text)?;
             if json {
                 print_json(&c)?;
             } else {
@@ -81,7 +82,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ComplaintCommand) -
             }
         }
         ComplaintCommand::Decide { id, text, by, json } => {
-            let c = hq.decide(&id, &text, &by)?;
+            let c = hq.decide(&Actor::CommandLine(by), &id, &text)?;
             if json {
                 print_json(&c)?;
             } else {

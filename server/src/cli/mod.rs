@@ -7,6 +7,7 @@ pub(crate) mod repair;
 pub(crate) mod report;
 pub(crate) mod serve;
 pub(crate) mod site;
+pub(crate) mod user;
 
 /// The words the command line prints for an error from the application
 /// layer (also when head office's own error carries one), in the language

@@ -9,6 +9,7 @@ use wuye_node::render;
 use wuye_protocol::repair::Repair;
 use wuye_protocol::time::SystemClock;
 use wuye_server::office::HeadOffice;
+use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
 pub(crate) enum RepairCommand {
@@ -36,7 +37,7 @@ pub(crate) enum RepairCommand {
         /// The note.
         #[arg(long, allow_hyphen_values = true)]
         text: String,
-        /// Who writes it.
+        /// Who writes it; recorded as NAME（总部命令行）.
         #[arg(long, default_value = "总部", allow_hyphen_values = true)]
         by: String,
         /// Print JSON.
@@ -50,7 +51,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: RepairCommand) -> a
     let mut hq = HeadOffice::open(data, clock)?;
     match cmd {
         RepairCommand::Note { id, text, by, json } => {
-            let r = hq.repair_note(&id, &text, &by)?;
+            let r = hq.repair_note(&Actor::CommandLine(by), &id, &text)?;
             if json {
                 print_json(&r)?;
             } else {

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use wuye_node::process::print_json;
 use wuye_protocol::time::SystemClock;
 use wuye_server::office::{self, HeadOffice};
+use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
 pub(crate) enum SiteCommand {
@@ -50,7 +51,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: SiteCommand) -> any
         }
         SiteCommand::Revoke { id } => {
             let mut hq = HeadOffice::open(data, clock)?;
-            let site = hq.revoke_site(&id)?;
+            let site = hq.revoke_site(&operator(), &id)?;
             wuye_node::say!(
                 "site {site} revoked: a running server closes its connections within {} s and refuses every later sync; \
                  `site rotate` issues a new enrollment code",
@@ -59,7 +60,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: SiteCommand) -> any
         }
         SiteCommand::Rotate { id, json } => {
             let mut hq = HeadOffice::open(data, clock)?;
-            let site = hq.rotate_site(&id)?;
+            let site = hq.rotate_site(&operator(), &id)?;
             print_new_site(&site, json)?;
         }
         SiteCommand::List { json } => {
@@ -91,6 +92,11 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: SiteCommand) -> any
         }
     }
     Ok(())
+}
+
+/// The operator at this machine's command line.
+fn operator() -> Actor {
+    Actor::CommandLine("运维".into())
 }
 
 /// Shows a site's enrollment code once, with what to do with it.
