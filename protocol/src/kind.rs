@@ -60,6 +60,11 @@ pub trait Kind: Sized + Serialize + DeserializeOwned {
     fn at_head_office(self) -> Self {
         self
     }
+
+    /// What the record counts towards in the figures (see [`crate::kpi`]).
+    fn facts(&self) -> Vec<crate::kpi::Fact> {
+        Vec::new()
+    }
 }
 
 /// The two `Kind` methods every view answers from its own `id` and

@@ -37,6 +37,7 @@ pub mod events;
 pub mod ids;
 pub mod kind;
 mod kinds;
+pub mod kpi;
 pub mod log_entry;
 pub mod money;
 pub mod record;

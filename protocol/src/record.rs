@@ -49,6 +49,13 @@ macro_rules! views {
                 }
             }
 
+            /// What the record counts towards in the figures.
+            pub fn facts(&self) -> Vec<crate::kpi::Fact> {
+                match self {
+                    $(View::$variant(v) => v.facts(),)+
+                }
+            }
+
             /// A view read back from its JSON form, as the kind `kind` writes it.
             pub fn from_json(kind: RecordKind, json: &str) -> serde_json::Result<View> {
                 Ok(match kind {

@@ -158,9 +158,14 @@ fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires() {
     let message = refusal(net.round(1));
     assert!(message.contains("expired") && message.contains("site rotate"), "{message}");
     assert!(standing(&net, 1).starts_with("enrollment code expired at"), "{}", standing(&net, 1));
-    net.office.revoke_site(&wuye_server::people::Actor::CommandLine("运维".into()), &net.site_id(0).to_string()).unwrap();
+    net.office
+        .revoke_site(&wuye_server::people::Actor::CommandLine("运维".into()), &net.site_id(0).to_string())
+        .unwrap();
     assert!(standing(&net, 0).starts_with("revoked at"), "{}", standing(&net, 0));
-    let fresh = net.office.rotate_site(&wuye_server::people::Actor::CommandLine("运维".into()), &net.site_id(1).to_string()).unwrap();
+    let fresh = net
+        .office
+        .rotate_site(&wuye_server::people::Actor::CommandLine("运维".into()), &net.site_id(1).to_string())
+        .unwrap();
     net.sites[1].config.enroll(&fresh.code).unwrap();
     net.round(1).expect("a fresh code works");
 }

@@ -74,11 +74,15 @@ CREATE INDEX IF NOT EXISTS projections_list ON projections (kind, site_id, sort,
 const STORE_STEPS: &[crate::migrate::Step] = &[
     crate::migrate::Step::Sql(SCHEMA),
     crate::migrate::Step::Sql(PROJECTIONS),
-    crate::migrate::Step::Run(rebuild_in),
+    // Once the rebuild of step 2; the rebuild of step 10 does it now.
+    crate::migrate::Step::Sql(""),
     crate::migrate::Step::Sql(PURGED),
     crate::migrate::Step::Sql(CHECKPOINTS),
     crate::migrate::Step::Sql(STATUS_INDEX),
     crate::migrate::Step::Sql(STATUS_COUNTS),
+    crate::migrate::Step::AddColumns { table: "projections", columns: &[("facts", "TEXT NOT NULL DEFAULT ''")] },
+    crate::migrate::Step::Sql(tally::KPI_TABLES),
+    crate::migrate::Step::Run(rebuild_in),
 ];
 
 /// How many records of each kind each site has in each state (step 7),
@@ -280,17 +284,19 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut views = Vec::with_capacity(docs.len());
         let mut seqs = Seqs::reserve(&tx, docs.len())?;
+        let mut tally = Tally::default();
         for doc in docs.iter_mut() {
             let (_, view) = record::read(doc).map_err(RuleError::from)?;
             let heads = heads_to_wire(&doc.get_heads());
             let row = Row::of(view);
-            write_row(&tx, &row, &heads, &doc.save_nocompress(), seqs.take())?;
+            write_row(&tx, &mut tally, &row, &heads, &doc.save_nocompress(), seqs.take())?;
             let view = *row.view.expect("a row made of a view has it");
             if let Some(old) = view.replaces() {
-                purge(&tx, old)?;
+                purge(&tx, &mut tally, old)?;
             }
             views.push(view);
         }
+        tally.flush(&tx)?;
         local(&tx)?;
         tx.commit()?;
         Ok(views)
@@ -334,7 +340,9 @@ impl Store {
         let (_, view) = record::read(&doc).map_err(RuleError::from)?;
         let heads = heads_to_wire(&doc.get_heads());
         let row = Row::of(view);
-        write_row(&tx, &row, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take())?;
+        let mut tally = Tally::default();
+        write_row(&tx, &mut tally, &row, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take())?;
+        tally.flush(&tx)?;
         tx.commit()?;
         Ok(*row.view.expect("a row made of a view has it"))
     }
@@ -419,10 +427,16 @@ pub(crate) fn corrupt(id: RecordId, e: DocError) -> StoreError {
 /// Deletes a record replaced by another everywhere it is kept here (its
 /// document, projection and peers' heads), and remembers its id so that the
 /// document is never taken again from a peer that still holds it.
-pub(crate) fn purge(tx: &rusqlite::Transaction<'_>, id: RecordId) -> Result<(), StoreError> {
+pub(crate) fn purge(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, id: RecordId) -> Result<(), StoreError> {
     let id = id.to_string();
     tx.prepare_cached("DELETE FROM docs WHERE id = ?1")?.execute([&id])?;
-    tx.prepare_cached("DELETE FROM projections WHERE id = ?1")?.execute([&id])?;
+    let facts: Option<(String, String)> = tx
+        .prepare_cached("DELETE FROM projections WHERE id = ?1 RETURNING site_id, facts")?
+        .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((site, facts)) = facts {
+        tally.take_back(&site, &facts);
+    }
     tx.prepare_cached("DELETE FROM peer_heads WHERE doc_id = ?1")?.execute([&id])?;
     tx.prepare_cached("INSERT OR IGNORE INTO purged (id) VALUES (?1)")?.execute([&id])?;
     Ok(())
@@ -430,7 +444,8 @@ pub(crate) fn purge(tx: &rusqlite::Transaction<'_>, id: RecordId) -> Result<(), 
 
 /// Rebuilds every projection row from the documents, in `tx`; returns how many.
 fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
-    tx.execute("DELETE FROM projections", [])?;
+    tx.execute_batch("DELETE FROM projections; DELETE FROM kpi_day; DELETE FROM kpi_month;")?;
+    let mut tally = Tally::default();
     let mut count = 0;
     // A kind this build does not know has no projection: it is kept as it came.
     let mut stmt = tx.prepare("SELECT id, kind, bytes FROM docs")?;
@@ -445,9 +460,10 @@ fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
         let doc = load_checked(&id, &bytes)?;
         let (_, view) =
             record::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
-        project(tx, &view)?;
+        project(tx, &mut tally, &view)?;
         count += 1;
     }
+    tally.flush(tx)?;
     Ok(count)
 }
 
@@ -501,6 +517,7 @@ impl Seqs {
 /// Writes one checked document and its projection row.
 fn write_row(
     tx: &rusqlite::Transaction<'_>,
+    tally: &mut Tally,
     row: &Row,
     heads: &[wuye_protocol::wire::Hash],
     bytes: &[u8],
@@ -519,27 +536,34 @@ fn write_row(
         bytes
     ])?;
     match &row.view {
-        Some(view) => project(tx, view),
+        Some(view) => project(tx, tally, view),
         None => Ok(()),
     }
 }
 
-/// Writes a record's projection row: its view, sort key and status (see [`Projection`]).
-fn project(tx: &rusqlite::Transaction<'_>, view: &View) -> Result<(), StoreError> {
+/// Writes a record's projection row: its view, sort key, status and facts
+/// (see [`Projection`], [`wuye_protocol::kpi`]); the facts' change goes to `tally`.
+fn project(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, view: &View) -> Result<(), StoreError> {
     let json = serde_json::to_string(view).expect("a record view always serializes");
     let Projection { sort, status } = view.projection();
+    let id = view.id().to_string();
+    let site = view.site_id().to_string();
+    let facts = view.facts();
+    let encoded = wuye_protocol::kpi::encode(&facts);
+    let before: Option<String> =
+        tx.prepare_cached("SELECT facts FROM projections WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
+    if before.as_deref() != Some(encoded.as_str()) {
+        if let Some(before) = &before {
+            tally.take_back(&site, before);
+        }
+        tally.add(&site, &facts);
+    }
     tx.prepare_cached(
-        "INSERT INTO projections (id, kind, site_id, sort, status, view) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view",
+        "INSERT INTO projections (id, kind, site_id, sort, status, view, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view,
+             facts = excluded.facts",
     )?
-    .execute(params![
-        view.id().to_string(),
-        view.kind().as_str(),
-        view.site_id().to_string(),
-        sort,
-        status,
-        json
-    ])?;
+    .execute(params![id, view.kind().as_str(), site, sort, status, json, encoded])?;
     Ok(())
 }
 
@@ -548,6 +572,8 @@ mod merge;
 use merge::Row;
 mod read;
 mod sync;
+mod tally;
+use tally::Tally;
 
 pub use error::{StoreError, MIN_ID_PREFIX_CHARS, STORE_SCHEMA_VERSION};
 

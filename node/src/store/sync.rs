@@ -11,7 +11,7 @@ use wuye_protocol::wire::{
 };
 
 use super::merge::{merge, par_map, Candidate, Existing, Merged, Sequence};
-use super::{purge, write_row, Seqs, Store, StoreError};
+use super::{purge, write_row, Seqs, Store, StoreError, Tally};
 
 fn upsert_peer_heads(
     tx: &rusqlite::Transaction<'_>,
@@ -128,6 +128,7 @@ impl SyncStore for Store {
         let mut seen = std::collections::HashSet::with_capacity(docs.len());
         let mut seqs = Seqs::reserve(&tx, docs.len())?;
         let mut purged_any = false;
+        let mut tally = Tally::default();
         for ((payload, existing, _), merged) in work.iter().zip(merged) {
             let id = payload.id;
             let merged = if seen.insert(id) {
@@ -141,11 +142,11 @@ impl SyncStore for Store {
                         (Some(e), Sequence::Keep) => e.seq,
                         _ => seqs.take(),
                     };
-                    write_row(&tx, &row, &heads, &bytes, seq)?;
+                    write_row(&tx, &mut tally, &row, &heads, &bytes, seq)?;
                     upsert_peer_heads(&tx, peer, &id.to_string(), &sent)?;
                     applied.held.push(HeadsAck { id, heads: sent });
                     if let Some(old) = row.view.as_ref().and_then(|v| v.replaces()) {
-                        purge(&tx, old)?;
+                        purge(&tx, &mut tally, old)?;
                         purged_any = true;
                     }
                 }
@@ -162,6 +163,7 @@ impl SyncStore for Store {
                 }
             }
         }
+        tally.flush(&tx)?;
         tx.prepare_cached(
             "INSERT INTO peer_cursors (peer, cursor) VALUES (?1, ?2)
              ON CONFLICT (peer) DO UPDATE SET cursor = excluded.cursor",

@@ -146,14 +146,54 @@ fn counts_by_state_follow_every_insert_step_purge_and_rebuild() {
         .edit(ids[0], |doc| wuye_protocol::complaint::add_note(doc, EventId::random(&mut rng), now, "客服员", "已联系"))
         .unwrap();
     counts_agree(&store);
+    sums_agree(&store);
     assert_eq!(store.count_in_state(RecordKind::Complaint, None, "assigned").unwrap(), 5);
     assert_eq!(store.count_in_state(RecordKind::Complaint, None, "registered").unwrap(), 7);
+    // A result and a visit the next day add facts on other days.
+    let next_day = now + chrono::Duration::days(1);
+    store
+        .edit(ids[1], |doc| wuye_protocol::complaint::resolve(doc, EventId::random(&mut rng), now, "客服员", "已修好"))
+        .unwrap();
+    store
+        .edit(ids[1], |doc| {
+            wuye_protocol::complaint::visit(doc, EventId::random(&mut rng), next_day, "客服员", 4, "满意")
+        })
+        .unwrap();
+    sums_agree(&store);
     let tx = store.conn.transaction().unwrap();
-    purge(&tx, ids[11]).unwrap();
+    let mut tally = super::Tally::default();
+    purge(&tx, &mut tally, ids[11]).unwrap();
+    tally.flush(&tx).unwrap();
     tx.commit().unwrap();
     counts_agree(&store);
+    sums_agree(&store);
     assert_eq!(store.count_in_state(RecordKind::Complaint, None, "registered").unwrap(), 6);
     store.rebuild_projections().unwrap();
     counts_agree(&store);
-    assert_eq!(store.count_in_state(RecordKind::Complaint, None, "assigned").unwrap(), 5);
+    sums_agree(&store);
+    assert_eq!(store.count_in_state(RecordKind::Complaint, None, "assigned").unwrap(), 4);
+}
+
+/// The figures' sums by day and by month equal the facts of the records stored, added up afresh.
+fn sums_agree(store: &Store) {
+    use std::collections::BTreeMap;
+    let mut by_day: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    let mut by_month: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    let mut stmt = store.conn.prepare("SELECT site_id, facts FROM projections").unwrap();
+    let rows: Vec<(String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap();
+    for (site, facts) in rows {
+        for (metric, day, n) in wuye_protocol::kpi::decode(&facts) {
+            *by_day.entry((day.to_string(), site.clone(), metric.clone())).or_default() += n;
+            *by_month.entry((day.format("%Y-%m").to_string(), site.clone(), metric)).or_default() += n;
+        }
+    }
+    let read = |table: &str| -> BTreeMap<(String, String, String), i64> {
+        let mut stmt = store.conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+        let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?))).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    };
+    assert!(!by_day.is_empty());
+    assert_eq!(read("kpi_day"), by_day);
+    assert_eq!(read("kpi_month"), by_month);
 }

@@ -468,6 +468,33 @@ impl crate::kind::Kind for Complaint {
         use crate::kind::Projection;
         Projection::at(self.received_at.utc(), status_name(self.status))
     }
+
+    fn facts(&self) -> Vec<crate::kpi::Fact> {
+        use crate::kpi::{metric as m, satisfied, Fact};
+        let mut facts = vec![Fact::one(m::COMPLAINTS, &self.received_at)];
+        if self.major {
+            facts.push(Fact::one(m::COMPLAINTS_MAJOR, &self.received_at));
+        }
+        if let Some(due) = &self.result_due {
+            facts.push(Fact::one(m::COMPLAINT_RESULTS_DUE, due));
+            if self.result.as_ref().is_some_and(|r| r.at.utc() <= due.utc()) {
+                facts.push(Fact::one(m::COMPLAINT_RESULTS_ON_TIME, due));
+            }
+        }
+        if let Some(result) = &self.result {
+            facts.push(Fact::one(m::COMPLAINTS_RESOLVED, &result.at));
+            if self.visits.iter().any(|v| v.at.utc() >= result.at.utc()) {
+                facts.push(Fact::one(m::COMPLAINTS_RESOLVED_VISITED, &result.at));
+            }
+        }
+        for visit in &self.visits {
+            facts.push(Fact::one(m::VISITS, &visit.at));
+            if satisfied(visit.satisfaction) {
+                facts.push(Fact::one(m::VISITS_SATISFIED, &visit.at));
+            }
+        }
+        facts
+    }
 }
 
 /// Reads a complaint from a hydrated root whose header is already read.

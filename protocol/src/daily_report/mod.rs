@@ -165,6 +165,11 @@ impl crate::kind::Kind for DailyReport {
     fn projection(&self) -> crate::kind::Projection {
         crate::kind::Projection::at(self.made_at.utc(), "")
     }
+
+    fn facts(&self) -> Vec<crate::kpi::Fact> {
+        let date = self.figures.date;
+        vec![crate::kpi::Fact { metric: crate::kpi::metric::DAILY_REPORTS, day: date, n: 1 }]
+    }
 }
 
 fn items(figures: &Fields<'_>, key: &str) -> Result<Vec<ReportItem>, DocError> {

@@ -410,6 +410,50 @@ impl crate::kind::Kind for Repair {
         use crate::kind::Projection;
         Projection::at(self.reported_at.utc(), self.status.as_str())
     }
+
+    fn facts(&self) -> Vec<crate::kpi::Fact> {
+        use crate::kpi::{metric as m, satisfied, Fact};
+        let mut facts = vec![Fact::one(m::REPAIRS, &self.reported_at)];
+        let (due, on_time) = match self.urgency {
+            Urgency::Emergency => (m::REPAIRS_DUE_EMERGENCY, m::REPAIRS_ON_TIME_EMERGENCY),
+            Urgency::Normal => (m::REPAIRS_DUE_NORMAL, m::REPAIRS_ON_TIME_NORMAL),
+        };
+        facts.push(Fact::one(due, &self.response_deadline));
+        if self.arrived_at.is_some_and(|a| a.utc() <= self.response_deadline.utc()) {
+            facts.push(Fact::one(on_time, &self.response_deadline));
+        }
+        let visit = |e: &&RepairEvent| e.kind == Kind::Visited.as_str();
+        let completed = self.events.iter().rev().find(|e| e.kind == Kind::Completed.as_str());
+        if let Some(done) = completed {
+            facts.push(Fact::one(m::REPAIRS_COMPLETED, &done.at));
+            if self.events.iter().filter(visit).any(|v| v.at.utc() >= done.at.utc()) {
+                facts.push(Fact::one(m::REPAIRS_COMPLETED_VISITED, &done.at));
+            }
+        }
+        for e in &self.events {
+            if e.kind == Kind::Completed.as_str() && self.paid {
+                if let Some(charge) = e.charge_fen.filter(|c| c.0 > 0) {
+                    let n = i64::try_from(charge.0).unwrap_or(i64::MAX);
+                    facts.push(Fact { n, ..Fact::one(m::PAID_INCOME_FEN, &e.at) });
+                }
+            }
+        }
+        for v in self.events.iter().filter(visit) {
+            facts.push(Fact::one(m::VISITS, &v.at));
+            if v.satisfaction.is_some_and(satisfied) {
+                facts.push(Fact::one(m::VISITS_SATISFIED, &v.at));
+            }
+        }
+        if self.status == RepairStatus::Closed {
+            if let Some(closed) = self.events.iter().rev().find(|e| e.kind == Kind::Closed.as_str()) {
+                facts.push(Fact::one(m::REPAIRS_CLOSED, &closed.at));
+                if self.events.iter().filter(visit).any(|v| !v.satisfaction.is_some_and(satisfied)) {
+                    facts.push(Fact::one(m::REPAIRS_CLOSED_REOPENED, &closed.at));
+                }
+            }
+        }
+        facts
+    }
 }
 
 fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, DocError> {
