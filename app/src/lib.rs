@@ -23,6 +23,7 @@ pub mod board;
 pub mod desk;
 pub mod error;
 pub mod identity;
+pub mod kpi;
 pub mod lists;
 pub mod messages;
 pub mod office;

@@ -31,6 +31,8 @@ pub struct SiteSettings {
     pub summer_to: String,
     /// The port the web desk listens on.
     pub web_port: u16,
+    /// Households (户数) the site serves, for the complaint rate; none until set.
+    pub households: Option<u64>,
 }
 
 /// A complaint's first reply unless the site sets otherwise: one duty day.
@@ -58,7 +60,7 @@ pub enum SettingsError {
 }
 
 const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, complaint-reply-duty-hours, \
-                    complaint-result-duty-hours, major-result-duty-hours, summer, web-port";
+                    complaint-result-duty-hours, major-result-duty-hours, summer, web-port, households";
 
 fn month_day_text((month, day): (u32, u32)) -> String {
     format!("{month:02}-{day:02}")
@@ -97,6 +99,7 @@ impl SiteSettings {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(MAJOR_RESULT_DUTY_HOURS),
             web_port: get("web-port")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WEB_PORT),
+            households: get("households")?.and_then(|v| v.parse().ok()),
         })
     }
 
@@ -146,6 +149,15 @@ impl SiteSettings {
                 })?;
                 store.set_setting(&format!("site.{key}"), &n.to_string())?;
             }
+            "households" => {
+                let n: u64 = value.trim().parse().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
+                    invalid(format!(
+                        "households takes the number of households (户数), 1 to 1000000, not '{}'",
+                        wuye_protocol::text::echo(value)
+                    ))
+                })?;
+                store.set_setting("site.households", &n.to_string())?;
+            }
             "web-port" => {
                 let port: u16 = value.trim().parse().ok().filter(|p| *p > 0).ok_or_else(|| {
                     invalid(format!(
@@ -187,6 +199,23 @@ impl SiteSettings {
             calendar.summer_to = to;
         }
         calendar
+    }
+
+    /// What head office reads of these settings (the synced site profile).
+    pub fn profile(&self) -> wuye_protocol::site_profile::Profile {
+        let hours = |h: i64| u64::try_from(h).unwrap_or_default();
+        wuye_protocol::site_profile::Profile {
+            households: self.households,
+            categories: self.categories.clone(),
+            emergency_minutes: hours(self.emergency_minutes),
+            normal_duty_hours: hours(self.normal_duty_hours),
+            complaint_reply_duty_hours: hours(self.complaint_reply_duty_hours),
+            complaint_result_duty_hours: hours(self.complaint_result_duty_hours),
+            major_result_duty_hours: hours(self.major_result_duty_hours),
+            summer_from: self.summer_from.clone(),
+            summer_to: self.summer_to.clone(),
+            agent_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
     }
 
     /// The repair response rules these settings describe.

@@ -21,6 +21,7 @@ macro_rules! for_each_kind {
             DutyShift = "duty_shift" in duty_shift::DutyShift, "值班表", "duty assignment", "duty";
             DailyReport = "daily_report" in daily_report::DailyReport, "每日上报", "daily report", "report";
             Resident = "resident" in resident::Resident, "住户家庭情况登记表", "resident", "resident";
+            SiteProfile = "site_profile" in site_profile::SiteProfile, "管理处概况", "site profile", "profile";
         }
     };
 }

@@ -45,6 +45,7 @@ pub mod repair;
 pub mod resident;
 pub mod robust;
 pub mod rules;
+pub mod site_profile;
 pub mod staff;
 pub mod sync;
 pub mod text;

@@ -51,8 +51,18 @@ pub(crate) struct SyncArgs {
 }
 
 /// Runs `wuye-agent sync …`.
+/// Writes the site profile head office reads, when the settings changed
+/// since (or it was never written); a failure is told and syncing goes on.
+fn publish_profile(data: &Path) {
+    let published = super::open_desk(data).and_then(|mut desk| Ok(desk.publish_profile()?));
+    if let Err(e) = published {
+        tracing::warn!("the site profile for head office was not written: {e:#}");
+    }
+}
+
 pub(crate) fn sync(data: &Path, args: SyncArgs) -> anyhow::Result<()> {
     let SyncArgs { json } = args;
+    publish_profile(data);
     let (mut store, config) = config::open(data)?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let expected = store.unconfirmed_count(wuye_protocol::sync::SERVER_PEER, config.site_id)?;
@@ -155,6 +165,7 @@ pub(crate) struct RunArgs {
 /// Runs `wuye-agent run …`.
 pub(crate) fn run(data: &Path, args: RunArgs) -> anyhow::Result<()> {
     let RunArgs { interval_secs, no_web, web } = args;
+    publish_profile(data);
     let (mut store, config) = config::open(data)?;
     let web = if no_web { None } else { Some(web.options(data)?) };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

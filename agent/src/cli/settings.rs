@@ -28,15 +28,14 @@ pub(crate) enum SettingsCommand {
 /// Runs `wuye-agent settings …`.
 pub(crate) fn run(data: &Path, args: SettingsCommand) -> anyhow::Result<()> {
     let cmd = args;
-    let (desk, actor) = open_signed_in(data)?;
-    let store = &desk.store;
+    let (mut desk, actor) = open_signed_in(data)?;
     let settings = match cmd {
         SettingsCommand::Show { json: true } => {
-            print_json(&SiteSettings::load(store)?)?;
+            print_json(&SiteSettings::load(&desk.store)?)?;
             return Ok(());
         }
-        SettingsCommand::Show { json: false } => SiteSettings::load(store)?,
-        SettingsCommand::Set { key, value } => match SiteSettings::set_by(store, actor.role, &key, &value) {
+        SettingsCommand::Show { json: false } => SiteSettings::load(&desk.store)?,
+        SettingsCommand::Set { key, value } => match desk.set_setting(&actor, &key, &value) {
             Ok(settings) => settings,
             // The refusal itself, so that it is told in the catalogue's words.
             Err(wuye_app::settings::SettingsError::Refused(rule)) => return Err(rule.into()),
@@ -51,5 +50,9 @@ pub(crate) fn run(data: &Path, args: SettingsCommand) -> anyhow::Result<()> {
     wuye_node::say!("major-result-duty-hours      {}", settings.major_result_duty_hours);
     wuye_node::say!("summer             {}..{}", settings.summer_from, settings.summer_to);
     wuye_node::say!("web-port           {}", settings.web_port);
+    wuye_node::say!(
+        "households         {}",
+        settings.households.map_or_else(|| "(not set: `settings set households N`)".to_string(), |n| n.to_string())
+    );
     Ok(())
 }

@@ -44,9 +44,9 @@ pub struct SetForm {
 
 /// Changes one setting.
 pub async fn set(State(state): State<AppState>, signed: Signed, Form(form): Form<SetForm>) -> Response {
-    let role = signed.actor.role;
+    let actor = signed.actor.clone();
     let key = form.key.clone();
-    let result = state.with_desk(move |desk| SiteSettings::set_by(&desk.store, role, &form.key, &form.value)).await;
+    let result = state.with_desk(move |desk| desk.set_setting(&actor, &form.key, &form.value)).await;
     let words = match result {
         Ok(_) => return Redirect::to("/settings").into_response(),
         Err(SettingsError::Refused(rule)) => page::say(&AppError::Rule(rule), signed.lang),

@@ -238,6 +238,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("settings.result", "投诉处理结果时限（工时）", "Complaint: result within (duty hours)"),
     ("settings.major_result", "重大投诉处理结果时限（工时）", "Major complaint: result within (duty hours)"),
     ("settings.summer", "夏令时作息", "Summer schedule"),
+    ("settings.households", "户数", "Households"),
+    ("settings.households_unset", "未设置（投诉率需要户数）", "not set (the complaint rate needs it)"),
     ("settings.key", "项目", "Setting"),
     ("settings.value", "新值", "New value"),
     ("settings.save", "保存", "Save"),

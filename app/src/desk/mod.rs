@@ -72,6 +72,41 @@ impl Desk {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+
+    /// Changes one of the site's settings, as `actor` (客服主管 or 经理), and
+    /// writes the site profile head office reads.
+    pub fn set_setting(
+        &mut self,
+        actor: &Actor,
+        key: &str,
+        value: &str,
+    ) -> Result<SiteSettings, crate::settings::SettingsError> {
+        let settings = SiteSettings::set_by(&self.store, actor.role, key, value)?;
+        self.publish_profile()?;
+        Ok(settings)
+    }
+
+    /// Writes the site profile (管理处概况) when it differs from the
+    /// settings: the first time, after a change, after an upgrade.
+    pub fn publish_profile(&mut self) -> Result<(), StoreError> {
+        use wuye_protocol::site_profile::{self, SiteProfile};
+        let profile = SiteSettings::load(&self.store)?.profile();
+        let now = self.clock.now();
+        let existing = self.store.all::<SiteProfile>(Some(self.site.id))?.pop();
+        match existing {
+            Some(p) if p.profile == profile => Ok(()),
+            Some(p) => {
+                self.store.edit(p.id, |doc| site_profile::update_site_profile(doc, now, &profile))?;
+                Ok(())
+            }
+            None => {
+                let id = RecordId::random(&mut self.rng);
+                let mut doc = site_profile::new_site_profile(id, self.site.id, self.site.timezone, now, &profile)?;
+                self.store.insert_new(&mut doc)?;
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Every step of a workflow by name, each with the reason it may not be taken now (none: it may).
