@@ -3,10 +3,15 @@
 //! - [`office`]: the head office's store: registered sites and their
 //!   credentials, head-office actions (the manager's decision), and the
 //!   storage side of the sync session;
+//! - [`figures`]: every site's figures for a period, the alerts and the
+//!   trend, as the dashboard, the command line and the exports read them;
+//! - [`export`]: the figures table and the registers as xlsx and CSV;
 //! - [`people`]: head-office people, their roles and sites, and who did what;
 //! - [`serve`]: the QUIC endpoint: accepts sites, runs a session per stream,
 //!   bounded by named limits.
 
+pub mod export;
+pub mod figures;
 pub mod office;
 pub mod people;
 pub mod serve;

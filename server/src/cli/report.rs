@@ -11,6 +11,22 @@ use wuye_server::office::HeadOffice;
 
 #[derive(Subcommand)]
 pub(crate) enum ReportCommand {
+    /// Every site's figures (docs/KPI.md) for a month or a week: a table, JSON, CSV, or an xlsx
+    /// workbook with the figures, the 客户投诉登记表, the 维修工作单 and the 回访记录表.
+    Kpi {
+        /// The month, YYYY-MM (or a week, YYYY-Www).
+        #[arg(long)]
+        month: String,
+        /// Only this site.
+        #[arg(long)]
+        site: Option<String>,
+        /// table, json, csv or xlsx.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Where to write (xlsx needs it; csv and json print when it is absent).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// A site's daily figures (每日重大投诉、报修信息上报) for a local date, from what head office holds.
     Daily {
         /// The site's id.
@@ -41,6 +57,7 @@ pub(crate) enum ReportCommand {
 pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ReportCommand) -> anyhow::Result<()> {
     let hq = HeadOffice::open(data, clock.clone())?;
     match cmd {
+        ReportCommand::Kpi { month, site, format, out } => kpi(&hq, &month, site.as_deref(), &format, out.as_deref())?,
         ReportCommand::Daily { site, date, json } => {
             let site = hq.site(&site)?;
             let date = wuye_app::lists::parse_date(&date)?;
@@ -67,6 +84,66 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ReportCommand) -> a
                 wuye_node::say!("{} recurring problem(s) at site {site} in the last {days} days", groups.len());
             }
         }
+    }
+    Ok(())
+}
+
+/// Runs `wuye-server report kpi`.
+fn kpi(hq: &HeadOffice, period: &str, site: Option<&str>, format: &str, out: Option<&Path>) -> anyhow::Result<()> {
+    use wuye_server::export::{self, Sheet};
+    let period = wuye_app::kpi::Period::parse(period)?;
+    let only = site.map(|s| hq.site(s)).transpose()?;
+    let sites = hq.site_briefs(only.as_ref().map(std::slice::from_ref))?;
+    let figures = hq.figures_of(&sites, period)?;
+    let total = wuye_app::kpi::Figures::total(&figures);
+    match (format, out) {
+        ("xlsx", Some(out)) => {
+            let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            export::write_xlsx(&hq.store, &sites, &figures, &total, period, out, dir)?;
+            wuye_node::say!(
+                "{} written: figures, 客户投诉登记表, 维修工作单 and 回访记录表 for {period}",
+                out.display()
+            );
+        }
+        ("xlsx", None) => anyhow::bail!("an xlsx workbook needs a file: add --out FILE.xlsx"),
+        ("csv", Some(out)) => {
+            let file = std::fs::File::create_new(out)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e} (the file must not exist yet)", out.display()))?;
+            export::write_csv(
+                &hq.store,
+                Sheet::Figures,
+                &sites,
+                &figures,
+                &total,
+                period,
+                std::io::BufWriter::new(file),
+            )?;
+        }
+        ("csv", None) => {
+            export::write_csv(&hq.store, Sheet::Figures, &sites, &figures, &total, period, std::io::stdout().lock())?;
+        }
+        ("json", _) => {
+            let lines: Vec<serde_json::Value> = sites
+                .iter()
+                .zip(&figures)
+                .map(|(s, f)| serde_json::json!({"site_id": s.site_id, "name": s.name, "as_of": s.as_of(), "figures": f}))
+                .collect();
+            let all = serde_json::json!({"period": period.to_string(), "sites": lines, "total": total});
+            match out {
+                Some(out) => std::fs::write(out, serde_json::to_vec_pretty(&all)?)?,
+                None => print_json(&all)?,
+            }
+        }
+        ("table", _) => {
+            wuye_node::say!("{}", export::FIGURE_HEADERS.join("\t"));
+            for (s, f) in sites.iter().zip(&figures) {
+                let cells = export::figure_cells(&s.name, &s.as_of().unwrap_or_default(), f);
+                wuye_node::say!("{}", cells.iter().map(export::Cell::text).collect::<Vec<_>>().join("\t"));
+            }
+            let cells = export::figure_cells("合计", "", &total);
+            wuye_node::say!("{}", cells.iter().map(export::Cell::text).collect::<Vec<_>>().join("\t"));
+        }
+        (other, _) => anyhow::bail!("--format takes table, json, csv or xlsx, not '{other}'"),
     }
     Ok(())
 }

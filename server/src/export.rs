@@ -1,0 +1,448 @@
+//! Exports in the forms offices know: the monthly figures table, the
+//! 客户投诉登记表 and 维修工作单 registers in the column order of the paper
+//! forms (with the site first, since head office holds many), and the
+//! 回访记录表. One workbook (xlsx, written in constant-memory mode, records
+//! read a page at a time) or one sheet as CSV (UTF-8 with a byte-order mark,
+//! so that Excel shows the Chinese). Identity numbers are in none of them.
+
+use std::io::Write;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use wuye_app::kpi::{Figures, Period};
+use wuye_node::{Cursor, Filter, Page, Store, StoreError};
+use wuye_protocol::complaint::Complaint;
+use wuye_protocol::kind::Kind;
+use wuye_protocol::repair::Repair;
+use wuye_protocol::time::SiteTime;
+
+use crate::figures::SiteBrief;
+
+/// Records read from the store at a time: memory stays bounded whatever the month holds.
+pub const EXPORT_PAGE: usize = 1_000;
+
+/// How far back a visit's record may have been received for the visit to be
+/// found by the 回访记录 of a period.
+pub const VISIT_LOOKBACK_DAYS: i64 = 92;
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Words.
+    Text(String),
+    /// A count.
+    Int(i64),
+    /// A percentage or rate, one decimal; empty when there is nothing to divide.
+    Rate(Option<f64>),
+    /// Money in fen, shown in yuan.
+    Money(i64),
+}
+
+impl Cell {
+    /// The cell as CSV and the terminal show it.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Rate(Some(r)) => format!("{r:.1}"),
+            Cell::Rate(None) => String::new(),
+            Cell::Money(fen) => format!("{}.{:02}", fen / 100, (fen % 100).abs()),
+        }
+    }
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+/// The sheets an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sheet {
+    /// 月度指标: every site's figures.
+    Figures,
+    /// 客户投诉登记表.
+    Complaints,
+    /// 维修工作单.
+    Repairs,
+    /// 回访记录表.
+    Visits,
+}
+
+impl Sheet {
+    /// Every sheet, in the workbook's order.
+    pub const ALL: [Sheet; 4] = [Sheet::Figures, Sheet::Complaints, Sheet::Repairs, Sheet::Visits];
+
+    /// The sheet by its name in a URL or on the command line.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Its name in URLs and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sheet::Figures => "figures",
+            Sheet::Complaints => "complaints",
+            Sheet::Repairs => "repairs",
+            Sheet::Visits => "visits",
+        }
+    }
+
+    /// Its title, as the paper form is called.
+    pub fn title(self) -> &'static str {
+        match self {
+            Sheet::Figures => "月度指标",
+            Sheet::Complaints => "客户投诉登记表",
+            Sheet::Repairs => "维修工作单",
+            Sheet::Visits => "回访记录表",
+        }
+    }
+
+    /// Its column headers.
+    pub fn headers(self) -> &'static [&'static str] {
+        match self {
+            Sheet::Figures => &FIGURE_HEADERS,
+            Sheet::Complaints => &[
+                "管理处",
+                "序号",
+                "日期/时间",
+                "房号",
+                "投诉人",
+                "联系电话",
+                "投诉方式",
+                "投诉内容",
+                "接待人",
+                "处理部门",
+                "处理结果",
+                "回访情况",
+                "备注",
+            ],
+            Sheet::Repairs => &[
+                "管理处",
+                "报修单号",
+                "报修时间",
+                "位置",
+                "报修内容",
+                "类别",
+                "紧急程度",
+                "有偿/无偿",
+                "维修人员",
+                "到场时间",
+                "完工时间",
+                "费用(元)",
+                "回访满意度",
+                "状态",
+            ],
+            Sheet::Visits => &["管理处", "日期", "单号", "房间号", "受访人", "反馈意见", "回访人", "备注"],
+        }
+    }
+}
+
+/// The figures table's headers, in the order of [`figure_cells`].
+pub const FIGURE_HEADERS: [&str; 17] = [
+    "管理处",
+    "数据截至",
+    "投诉量",
+    "重大投诉",
+    "户数",
+    "投诉率(每百户)",
+    "投诉及时率%",
+    "回访率%",
+    "满意率%",
+    "报修量",
+    "紧急维修及时率%",
+    "一般维修及时率%",
+    "返修率%",
+    "有偿服务收入(元)",
+    "日报已报(天)",
+    "日报应报(天)",
+    "日报上报率%",
+];
+
+/// A site's (or the total's) figures as a row of the figures table.
+pub fn figure_cells(name: &str, as_of: &str, f: &Figures) -> Vec<Cell> {
+    vec![
+        text(name),
+        text(as_of),
+        Cell::Int(f.complaints),
+        Cell::Int(f.complaints_major),
+        f.households.map_or_else(|| text(""), |h| Cell::Int(i64::try_from(h).unwrap_or(i64::MAX))),
+        Cell::Rate(f.complaint_rate),
+        Cell::Rate(f.complaint_timely),
+        Cell::Rate(f.visit_rate),
+        Cell::Rate(f.satisfaction),
+        Cell::Int(f.repairs),
+        Cell::Rate(f.emergency_timely),
+        Cell::Rate(f.normal_timely),
+        Cell::Rate(f.rework_rate),
+        Cell::Money(f.paid_income_fen),
+        Cell::Int(f.daily_reports),
+        Cell::Int(f.days),
+        Cell::Rate(f.daily_report_rate),
+    ]
+}
+
+fn minute(at: &SiteTime, tz: Tz) -> String {
+    at.minute(tz)
+}
+
+/// The 回访 grade of a score: A 满意 (4–5), B 较满意 (3), C 不满意 (1–2).
+pub fn grade(score: u8) -> &'static str {
+    match score {
+        4.. => "A 满意",
+        3 => "B 较满意",
+        _ => "C 不满意",
+    }
+}
+
+/// A complaint as a row of the 客户投诉登记表.
+pub fn complaint_cells(site: &str, n: usize, c: &Complaint, tz: Tz) -> Vec<Cell> {
+    let visit = c.visits.last().map_or(String::new(), |v| {
+        format!("{}（{}分）{}", grade(v.satisfaction), v.satisfaction, v.comment).trim_end().to_string()
+    });
+    let mut remarks = vec![c.category.clone(), c.status.label().to_string()];
+    if c.major {
+        remarks.insert(0, "重大投诉".to_string());
+    }
+    vec![
+        text(site),
+        Cell::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+        text(minute(&c.received_at, tz)),
+        text(&c.unit),
+        text(&c.customer),
+        text(&c.phone),
+        text(c.channel.label()),
+        text(&c.summary),
+        text(&c.created_by),
+        text(c.departments.join("、")),
+        text(c.result.as_ref().map_or(String::new(), |r| r.text.clone())),
+        text(visit),
+        text(remarks.join("；")),
+    ]
+}
+
+/// A work order as a row of the 维修工作单 list.
+pub fn repair_cells(site: &str, r: &Repair, tz: Tz) -> Vec<Cell> {
+    let completed = r.events.iter().rev().find(|e| e.kind == "completed");
+    let charge: i64 = r.events.iter().filter_map(|e| e.charge_fen).map(|f| i64::try_from(f.0).unwrap_or(0)).sum();
+    let score = r.events.iter().rev().find_map(|e| e.satisfaction);
+    vec![
+        text(site),
+        text(r.id.to_string().chars().take(8).collect::<String>()),
+        text(minute(&r.reported_at, tz)),
+        text(r.unit.clone().or(r.area.clone()).unwrap_or_default()),
+        text(&r.description),
+        text(r.category.label()),
+        text(r.urgency.label()),
+        text(if r.paid { "有偿" } else { "无偿" }),
+        text(r.assigned_to.clone().unwrap_or_default()),
+        text(r.arrived_at.as_ref().map_or(String::new(), |a| minute(a, tz))),
+        text(completed.map_or(String::new(), |e| minute(&e.at, tz))),
+        Cell::Money(charge),
+        score.map_or_else(|| text(""), |s| text(format!("{}（{s}分）", grade(s)))),
+        text(r.status.label()),
+    ]
+}
+
+/// The instant a site's local day starts.
+fn start_of(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&midnight), |t| t.with_timezone(&Utc))
+}
+
+/// Calls `each` with every record of kind `T` of `site` received in the
+/// site's local days `from..=to`, a page at a time, oldest first.
+pub fn each_record<T: Kind>(
+    store: &Store,
+    site: &SiteBrief,
+    from: NaiveDate,
+    to: NaiveDate,
+    mut each: impl FnMut(T) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let tz = site.timezone();
+    let filter = Filter {
+        site: Some(site.site_id),
+        sort_from: Some(wuye_protocol::time::to_stored(start_of(from, tz))),
+        sort_before: Some(wuye_protocol::time::to_stored(start_of(to + Duration::days(1), tz))),
+        ..Filter::default()
+    };
+    let mut after: Option<Cursor> = None;
+    loop {
+        let page = store.page::<T>(&filter, &Page { limit: Some(EXPORT_PAGE), after, newest_first: false })?;
+        for record in page.items {
+            each(record)?;
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// What can stop an export.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The workbook could not be written.
+    #[error("the workbook could not be written: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    /// The CSV could not be written.
+    #[error("the CSV could not be written: {0}")]
+    Csv(#[from] csv::Error),
+    /// The file could not be written.
+    #[error("the export could not be written: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The rows of one sheet for a period, each given to `row` as it is read.
+pub fn rows(
+    store: &Store,
+    sheet: Sheet,
+    sites: &[SiteBrief],
+    figures: &[Figures],
+    total: &Figures,
+    period: Period,
+    mut row: impl FnMut(Vec<Cell>) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let (first, last) = (period.first(), period.last());
+    match sheet {
+        Sheet::Figures => {
+            for (site, f) in sites.iter().zip(figures) {
+                row(figure_cells(&site.name, &site.as_of().unwrap_or_default(), f))?;
+            }
+            row(figure_cells("合计", "", total))?;
+        }
+        Sheet::Complaints => {
+            for site in sites {
+                let tz = site.timezone();
+                let mut n = 0;
+                each_record::<Complaint>(store, site, first, last, |c| {
+                    n += 1;
+                    row(complaint_cells(&site.name, n, &c, tz))
+                })?;
+            }
+        }
+        Sheet::Repairs => {
+            for site in sites {
+                let tz = site.timezone();
+                each_record::<Repair>(store, site, first, last, |r| row(repair_cells(&site.name, &r, tz)))?;
+            }
+        }
+        Sheet::Visits => {
+            let from = first - Duration::days(VISIT_LOOKBACK_DAYS);
+            let within = |at: &SiteTime| (first..=last).contains(&at.local().date_naive());
+            for site in sites {
+                let tz = site.timezone();
+                let name = site.name.as_str();
+                each_record::<Complaint>(store, site, from, last, |c| {
+                    for v in c.visits.iter().filter(|v| within(&v.at)) {
+                        row(vec![
+                            text(name),
+                            text(minute(&v.at, tz)),
+                            text(c.id.to_string().chars().take(8).collect::<String>()),
+                            text(&c.unit),
+                            text(&c.customer),
+                            text(format!("{}（{}分）", grade(v.satisfaction), v.satisfaction)),
+                            text(&v.by),
+                            text(&v.comment),
+                        ])?;
+                    }
+                    Ok(())
+                })?;
+                each_record::<Repair>(store, site, from, last, |r| {
+                    for v in r.events.iter().filter(|e| e.kind == "visited" && within(&e.at)) {
+                        let score = v.satisfaction.unwrap_or(0);
+                        row(vec![
+                            text(name),
+                            text(minute(&v.at, tz)),
+                            text(r.id.to_string().chars().take(8).collect::<String>()),
+                            text(r.unit.clone().or(r.area.clone()).unwrap_or_default()),
+                            text(""),
+                            text(format!("{}（{score}分）", grade(score))),
+                            text(&v.by),
+                            text(&v.text),
+                        ])?;
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the whole workbook (every sheet) for a period to `path`.
+pub fn write_xlsx(
+    store: &Store,
+    sites: &[SiteBrief],
+    figures: &[Figures],
+    total: &Figures,
+    period: Period,
+    path: &std::path::Path,
+    tempdir: &std::path::Path,
+) -> Result<(), ExportError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    book.set_tempdir(tempdir)?;
+    let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.0");
+    let money = Format::new().set_num_format("#,##0.00");
+    for sheet in Sheet::ALL {
+        let ws = book.add_worksheet_with_constant_memory()?;
+        ws.set_name(sheet.title())?;
+        for (col, header) in sheet.headers().iter().enumerate() {
+            ws.write_string_with_format(0, col as u16, *header, &bold)?;
+        }
+        let mut r: u32 = 1;
+        rows(store, sheet, sites, figures, total, period, |cells| {
+            for (col, cell) in cells.iter().enumerate() {
+                let col = col as u16;
+                match cell {
+                    Cell::Text(t) => {
+                        ws.write_string(r, col, t)?;
+                    }
+                    Cell::Int(n) => {
+                        ws.write_number(r, col, *n as f64)?;
+                    }
+                    Cell::Rate(Some(v)) => {
+                        ws.write_number_with_format(r, col, (v * 10.0).round() / 10.0, &percent)?;
+                    }
+                    Cell::Rate(None) => {}
+                    Cell::Money(fen) => {
+                        ws.write_number_with_format(r, col, *fen as f64 / 100.0, &money)?;
+                    }
+                }
+            }
+            r += 1;
+            Ok(())
+        })?;
+    }
+    book.save(path)?;
+    Ok(())
+}
+
+/// Writes one sheet for a period as CSV (UTF-8 with a byte-order mark).
+#[allow(clippy::too_many_arguments)]
+pub fn write_csv(
+    store: &Store,
+    sheet: Sheet,
+    sites: &[SiteBrief],
+    figures: &[Figures],
+    total: &Figures,
+    period: Period,
+    out: impl Write,
+) -> Result<(), ExportError> {
+    let mut out = out;
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(sheet.headers())?;
+    rows(store, sheet, sites, figures, total, period, |cells| {
+        csv.write_record(cells.iter().map(Cell::text))?;
+        Ok(())
+    })?;
+    csv.flush()?;
+    Ok(())
+}

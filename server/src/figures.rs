@@ -1,0 +1,240 @@
+//! What head office sees of its sites at a glance: every site in a person's
+//! scope with its figures for a period (`wuye_app::kpi`, the code the sites
+//! use), when its data was last synced (数据截至), the alerts, and the trend.
+//! The dashboard, the command line and the exports all read it from here.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use wuye_app::kpi::{self, Figures, Period, SiteBasis};
+use wuye_node::StoreError;
+use wuye_protocol::ids::SiteId;
+use wuye_protocol::site_profile::SiteProfile;
+use wuye_protocol::time;
+
+use crate::office::{HeadOffice, OfficeError};
+
+/// The time zone of a site that has not sent its profile yet.
+pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;
+
+/// A site not synced for longer than this is alerted.
+pub const OFFLINE_ALERT_HOURS: i64 = 24;
+/// A major complaint waiting for a decision longer than this is alerted.
+pub const MAJOR_WAIT_ALERT_HOURS: i64 = 24;
+
+/// A site as the figures need it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteBrief {
+    /// Its id.
+    pub site_id: SiteId,
+    /// Its name.
+    pub name: String,
+    /// When its last sync completed (数据截至).
+    pub last_sync: Option<DateTime<Utc>>,
+    /// Revoked sites keep their records but are not expected to sync.
+    pub revoked: bool,
+    /// What it says of itself, once it has synced its profile.
+    pub profile: Option<SiteProfile>,
+}
+
+impl SiteBrief {
+    /// Its time zone (Asia/Shanghai until its profile says).
+    pub fn timezone(&self) -> Tz {
+        self.profile.as_ref().and_then(|p| p.timezone.parse().ok()).unwrap_or(DEFAULT_TIMEZONE)
+    }
+
+    /// 数据截至 in the site's time, to the minute.
+    pub fn as_of(&self) -> Option<String> {
+        self.last_sync.map(|t| time::to_site(t, self.timezone()).minute(self.timezone()))
+    }
+
+    fn basis(&self) -> SiteBasis {
+        SiteBasis {
+            site_id: self.site_id,
+            timezone: self.timezone(),
+            households: self.profile.as_ref().and_then(|p| p.profile.households),
+        }
+    }
+}
+
+/// One site's line in the overview.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteLine {
+    /// The site.
+    pub site: SiteBrief,
+    /// Its figures for the period.
+    pub figures: Figures,
+    /// Major complaints waiting for a decision now.
+    pub majors_waiting: usize,
+    /// Hours the oldest of them has waited.
+    pub longest_wait_hours: Option<i64>,
+    /// Open work orders past their deadline now.
+    pub repairs_overdue: usize,
+}
+
+/// Something head office should look at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Alert {
+    /// Not synced for more than a day (or never).
+    Offline {
+        /// The site.
+        site_id: SiteId,
+        /// Its name.
+        name: String,
+        /// Hours since its last sync; none if it never synced.
+        hours: Option<i64>,
+    },
+    /// Major complaints waiting for a decision more than 24 hours.
+    MajorWaiting {
+        /// The site.
+        site_id: SiteId,
+        /// Its name.
+        name: String,
+        /// How many wait.
+        count: usize,
+        /// Hours the oldest has waited.
+        hours: i64,
+    },
+    /// Work orders nobody reached by their deadline.
+    RepairsOverdue {
+        /// The site.
+        site_id: SiteId,
+        /// Its name.
+        name: String,
+        /// How many.
+        count: usize,
+    },
+    /// Yesterday's daily report has not arrived.
+    ReportMissing {
+        /// The site.
+        site_id: SiteId,
+        /// Its name.
+        name: String,
+        /// The day, in the site's time.
+        date: String,
+    },
+}
+
+/// The overview of a period for a person's sites.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    /// The period.
+    pub period: String,
+    /// Each site, in the order sites were registered.
+    pub lines: Vec<SiteLine>,
+    /// All of them together.
+    pub total: Figures,
+    /// What to look at now.
+    pub alerts: Vec<Alert>,
+}
+
+impl HeadOffice {
+    /// The registered sites `scope` allows (every site when `None`), with their profiles.
+    pub fn site_briefs(&self, scope: Option<&[SiteId]>) -> Result<Vec<SiteBrief>, OfficeError> {
+        let mut profiles: HashMap<SiteId, SiteProfile> = HashMap::new();
+        {
+            let mut stmt = self
+                .store
+                .conn()
+                .prepare_cached("SELECT view FROM projections WHERE kind = 'site_profile' ORDER BY sort")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let json: String = row.get(0)?;
+                if let Ok(p) = serde_json::from_str::<SiteProfile>(&json) {
+                    profiles.insert(p.site_id, p);
+                }
+            }
+        }
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare_cached("SELECT id, name, last_sync_at, revoked_at FROM sites ORDER BY created_at, id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, last, revoked) = row.map_err(StoreError::from)?;
+            let Ok(site_id) = id.parse::<SiteId>() else { continue };
+            if scope.is_some_and(|s| !s.contains(&site_id)) {
+                continue;
+            }
+            out.push(SiteBrief {
+                site_id,
+                name,
+                last_sync: last.as_deref().and_then(time::from_stored),
+                revoked: revoked.is_some(),
+                profile: profiles.remove(&site_id),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every site's figures for `period` in `sites`' order.
+    pub fn figures_of(&self, sites: &[SiteBrief], period: Period) -> Result<Vec<Figures>, OfficeError> {
+        let basis: Vec<SiteBasis> = sites.iter().map(SiteBrief::basis).collect();
+        Ok(kpi::figures(&self.store, period, &basis, self.now())?)
+    }
+
+    /// The overview of `period` for the sites `scope` allows.
+    pub fn overview(&self, scope: Option<&[SiteId]>, period: Period) -> Result<Overview, OfficeError> {
+        let now = self.now();
+        let sites = self.site_briefs(scope)?;
+        let figures = self.figures_of(&sites, period)?;
+        let majors = kpi::majors_waiting(&self.store)?;
+        let overdue = kpi::repairs_overdue(&self.store, now)?;
+        let mut reported: HashMap<chrono::NaiveDate, std::collections::HashSet<SiteId>> = HashMap::new();
+        let mut alerts = Vec::new();
+        let mut lines = Vec::with_capacity(sites.len());
+        for (site, figures) in sites.into_iter().zip(figures) {
+            let waiting = majors.get(&site.site_id);
+            let longest = waiting.and_then(|w| w.oldest).map(|t| (now - t).num_hours());
+            let late = overdue.get(&site.site_id).copied().unwrap_or(0);
+            let (id, name) = (site.site_id, site.name.clone());
+            if !site.revoked {
+                let hours = site.last_sync.map(|t| (now - t).num_hours());
+                if hours.is_none_or(|h| h > OFFLINE_ALERT_HOURS) {
+                    alerts.push(Alert::Offline { site_id: id, name: name.clone(), hours });
+                }
+                let yesterday = now.with_timezone(&site.timezone()).date_naive() - Duration::days(1);
+                if !reported.contains_key(&yesterday) {
+                    reported.insert(yesterday, kpi::reported_on(&self.store, yesterday)?);
+                }
+                if site.last_sync.is_some() && !reported[&yesterday].contains(&id) {
+                    alerts.push(Alert::ReportMissing { site_id: id, name: name.clone(), date: yesterday.to_string() });
+                }
+            }
+            if let (Some(w), Some(hours)) = (waiting, longest) {
+                if hours > MAJOR_WAIT_ALERT_HOURS {
+                    alerts.push(Alert::MajorWaiting { site_id: id, name: name.clone(), count: w.count, hours });
+                }
+            }
+            if late > 0 {
+                alerts.push(Alert::RepairsOverdue { site_id: id, name, count: late });
+            }
+            lines.push(SiteLine {
+                site,
+                figures,
+                majors_waiting: waiting.map_or(0, |w| w.count),
+                longest_wait_hours: longest,
+                repairs_overdue: late,
+            });
+        }
+        let all: Vec<Figures> = lines.iter().map(|l| l.figures.clone()).collect();
+        Ok(Overview { period: period.to_string(), lines, total: Figures::total(&all), alerts })
+    }
+
+    /// The figures of the `n` periods ending with `period`, for the sites
+    /// given together: the trend the overview and a site's page draw.
+    pub fn trend(&self, sites: &[SiteBrief], period: Period, n: usize) -> Result<Vec<(Period, Figures)>, OfficeError> {
+        period.trailing(n).into_iter().map(|p| Ok((p, Figures::total(&self.figures_of(sites, p)?)))).collect()
+    }
+}
