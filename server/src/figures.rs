@@ -205,10 +205,11 @@ impl HeadOffice {
                     alerts.push(Alert::Offline { site_id: id, name: name.clone(), hours });
                 }
                 let yesterday = now.with_timezone(&site.timezone()).date_naive() - Duration::days(1);
-                if !reported.contains_key(&yesterday) {
-                    reported.insert(yesterday, kpi::reported_on(&self.store, yesterday)?);
-                }
-                if site.last_sync.is_some() && !reported[&yesterday].contains(&id) {
+                let sent = match reported.entry(yesterday) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(kpi::reported_on(&self.store, yesterday)?),
+                };
+                if site.last_sync.is_some() && !sent.contains(&id) {
                     alerts.push(Alert::ReportMissing { site_id: id, name: name.clone(), date: yesterday.to_string() });
                 }
             }

@@ -7,6 +7,7 @@
 //!   trend, as the dashboard, the command line and the exports read them;
 //! - [`export`]: the figures table and the registers as xlsx and CSV;
 //! - [`people`]: head-office people, their roles and sites, and who did what;
+//! - [`web`]: the dashboard (总部看板) over HTTPS;
 //! - [`serve`]: the QUIC endpoint: accepts sites, runs a session per stream,
 //!   bounded by named limits.
 
@@ -15,6 +16,7 @@ pub mod figures;
 pub mod office;
 pub mod people;
 pub mod serve;
+pub mod web;
 
 /// The database file inside the server's data folder.
 pub const DB_FILE: &str = "server.db";
@@ -32,3 +34,5 @@ pub const PREVIOUS_CERT_FILE: &str = "cert-previous.der";
 pub const PREVIOUS_KEY_FILE: &str = "key-previous.der";
 /// Where `run` listens when neither `init` nor `run` was told.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:7443";
+/// Where the dashboard listens unless told otherwise.
+pub const DEFAULT_DASHBOARD_LISTEN: &str = "0.0.0.0:8443";

@@ -54,11 +54,13 @@ enum Command {
     /// Head office's people: who signs in to the dashboard, with which role and sites.
     #[command(subcommand)]
     User(cli::user::UserCommand),
-    /// Serve sync until SIGINT or SIGTERM.
+    /// Serve sync, and the dashboard over HTTPS, until SIGINT or SIGTERM.
     Run {
         /// Where to listen, IP:PORT (overrides init's).
         #[arg(long)]
         listen: Option<String>,
+        #[command(flatten)]
+        dashboard: cli::serve::DashboardArgs,
     },
     /// Complaints from every site.
     #[command(subcommand)]
@@ -110,7 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fingerprint => cli::serve::fingerprint(data),
         Command::Backup { file } => cli::serve::backup(data, &file),
         Command::Restore { file } => cli::serve::restore(data, &file),
-        Command::Run { listen } => cli::serve::run(data, clock, listen),
+        Command::Run { listen, dashboard } => cli::serve::run(data, clock, listen, dashboard),
         Command::Site(cmd) => cli::site::run(data, clock, cmd),
         Command::User(cmd) => cli::user::run(data, clock, cmd),
         Command::Cert(cmd) => cli::cert::run(data, clock, cmd),

@@ -88,6 +88,19 @@ pub enum OfficeError {
     App(#[from] wuye_app::AppError),
 }
 
+impl OfficeError {
+    /// The application layer's error this stands for, so that front ends
+    /// tell it in the catalogue's words (a folder or certificate failure is
+    /// told as a failure of the storage, with its own words).
+    pub fn into_app(self) -> AppError {
+        match self {
+            OfficeError::App(e) => e,
+            OfficeError::Store(e) => e.into(),
+            other => AppError::Storage(StoreError::Corrupt { id: "head office".into(), reason: other.to_string() }),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for OfficeError {
     fn from(e: rusqlite::Error) -> Self {
         OfficeError::Store(StoreError::Sqlite(e))
@@ -441,6 +454,28 @@ impl HeadOffice {
         Ok(self.office().repair_note(id, text, &by.signature())?)
     }
 
+    /// A complaint as `by` may see it (its site theirs), with its history.
+    pub fn complaint_for(
+        &self,
+        by: &Actor,
+        id: &str,
+    ) -> Result<(Complaint, Vec<wuye_protocol::complaint::HistoryEntry>), OfficeError> {
+        let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Complaint, id).map_err(AppError::from)?;
+        let complaint = self.store.get::<Complaint>(rid).map_err(AppError::from)?;
+        by.may_see(complaint.site_id)?;
+        let doc = self.store.load(rid)?;
+        let history = wuye_protocol::complaint::history(&doc).map_err(|e| crate::office::corrupt(rid, e))?;
+        Ok((complaint, history))
+    }
+
+    /// A work order as `by` may see it (its site theirs); its events are its history.
+    pub fn repair_for(&self, by: &Actor, id: &str) -> Result<Repair, OfficeError> {
+        let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Repair, id).map_err(AppError::from)?;
+        let repair = self.store.get::<Repair>(rid).map_err(AppError::from)?;
+        by.may_see(repair.site_id)?;
+        Ok(repair)
+    }
+
     /// The ids of every registered site.
     pub fn site_ids(&self) -> Result<Vec<SiteId>, OfficeError> {
         Ok(self.site_rows(None)?.into_iter().filter_map(|row| row.id.parse().ok()).collect())
@@ -579,6 +614,11 @@ impl HeadOffice {
     fn credential_row(&self, site: SiteId) -> Result<Option<SiteRow>, StoreError> {
         Ok(self.site_rows(Some(site))?.pop())
     }
+}
+
+/// A stored document that does not read as its kind.
+pub(crate) fn corrupt(id: wuye_protocol::ids::RecordId, e: wuye_protocol::doc::DocError) -> OfficeError {
+    OfficeError::Store(StoreError::Corrupt { id: id.to_string(), reason: e.to_string() })
 }
 
 fn not_registered(site: SiteId) -> String {

@@ -306,7 +306,7 @@ fn by_login(store: &Store, login: &str) -> Result<User, AppError> {
             user_row,
         )
         .optional()?;
-    Ok(row.map(to_user).transpose()?.ok_or_else(|| AppError::UnknownLogin(login.into()))?)
+    row.map(to_user).transpose()?.ok_or_else(|| AppError::UnknownLogin(login.into()))
 }
 
 /// Notes what `by` did, for head office's record of its own actions.

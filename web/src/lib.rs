@@ -9,6 +9,8 @@
 //! - [`secure`]: security headers, compression, the body limit, and serving
 //!   over HTTP or HTTPS until shut down;
 //! - [`tls`]: HTTPS from a certificate authority of the front end's own;
+//! - [`session`]: where a browser goes back to after signing in, and the
+//!   language switch;
 //! - [`form`]: a form's messages beside the fields they name;
 //! - [`show`]: how values are shown (money, state colours, query encoding).
 
@@ -16,5 +18,6 @@ pub mod assets;
 pub mod csrf;
 pub mod form;
 pub mod secure;
+pub mod session;
 pub mod show;
 pub mod tls;

@@ -57,22 +57,7 @@ impl Signed {
     }
 }
 
-/// Why a request has no one signed in: the browser goes to the sign-in page.
-#[derive(Debug)]
-pub struct SignInFirst {
-    back: String,
-    reason: Option<String>,
-}
-
-impl IntoResponse for SignInFirst {
-    fn into_response(self) -> Response {
-        let mut to = format!("/login?back={}", page::url_encode(&self.back));
-        if let Some(reason) = self.reason {
-            to += &format!("&why={}", page::url_encode(&reason));
-        }
-        Redirect::to(&to).into_response()
-    }
-}
+use wuye_web::session::{local_path, SignInFirst};
 
 impl FromRequestParts<AppState> for Signed {
     type Rejection = SignInFirst;
@@ -108,14 +93,6 @@ pub struct Back {
     back: Option<String>,
     #[serde(default)]
     why: Option<String>,
-}
-
-/// A path on this desk only: never another site's address.
-fn local_path(back: Option<&str>) -> String {
-    match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.starts_with("/\\") => b.to_string(),
-        _ => "/".to_string(),
-    }
 }
 
 /// The sign-in page.
@@ -186,9 +163,5 @@ pub async fn set_lang(
     Path(lang): Path<String>,
     Query(q): Query<Back>,
 ) -> Response {
-    let value = if lang == "en" { "en" } else { "zh" };
-    let mut c = cookie(&state, COOKIES.lang, value.to_string());
-    c.set_http_only(false);
-    c.set_max_age(cookie::time::Duration::days(365));
-    (jar.add(c), Redirect::to(&local_path(q.back.as_deref()))).into_response()
+    wuye_web::session::switch_lang(COOKIES, state.https(), jar, &lang, q.back.as_deref())
 }

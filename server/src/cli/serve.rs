@@ -22,17 +22,73 @@ pub(crate) fn fingerprint(data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How the dashboard is served beside sync.
+#[derive(clap::Args)]
+pub(crate) struct DashboardArgs {
+    /// Where the dashboard listens (HTTPS), IP:PORT.
+    #[arg(long, default_value = wuye_server::DEFAULT_DASHBOARD_LISTEN)]
+    dashboard_listen: String,
+    /// Serve sync only.
+    #[arg(long)]
+    no_dashboard: bool,
+    /// The dashboard's certificate chain (PEM); without it the dashboard's
+    /// own authority (`web-ca.pem` in the folder, to install in browsers) makes one.
+    #[arg(long, requires = "dashboard_key", value_name = "FILE")]
+    dashboard_cert: Option<std::path::PathBuf>,
+    /// The private key of --dashboard-cert (PEM).
+    #[arg(long, requires = "dashboard_cert", value_name = "FILE")]
+    dashboard_key: Option<std::path::PathBuf>,
+    /// More names (host names, addresses) for the dashboard's own certificate.
+    #[arg(long = "dashboard-name", value_name = "NAME")]
+    dashboard_names: Vec<String>,
+}
+
+impl DashboardArgs {
+    fn options(self) -> anyhow::Result<Option<wuye_server::web::DashOptions>> {
+        if self.no_dashboard {
+            return Ok(None);
+        }
+        let listen = office::check_listen(&self.dashboard_listen)?;
+        let cert = self.dashboard_cert.zip(self.dashboard_key);
+        Ok(Some(wuye_server::web::DashOptions { listen, cert, names: self.dashboard_names }))
+    }
+}
+
 /// Runs `wuye-server run …`.
-pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, listen: Option<String>) -> anyhow::Result<()> {
+pub(crate) fn run(
+    data: &Path,
+    clock: Arc<SystemClock>,
+    listen: Option<String>,
+    dashboard: DashboardArgs,
+) -> anyhow::Result<()> {
     let hq = HeadOffice::open(data, clock.clone())?;
     let listen = office::check_listen(&listen.map(Ok).unwrap_or_else(|| hq.listen())?)?;
+    let dashboard = dashboard.options()?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let endpoint = serve::bind(data, listen)?;
         let local = endpoint.local_addr()?;
         wuye_node::say!("wuye-server listening on {local}");
         tracing::info!(%local, "serving sync");
+        let (stop_dashboard, dashboard_stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = dashboard.map(|options| {
+            wuye_node::say!("dashboard on https://{}", options.listen);
+            let (data, clock) = (data.to_path_buf(), clock.clone());
+            tokio::spawn(async move {
+                // A dashboard that cannot start (its port taken, say) never stops sync.
+                let stopped = async {
+                    let _ = dashboard_stopped.await;
+                };
+                if let Err(e) = wuye_server::web::serve(data, clock, options, stopped).await {
+                    tracing::error!("the dashboard is not served: {e:#}");
+                }
+            })
+        });
         serve::run(endpoint, hq, clock, shutdown_signal()).await;
+        let _ = stop_dashboard.send(());
+        if let Some(served) = served {
+            let _ = served.await;
+        }
         anyhow::Ok(())
     })?;
     tracing::info!("stopped");

@@ -1,0 +1,133 @@
+//! Head office's dashboard (总部看板), served by `wuye-server run` beside
+//! sync over HTTPS: every site at a glance for a month or a week, the
+//! alerts, sync health with revoke and rotate, a site's drill-down to its
+//! records and their history, deciding a major complaint and head-office
+//! notes, and the exports. The same stack, embedding and security as the
+//! site's web desk (`wuye-web`): askama templates (`server/templates/`),
+//! sessions and CSRF, security headers, every asset in the binary. Handlers
+//! are thin: they read the request, call head office (`crate::figures`,
+//! `crate::office`, `crate::people`) and render. Charts are SVG drawn here
+//! ([`chart`]).
+
+pub mod chart;
+pub mod exports;
+pub mod overview;
+pub mod page;
+pub mod records;
+pub mod session;
+pub mod sites;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::routing::{get, post};
+use axum::Router;
+use wuye_protocol::time::Clock;
+
+use crate::office::HeadOffice;
+
+/// How the dashboard listens.
+#[derive(Debug, Clone)]
+pub struct DashOptions {
+    /// The address and port.
+    pub listen: SocketAddr,
+    /// A certificate and key (PEM files) given by the operator; otherwise
+    /// the dashboard's own authority makes one.
+    pub cert: Option<(PathBuf, PathBuf)>,
+    /// Extra names for its own certificate.
+    pub names: Vec<String>,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct DashState(Arc<Inner>);
+
+struct Inner {
+    office: Mutex<HeadOffice>,
+    data: PathBuf,
+}
+
+impl std::fmt::Debug for DashState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DashState").finish_non_exhaustive()
+    }
+}
+
+impl DashState {
+    /// The state over head office (its own connection to the database).
+    pub fn new(office: HeadOffice, data: PathBuf) -> Self {
+        DashState(Arc::new(Inner { office: Mutex::new(office), data }))
+    }
+
+    /// Runs `work` on head office on a blocking thread: SQLite calls block.
+    pub async fn with_office<T: Send + 'static>(&self, work: impl FnOnce(&mut HeadOffice) -> T + Send + 'static) -> T {
+        let state = self.clone();
+        match tokio::task::spawn_blocking(move || {
+            let mut office = state.0.office.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&mut office)
+        })
+        .await
+        {
+            Ok(value) => value,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// The server's data folder (exports are written to a temporary folder in it).
+    pub fn data(&self) -> &Path {
+        &self.0.data
+    }
+}
+
+/// Every page of the dashboard.
+pub fn router(state: DashState) -> Router {
+    let router = Router::new()
+        .route("/", get(overview::show))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{lang}", get(session::set_lang))
+        .route("/assets/{name}", get(wuye_web::assets::serve))
+        .route("/sites/{id}", get(sites::show))
+        .route("/sync", get(sites::health))
+        .route("/sync/{id}/revoke", post(sites::revoke))
+        .route("/sync/{id}/rotate", post(sites::rotate))
+        .route("/complaints/{id}", get(records::complaint))
+        .route("/complaints/{id}/decide", post(records::decide))
+        .route("/complaints/{id}/note", post(records::note))
+        .route("/repairs/{id}", get(records::repair))
+        .route("/repairs/{id}/note", post(records::repair_note))
+        .route("/export", get(exports::download))
+        .fallback(page::not_found)
+        .layer(axum::middleware::from_fn_with_state(page::COOKIES, wuye_web::csrf::guard));
+    wuye_web::secure::layers(router).with_state(state)
+}
+
+/// The dashboard's certificate authority and server certificate, by name.
+pub const TLS_NAMES: wuye_web::tls::Names =
+    wuye_web::tls::Names { authority: "Wuye 物业 head-office dashboard CA", server: "Wuye head-office dashboard" };
+
+/// The TLS configuration: the operator's certificate and key, or one from the dashboard's own authority.
+fn tls_config(data: &Path, options: &DashOptions) -> anyhow::Result<rustls::ServerConfig> {
+    match &options.cert {
+        Some((cert, key)) => wuye_web::tls::from_pem_files(cert, key),
+        None => wuye_web::tls::server_config(data, TLS_NAMES, options.listen, &options.names),
+    }
+}
+
+/// Serves the dashboard until `shutdown` completes.
+pub async fn serve(
+    data: PathBuf,
+    clock: Arc<dyn Clock>,
+    options: DashOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let folder = data.clone();
+    let office = tokio::task::spawn_blocking(move || HeadOffice::open(&folder, clock)).await??;
+    let state = DashState::new(office, data.clone());
+    let tls = tls_config(&data, &options)?;
+    anyhow::Context::context(
+        wuye_web::secure::serve(router(state), options.listen, Some(tls), "dashboard", shutdown).await,
+        "the dashboard: give another address with --dashboard-listen",
+    )
+}
