@@ -209,12 +209,34 @@ impl Server {
         self.start_logging("info")
     }
 
-    /// Starts `wuye-server run` logging at `level` to [`Self::log`].
+    /// Starts `wuye-server run` (sync only) logging at `level` to [`Self::log`].
     pub fn start_logging(&self, level: &str) -> Proc {
-        let args = ["run", "--data", path(&self.data), "--listen", &self.addr];
+        let args = ["run", "--data", path(&self.data), "--listen", &self.addr, "--no-dashboard"];
         let mut p = Proc::spawn_logging("wuye-server", &args, &self.log(), level);
         p.wait_for_line("listening on");
         p
+    }
+
+    /// Starts `wuye-server run` with its dashboard on a loopback `port` (HTTPS).
+    pub fn start_with_dashboard(&self, port: u16) -> Proc {
+        let dashboard = format!("127.0.0.1:{port}");
+        let args = ["run", "--data", path(&self.data), "--listen", &self.addr, "--dashboard-listen", &dashboard];
+        let mut p = Proc::spawn_logging("wuye-server", &args, &self.log(), "info");
+        // Printed after "listening on", once sync is served.
+        p.wait_for_line("dashboard on");
+        crate::browser::wait_for_port(port);
+        p
+    }
+
+    /// Adds a head-office person (`user add`); their password is `{login}-密码-2026`.
+    pub fn add_user(&self, name: &str, login: &str, role: &str, sites: &[&str]) {
+        let mut args =
+            vec!["user", "add", "--data", path(&self.data), "--name", name, "--login", login, "--role", role];
+        let sites = sites.join(",");
+        if !sites.is_empty() {
+            args.extend(["--sites", &sites]);
+        }
+        ok_with_input("wuye-server", &args, &format!("{login}-密码-2026\n"));
     }
 
     /// Where `run` logs.

@@ -197,6 +197,16 @@ impl Page {
         money(i64::try_from(*fen).unwrap_or(i64::MAX))
     }
 
+    /// A share as `96.5%`, or `—` when there is nothing to divide.
+    pub fn pct(&self, rate: &Option<f64>) -> String {
+        rate.map_or_else(|| "—".to_string(), |r| format!("{r:.1}%"))
+    }
+
+    /// Money in fen (signed).
+    pub fn money_i(&self, fen: &i64) -> String {
+        money(*fen)
+    }
+
     /// Minutes left as people read a deadline: `剩余 3 工时 20 分` / `超时 1 h 5 min`.
     pub fn left(&self, minutes: &i64, duty: &bool) -> String {
         let (h, m) = (minutes.abs() / 60, minutes.abs() % 60);

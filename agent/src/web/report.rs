@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
+use wuye_app::kpi::Figures;
 use wuye_app::AppError;
 use wuye_protocol::daily_report::{DailyFigures, DailyReport};
 
@@ -21,6 +22,7 @@ struct Preview {
     figures: DailyFigures,
     made: Option<DailyReport>,
     error: Option<String>,
+    month: Figures,
 }
 
 /// Which day.
@@ -32,19 +34,19 @@ pub struct DayQuery {
 
 async fn preview_view(state: &AppState, signed: &Signed, date: String, error: Option<String>) -> Response {
     let result = state
-        .with_desk(move |desk| -> Result<(NaiveDate, DailyFigures, Option<DailyReport>), AppError> {
+        .with_desk(move |desk| -> Result<(NaiveDate, DailyFigures, Option<DailyReport>, Figures), AppError> {
             let date = match date.trim() {
                 "" => desk.now().with_timezone(&desk.site.timezone).date_naive(),
                 d => wuye_app::lists::parse_date(d)?,
             };
             let figures = wuye_app::reports::daily_figures(&desk.store, desk.site.id, date, desk.now())?;
-            Ok((date, figures, desk.daily_report_of(date)?))
+            Ok((date, figures, desk.daily_report_of(date)?, desk.month_figures(date)?))
         })
         .await;
     match result {
-        Ok((date, figures, made)) => {
+        Ok((date, figures, made, month)) => {
             let page = signed.page(state, "report", page::word(signed.lang, "report.title"));
-            page::html(Preview { page, date, figures, made, error }.render())
+            page::html(Preview { page, date, figures, made, error, month }.render())
         }
         Err(e) => signed.error(state, &e),
     }

@@ -86,6 +86,18 @@ impl Desk {
         Ok(settings)
     }
 
+    /// The site's figures for the month holding `day`, computed by the code
+    /// head office uses for every site (`docs/KPI.md`).
+    pub fn month_figures(&self, day: NaiveDate) -> Result<crate::kpi::Figures, AppError> {
+        let basis = crate::kpi::SiteBasis {
+            site_id: self.site.id,
+            timezone: self.site.timezone,
+            households: SiteSettings::load(&self.store)?.households,
+        };
+        let period = crate::kpi::Period::month_of(day);
+        Ok(crate::kpi::figures(&self.store, period, &[basis], self.now())?.pop().unwrap_or_default())
+    }
+
     /// Writes the site profile (管理处概况) when it differs from the
     /// settings: the first time, after a change, after an upgrade.
     pub fn publish_profile(&mut self) -> Result<(), StoreError> {

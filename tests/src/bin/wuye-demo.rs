@@ -52,8 +52,11 @@ fn main() -> anyhow::Result<()> {
     let server = Server::init(dir);
     let chaoyang = server.add_site("朝阳花园管理处");
     let haidian = server.add_site("海淀雅苑管理处");
-    let hq = server.start();
+    let dashboard_port = wuye_tests::browser::free_tcp_port();
+    let hq = server.start_with_dashboard(dashboard_port);
+    server.add_user("周总", "zhou", "manager", &[]);
     say(&format!("1. Head office is serving at {} (certificate {}…)", server.addr, &server.fingerprint[..16]));
+    say(&format!("   and its dashboard at https://127.0.0.1:{dashboard_port} (manager 周总, sign-in name zhou)"));
 
     let relay = rt.block_on(Relay::start(server.addr.parse()?))?;
     let a = Agent::init(dir, "chaoyang", &server.addr, &server.fingerprint, &chaoyang);
@@ -152,9 +155,18 @@ fn main() -> anyhow::Result<()> {
     }
     say("   Both sites and head office agree.\n");
 
+    let month = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string();
+    say(&format!("8. Head office's figures for {month} (docs/KPI.md; the dashboard shows the same):"));
+    let kpi = procs::ok("wuye-server", &["report", "kpi", "--data", path(&server.data), "--month", &month]);
+    for line in kpi.lines() {
+        let cells: Vec<&str> = line.split('\t').collect();
+        say(&format!("   {}", cells.iter().take(9).copied().collect::<Vec<_>>().join(" | ")));
+    }
+    say("");
+
     if keep {
         let kept = tmp.keep();
-        explain(&kept, &server, &a, &b, &desks);
+        explain(&kept, &server, &a, &b, &desks, dashboard_port);
         println!("Press Ctrl-C to stop everything.");
         rt.block_on(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -168,7 +180,7 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn explain(dir: &Path, server: &Server, a: &Agent, b: &Agent, desks: &[String; 2]) {
+fn explain(dir: &Path, server: &Server, a: &Agent, b: &Agent, desks: &[String; 2], dashboard_port: u16) {
     let bin = procs::bin_dir();
     let s = bin.join("wuye-server");
     let ag = bin.join("wuye-agent");
@@ -183,6 +195,11 @@ fn explain(dir: &Path, server: &Server, a: &Agent, b: &Agent, desks: &[String; 2
     );
     println!("  朝阳花园      http://{}", desks[0]);
     println!("  海淀雅苑      http://{}", desks[1]);
+    println!(
+        "Head office's dashboard: https://127.0.0.1:{dashboard_port} (its certificate authority is {}; sign in as zhou with the password {})",
+        server.data.join("web-ca.pem").display(),
+        wuye_tests::browser::password("zhou")
+    );
     println!("Try:");
     println!("  {} complaint list --data {}", s.display(), server.data.display());
     println!("  {} site list --data {}", s.display(), server.data.display());
