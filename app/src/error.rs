@@ -165,6 +165,9 @@ pub enum AppError {
     /// A regional manager asked for a site that is not theirs.
     #[error("{}", crate::messages::plain(self))]
     NotYourSite(String),
+    /// A setting's value is wrong; the words say which and what to give.
+    #[error("{}", crate::messages::plain(self))]
+    InvalidSetting(String),
     /// A month that is not YYYY-MM, or a week that is not YYYY-Www.
     #[error("{}", crate::messages::plain(self))]
     BadPeriod(String),
@@ -215,6 +218,7 @@ impl AppError {
             AppError::NotAllowed { .. } => "hq.not_allowed",
             AppError::NotYourSite(_) => "hq.not_your_site",
             AppError::BadPeriod(_) => "input.bad_period",
+            AppError::InvalidSetting(_) => "input.invalid_setting",
         }
     }
 
@@ -254,6 +258,7 @@ impl AppError {
             | AppError::BadPeriod(value) => {
                 vec![("value", echo(value))]
             }
+            AppError::InvalidSetting(words) => vec![("words", words.clone())],
             AppError::CannotListen { addr, detail } => vec![("addr", echo(addr)), ("detail", detail.clone())],
             AppError::CertMismatch { file, fingerprint } => {
                 vec![("file", file.to_string()), ("fingerprint", fingerprint.clone())]

@@ -77,6 +77,7 @@ const EN: &[(&str, &str)] = &[
     ("hq.not_allowed", "your role may not {action}: that is for {allowed}"),
     ("hq.not_your_site", "site {value} is not one of yours: ask an administrator to add it to your sites"),
     ("input.bad_period", "'{value}' is not a month or a week: write 2026-11 or 2026-W48"),
+    ("input.invalid_setting", "{words}"),
     ("site.unknown@cli", "no site {value} is registered: see `wuye-server site list`"),
     ("server.listen_invalid", "'{value}' is not an IP:PORT to listen on (for example 0.0.0.0:7443)"),
     ("server.cannot_listen", "cannot listen on {addr}: {detail}; is another server using the port?"),
@@ -157,6 +158,7 @@ const ZH: &[(&str, &str)] = &[
     ("hq.not_allowed", "您的角色不能{action}：这是{allowed}的权限"),
     ("hq.not_your_site", "管理处 {value} 不在您负责的范围内：请管理员把它加入您的管理处"),
     ("input.bad_period", "“{value}”不是月份或周：请写成 2026-11 或 2026-W48"),
+    ("input.invalid_setting", "设置有误：{words}"),
     ("site.unknown@cli", "没有登记编号为 {value} 的管理处：请用 `wuye-server site list` 查看"),
     ("server.listen_invalid", "“{value}”不是可监听的 IP:端口（例如 0.0.0.0:7443）"),
     ("server.cannot_listen", "无法在 {addr} 监听：{detail}；是否有另一个服务器占用了该端口？"),
@@ -255,6 +257,7 @@ const PHRASES_ZH: &[(&str, &str)] = &[
     ("decide major complaints", "决定重大投诉"),
     ("add head-office notes", "添加总部跟踪记录"),
     ("export reports", "导出报表"),
+    ("publish company-wide settings", "发布公司统一设置"),
     ("an archived complaint takes no further steps", "已归档的投诉不能再处理"),
     ("its result is recorded; an unsatisfied follow-up visit reopens it", "已记录处理结果；回访不满意时才重新处理"),
     ("it is already a major complaint for the property manager", "已是报经理决定的重大投诉"),
@@ -448,6 +451,7 @@ mod tests {
             AppError::NotAllowed { action: "decide major complaints", allowed: "经理 manager" },
             AppError::NotYourSite("abcd".into()),
             AppError::BadPeriod("11月".into()),
+            AppError::InvalidSetting("give 1 to 50 categories".into()),
         ]);
         all
     }

@@ -33,6 +33,9 @@ pub struct SiteSettings {
     pub web_port: u16,
     /// Households (户数) the site serves, for the complaint rate; none until set.
     pub households: Option<u64>,
+    /// The settings head office fixes for every site (公司统一设置), which
+    /// this site may not change.
+    pub set_by_company: Vec<String>,
 }
 
 /// A complaint's first reply unless the site sets otherwise: one duty day.
@@ -57,6 +60,54 @@ pub enum SettingsError {
     /// The person may not change settings.
     #[error(transparent)]
     Refused(#[from] wuye_protocol::rules::RuleError),
+    /// Head office fixes this setting for every site.
+    #[error("{0} is set by head office for every site (公司统一设置，管理处不能修改); ask head office to change it or to let sites set it")]
+    Company(String),
+}
+
+/// Complaint categories written `卫生,噪音,其他` (or with full-width commas): 1 to
+/// [`MAX_CATEGORIES`] of at most 50 characters, each once.
+pub fn check_categories(value: &str) -> Result<Vec<String>, SettingsError> {
+    let invalid = |why: String| SettingsError::Invalid(why);
+    let list: Vec<&str> = value.split([',', '，']).map(str::trim).filter(|c| !c.is_empty()).collect();
+    if list.is_empty() || list.len() > MAX_CATEGORIES || list.iter().any(|c| c.chars().count() > 50) {
+        return Err(invalid(format!(
+            "give 1 to {MAX_CATEGORIES} categories of at most 50 characters, separated by commas (e.g. 卫生,噪音,其他)"
+        )));
+    }
+    for (i, c) in list.iter().enumerate() {
+        wuye_protocol::rules::field_text("a category", c, 50, true).map_err(|e| invalid(e.to_string()))?;
+        if list[..i].iter().any(|earlier| earlier.to_lowercase() == c.to_lowercase()) {
+            return Err(invalid(format!(
+                "the category '{c}' is given twice: each category once (e.g. 卫生,噪音,其他)"
+            )));
+        }
+    }
+    Ok(list.into_iter().map(str::to_string).collect())
+}
+
+/// A time limit (minutes or duty hours): a whole number from 1 to 10000.
+pub fn check_limit(key: &str, value: &str) -> Result<i64, SettingsError> {
+    value.trim().parse().ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| {
+        SettingsError::Invalid(format!(
+            "{key} takes a whole number from 1 to 10000, not '{}'",
+            wuye_protocol::text::echo(value)
+        ))
+    })
+}
+
+/// The company's settings as published to this site, if they were.
+pub fn company_rules(store: &Store) -> Result<Option<wuye_protocol::company_settings::Rules>, StoreError> {
+    use rusqlite::OptionalExtension;
+    let json: Option<String> = store
+        .conn()
+        .query_row("SELECT view FROM projections WHERE kind = 'company_settings' ORDER BY sort DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(json
+        .and_then(|j| serde_json::from_str::<wuye_protocol::company_settings::CompanySettings>(&j).ok())
+        .map(|c| c.rules))
 }
 
 const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, complaint-reply-duty-hours, \
@@ -75,7 +126,35 @@ fn month_day(text: &str) -> Option<(u32, u32)> {
 impl SiteSettings {
     /// Reads the settings, with the defaults for any not set.
     pub fn load(store: &Store) -> Result<Self, StoreError> {
-        let get = |key: &str| store.setting(&format!("site.{key}"));
+        let company = company_rules(store)?;
+        // A setting head office governs: its value, unless it lets sites set their own.
+        let get = |key: &str| -> Result<Option<String>, StoreError> {
+            match &company {
+                Some(rules) if !rules.site_may(key) => Ok(rules.value(key)),
+                Some(rules) => Ok(store.setting(&format!("site.{key}"))?.or_else(|| rules.value(key))),
+                None => store.setting(&format!("site.{key}")),
+            }
+        };
+        let mut settings = Self::from_values(get)?;
+        settings.set_by_company = company
+            .map(|rules| {
+                wuye_protocol::company_settings::GOVERNED
+                    .iter()
+                    .filter(|k| !rules.site_may(k))
+                    .map(|k| k.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(settings)
+    }
+
+    /// The settings a site has before anyone sets any.
+    pub fn default_values() -> Self {
+        Self::from_values(|_| Ok(None)).expect("no store is read")
+    }
+
+    /// The settings from their stored values (`get`), with the defaults for any not set.
+    fn from_values(get: impl Fn(&str) -> Result<Option<String>, StoreError>) -> Result<Self, StoreError> {
         Ok(Self {
             categories: match get("categories")? {
                 Some(list) => list.split(',').map(str::to_string).collect(),
@@ -100,6 +179,7 @@ impl SiteSettings {
                 .unwrap_or(MAJOR_RESULT_DUTY_HOURS),
             web_port: get("web-port")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WEB_PORT),
             households: get("households")?.and_then(|v| v.parse().ok()),
+            set_by_company: Vec::new(),
         })
     }
 
@@ -118,22 +198,13 @@ impl SiteSettings {
     /// Checks and stores one setting.
     pub fn set(store: &Store, key: &str, value: &str) -> Result<Self, SettingsError> {
         let invalid = |why: String| SettingsError::Invalid(why);
+        let company_key = if key == "summer" { "summer-from" } else { key };
+        if company_rules(store)?.is_some_and(|rules| !rules.site_may(company_key)) {
+            return Err(SettingsError::Company(key.to_string()));
+        }
         match key {
             "categories" => {
-                let list: Vec<&str> = value.split([',', '，']).map(str::trim).filter(|c| !c.is_empty()).collect();
-                if list.is_empty() || list.len() > MAX_CATEGORIES || list.iter().any(|c| c.chars().count() > 50) {
-                    return Err(invalid(format!(
-                        "give 1 to {MAX_CATEGORIES} categories of at most 50 characters, separated by commas (e.g. 卫生,噪音,其他)"
-                    )));
-                }
-                for (i, c) in list.iter().enumerate() {
-                    wuye_protocol::rules::field_text("a category", c, 50, true).map_err(|e| invalid(e.to_string()))?;
-                    if list[..i].iter().any(|earlier| earlier.to_lowercase() == c.to_lowercase()) {
-                        return Err(invalid(format!(
-                            "the category '{c}' is given twice: each category once (e.g. 卫生,噪音,其他)"
-                        )));
-                    }
-                }
+                let list = check_categories(value)?;
                 store.set_setting("site.categories", &list.join(","))?;
             }
             "emergency-minutes"
@@ -141,12 +212,7 @@ impl SiteSettings {
             | "complaint-reply-duty-hours"
             | "complaint-result-duty-hours"
             | "major-result-duty-hours" => {
-                let n: i64 = value.trim().parse().ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| {
-                    invalid(format!(
-                        "{key} takes a whole number from 1 to 10000, not '{}'",
-                        wuye_protocol::text::echo(value)
-                    ))
-                })?;
+                let n = check_limit(key, value)?;
                 store.set_setting(&format!("site.{key}"), &n.to_string())?;
             }
             "households" => {

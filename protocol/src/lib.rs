@@ -29,6 +29,7 @@ mod labelled;
 
 pub mod calendar;
 pub mod commitment;
+pub mod company_settings;
 pub mod complaint;
 pub mod daily_report;
 pub mod doc;

@@ -3,6 +3,7 @@
 //! - [`office`]: the head office's store: registered sites and their
 //!   credentials, head-office actions (the manager's decision), and the
 //!   storage side of the sync session;
+//! - [`company`]: company-wide settings published to every site;
 //! - [`figures`]: every site's figures for a period, the alerts and the
 //!   trend, as the dashboard, the command line and the exports read them;
 //! - [`export`]: the figures table and the registers as xlsx and CSV;
@@ -11,6 +12,7 @@
 //! - [`serve`]: the QUIC endpoint: accepts sites, runs a session per stream,
 //!   bounded by named limits.
 
+pub mod company;
 pub mod export;
 pub mod figures;
 pub mod office;

@@ -51,6 +51,9 @@ enum Command {
     /// Sites (项目/小区).
     #[command(subcommand)]
     Site(cli::site::SiteCommand),
+    /// Company-wide settings (公司统一设置) published to every site: categories, time limits.
+    #[command(subcommand)]
+    Settings(cli::settings::SettingsCommand),
     /// Head office's people: who signs in to the dashboard, with which role and sites.
     #[command(subcommand)]
     User(cli::user::UserCommand),
@@ -115,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run { listen, dashboard } => cli::serve::run(data, clock, listen, dashboard),
         Command::Site(cmd) => cli::site::run(data, clock, cmd),
         Command::User(cmd) => cli::user::run(data, clock, cmd),
+        Command::Settings(cmd) => cli::settings::run(data, clock, cmd),
         Command::Cert(cmd) => cli::cert::run(data, clock, cmd),
         Command::Records { kind, site, json } => cli::records::records(data, clock, kind, site, json),
         Command::Report(cmd) => cli::report::run(data, clock, cmd),

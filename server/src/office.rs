@@ -86,6 +86,9 @@ pub enum OfficeError {
     /// The application layer refused or failed.
     #[error(transparent)]
     App(#[from] wuye_app::AppError),
+    /// A value given is wrong; the words say which and what to give.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl OfficeError {
@@ -96,6 +99,7 @@ impl OfficeError {
         match self {
             OfficeError::App(e) => e,
             OfficeError::Store(e) => e.into(),
+            OfficeError::Invalid(words) => AppError::InvalidSetting(words),
             other => AppError::Storage(StoreError::Corrupt { id: "head office".into(), reason: other.to_string() }),
         }
     }
@@ -277,6 +281,7 @@ impl HeadOffice {
             "INSERT INTO sites (id, name, token_hash, created_at) VALUES (?1, ?2, '', ?3)",
             params![site_id.to_string(), name, time::to_stored(self.clock.now())],
         )?;
+        self.publish_to_new(site_id)?;
         self.issue_code(site_id)
     }
 
@@ -484,6 +489,11 @@ impl HeadOffice {
     /// Notes an administrator's action on a site or credential.
     pub fn record_action(&self, by: &Actor, action: &str, target: &str) -> Result<(), OfficeError> {
         Ok(crate::people::record_action(&self.store, by, action, target, self.clock.now())?)
+    }
+
+    /// A fresh record id.
+    pub fn new_record_id(&mut self) -> wuye_protocol::ids::RecordId {
+        wuye_protocol::ids::RecordId::random(&mut self.rng)
     }
 
     /// The time now, as head office's clock says.

@@ -126,6 +126,8 @@ pub enum Act {
     Note,
     /// Export reports.
     Export,
+    /// Publish the company-wide settings.
+    Publish,
 }
 
 impl Act {
@@ -137,6 +139,7 @@ impl Act {
             Act::Decide => "decide major complaints",
             Act::Note => "add head-office notes",
             Act::Export => "export reports",
+            Act::Publish => "publish company-wide settings",
         }
     }
 
@@ -146,6 +149,7 @@ impl Act {
             Act::ManageUsers | Act::ManageSites => "管理员 admin",
             Act::Decide => "经理 manager",
             Act::Note | Act::Export => "经理 manager, 品质部 quality, 区域经理 regional",
+            Act::Publish => "管理员 admin, 经理 manager",
         }
     }
 }
@@ -156,6 +160,7 @@ pub fn allowed(role: Role, act: Act) -> bool {
         Act::ManageUsers | Act::ManageSites => role == Role::Admin,
         Act::Decide => role == Role::Manager,
         Act::Note | Act::Export => matches!(role, Role::Manager | Role::Quality | Role::Regional),
+        Act::Publish => matches!(role, Role::Admin | Role::Manager),
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`seed`]: seeds for randomised tests, printed and replayable.
 
 pub mod browser;
+pub mod company;
 pub mod harness;
 pub mod procs;
 pub mod raw;

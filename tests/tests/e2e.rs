@@ -44,7 +44,7 @@ fn complaints_added_while_head_office_is_down_arrive_with_identical_fields() {
 
     let _running = server.start();
     let report = agent.sync();
-    assert_eq!(report["pushed"], 4, "the three complaints and the supervisor's staff record");
+    assert_eq!(report["pushed"], 5, "the three complaints, the supervisor's staff record and the site profile");
     let at_office = server.json(&["complaint", "list"]);
     let at_site = agent.json(&["complaint", "list"]);
     assert_eq!(list(&at_office).len(), 3);

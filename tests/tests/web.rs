@@ -239,7 +239,10 @@ async fn with_head_office_down_work_goes_on_and_a_decision_from_head_office_appe
     zhou.click("重大投诉（报经理决定）").await;
     zhou.click("登记投诉").await;
     let text = zhou.wait_for_text("投诉详情", WAIT).await;
-    assert!(text.contains("离线") && text.contains("待上传：1"), "offline, saved, waiting to go up:\n{text}");
+    assert!(
+        text.contains("离线") && text.contains("待上传：2"),
+        "offline, saved, waiting to go up with the site profile:\n{text}"
+    );
     zhou.screenshot("offline").await;
     let id = zhou.path().await.trim_start_matches("/complaints/").to_string();
 

@@ -54,5 +54,8 @@ pub(crate) fn run(data: &Path, args: SettingsCommand) -> anyhow::Result<()> {
         "households         {}",
         settings.households.map_or_else(|| "(not set: `settings set households N`)".to_string(), |n| n.to_string())
     );
+    if !settings.set_by_company.is_empty() {
+        wuye_node::say!("set by head office for every site (公司统一设置): {}", settings.set_by_company.join(", "));
+    }
     Ok(())
 }

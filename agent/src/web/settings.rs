@@ -52,6 +52,7 @@ pub async fn set(State(state): State<AppState>, signed: Signed, Form(form): Form
         Err(SettingsError::Refused(rule)) => page::say(&AppError::Rule(rule), signed.lang),
         Err(SettingsError::Store(e)) => page::say(&AppError::Storage(e), signed.lang),
         Err(SettingsError::Invalid(words)) => words,
+        Err(SettingsError::Company(_)) => page::word(signed.lang, "settings.company_locked").to_string(),
     };
     show_view(&state, &signed, Some((key, words))).await
 }

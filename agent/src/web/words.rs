@@ -239,6 +239,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("settings.major_result", "重大投诉处理结果时限（工时）", "Major complaint: result within (duty hours)"),
     ("settings.summer", "夏令时作息", "Summer schedule"),
     ("settings.households", "户数", "Households"),
+    (
+        "settings.company_locked",
+        "此项由总部统一设置，管理处不能修改：如需调整请联系总部。",
+        "Head office sets this for every site: ask head office to change it.",
+    ),
+    ("settings.by_company", "总部统一设置", "set by head office"),
     ("report.month", "本月指标", "This month's figures"),
     ("report.m_complaints", "投诉量", "Complaints"),
     ("report.m_timely", "投诉及时率", "Complaints on time"),

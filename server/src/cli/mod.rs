@@ -6,6 +6,7 @@ pub(crate) mod records;
 pub(crate) mod repair;
 pub(crate) mod report;
 pub(crate) mod serve;
+pub(crate) mod settings;
 pub(crate) mod site;
 pub(crate) mod user;
 

@@ -1,4 +1,5 @@
-//! `wuye-bench SCENARIO [--runs N]`: sync measured against the targets in BENCHMARKS.md.
+//! `wuye-bench SCENARIO [--runs N]`: sync measured against the targets in BENCHMARKS.md
+//! (`dashboard` also takes `--sites N --records M`, per site).
 //!
 //! Longer than 600 lines on purpose: one binary holds every scenario so that
 //! `wuye-bench all` measures them with the same helpers in one run.
@@ -32,7 +33,7 @@ use wuye_tests::harness::sample;
 use wuye_tests::procs::{self, path, Proc, Server};
 use wuye_tests::relay::Relay;
 
-const SCENARIOS: [&str; 12] = [
+const SCENARIOS: [&str; 13] = [
     "first-sync",
     "catch-up",
     "idle",
@@ -45,6 +46,7 @@ const SCENARIOS: [&str; 12] = [
     "list-page",
     "reconcile",
     "web-pages",
+    "dashboard",
 ];
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -839,6 +841,130 @@ fn web_pages(b: &mut Bench) -> anyhow::Result<Line> {
     })
 }
 
+/// Samples of each dashboard page.
+const DASHBOARD_SAMPLES: usize = 20;
+
+/// Head office's dashboard at company scale: `sites` sites × `per_site`
+/// records over 24 months (200 × 10,000 by default: two million records),
+/// synced in through the sync path; the overview of a month, a site's
+/// drill-down, and the month's xlsx workbook for every site.
+fn dashboard(b: &mut Bench, sites: usize, per_site: usize) -> anyhow::Result<Line> {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    use wuye_server::people::{self, Actor, NewUser, Role};
+    let dir = b.fresh_dir("dashboard");
+    let (server, creds) = server_template(&dir, sites)?;
+    let ids: Vec<SiteId> = creds.iter().map(|c| c.site_id).collect();
+    let now = SystemClock.now();
+    let started = Instant::now();
+    {
+        let mut hq = HeadOffice::open(&server.data, Arc::new(SystemClock))?;
+        wuye_tests::company::fill(&mut hq, &ids, per_site, 24, now, 13)?;
+        hq.store.checkpoint()?;
+    }
+    let fill_seconds = started.elapsed().as_secs_f64();
+    let db_bytes = std::fs::metadata(server.data.join(wuye_server::DB_FILE))?.len();
+    let hq = HeadOffice::open(&server.data, Arc::new(SystemClock))?;
+    let new = NewUser { name: "品质部".into(), login: "qa".into(), role: Role::Quality, sites: vec![] };
+    people::add_user(&hq.store, &Actor::CommandLine("bench".into()), &new, "bench-password-2026", &ids, now)?;
+    let (_, token) = people::sign_in(&hq.store, "qa", "bench-password-2026", None, now)?;
+    let app = wuye_server::web::router(wuye_server::web::DashState::new(hq, server.data.clone()));
+    let cookie = format!("wuye_hq_session={}", token.as_str());
+    let get = |path: &str, gzip: bool| -> anyhow::Result<(f64, usize, u16)> {
+        let mut req = Request::get(path).header("cookie", &cookie);
+        if gzip {
+            req = req.header("accept-encoding", "gzip");
+        }
+        let req = req.body(Body::empty())?;
+        let app = app.clone();
+        b.rt.block_on(async move {
+            let start = Instant::now();
+            let response = app.oneshot(req).await?;
+            let status = response.status().as_u16();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+            Ok((start.elapsed().as_secs_f64() * 1000.0, body.len(), status))
+        })
+    };
+    let month = now.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string();
+    let last_month = wuye_app::kpi::Period::parse(&month)?.previous().to_string();
+    let site = ids[sites / 2];
+    let pages = [
+        ("overview", format!("/?period={month}")),
+        ("overview_last_month", format!("/?period={last_month}")),
+        ("drill_down", format!("/sites/{site}?period={month}")),
+    ];
+    let mut extra = serde_json::Map::new();
+    let mut overview_ms = Vec::new();
+    for (name, path) in &pages {
+        let mut ms = Vec::new();
+        for _ in 0..DASHBOARD_SAMPLES {
+            let (t, _, status) = get(path, false)?;
+            if status != 200 {
+                bail!("dashboard: {path} answered {status}");
+            }
+            ms.push(t);
+        }
+        extra.insert(format!("{name}_median_ms"), json!(round3(median(ms.clone()))));
+        extra.insert(format!("{name}_p99_ms"), json!(round3(percentile(ms.clone(), 0.99))));
+        if *name == "overview" {
+            overview_ms = ms;
+        }
+    }
+    let urls = wuye_web::assets::urls();
+    let mut assets = 0;
+    for url in [urls.css, urls.js, urls.htmx] {
+        assets += get(url, true)?.1;
+    }
+    let (_, overview_gz, _) = get(&pages[0].1, true)?;
+    extra.insert("overview_with_assets_gzip_bytes".into(), json!(overview_gz + assets));
+    drop(app);
+    let mut walls = Vec::new();
+    let mut rss = 0.0f64;
+    let mut xlsx_bytes = 0;
+    for run in 0..b.runs.min(3) {
+        let out = dir.join(format!("month-{run}.xlsx"));
+        let (_, wall, peak) = run_measured(
+            "wuye-server",
+            &[
+                "report",
+                "kpi",
+                "--data",
+                path(&server.data),
+                "--month",
+                &month,
+                "--format",
+                "xlsx",
+                "--out",
+                path(&out),
+            ],
+        )?;
+        walls.push(wall);
+        rss = rss.max(peak);
+        xlsx_bytes = std::fs::metadata(&out)?.len();
+    }
+    extra.insert("xlsx_month_all_sites_median_s".into(), json!(round3(median(walls))));
+    extra.insert("xlsx_peak_rss_mb".into(), json!(round3(rss)));
+    extra.insert("xlsx_bytes".into(), json!(xlsx_bytes));
+    extra.insert("sites".into(), json!(sites));
+    extra.insert("records".into(), json!(sites * per_site));
+    extra.insert("fill_seconds".into(), json!(round3(fill_seconds)));
+    extra.insert("head_office_db_bytes".into(), json!(db_bytes));
+    extra.insert("samples".into(), json!(DASHBOARD_SAMPLES));
+    extra.insert(
+        "measured".into(),
+        json!("pages: in process, the router from request to body; xlsx: the wuye-server process"),
+    );
+    Ok(Line {
+        scenario: "dashboard",
+        seconds: median(overview_ms) / 1000.0,
+        bytes: 0,
+        server_rss_mb: rss,
+        agent_rss_mb: 0.0,
+        extra: Value::Object(extra),
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let scenario = args.first().map(String::as_str).unwrap_or("all");
@@ -901,6 +1027,13 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted.contains(&"web-pages") {
         web_pages(&mut b)?.print();
+    }
+    if wanted.contains(&"dashboard") {
+        let number = |flag: &str, default: usize| -> anyhow::Result<usize> {
+            let at = args.iter().position(|a| a == flag);
+            Ok(at.and_then(|i| args.get(i + 1)).map(|n| n.parse()).transpose()?.unwrap_or(default))
+        };
+        dashboard(&mut b, number("--sites", 200)?.max(2), number("--records", 10_000)?.max(10))?.print();
     }
     Ok(())
 }
