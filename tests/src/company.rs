@@ -52,12 +52,12 @@ fn record(site: SiteId, i: usize, at: DateTime<Utc>, now: DateTime<Utc>, seed: u
             at,
             by,
             EventId::random(&mut rng),
-            &sample(i, i % 50 == 0),
+            &sample(i, i.is_multiple_of(50)),
         )?;
-        let limit = if i % 50 == 0 { Duration::hours(8) } else { Duration::days(3) };
+        let limit = if i.is_multiple_of(50) { Duration::hours(8) } else { Duration::days(3) };
         complaint::set_time_limits(&mut doc, at + Duration::days(1), at + limit)?;
-        if settled && i % 50 != 0 {
-            let took = Duration::hours(if i % 7 == 0 { 90 } else { 20 });
+        if settled && !i.is_multiple_of(50) {
+            let took = Duration::hours(if i.is_multiple_of(7) { 90 } else { 20 });
             complaint::resolve(&mut doc, EventId::random(&mut rng), at + took, by, "已处理")?;
             let score = [5, 4, 4, 3, 2][i % 5];
             complaint::visit(&mut doc, EventId::random(&mut rng), at + took + Duration::days(1), by, score, "")?;
@@ -67,8 +67,8 @@ fn record(site: SiteId, i: usize, at: DateTime<Utc>, now: DateTime<Utc>, seed: u
         }
         return payload("complaint", &mut doc);
     }
-    let urgency = if i % 9 == 0 { Urgency::Emergency } else { Urgency::Normal };
-    let paid = i % 6 == 0;
+    let urgency = if i.is_multiple_of(9) { Urgency::Emergency } else { Urgency::Normal };
+    let paid = i.is_multiple_of(6);
     let input = NewRepair {
         unit: Some(format!("{}栋{}单元{:03}", i % 9 + 1, i % 3 + 1, 101 + i % 20)),
         area: None,
@@ -86,7 +86,7 @@ fn record(site: SiteId, i: usize, at: DateTime<Utc>, now: DateTime<Utc>, seed: u
     if settled {
         let mut step =
             |t: DateTime<Utc>, s: RepairStep<'_>| repair::step(&mut doc, EventId::random(&mut rng), t, by, s);
-        let arrive = if i % 4 == 0 { Duration::hours(30) } else { Duration::minutes(20) };
+        let arrive = if i.is_multiple_of(4) { Duration::hours(30) } else { Duration::minutes(20) };
         step(at + Duration::minutes(5), RepairStep::Dispatch("维修工老王"))?;
         step(at + arrive, RepairStep::Arrive)?;
         let charge = paid.then(|| Fen(5_000 + (i as u64 % 10) * 1_000));
