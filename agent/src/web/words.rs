@@ -287,7 +287,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = std::collections::BTreeSet::new();
         let mut files = Vec::new();
-        for dir in ["templates", "src/web"] {
+        for dir in ["templates", "src/web", "../web/templates"] {
             let mut stack = vec![root.join(dir)];
             while let Some(d) = stack.pop() {
                 for entry in std::fs::read_dir(&d).unwrap() {

@@ -34,6 +34,20 @@ struct RepairPage {
     saved: bool,
 }
 
+impl ComplaintPage {
+    /// Where its note form goes.
+    fn note_action(&self) -> String {
+        format!("/complaints/{}/note", self.c.id)
+    }
+}
+
+impl RepairPage {
+    /// Where its note form goes.
+    fn note_action(&self) -> String {
+        format!("/repairs/{}/note", self.r.id)
+    }
+}
+
 /// Whether the page follows a step just saved.
 #[derive(Debug, Default, Deserialize)]
 pub struct Saved {
@@ -76,6 +90,29 @@ pub struct TextForm {
     text: String,
 }
 
+/// Which head-office step on a complaint a form takes.
+#[derive(Debug, Clone, Copy)]
+enum ComplaintAct {
+    Decide,
+    Note,
+}
+
+/// A head-office step on a complaint; the page again, saved or with the refusal.
+async fn act(state: DashState, signed: Signed, id: String, text: String, what: ComplaintAct) -> Response {
+    let actor = signed.actor();
+    let key = id.clone();
+    let done = state
+        .with_office(move |hq| match what {
+            ComplaintAct::Decide => hq.decide(&actor, &key, &text),
+            ComplaintAct::Note => hq.note(&actor, &key, &text),
+        })
+        .await;
+    match done {
+        Ok(c) => Redirect::to(&format!("/complaints/{}?saved=1", c.id)).into_response(),
+        Err(e) => complaint_view(&state, &signed, id, Some(page::say(&e.into_app(), signed.lang)), false).await,
+    }
+}
+
 /// A manager decides a major complaint.
 pub async fn decide(
     State(state): State<DashState>,
@@ -83,12 +120,7 @@ pub async fn decide(
     Path(id): Path<String>,
     Form(form): Form<TextForm>,
 ) -> Response {
-    let actor = signed.actor();
-    let key = id.clone();
-    match state.with_office(move |hq| hq.decide(&actor, &key, &form.text)).await {
-        Ok(c) => Redirect::to(&format!("/complaints/{}?saved=1", c.id)).into_response(),
-        Err(e) => complaint_view(&state, &signed, id, Some(page::say(&e.into_app(), signed.lang)), false).await,
-    }
+    act(state, signed, id, form.text, ComplaintAct::Decide).await
 }
 
 /// A head-office note on a complaint.
@@ -98,12 +130,7 @@ pub async fn note(
     Path(id): Path<String>,
     Form(form): Form<TextForm>,
 ) -> Response {
-    let actor = signed.actor();
-    let key = id.clone();
-    match state.with_office(move |hq| hq.note(&actor, &key, &form.text)).await {
-        Ok(c) => Redirect::to(&format!("/complaints/{}?saved=1", c.id)).into_response(),
-        Err(e) => complaint_view(&state, &signed, id, Some(page::say(&e.into_app(), signed.lang)), false).await,
-    }
+    act(state, signed, id, form.text, ComplaintAct::Note).await
 }
 
 async fn repair_view(state: &DashState, signed: &Signed, id: String, error: Option<String>, saved: bool) -> Response {

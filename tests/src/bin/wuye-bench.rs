@@ -764,10 +764,34 @@ const WEB_SAMPLES: usize = 200;
 /// last byte of the body): the day's board, the first page of the complaint
 /// list, a complaint's page; and what a page weighs over the wire, gzipped,
 /// with its style sheet and scripts.
-fn web_pages(b: &mut Bench) -> anyhow::Result<Line> {
+/// One GET through a router in process, with a session cookie (and gzip when
+/// asked): the milliseconds from request to body, the body's bytes, the status.
+fn oneshot(
+    rt: &tokio::runtime::Runtime,
+    app: &axum::Router,
+    cookie: &str,
+    path: &str,
+    gzip: bool,
+) -> anyhow::Result<(f64, usize, u16)> {
     use axum::body::Body;
     use axum::http::Request;
     use tower::ServiceExt;
+    let mut req = Request::get(path).header("cookie", cookie);
+    if gzip {
+        req = req.header("accept-encoding", "gzip");
+    }
+    let req = req.body(Body::empty())?;
+    let app = app.clone();
+    rt.block_on(async move {
+        let start = Instant::now();
+        let response = app.oneshot(req).await?;
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        Ok((start.elapsed().as_secs_f64() * 1000.0, body.len(), status))
+    })
+}
+
+fn web_pages(b: &mut Bench) -> anyhow::Result<Line> {
     let dir = b.fresh_dir("web-pages");
     let (server, creds) = server_template(&dir, 1)?;
     let agent = dir.join("agent");
@@ -784,21 +808,7 @@ fn web_pages(b: &mut Bench) -> anyhow::Result<Line> {
     }
     let app = wuye_agent::web::router(wuye_agent::web::AppState::new(desk, false));
     let cookie = format!("wuye_session={}", token.as_str());
-    let get = |path: &str, gzip: bool| -> anyhow::Result<(f64, usize, u16)> {
-        let mut req = Request::get(path).header("cookie", &cookie);
-        if gzip {
-            req = req.header("accept-encoding", "gzip");
-        }
-        let req = req.body(Body::empty())?;
-        let app = app.clone();
-        b.rt.block_on(async move {
-            let start = Instant::now();
-            let response = app.oneshot(req).await?;
-            let status = response.status().as_u16();
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-            Ok((start.elapsed().as_secs_f64() * 1000.0, body.len(), status))
-        })
-    };
+    let get = |path: &str, gzip: bool| oneshot(&b.rt, &app, &cookie, path, gzip);
     let pages =
         [("board", "/".to_string()), ("list", "/complaints".to_string()), ("detail", format!("/complaints/{id}"))];
     let mut extra = serde_json::Map::new();
@@ -849,9 +859,6 @@ const DASHBOARD_SAMPLES: usize = 20;
 /// synced in through the sync path; the overview of a month, a site's
 /// drill-down, and the month's xlsx workbook for every site.
 fn dashboard(b: &mut Bench, sites: usize, per_site: usize) -> anyhow::Result<Line> {
-    use axum::body::Body;
-    use axum::http::Request;
-    use tower::ServiceExt;
     use wuye_server::people::{self, Actor, NewUser, Role};
     let dir = b.fresh_dir("dashboard");
     let (server, creds) = server_template(&dir, sites)?;
@@ -871,21 +878,7 @@ fn dashboard(b: &mut Bench, sites: usize, per_site: usize) -> anyhow::Result<Lin
     let (_, token) = people::sign_in(&hq.store, "qa", "bench-password-2026", None, now)?;
     let app = wuye_server::web::router(wuye_server::web::DashState::new(hq, server.data.clone()));
     let cookie = format!("wuye_hq_session={}", token.as_str());
-    let get = |path: &str, gzip: bool| -> anyhow::Result<(f64, usize, u16)> {
-        let mut req = Request::get(path).header("cookie", &cookie);
-        if gzip {
-            req = req.header("accept-encoding", "gzip");
-        }
-        let req = req.body(Body::empty())?;
-        let app = app.clone();
-        b.rt.block_on(async move {
-            let start = Instant::now();
-            let response = app.oneshot(req).await?;
-            let status = response.status().as_u16();
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-            Ok((start.elapsed().as_secs_f64() * 1000.0, body.len(), status))
-        })
-    };
+    let get = |path: &str, gzip: bool| oneshot(&b.rt, &app, &cookie, path, gzip);
     let month = now.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string();
     let last_month = wuye_app::kpi::Period::parse(&month)?.previous().to_string();
     let site = ids[sites / 2];
