@@ -333,6 +333,11 @@ pub fn stage(head_office_down: bool) -> Option<Stage> {
     Some(Stage { dir, site, driver })
 }
 
+/// The password tests give a sign-in name, encoded for a form body.
+pub fn url_password(login: &str) -> String {
+    wuye_web::show::url_encode(&password(login))
+}
+
 /// The password tests give a sign-in name.
 pub fn password(login: &str) -> String {
     format!("{login}-密码-2026")

@@ -193,6 +193,75 @@ fn the_desk_refuses_forged_or_oversized_requests_and_sends_its_headers() {
     assert_eq!(other.status, 303, "the supervisor at another desk signs in: {}", other.body);
 }
 
+/// One request over HTTPS to 127.0.0.1:`port`, trusting only the authority `ca` (PEM), for the name `name`.
+fn https(port: u16, ca: &[u8], name: &str, method: &str, path: &str, cookie: &str, body: &str) -> Answer {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls::pki_types::CertificateDer::from_pem_slice(ca).unwrap()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let server_name = rustls::pki_types::ServerName::try_from(name).unwrap().to_owned();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), server_name).unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(&request(method, path, cookie, body)).unwrap();
+    let mut raw = Vec::new();
+    let _ = tls.read_to_end(&mut raw);
+    parse(&raw)
+}
+
+#[test]
+fn the_dashboard_is_https_only_with_its_own_cookies_headers_and_csrf_and_roles_hold_over_raw_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = wuye_tests::procs::Server::init(dir.path());
+    let site = server.add_site("朝阳花园");
+    server.add_user("品质部钱工", "qian", "quality", &[]);
+    let port = free_tcp_port();
+    let _run = server.start_with_dashboard(port);
+    let ca = std::fs::read(server.data.join("web-ca.pem")).expect("the dashboard's authority");
+
+    let login = https(port, &ca, "localhost", "GET", "/login", "", "");
+    assert_eq!(login.status, 200);
+    assert!(login.header("content-security-policy").unwrap().contains("default-src 'self'"));
+    assert_eq!(login.header("x-frame-options"), Some("DENY"));
+    let pre = login.cookies().into_iter().find(|c| c.starts_with("wuye_hq_pre=")).expect("its own cookie names");
+    for flag in ["HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(pre.contains(flag), "{pre}");
+    }
+    let pre = login.cookie("wuye_hq_pre");
+    let body = format!("login=qian&password={}", wuye_tests::browser::url_password("qian"));
+    let forged = https(port, &ca, "localhost", "POST", "/login", &pre, &body);
+    assert_eq!(forged.status, 403, "no CSRF token: refused");
+    let token = csrf_in(&login.body);
+    let signed = https(port, &ca, "localhost", "POST", "/login", &pre, &format!("{body}&_csrf={token}"));
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let session = signed.cookie("wuye_hq_session");
+    let overview = https(port, &ca, "127.0.0.1", "GET", "/", &session, "");
+    assert_eq!(overview.status, 200);
+    assert!(overview.body.contains("朝阳花园"));
+    // Revoking a site is for an administrator, with or without the token.
+    let token = csrf_in(&overview.body);
+    let revoke = https(
+        port,
+        &ca,
+        "localhost",
+        "POST",
+        &format!("/sync/{}/revoke", site.id),
+        &session,
+        &format!("_csrf={token}"),
+    );
+    assert_eq!(revoke.status, 403, "{}", revoke.body);
+    assert!(revoke.body.contains("管理员"), "the refusal says who may: {}", revoke.body);
+    // Plain HTTP on the dashboard's port gets no page.
+    let plain =
+        std::panic::catch_unwind(|| http(format!("127.0.0.1:{port}").parse().unwrap(), "GET", "/login", "", ""));
+    assert!(plain.map_or(true, |a| a.status != 200), "the dashboard never answers over plain HTTP");
+}
+
 #[test]
 fn over_https_the_desk_presents_a_certificate_from_its_own_authority() {
     let dir = tempfile::tempdir().unwrap();
