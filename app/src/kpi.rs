@@ -281,6 +281,9 @@ impl Figures {
     }
 }
 
+/// Up to this many sites are named in the figures' query.
+const NAMED_SITES: usize = 50;
+
 /// The local date at `now` in `tz`.
 fn today(tz: Tz, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&tz).date_naive()
@@ -298,13 +301,21 @@ pub fn figures(
     // leaving out deadlines still to come at each site.
     let over_everywhere = period.last() < (now - Duration::hours(14)).date_naive();
     let mut sums: HashMap<String, HashMap<String, i64>> = HashMap::new();
-    let first = period.first().to_string();
-    let last = period.last().to_string();
+    let (first, last) = (period.first().to_string(), period.last().to_string());
     let zones: HashMap<String, Tz> = sites.iter().map(|s| (s.site_id.to_string(), s.timezone)).collect();
+    // A few sites (a drill-down, a region) are named in the query, so that
+    // SQLite skips the others' rows; the whole company reads them all.
+    let named: Vec<String> =
+        if sites.len() <= NAMED_SITES { sites.iter().map(|s| s.site_id.to_string()).collect() } else { Vec::new() };
+    let only = |first: usize| match named.len() {
+        0 => String::new(),
+        n => format!(" AND site_id IN ({})", (0..n).map(|i| format!("?{}", i + first)).collect::<Vec<_>>().join(", ")),
+    };
     match period.month_key().filter(|_| over_everywhere) {
         Some(month) => {
-            let mut stmt = store.conn().prepare_cached("SELECT site_id, metric, n FROM kpi_month WHERE month = ?1")?;
-            let mut rows = stmt.query([month])?;
+            let sql = format!("SELECT site_id, metric, n FROM kpi_month WHERE month = ?1{}", only(2));
+            let mut stmt = store.conn().prepare_cached(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(std::iter::once(month).chain(named.iter().cloned())))?;
             while let Some(row) = rows.next()? {
                 let site: String = row.get(0)?;
                 if zones.contains_key(&site) {
@@ -313,15 +324,22 @@ pub fn figures(
             }
         }
         None => {
-            let mut stmt = store
-                .conn()
-                .prepare_cached("SELECT day, site_id, metric, n FROM kpi_day WHERE day BETWEEN ?1 AND ?2")?;
-            let mut rows = stmt.query([&first, &last])?;
+            let sql = format!("SELECT day, site_id, metric, n FROM kpi_day WHERE day BETWEEN ?1 AND ?2{}", only(3));
+            let mut stmt = store.conn().prepare_cached(&sql)?;
+            let args = [first.clone(), last.clone()].into_iter().chain(named.iter().cloned());
+            let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
             let mut today_of: HashMap<String, String> = HashMap::new();
             while let Some(row) = rows.next()? {
                 let site: String = row.get(1)?;
                 let Some(tz) = zones.get(&site) else { continue };
                 let metric: String = row.get(2)?;
+                if metric == m::DAILY_REPORTS {
+                    // Days with a report: a day reported twice (two copies of a site, say) counts once.
+                    if row.get::<_, i64>(3)? > 0 {
+                        *sums.entry(site).or_default().entry(metric).or_default() += 1;
+                    }
+                    continue;
+                }
                 if m::DEADLINES.contains(&metric.as_str()) {
                     let day: String = row.get(0)?;
                     let today = today_of.entry(site.clone()).or_insert_with(|| today(*tz, now).to_string());
@@ -333,16 +351,6 @@ pub fn figures(
             }
         }
     }
-    let mut reports: HashMap<String, i64> = HashMap::new();
-    {
-        let mut stmt = store.conn().prepare_cached(
-            "SELECT site_id, count(*) FROM kpi_day WHERE day BETWEEN ?1 AND ?2 AND metric = ?3 AND n > 0 GROUP BY site_id",
-        )?;
-        let mut rows = stmt.query([&first, &last, &m::DAILY_REPORTS.to_string()])?;
-        while let Some(row) = rows.next()? {
-            reports.insert(row.get(0)?, row.get(1)?);
-        }
-    }
     let empty = HashMap::new();
     Ok(sites
         .iter()
@@ -352,8 +360,9 @@ pub fn figures(
             let yesterday = today(s.timezone, now) - Duration::days(1);
             let days = (yesterday.min(period.last()) - period.first()).num_days() + 1;
             let days = days.max(0);
-            let sent = reports.get(&key).copied().unwrap_or(0).min(days);
-            Figures::from_sums(Some(s.site_id), sums.get(&key).unwrap_or(&empty), s.households, days, sent)
+            let site_sums = sums.get(&key).unwrap_or(&empty);
+            let sent = site_sums.get(m::DAILY_REPORTS).copied().unwrap_or(0).min(days);
+            Figures::from_sums(Some(s.site_id), site_sums, s.households, days, sent)
         })
         .collect())
 }
@@ -428,6 +437,75 @@ pub fn reported_on(store: &Store, day: NaiveDate) -> Result<std::collections::Ha
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
+    use wuye_protocol::complaint::{self, NewComplaint};
+    use wuye_protocol::ids::{EventId, RecordId};
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    /// A complaint at `site` received at `received`, due in 3 days, resolved
+    /// after `hours` (if given) and visited with `score` the next day.
+    fn complaint(store: &mut Store, site: SiteId, received: &str, resolved_after: Option<i64>, score: u8) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(received.len() as u64 + u64::from(score));
+        let input = NewComplaint {
+            customer: "张伟".into(),
+            phone: String::new(),
+            unit: "3栋501".into(),
+            channel: wuye_protocol::rules::Channel::Phone,
+            summary: "漏水".into(),
+            category: "设施".into(),
+            departments: vec![],
+            major: false,
+        };
+        let t = at(received);
+        let tz = chrono_tz::Asia::Shanghai;
+        let mut doc = complaint::create(RecordId::random(&mut rng), site, tz, t, "客服员", EventId::random(&mut rng), &input)
+            .unwrap();
+        complaint::set_time_limits(&mut doc, t + Duration::days(1), t + Duration::days(3)).unwrap();
+        if let Some(h) = resolved_after {
+            complaint::resolve(&mut doc, EventId::random(&mut rng), t + Duration::hours(h), "客服员", "已修").unwrap();
+            let visit = t + Duration::hours(h) + Duration::days(1);
+            complaint::visit(&mut doc, EventId::random(&mut rng), visit, "客服员", score, "").unwrap();
+        }
+        store.insert_new(&mut doc).unwrap();
+    }
+
+    #[test]
+    fn a_months_figures_count_what_happened_in_it_at_each_site_and_deadlines_only_once_over() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let (a, b) = (SiteId::random(&mut rng), SiteId::random(&mut rng));
+        // Site A in October (Asia/Shanghai days): three complaints, one resolved late, one on time, one open.
+        complaint(&mut store, a, "2026-10-05T02:00:00Z", Some(10), 5);
+        complaint(&mut store, a, "2026-10-10T02:00:00Z", Some(100), 2);
+        complaint(&mut store, a, "2026-10-31T16:30:00Z", None, 0); // 00:30 on 1 November in Shanghai
+        complaint(&mut store, b, "2026-10-12T02:00:00Z", Some(5), 4);
+        let tz = chrono_tz::Asia::Shanghai;
+        let basis = |site| SiteBasis { site_id: site, timezone: tz, households: Some(400) };
+        let oct = Period::parse("2026-10").unwrap();
+        let now = at("2026-11-29T02:00:00Z");
+        // Read from the month's sums (October is over everywhere) and from the days: the same.
+        let by_month = figures(&store, oct, &[basis(a), basis(b)], now).unwrap();
+        let by_days = figures(&store, oct, &[basis(a), basis(b)], at("2026-11-01T00:00:00Z")).unwrap();
+        for f in [&by_month[0], &by_days[0]] {
+            assert_eq!(f.complaints, 2, "the third was received on 1 November, Shanghai time");
+            assert_eq!((f.complaint_results_on_time, f.complaint_results_due), (1, 2));
+            assert_eq!(f.complaint_timely, Some(50.0));
+            assert_eq!((f.visits_satisfied, f.visits), (1, 2));
+            assert_eq!(f.complaint_rate, Some(0.5));
+        }
+        assert_eq!(by_month[1].complaints, 1, "site B's own");
+        // November, seen on 2 November: the open complaint is due on the 3rd, not yet over.
+        let nov = Period::parse("2026-11").unwrap();
+        let early = figures(&store, nov, &[basis(a)], at("2026-11-02T02:00:00Z")).unwrap();
+        assert_eq!((early[0].complaints, early[0].complaint_results_due), (1, 0));
+        let later = figures(&store, nov, &[basis(a)], at("2026-11-05T02:00:00Z")).unwrap();
+        assert_eq!((later[0].complaint_results_on_time, later[0].complaint_results_due), (0, 1), "late now");
+        let total = Figures::total(&by_month);
+        assert_eq!((total.complaints, total.visits, total.households), (3, 3, Some(800)));
+    }
 
     #[test]
     fn periods_are_read_and_walked_in_the_sites_calendar() {

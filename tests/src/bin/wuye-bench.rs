@@ -1,5 +1,6 @@
 //! `wuye-bench SCENARIO [--runs N]`: sync measured against the targets in BENCHMARKS.md
-//! (`dashboard` also takes `--sites N --records M`, per site).
+//! (`dashboard` also takes `--sites N --records M`, per site, and `--keep DIR`
+//! to build that company once in DIR and measure it again later).
 //!
 //! Longer than 600 lines on purpose: one binary holds every scenario so that
 //! `wuye-bench all` measures them with the same helpers in one run.
@@ -858,23 +859,37 @@ const DASHBOARD_SAMPLES: usize = 20;
 /// records over 24 months (200 × 10,000 by default: two million records),
 /// synced in through the sync path; the overview of a month, a site's
 /// drill-down, and the month's xlsx workbook for every site.
-fn dashboard(b: &mut Bench, sites: usize, per_site: usize) -> anyhow::Result<Line> {
+fn dashboard(b: &mut Bench, sites: usize, per_site: usize, keep: Option<&Path>) -> anyhow::Result<Line> {
     use wuye_server::people::{self, Actor, NewUser, Role};
-    let dir = b.fresh_dir("dashboard");
-    let (server, creds) = server_template(&dir, sites)?;
-    let ids: Vec<SiteId> = creds.iter().map(|c| c.site_id).collect();
+    // `--keep DIR` builds the company once in DIR and measures it again on later runs.
+    let kept = keep.map(Path::to_path_buf);
+    let dir = kept.clone().unwrap_or_else(|| b.fresh_dir("dashboard"));
+    let marker = dir.join("sites.json");
     let now = SystemClock.now();
     let started = Instant::now();
-    {
-        let mut hq = HeadOffice::open(&server.data, Arc::new(SystemClock))?;
-        wuye_tests::company::fill(&mut hq, &ids, per_site, 24, now, 13)?;
-        hq.store.checkpoint()?;
-    }
+    let (server, ids) = match std::fs::read(&marker) {
+        Ok(bytes) if kept.is_some() => {
+            let (addr, fingerprint, ids): (String, String, Vec<SiteId>) = serde_json::from_slice(&bytes)?;
+            (Server { data: dir.join("hq"), addr, fingerprint }, ids)
+        }
+        _ => {
+            let (server, creds) = server_template(&dir, sites)?;
+            let ids: Vec<SiteId> = creds.iter().map(|c| c.site_id).collect();
+            let mut hq = HeadOffice::open(&server.data, Arc::new(SystemClock))?;
+            wuye_tests::company::fill(&mut hq, &ids, per_site, 24, now, 13)?;
+            hq.store.checkpoint()?;
+            std::fs::write(&marker, serde_json::to_vec(&(&server.addr, &server.fingerprint, &ids))?)?;
+            (server, ids)
+        }
+    };
+    let sites = ids.len();
     let fill_seconds = started.elapsed().as_secs_f64();
     let db_bytes = std::fs::metadata(server.data.join(wuye_server::DB_FILE))?.len();
     let hq = HeadOffice::open(&server.data, Arc::new(SystemClock))?;
     let new = NewUser { name: "品质部".into(), login: "qa".into(), role: Role::Quality, sites: vec![] };
-    people::add_user(&hq.store, &Actor::CommandLine("bench".into()), &new, "bench-password-2026", &ids, now)?;
+    if people::users(&hq.store)?.is_empty() {
+        people::add_user(&hq.store, &Actor::CommandLine("bench".into()), &new, "bench-password-2026", &ids, now)?;
+    }
     let (_, token) = people::sign_in(&hq.store, "qa", "bench-password-2026", None, now)?;
     let app = wuye_server::web::router(wuye_server::web::DashState::new(hq, server.data.clone()));
     let cookie = format!("wuye_hq_session={}", token.as_str());
@@ -940,7 +955,8 @@ fn dashboard(b: &mut Bench, sites: usize, per_site: usize) -> anyhow::Result<Lin
     extra.insert("xlsx_peak_rss_mb".into(), json!(round3(rss)));
     extra.insert("xlsx_bytes".into(), json!(xlsx_bytes));
     extra.insert("sites".into(), json!(sites));
-    extra.insert("records".into(), json!(sites * per_site));
+    let records: i64 = HeadOffice::open(&server.data, Arc::new(SystemClock))?.store.record_count()? as i64;
+    extra.insert("records".into(), json!(records));
     extra.insert("fill_seconds".into(), json!(round3(fill_seconds)));
     extra.insert("head_office_db_bytes".into(), json!(db_bytes));
     extra.insert("samples".into(), json!(DASHBOARD_SAMPLES));
@@ -1026,7 +1042,9 @@ fn main() -> anyhow::Result<()> {
             let at = args.iter().position(|a| a == flag);
             Ok(at.and_then(|i| args.get(i + 1)).map(|n| n.parse()).transpose()?.unwrap_or(default))
         };
-        dashboard(&mut b, number("--sites", 200)?.max(2), number("--records", 10_000)?.max(10))?.print();
+        let keep = args.iter().position(|a| a == "--keep").and_then(|i| args.get(i + 1)).map(PathBuf::from);
+        let (sites, records) = (number("--sites", 200)?.max(2), number("--records", 10_000)?.max(10));
+        dashboard(&mut b, sites, records, keep.as_deref())?.print();
     }
     Ok(())
 }
