@@ -315,7 +315,8 @@ pub fn figures(
         Some(month) => {
             let sql = format!("SELECT site_id, metric, n FROM kpi_month WHERE month = ?1{}", only(2));
             let mut stmt = store.conn().prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(std::iter::once(month).chain(named.iter().cloned())))?;
+            let mut rows =
+                stmt.query(rusqlite::params_from_iter(std::iter::once(month).chain(named.iter().cloned())))?;
             while let Some(row) = rows.next()? {
                 let site: String = row.get(0)?;
                 if zones.contains_key(&site) {
@@ -461,8 +462,9 @@ mod tests {
         };
         let t = at(received);
         let tz = chrono_tz::Asia::Shanghai;
-        let mut doc = complaint::create(RecordId::random(&mut rng), site, tz, t, "客服员", EventId::random(&mut rng), &input)
-            .unwrap();
+        let mut doc =
+            complaint::create(RecordId::random(&mut rng), site, tz, t, "客服员", EventId::random(&mut rng), &input)
+                .unwrap();
         complaint::set_time_limits(&mut doc, t + Duration::days(1), t + Duration::days(3)).unwrap();
         if let Some(h) = resolved_after {
             complaint::resolve(&mut doc, EventId::random(&mut rng), t + Duration::hours(h), "客服员", "已修").unwrap();

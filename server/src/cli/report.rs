@@ -135,15 +135,40 @@ fn kpi(hq: &HeadOffice, period: &str, site: Option<&str>, format: &str, out: Opt
             }
         }
         ("table", _) => {
-            wuye_node::say!("{}", export::FIGURE_HEADERS.join("\t"));
+            let mut rows: Vec<Vec<String>> = vec![export::FIGURE_HEADERS.iter().map(|h| h.to_string()).collect()];
             for (s, f) in sites.iter().zip(&figures) {
-                let cells = export::figure_cells(&s.name, &s.as_of().unwrap_or_default(), f);
-                wuye_node::say!("{}", cells.iter().map(export::Cell::text).collect::<Vec<_>>().join("\t"));
+                rows.push(
+                    export::figure_cells(&s.name, &s.as_of().unwrap_or_default(), f)
+                        .iter()
+                        .map(export::Cell::text)
+                        .collect(),
+                );
             }
-            let cells = export::figure_cells("合计", "", &total);
-            wuye_node::say!("{}", cells.iter().map(export::Cell::text).collect::<Vec<_>>().join("\t"));
+            rows.push(export::figure_cells("合计", "", &total).iter().map(export::Cell::text).collect());
+            for line in aligned(&rows) {
+                wuye_node::say!("{line}");
+            }
         }
         (other, _) => anyhow::bail!("--format takes table, json, csv or xlsx, not '{other}'"),
     }
     Ok(())
+}
+
+/// How wide a text is on a terminal: Chinese characters take two columns.
+fn width(text: &str) -> usize {
+    text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+/// Rows as lines of columns padded to line up, two spaces apart.
+fn aligned(rows: &[Vec<String>]) -> Vec<String> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> =
+        (0..columns).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|t| width(t)).max().unwrap_or(0)).collect();
+    rows.iter()
+        .map(|r| {
+            let cells: Vec<String> =
+                r.iter().enumerate().map(|(c, t)| format!("{t}{}", " ".repeat(widths[c] - width(t)))).collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
 }
