@@ -289,7 +289,7 @@ impl Store {
             let (_, view) = record::read(doc).map_err(RuleError::from)?;
             let heads = heads_to_wire(&doc.get_heads());
             let row = Row::of(view);
-            write_row(&tx, &mut tally, &row, &heads, &doc.save_nocompress(), seqs.take())?;
+            write_row(&tx, &mut tally, &row, &heads, &doc.save_nocompress(), seqs.take(), false)?;
             let view = *row.view.expect("a row made of a view has it");
             if let Some(old) = view.replaces() {
                 purge(&tx, &mut tally, old)?;
@@ -341,7 +341,7 @@ impl Store {
         let heads = heads_to_wire(&doc.get_heads());
         let row = Row::of(view);
         let mut tally = Tally::default();
-        write_row(&tx, &mut tally, &row, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take())?;
+        write_row(&tx, &mut tally, &row, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take(), false)?;
         tally.flush(&tx)?;
         tx.commit()?;
         Ok(*row.view.expect("a row made of a view has it"))
@@ -460,7 +460,8 @@ fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
         let doc = load_checked(&id, &bytes)?;
         let (_, view) =
             record::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
-        project(tx, &mut tally, &view)?;
+        // The table was just emptied: no earlier facts to take back.
+        project(tx, &mut tally, &view, true)?;
         count += 1;
     }
     tally.flush(tx)?;
@@ -522,6 +523,7 @@ fn write_row(
     heads: &[wuye_protocol::wire::Hash],
     bytes: &[u8],
     seq: Seq,
+    fresh: bool,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -536,22 +538,29 @@ fn write_row(
         bytes
     ])?;
     match &row.view {
-        Some(view) => project(tx, tally, view),
+        Some(view) => project(tx, tally, view, fresh),
         None => Ok(()),
     }
 }
 
 /// Writes a record's projection row: its view, sort key, status and facts
-/// (see [`Projection`], [`wuye_protocol::kpi`]); the facts' change goes to `tally`.
-fn project(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, view: &View) -> Result<(), StoreError> {
+/// (see [`Projection`], [`wuye_protocol::kpi`]); the facts' change goes to
+/// `tally`. `fresh`: the caller knows the record has no projection yet (a
+/// document received for the first time), so none is looked up.
+fn project(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, view: &View, fresh: bool) -> Result<(), StoreError> {
     let json = serde_json::to_string(view).expect("a record view always serializes");
     let Projection { sort, status } = view.projection();
     let id = view.id().to_string();
     let site = view.site_id().to_string();
     let facts = view.facts();
     let encoded = wuye_protocol::kpi::encode(&facts);
-    let before: Option<String> =
-        tx.prepare_cached("SELECT facts FROM projections WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
+    let before: Option<String> = match fresh {
+        true => None,
+        false => tx
+            .prepare_cached("SELECT facts FROM projections WHERE id = ?1")?
+            .query_row([&id], |r| r.get(0))
+            .optional()?,
+    };
     if before.as_deref() != Some(encoded.as_str()) {
         if let Some(before) = &before {
             tally.take_back(&site, before);

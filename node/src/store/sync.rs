@@ -142,7 +142,7 @@ impl SyncStore for Store {
                         (Some(e), Sequence::Keep) => e.seq,
                         _ => seqs.take(),
                     };
-                    write_row(&tx, &mut tally, &row, &heads, &bytes, seq)?;
+                    write_row(&tx, &mut tally, &row, &heads, &bytes, seq, existing.is_none())?;
                     upsert_peer_heads(&tx, peer, &id.to_string(), &sent)?;
                     applied.held.push(HeadsAck { id, heads: sent });
                     if let Some(old) = row.view.as_ref().and_then(|v| v.replaces()) {

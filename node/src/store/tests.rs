@@ -197,3 +197,31 @@ fn sums_agree(store: &Store) {
     assert_eq!(read("kpi_day"), by_day);
     assert_eq!(read("kpi_month"), by_month);
 }
+
+#[test]
+fn sums_follow_documents_received_new_and_merged_again() {
+    use wuye_protocol::sync::SyncStore;
+    let (mut site, ids) = with_complaints(6);
+    let owner = site.get::<Complaint>(ids[0]).unwrap().site_id;
+    let now = wuye_protocol::time::from_stored("2026-11-28T01:00:00Z").unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    let mut office = Store::open_in_memory().unwrap();
+    let send = |from: &mut Store, to: &mut Store| {
+        let out = from.outgoing("office", owner, 0).unwrap();
+        to.apply("site", owner, out.docs, out.upto).unwrap();
+    };
+    send(&mut site, &mut office);
+    sums_agree(&office);
+    // A result and a visit at the site, received again: the office takes back the old facts.
+    site.edit(ids[2], |doc| wuye_protocol::complaint::resolve(doc, EventId::random(&mut rng), now, "客服员", "已处理"))
+        .unwrap();
+    site.edit(ids[2], |doc| {
+        wuye_protocol::complaint::visit(doc, EventId::random(&mut rng), now, "客服员", 2, "不满意")
+    })
+    .unwrap();
+    send(&mut site, &mut office);
+    sums_agree(&office);
+    let visits: i64 =
+        office.conn.query_row("SELECT sum(n) FROM kpi_day WHERE metric = 'visits'", [], |r| r.get(0)).unwrap();
+    assert_eq!(visits, 1);
+}
