@@ -987,7 +987,8 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or(5)
         .max(1);
     let wanted: Vec<&str> = match scenario {
-        "all" => SCENARIOS.to_vec(),
+        // The dashboard's company of two million records takes half an hour to build: asked for by name.
+        "all" => SCENARIOS.iter().copied().filter(|s| *s != "dashboard").collect(),
         s if SCENARIOS.contains(&s) => vec![s],
         other => bail!("unknown scenario '{other}': use one of {} or all", SCENARIOS.join(", ")),
     };
