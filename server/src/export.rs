@@ -22,8 +22,10 @@ use crate::figures::SiteBrief;
 pub const EXPORT_PAGE: usize = 1_000;
 
 /// How far back a visit's record may have been received for the visit to be
-/// found by the 回访记录 of a period.
-pub const VISIT_LOOKBACK_DAYS: i64 = 92;
+/// found by the 回访记录 of a period: visits follow within days of the result
+/// (the procedures: complaints within 3 days of closing), so a month back
+/// finds them, and the month's workbook reads two months of records, not four.
+pub const VISIT_LOOKBACK_DAYS: i64 = 31;
 
 /// One cell.
 #[derive(Debug, Clone, PartialEq)]

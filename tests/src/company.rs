@@ -118,7 +118,8 @@ pub fn fill(
     let start = now - span;
     for (s, &site) in sites.iter().enumerate() {
         let peer = wuye_protocol::sync::site_peer(site);
-        let mut rng = StdRng::seed_from_u64(seed + s as u64);
+        // Not the seed of any record's own generator (record 0's is `seed + s`).
+        let mut rng = StdRng::seed_from_u64((seed + s as u64).wrapping_mul(31).wrapping_add(7));
         let profile = Profile {
             households: Some(1_000 + (s as u64 % 20) * 100),
             categories: vec!["设施".into(), "噪音".into(), "卫生".into(), "安全".into()],
