@@ -396,6 +396,17 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A required whole number, which may be below zero.
+    pub fn i64(&self, key: &str) -> Result<i64, DocError> {
+        match self.get(key)? {
+            hydrate::Value::Scalar(ScalarValue::Int(n)) => Ok(*n),
+            hydrate::Value::Scalar(ScalarValue::Uint(n)) => {
+                i64::try_from(*n).map_err(|_| wrong(self.path(key), "a whole number"))
+            }
+            _ => Err(wrong(self.path(key), "a whole number")),
+        }
+    }
+
     /// A required instant, stored as RFC 3339 text.
     pub fn instant(&self, key: &str) -> Result<DateTime<Utc>, DocError> {
         let text = self.str(key)?;
