@@ -53,6 +53,9 @@ enum Command {
     /// numbers are shown whole only to 客服主管 and 经理.
     #[command(subcommand)]
     Resident(cli::resident::ResidentCommand),
+    /// The house register (房屋): import it from a sheet, list it, find records naming no house.
+    #[command(subcommand)]
+    Unit(cli::unit::UnitCommand),
     /// Repair work orders (维修工作单).
     #[command(subcommand)]
     Repair(cli::repair::RepairCommand),
@@ -126,6 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Handover(args) => cli::shift::handover(data, args),
         Command::Briefing(args) => cli::shift::briefing(data, args),
         Command::Resident(cmd) => cli::resident::run(data, cmd),
+        Command::Unit(cmd) => cli::unit::run(data, cmd),
         Command::Staff(cmd) => cli::staff::run(data, cmd),
         Command::Sync(args) => cli::link::sync(data, args),
         Command::Status(args) => cli::link::status(data, args),

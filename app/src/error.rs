@@ -168,6 +168,12 @@ pub enum AppError {
     /// A setting's value is wrong; the words say which and what to give.
     #[error("{}", crate::messages::plain(self))]
     InvalidSetting(String),
+    /// A sheet to import was refused whole; each problem names its row and column.
+    #[error("{}", crate::messages::plain(self))]
+    ImportRefused {
+        /// What is wrong, by row and column.
+        problems: Vec<String>,
+    },
     /// A month that is not YYYY-MM, or a week that is not YYYY-Www.
     #[error("{}", crate::messages::plain(self))]
     BadPeriod(String),
@@ -219,6 +225,7 @@ impl AppError {
             AppError::NotYourSite(_) => "hq.not_your_site",
             AppError::BadPeriod(_) => "input.bad_period",
             AppError::InvalidSetting(_) => "input.invalid_setting",
+            AppError::ImportRefused { .. } => "import.refused",
         }
     }
 
@@ -259,6 +266,9 @@ impl AppError {
                 vec![("value", echo(value))]
             }
             AppError::InvalidSetting(words) => vec![("words", words.clone())],
+            AppError::ImportRefused { problems } => {
+                vec![("count", problems.len().to_string()), ("problems", problems.join("; "))]
+            }
             AppError::CannotListen { addr, detail } => vec![("addr", echo(addr)), ("detail", detail.clone())],
             AppError::CertMismatch { file, fingerprint } => {
                 vec![("file", file.to_string()), ("fingerprint", fingerprint.clone())]

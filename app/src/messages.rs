@@ -78,6 +78,7 @@ const EN: &[(&str, &str)] = &[
     ("hq.not_your_site", "site {value} is not one of yours: ask an administrator to add it to your sites"),
     ("input.bad_period", "'{value}' is not a month or a week: write 2026-11 or 2026-W48"),
     ("input.invalid_setting", "{words}"),
+    ("import.refused", "nothing was imported: {count} problem(s) to correct in the sheet first: {problems}"),
     ("site.unknown@cli", "no site {value} is registered: see `wuye-server site list`"),
     ("server.listen_invalid", "'{value}' is not an IP:PORT to listen on (for example 0.0.0.0:7443)"),
     ("server.cannot_listen", "cannot listen on {addr}: {detail}; is another server using the port?"),
@@ -159,6 +160,7 @@ const ZH: &[(&str, &str)] = &[
     ("hq.not_your_site", "管理处 {value} 不在您负责的范围内：请管理员把它加入您的管理处"),
     ("input.bad_period", "“{value}”不是月份或周：请写成 2026-11 或 2026-W48"),
     ("input.invalid_setting", "设置有误：{words}"),
+    ("import.refused", "未导入任何记录：表格中有 {count} 处需先改正：{problems}"),
     ("site.unknown@cli", "没有登记编号为 {value} 的管理处：请用 `wuye-server site list` 查看"),
     ("server.listen_invalid", "“{value}”不是可监听的 IP:端口（例如 0.0.0.0:7443）"),
     ("server.cannot_listen", "无法在 {addr} 监听：{detail}；是否有另一个服务器占用了该端口？"),
@@ -452,6 +454,7 @@ mod tests {
             AppError::NotYourSite("abcd".into()),
             AppError::BadPeriod("11月".into()),
             AppError::InvalidSetting("give 1 to 50 categories".into()),
+            AppError::ImportRefused { problems: vec!["row 2, 楼层: not a number".into()] },
         ]);
         all
     }

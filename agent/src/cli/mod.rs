@@ -14,6 +14,7 @@ pub(crate) mod session;
 pub(crate) mod settings;
 pub(crate) mod shift;
 pub(crate) mod staff;
+pub(crate) mod unit;
 pub(crate) mod web;
 
 use std::sync::Arc;

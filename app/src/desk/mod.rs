@@ -46,6 +46,7 @@ impl std::fmt::Debug for Desk {
 mod commitments;
 mod complaints;
 mod duty;
+mod houses;
 mod logs;
 mod repairs;
 mod report;
@@ -53,6 +54,7 @@ mod residents;
 mod staffing;
 
 pub use complaints::Step;
+pub use houses::{check_sheet, Unmatched, COLUMNS as HOUSE_COLUMNS};
 pub use logs::NewLogEntry;
 pub use repairs::DeskRepairStep;
 pub use residents::shown_to;
