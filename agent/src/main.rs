@@ -53,6 +53,9 @@ enum Command {
     /// numbers are shown whole only to 客服主管 and 经理.
     #[command(subcommand)]
     Resident(cli::resident::ResidentCommand),
+    /// Item-release slips (物品放行条): issue at the desk, check at the gate, cancel.
+    #[command(subcommand)]
+    Release(cli::release::ReleaseCommand),
     /// The house register (房屋): import it from a sheet, list it, find records naming no house.
     #[command(subcommand)]
     Unit(cli::unit::UnitCommand),
@@ -130,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Briefing(args) => cli::shift::briefing(data, args),
         Command::Resident(cmd) => cli::resident::run(data, cmd),
         Command::Unit(cmd) => cli::unit::run(data, cmd),
+        Command::Release(cmd) => cli::release::run(data, cmd),
         Command::Staff(cmd) => cli::staff::run(data, cmd),
         Command::Sync(args) => cli::link::sync(data, args),
         Command::Status(args) => cli::link::status(data, args),

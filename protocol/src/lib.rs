@@ -43,6 +43,7 @@ pub mod kpi;
 pub mod log_entry;
 pub mod money;
 pub mod record;
+pub mod release;
 pub mod repair;
 pub mod resident;
 pub mod robust;

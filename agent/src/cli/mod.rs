@@ -7,6 +7,7 @@ pub(crate) mod complaint;
 pub(crate) mod duty;
 pub(crate) mod link;
 pub(crate) mod log;
+pub(crate) mod release;
 pub(crate) mod repair;
 pub(crate) mod report;
 pub(crate) mod resident;

@@ -48,6 +48,7 @@ mod complaints;
 mod duty;
 mod houses;
 mod logs;
+mod releases;
 mod repairs;
 mod report;
 mod residents;

@@ -49,6 +49,10 @@ pub enum Guarded {
     Configure,
     /// Seeing ID-card and household-register numbers unmasked.
     SeeIdNumbers,
+    /// Issuing or cancelling an item-release slip (at the desk, never at the gate).
+    IssueSlip,
+    /// Checking an item-release slip at the gate.
+    CheckSlip,
 }
 
 impl Guarded {
@@ -58,6 +62,8 @@ impl Guarded {
             Guarded::Archive => &[Role::Supervisor, Role::Manager],
             Guarded::Decide => &[Role::Manager],
             Guarded::ManageStaff | Guarded::Configure | Guarded::SeeIdNumbers => &[Role::Supervisor, Role::Manager],
+            Guarded::IssueSlip => &[Role::FrontDesk, Role::Supervisor, Role::Manager],
+            Guarded::CheckSlip => &[Role::Gate, Role::Supervisor, Role::Manager],
         }
     }
 
@@ -68,6 +74,8 @@ impl Guarded {
             Guarded::ManageStaff => "add staff or set another person's password",
             Guarded::Configure => "change the site's settings or enrollment",
             Guarded::SeeIdNumbers => "see ID-card and household-register numbers",
+            Guarded::IssueSlip => "issue or cancel an item-release slip",
+            Guarded::CheckSlip => "check an item-release slip at the gate",
         }
     }
 }

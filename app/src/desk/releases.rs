@@ -1,0 +1,64 @@
+//! Item-release slips (物品放行条) at the desk and the gate: issued with a
+//! number of the day (`FX-20261130-001`), checked at the gate by a 门岗,
+//! cancelled at the desk.
+
+use chrono::{Duration, TimeZone};
+use wuye_node::{Filter, Page};
+use wuye_protocol::ids::RecordId;
+use wuye_protocol::release::{self, NewSlip, ReleaseSlip, SlipStep};
+use wuye_protocol::staff::{may, Guarded};
+
+use super::{Actor, Desk};
+use crate::AppError;
+
+impl Desk {
+    /// The next slip number of the site's day: `FX-YYYYMMDD-NNN`.
+    fn next_slip_number(&self) -> Result<String, AppError> {
+        let tz = self.site.timezone;
+        let today = self.now().with_timezone(&tz).date_naive();
+        let start = |d: chrono::NaiveDate| {
+            let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+            tz.from_local_datetime(&midnight)
+                .earliest()
+                .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&chrono::Utc))
+        };
+        let filter = Filter {
+            site: Some(self.site.id),
+            sort_from: Some(wuye_protocol::time::to_stored(start(today))),
+            sort_before: Some(wuye_protocol::time::to_stored(start(today + Duration::days(1)))),
+            ..Filter::default()
+        };
+        let issued = self.store.page::<ReleaseSlip>(&filter, &Page::all())?.items.len();
+        Ok(format!("FX-{}-{:03}", today.format("%Y%m%d"), issued + 1))
+    }
+
+    /// Issues a slip at the desk (not at the gate); its number is given here.
+    pub fn issue_slip(&mut self, new: &NewSlip, actor: &Actor) -> Result<ReleaseSlip, AppError> {
+        may(actor.role, Guarded::IssueSlip)?;
+        let new = NewSlip { number: self.next_slip_number()?, ..new.clone() };
+        let id = RecordId::random(&mut self.rng);
+        let mut doc = release::issue(id, self.site.id, self.site.timezone, self.now(), &actor.name, &new)?;
+        let view = self.store.insert_new(&mut doc)?;
+        Ok(wuye_node::Store::typed(view)?)
+    }
+
+    /// A step on a slip: released or refused at the gate, cancelled at the desk.
+    pub fn slip_step(&mut self, id: &str, step: SlipStep<'_>, actor: &Actor) -> Result<ReleaseSlip, AppError> {
+        let guard = match step {
+            SlipStep::Release | SlipStep::Refuse(_) => Guarded::CheckSlip,
+            SlipStep::Cancel(_) => Guarded::IssueSlip,
+        };
+        may(actor.role, guard)?;
+        let id = self.store.resolve(wuye_protocol::doc::RecordKind::ReleaseSlip, id)?;
+        let now = self.now();
+        let view = self.store.edit(id, |doc| release::step(doc, now, &actor.name, step))?;
+        Ok(wuye_node::Store::typed(view)?)
+    }
+
+    /// The site's slips, newest first.
+    pub fn slips(&self) -> Result<Vec<ReleaseSlip>, AppError> {
+        let mut all = self.store.all::<ReleaseSlip>(Some(self.site.id))?;
+        all.reverse();
+        Ok(all)
+    }
+}
