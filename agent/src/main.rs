@@ -53,6 +53,9 @@ enum Command {
     /// numbers are shown whole only to 客服主管 and 经理.
     #[command(subcommand)]
     Resident(cli::resident::ResidentCommand),
+    /// Keys in the office's custody (钥匙管理): take in, lend, return, chase, lose.
+    #[command(subcommand)]
+    Key(cli::key::KeyCommand),
     /// Item-release slips (物品放行条): issue at the desk, check at the gate, cancel.
     #[command(subcommand)]
     Release(cli::release::ReleaseCommand),
@@ -134,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resident(cmd) => cli::resident::run(data, cmd),
         Command::Unit(cmd) => cli::unit::run(data, cmd),
         Command::Release(cmd) => cli::release::run(data, cmd),
+        Command::Key(cmd) => cli::key::run(data, cmd),
         Command::Staff(cmd) => cli::staff::run(data, cmd),
         Command::Sync(args) => cli::link::sync(data, args),
         Command::Status(args) => cli::link::status(data, args),

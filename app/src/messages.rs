@@ -257,6 +257,7 @@ const PHRASES_ZH: &[(&str, &str)] = &[
     ("manage head-office users", "管理总部用户"),
     ("issue or cancel an item-release slip", "开具或作废物品放行条"),
     ("check an item-release slip at the gate", "在门岗查验物品放行条"),
+    ("lend a key an owner deposited", "借出业主寄存的钥匙"),
     ("manage sites and their credentials", "管理管理处及其凭证"),
     ("decide major complaints", "决定重大投诉"),
     ("add head-office notes", "添加总部跟踪记录"),

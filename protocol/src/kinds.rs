@@ -23,6 +23,7 @@ macro_rules! for_each_kind {
             Resident = "resident" in resident::Resident, "住户家庭情况登记表", "resident", "resident";
             SiteProfile = "site_profile" in site_profile::SiteProfile, "管理处概况", "site profile", "profile";
             House = "house" in house::House, "房屋", "house", "unit";
+            Key = "key" in key::Key, "钥匙", "key", "key";
             ReleaseSlip = "release_slip" in release::ReleaseSlip, "物品放行条", "item-release slip", "release";
             CompanySettings = "company_settings" in company_settings::CompanySettings, "公司统一设置", "company settings", "company-settings";
         }

@@ -37,6 +37,7 @@ pub mod duty_shift;
 pub mod events;
 pub mod house;
 pub mod ids;
+pub mod key;
 pub mod kind;
 mod kinds;
 pub mod kpi;

@@ -47,6 +47,7 @@ mod commitments;
 mod complaints;
 mod duty;
 mod houses;
+mod keys;
 mod logs;
 mod releases;
 mod repairs;
@@ -56,6 +57,7 @@ mod staffing;
 
 pub use complaints::Step;
 pub use houses::{check_sheet, Unmatched, COLUMNS as HOUSE_COLUMNS};
+pub use keys::Loan;
 pub use logs::NewLogEntry;
 pub use repairs::DeskRepairStep;
 pub use residents::shown_to;

@@ -53,6 +53,8 @@ pub enum Guarded {
     IssueSlip,
     /// Checking an item-release slip at the gate.
     CheckSlip,
+    /// Approving the loan of a key an owner deposited.
+    ApproveOwnerKey,
 }
 
 impl Guarded {
@@ -64,6 +66,7 @@ impl Guarded {
             Guarded::ManageStaff | Guarded::Configure | Guarded::SeeIdNumbers => &[Role::Supervisor, Role::Manager],
             Guarded::IssueSlip => &[Role::FrontDesk, Role::Supervisor, Role::Manager],
             Guarded::CheckSlip => &[Role::Gate, Role::Supervisor, Role::Manager],
+            Guarded::ApproveOwnerKey => &[Role::Supervisor, Role::Manager],
         }
     }
 
@@ -76,6 +79,7 @@ impl Guarded {
             Guarded::SeeIdNumbers => "see ID-card and household-register numbers",
             Guarded::IssueSlip => "issue or cancel an item-release slip",
             Guarded::CheckSlip => "check an item-release slip at the gate",
+            Guarded::ApproveOwnerKey => "lend a key an owner deposited",
         }
     }
 }
