@@ -63,7 +63,7 @@ pub struct ListFilter {
 
 impl ListFilter {
     /// The store's filter for `site`, with local dates turned into instants in `tz`.
-    fn for_store(&self, site: Option<SiteId>, tz: Tz) -> Filter {
+    pub fn for_store(&self, site: Option<SiteId>, tz: Tz) -> Filter {
         let start_of = |day: NaiveDate| {
             let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
             // A day that begins in a clock change begins at its earliest instant.

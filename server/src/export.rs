@@ -7,10 +7,10 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 use wuye_app::kpi::{Figures, Period};
-use wuye_node::{Cursor, Filter, Page, Store, StoreError};
+use wuye_node::{Cursor, Page, Store, StoreError};
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::kind::Kind;
 use wuye_protocol::repair::Repair;
@@ -245,12 +245,33 @@ pub fn repair_cells(site: &str, r: &Repair, tz: Tz) -> Vec<Cell> {
     ]
 }
 
-/// The instant a site's local day starts.
-fn start_of(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .map_or_else(|| Utc.from_utc_datetime(&midnight), |t| t.with_timezone(&Utc))
+/// A follow-up visit, of a complaint or a work order.
+struct Visited<'a> {
+    at: &'a SiteTime,
+    score: u8,
+    by: &'a str,
+    words: &'a str,
+}
+
+/// A visit as a row of the 回访记录表: 管理处, 日期, 单号, 房间号, 受访人, 反馈意见, 回访人, 备注.
+fn visit_cells(
+    site: &str,
+    tz: Tz,
+    id: &wuye_protocol::ids::RecordId,
+    place: &str,
+    visited: &str,
+    v: &Visited<'_>,
+) -> Vec<Cell> {
+    vec![
+        text(site),
+        text(minute(v.at, tz)),
+        text(id.to_string().chars().take(8).collect::<String>()),
+        text(place),
+        text(visited),
+        text(format!("{}（{}分）", grade(v.score), v.score)),
+        text(v.by),
+        text(v.words),
+    ]
 }
 
 /// Calls `each` with every record of kind `T` of `site` received in the
@@ -262,13 +283,8 @@ pub fn each_record<T: Kind>(
     to: NaiveDate,
     mut each: impl FnMut(T) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
-    let tz = site.timezone();
-    let filter = Filter {
-        site: Some(site.site_id),
-        sort_from: Some(wuye_protocol::time::to_stored(start_of(from, tz))),
-        sort_before: Some(wuye_protocol::time::to_stored(start_of(to + Duration::days(1), tz))),
-        ..Filter::default()
-    };
+    let days = wuye_app::lists::ListFilter { from: Some(from), to: Some(to), ..wuye_app::lists::ListFilter::default() };
+    let filter = days.for_store(Some(site.site_id), site.timezone());
     let mut after: Option<Cursor> = None;
     loop {
         let page = store.page::<T>(&filter, &Page { limit: Some(EXPORT_PAGE), after, newest_first: false })?;
@@ -341,32 +357,17 @@ pub fn rows(
                 let name = site.name.as_str();
                 each_record::<Complaint>(store, site, from, last, |c| {
                     for v in c.visits.iter().filter(|v| within(&v.at)) {
-                        row(vec![
-                            text(name),
-                            text(minute(&v.at, tz)),
-                            text(c.id.to_string().chars().take(8).collect::<String>()),
-                            text(&c.unit),
-                            text(&c.customer),
-                            text(format!("{}（{}分）", grade(v.satisfaction), v.satisfaction)),
-                            text(&v.by),
-                            text(&v.comment),
-                        ])?;
+                        let visit = Visited { at: &v.at, score: v.satisfaction, by: &v.by, words: &v.comment };
+                        row(visit_cells(name, tz, &c.id, &c.unit, &c.customer, &visit))?;
                     }
                     Ok(())
                 })?;
                 each_record::<Repair>(store, site, from, last, |r| {
                     for v in r.events.iter().filter(|e| e.kind == "visited" && within(&e.at)) {
-                        let score = v.satisfaction.unwrap_or(0);
-                        row(vec![
-                            text(name),
-                            text(minute(&v.at, tz)),
-                            text(r.id.to_string().chars().take(8).collect::<String>()),
-                            text(r.unit.clone().or(r.area.clone()).unwrap_or_default()),
-                            text(""),
-                            text(format!("{}（{score}分）", grade(score))),
-                            text(&v.by),
-                            text(&v.text),
-                        ])?;
+                        let visit =
+                            Visited { at: &v.at, score: v.satisfaction.unwrap_or(0), by: &v.by, words: &v.text };
+                        let place = r.unit.clone().or(r.area.clone()).unwrap_or_default();
+                        row(visit_cells(name, tz, &r.id, &place, "", &visit))?;
                     }
                     Ok(())
                 })?;

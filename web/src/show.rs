@@ -16,6 +16,11 @@ pub fn money(fen: i64) -> String {
     format!("{sign}¥{grouped}.{:02}", fen % 100)
 }
 
+/// A share as `96.5%`, or `—` when there was nothing to divide by.
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".to_string(), |r| format!("{r:.1}%"))
+}
+
 /// The colour class of a state: the same colour means the same everywhere.
 pub fn tag(code: &str) -> &'static str {
     match code {

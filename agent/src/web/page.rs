@@ -199,7 +199,7 @@ impl Page {
 
     /// A share as `96.5%`, or `—` when there is nothing to divide.
     pub fn pct(&self, rate: &Option<f64>) -> String {
-        rate.map_or_else(|| "—".to_string(), |r| format!("{r:.1}%"))
+        wuye_web::show::percent(*rate)
     }
 
     /// Money in fen (signed).

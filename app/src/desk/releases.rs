@@ -2,8 +2,7 @@
 //! number of the day (`FX-20261130-001`), checked at the gate by a 门岗,
 //! cancelled at the desk.
 
-use chrono::{Duration, TimeZone};
-use wuye_node::{Filter, Page};
+use wuye_node::Page;
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::release::{self, NewSlip, ReleaseSlip, SlipStep};
 use wuye_protocol::staff::{may, Guarded};
@@ -14,20 +13,10 @@ use crate::AppError;
 impl Desk {
     /// The next slip number of the site's day: `FX-YYYYMMDD-NNN`.
     fn next_slip_number(&self) -> Result<String, AppError> {
-        let tz = self.site.timezone;
-        let today = self.now().with_timezone(&tz).date_naive();
-        let start = |d: chrono::NaiveDate| {
-            let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
-            tz.from_local_datetime(&midnight)
-                .earliest()
-                .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&chrono::Utc))
-        };
-        let filter = Filter {
-            site: Some(self.site.id),
-            sort_from: Some(wuye_protocol::time::to_stored(start(today))),
-            sort_before: Some(wuye_protocol::time::to_stored(start(today + Duration::days(1)))),
-            ..Filter::default()
-        };
+        let today = self.now().with_timezone(&self.site.timezone).date_naive();
+        let day =
+            crate::lists::ListFilter { from: Some(today), to: Some(today), ..crate::lists::ListFilter::default() };
+        let filter = day.for_store(Some(self.site.id), self.site.timezone);
         let issued = self.store.page::<ReleaseSlip>(&filter, &Page::all())?.items.len();
         Ok(format!("FX-{}-{:03}", today.format("%Y%m%d"), issued + 1))
     }

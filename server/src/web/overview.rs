@@ -201,7 +201,7 @@ pub async fn show(State(state): State<DashState>, signed: Signed, Query(q): Quer
         .with_office(move |hq| -> Result<Shown, AppError> {
             let period = period_or_now(&asked, hq.now())?;
             let overview = hq.overview(user.scope(), period).map_err(crate::office::OfficeError::into_app)?;
-            let sites = hq.site_briefs(user.scope()).map_err(crate::office::OfficeError::into_app)?;
+            let sites: Vec<_> = overview.lines.iter().map(|l| l.site.clone()).collect();
             let month = match period {
                 Period::Month { .. } => period,
                 Period::Week { .. } => Period::month_of(period.first()),

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use wuye_app::kpi::{Figures, Period};
 use wuye_app::AppError;
-use wuye_node::{Filter, Page as Rows};
+use wuye_node::Page as Rows;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::kind::Kind;
@@ -61,20 +61,12 @@ pub async fn show(
                 .ok_or_else(|| AppError::UnknownSite(site.to_string()))?;
             let one = std::slice::from_ref(&brief);
             let figures = hq.figures_of(one, period).map_err(OfficeError::into_app)?.pop().unwrap_or_default();
-            let tz = brief.timezone();
-            let start = |day: chrono::NaiveDate| {
-                let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-                let local = chrono::TimeZone::from_local_datetime(&tz, &midnight).earliest();
-                wuye_protocol::time::to_stored(
-                    local.map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&chrono::Utc)),
-                )
+            let days = wuye_app::lists::ListFilter {
+                from: Some(period.first()),
+                to: Some(period.last()),
+                ..wuye_app::lists::ListFilter::default()
             };
-            let filter = Filter {
-                site: Some(site),
-                sort_from: Some(start(period.first())),
-                sort_before: Some(start(period.last() + chrono::Duration::days(1))),
-                ..Filter::default()
-            };
+            let filter = days.for_store(Some(site), brief.timezone());
             let newest = Rows { limit: Some(SITE_PAGE_RECORDS), after: None, newest_first: true };
             let complaints: Vec<Complaint> =
                 hq.store.page::<Complaint>(&filter, &newest)?.items.into_iter().map(Kind::at_head_office).collect();
