@@ -59,6 +59,8 @@ enum Command {
     /// Item-release slips (物品放行条): issue at the desk, check at the gate, cancel.
     #[command(subcommand)]
     Release(cli::release::ReleaseCommand),
+    /// The move-in slip (收楼流转单): open, tick, read meters, defects, fees, keys, stamp, send back.
+    Movein(cli::movein::MoveInArgs),
     /// The house register (房屋): import it from a sheet, list it, find records naming no house.
     #[command(subcommand)]
     Unit(cli::unit::UnitCommand),
@@ -137,6 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resident(cmd) => cli::resident::run(data, cmd),
         Command::Unit(cmd) => cli::unit::run(data, cmd),
         Command::Release(cmd) => cli::release::run(data, cmd),
+        Command::Movein(cmd) => cli::movein::run(data, cmd),
         Command::Key(cmd) => cli::key::run(data, cmd),
         Command::Staff(cmd) => cli::staff::run(data, cmd),
         Command::Sync(args) => cli::link::sync(data, args),

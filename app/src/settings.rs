@@ -33,6 +33,9 @@ pub struct SiteSettings {
     pub web_port: u16,
     /// Households (户数) the site serves, for the complaint rate; none until set.
     pub households: Option<u64>,
+    /// The move-in slip's stations (收楼流转单): their kinds, labels, order and
+    /// who stamps each, as `kind:label:role,role;…`.
+    pub movein_stations: Vec<wuye_protocol::movein::Station>,
     /// The settings head office fixes for every site (公司统一设置), which
     /// this site may not change.
     pub set_by_company: Vec<String>,
@@ -111,7 +114,8 @@ pub fn company_rules(store: &Store) -> Result<Option<wuye_protocol::company_sett
 }
 
 const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, complaint-reply-duty-hours, \
-                    complaint-result-duty-hours, major-result-duty-hours, summer, web-port, households";
+                    complaint-result-duty-hours, major-result-duty-hours, summer, web-port, households, \
+                    movein-stations";
 
 fn month_day_text((month, day): (u32, u32)) -> String {
     format!("{month:02}-{day:02}")
@@ -179,6 +183,9 @@ impl SiteSettings {
                 .unwrap_or(MAJOR_RESULT_DUTY_HOURS),
             web_port: get("web-port")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WEB_PORT),
             households: get("households")?.and_then(|v| v.parse().ok()),
+            movein_stations: get("movein-stations")?
+                .and_then(|v| wuye_protocol::movein::parse_stations(&v).ok())
+                .unwrap_or_else(wuye_protocol::movein::default_stations),
             set_by_company: Vec::new(),
         })
     }
@@ -223,6 +230,16 @@ impl SiteSettings {
                     ))
                 })?;
                 store.set_setting("site.households", &n.to_string())?;
+            }
+            "movein-stations" => {
+                let stations = wuye_protocol::movein::parse_stations(value).map_err(|e| {
+                    invalid(format!(
+                        "movein-stations takes kind:label:roles;… for the six kinds documents, inspection, papers, \
+                         fees, keys, gift (e.g. {}): {e}",
+                        wuye_protocol::movein::stations_text(&wuye_protocol::movein::default_stations())
+                    ))
+                })?;
+                store.set_setting("site.movein-stations", &wuye_protocol::movein::stations_text(&stations))?;
             }
             "web-port" => {
                 let port: u16 = value.trim().parse().ok().filter(|p| *p > 0).ok_or_else(|| {

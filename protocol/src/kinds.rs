@@ -25,6 +25,7 @@ macro_rules! for_each_kind {
             House = "house" in house::House, "房屋", "house", "unit";
             Key = "key" in key::Key, "钥匙", "key", "key";
             ReleaseSlip = "release_slip" in release::ReleaseSlip, "物品放行条", "item-release slip", "release";
+            MoveIn = "move_in" in movein::MoveIn, "收楼流转单", "move-in slip", "movein";
             CompanySettings = "company_settings" in company_settings::CompanySettings, "公司统一设置", "company settings", "company-settings";
         }
     };

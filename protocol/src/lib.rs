@@ -43,6 +43,7 @@ mod kinds;
 pub mod kpi;
 pub mod log_entry;
 pub mod money;
+pub mod movein;
 pub mod record;
 pub mod release;
 pub mod repair;

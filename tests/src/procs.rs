@@ -327,6 +327,32 @@ impl Agent {
         run_with_input("wuye-agent", &["login", login, "--data", path(&self.data)], Some(&format!("{password}\n")))
     }
 
+    /// Adds a staff member whose password is `browser::password(login)`.
+    pub fn add_staff(&self, name: &str, role: &str, login: &str) {
+        let add = ["staff", "add", "--name", name, "--role", role, "--login", login, "--data", path(&self.data)];
+        ok_with_input("wuye-agent", &add, &format!("{}\n", crate::browser::password(login)));
+    }
+
+    /// Signs in as a staff member added by [`Agent::add_staff`].
+    pub fn sign_in_as(&self, login: &str) {
+        let out = self.login(login, &crate::browser::password(login));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Runs a `wuye-agent` command that must succeed; its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs a `wuye-agent` command that must fail; its error output.
+    pub fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} succeeded: {}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
     /// Runs a `wuye-agent` command on this folder.
     pub fn run(&self, args: &[&str]) -> Output {
         let mut all: Vec<&str> = args.to_vec();

@@ -8,6 +8,7 @@ pub(crate) mod duty;
 pub(crate) mod key;
 pub(crate) mod link;
 pub(crate) mod log;
+pub(crate) mod movein;
 pub(crate) mod release;
 pub(crate) mod repair;
 pub(crate) mod report;

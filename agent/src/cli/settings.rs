@@ -54,6 +54,11 @@ pub(crate) fn run(data: &Path, args: SettingsCommand) -> anyhow::Result<()> {
         "households         {}",
         settings.households.map_or_else(|| "(not set: `settings set households N`)".to_string(), |n| n.to_string())
     );
+    wuye_node::say!("movein-stations    (收楼流转单, in order)");
+    for (i, s) in settings.movein_stations.iter().enumerate() {
+        let roles: Vec<&str> = s.roles.iter().map(|r| r.label()).collect();
+        wuye_node::say!("  {}. {}  [{}]  stamped by {}", i + 1, s.label, s.kind.as_str(), roles.join("、"));
+    }
     if !settings.set_by_company.is_empty() {
         wuye_node::say!("set by head office for every site (公司统一设置): {}", settings.set_by_company.join(", "));
     }

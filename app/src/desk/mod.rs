@@ -49,6 +49,7 @@ mod duty;
 mod houses;
 mod keys;
 mod logs;
+mod moveins;
 mod releases;
 mod repairs;
 mod report;
@@ -59,6 +60,7 @@ pub use complaints::Step;
 pub use houses::{check_sheet, Unmatched, COLUMNS as HOUSE_COLUMNS};
 pub use keys::Loan;
 pub use logs::NewLogEntry;
+pub use moveins::{MoveInStep, MoveInView};
 pub use repairs::DeskRepairStep;
 pub use residents::shown_to;
 

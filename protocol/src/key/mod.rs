@@ -1,7 +1,7 @@
 //! Keys in the office's custody (钥匙管理): each key or bundle with a tag
 //! number that does not show the address, its kind, its cabinet slot and what
 //! it opens. Deposited, lent (to whom, why, approved by whom, due back when),
-//! returned, chased, lost. Where a key is follows from its steps, taken in
+//! returned, chased, lost, handed to the owner at move-in. Where a key is follows from its steps, taken in
 //! document order, so steps at two desks merge the same everywhere.
 
 use automerge::transaction::Transactable;
@@ -39,6 +39,7 @@ labelled_enum!(
         InCabinet => ("in_cabinet", "在柜"),
         Lent => ("lent", "借出"),
         Lost => ("lost", "遗失"),
+        HandedOver => ("handed_over", "已交业主"),
     }
 );
 
@@ -129,6 +130,8 @@ pub enum Step<'a> {
     Chase(&'a str),
     /// Lost, with what was done (换锁, …).
     Lose(&'a str),
+    /// Handed to the owner for good at the move-in slip's keys station.
+    HandOver(&'a str),
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -219,6 +222,11 @@ pub fn step(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, step: Step<'_>) 
             append(doc, now, by, "lost", "", what, "", None)
         }
         Step::Lose(_) => Err(wrong("it is lost already")),
+        Step::HandOver(owner) if key.status == KeyStatus::InCabinet => {
+            field_text("the owner", owner, MAX_NAME_CHARS, true)?;
+            append(doc, now, by, "handed_over", owner, "", "", None)
+        }
+        Step::HandOver(_) => Err(wrong("only a key in the cabinet is handed to the owner")),
     }
 }
 
@@ -256,6 +264,7 @@ impl crate::kind::Kind for Key {
                     lent_to = None;
                     due_back = None;
                 }
+                ("handed_over", KeyStatus::InCabinet) => status = KeyStatus::HandedOver,
                 ("lost", _) => {
                     status = KeyStatus::Lost;
                     lent_to = None;

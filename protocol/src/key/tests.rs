@@ -67,3 +67,13 @@ fn two_loans_made_apart_merge_to_one_in_either_order() {
     assert_eq!(x, y);
     assert_eq!(x.status, KeyStatus::Lent);
 }
+
+#[test]
+fn a_key_handed_to_the_owner_leaves_custody_for_good() {
+    let mut doc = key(KeyKind::Vacant);
+    step(&mut doc, t("2026-11-02T02:00:00Z"), "客服员", Step::HandOver("张伟")).unwrap();
+    let k: Key = crate::kind::read(&doc).unwrap();
+    assert_eq!(k.status, KeyStatus::HandedOver);
+    assert!(step(&mut doc, t("2026-11-02T03:00:00Z"), "客服员", lend("")).is_err());
+    assert!(step(&mut doc, t("2026-11-02T03:00:00Z"), "客服员", Step::HandOver("张伟")).is_err());
+}

@@ -22,6 +22,8 @@ labelled_enum!(
         Maintenance => ("maintenance", "维修"),
         Finance => ("finance", "财务"),
         Gate => ("gate", "门岗"),
+        Sales => ("sales", "销售"),
+        Engineering => ("engineering", "工程"),
     }
 );
 
@@ -55,6 +57,8 @@ pub enum Guarded {
     CheckSlip,
     /// Approving the loan of a key an owner deposited.
     ApproveOwnerKey,
+    /// Opening a move-in slip (收楼流转单) for a house and its owner.
+    OpenMoveIn,
 }
 
 impl Guarded {
@@ -67,6 +71,7 @@ impl Guarded {
             Guarded::IssueSlip => &[Role::FrontDesk, Role::Supervisor, Role::Manager],
             Guarded::CheckSlip => &[Role::Gate, Role::Supervisor, Role::Manager],
             Guarded::ApproveOwnerKey => &[Role::Supervisor, Role::Manager],
+            Guarded::OpenMoveIn => &[Role::FrontDesk, Role::Supervisor, Role::Manager, Role::Sales],
         }
     }
 
@@ -80,6 +85,7 @@ impl Guarded {
             Guarded::IssueSlip => "issue or cancel an item-release slip",
             Guarded::CheckSlip => "check an item-release slip at the gate",
             Guarded::ApproveOwnerKey => "lend a key an owner deposited",
+            Guarded::OpenMoveIn => "open a move-in slip",
         }
     }
 }
