@@ -63,6 +63,8 @@ pub struct Board {
     pub commitments_due: Vec<Commitment>,
     /// Calls and visits neither handled nor turned into a record.
     pub open_calls: Vec<LogEntry>,
+    /// Keys lent and not back by their due time.
+    pub keys_overdue: Vec<wuye_protocol::key::Key>,
     /// Today's daily report, once made.
     pub report: Option<DailyReport>,
 }
@@ -134,6 +136,7 @@ impl Desk {
             repairs_due,
             commitments_due: shift::commitments_due(&self.store, now)?,
             open_calls: shift::carry_over(&self.store)?,
+            keys_overdue: self.keys(true)?,
             report,
         })
     }

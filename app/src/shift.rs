@@ -6,7 +6,10 @@ use serde::Serialize;
 use wuye_node::{Store, StoreError};
 use wuye_protocol::commitment::Commitment;
 use wuye_protocol::complaint::{Complaint, ComplaintStatus};
+use wuye_protocol::handover::{OpenItem, OpenKind};
+use wuye_protocol::key::{Key, KeyStatus};
 use wuye_protocol::log_entry::LogEntry;
+use wuye_protocol::release::{ReleaseSlip, SlipStatus};
 use wuye_protocol::repair::{Repair, RepairStatus};
 use wuye_protocol::time;
 
@@ -27,6 +30,52 @@ pub struct Handover {
     pub open_repairs: Vec<Repair>,
     /// Work orders nobody reached by their deadline.
     pub overdue_repairs: Vec<Repair>,
+    /// Keys lent and not back.
+    pub keys_out: Vec<Key>,
+    /// Keys lent and not back by their due time.
+    pub keys_overdue: Vec<Key>,
+    /// Item-release slips issued and not yet checked at the gate.
+    pub slips_waiting: Vec<ReleaseSlip>,
+}
+
+impl Handover {
+    /// Whether a key out is overdue.
+    pub fn key_overdue(&self, key: &Key) -> bool {
+        self.keys_overdue.iter().any(|o| o.id == key.id)
+    }
+
+    /// Every item as the handover record lists it.
+    pub fn open_items(&self, now: DateTime<Utc>) -> Vec<OpenItem> {
+        let item = |kind, id, text: String, overdue| OpenItem { kind, id, text, overdue };
+        let mut items = Vec::new();
+        for l in &self.carry_over {
+            items.push(item(OpenKind::CarryOver, l.id, format!("{} {}：{}", l.caller, l.unit, l.asked), false));
+        }
+        for c in &self.commitments_due {
+            items.push(item(OpenKind::Commitment, c.id, format!("{}：{}", c.caller, c.text), c.due.utc() < now));
+        }
+        for c in &self.open_complaints {
+            items.push(item(
+                OpenKind::Complaint,
+                c.id,
+                format!("{} {} {}：{}", c.status.label(), c.unit, c.customer, c.summary),
+                false,
+            ));
+        }
+        for r in &self.open_repairs {
+            let place = r.unit.clone().or_else(|| r.area.clone()).unwrap_or_default();
+            let late = self.overdue_repairs.iter().any(|o| o.id == r.id);
+            items.push(item(OpenKind::Repair, r.id, format!("{} {place}：{}", r.status.label(), r.description), late));
+        }
+        for k in &self.keys_out {
+            let to = k.lent_to.clone().unwrap_or_default();
+            items.push(item(OpenKind::Key, k.id, format!("{} {} 借给 {to}", k.tag, k.opens), k.is_overdue(now)));
+        }
+        for s in &self.slips_waiting {
+            items.push(item(OpenKind::Slip, s.id, format!("{} {} {}", s.number, s.house, s.applicant), false));
+        }
+        items
+    }
 }
 
 /// Records of kind `T` in one of `statuses`, read through the status index
@@ -55,12 +104,19 @@ pub fn open_repair_states() -> impl Iterator<Item = &'static str> {
 /// The open items as of `now`.
 pub fn handover(store: &Store, now: DateTime<Utc>) -> Result<Handover, StoreError> {
     let open_repairs: Vec<Repair> = in_states(store, open_repair_states())?;
+    let keys_out: Vec<Key> = in_states(store, [KeyStatus::Lent.as_str()])?;
     Ok(Handover {
         carry_over: carry_over(store)?,
         commitments_due: commitments_due(store, now)?,
         open_complaints: in_states(store, open_complaint_states())?,
         overdue_repairs: open_repairs.iter().filter(|r| r.is_overdue(now)).cloned().collect(),
         open_repairs,
+        keys_overdue: keys_out.iter().filter(|k| k.is_overdue(now)).cloned().collect(),
+        keys_out,
+        slips_waiting: in_states::<ReleaseSlip>(store, [SlipStatus::Issued.as_str()])?
+            .into_iter()
+            .filter(|s| !s.is_expired(now))
+            .collect(),
     })
 }
 

@@ -26,6 +26,7 @@ macro_rules! for_each_kind {
             Key = "key" in key::Key, "钥匙", "key", "key";
             ReleaseSlip = "release_slip" in release::ReleaseSlip, "物品放行条", "item-release slip", "release";
             MoveIn = "move_in" in movein::MoveIn, "收楼流转单", "move-in slip", "movein";
+            ShiftHandover = "shift_handover" in handover::ShiftHandover, "交接班记录", "shift handover", "handover";
             CompanySettings = "company_settings" in company_settings::CompanySettings, "公司统一设置", "company settings", "company-settings";
         }
     };

@@ -35,6 +35,7 @@ pub mod daily_report;
 pub mod doc;
 pub mod duty_shift;
 pub mod events;
+pub mod handover;
 pub mod house;
 pub mod ids;
 pub mod key;

@@ -74,25 +74,6 @@ pub(crate) enum ReleaseCommand {
     },
 }
 
-/// `冰箱x1`, `冰箱×2`, `纸箱*12`, or a name alone (one).
-fn item(text: &str) -> anyhow::Result<Item> {
-    let text = text.trim();
-    let split = text
-        .rfind(['x', 'X', '×', '*'])
-        .filter(|&i| text[i..].chars().skip(1).all(|c| c.is_ascii_digit()) && i + 1 < text.len());
-    let (name, quantity) = match split {
-        Some(i) => {
-            let digits: String = text[i..].chars().skip(1).collect();
-            (
-                text[..i].trim(),
-                digits.parse::<u64>().map_err(|_| anyhow::anyhow!("'{text}': the quantity is not a number"))?,
-            )
-        }
-        None => (text, 1),
-    };
-    Ok(Item { name: name.to_string(), quantity })
-}
-
 fn show(s: &ReleaseSlip) {
     let items: Vec<String> = s.items.iter().map(|i| format!("{}×{}", i.name, i.quantity)).collect();
     wuye_node::say!(
@@ -133,7 +114,10 @@ pub(crate) fn run(data: &Path, cmd: ReleaseCommand) -> anyhow::Result<()> {
                 house,
                 phone,
                 car_plate: plate,
-                items: items.iter().map(|i| item(i)).collect::<anyhow::Result<_>>()?,
+                items: items
+                    .iter()
+                    .map(|i| super::counted(i).map(|(name, quantity)| Item { name, quantity }))
+                    .collect::<anyhow::Result<_>>()?,
                 reason,
                 authorisation: auth.parse()?,
                 confirmed_by,
@@ -181,17 +165,4 @@ pub(crate) fn run(data: &Path, cmd: ReleaseCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::item;
-
-    #[test]
-    fn items_are_read_as_people_write_them() {
-        assert_eq!(item("冰箱x1").unwrap().quantity, 1);
-        assert_eq!((item("纸箱×12").unwrap().name, item("纸箱×12").unwrap().quantity), ("纸箱".to_string(), 12));
-        assert_eq!(item("沙发").unwrap().quantity, 1);
-        assert_eq!(item("Xbox").unwrap().name, "Xbox");
-    }
 }

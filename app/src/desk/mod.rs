@@ -46,6 +46,7 @@ impl std::fmt::Debug for Desk {
 mod commitments;
 mod complaints;
 mod duty;
+mod handovers;
 mod houses;
 mod keys;
 mod logs;
@@ -57,6 +58,7 @@ mod residents;
 mod staffing;
 
 pub use complaints::Step;
+pub use handovers::HandoverNote;
 pub use houses::{check_sheet, Unmatched, COLUMNS as HOUSE_COLUMNS};
 pub use keys::Loan;
 pub use logs::NewLogEntry;
