@@ -99,6 +99,7 @@ mod tests {
             phone: "13800138000".into(),
             id_card: CARD.into(),
             household_register: "A1234567".into(),
+            ..NewResident::default()
         };
         let site = SiteId::random(&mut rng);
         let tz = chrono_tz::Asia::Shanghai;

@@ -73,7 +73,37 @@ fn a_register_is_imported_whole_or_not_at_all_and_records_naming_no_house_are_li
     assert_eq!(count(&unmatched), 1, "{unmatched}");
     assert_eq!(unmatched[0]["id"], stray.as_str());
 
+    // A resident belongs to a house: one at an unregistered unit is refused; a tenant with a car, then moved out.
+    let nowhere = agent.run(&["resident", "add", "--unit", "9栋101", "--name", "赵六"]);
+    assert!(!nowhere.status.success() && String::from_utf8_lossy(&nowhere.stderr).contains("register"));
+    let tenant = agent.json(&[
+        "resident",
+        "add",
+        "--unit",
+        "3栋2单元 501",
+        "--name",
+        "钱七",
+        "--type",
+        "租户",
+        "--relation",
+        "租客",
+        "--moved-in",
+        "2026-03-01",
+        "--emergency",
+        "钱父 13900000000",
+        "--plate",
+        "粤b12345",
+    ]);
+    assert_eq!((tenant["unit"].as_str(), tenant["resident_type"].as_str()), (Some("3栋2单元501"), Some("tenant")));
+    assert_eq!(tenant["plates"][0], "粤B12345");
+    assert!(tenant["house_id"].is_string());
+    let id = tenant["id"].as_str().unwrap();
+    let early = agent.run(&["resident", "move-out", id, "--on", "2026-01-01"]);
+    assert!(!early.status.success(), "moved out before moving in");
+    assert_eq!(agent.json(&["resident", "move-out", id, "--on", "2026-11-01"])["moved_out"], "2026-11-01");
+
     let _run = server.start();
     agent.sync();
     assert_eq!(count(&server.json(&["records", "unit"])), 21, "the register reached head office");
+    assert_eq!(server.json(&["records", "resident"])[0]["moved_out"], "2026-11-01");
 }

@@ -51,6 +51,7 @@ fn first_layout_resident(site: SiteId, card: &str, register: &str) -> automerge:
         phone: "13800138000".into(),
         id_card: card.into(),
         household_register: register.into(),
+        ..NewResident::default()
     };
     let (mut doc, _) =
         resident::create(RecordId::random(&mut rng), site, chrono_tz::Asia::Shanghai, now, "李娜", &input).unwrap();

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clap::Subcommand;
 use wuye_node::process::print_json;
-use wuye_protocol::resident::NewResident;
+use wuye_protocol::resident::{Household, NewResident};
 
 use super::*;
 
@@ -27,6 +27,32 @@ pub(crate) enum ResidentCommand {
         /// The household-register (户口簿) number.
         #[arg(long, default_value = "")]
         register: String,
+        /// Who they are: 业主 (owner), 家庭成员 (family) or 租户 (tenant).
+        #[arg(long = "type", default_value = "业主")]
+        resident_type: String,
+        /// Relation to the owner (本人, 配偶, 子女, 父母, 其他, …).
+        #[arg(long, default_value = "")]
+        relation: String,
+        /// The move-in date, YYYY-MM-DD.
+        #[arg(long)]
+        moved_in: Option<String>,
+        /// Whom to call in an emergency (name and phone).
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        emergency: String,
+        /// A car plate (once per car).
+        #[arg(long = "plate")]
+        plates: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that a resident moved out.
+    MoveOut {
+        /// The resident's id (or its first characters).
+        id: String,
+        /// The day, YYYY-MM-DD (today when absent).
+        #[arg(long)]
+        on: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -47,14 +73,44 @@ pub(crate) fn run(data: &Path, args: ResidentCommand) -> anyhow::Result<()> {
     let cmd = args;
     let (mut desk, actor) = open_signed_in(data)?;
     match cmd {
-        ResidentCommand::Add { unit, name, phone, id_card, register, json } => {
-            let input = NewResident { unit, name, phone, id_card, household_register: register };
+        ResidentCommand::Add {
+            unit,
+            name,
+            phone,
+            id_card,
+            register,
+            resident_type,
+            relation,
+            moved_in,
+            emergency,
+            plates,
+            json,
+        } => {
+            let household = Household {
+                resident_type: resident_type.parse()?,
+                relation,
+                moved_in: moved_in.map(|d| super::parse_date(&d)).transpose()?,
+                emergency_contact: emergency,
+                plates,
+                ..Household::default()
+            };
+            let input = NewResident { unit, name, phone, id_card, household_register: register, household };
             let r = desk.add_resident(&input, &actor)?;
             let shown = wuye_app::desk::shown_to(r, &actor);
             if json {
                 print_json(&shown)?;
             } else {
                 wuye_node::say!("{}", shown.id);
+            }
+        }
+        ResidentCommand::MoveOut { id, on, json } => {
+            let today = desk.now().with_timezone(&desk.site.timezone).date_naive();
+            let day = on.map(|d| super::parse_date(&d)).transpose()?.unwrap_or(today);
+            let r = desk.move_out(&id, day, &actor)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                wuye_node::say!("{} {} 迁出 {day}", r.unit, r.name);
             }
         }
         ResidentCommand::List { unit, json } => {

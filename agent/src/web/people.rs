@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use wuye_app::AppError;
-use wuye_protocol::resident::{NewResident, Resident};
+use wuye_protocol::resident::{Household, NewResident, Resident, ResidentType};
 use wuye_protocol::staff::{Role, Staff};
 
 use super::page::{self, Page};
@@ -29,6 +29,38 @@ pub struct ResidentForm {
     id_card: String,
     #[serde(default)]
     household_register: String,
+    #[serde(default)]
+    resident_type: String,
+    #[serde(default)]
+    relation: String,
+    #[serde(default)]
+    moved_in: String,
+    #[serde(default)]
+    emergency_contact: String,
+    #[serde(default)]
+    plates: String,
+}
+
+impl ResidentForm {
+    /// The household columns as typed; a wrong type or date is refused with the field it belongs to.
+    fn household(&self) -> Result<Household, (&'static str, String)> {
+        let resident_type = match self.resident_type.trim() {
+            "" => ResidentType::Owner,
+            t => t.parse().map_err(|e: wuye_protocol::rules::RuleError| ("resident_type", e.to_string()))?,
+        };
+        let moved_in = match self.moved_in.trim() {
+            "" => None,
+            d => Some(d.parse().map_err(|_| ("moved_in", format!("'{d}': write the date as 2026-11-29")))?),
+        };
+        Ok(Household {
+            resident_type,
+            relation: self.relation.clone(),
+            moved_in,
+            emergency_contact: self.emergency_contact.clone(),
+            plates: self.plates.split([',', '，', '、', ' ']).filter(|p| !p.is_empty()).map(String::from).collect(),
+            ..Household::default()
+        })
+    }
 }
 
 #[derive(Template)]
@@ -38,6 +70,7 @@ struct Residents {
     residents: Vec<Resident>,
     form: ResidentForm,
     errors: Errors,
+    types: &'static [ResidentType],
 }
 
 async fn residents_view(state: &AppState, signed: &Signed, form: ResidentForm, errors: Errors) -> Response {
@@ -46,7 +79,8 @@ async fn residents_view(state: &AppState, signed: &Signed, form: ResidentForm, e
         Ok(residents) => {
             let page = signed.page(state, "residents", page::word(signed.lang, "resident.title"));
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-            (status, page::html(Residents { page, residents, form, errors }.render())).into_response()
+            (status, page::html(Residents { page, residents, form, errors, types: ResidentType::ALL }.render()))
+                .into_response()
         }
         Err(e) => signed.error(state, &e),
     }
@@ -61,12 +95,21 @@ pub async fn residents(State(state): State<AppState>, signed: Signed) -> Respons
 pub async fn add_resident(State(state): State<AppState>, signed: Signed, Form(form): Form<ResidentForm>) -> Response {
     let actor = signed.actor.clone();
     let typed = form.clone();
+    let household = match form.household() {
+        Ok(h) => h,
+        Err((field, words)) => {
+            let mut errors = Errors::none();
+            errors.field(field, words);
+            return residents_view(&state, &signed, typed, errors).await;
+        }
+    };
     let input = NewResident {
         unit: form.unit,
         name: form.name,
         phone: form.phone,
         id_card: form.id_card,
         household_register: form.household_register,
+        household,
     };
     match state.with_desk(move |desk| desk.add_resident(&input, &actor)).await {
         Ok(_) => Redirect::to("/residents").into_response(),

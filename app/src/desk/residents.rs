@@ -4,7 +4,25 @@ use super::*;
 
 impl Desk {
     /// Registers a resident in the household register (住户家庭情况登记表).
+    /// A resident belongs to a house: once the site has a house register,
+    /// the unit must name a house in it, and is written as the register does.
     pub fn add_resident(&mut self, input: &NewResident, actor: &Actor) -> Result<Resident, AppError> {
+        let houses = self.houses(None, None)?;
+        let mut input = input.clone();
+        if !houses.is_empty() {
+            let key = wuye_protocol::house::address_key(&input.unit);
+            let Some(house) = houses.iter().find(|h| wuye_protocol::house::address_key(&h.address()) == key) else {
+                return Err(RuleError::OutOfRange {
+                    field: "the unit",
+                    value: wuye_protocol::text::echo(&input.unit),
+                    allowed: "a house in the register (`unit list`): correct the unit, or register the house".into(),
+                }
+                .into());
+            };
+            input.unit = house.address();
+            input.household.house_id = Some(house.id);
+        }
+        let input = &input;
         let id = RecordId::random(&mut self.rng);
         let (site, tz, now) = (self.site.id, self.site.timezone, self.clock.now());
         let (doc, identity) = resident::create(id, site, tz, now, &actor.name, input)?;
@@ -12,6 +30,13 @@ impl Desk {
         let views = self.store.insert_batch_with(&mut docs, |tx| crate::identity::save(tx, id, &identity))?;
         let view = views.into_iter().next().expect("one document in, one view out");
         Ok(shown_to(Store::typed::<Resident>(view)?.with_identity(&identity), actor))
+    }
+
+    /// Records that a resident moved out on `day`.
+    pub fn move_out(&mut self, id: &str, day: chrono::NaiveDate, actor: &Actor) -> Result<Resident, AppError> {
+        let rid = self.store.resolve(RecordKind::Resident, id)?;
+        let view = self.store.edit(rid, |doc| resident::move_out(doc, day))?;
+        Ok(shown_to(Store::typed::<Resident>(view)?, actor))
     }
 
     /// The household register as `actor` may see it (see [`shown_to`]): the

@@ -51,6 +51,142 @@ pub struct Resident {
     pub created_at: crate::time::SiteTime,
     /// Who registered them.
     pub by: String,
+    /// Who they are in the household, when they came and left, whom to call, their cars.
+    #[serde(flatten)]
+    pub household: Household,
+}
+
+labelled_enum!(
+    /// Who a resident is (住户类型).
+    ResidentType, RuleError, |value| RuleError::Unknown { what: "resident type (业主, 家庭成员, 租户)", value }, {
+        Owner => ("owner", "业主"),
+        Family => ("family", "家庭成员"),
+        Tenant => ("tenant", "租户"),
+    }
+);
+
+// `labelled_enum!` takes no attribute on a variant, so no `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for ResidentType {
+    fn default() -> Self {
+        ResidentType::Owner
+    }
+}
+
+/// Most car plates one resident registers.
+pub const MAX_PLATES: usize = 5;
+
+/// A resident's place in the household (住户家庭情况登记表's columns); a
+/// resident registered before these were kept reads as an owner with none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Household {
+    /// 业主, 家庭成员 or 租户.
+    pub resident_type: ResidentType,
+    /// 与业主关系 (本人, 配偶, 子女, 父母, 其他, …).
+    pub relation: String,
+    /// 入住日期.
+    pub moved_in: Option<NaiveDate>,
+    /// 迁出日期, once they moved out.
+    pub moved_out: Option<NaiveDate>,
+    /// Whom to call in an emergency (name and phone).
+    pub emergency_contact: String,
+    /// Car plates.
+    pub plates: Vec<String>,
+    /// The house in the register they belong to.
+    pub house_id: Option<RecordId>,
+}
+
+impl Household {
+    /// Checks what the desk typed.
+    pub fn checked(&self) -> Result<Household, RuleError> {
+        if self.plates.len() > MAX_PLATES {
+            return Err(RuleError::OutOfRange {
+                field: "the car plates",
+                value: self.plates.len().to_string(),
+                allowed: format!("at most {MAX_PLATES}"),
+            });
+        }
+        let plates = self
+            .plates
+            .iter()
+            .map(|p| text("a car plate", &p.to_uppercase(), 12, true))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let (Some(a), Some(b)) = (self.moved_in, self.moved_out) {
+            if b < a {
+                return Err(RuleError::OutOfRange {
+                    field: "the move-out date",
+                    value: b.to_string(),
+                    allowed: format!("on or after the move-in date {a}"),
+                });
+            }
+        }
+        Ok(Household {
+            relation: text("relation to the owner", &self.relation, 20, false)?,
+            emergency_contact: text("emergency contact", &self.emergency_contact, MAX_NAME_CHARS, false)?,
+            plates,
+            ..self.clone()
+        })
+    }
+
+    fn put(&self, doc: &mut AutoCommit) -> Result<(), RuleError> {
+        let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        doc.put(ROOT, "resident_type", self.resident_type.as_str())?;
+        doc.put(ROOT, "relation", self.relation.as_str())?;
+        doc.put(ROOT, "moved_in", date(self.moved_in))?;
+        doc.put(ROOT, "moved_out", date(self.moved_out))?;
+        doc.put(ROOT, "emergency_contact", self.emergency_contact.as_str())?;
+        doc.put(ROOT, "plates", self.plates.join(","))?;
+        doc.put(ROOT, "house_id", self.house_id.map(|h| h.to_string()).unwrap_or_default())?;
+        Ok(())
+    }
+
+    fn read(root: &Fields<'_>) -> Result<Household, DocError> {
+        let optional = |key: &str| match root.str(key) {
+            Err(DocError::Missing(_)) => Ok(String::new()),
+            other => other,
+        };
+        let date = |key: &'static str| -> Result<Option<NaiveDate>, DocError> {
+            let text = optional(key)?;
+            if text.is_empty() {
+                return Ok(None);
+            }
+            text.parse().map(Some).map_err(|_| DocError::invalid(key, "not a date"))
+        };
+        let kind = optional("resident_type")?;
+        let house = optional("house_id")?;
+        let plates = optional("plates")?;
+        Ok(Household {
+            resident_type: if kind.is_empty() {
+                ResidentType::Owner
+            } else {
+                kind.parse().map_err(|e: RuleError| DocError::invalid("resident_type", e.to_string()))?
+            },
+            relation: optional("relation")?,
+            moved_in: date("moved_in")?,
+            moved_out: date("moved_out")?,
+            emergency_contact: optional("emergency_contact")?,
+            plates: plates.split(',').filter(|p| !p.is_empty()).take(MAX_PLATES).map(str::to_string).collect(),
+            house_id: if house.is_empty() {
+                None
+            } else {
+                Some(house.parse().map_err(|_| DocError::invalid("house_id", "not a record id"))?)
+            },
+        })
+    }
+}
+
+/// Records that a resident moved out on `day`; once, and not before they moved in.
+pub fn move_out(doc: &mut AutoCommit, day: NaiveDate) -> Result<(), RuleError> {
+    let r: Resident = crate::kind::read(doc)?;
+    if let Some(out) = r.household.moved_out {
+        return Err(RuleError::OutOfRange {
+            field: "the move-out date",
+            value: day.to_string(),
+            allowed: format!("{} moved out already on {out}", r.name),
+        });
+    }
+    Household { moved_out: Some(day), ..r.household }.checked()?.put(doc)
 }
 
 /// What the front desk types to register a resident.
@@ -66,6 +202,8 @@ pub struct NewResident {
     pub id_card: String,
     /// Household-register number, or empty.
     pub household_register: String,
+    /// Who they are in the household.
+    pub household: Household,
 }
 
 /// Masks an identity number, keeping the first six characters (the region)
@@ -224,7 +362,8 @@ pub fn create(
     let id_card = optional(&input.id_card, &|n| check_id_card_on(n, today))?;
     let register = optional(&input.household_register, &check_register_number)?;
     let identity = Identity { id_card, household_register: register };
-    let doc = write(RecordKind::Resident, id, site_id, tz, now, by, &unit, &name, &phone, &identity, None)?;
+    let mut doc = write(RecordKind::Resident, id, site_id, tz, now, by, &unit, &name, &phone, &identity, None)?;
+    input.household.checked()?.put(&mut doc)?;
     Ok((doc, identity))
 }
 
@@ -236,8 +375,9 @@ pub fn replacement(old: &Resident, id: RecordId, tz: Tz) -> Result<(AutoCommit, 
     let created = old.created_at.utc();
     let identity = Identity { id_card: old.id_card.clone(), household_register: old.household_register.clone() };
     let (unit, name, phone) = (&old.unit, &old.name, &old.phone);
-    let doc =
+    let mut doc =
         write(RecordKind::Resident, id, old.site_id, tz, created, &old.by, unit, name, phone, &identity, Some(old.id))?;
+    old.household.put(&mut doc)?;
     Ok((doc, identity))
 }
 
@@ -347,6 +487,7 @@ fn from_root(root: &Fields<'_>, header: &Header) -> Result<Resident, DocError> {
         replaces,
         created_at: time::to_site(header.created_at, header.timezone),
         by: header.created_by.clone(),
+        household: Household::read(root)?,
     })
 }
 
@@ -426,6 +567,7 @@ mod tests {
             phone: "13800138000".into(),
             id_card: CARD.into(),
             household_register: "110105123".into(),
+            ..NewResident::default()
         };
         let site = SiteId::random(&mut rng);
         let (doc, identity) =
@@ -443,5 +585,49 @@ mod tests {
         let wrong = NewResident { id_card: "110105194912310021".into(), ..input };
         let e = create(RecordId::random(&mut rng), site, chrono_tz::Asia::Shanghai, now, "李娜", &wrong).unwrap_err();
         assert!(e.to_string().contains("check digit") && !e.to_string().contains("110105"), "{e}");
+    }
+
+    #[test]
+    fn the_household_columns_are_checked_kept_and_a_move_out_recorded_once() {
+        let mut rng = rand::thread_rng();
+        let site = SiteId::random(&mut rng);
+        let now: DateTime<Utc> = "2026-11-01T02:00:00Z".parse().unwrap();
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let household = Household {
+            resident_type: ResidentType::Tenant,
+            relation: "租客".into(),
+            moved_in: Some(day("2026-03-01")),
+            emergency_contact: "钱父 13900000000".into(),
+            plates: vec!["粤b12345".into()],
+            ..Household::default()
+        };
+        let input = NewResident { unit: "3栋501".into(), name: "钱七".into(), household, ..NewResident::default() };
+        let tz = chrono_tz::Asia::Shanghai;
+        let (mut doc, _) = create(RecordId::random(&mut rng), site, tz, now, "李娜", &input).unwrap();
+        let r = read(&doc).unwrap();
+        assert_eq!(
+            (r.household.resident_type, r.household.plates.clone()),
+            (ResidentType::Tenant, vec!["粤B12345".into()])
+        );
+        assert!(move_out(&mut doc, day("2026-02-01")).is_err(), "before moving in");
+        move_out(&mut doc, day("2026-11-01")).unwrap();
+        assert_eq!(read(&doc).unwrap().household.moved_out, Some(day("2026-11-01")));
+        assert!(move_out(&mut doc, day("2026-11-02")).is_err(), "once");
+        let many = Household { plates: vec!["A".into(); MAX_PLATES + 1], ..Household::default() };
+        assert!(many.checked().is_err());
+        // A resident registered before the household columns reads as an owner with none.
+        let (mut old, _) = create(
+            RecordId::random(&mut rng),
+            site,
+            tz,
+            now,
+            "李娜",
+            &NewResident { unit: "1栋101".into(), name: "张伟".into(), ..NewResident::default() },
+        )
+        .unwrap();
+        for key in ["resident_type", "relation", "moved_in", "moved_out", "emergency_contact", "plates", "house_id"] {
+            old.delete(ROOT, key).unwrap();
+        }
+        assert_eq!(read(&old).unwrap().household, Household::default());
     }
 }
