@@ -87,6 +87,15 @@ enum Command {
     Settings(cli::settings::SettingsCommand),
     /// The shift-start briefing: yesterday's summary and today's open items.
     Briefing(cli::shift::BriefingArgs),
+    /// Every record of one kind as the site holds it, in head office's form
+    /// (`records movein`): what `wuye-server records` shows of this site.
+    Records {
+        /// The kind: complaint, repair, unit, movein, key, release, handover, …
+        kind: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// One sync round with head office.
     Sync(cli::link::SyncArgs),
     /// Last sync, records waiting to go up, and whether head office answers.
@@ -140,6 +149,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Unit(cmd) => cli::unit::run(data, cmd),
         Command::Release(cmd) => cli::release::run(data, cmd),
         Command::Movein(cmd) => cli::movein::run(data, cmd),
+        Command::Records { kind, json } => {
+            let desk = cli::open_desk(data)?;
+            let rows = wuye_app::office::records_named(&desk.store, &kind, Some(desk.site.id))?;
+            Ok(wuye_node::process::print_rows(&rows, json)?)
+        }
         Command::Key(cmd) => cli::key::run(data, cmd),
         Command::Staff(cmd) => cli::staff::run(data, cmd),
         Command::Sync(args) => cli::link::sync(data, args),

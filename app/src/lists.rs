@@ -209,3 +209,38 @@ mod tests {
         assert_eq!(e.code(), "rule.out_of_range");
     }
 }
+
+/// A name and how many, as people write it: `冰箱x1`, `冰箱×2`, `纸箱*12`,
+/// or a name alone (one).
+pub fn counted(text: &str) -> Result<(String, u64), wuye_protocol::rules::RuleError> {
+    let text = text.trim();
+    let split = text
+        .rfind(['x', 'X', '×', '*'])
+        .filter(|&i| text[i..].chars().skip(1).all(|c| c.is_ascii_digit()) && i + 1 < text.len());
+    match split {
+        Some(i) => {
+            let digits: String = text[i..].chars().skip(1).collect();
+            let quantity = digits.parse::<u64>().map_err(|_| wuye_protocol::rules::RuleError::OutOfRange {
+                field: "a quantity",
+                value: wuye_protocol::text::echo(text),
+                allowed: "a name and a number, e.g. 冰箱x1".into(),
+            })?;
+            Ok((text[..i].trim().to_string(), quantity))
+        }
+        None => Ok((text.to_string(), 1)),
+    }
+}
+
+#[cfg(test)]
+mod counted_tests {
+    use super::counted;
+
+    #[test]
+    fn names_and_counts_are_read_as_people_write_them() {
+        assert_eq!(counted("冰箱x1").unwrap(), ("冰箱".to_string(), 1));
+        assert_eq!(counted("纸箱×12").unwrap(), ("纸箱".to_string(), 12));
+        assert_eq!(counted("沙发").unwrap(), ("沙发".to_string(), 1));
+        assert_eq!(counted("Xbox").unwrap(), ("Xbox".to_string(), 1));
+        assert!(counted("沙发×").is_err());
+    }
+}

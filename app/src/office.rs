@@ -25,6 +25,22 @@ pub fn records(store: &Store, kind: RecordKind, site: Option<SiteId>) -> Result<
     Ok(views.into_iter().map(View::at_head_office).collect())
 }
 
+/// Every record of the kind the command lines call `word` (`complaint`,
+/// `movein`, …), as head office shows them; a word naming no kind is refused
+/// with the words there are.
+pub fn records_named(store: &Store, word: &str, site: Option<SiteId>) -> Result<Vec<View>, AppError> {
+    let Some(kind) = RecordKind::from_word(word) else {
+        let words: Vec<&str> = RecordKind::ALL.iter().map(|k| k.word()).collect();
+        return Err(RuleError::OutOfRange {
+            field: "the record kind",
+            value: wuye_protocol::text::echo(word),
+            allowed: format!("one of {}", words.join(", ")),
+        }
+        .into());
+    };
+    records(store, kind, site)
+}
+
 /// Head office acting on its store at one instant.
 #[derive(Debug)]
 pub struct Office<'a> {

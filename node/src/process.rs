@@ -101,6 +101,19 @@ pub fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<(), serde_j
     Ok(())
 }
 
+/// Prints records: as one JSON array, or one JSON line each and their count.
+pub fn print_rows<T: serde::Serialize>(rows: &[T], json: bool) -> Result<(), serde_json::Error> {
+    if json {
+        print_json(rows)?;
+    } else {
+        for row in rows {
+            crate::say!("{}", serde_json::to_string(row)?);
+        }
+        crate::say!("{} record(s)", rows.len());
+    }
+    Ok(())
+}
+
 /// This process's peak resident memory in MiB, where the system reports it (Linux).
 pub fn peak_rss_mb() -> Option<f64> {
     rss_field_mb(std::process::id(), "VmHWM:")

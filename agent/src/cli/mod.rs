@@ -91,36 +91,3 @@ pub(crate) fn parse_time(text: &str, tz: chrono_tz::Tz) -> anyhow::Result<chrono
         )),
     }
 }
-
-/// A name and how many, as people write it: `冰箱x1`, `冰箱×2`, `纸箱*12`,
-/// or a name alone (one).
-pub(crate) fn counted(text: &str) -> anyhow::Result<(String, u64)> {
-    let text = text.trim();
-    let split = text
-        .rfind(['x', 'X', '×', '*'])
-        .filter(|&i| text[i..].chars().skip(1).all(|c| c.is_ascii_digit()) && i + 1 < text.len());
-    let (name, quantity) = match split {
-        Some(i) => {
-            let digits: String = text[i..].chars().skip(1).collect();
-            (
-                text[..i].trim(),
-                digits.parse::<u64>().map_err(|_| anyhow::anyhow!("'{text}': the quantity is not a number"))?,
-            )
-        }
-        None => (text, 1),
-    };
-    Ok((name.to_string(), quantity))
-}
-
-#[cfg(test)]
-mod counted_tests {
-    use super::counted;
-
-    #[test]
-    fn names_and_counts_are_read_as_people_write_them() {
-        assert_eq!(counted("冰箱x1").unwrap(), ("冰箱".to_string(), 1));
-        assert_eq!(counted("纸箱×12").unwrap(), ("纸箱".to_string(), 12));
-        assert_eq!(counted("沙发").unwrap(), ("沙发".to_string(), 1));
-        assert_eq!(counted("Xbox").unwrap(), ("Xbox".to_string(), 1));
-    }
-}

@@ -116,8 +116,8 @@ pub(crate) fn run(data: &Path, cmd: ReleaseCommand) -> anyhow::Result<()> {
                 car_plate: plate,
                 items: items
                     .iter()
-                    .map(|i| super::counted(i).map(|(name, quantity)| Item { name, quantity }))
-                    .collect::<anyhow::Result<_>>()?,
+                    .map(|i| wuye_app::lists::counted(i).map(|(name, quantity)| Item { name, quantity }))
+                    .collect::<Result<_, _>>()?,
                 reason,
                 authorisation: auth.parse()?,
                 confirmed_by,

@@ -138,7 +138,7 @@ pub(crate) fn handover(data: &Path, args: HandoverArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|t| {
                     let (count, condition) = t.split_once([':', '：']).unwrap_or((t, ""));
-                    let (name, quantity) = super::counted(count)?;
+                    let (name, quantity) = wuye_app::lists::counted(count)?;
                     Ok(wuye_protocol::handover::Thing { name, quantity, condition: condition.trim().to_string() })
                 })
                 .collect::<anyhow::Result<_>>()?;

@@ -18,9 +18,12 @@ pub mod board;
 pub mod calls;
 pub mod complaints;
 pub mod duty;
+pub mod keys;
+pub mod moveins;
 pub mod page;
 pub mod people;
 pub mod print;
+pub mod releases;
 pub mod repairs;
 pub mod report;
 pub mod session;
@@ -140,11 +143,28 @@ pub fn router(state: AppState) -> Router {
         .route("/print/repairs/{id}", get(print::work_order))
         .route("/print/register", get(print::register))
         .route("/print/visits", get(print::visits))
+        .route("/print/moveins/{id}", get(print::movein))
+        .route("/print/moveins/{id}/inspection", get(print::inspection))
+        .route("/print/keys", get(print::keys))
+        .route("/print/releases/{id}", get(print::release))
+        .route("/keys", get(keys::list).post(keys::create))
+        .route("/keys/{id}/{action}", post(keys::step))
+        .route("/houses", get(keys::houses))
+        .route("/moveins", get(moveins::list).post(moveins::create))
+        .route("/moveins/{id}", get(moveins::show))
+        .route("/moveins/{id}/{action}", post(moveins::step))
+        .route("/releases", get(releases::list).post(releases::create))
+        .route("/releases/{id}", get(releases::show))
+        .route("/releases/{id}/cancel", post(releases::cancel))
+        .route("/gate", get(releases::gate))
+        .route("/gate/{id}/{verdict}", post(releases::check))
         .route("/residents", get(people::residents).post(people::add_resident))
         .route("/staff", get(people::staff).post(people::add_staff))
         .route("/staff/{id}/disable", post(people::disable_staff))
         .route("/duty", get(duty::week).post(duty::assign))
         .route("/handover", get(shift::handover))
+        .route("/handover/records", post(shift::record))
+        .route("/handover/records/{id}/confirm", post(shift::record))
         .route("/briefing", get(shift::briefing))
         .route("/report", get(report::preview).post(report::send))
         .route("/settings", get(settings::show).post(settings::set))

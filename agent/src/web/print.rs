@@ -172,3 +172,97 @@ pub async fn register(State(state): State<AppState>, signed: Signed, Query(query
 pub async fn visits(State(state): State<AppState>, signed: Signed, Query(query): Query<ListQuery>) -> Response {
     period_list(state, signed, query, true).await
 }
+
+#[derive(Template)]
+#[template(path = "print/movein.html")]
+struct MoveInSlip {
+    page: Page,
+    head: Head,
+    no: String,
+    v: wuye_app::desk::MoveInView,
+    inspection: bool,
+}
+
+impl MoveInSlip {
+    fn reading(&self, meter: &str) -> &str {
+        meter.parse::<wuye_protocol::movein::Meter>().map_or("", |m| self.v.slip.reading(m))
+    }
+
+    fn order_state(&self, i: &usize) -> &str {
+        self.v.orders.get(*i).and_then(|o| o.as_deref()).unwrap_or("")
+    }
+}
+
+async fn movein_paper(state: AppState, signed: Signed, id: String, inspection: bool) -> Response {
+    let result = state.with_desk(move |desk| desk.movein(&id).map(|v| (v, desk.now(), desk.site.timezone))).await;
+    match result {
+        Ok((v, now, tz)) => {
+            let key = if inspection { "print.inspection" } else { "print.movein" };
+            let page = signed.page(&state, "moveins", page::word(signed.lang, key));
+            let head = head(&page, now, tz);
+            page::html(MoveInSlip { no: number(&v.slip.id), page, head, v, inspection }.render())
+        }
+        Err(e) => signed.error(&state, &e),
+    }
+}
+
+/// The move-in circulation slip (收楼流转单).
+pub async fn movein(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
+    movein_paper(state, signed, id, false).await
+}
+
+/// The inspection form (房屋验收表) of a move-in slip.
+pub async fn inspection(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
+    movein_paper(state, signed, id, true).await
+}
+
+#[derive(Template)]
+#[template(path = "print/keys.html")]
+struct KeyRegister {
+    page: Page,
+    head: Head,
+    rows: Vec<(wuye_protocol::key::Key, wuye_protocol::key::KeyStep, Option<wuye_protocol::key::KeyStep>)>,
+}
+
+/// The key loan register (钥匙借用登记表): every loan, with its return.
+pub async fn keys(State(state): State<AppState>, signed: Signed) -> Response {
+    let result = state.with_desk(move |desk| desk.keys(false).map(|k| (k, desk.now(), desk.site.timezone))).await;
+    match result {
+        Ok((keys, now, tz)) => {
+            let mut rows = Vec::new();
+            for key in keys {
+                for (i, step) in key.steps.iter().enumerate().filter(|(_, s)| s.kind == "lent") {
+                    let back = key.steps[i + 1..].iter().find(|s| s.kind == "returned" || s.kind == "lent").cloned();
+                    let back = back.filter(|s| s.kind == "returned");
+                    rows.push((key.clone(), step.clone(), back));
+                }
+            }
+            rows.sort_by_key(|(_, lent, _)| lent.at.utc());
+            let page = signed.page(&state, "keys", page::word(signed.lang, "print.keys"));
+            let head = head(&page, now, tz);
+            page::html(KeyRegister { page, head, rows }.render())
+        }
+        Err(e) => signed.error(&state, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "print/release.html")]
+struct ReleasePaper {
+    page: Page,
+    head: Head,
+    s: wuye_protocol::release::ReleaseSlip,
+}
+
+/// The item-release slip (物品放行条) with its number, for the gate, and its stub.
+pub async fn release(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
+    let result = state.with_desk(move |desk| desk.slip(&id).map(|s| (s, desk.now(), desk.site.timezone))).await;
+    match result {
+        Ok((s, now, tz)) => {
+            let page = signed.page(&state, "releases", page::word(signed.lang, "print.release"));
+            let head = head(&page, now, tz);
+            page::html(ReleasePaper { page, head, s }.render())
+        }
+        Err(e) => signed.error(&state, &e),
+    }
+}

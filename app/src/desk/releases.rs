@@ -44,6 +44,11 @@ impl Desk {
         Ok(wuye_node::Store::typed(view)?)
     }
 
+    /// One slip by id (or its first characters).
+    pub fn slip(&self, id: &str) -> Result<ReleaseSlip, AppError> {
+        Ok(self.store.get(self.store.resolve(wuye_protocol::doc::RecordKind::ReleaseSlip, id)?)?)
+    }
+
     /// The site's slips, newest first.
     pub fn slips(&self) -> Result<Vec<ReleaseSlip>, AppError> {
         let mut all = self.store.all::<ReleaseSlip>(Some(self.site.id))?;
