@@ -421,6 +421,103 @@ pub fn repairs_overdue(store: &Store, now: DateTime<Utc>) -> Result<HashMap<Site
     Ok(out)
 }
 
+/// A site's homes, keys and item-release slips as head office sees them:
+/// 交付率 now, keys out and overdue now, slips of the period issued and refused.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Estate {
+    /// Houses in the register.
+    pub houses: i64,
+    /// … handed over (已交付 or later).
+    pub handed_over: i64,
+    /// 交付率, %.
+    pub delivery_rate: Option<f64>,
+    /// Move-in slips in progress.
+    pub moveins_open: i64,
+    /// Keys lent and not back.
+    pub keys_out: i64,
+    /// … past their due time.
+    pub keys_overdue: i64,
+    /// Item-release slips for the period's days.
+    pub slips_issued: i64,
+    /// … refused at the gate.
+    pub slips_refused: i64,
+}
+
+impl Estate {
+    /// Several sites together.
+    pub fn total(all: &[Estate]) -> Estate {
+        let mut t = Estate::default();
+        for e in all {
+            t.houses += e.houses;
+            t.handed_over += e.handed_over;
+            t.moveins_open += e.moveins_open;
+            t.keys_out += e.keys_out;
+            t.keys_overdue += e.keys_overdue;
+            t.slips_issued += e.slips_issued;
+            t.slips_refused += e.slips_refused;
+        }
+        t.delivery_rate = percent(t.handed_over, t.houses);
+        t
+    }
+}
+
+/// Every site's [`Estate`] for `period`, as of `now`.
+pub fn estate(store: &Store, period: Period, now: DateTime<Utc>) -> Result<HashMap<SiteId, Estate>, StoreError> {
+    let mut out: HashMap<SiteId, Estate> = HashMap::new();
+    let conn = store.conn();
+    let mut by_status = conn.prepare_cached(
+        "SELECT site_id, kind, status, count(*) FROM projections
+         WHERE kind IN ('house', 'move_in', 'key') GROUP BY site_id, kind, status",
+    )?;
+    let mut rows = by_status.query([])?;
+    while let Some(row) = rows.next()? {
+        let (site, kind, status, n): (String, String, String, i64) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        let Ok(site) = site.parse::<SiteId>() else { continue };
+        let e = out.entry(site).or_default();
+        match (kind.as_str(), status.as_str()) {
+            ("house", state) => {
+                e.houses += n;
+                if state != wuye_protocol::house::HouseState::NotHandedOver.as_str() {
+                    e.handed_over += n;
+                }
+            }
+            ("move_in", "in_progress") => e.moveins_open += n,
+            ("key", "lent") => e.keys_out += n,
+            _ => {}
+        }
+    }
+    let mut lent = conn.prepare_cached(
+        "SELECT site_id, json_extract(view, '$.due_back') FROM projections WHERE kind = 'key' AND status = 'lent'",
+    )?;
+    let mut rows = lent.query([])?;
+    while let Some(row) = rows.next()? {
+        let (site, due): (String, Option<String>) = (row.get(0)?, row.get(1)?);
+        let late = due.as_deref().and_then(|d| DateTime::parse_from_rfc3339(d).ok()).is_some_and(|d| now > d);
+        if let (true, Ok(site)) = (late, site.parse::<SiteId>()) {
+            out.entry(site).or_default().keys_overdue += 1;
+        }
+    }
+    let mut slips = conn.prepare_cached(
+        "SELECT site_id, status, count(*) FROM projections
+         WHERE kind = 'release_slip' AND json_extract(view, '$.valid_on') BETWEEN ?1 AND ?2 GROUP BY site_id, status",
+    )?;
+    let mut rows = slips.query([period.first().to_string(), period.last().to_string()])?;
+    while let Some(row) = rows.next()? {
+        let (site, status, n): (String, String, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let Ok(site) = site.parse::<SiteId>() else { continue };
+        let e = out.entry(site).or_default();
+        e.slips_issued += n;
+        if status == wuye_protocol::release::SlipStatus::Refused.as_str() {
+            e.slips_refused += n;
+        }
+    }
+    for e in out.values_mut() {
+        e.delivery_rate = percent(e.handed_over, e.houses);
+    }
+    Ok(out)
+}
+
 /// Whether each site sent its daily report for `day`.
 pub fn reported_on(store: &Store, day: NaiveDate) -> Result<std::collections::HashSet<SiteId>, StoreError> {
     let mut stmt =

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
-use wuye_app::kpi::{Figures, Period};
+use wuye_app::kpi::{Estate, Figures, Period};
 use wuye_node::{Cursor, Page, Store, StoreError};
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::kind::Kind;
@@ -68,11 +68,31 @@ pub enum Sheet {
     Repairs,
     /// 回访记录表.
     Visits,
+    /// 交付、钥匙与放行: homes handed over, keys out, item-release slips.
+    Estate,
+}
+
+/// What an export of a period holds for its sites: their figures, their
+/// homes, keys and slips, and the totals.
+#[derive(Debug, Clone)]
+pub struct Book {
+    /// The sites, in the order sites were registered.
+    pub sites: Vec<SiteBrief>,
+    /// Each site's figures.
+    pub figures: Vec<Figures>,
+    /// All of them together.
+    pub total: Figures,
+    /// Each site's homes, keys and slips.
+    pub estates: Vec<Estate>,
+    /// All of them together.
+    pub estate: Estate,
+    /// The period.
+    pub period: Period,
 }
 
 impl Sheet {
     /// Every sheet, in the workbook's order.
-    pub const ALL: [Sheet; 4] = [Sheet::Figures, Sheet::Complaints, Sheet::Repairs, Sheet::Visits];
+    pub const ALL: [Sheet; 5] = [Sheet::Figures, Sheet::Estate, Sheet::Complaints, Sheet::Repairs, Sheet::Visits];
 
     /// The sheet by its name in a URL or on the command line.
     pub fn parse(name: &str) -> Option<Self> {
@@ -86,6 +106,7 @@ impl Sheet {
             Sheet::Complaints => "complaints",
             Sheet::Repairs => "repairs",
             Sheet::Visits => "visits",
+            Sheet::Estate => "estate",
         }
     }
 
@@ -96,6 +117,7 @@ impl Sheet {
             Sheet::Complaints => "客户投诉登记表",
             Sheet::Repairs => "维修工作单",
             Sheet::Visits => "回访记录表",
+            Sheet::Estate => "交付钥匙放行",
         }
     }
 
@@ -135,6 +157,7 @@ impl Sheet {
                 "状态",
             ],
             Sheet::Visits => &["管理处", "日期", "单号", "房间号", "受访人", "反馈意见", "回访人", "备注"],
+            Sheet::Estate => &ESTATE_HEADERS,
         }
     }
 }
@@ -180,6 +203,25 @@ pub fn figure_cells(name: &str, as_of: &str, f: &Figures) -> Vec<Cell> {
         Cell::Int(f.daily_reports),
         Cell::Int(f.days),
         Cell::Rate(f.daily_report_rate),
+    ]
+}
+
+/// The estate table's headers, in the order of [`estate_cells`].
+pub const ESTATE_HEADERS: [&str; 9] =
+    ["管理处", "房屋数", "已交付", "交付率%", "收楼办理中", "钥匙借出", "钥匙逾期未还", "放行条开具", "放行条拒绝"];
+
+/// A site's (or the total's) homes, keys and slips as a row.
+pub fn estate_cells(name: &str, e: &Estate) -> Vec<Cell> {
+    vec![
+        text(name),
+        Cell::Int(e.houses),
+        Cell::Int(e.handed_over),
+        Cell::Rate(e.delivery_rate),
+        Cell::Int(e.moveins_open),
+        Cell::Int(e.keys_out),
+        Cell::Int(e.keys_overdue),
+        Cell::Int(e.slips_issued),
+        Cell::Int(e.slips_refused),
     ]
 }
 
@@ -319,19 +361,23 @@ pub enum ExportError {
 pub fn rows(
     store: &Store,
     sheet: Sheet,
-    sites: &[SiteBrief],
-    figures: &[Figures],
-    total: &Figures,
-    period: Period,
+    book: &Book,
     mut row: impl FnMut(Vec<Cell>) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
+    let (sites, period) = (&book.sites, book.period);
     let (first, last) = (period.first(), period.last());
     match sheet {
         Sheet::Figures => {
-            for (site, f) in sites.iter().zip(figures) {
+            for (site, f) in sites.iter().zip(&book.figures) {
                 row(figure_cells(&site.name, &site.as_of().unwrap_or_default(), f))?;
             }
-            row(figure_cells("合计", "", total))?;
+            row(figure_cells("合计", "", &book.total))?;
+        }
+        Sheet::Estate => {
+            for (site, e) in sites.iter().zip(&book.estates) {
+                row(estate_cells(&site.name, e))?;
+            }
+            row(estate_cells("合计", &book.estate))?;
         }
         Sheet::Complaints => {
             for site in sites {
@@ -380,27 +426,24 @@ pub fn rows(
 /// Writes the whole workbook (every sheet) for a period to `path`.
 pub fn write_xlsx(
     store: &Store,
-    sites: &[SiteBrief],
-    figures: &[Figures],
-    total: &Figures,
-    period: Period,
+    book: &Book,
     path: &std::path::Path,
     tempdir: &std::path::Path,
 ) -> Result<(), ExportError> {
     use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    book.set_tempdir(tempdir)?;
+    let mut workbook = Workbook::new();
+    workbook.set_tempdir(tempdir)?;
     let bold = Format::new().set_bold();
     let percent = Format::new().set_num_format("0.0");
     let money = Format::new().set_num_format("#,##0.00");
     for sheet in Sheet::ALL {
-        let ws = book.add_worksheet_with_constant_memory()?;
+        let ws = workbook.add_worksheet_with_constant_memory()?;
         ws.set_name(sheet.title())?;
         for (col, header) in sheet.headers().iter().enumerate() {
             ws.write_string_with_format(0, col as u16, *header, &bold)?;
         }
         let mut r: u32 = 1;
-        rows(store, sheet, sites, figures, total, period, |cells| {
+        rows(store, sheet, book, |cells| {
             for (col, cell) in cells.iter().enumerate() {
                 let col = col as u16;
                 match cell {
@@ -423,26 +466,17 @@ pub fn write_xlsx(
             Ok(())
         })?;
     }
-    book.save(path)?;
+    workbook.save(path)?;
     Ok(())
 }
 
 /// Writes one sheet for a period as CSV (UTF-8 with a byte-order mark).
-#[allow(clippy::too_many_arguments)]
-pub fn write_csv(
-    store: &Store,
-    sheet: Sheet,
-    sites: &[SiteBrief],
-    figures: &[Figures],
-    total: &Figures,
-    period: Period,
-    out: impl Write,
-) -> Result<(), ExportError> {
+pub fn write_csv(store: &Store, sheet: Sheet, book: &Book, out: impl Write) -> Result<(), ExportError> {
     let mut out = out;
     out.write_all("\u{feff}".as_bytes())?;
     let mut csv = csv::Writer::from_writer(out);
     csv.write_record(sheet.headers())?;
-    rows(store, sheet, sites, figures, total, period, |cells| {
+    rows(store, sheet, book, |cells| {
         csv.write_record(cells.iter().map(Cell::text))?;
         Ok(())
     })?;

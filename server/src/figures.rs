@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use wuye_app::kpi::{self, Figures, Period, SiteBasis};
+use wuye_app::kpi::{self, Estate, Figures, Period, SiteBasis};
 use wuye_node::StoreError;
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::site_profile::SiteProfile;
@@ -72,6 +72,8 @@ pub struct SiteLine {
     pub longest_wait_hours: Option<i64>,
     /// Open work orders past their deadline now.
     pub repairs_overdue: usize,
+    /// Its homes, keys and item-release slips.
+    pub estate: Estate,
 }
 
 /// Something head office should look at.
@@ -127,6 +129,8 @@ pub struct Overview {
     pub lines: Vec<SiteLine>,
     /// All of them together.
     pub total: Figures,
+    /// Their homes, keys and slips together.
+    pub estate: Estate,
     /// What to look at now.
     pub alerts: Vec<Alert>,
 }
@@ -178,6 +182,22 @@ impl HeadOffice {
         Ok(out)
     }
 
+    /// What an export of `period` holds for the sites `scope` allows.
+    pub fn book(&self, scope: Option<&[SiteId]>, period: Period) -> Result<crate::export::Book, OfficeError> {
+        let sites = self.site_briefs(scope)?;
+        let figures = self.figures_of(&sites, period)?;
+        let mut all = kpi::estate(&self.store, period, self.now())?;
+        let estates: Vec<Estate> = sites.iter().map(|s| all.remove(&s.site_id).unwrap_or_default()).collect();
+        Ok(crate::export::Book {
+            total: Figures::total(&figures),
+            estate: Estate::total(&estates),
+            sites,
+            figures,
+            estates,
+            period,
+        })
+    }
+
     /// Every site's figures for `period` in `sites`' order.
     pub fn figures_of(&self, sites: &[SiteBrief], period: Period) -> Result<Vec<Figures>, OfficeError> {
         let basis: Vec<SiteBasis> = sites.iter().map(SiteBrief::basis).collect();
@@ -191,6 +211,7 @@ impl HeadOffice {
         let figures = self.figures_of(&sites, period)?;
         let majors = kpi::majors_waiting(&self.store)?;
         let overdue = kpi::repairs_overdue(&self.store, now)?;
+        let mut estates = kpi::estate(&self.store, period, now)?;
         let mut reported: HashMap<chrono::NaiveDate, std::collections::HashSet<SiteId>> = HashMap::new();
         let mut alerts = Vec::new();
         let mut lines = Vec::with_capacity(sites.len());
@@ -227,10 +248,12 @@ impl HeadOffice {
                 majors_waiting: waiting.map_or(0, |w| w.count),
                 longest_wait_hours: longest,
                 repairs_overdue: late,
+                estate: estates.remove(&id).unwrap_or_default(),
             });
         }
         let all: Vec<Figures> = lines.iter().map(|l| l.figures.clone()).collect();
-        Ok(Overview { period: period.to_string(), lines, total: Figures::total(&all), alerts })
+        let estate = Estate::total(&lines.iter().map(|l| l.estate.clone()).collect::<Vec<_>>());
+        Ok(Overview { period: period.to_string(), lines, total: Figures::total(&all), estate, alerts })
     }
 
     /// The figures of the `n` periods ending with `period`, for the sites

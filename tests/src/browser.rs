@@ -160,23 +160,36 @@ impl Browser {
 
     /// The form control a visible label names.
     pub async fn field(&self, label: &str) -> Element {
+        // A page may still be loading after a click: look again for a while.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(found) = self.find_field(label).await {
+                return found;
+            }
+            if Instant::now() > deadline {
+                panic!("no visible field labelled '{label}' on {}", self.path().await);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn find_field(&self, label: &str) -> Option<Element> {
         let xpath = format!("//label[normalize-space(.)={}]", xpath_text(label));
-        let found = self.client.find_all(Locator::XPath(&xpath)).await.unwrap();
+        let found = self.client.find_all(Locator::XPath(&xpath)).await.ok()?;
         for label_el in found {
             if !label_el.is_displayed().await.unwrap_or(false) {
                 continue;
             }
-            if let Some(id) = label_el.attr("for").await.unwrap() {
-                return self.client.find(Locator::Id(&id)).await.unwrap();
+            if let Some(id) = label_el.attr("for").await.ok().flatten() {
+                return self.client.find(Locator::Id(&id)).await.ok();
             }
             if let Ok(inner) = label_el.find(Locator::Css("input, select, textarea")).await {
-                return inner;
+                return Some(inner);
             }
         }
-        panic!("no visible field labelled '{label}' on {}", self.path().await);
+        None
     }
 
-    /// Types into the field a label names, replacing what it held.
     pub async fn fill(&self, label: &str, value: &str) {
         let field = self.field(label).await;
         field.clear().await.unwrap();
@@ -192,17 +205,24 @@ impl Browser {
     /// Clicks the visible button, link or step whose text is `text`.
     pub async fn click(&self, text: &str) {
         let t = xpath_text(text);
-        // A button before a link, a link before a step's heading: what a person would press.
-        for tag in ["button", "a", "summary", "label"] {
-            let xpath = format!("//{tag}[normalize-space(.)={t}]");
-            for el in self.client.find_all(Locator::XPath(&xpath)).await.unwrap() {
-                if el.is_displayed().await.unwrap_or(false) {
-                    el.click().await.unwrap();
-                    return;
+        // A page may still be loading after a click: look again for a while.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            // A button before a link, a link before a step's heading: what a person would press.
+            for tag in ["button", "a", "summary", "label"] {
+                let xpath = format!("//{tag}[normalize-space(.)={t}]");
+                for el in self.client.find_all(Locator::XPath(&xpath)).await.unwrap_or_default() {
+                    if el.is_displayed().await.unwrap_or(false) {
+                        el.click().await.unwrap();
+                        return;
+                    }
                 }
             }
+            if Instant::now() > deadline {
+                panic!("nothing visible to click called '{text}' on {}", self.path().await);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        panic!("nothing visible to click called '{text}' on {}", self.path().await);
     }
 
     /// Signs in at the sign-in page.

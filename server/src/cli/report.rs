@@ -93,15 +93,13 @@ fn kpi(hq: &HeadOffice, period: &str, site: Option<&str>, format: &str, out: Opt
     use wuye_server::export::{self, Sheet};
     let period = wuye_app::kpi::Period::parse(period)?;
     let only = site.map(|s| hq.site(s)).transpose()?;
-    let sites = hq.site_briefs(only.as_ref().map(std::slice::from_ref))?;
-    let figures = hq.figures_of(&sites, period)?;
-    let total = wuye_app::kpi::Figures::total(&figures);
+    let book = hq.book(only.as_ref().map(std::slice::from_ref), period)?;
     match (format, out) {
         ("xlsx", Some(out)) => {
             let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            export::write_xlsx(&hq.store, &sites, &figures, &total, period, out, dir)?;
+            export::write_xlsx(&hq.store, &book, out, dir)?;
             wuye_node::say!(
-                "{} written: figures, 客户投诉登记表, 维修工作单 and 回访记录表 for {period}",
+                "{} written: figures, 交付钥匙放行, 客户投诉登记表, 维修工作单 and 回访记录表 for {period}",
                 out.display()
             );
         }
@@ -109,44 +107,40 @@ fn kpi(hq: &HeadOffice, period: &str, site: Option<&str>, format: &str, out: Opt
         ("csv", Some(out)) => {
             let file = std::fs::File::create_new(out)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e} (the file must not exist yet)", out.display()))?;
-            export::write_csv(
-                &hq.store,
-                Sheet::Figures,
-                &sites,
-                &figures,
-                &total,
-                period,
-                std::io::BufWriter::new(file),
-            )?;
+            export::write_csv(&hq.store, Sheet::Figures, &book, std::io::BufWriter::new(file))?;
         }
         ("csv", None) => {
-            export::write_csv(&hq.store, Sheet::Figures, &sites, &figures, &total, period, std::io::stdout().lock())?;
+            export::write_csv(&hq.store, Sheet::Figures, &book, std::io::stdout().lock())?;
         }
         ("json", _) => {
-            let lines: Vec<serde_json::Value> = sites
+            let lines: Vec<serde_json::Value> = book
+                .sites
                 .iter()
-                .zip(&figures)
-                .map(|(s, f)| serde_json::json!({"site_id": s.site_id, "name": s.name, "as_of": s.as_of(), "figures": f}))
+                .zip(&book.figures)
+                .zip(&book.estates)
+                .map(|((s, f), e)| {
+                    serde_json::json!({"site_id": s.site_id, "name": s.name, "as_of": s.as_of(), "figures": f, "estate": e})
+                })
                 .collect();
-            let all = serde_json::json!({"period": period.to_string(), "sites": lines, "total": total});
+            let all = serde_json::json!({
+                "period": period.to_string(), "sites": lines, "total": book.total, "estate": book.estate
+            });
             match out {
                 Some(out) => std::fs::write(out, serde_json::to_vec_pretty(&all)?)?,
                 None => print_json(&all)?,
             }
         }
         ("table", _) => {
-            let mut rows: Vec<Vec<String>> = vec![export::FIGURE_HEADERS.iter().map(|h| h.to_string()).collect()];
-            for (s, f) in sites.iter().zip(&figures) {
-                rows.push(
-                    export::figure_cells(&s.name, &s.as_of().unwrap_or_default(), f)
-                        .iter()
-                        .map(export::Cell::text)
-                        .collect(),
-                );
-            }
-            rows.push(export::figure_cells("合计", "", &total).iter().map(export::Cell::text).collect());
-            for line in aligned(&rows) {
-                wuye_node::say!("{line}");
+            for sheet in [Sheet::Figures, Sheet::Estate] {
+                let mut rows: Vec<Vec<String>> = vec![sheet.headers().iter().map(|h| h.to_string()).collect()];
+                export::rows(&hq.store, sheet, &book, |cells| {
+                    rows.push(cells.iter().map(export::Cell::text).collect());
+                    Ok(())
+                })?;
+                for line in aligned(&rows) {
+                    wuye_node::say!("{line}");
+                }
+                wuye_node::say!("");
             }
         }
         (other, _) => anyhow::bail!("--format takes table, json, csv or xlsx, not '{other}'"),

@@ -9,7 +9,6 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use wuye_app::kpi::Figures;
 use wuye_app::AppError;
 
 use super::overview::period_or_now;
@@ -56,9 +55,7 @@ pub async fn download(State(state): State<DashState>, signed: Signed, Query(q): 
                 (None, Some(mine)) => Some(mine.to_vec()),
                 (None, None) => None,
             };
-            let sites = hq.site_briefs(scope.as_deref()).map_err(OfficeError::into_app)?;
-            let figures = hq.figures_of(&sites, period).map_err(OfficeError::into_app)?;
-            let total = Figures::total(&figures);
+            let book = hq.book(scope.as_deref(), period).map_err(OfficeError::into_app)?;
             std::fs::create_dir_all(&tmp_root).map_err(export_failed)?;
             let file = tempfile::NamedTempFile::new_in(&tmp_root).map_err(export_failed)?;
             let stem = match only {
@@ -68,11 +65,10 @@ pub async fn download(State(state): State<DashState>, signed: Signed, Query(q): 
             if q.format == "csv" {
                 let sheet = Sheet::parse(&q.sheet).unwrap_or(Sheet::Figures);
                 let out = std::io::BufWriter::new(file.reopen().map_err(export_failed)?);
-                export::write_csv(&hq.store, sheet, &sites, &figures, &total, period, out).map_err(export_error)?;
+                export::write_csv(&hq.store, sheet, &book, out).map_err(export_error)?;
                 Ok((file, format!("{stem}-{}.csv", sheet.name()), "text/csv; charset=utf-8"))
             } else {
-                export::write_xlsx(&hq.store, &sites, &figures, &total, period, file.path(), &tmp_root)
-                    .map_err(export_error)?;
+                export::write_xlsx(&hq.store, &book, file.path(), &tmp_root).map_err(export_error)?;
                 Ok((file, format!("{stem}.xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
             }
         })

@@ -5,12 +5,16 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use wuye_app::kpi::{Figures, Period};
+use wuye_app::kpi::{self, Estate, Figures, Period};
 use wuye_app::AppError;
 use wuye_node::Page as Rows;
 use wuye_protocol::complaint::Complaint;
+use wuye_protocol::handover::ShiftHandover;
 use wuye_protocol::ids::SiteId;
+use wuye_protocol::key::{Key, KeyStatus};
 use wuye_protocol::kind::Kind;
+use wuye_protocol::movein::MoveIn;
+use wuye_protocol::release::ReleaseSlip;
 use wuye_protocol::repair::Repair;
 
 use super::overview::{period_or_now, trend_charts, OverviewQuery, TREND_MONTHS};
@@ -32,13 +36,24 @@ struct SitePage {
     f: Figures,
     complaints: Vec<Complaint>,
     repairs: Vec<Repair>,
+    office: OfficeRecords,
     chart_count: String,
     chart_rates: String,
     export_site: String,
 }
 
+/// The site's homes, keys, item-release slips and shift handovers as head office lists them.
+#[derive(Debug, Default)]
+struct OfficeRecords {
+    estate: Estate,
+    moveins: Vec<MoveIn>,
+    keys_out: Vec<(Key, bool)>,
+    slips: Vec<ReleaseSlip>,
+    handovers: Vec<ShiftHandover>,
+}
+
 /// What a site's page shows.
-type SiteView = (SiteBrief, Period, Figures, Vec<Complaint>, Vec<Repair>, Vec<(Period, Figures)>);
+type SiteView = (SiteBrief, Period, Figures, Vec<Complaint>, Vec<Repair>, OfficeRecords, Vec<(Period, Figures)>);
 
 /// A site's page.
 pub async fn show(
@@ -71,12 +86,29 @@ pub async fn show(
             let complaints: Vec<Complaint> =
                 hq.store.page::<Complaint>(&filter, &newest)?.items.into_iter().map(Kind::at_head_office).collect();
             let repairs = hq.store.page::<Repair>(&filter, &newest)?.items;
+            let now = hq.now();
+            let everything = wuye_node::Filter { site: Some(site), ..wuye_node::Filter::default() };
+            let lent = wuye_node::Filter { statuses: vec![KeyStatus::Lent.as_str().into()], ..everything.clone() };
+            let office = OfficeRecords {
+                estate: kpi::estate(&hq.store, period, now)?.remove(&site).unwrap_or_default(),
+                moveins: hq.store.page::<MoveIn>(&everything, &newest)?.items,
+                keys_out: hq
+                    .store
+                    .page::<Key>(&lent, &Rows::all())?
+                    .items
+                    .into_iter()
+                    .map(|k| (k.is_overdue(now), k))
+                    .map(|(late, k)| (k, late))
+                    .collect(),
+                slips: hq.store.page::<ReleaseSlip>(&filter, &newest)?.items,
+                handovers: hq.store.page::<ShiftHandover>(&filter, &newest)?.items,
+            };
             let month = Period::month_of(period.first());
             let trend = hq.trend(one, month, TREND_MONTHS).map_err(OfficeError::into_app)?;
-            Ok((brief, period, figures, complaints, repairs, trend))
+            Ok((brief, period, figures, complaints, repairs, office, trend))
         })
         .await;
-    let (site, period, f, complaints, repairs, trend) = match result {
+    let (site, period, f, complaints, repairs, office, trend) = match result {
         Ok(found) => found,
         Err(e) => return signed.error(&e),
     };
@@ -91,6 +123,7 @@ pub async fn show(
             f,
             complaints,
             repairs,
+            office,
             chart_count,
             chart_rates,
             export_site,
