@@ -78,6 +78,8 @@ fn record(site: SiteId, i: usize, at: DateTime<Utc>, now: DateTime<Utc>, seed: u
         urgency,
         appointment: None,
         paid,
+        reporter: String::new(),
+        reporter_phone: String::new(),
     };
     let calendar = DutyCalendar::new(tz);
     let rules = ResponseRules::default();

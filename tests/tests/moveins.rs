@@ -95,7 +95,17 @@ fn a_house_is_handed_over_through_six_stations_and_head_office_holds_the_same_sl
     assert_eq!(agent.json(&["key", "list"])[0]["status"], "handed_over");
     let repairs = agent.json(&["repair", "list"]);
     assert_eq!(repairs.as_array().unwrap().len(), 2);
+    let repairs = repairs.clone();
     assert!(repairs[0]["unit"].as_str().unwrap().contains("501"));
+    assert_eq!(
+        (repairs[0]["reporter"].as_str(), repairs[0]["reporter_phone"].as_str()),
+        (Some("张伟"), Some("13800000000"))
+    );
+    let reported = agent.add_repair("3栋2单元501", &["--reporter", "王芳", "--phone", "139 0000 0000"]);
+    let reported: serde_json::Value = serde_json::from_slice(&reported.stdout).unwrap();
+    assert_eq!(reported["reporter"], "王芳");
+    let bad_phone = agent.add_repair("3栋2单元501", &["--reporter", "王芳", "--phone", "一三九"]);
+    assert!(!bad_phone.status.success(), "a phone of digits only");
 
     let _run = server.start();
     agent.sync();

@@ -444,6 +444,8 @@ fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync(
         urgency,
         appointment: None,
         paid: false,
+        reporter: String::new(),
+        reporter_phone: String::new(),
     };
     let late = desk.add_repair(&order("1栋101", Urgency::Emergency), &actor).unwrap();
     let on_time = desk.add_repair(&order("2栋202", Urgency::Emergency), &actor).unwrap();
@@ -493,6 +495,8 @@ fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found
         urgency: Urgency::Emergency,
         appointment: None,
         paid: false,
+        reporter: String::new(),
+        reporter_phone: String::new(),
     };
     let r = desk.add_repair(&order, &actor).unwrap();
     assert_eq!(r.response_deadline, "2026-11-27T09:15:00+08:00", "the site's own emergency deadline");

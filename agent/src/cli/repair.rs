@@ -37,6 +37,12 @@ pub(crate) enum RepairCommand {
         /// A paid service (有偿服务).
         #[arg(long)]
         paid: bool,
+        /// Who reported it (报修人).
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        reporter: String,
+        /// Their phone.
+        #[arg(long, default_value = "")]
+        phone: String,
         /// The work-log entry it came from.
         #[arg(long)]
         from_log: Option<String>,
@@ -146,6 +152,8 @@ pub(crate) fn run(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<
             channel,
             appointment,
             paid,
+            reporter,
+            phone,
             from_log,
             json,
         } => {
@@ -158,6 +166,8 @@ pub(crate) fn run(data: &std::path::Path, cmd: RepairCommand) -> anyhow::Result<
                 urgency: urgency.parse()?,
                 appointment: appointment.map(|a| parse_time(&a, desk.site.timezone)).transpose()?,
                 paid,
+                reporter,
+                reporter_phone: phone,
             };
             let r = desk.made_from_log(from_log.as_deref(), |desk| desk.add_repair(&input, &actor), |r| r.id)?;
             if json {

@@ -143,9 +143,15 @@ pub struct NewForm {
     appointment: String,
     #[serde(default)]
     paid: Option<String>,
+    /// 报修人 (named as a call's form passes it on).
+    #[serde(default)]
+    customer: String,
+    #[serde(default)]
+    phone: String,
 }
 
-const NEW_FIELDS: &[&str] = &["unit", "area", "category", "description", "channel", "urgency", "appointment"];
+const NEW_FIELDS: &[&str] =
+    &["unit", "area", "category", "description", "channel", "urgency", "appointment", "reporter", "phone"];
 
 #[derive(Template)]
 #[template(path = "repairs/new.html")]
@@ -210,6 +216,8 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
                 urgency: form.urgency.parse().map_err(AppError::Rule)?,
                 appointment,
                 paid: form.paid.is_some(),
+                reporter: form.customer.clone(),
+                reporter_phone: form.phone.clone(),
             };
             let from_log = Some(form.from_log.trim()).filter(|l| !l.is_empty());
             desk.made_from_log(from_log, |desk| desk.add_repair(&input, &actor), |r| r.id)

@@ -294,6 +294,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("resident.id_card", "身份证号", "ID card"),
     ("resident.household", "户口簿号", "Household register no."),
     ("resident.add", "登记住户", "Register a resident"),
+    ("repair.reporter", "报修人", "Reported by"),
     ("resident.type", "住户类型", "Resident type"),
     ("resident.relation", "与业主关系", "Relation to the owner"),
     ("resident.moved_in", "入住日期", "Moved in"),

@@ -225,5 +225,7 @@ fn defect_order(slip: &MoveIn, room: &str, text: &str, category: Category) -> Ne
         urgency: Urgency::Normal,
         appointment: None,
         paid: false,
+        reporter: slip.owner.clone(),
+        reporter_phone: slip.phone.clone(),
     }
 }

@@ -84,6 +84,10 @@ pub struct NewRepair {
     pub appointment: Option<DateTime<Utc>>,
     /// Whether it is a paid service (有偿服务).
     pub paid: bool,
+    /// Who reported it (报修人), if a person did.
+    pub reporter: String,
+    /// Their phone.
+    pub reporter_phone: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +165,12 @@ pub struct Repair {
     pub appointment: Option<crate::time::SiteTime>,
     /// Whether it is a paid service.
     pub paid: bool,
+    /// Who reported it (报修人); empty when not recorded.
+    #[serde(default)]
+    pub reporter: String,
+    /// Their phone.
+    #[serde(default)]
+    pub reporter_phone: String,
     /// Where it stands.
     pub status: RepairStatus,
     /// Who it is dispatched to now.
@@ -259,6 +269,8 @@ pub fn create(
     doc.put(ROOT, "response_deadline", time::to_stored(deadline))?;
     doc.put(ROOT, "appointment", input.appointment.map(time::to_stored).unwrap_or_default())?;
     doc.put(ROOT, "paid", input.paid)?;
+    doc.put(ROOT, "reporter", text("reporter", &input.reporter, MAX_NAME_CHARS, false)?)?;
+    doc.put(ROOT, "reporter_phone", crate::resident::check_phone(&input.reporter_phone)?)?;
     doc.put_object(ROOT, "events", ObjType::List)?;
     append(&mut doc, Kind::Reported, event_id, now, &by, "", "", None, None)?;
     Ok(doc)
@@ -544,6 +556,8 @@ fn from_root(root: &Fields<'_>, header: &Header) -> Result<Repair, DocError> {
         response_deadline: time::to_site(deadline, tz),
         appointment,
         paid: root.bool("paid")?,
+        reporter: root.str_or_empty("reporter")?,
+        reporter_phone: root.str_or_empty("reporter_phone")?,
         status,
         assigned_to,
         arrived_at: arrived_at.map(|a| time::to_site(a, tz)),

@@ -23,6 +23,8 @@ fn order(urgency: Urgency, paid: bool) -> (AutoCommit, rand::rngs::StdRng, DateT
             urgency,
             appointment: None,
             paid,
+            reporter: String::new(),
+            reporter_phone: String::new(),
         },
     )
     .unwrap();
