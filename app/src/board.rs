@@ -1,7 +1,7 @@
 //! The day's board (今日): what the front desk must see at a glance, read
 //! from the status index so that it stays fast with 100,000 records.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use wuye_protocol::commitment::Commitment;
 use wuye_protocol::complaint::{Complaint, ComplaintStatus};
@@ -44,6 +44,24 @@ pub struct RepairDue {
     pub in_duty_time: bool,
 }
 
+/// A follow-up visit (回访) due: a complaint with its result, or a work
+/// order completed, not yet visited.
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitDue {
+    /// `complaint` or `repair`: the page it is on.
+    pub kind: &'static str,
+    /// The record.
+    pub id: wuye_protocol::ids::RecordId,
+    /// Where and who.
+    pub place: String,
+    /// What it was about.
+    pub text: String,
+    /// When the visit is due.
+    pub due: SiteTime,
+    /// Whether that time has passed.
+    pub late: bool,
+}
+
 /// The day's board.
 #[derive(Debug, Clone, Serialize)]
 pub struct Board {
@@ -65,6 +83,8 @@ pub struct Board {
     pub open_calls: Vec<LogEntry>,
     /// Keys lent and not back by their due time.
     pub keys_overdue: Vec<wuye_protocol::key::Key>,
+    /// Follow-up visits due by the end of today, the earliest first.
+    pub visits_due: Vec<VisitDue>,
     /// Today's daily report, once made.
     pub report: Option<DailyReport>,
 }
@@ -77,6 +97,38 @@ impl Board {
 }
 
 impl Desk {
+    /// Follow-up visits due by the end of the site's today: complaints with
+    /// their result and work orders completed, each due the site's
+    /// `visit-within-days` after; the earliest first.
+    pub fn visits_due(&self) -> Result<Vec<VisitDue>, AppError> {
+        let now = self.now();
+        let tz = self.site.timezone;
+        let within = chrono::Duration::days(SiteSettings::load(&self.store)?.visit_within_days);
+        let today = now.with_timezone(&tz).date_naive();
+        let mut due = Vec::new();
+        let mut add = |kind, id, place: String, text: String, done: DateTime<Utc>| {
+            let at = done + within;
+            if at.with_timezone(&tz).date_naive() <= today {
+                due.push(VisitDue { kind, id, place, text, due: time::to_site(at, tz), late: at < now });
+            }
+        };
+        for c in
+            in_states::<Complaint>(&self.store, [wuye_protocol::complaint::status_name(ComplaintStatus::Resolved)])?
+        {
+            if let Some(r) = &c.result {
+                add("complaint", c.id, format!("{} {}", c.unit, c.customer), c.summary.clone(), r.at.utc());
+            }
+        }
+        for r in in_states::<Repair>(&self.store, [wuye_protocol::repair::RepairStatus::Completed.as_str()])? {
+            if let Some(done) = r.events.iter().rev().find(|e| e.kind == "completed") {
+                let place = r.unit.clone().or_else(|| r.area.clone()).unwrap_or_default();
+                add("repair", r.id, format!("{place} {}", r.reporter), r.description.clone(), done.at.utc());
+            }
+        }
+        due.sort_by_key(|d| d.due.utc());
+        Ok(due)
+    }
+
     /// The day's board as of now.
     pub fn board(&self) -> Result<Board, AppError> {
         let now = self.now();
@@ -137,6 +189,7 @@ impl Desk {
             commitments_due: shift::commitments_due(&self.store, now)?,
             open_calls: shift::carry_over(&self.store)?,
             keys_overdue: self.keys(true)?,
+            visits_due: self.visits_due()?,
             report,
         })
     }

@@ -33,6 +33,9 @@ pub struct SiteSettings {
     pub web_port: u16,
     /// Households (户数) the site serves, for the complaint rate; none until set.
     pub households: Option<u64>,
+    /// A follow-up visit (回访) is due this many days after a complaint's
+    /// result or a work order's completion.
+    pub visit_within_days: i64,
     /// The move-in slip's stations (收楼流转单): their kinds, labels, order and
     /// who stamps each, as `kind:label:role,role;…`.
     pub movein_stations: Vec<wuye_protocol::movein::Station>,
@@ -47,6 +50,9 @@ pub const COMPLAINT_REPLY_DUTY_HOURS: i64 = 8;
 pub const COMPLAINT_RESULT_DUTY_HOURS: i64 = 24;
 /// A major complaint's result unless the site sets otherwise: one duty day.
 pub const MAJOR_RESULT_DUTY_HOURS: i64 = 8;
+
+/// A follow-up visit is due within this many days unless the site sets otherwise.
+pub const VISIT_WITHIN_DAYS: i64 = 3;
 
 /// The web desk's port unless the site sets another.
 pub const DEFAULT_WEB_PORT: u16 = 8080;
@@ -115,7 +121,7 @@ pub fn company_rules(store: &Store) -> Result<Option<wuye_protocol::company_sett
 
 const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, complaint-reply-duty-hours, \
                     complaint-result-duty-hours, major-result-duty-hours, summer, web-port, households, \
-                    movein-stations";
+                    visit-within-days, movein-stations";
 
 fn month_day_text((month, day): (u32, u32)) -> String {
     format!("{month:02}-{day:02}")
@@ -183,6 +189,7 @@ impl SiteSettings {
                 .unwrap_or(MAJOR_RESULT_DUTY_HOURS),
             web_port: get("web-port")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WEB_PORT),
             households: get("households")?.and_then(|v| v.parse().ok()),
+            visit_within_days: get("visit-within-days")?.and_then(|v| v.parse().ok()).unwrap_or(VISIT_WITHIN_DAYS),
             movein_stations: get("movein-stations")?
                 .and_then(|v| wuye_protocol::movein::parse_stations(&v).ok())
                 .unwrap_or_else(wuye_protocol::movein::default_stations),
@@ -221,6 +228,15 @@ impl SiteSettings {
             | "major-result-duty-hours" => {
                 let n = check_limit(key, value)?;
                 store.set_setting(&format!("site.{key}"), &n.to_string())?;
+            }
+            "visit-within-days" => {
+                let n: i64 = value.trim().parse().ok().filter(|n| (1..=30).contains(n)).ok_or_else(|| {
+                    invalid(format!(
+                        "visit-within-days takes the days a follow-up visit is due within, 1 to 30, not '{}'",
+                        wuye_protocol::text::echo(value)
+                    ))
+                })?;
+                store.set_setting("site.visit-within-days", &n.to_string())?;
             }
             "households" => {
                 let n: u64 = value.trim().parse().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {

@@ -123,3 +123,28 @@ fn each_office_record_syncs_and_steps_made_apart_at_site_and_head_office_merge_t
 fn same_id<T: Kind + PartialEq + std::fmt::Debug>(net: &Network) -> wuye_protocol::ids::RecordId {
     same::<T>(net)[0].id()
 }
+
+#[test]
+fn a_follow_up_visit_appears_on_the_board_when_it_falls_due_and_leaves_when_made() {
+    use wuye_app::desk::Step;
+    let mut net = Network::new(8);
+    net.add_site("朝阳花园管理处");
+    let c = net.add_complaint(0, &wuye_tests::harness::sample(0, false));
+    let id = c.id.to_string();
+    let desk = &mut net.sites[0].desk;
+    let fixer = Actor::of(&desk.add_staff("王师傅", Role::Maintenance, "客服中心").unwrap());
+    let front = Actor::of(&desk.add_staff("李娜", Role::FrontDesk, "客服中心").unwrap());
+    let boss = Actor::of(&desk.add_staff("周站长", Role::Supervisor, "客服中心").unwrap());
+    desk.set_setting(&boss, "visit-within-days", "2").unwrap();
+    desk.step(&id, &Step::Assign("维修部"), &front).unwrap();
+    desk.step(&id, &Step::Resolve("已更换水管"), &fixer).unwrap();
+    assert!(net.sites[0].desk.board().unwrap().visits_due.is_empty(), "not due today");
+    net.clock.advance(chrono::Duration::days(2));
+    let due = net.sites[0].desk.board().unwrap().visits_due;
+    assert_eq!((due.len(), due[0].kind, due[0].id), (1, "complaint", c.id));
+    net.clock.advance(chrono::Duration::days(1));
+    assert!(net.sites[0].desk.board().unwrap().visits_due[0].late);
+    net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 5, comment: "满意" }, &front).unwrap();
+    assert!(net.sites[0].desk.board().unwrap().visits_due.is_empty(), "made");
+    assert!(net.sites[0].desk.set_setting(&boss, "visit-within-days", "0").is_err());
+}

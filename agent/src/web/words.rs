@@ -159,6 +159,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("handover.confirm", "确认接班", "Confirm taking over"),
     ("handover.keys_out", "借出未还的钥匙", "Keys out"),
     ("handover.slips_waiting", "未查验的放行条", "Release slips not yet checked"),
+    ("board.visits_due", "到期回访", "Follow-up visits due"),
     ("board.keys_overdue", "逾期未还的钥匙", "Keys not back in time"),
     ("call.title", "来电来访登记", "Register a call or visit"),
     ("call.log", "工作日志", "Work log"),
