@@ -16,13 +16,24 @@ use wuye_protocol::ids::RecordId;
 use wuye_protocol::resident::{self, Identity, Resident, WHOLE_NUMBERS};
 
 /// The table's layout, step by step.
-const IDENTITY_STEPS: &[Step] = &[Step::Sql(
-    "CREATE TABLE IF NOT EXISTS resident_identity (
+const IDENTITY_STEPS: &[Step] = &[
+    Step::Sql(
+        "CREATE TABLE IF NOT EXISTS resident_identity (
         resident_id TEXT PRIMARY KEY,
         id_card TEXT NOT NULL,
         household_register TEXT NOT NULL
     ) WITHOUT ROWID;",
-)];
+    ),
+    // A key borrower's ID-card number, by the key and the loan's stored time.
+    Step::Sql(
+        "CREATE TABLE IF NOT EXISTS key_borrower_identity (
+        key_id TEXT NOT NULL,
+        lent_at TEXT NOT NULL,
+        id_card TEXT NOT NULL,
+        PRIMARY KEY (key_id, lent_at)
+    ) WITHOUT ROWID;",
+    ),
+];
 
 /// Lays out the table, then moves any resident still holding whole numbers
 /// in its document (see the module's note); run when a site's folder is opened.
@@ -66,6 +77,27 @@ pub fn save(tx: &rusqlite::Transaction<'_>, resident: RecordId, identity: &Ident
     )?
     .execute(params![resident.to_string(), identity.id_card, identity.household_register])?;
     Ok(())
+}
+
+/// Keeps a key borrower's whole ID-card number at the site.
+pub fn save_borrower(store: &Store, key: RecordId, lent_at: &str, id_card: &str) -> Result<(), StoreError> {
+    store
+        .conn()
+        .prepare_cached(
+            "INSERT INTO key_borrower_identity (key_id, lent_at, id_card) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key_id, lent_at) DO UPDATE SET id_card = excluded.id_card",
+        )?
+        .execute(params![key.to_string(), lent_at, id_card])?;
+    Ok(())
+}
+
+/// A key borrower's whole ID-card number, when this site keeps it.
+pub fn borrower(store: &Store, key: RecordId, lent_at: &str) -> Result<Option<String>, StoreError> {
+    Ok(store
+        .conn()
+        .prepare_cached("SELECT id_card FROM key_borrower_identity WHERE key_id = ?1 AND lent_at = ?2")?
+        .query_row(params![key.to_string(), lent_at], |r| r.get(0))
+        .optional()?)
 }
 
 /// A resident's whole numbers, when this site keeps them.

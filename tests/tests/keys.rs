@@ -45,7 +45,11 @@ fn an_owners_key_is_lent_with_approval_returned_and_reaches_head_office() {
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("客服主管"));
     assert!(agent.login(SUPERVISOR.1, SUPERVISOR.2).status.success());
     assert!(!lend(&[]).status.success(), "how the owner was contacted is needed");
-    let lent = lend(&["--owner-contacted", "电话联系业主张伟 09:10"]);
+    assert!(
+        !lend(&["--owner-contacted", "电话联系业主张伟 09:10", "--id-card", "110105194912310021"]).status.success(),
+        "a wrong ID-card number is refused"
+    );
+    let lent = lend(&["--owner-contacted", "电话联系业主张伟 09:10", "--id-card", "11010519491231002X"]);
     assert!(lent.status.success(), "{}", String::from_utf8_lossy(&lent.stderr));
     let listed = agent.json(&["key", "list"]);
     assert_eq!(listed[0]["status"], "lent");
@@ -58,4 +62,15 @@ fn an_owners_key_is_lent_with_approval_returned_and_reaches_head_office() {
     let at_office = server.json(&["records", "key"]);
     assert_eq!(at_office[0]["status"], "in_cabinet");
     assert_eq!(at_office[0]["steps"].as_array().unwrap().len(), 3);
+    assert_eq!(at_office[0]["steps"][1]["id_number"], "110105********002X", "head office holds it masked");
+    // The whole number is in no file of head office; the site keeps it.
+    for entry in std::fs::read_dir(&server.data).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+        assert!(!bytes.windows(18).any(|w| w == b"11010519491231002X"), "a whole ID number at head office");
+    }
+    let site_db = std::fs::read_dir(&agent.data).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect::<Vec<_>>();
+    assert!(
+        site_db.iter().any(|p| std::fs::read(p).unwrap_or_default().windows(18).any(|w| w == b"11010519491231002X")),
+        "the site keeps the whole number"
+    );
 }

@@ -50,7 +50,11 @@ fn each_office_record_syncs_and_steps_made_apart_at_site_and_head_office_merge_t
         .unwrap();
     let due = desk.now() + chrono::Duration::hours(4);
     let loan = Loan {
-        to: "维修工老王".into(), reason: "入户".into(), owner_contacted: "电话联系业主陈明".into(), due
+        to: "维修工老王".into(),
+        reason: "入户".into(),
+        owner_contacted: "电话联系业主陈明".into(),
+        due,
+        id_card: String::new(),
     };
     desk.lend_key(&owner_key.id.to_string(), &loan, &manager).unwrap();
     let today = desk.now().with_timezone(&desk.site.timezone).date_naive();

@@ -49,6 +49,9 @@ pub(crate) enum KeyCommand {
         /// For an owner's key: how and when the owner was contacted.
         #[arg(long, default_value = "", allow_hyphen_values = true)]
         owner_contacted: String,
+        /// The borrower's ID-card number: kept whole at this site only, masked in the record.
+        #[arg(long, default_value = "")]
+        id_card: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -105,10 +108,10 @@ pub(crate) fn run(data: &Path, cmd: KeyCommand) -> anyhow::Result<()> {
                 show(&key);
             }
         }
-        KeyCommand::Lend { id, to, reason, due, owner_contacted, json } => {
+        KeyCommand::Lend { id, to, reason, due, owner_contacted, id_card, json } => {
             let (mut desk, actor) = open_signed_in(data)?;
             let due = wuye_app::lists::parse_time(&due, desk.site.timezone)?;
-            let key = desk.lend_key(&id, &Loan { to, reason, owner_contacted, due }, &actor)?;
+            let key = desk.lend_key(&id, &Loan { to, reason, owner_contacted, due, id_card }, &actor)?;
             if json {
                 print_json(&key)?;
             } else {

@@ -38,6 +38,8 @@ pub struct KeyForm {
     due: String,
     #[serde(default)]
     owner_contacted: String,
+    #[serde(default)]
+    id_card: String,
 }
 
 #[derive(Template)]
@@ -105,7 +107,13 @@ pub async fn step(
             match action.as_str() {
                 "lend" => {
                     let due = wuye_app::lists::parse_time(&form.due, desk.site.timezone)?;
-                    let loan = Loan { to: form.to, reason: form.reason, owner_contacted: form.owner_contacted, due };
+                    let loan = Loan {
+                        to: form.to,
+                        reason: form.reason,
+                        owner_contacted: form.owner_contacted,
+                        due,
+                        id_card: form.id_card,
+                    };
                     desk.lend_key(&id, &loan, &actor)
                 }
                 "return" => desk.key_step_by_id(&id, Step::Return, &actor),

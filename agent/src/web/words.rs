@@ -64,6 +64,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("key.return", "归还", "Returned"),
     ("key.to", "借用人", "Borrower"),
     ("key.due", "应还时间", "Due back"),
+    ("key.id_card", "借用人身份证号", "Borrower's ID card"),
     ("key.owner_contacted", "已联系业主（方式、时间）", "Owner contacted (how, when)"),
     ("print.keys", "打印钥匙借用登记表", "Print the key loan register"),
     ("house.title", "房屋", "Houses"),

@@ -21,6 +21,8 @@ pub struct Loan {
     pub owner_contacted: String,
     /// Due back by then.
     pub due: DateTime<Utc>,
+    /// The borrower's ID-card number, or empty: kept whole at the site only.
+    pub id_card: String,
 }
 
 impl Desk {
@@ -50,8 +52,27 @@ impl Desk {
             }
             _ => String::new(),
         };
-        let step = Step::Lend { to: &loan.to, reason: &loan.reason, approved_by: &approved, due: loan.due };
-        self.key_step(rid, step, actor)
+        let id_card = match loan.id_card.trim() {
+            "" => String::new(),
+            n => wuye_protocol::resident::check_id_card_on(
+                n,
+                self.now().with_timezone(&self.site.timezone).date_naive(),
+            )?,
+        };
+        let step = Step::Lend {
+            to: &loan.to,
+            reason: &loan.reason,
+            approved_by: &approved,
+            due: loan.due,
+            id_number: &id_card,
+        };
+        let now = self.now();
+        let view = self.store.edit(rid, |doc| key::step(doc, now, &actor.name, step))?;
+        if !id_card.is_empty() {
+            // Beside the loan's step, by its time: the document holds only the masked number.
+            crate::identity::save_borrower(&self.store, rid, &wuye_protocol::time::to_stored(now), &id_card)?;
+        }
+        Ok(wuye_node::Store::typed(view)?)
     }
 
     /// Returns, chases or loses a key.

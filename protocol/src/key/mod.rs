@@ -61,6 +61,9 @@ pub struct KeyStep {
     pub approved_by: String,
     /// When a loan is due back.
     pub due: Option<time::SiteTime>,
+    /// The borrower's ID-card number, masked: the whole number stays at the site.
+    #[serde(default)]
+    pub id_number: String,
 }
 
 /// A key as lists show it.
@@ -123,6 +126,8 @@ pub enum Step<'a> {
         approved_by: &'a str,
         /// When it is due back.
         due: DateTime<Utc>,
+        /// The borrower's ID-card number (whole: only its masked form is written).
+        id_number: &'a str,
     },
     /// Brought back.
     Return,
@@ -193,7 +198,7 @@ pub fn step(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, step: Step<'_>) 
         allowed: allowed.into(),
     };
     match step {
-        Step::Lend { to, reason, approved_by, due } => {
+        Step::Lend { to, reason, approved_by, due, id_number } => {
             if key.status != KeyStatus::InCabinet {
                 return Err(wrong("only a key in the cabinet is lent"));
             }
@@ -211,7 +216,15 @@ pub fn step(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, step: Step<'_>) 
             }
             field_text("to whom", to, MAX_NAME_CHARS, true)?;
             field_text("the reason", reason, MAX_TEXT_CHARS, true)?;
-            append(doc, now, by, "lent", to, reason, approved_by, Some(due))
+            append(doc, now, by, "lent", to, reason, approved_by, Some(due))?;
+            if !id_number.trim().is_empty() {
+                let list = crate::doc::get_object(doc, &ROOT, "steps", "steps", ObjType::List)?;
+                let last = doc.length(&list) - 1;
+                if let Some((automerge::Value::Object(ObjType::Map), map)) = doc.get(&list, last)? {
+                    doc.put(&map, "id_number", crate::resident::mask(id_number.trim()))?;
+                }
+            }
+            Ok(())
         }
         Step::Return if key.status == KeyStatus::Lent => append(doc, now, by, "returned", "", "", "", None),
         Step::Return => Err(wrong("only a lent key is returned")),
@@ -248,6 +261,7 @@ impl crate::kind::Kind for Key {
                 text: m.str_or_empty("text")?,
                 approved_by: m.str_or_empty("approved_by")?,
                 due: time::from_stored(&due).map(|d| time::to_site(d, tz)),
+                id_number: m.str_or_empty("id_number")?,
             });
         }
         // Where it is, step by step: a step that does not fit (two loans made apart) moves nothing.

@@ -25,7 +25,9 @@ fn key(kind: KeyKind) -> AutoCommit {
 }
 
 fn lend<'a>(approved_by: &'a str) -> Step<'a> {
-    Step::Lend { to: "维修工老王", reason: "入户维修", approved_by, due: t("2026-11-02T10:00:00Z") }
+    Step::Lend {
+        to: "维修工老王", reason: "入户维修", approved_by, due: t("2026-11-02T10:00:00Z"), id_number: ""
+    }
 }
 
 #[test]
@@ -76,4 +78,21 @@ fn a_key_handed_to_the_owner_leaves_custody_for_good() {
     assert_eq!(k.status, KeyStatus::HandedOver);
     assert!(step(&mut doc, t("2026-11-02T03:00:00Z"), "客服员", lend("")).is_err());
     assert!(step(&mut doc, t("2026-11-02T03:00:00Z"), "客服员", Step::HandOver("张伟")).is_err());
+}
+
+#[test]
+fn a_borrowers_id_number_is_written_masked_only() {
+    let mut doc = key(KeyKind::Common);
+    let lend = Step::Lend {
+        to: "维修工老王",
+        reason: "入户维修",
+        approved_by: "",
+        due: t("2026-11-02T10:00:00Z"),
+        id_number: "11010519491231002X",
+    };
+    step(&mut doc, t("2026-11-02T02:00:00Z"), "客服员", lend).unwrap();
+    let k: Key = crate::kind::read(&doc).unwrap();
+    assert_eq!(k.steps[1].id_number, "110105********002X");
+    let bytes = doc.save();
+    assert!(!bytes.windows(8).any(|w| w == b"19491231"), "the whole number is nowhere in the document");
 }
