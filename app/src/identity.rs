@@ -100,6 +100,15 @@ pub fn borrower(store: &Store, key: RecordId, lent_at: &str) -> Result<Option<St
         .optional()?)
 }
 
+/// Deletes a resident's whole numbers (their details were removed).
+pub fn forget(store: &Store, resident: RecordId) -> Result<(), StoreError> {
+    store
+        .conn()
+        .prepare_cached("DELETE FROM resident_identity WHERE resident_id = ?1")?
+        .execute([resident.to_string()])?;
+    Ok(())
+}
+
 /// A resident's whole numbers, when this site keeps them.
 pub fn load(store: &Store, resident: RecordId) -> Result<Option<Identity>, StoreError> {
     Ok(store

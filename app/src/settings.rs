@@ -36,6 +36,12 @@ pub struct SiteSettings {
     /// A follow-up visit (回访) is due this many days after a complaint's
     /// result or a work order's completion.
     pub visit_within_days: i64,
+    /// Item-release slips leave the working lists this many days after they close.
+    pub slip_retention_days: i64,
+    /// Keys lost or handed over leave the working lists this many days after.
+    pub key_retention_days: i64,
+    /// A resident who moved out has their personal details removed this many days after.
+    pub resident_retention_days: i64,
     /// The move-in slip's stations (收楼流转单): their kinds, labels, order and
     /// who stamps each, as `kind:label:role,role;…`.
     pub movein_stations: Vec<wuye_protocol::movein::Station>,
@@ -53,6 +59,13 @@ pub const MAJOR_RESULT_DUTY_HOURS: i64 = 8;
 
 /// A follow-up visit is due within this many days unless the site sets otherwise.
 pub const VISIT_WITHIN_DAYS: i64 = 3;
+
+/// Item-release slips are kept a year after they close (FORMS.md §7).
+pub const SLIP_RETENTION_DAYS: i64 = 365;
+/// Key records are kept two years after they close (FORMS.md §6).
+pub const KEY_RETENTION_DAYS: i64 = 730;
+/// A resident's personal details are kept a year after they move out unless set otherwise.
+pub const RESIDENT_RETENTION_DAYS: i64 = 365;
 
 /// The web desk's port unless the site sets another.
 pub const DEFAULT_WEB_PORT: u16 = 8080;
@@ -121,7 +134,8 @@ pub fn company_rules(store: &Store) -> Result<Option<wuye_protocol::company_sett
 
 const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, complaint-reply-duty-hours, \
                     complaint-result-duty-hours, major-result-duty-hours, summer, web-port, households, \
-                    visit-within-days, movein-stations";
+                    visit-within-days, slip-retention-days, key-retention-days, \
+                    resident-retention-days, movein-stations";
 
 fn month_day_text((month, day): (u32, u32)) -> String {
     format!("{month:02}-{day:02}")
@@ -190,6 +204,13 @@ impl SiteSettings {
             web_port: get("web-port")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WEB_PORT),
             households: get("households")?.and_then(|v| v.parse().ok()),
             visit_within_days: get("visit-within-days")?.and_then(|v| v.parse().ok()).unwrap_or(VISIT_WITHIN_DAYS),
+            slip_retention_days: get("slip-retention-days")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(SLIP_RETENTION_DAYS),
+            key_retention_days: get("key-retention-days")?.and_then(|v| v.parse().ok()).unwrap_or(KEY_RETENTION_DAYS),
+            resident_retention_days: get("resident-retention-days")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(RESIDENT_RETENTION_DAYS),
             movein_stations: get("movein-stations")?
                 .and_then(|v| wuye_protocol::movein::parse_stations(&v).ok())
                 .unwrap_or_else(wuye_protocol::movein::default_stations),
@@ -229,14 +250,20 @@ impl SiteSettings {
                 let n = check_limit(key, value)?;
                 store.set_setting(&format!("site.{key}"), &n.to_string())?;
             }
-            "visit-within-days" => {
-                let n: i64 = value.trim().parse().ok().filter(|n| (1..=30).contains(n)).ok_or_else(|| {
+            "visit-within-days" | "slip-retention-days" | "key-retention-days" | "resident-retention-days" => {
+                let (range, what) = match key {
+                    "visit-within-days" => (1..=30, "the days a follow-up visit is due within"),
+                    _ => (30..=3650, "the days records are kept after they close"),
+                };
+                let n: i64 = value.trim().parse().ok().filter(|n| range.contains(n)).ok_or_else(|| {
                     invalid(format!(
-                        "visit-within-days takes the days a follow-up visit is due within, 1 to 30, not '{}'",
+                        "{key} takes {what}, {} to {}, not '{}'",
+                        range.start(),
+                        range.end(),
                         wuye_protocol::text::echo(value)
                     ))
                 })?;
-                store.set_setting("site.visit-within-days", &n.to_string())?;
+                store.set_setting(&format!("site.{key}"), &n.to_string())?;
             }
             "households" => {
                 let n: u64 = value.trim().parse().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {

@@ -152,3 +152,76 @@ fn a_follow_up_visit_appears_on_the_board_when_it_falls_due_and_leaves_when_made
     assert!(net.sites[0].desk.board().unwrap().visits_due.is_empty(), "made");
     assert!(net.sites[0].desk.set_setting(&boss, "visit-within-days", "0").is_err());
 }
+
+#[test]
+fn closed_slips_and_keys_leave_the_working_lists_after_their_retention_and_moved_out_residents_lose_their_details() {
+    use wuye_protocol::resident::{Household, NewResident, Resident, REMOVED_NAME};
+    let mut net = Network::new(9);
+    net.add_site("朝阳花园管理处");
+    let desk = &mut net.sites[0].desk;
+    let boss = Actor::of(&desk.add_staff("周站长", Role::Supervisor, "客服中心").unwrap());
+    desk.set_setting(&boss, "slip-retention-days", "365").unwrap();
+    assert!(desk.set_setting(&boss, "key-retention-days", "5").is_err(), "at least 30 days");
+    let today = desk.now().with_timezone(&desk.site.timezone).date_naive();
+    let new = NewSlip {
+        number: String::new(),
+        applicant: "刘强".into(),
+        applicant_kind: Applicant::Owner,
+        house: "3栋302".into(),
+        phone: String::new(),
+        car_plate: String::new(),
+        items: vec![Item { name: "冰箱".into(), quantity: 1 }],
+        reason: "搬家".into(),
+        authorisation: Authorisation::InPerson,
+        confirmed_by: String::new(),
+        valid_on: today,
+    };
+    let done = desk.issue_slip(&new, &boss).unwrap();
+    desk.slip_step(&done.id.to_string(), SlipStep::Release, &boss).unwrap();
+    let lost = desk
+        .add_key(
+            &NewKey {
+                tag: "K-1".into(),
+                kind: KeyKind::Common,
+                slot: String::new(),
+                opens: "天台".into(),
+                deposited_by: "工程部".into(),
+            },
+            &boss,
+        )
+        .unwrap();
+    desk.key_step_by_id(&lost.id.to_string(), Step::Lose("已换锁"), &boss).unwrap();
+    let household = Household { moved_in: Some(today - chrono::Duration::days(900)), ..Household::default() };
+    let input = NewResident {
+        unit: "3栋302".into(),
+        name: "钱七".into(),
+        phone: "13900000000".into(),
+        id_card: "11010519491231002X".into(),
+        household,
+        ..NewResident::default()
+    };
+    let tenant = desk.add_resident(&input, &boss).unwrap();
+    desk.move_out(&tenant.id.to_string(), today, &boss).unwrap();
+    net.run_until_quiescent();
+
+    net.clock.advance(chrono::Duration::days(364));
+    let desk = &mut net.sites[0].desk;
+    assert_eq!((desk.slips().unwrap().len(), desk.keys(false).unwrap().len()), (1, 1), "kept within the year");
+    assert!(desk.remove_moved_out_details(&boss).unwrap().is_empty());
+    net.clock.advance(chrono::Duration::days(3));
+    let desk = &mut net.sites[0].desk;
+    assert!(desk.slips().unwrap().is_empty() && desk.archived_slips().unwrap().len() == 1, "a slip is kept a year");
+    assert_eq!((desk.keys(false).unwrap().len(), desk.archived_keys().unwrap().len()), (1, 0), "a key two years");
+    let removed = desk.remove_moved_out_details(&boss).unwrap();
+    assert_eq!(removed.len(), 1);
+    assert!(wuye_app::identity::load(&desk.store, tenant.id).unwrap().is_none(), "the whole numbers are gone");
+    net.run_until_quiescent();
+    let at_office = &same::<Resident>(&net)[0];
+    assert_eq!((at_office.name.as_str(), at_office.phone.as_str(), at_office.id_card.as_str()), (REMOVED_NAME, "", ""));
+    assert!(
+        at_office.household.details_removed.as_deref().is_some_and(|r| r.contains("周站长")),
+        "the removal is recorded"
+    );
+    net.clock.advance(chrono::Duration::days(400));
+    assert_eq!(net.sites[0].desk.archived_keys().unwrap().len(), 1);
+}

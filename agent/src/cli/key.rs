@@ -82,6 +82,9 @@ pub(crate) enum KeyCommand {
         /// Only keys lent and not back by their due time.
         #[arg(long)]
         overdue: bool,
+        /// The archived keys instead (lost or handed over longer ago than `key-retention-days`).
+        #[arg(long, conflicts_with = "overdue")]
+        archived: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -130,9 +133,9 @@ pub(crate) fn run(data: &Path, cmd: KeyCommand) -> anyhow::Result<()> {
             let (mut desk, actor) = open_signed_in(data)?;
             show(&desk.key_step_by_id(&id, Step::Lose(&text), &actor)?);
         }
-        KeyCommand::List { overdue, json } => {
+        KeyCommand::List { overdue, archived, json } => {
             let desk = open_desk(data)?;
-            let keys = desk.keys(overdue)?;
+            let keys = if archived { desk.archived_keys()? } else { desk.keys(overdue)? };
             if json {
                 print_json(&keys)?;
             } else {

@@ -68,6 +68,9 @@ pub(crate) enum ReleaseCommand {
     },
     /// List the site's slips, newest first.
     List {
+        /// The archived slips instead (closed longer ago than `slip-retention-days`).
+        #[arg(long)]
+        archived: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -147,9 +150,9 @@ pub(crate) fn run(data: &Path, cmd: ReleaseCommand) -> anyhow::Result<()> {
             let (mut desk, actor) = open_signed_in(data)?;
             show(&desk.slip_step(&id, SlipStep::Cancel(&reason), &actor)?);
         }
-        ReleaseCommand::List { json } => {
+        ReleaseCommand::List { archived, json } => {
             let desk = open_desk(data)?;
-            let slips = desk.slips()?;
+            let slips = if archived { desk.archived_slips()? } else { desk.slips()? };
             if json {
                 print_json(&slips)?;
             } else {

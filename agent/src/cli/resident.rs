@@ -57,6 +57,13 @@ pub(crate) enum ResidentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Remove the personal details of residents who moved out longer ago than
+    /// `resident-retention-days` (done at every `run` too), recording the removal.
+    ForgetMovedOut {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List residents, of one unit or all.
     List {
         /// Only this unit.
@@ -111,6 +118,22 @@ pub(crate) fn run(data: &Path, args: ResidentCommand) -> anyhow::Result<()> {
                 print_json(&r)?;
             } else {
                 wuye_node::say!("{} {} 迁出 {day}", r.unit, r.name);
+            }
+        }
+        ResidentCommand::ForgetMovedOut { json } => {
+            wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
+            let done = desk.remove_moved_out_details(&actor)?;
+            if json {
+                print_json(&done)?;
+            } else {
+                for r in &done {
+                    wuye_node::say!(
+                        "{} 迁出 {} · 个人信息已移除",
+                        r.unit,
+                        r.household.moved_out.map(|d| d.to_string()).unwrap_or_default()
+                    );
+                }
+                wuye_node::say!("{} resident(s)", done.len());
             }
         }
         ResidentCommand::List { unit, json } => {

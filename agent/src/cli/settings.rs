@@ -55,6 +55,9 @@ pub(crate) fn run(data: &Path, args: SettingsCommand) -> anyhow::Result<()> {
         settings.households.map_or_else(|| "(not set: `settings set households N`)".to_string(), |n| n.to_string())
     );
     wuye_node::say!("visit-within-days  {}", settings.visit_within_days);
+    wuye_node::say!("slip-retention-days      {}", settings.slip_retention_days);
+    wuye_node::say!("key-retention-days       {}", settings.key_retention_days);
+    wuye_node::say!("resident-retention-days  {}", settings.resident_retention_days);
     wuye_node::say!("movein-stations    (收楼流转单, in order)");
     for (i, s) in settings.movein_stations.iter().enumerate() {
         let roles: Vec<&str> = s.roles.iter().map(|r| r.label()).collect();

@@ -87,13 +87,28 @@ impl Desk {
         Ok(wuye_node::Store::typed(view)?)
     }
 
-    /// The site's keys, by tag; only the ones lent and overdue when asked.
+    /// The site's working keys, by tag; only the ones lent and overdue when
+    /// asked. Keys lost or handed over longer ago than the site keeps them in
+    /// its lists (`key-retention-days`) are archived.
     pub fn keys(&self, overdue_only: bool) -> Result<Vec<Key>, AppError> {
         let now = self.now();
-        let mut all = self.store.all::<Key>(Some(self.site.id))?;
+        let mut all = self.keys_where(false)?;
         if overdue_only {
             all.retain(|k| k.is_overdue(now));
         }
+        Ok(all)
+    }
+
+    /// The archived keys, by tag.
+    pub fn archived_keys(&self) -> Result<Vec<Key>, AppError> {
+        self.keys_where(true)
+    }
+
+    fn keys_where(&self, archived: bool) -> Result<Vec<Key>, AppError> {
+        let keep = chrono::Duration::days(crate::settings::SiteSettings::load(&self.store)?.key_retention_days);
+        let today = self.now().with_timezone(&self.site.timezone).date_naive();
+        let mut all = self.store.all::<Key>(Some(self.site.id))?;
+        all.retain(|k| k.closed_on().is_some_and(|d| d + keep < today) == archived);
         Ok(all)
     }
 }

@@ -49,9 +49,23 @@ impl Desk {
         Ok(self.store.get(self.store.resolve(wuye_protocol::doc::RecordKind::ReleaseSlip, id)?)?)
     }
 
-    /// The site's slips, newest first.
+    /// The site's working slips, newest first: those closed longer ago than
+    /// the site keeps them in its lists (`slip-retention-days`) are archived.
     pub fn slips(&self) -> Result<Vec<ReleaseSlip>, AppError> {
+        self.slips_where(false)
+    }
+
+    /// The archived slips, newest first.
+    pub fn archived_slips(&self) -> Result<Vec<ReleaseSlip>, AppError> {
+        self.slips_where(true)
+    }
+
+    fn slips_where(&self, archived: bool) -> Result<Vec<ReleaseSlip>, AppError> {
+        let now = self.now();
+        let keep = chrono::Duration::days(crate::settings::SiteSettings::load(&self.store)?.slip_retention_days);
+        let today = now.with_timezone(&self.site.timezone).date_naive();
         let mut all = self.store.all::<ReleaseSlip>(Some(self.site.id))?;
+        all.retain(|s| s.closed_on(now).is_some_and(|d| d + keep < today) == archived);
         all.reverse();
         Ok(all)
     }

@@ -39,6 +39,31 @@ impl Desk {
         Ok(shown_to(Store::typed::<Resident>(view)?, actor))
     }
 
+    /// Removes the personal details of residents who moved out longer ago
+    /// than the site keeps them (`resident-retention-days`), recording the
+    /// removal in each record and deleting the whole identity numbers kept
+    /// here; the residents whose details were removed.
+    pub fn remove_moved_out_details(&mut self, actor: &Actor) -> Result<Vec<Resident>, AppError> {
+        let keep = chrono::Duration::days(SiteSettings::load(&self.store)?.resident_retention_days);
+        let now = self.clock.now();
+        let today = now.with_timezone(&self.site.timezone).date_naive();
+        let due: Vec<Resident> = self
+            .store
+            .all::<Resident>(Some(self.site.id))?
+            .into_iter()
+            .filter(|r| {
+                r.household.details_removed.is_none() && r.household.moved_out.is_some_and(|d| d + keep < today)
+            })
+            .collect();
+        let mut done = Vec::with_capacity(due.len());
+        for r in due {
+            let view = self.store.edit(r.id, |doc| resident::remove_details(doc, now, &actor.name))?;
+            crate::identity::forget(&self.store, r.id)?;
+            done.push(Store::typed::<Resident>(view)?);
+        }
+        Ok(done)
+    }
+
     /// The household register as `actor` may see it (see [`shown_to`]): the
     /// whole numbers, kept at this site only, for those who may see them.
     pub fn residents_for(&self, actor: &Actor) -> Result<Vec<Resident>, AppError> {

@@ -92,6 +92,19 @@ pub struct Key {
 }
 
 impl Key {
+    /// The day it left custody for good (lost, or handed to the owner), site time.
+    pub fn closed_on(&self) -> Option<chrono::NaiveDate> {
+        match self.status {
+            KeyStatus::Lost | KeyStatus::HandedOver => self
+                .steps
+                .iter()
+                .rev()
+                .find(|s| s.kind == "lost" || s.kind == "handed_over")
+                .map(|s| s.at.local().date_naive()),
+            _ => None,
+        }
+    }
+
     /// Whether it is lent and not back by its due time, as of `now`.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         self.status == KeyStatus::Lent && self.due_back.as_ref().is_some_and(|d| now > d.utc())

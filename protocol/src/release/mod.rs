@@ -140,6 +140,16 @@ impl ReleaseSlip {
         self.status == SlipStatus::Issued && now.with_timezone(&self.tz()).date_naive() > self.valid_on
     }
 
+    /// The day it closed (site time): released, refused or cancelled, or the
+    /// day it was for once that is over; none while it can still be checked.
+    pub fn closed_on(&self, now: DateTime<Utc>) -> Option<NaiveDate> {
+        match self.status {
+            SlipStatus::Issued if self.is_expired(now) => Some(self.valid_on),
+            SlipStatus::Issued => None,
+            _ => self.steps.first().map(|s| s.at.local().date_naive()),
+        }
+    }
+
     fn tz(&self) -> Tz {
         self.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
     }

@@ -95,6 +95,8 @@ pub struct Household {
     pub plates: Vec<String>,
     /// The house in the register they belong to.
     pub house_id: Option<RecordId>,
+    /// When their personal details were removed after they moved out, and by whom.
+    pub details_removed: Option<String>,
 }
 
 impl Household {
@@ -138,6 +140,7 @@ impl Household {
         doc.put(ROOT, "emergency_contact", self.emergency_contact.as_str())?;
         doc.put(ROOT, "plates", self.plates.join(","))?;
         doc.put(ROOT, "house_id", self.house_id.map(|h| h.to_string()).unwrap_or_default())?;
+        doc.put(ROOT, "details_removed", self.details_removed.clone().unwrap_or_default())?;
         Ok(())
     }
 
@@ -172,8 +175,32 @@ impl Household {
             } else {
                 Some(house.parse().map_err(|_| DocError::invalid("house_id", "not a record id"))?)
             },
+            details_removed: Some(optional("details_removed")?).filter(|r| !r.is_empty()),
         })
     }
+}
+
+/// What stands in place of a name whose details were removed.
+pub const REMOVED_NAME: &str = "（已移除）";
+
+/// Removes a resident's personal details (name, phone, masked numbers,
+/// emergency contact, car plates) once they moved out, recording when and by
+/// whom; the unit, type, relation and dates stay for the register's history.
+pub fn remove_details(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str) -> Result<(), RuleError> {
+    let r: Resident = crate::kind::read(doc)?;
+    if r.household.moved_out.is_none() || r.household.details_removed.is_some() {
+        return Err(RuleError::OutOfRange {
+            field: "the resident",
+            value: r.name,
+            allowed: "one who moved out and whose details are still held".into(),
+        });
+    }
+    for (key, value) in [("name", REMOVED_NAME), ("phone", ""), ("id_card", ""), ("household_register", "")] {
+        doc.put(ROOT, key, value)?;
+    }
+    let removed = format!("{} {}", time::to_stored(now), text("by", by, MAX_NAME_CHARS, true)?);
+    Household { emergency_contact: String::new(), plates: Vec::new(), details_removed: Some(removed), ..r.household }
+        .put(doc)
 }
 
 /// Records that a resident moved out on `day`; once, and not before they moved in.
