@@ -34,7 +34,7 @@ pub fn records_named(store: &Store, word: &str, site: Option<SiteId>) -> Result<
         return Err(RuleError::OutOfRange {
             field: "the record kind",
             value: wuye_protocol::text::echo(word),
-            allowed: format!("one of {}", words.join(", ")),
+            allowed: format!("use one of {}", words.join(", ")),
         }
         .into());
     };

@@ -151,7 +151,7 @@ fn every_server_command_refuses_bad_input_in_one_line_and_head_office_never_show
         (vec!["complaint", "show", "ffffffff"], "no complaint"),
         (vec!["complaint", "decide", "ffffffff", "--text", "同意"], "no complaint"),
         (vec!["repair", "note", "ffffffff", "--text", "跟进"], "no repair"),
-        (vec!["records", "weather"], "unknown record kind"),
+        (vec!["records", "weather"], "record kind weather is not allowed: use one of complaint"),
         (vec!["records", "staff", "--site", "nowhere"], "id"),
         (vec!["site", "add"], "--name"),
     ];

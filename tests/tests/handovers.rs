@@ -14,7 +14,34 @@ fn the_outgoing_person_writes_the_handover_and_only_the_incoming_one_confirms_it
     let agent = Agent::init(dir.path(), "site", &server.addr, &server.fingerprint, &cred);
     agent.add_staff("李娜", "客服员", "lina");
     agent.add_staff("王五", "客服员", "wangwu");
-    agent.add_complaint("张伟", "3栋501", "楼道灯坏了", false);
+    let complaint = agent.add_complaint("张伟", "3栋501", "楼道灯坏了", false);
+    // The work contact slip asks, with a time, and the department replies.
+    let tomorrow = (chrono::Local::now() + chrono::Duration::days(1)).format("%Y-%m-%d 10:00").to_string();
+    let late =
+        agent.refused(&["complaint", "assign", &complaint, "--department", "工程部", "--due", "2020-01-01 10:00"]);
+    assert!(late.contains("after now"), "{late}");
+    assert!(
+        agent.json(&["complaint", "show", &complaint])["assignments"].as_array().unwrap().is_empty(),
+        "nothing written"
+    );
+    agent.ok(&[
+        "complaint",
+        "assign",
+        &complaint,
+        "--department",
+        "工程部",
+        "--instruction",
+        "更换楼道灯",
+        "--due",
+        &tomorrow,
+    ]);
+    let replied = agent.json(&["complaint", "reply", &complaint, "--slip", "1", "--text", "已更换，灯具正常"]);
+    let slip = &replied["assignments"][0];
+    assert_eq!(
+        (slip["instruction"].as_str(), slip["reply"]["text"].as_str()),
+        (Some("更换楼道灯"), Some("已更换，灯具正常"))
+    );
+    assert!(slip["due"].is_string());
     let key =
         agent.json(&["key", "add", "--tag", "K-017", "--kind", "公共区域", "--opens", "3栋天台", "--from", "工程部"]);
     let due = (chrono::Local::now() + chrono::Duration::days(1)).format("%Y-%m-%d 10:00").to_string();
@@ -85,4 +112,5 @@ fn the_outgoing_person_writes_the_handover_and_only_the_incoming_one_confirms_it
     let _run = server.start();
     agent.sync();
     assert_eq!(agent.json(&["handover", "list"]), server.json(&["records", "handover"]));
+    assert_eq!(server.json(&["records", "complaint"])[0]["assignments"][0]["reply"]["text"], "已更换，灯具正常");
 }

@@ -46,6 +46,25 @@ pub(crate) enum ComplaintCommand {
         /// The department instructed (维修部, 保洁, ...).
         #[arg(long, allow_hyphen_values = true)]
         department: String,
+        /// What the department is asked to do (处理要求).
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        instruction: String,
+        /// To be done by, YYYY-MM-DD HH:MM (site time).
+        #[arg(long)]
+        due: Option<String>,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// Record a department's reply (部门回复) on a work contact slip.
+    Reply {
+        /// The complaint's id (or its first characters).
+        id: String,
+        /// Which contact slip, counted from 1 in the order they were issued.
+        #[arg(long, default_value_t = 1)]
+        slip: usize,
+        /// The department's words.
+        #[arg(long, allow_hyphen_values = true)]
+        text: String,
         #[command(flatten)]
         common: StepArgs,
     },
@@ -225,9 +244,19 @@ pub(crate) fn run(data: &std::path::Path, cmd: ComplaintCommand) -> anyhow::Resu
             let c = desk.step(&id, &Step::Note(&text), &actor)?;
             print_step(&c, "note added", json)?;
         }
-        ComplaintCommand::Assign { id, department, common } => {
-            let c = desk.step(&id, &Step::Assign(&department), &actor)?;
+        ComplaintCommand::Assign { id, department, instruction, due, common } => {
+            // The time is read before anything is written: a wrong one writes nothing.
+            let due = due.map(|d| parse_time(&d, desk.site.timezone)).transpose()?;
+            wuye_protocol::complaint::check_contact(&instruction, due, desk.now())?;
+            let mut c = desk.step(&id, &Step::Assign(&department), &actor)?;
+            if !instruction.trim().is_empty() || due.is_some() {
+                c = desk.contact_details(&c.id.to_string(), c.assignments.len(), &instruction, due)?;
+            }
             print_step(&c, "work contact slip issued", common.json)?;
+        }
+        ComplaintCommand::Reply { id, slip, text, common } => {
+            let c = desk.contact_reply(&id, slip, &text, &actor)?;
+            print_step(&c, "the department's reply recorded", common.json)?;
         }
         ComplaintCommand::Escalate { id, common } => {
             let c = desk.step(&id, &Step::Escalate, &actor)?;

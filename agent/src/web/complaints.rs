@@ -332,6 +332,15 @@ pub struct StepForm {
     text: String,
     #[serde(default)]
     satisfaction: String,
+    /// A contact slip's instruction (处理要求).
+    #[serde(default)]
+    instruction: String,
+    /// A contact slip's due time, `2026-11-29 16:00`.
+    #[serde(default)]
+    due: String,
+    /// Which contact slip a reply is for, from 1.
+    #[serde(default)]
+    slip: String,
 }
 
 /// Takes one step; a refused step comes back on the page beside its form, with what was typed.
@@ -346,6 +355,23 @@ pub async fn step(
     let result = state
         .with_desk(move |desk| -> Result<Complaint, AppError> {
             let text = form.text.as_str();
+            if name == "reply" {
+                let n = form.slip.trim().parse().unwrap_or(0);
+                return desk.contact_reply(&record, n, text, &actor);
+            }
+            if name == "assign" {
+                // The slip's instruction and time are read before anything is written.
+                let due = match form.due.trim() {
+                    "" => None,
+                    d => Some(wuye_app::lists::parse_time(d, desk.site.timezone)?),
+                };
+                wuye_protocol::complaint::check_contact(&form.instruction, due, desk.now())?;
+                let c = desk.step(&record, &Step::Assign(text), &actor)?;
+                if form.instruction.trim().is_empty() && due.is_none() {
+                    return Ok(c);
+                }
+                return desk.contact_details(&c.id.to_string(), c.assignments.len(), &form.instruction, due);
+            }
             let step = match name.as_str() {
                 "note" => Step::Note(text),
                 "assign" => Step::Assign(text),

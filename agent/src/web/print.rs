@@ -71,6 +71,7 @@ struct Contact {
     department: String,
     issued_by: String,
     issued_at: String,
+    slip: wuye_protocol::complaint::Assignment,
 }
 
 /// The n-th work contact slip of a complaint.
@@ -97,9 +98,10 @@ pub async fn contact_slip(
                 no: format!("{}-{n}", number(&c.id)),
                 page,
                 head,
-                department: a.department,
-                issued_by: a.by,
+                department: a.department.clone(),
+                issued_by: a.by.clone(),
                 issued_at: a.at.local().format("%Y-%m-%d %H:%M").to_string(),
+                slip: a,
                 c,
             };
             page::html(view.render())

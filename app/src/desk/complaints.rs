@@ -69,6 +69,28 @@ impl Desk {
         self.step(id, &Step::Note(text), &Actor::named(by))
     }
 
+    /// Writes what the `n`-th work contact slip (工作联系单, from 1) asks and by when.
+    pub fn contact_details(
+        &mut self,
+        id: &str,
+        n: usize,
+        instruction: &str,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<Complaint, AppError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        let now = self.now();
+        let view = self.store.edit(id, |doc| complaint::contact_details(doc, n, instruction, due, now))?;
+        Ok(Store::typed(view)?)
+    }
+
+    /// Records the department's reply (部门回复) on the `n`-th work contact slip.
+    pub fn contact_reply(&mut self, id: &str, n: usize, reply: &str, actor: &Actor) -> Result<Complaint, AppError> {
+        let id = self.store.resolve(RecordKind::Complaint, id)?;
+        let now = self.now();
+        let view = self.store.edit(id, |doc| complaint::contact_reply(doc, n, now, &actor.name, reply))?;
+        Ok(Store::typed(view)?)
+    }
+
     /// Every step of a complaint, oldest first.
     pub fn history(&self, id: &str) -> Result<Vec<complaint::HistoryEntry>, AppError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;

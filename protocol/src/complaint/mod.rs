@@ -156,6 +156,20 @@ pub struct Event {
     /// On a decision: the earlier decisions it replaces (those standing when it
     /// was made). Two decisions that replace the same ones were made apart.
     pub supersedes: Vec<EventId>,
+    /// On a contact slip: the instruction, the time it is due and the department's reply.
+    pub contact: Contact,
+}
+
+/// What a work contact slip (工作联系单) says beyond its department, written on
+/// its event after it is issued.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contact {
+    /// What the department is asked to do (处理要求).
+    pub instruction: String,
+    /// When it is to be done by.
+    pub due: Option<DateTime<Utc>>,
+    /// The department's reply (部门回复), who gave it and when.
+    pub reply: Option<(String, String, DateTime<Utc>)>,
 }
 
 /// The decisions that stand: every decision no later decision replaced, in
@@ -237,6 +251,15 @@ pub struct Assignment {
     pub by: String,
     /// The department instructed.
     pub department: String,
+    /// What it is asked to do (处理要求).
+    #[serde(default)]
+    pub instruction: String,
+    /// When it is to be done by.
+    #[serde(default)]
+    pub due: Option<crate::time::SiteTime>,
+    /// The department's reply (部门回复): its words, who, when.
+    #[serde(default)]
+    pub reply: Option<Resolution>,
 }
 
 /// A recorded result (处理结果) as shown to people.
@@ -445,6 +468,19 @@ fn events_from(root: &Fields<'_>) -> Result<Vec<Event>, DocError> {
             text: map.text("text")?,
             satisfaction,
             supersedes,
+            contact: Contact {
+                instruction: map.str_or_empty("instruction")?,
+                due: match map.str_or_empty("due")?.as_str() {
+                    "" => None,
+                    t => Some(
+                        time::from_stored(t).ok_or_else(|| DocError::invalid(format!("{path}.due"), "not a time"))?,
+                    ),
+                },
+                reply: match map.str_or_empty("reply")?.as_str() {
+                    "" => None,
+                    words => Some((words.to_string(), map.str_or_empty("reply_by")?, map.instant("reply_at")?)),
+                },
+            },
         });
     }
     Ok(out)
@@ -528,7 +564,18 @@ fn from_root(root: &Fields<'_>, header: &Header) -> Result<Complaint, DocError> 
     let assignments = events
         .iter()
         .filter(|e| e.kind == EventKind::Assigned)
-        .map(|e| Assignment { at: at(e), by: e.by.clone(), department: e.text.clone() })
+        .map(|e| Assignment {
+            at: at(e),
+            by: e.by.clone(),
+            department: e.text.clone(),
+            instruction: e.contact.instruction.clone(),
+            due: e.contact.due.map(|d| time::to_site(d, tz)),
+            reply: e.contact.reply.as_ref().map(|(text, by, when)| Resolution {
+                at: time::to_site(*when, tz),
+                by: by.clone(),
+                text: text.clone(),
+            }),
+        })
         .collect();
     let result = events.iter().rfind(|e| e.kind == EventKind::Resolved).map(|e| Resolution {
         at: at(e),

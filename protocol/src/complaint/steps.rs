@@ -71,6 +71,7 @@ pub fn create(
             text: String::new(),
             satisfaction: None,
             supersedes: Vec::new(),
+            contact: Contact::default(),
         },
     )?;
     Ok(doc)
@@ -139,7 +140,10 @@ fn act(
     satisfaction: Option<u8>,
 ) -> Result<(), RuleError> {
     let by = checked_text("by", by, MAX_NAME_CHARS)?;
-    append_event(doc, &Event { id, kind, at: now, by, text, satisfaction, supersedes: Vec::new() })
+    append_event(
+        doc,
+        &Event { id, kind, at: now, by, text, satisfaction, supersedes: Vec::new(), contact: Contact::default() },
+    )
 }
 
 /// Adds a tracking note (跟踪记录); refused once archived.
@@ -169,6 +173,73 @@ pub fn assign(
         }
         _ => act(doc, EventKind::Assigned, id, now, by, department, None),
     }
+}
+
+/// The map of the `n`-th (from 1) work contact slip's event.
+fn contact_map(doc: &AutoCommit, n: usize) -> Result<automerge::ObjId, RuleError> {
+    let events = doc::get_object(doc, &ROOT, "events", "events", ObjType::List)?;
+    let mut seen = 0;
+    for i in 0..doc.length(&events) {
+        let Some((automerge::Value::Object(ObjType::Map), map)) = doc.get(&events, i)? else { continue };
+        let is_slip =
+            matches!(doc.get(&map, "type")?, Some((v, _)) if v.as_str() == Some(EventKind::Assigned.as_str()));
+        if is_slip {
+            seen += 1;
+            if seen == n {
+                return Ok(map);
+            }
+        }
+    }
+    Err(RuleError::OutOfRange {
+        field: "the work contact slip",
+        value: n.to_string(),
+        allowed: format!("1 to {seen} (the slips issued, in order)"),
+    })
+}
+
+/// Checks a contact slip's instruction and the time it is due (after now);
+/// the instruction as it is written.
+pub fn check_contact(instruction: &str, due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<String, RuleError> {
+    if let Some(due) = due.filter(|d| *d <= now) {
+        return Err(RuleError::OutOfRange {
+            field: "the time it is due",
+            value: time::to_stored(due),
+            allowed: "after now".into(),
+        });
+    }
+    field_text("instruction", instruction, MAX_TEXT_CHARS, false)
+}
+
+/// Writes the `n`-th work contact slip's instruction and the time it is due.
+pub fn contact_details(
+    doc: &mut AutoCommit,
+    n: usize,
+    instruction: &str,
+    due: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), RuleError> {
+    let instruction = check_contact(instruction, due, now)?;
+    let map = contact_map(doc, n)?;
+    doc.put(&map, "instruction", instruction)?;
+    doc.put(&map, "due", due.map(time::to_stored).unwrap_or_default())?;
+    Ok(())
+}
+
+/// Records the department's reply (部门回复) on the `n`-th work contact slip.
+pub fn contact_reply(
+    doc: &mut AutoCommit,
+    n: usize,
+    now: DateTime<Utc>,
+    by: &str,
+    reply: &str,
+) -> Result<(), RuleError> {
+    let reply = checked_text("reply", reply, MAX_TEXT_CHARS)?;
+    let by = checked_text("by", by, MAX_NAME_CHARS)?;
+    let map = contact_map(doc, n)?;
+    doc.put(&map, "reply", reply)?;
+    doc.put(&map, "reply_by", by)?;
+    doc.put(&map, "reply_at", time::to_stored(now))?;
+    Ok(())
 }
 
 /// Escalates to the property manager as a major complaint (重大投诉).
@@ -202,7 +273,11 @@ pub fn decide(doc: &mut AutoCommit, id: EventId, now: DateTime<Utc>, by: &str, t
     let by = checked_text("by", by, MAX_NAME_CHARS)?;
     let events = events(doc)?;
     let supersedes = standing_decisions(&events).iter().map(|e| e.id).collect();
-    append_event(doc, &Event { id, kind: EventKind::Decision, at: now, by, text, satisfaction: None, supersedes })
+    let contact = Contact::default();
+    append_event(
+        doc,
+        &Event { id, kind: EventKind::Decision, at: now, by, text, satisfaction: None, supersedes, contact },
+    )
 }
 
 /// Records the result (处理结果); the follow-up visit comes next.

@@ -66,6 +66,7 @@ fn status_follows_the_events() {
                 text: String::new(),
                 satisfaction: None,
                 supersedes: Vec::new(),
+                contact: Contact::default(),
             })
             .collect();
         assert_eq!(status(major, &events), expected, "major={major} {kinds:?}");
@@ -291,4 +292,24 @@ fn concurrent_unsatisfied_and_satisfied_visits_resolve_the_same_way_everywhere()
     let (a, b) = (read(&site).unwrap(), read(&office).unwrap());
     assert_eq!(a.status, b.status, "one status on every replica");
     assert_eq!(a.visits.len(), 2, "both visits are kept");
+}
+
+#[test]
+fn a_contact_slip_takes_its_instruction_due_time_and_the_departments_reply() {
+    let mut f = Fixture::new();
+    let now = f.now;
+    let mut doc = f.complaint(false);
+    let event = f.event();
+    assign(&mut doc, event, now, "李娜", "维修部").unwrap();
+    assert!(contact_details(&mut doc, 2, "x", None, now).unwrap_err().to_string().contains("1 to 1"));
+    let past = from_stored("2026-11-26T02:00:00Z").unwrap();
+    assert!(contact_details(&mut doc, 1, "更换楼道灯", Some(past), now).is_err(), "due after now");
+    let due = from_stored("2026-11-28T02:00:00Z").unwrap();
+    contact_details(&mut doc, 1, "更换楼道灯", Some(due), now).unwrap();
+    assert!(contact_reply(&mut doc, 1, now, "维修部王工", " ").is_err());
+    contact_reply(&mut doc, 1, now, "维修部王工", "已更换，明日回访").unwrap();
+    let c = read(&doc).unwrap();
+    let slip = &c.assignments[0];
+    assert_eq!((slip.instruction.as_str(), slip.due.map(|d| d.utc())), ("更换楼道灯", Some(due)));
+    assert_eq!(slip.reply.as_ref().map(|r| (r.by.as_str(), r.text.as_str())), Some(("维修部王工", "已更换，明日回访")));
 }
