@@ -327,6 +327,11 @@ impl Agent {
         run_with_input("wuye-agent", &["login", login, "--data", path(&self.data)], Some(&format!("{password}\n")))
     }
 
+    /// Takes a key into custody (`key add`, slot A1); the key as JSON.
+    pub fn add_key(&self, tag: &str, kind: &str, opens: &str, from: &str) -> serde_json::Value {
+        self.json(&["key", "add", "--tag", tag, "--kind", kind, "--slot", "A1", "--opens", opens, "--from", from])
+    }
+
     /// Adds a staff member whose password is `browser::password(login)`.
     pub fn add_staff(&self, name: &str, role: &str, login: &str) {
         let add = ["staff", "add", "--name", name, "--role", role, "--login", login, "--data", path(&self.data)];

@@ -29,34 +29,8 @@ async fn a_day_of_move_in_keys_item_release_and_handover_reaches_head_office() {
     let file = dir.path().join("houses.csv");
     std::fs::write(&file, sheet).unwrap();
     agent.ok(&["unit", "import", file.to_str().unwrap()]);
-    agent.ok(&[
-        "key",
-        "add",
-        "--tag",
-        "K-501",
-        "--kind",
-        "空置房",
-        "--slot",
-        "A1",
-        "--opens",
-        "3栋2单元501",
-        "--from",
-        "开发商",
-    ]);
-    agent.ok(&[
-        "key",
-        "add",
-        "--tag",
-        "K-302",
-        "--kind",
-        "业主寄存",
-        "--slot",
-        "B2",
-        "--opens",
-        "3栋2单元302",
-        "--from",
-        "业主陈明",
-    ]);
+    agent.add_key("K-501", "空置房", "3栋2单元501", "开发商");
+    agent.add_key("K-302", "业主寄存", "3栋2单元302", "业主陈明");
     site.add_staff("王经理", "经理", "wang");
     site.add_staff("赵门岗", "门岗", "zhao");
     site.add_staff("李娜", "客服员", "lina");

@@ -42,8 +42,7 @@ fn the_outgoing_person_writes_the_handover_and_only_the_incoming_one_confirms_it
         (Some("更换楼道灯"), Some("已更换，灯具正常"))
     );
     assert!(slip["due"].is_string());
-    let key =
-        agent.json(&["key", "add", "--tag", "K-017", "--kind", "公共区域", "--opens", "3栋天台", "--from", "工程部"]);
+    let key = agent.add_key("K-017", "公共区域", "3栋天台", "工程部");
     let due = (chrono::Local::now() + chrono::Duration::days(1)).format("%Y-%m-%d 10:00").to_string();
     agent.ok(&[
         "key",

@@ -16,20 +16,7 @@ fn a_house_is_handed_over_through_six_stations_and_head_office_holds_the_same_sl
     let sheet = dir.path().join("houses.csv");
     std::fs::write(&sheet, "楼栋,单元,楼层,房号,类型,建筑面积\n3栋,2单元,5,501,住宅,89.50\n").unwrap();
     agent.ok(&["unit", "import", sheet.to_str().unwrap()]);
-    agent.ok(&[
-        "key",
-        "add",
-        "--tag",
-        "K-501",
-        "--kind",
-        "空置房",
-        "--slot",
-        "A1",
-        "--opens",
-        "3栋2单元501",
-        "--from",
-        "开发商",
-    ]);
+    agent.add_key("K-501", "空置房", "3栋2单元501", "开发商");
     for (name, role, login) in
         [("孙销售", "销售", "sun"), ("钱工程", "工程", "qian"), ("李出纳", "财务", "li"), ("王经理", "经理", "wang")]
     {

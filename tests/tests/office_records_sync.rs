@@ -22,6 +22,28 @@ fn same<T: Kind + PartialEq + std::fmt::Debug>(net: &Network) -> Vec<T> {
     at_site
 }
 
+/// A slip for a fridge leaving today.
+fn fridge(today: chrono::NaiveDate) -> NewSlip {
+    NewSlip {
+        number: String::new(),
+        applicant: "刘强".into(),
+        applicant_kind: Applicant::Owner,
+        house: "3栋2单元302".into(),
+        phone: String::new(),
+        car_plate: String::new(),
+        items: vec![Item { name: "冰箱".into(), quantity: 1 }],
+        reason: "搬家".into(),
+        authorisation: Authorisation::InPerson,
+        confirmed_by: String::new(),
+        valid_on: today,
+    }
+}
+
+/// A key of `kind` taken in.
+fn new_key(tag: &str, kind: KeyKind, opens: &str) -> NewKey {
+    NewKey { tag: tag.into(), kind, slot: "A1".into(), opens: opens.into(), deposited_by: "业主陈明".into() }
+}
+
 #[test]
 fn each_office_record_syncs_and_steps_made_apart_at_site_and_head_office_merge_the_same() {
     let mut net = Network::new(7);
@@ -36,18 +58,7 @@ fn each_office_record_syncs_and_steps_made_apart_at_site_and_head_office_merge_t
             .map(|r| r.iter().map(|c| c.to_string()).collect())
             .collect();
     desk.import_houses(&sheet, &manager).unwrap();
-    let owner_key = desk
-        .add_key(
-            &NewKey {
-                tag: "K-9".into(),
-                kind: KeyKind::OwnerDeposit,
-                slot: "A1".into(),
-                opens: "3栋2单元302".into(),
-                deposited_by: "业主陈明".into(),
-            },
-            &manager,
-        )
-        .unwrap();
+    let owner_key = desk.add_key(&new_key("K-9", KeyKind::OwnerDeposit, "3栋2单元302"), &manager).unwrap();
     let due = desk.now() + chrono::Duration::hours(4);
     let loan = Loan {
         to: "维修工老王".into(),
@@ -58,24 +69,7 @@ fn each_office_record_syncs_and_steps_made_apart_at_site_and_head_office_merge_t
     };
     desk.lend_key(&owner_key.id.to_string(), &loan, &manager).unwrap();
     let today = desk.now().with_timezone(&desk.site.timezone).date_naive();
-    let slip = desk
-        .issue_slip(
-            &NewSlip {
-                number: String::new(),
-                applicant: "刘强".into(),
-                applicant_kind: Applicant::Owner,
-                house: "3栋2单元302".into(),
-                phone: String::new(),
-                car_plate: String::new(),
-                items: vec![Item { name: "冰箱".into(), quantity: 1 }],
-                reason: "搬家".into(),
-                authorisation: Authorisation::InPerson,
-                confirmed_by: String::new(),
-                valid_on: today,
-            },
-            &manager,
-        )
-        .unwrap();
+    let slip = desk.issue_slip(&fridge(today), &manager).unwrap();
     let slip_in = desk.open_movein("3栋2单元501", "张伟", "", &manager).unwrap();
     for item in StationKind::Documents.ticks() {
         desk.movein_step(&slip_in.id.to_string(), MoveInStep::Tick(StationKind::Documents, item, true), &manager)
@@ -163,33 +157,9 @@ fn closed_slips_and_keys_leave_the_working_lists_after_their_retention_and_moved
     desk.set_setting(&boss, "slip-retention-days", "365").unwrap();
     assert!(desk.set_setting(&boss, "key-retention-days", "5").is_err(), "at least 30 days");
     let today = desk.now().with_timezone(&desk.site.timezone).date_naive();
-    let new = NewSlip {
-        number: String::new(),
-        applicant: "刘强".into(),
-        applicant_kind: Applicant::Owner,
-        house: "3栋302".into(),
-        phone: String::new(),
-        car_plate: String::new(),
-        items: vec![Item { name: "冰箱".into(), quantity: 1 }],
-        reason: "搬家".into(),
-        authorisation: Authorisation::InPerson,
-        confirmed_by: String::new(),
-        valid_on: today,
-    };
-    let done = desk.issue_slip(&new, &boss).unwrap();
+    let done = desk.issue_slip(&fridge(today), &boss).unwrap();
     desk.slip_step(&done.id.to_string(), SlipStep::Release, &boss).unwrap();
-    let lost = desk
-        .add_key(
-            &NewKey {
-                tag: "K-1".into(),
-                kind: KeyKind::Common,
-                slot: String::new(),
-                opens: "天台".into(),
-                deposited_by: "工程部".into(),
-            },
-            &boss,
-        )
-        .unwrap();
+    let lost = desk.add_key(&new_key("K-1", KeyKind::Common, "天台"), &boss).unwrap();
     desk.key_step_by_id(&lost.id.to_string(), Step::Lose("已换锁"), &boss).unwrap();
     let household = Household { moved_in: Some(today - chrono::Duration::days(900)), ..Household::default() };
     let input = NewResident {

@@ -4,6 +4,13 @@ fn t(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }
 
+/// Writes `new` as 张敏（客服员）.
+fn written(new: &NewHandover) -> Result<AutoCommit, RuleError> {
+    let mut rng = rand::thread_rng();
+    let (id, site) = (RecordId::random(&mut rng), SiteId::random(&mut rng));
+    write(id, site, chrono_tz::Asia::Shanghai, t("2026-11-01T09:00:00Z"), "张敏（客服员）", new)
+}
+
 fn record(to_id: RecordId) -> AutoCommit {
     let mut rng = rand::thread_rng();
     let new = NewHandover {
@@ -19,15 +26,7 @@ fn record(to_id: RecordId) -> AutoCommit {
         things: vec![Thing { name: "对讲机".into(), quantity: 2, condition: "完好".into() }],
         notes: "3栋电梯异响，已报工程部".into(),
     };
-    write(
-        RecordId::random(&mut rng),
-        SiteId::random(&mut rng),
-        chrono_tz::Asia::Shanghai,
-        t("2026-11-01T09:00:00Z"),
-        "张敏（客服员）",
-        &new,
-    )
-    .unwrap()
+    written(&new).unwrap()
 }
 
 #[test]
@@ -52,7 +51,6 @@ fn only_the_incoming_person_confirms_and_only_once() {
 #[test]
 fn nobody_hands_over_to_themselves_and_two_confirmations_made_apart_merge_the_same() {
     let to = RecordId::random(&mut rand::thread_rng());
-    let mut rng = rand::thread_rng();
     let new = NewHandover {
         shift: String::new(),
         to_id: to,
@@ -61,15 +59,7 @@ fn nobody_hands_over_to_themselves_and_two_confirmations_made_apart_merge_the_sa
         things: vec![],
         notes: String::new(),
     };
-    let same = write(
-        RecordId::random(&mut rng),
-        SiteId::random(&mut rng),
-        chrono_tz::Asia::Shanghai,
-        t("2026-11-01T09:00:00Z"),
-        "张敏（客服员）",
-        &new,
-    );
-    assert!(same.is_err());
+    assert!(written(&new).is_err());
     let mut a = record(to);
     let mut b = a.fork();
     confirm(&mut a, t("2026-11-01T09:05:00Z"), "李娜（客服员）", to, "").unwrap();
