@@ -9,14 +9,14 @@ use std::io::Write;
 
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
-use wuye_app::kpi::{Estate, Figures, Period};
+use wuye_app::kpi::{Estate, Figures};
 use wuye_node::{Cursor, Page, Store, StoreError};
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::kind::Kind;
 use wuye_protocol::repair::Repair;
 use wuye_protocol::time::SiteTime;
 
-use crate::figures::SiteBrief;
+use crate::figures::{Book, SiteBrief};
 
 /// Records read from the store at a time: memory stays bounded whatever the month holds.
 pub const EXPORT_PAGE: usize = 1_000;
@@ -70,24 +70,6 @@ pub enum Sheet {
     Visits,
     /// 交付、钥匙与放行: homes handed over, keys out, item-release slips.
     Estate,
-}
-
-/// What an export of a period holds for its sites: their figures, their
-/// homes, keys and slips, and the totals.
-#[derive(Debug, Clone)]
-pub struct Book {
-    /// The sites, in the order sites were registered.
-    pub sites: Vec<SiteBrief>,
-    /// Each site's figures.
-    pub figures: Vec<Figures>,
-    /// All of them together.
-    pub total: Figures,
-    /// Each site's homes, keys and slips.
-    pub estates: Vec<Estate>,
-    /// All of them together.
-    pub estate: Estate,
-    /// The period.
-    pub period: Period,
 }
 
 impl Sheet {

@@ -135,6 +135,24 @@ pub struct Overview {
     pub alerts: Vec<Alert>,
 }
 
+/// What an export of a period holds for its sites: their figures, their
+/// homes, keys and slips, and the totals.
+#[derive(Debug, Clone)]
+pub struct Book {
+    /// The sites, in the order sites were registered.
+    pub sites: Vec<SiteBrief>,
+    /// Each site's figures.
+    pub figures: Vec<Figures>,
+    /// All of them together.
+    pub total: Figures,
+    /// Each site's homes, keys and slips.
+    pub estates: Vec<Estate>,
+    /// All of them together.
+    pub estate: Estate,
+    /// The period.
+    pub period: Period,
+}
+
 impl HeadOffice {
     /// The registered sites `scope` allows (every site when `None`), with their profiles.
     pub fn site_briefs(&self, scope: Option<&[SiteId]>) -> Result<Vec<SiteBrief>, OfficeError> {
@@ -183,19 +201,12 @@ impl HeadOffice {
     }
 
     /// What an export of `period` holds for the sites `scope` allows.
-    pub fn book(&self, scope: Option<&[SiteId]>, period: Period) -> Result<crate::export::Book, OfficeError> {
+    pub fn book(&self, scope: Option<&[SiteId]>, period: Period) -> Result<Book, OfficeError> {
         let sites = self.site_briefs(scope)?;
         let figures = self.figures_of(&sites, period)?;
         let mut all = kpi::estate(&self.store, period, self.now())?;
         let estates: Vec<Estate> = sites.iter().map(|s| all.remove(&s.site_id).unwrap_or_default()).collect();
-        Ok(crate::export::Book {
-            total: Figures::total(&figures),
-            estate: Estate::total(&estates),
-            sites,
-            figures,
-            estates,
-            period,
-        })
+        Ok(Book { total: Figures::total(&figures), estate: Estate::total(&estates), sites, figures, estates, period })
     }
 
     /// Every site's figures for `period` in `sites`' order.
