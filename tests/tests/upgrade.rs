@@ -90,7 +90,13 @@ fn a_site_and_head_office_written_by_release_1_read_back_the_same() {
         let old_id = then.remove("id").unwrap();
         assert_eq!(now.remove("replaces"), Some(old_id.clone()), "the new document names the one it replaces");
         assert_ne!(now.remove("id"), Some(old_id));
-        assert_eq!(now, then, "a resident reads back differently after the upgrade");
+        // The household columns came later: a resident of then reads as an owner with none.
+        assert_eq!(
+            (&now["resident_type"], &now["moved_out"], &now["house_id"]),
+            (&"owner".into(), &serde_json::Value::Null, &serde_json::Value::Null)
+        );
+        let (now, then) = (serde_json::Value::Object(now.clone()), serde_json::Value::Object(then.clone()));
+        assert_eq!(as_then(&now, &then), then, "a resident reads back differently after the upgrade");
     }
 
     let office = |args: &[&str]| {
