@@ -65,7 +65,7 @@ pub const SLIP_RETENTION_DAYS: i64 = 365;
 /// Key records are kept two years after they close (FORMS.md §6).
 pub const KEY_RETENTION_DAYS: i64 = 730;
 /// A resident's personal details are kept a year after they move out unless set otherwise.
-pub const RESIDENT_RETENTION_DAYS: i64 = 365;
+pub const RESIDENT_RETENTION_DAYS: i64 = wuye_protocol::company_settings::RESIDENT_RETENTION_DAYS as i64;
 
 /// The web desk's port unless the site sets another.
 pub const DEFAULT_WEB_PORT: u16 = 8080;

@@ -39,6 +39,7 @@ pub fn default_rules() -> Rules {
         major_result_duty_hours: hours(d.major_result_duty_hours),
         emergency_minutes: hours(d.emergency_minutes),
         normal_duty_hours: hours(d.normal_duty_hours),
+        resident_retention_days: hours(d.resident_retention_days),
         site_may_set: Vec::new(),
     }
 }
@@ -55,6 +56,15 @@ fn apply(mut rules: Rules, changes: &Changes) -> Result<Rules, OfficeError> {
         rules.categories = check_categories(categories).map_err(invalid)?;
     }
     for (key, value) in &changes.limits {
+        if key == "resident-retention-days" {
+            rules.resident_retention_days = value.trim().parse().ok().filter(|n| (30..=3650).contains(n)).ok_or_else(|| {
+                OfficeError::Invalid(format!(
+                    "resident-retention-days takes the days a moved-out resident's details are kept, 30 to 3650, not '{}'",
+                    wuye_protocol::text::echo(value)
+                ))
+            })?;
+            continue;
+        }
         let n = u64::try_from(check_limit(key, value).map_err(invalid)?).unwrap_or_default();
         match key.as_str() {
             "complaint-reply-duty-hours" => rules.complaint_reply_duty_hours = n,

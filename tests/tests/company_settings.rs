@@ -25,7 +25,10 @@ fn published_settings_reach_every_site_and_a_site_changes_only_what_head_office_
         &mut net,
         Changes {
             categories: Some("卫生,噪音,设施,其他".into()),
-            limits: vec![("complaint-result-duty-hours".into(), "16".into())],
+            limits: vec![
+                ("complaint-result-duty-hours".into(), "16".into()),
+                ("resident-retention-days".into(), "180".into()),
+            ],
             site_may_set: Some("categories".into()),
         },
     );
@@ -35,7 +38,7 @@ fn published_settings_reach_every_site_and_a_site_changes_only_what_head_office_
     for site in &net.sites {
         let s = SiteSettings::load(&site.desk.store).unwrap();
         assert_eq!(s.categories, ["卫生", "噪音", "设施", "其他"]);
-        assert_eq!(s.complaint_result_duty_hours, 16);
+        assert_eq!((s.complaint_result_duty_hours, s.resident_retention_days), (16, 180));
         assert!(s.set_by_company.contains(&"complaint-result-duty-hours".to_string()));
         assert!(!s.set_by_company.contains(&"categories".to_string()));
         assert_eq!(site.desk.store.all::<CompanySettings>(None).unwrap().len(), 1, "one document per site");
@@ -48,6 +51,8 @@ fn published_settings_reach_every_site_and_a_site_changes_only_what_head_office_
     assert_eq!(own.categories, ["卫生", "噪音", "停车"]);
     assert!(matches!(SiteSettings::set(store, "complaint-result-duty-hours", "48"), Err(SettingsError::Company(_))));
     assert_eq!(SiteSettings::load(store).unwrap().complaint_result_duty_hours, 16, "nothing changed");
+    // How long a moved-out resident's details are kept is the company's.
+    assert!(matches!(SiteSettings::set(store, "resident-retention-days", "400"), Err(SettingsError::Company(_))));
 
     // A complaint registered now is due within the company's 16 duty hours.
     let c = net.add_complaint(0, &sample(1, false));

@@ -20,14 +20,22 @@ use crate::time;
 const MAX_CATEGORIES_CHARS: usize = 5_000;
 
 /// The settings head office governs, by the name the site's settings use.
-pub const GOVERNED: [&str; 6] = [
+pub const GOVERNED: [&str; 7] = [
     "categories",
     "complaint-reply-duty-hours",
     "complaint-result-duty-hours",
     "major-result-duty-hours",
     "emergency-minutes",
     "normal-duty-hours",
+    "resident-retention-days",
 ];
+
+/// How long a moved-out resident's details are kept unless head office says otherwise.
+pub const RESIDENT_RETENTION_DAYS: u64 = 365;
+
+fn resident_retention_days() -> u64 {
+    RESIDENT_RETENTION_DAYS
+}
 
 /// What head office publishes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +52,9 @@ pub struct Rules {
     pub emergency_minutes: u64,
     /// Normal repairs: within this many duty hours.
     pub normal_duty_hours: u64,
+    /// A moved-out resident's personal details are removed this many days after.
+    #[serde(default = "resident_retention_days")]
+    pub resident_retention_days: u64,
     /// The keys of [`GOVERNED`] a site may set for itself.
     pub site_may_set: Vec<String>,
 }
@@ -58,6 +69,7 @@ impl Rules {
             "major-result-duty-hours" => self.major_result_duty_hours.to_string(),
             "emergency-minutes" => self.emergency_minutes.to_string(),
             "normal-duty-hours" => self.normal_duty_hours.to_string(),
+            "resident-retention-days" => self.resident_retention_days.to_string(),
             _ => return None,
         })
     }
@@ -97,6 +109,7 @@ fn write(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, r: &Rules) -> Resul
         ("major_result_duty_hours", r.major_result_duty_hours),
         ("emergency_minutes", r.emergency_minutes),
         ("normal_duty_hours", r.normal_duty_hours),
+        ("resident_retention_days", r.resident_retention_days),
     ] {
         doc.put(ROOT, key, ScalarValue::Uint(value))?;
     }
@@ -146,6 +159,11 @@ impl crate::kind::Kind for CompanySettings {
                 major_result_duty_hours: root.u64("major_result_duty_hours")?,
                 emergency_minutes: root.u64("emergency_minutes")?,
                 normal_duty_hours: root.u64("normal_duty_hours")?,
+                // Published before head office set it: the default.
+                resident_retention_days: match root.u64("resident_retention_days") {
+                    Err(DocError::Missing(_)) => RESIDENT_RETENTION_DAYS,
+                    other => other?,
+                },
                 site_may_set: list(root.str_up_to("site_may_set", 500)?, ','),
             },
             published_at: time::to_site(root.instant("published_at")?, header.timezone),
@@ -175,6 +193,7 @@ mod tests {
             major_result_duty_hours: 8,
             emergency_minutes: 30,
             normal_duty_hours: 24,
+            resident_retention_days: 180,
             site_may_set: vec!["categories".into()],
         };
         let mut doc = new_company_settings(
@@ -195,5 +214,15 @@ mod tests {
         rules.complaint_result_duty_hours = 16;
         update_company_settings(&mut doc, now, "周总（总部经理）", &rules).unwrap();
         assert_eq!(crate::kind::read::<CompanySettings>(&doc).unwrap().rules, rules);
+        assert_eq!(read.rules.value("resident-retention-days").as_deref(), Some("180"));
+        // Published before head office set the retention: the default, in the document and in its JSON.
+        doc.delete(ROOT, "resident_retention_days").unwrap();
+        let old = crate::kind::read::<CompanySettings>(&doc).unwrap();
+        assert_eq!(old.rules.resident_retention_days, RESIDENT_RETENTION_DAYS);
+        let mut json = serde_json::to_value(&old).unwrap();
+        let rules_json = if json.get("rules").is_some() { &mut json["rules"] } else { &mut json };
+        assert!(rules_json.as_object_mut().unwrap().remove("resident_retention_days").is_some());
+        let back: CompanySettings = serde_json::from_value(json).unwrap();
+        assert_eq!(back.rules.resident_retention_days, RESIDENT_RETENTION_DAYS);
     }
 }

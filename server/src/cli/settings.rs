@@ -14,6 +14,8 @@ use wuye_server::office::HeadOffice;
 use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum SettingsCommand {
     /// Show the company-wide settings in force (or the defaults, before any are published).
     Show {
@@ -42,6 +44,9 @@ pub(crate) enum SettingsCommand {
         /// Normal repairs within this many duty hours.
         #[arg(long)]
         normal_duty_hours: Option<String>,
+        /// A moved-out resident's personal details are removed this many days after (30 to 3650).
+        #[arg(long)]
+        resident_retention_days: Option<String>,
         /// The settings a site may set for itself, separated by commas (e.g. categories);
         /// give an empty value to let sites set none.
         #[arg(long)]
@@ -61,6 +66,7 @@ fn show(rules: &Rules, published: bool) {
     wuye_node::say!("major-result-duty-hours      {}", rules.major_result_duty_hours);
     wuye_node::say!("emergency-minutes            {}", rules.emergency_minutes);
     wuye_node::say!("normal-duty-hours            {}", rules.normal_duty_hours);
+    wuye_node::say!("resident-retention-days      {}", rules.resident_retention_days);
     let own = if rules.site_may_set.is_empty() { "none".to_string() } else { rules.site_may_set.join(", ") };
     wuye_node::say!("sites may set their own      {own}");
 }
@@ -85,6 +91,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: SettingsCommand) ->
             major_result_duty_hours,
             emergency_minutes,
             normal_duty_hours,
+            resident_retention_days,
             site_may_set,
             by,
         } => {
@@ -94,6 +101,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: SettingsCommand) ->
                 ("major-result-duty-hours", major_result_duty_hours),
                 ("emergency-minutes", emergency_minutes),
                 ("normal-duty-hours", normal_duty_hours),
+                ("resident-retention-days", resident_retention_days),
             ]
             .into_iter()
             .filter_map(|(k, v)| Some((k.to_string(), v?)))
