@@ -60,12 +60,20 @@ fn publish_profile(data: &Path) {
     }
 }
 
-/// Removes the personal details of residents who moved out longer ago than
-/// the site keeps them, recorded as done by the agent; a failure is told and
-/// the agent goes on.
-fn remove_moved_out_details(data: &Path) {
+/// What `run` does once at its start, on one opened desk: the site profile
+/// written, and the personal details removed of residents who moved out
+/// longer ago than the site keeps them (recorded as done by the agent); a
+/// failure is told and the agent goes on.
+fn at_start(data: &Path) {
+    let mut desk = match super::open_desk(data) {
+        Ok(desk) => desk,
+        Err(e) => return tracing::warn!("the site profile for head office was not written: {e:#}"),
+    };
+    if let Err(e) = desk.publish_profile() {
+        tracing::warn!("the site profile for head office was not written: {e:#}");
+    }
     let actor = wuye_app::desk::Actor::named("客服中心（保存期满自动移除）");
-    match super::open_desk(data).and_then(|mut desk| Ok(desk.remove_moved_out_details(&actor)?)) {
+    match desk.remove_moved_out_details(&actor) {
         Ok(done) if !done.is_empty() => tracing::info!(residents = done.len(), "moved-out residents' details removed"),
         Ok(_) => {}
         Err(e) => tracing::warn!("moved-out residents' details were not removed: {e:#}"),
@@ -177,8 +185,7 @@ pub(crate) struct RunArgs {
 /// Runs `wuye-agent run …`.
 pub(crate) fn run(data: &Path, args: RunArgs) -> anyhow::Result<()> {
     let RunArgs { interval_secs, no_web, web } = args;
-    publish_profile(data);
-    remove_moved_out_details(data);
+    at_start(data);
     let (mut store, config) = config::open(data)?;
     let web = if no_web { None } else { Some(web.options(data)?) };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

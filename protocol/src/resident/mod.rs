@@ -145,10 +145,7 @@ impl Household {
     }
 
     fn read(root: &Fields<'_>) -> Result<Household, DocError> {
-        let optional = |key: &str| match root.str(key) {
-            Err(DocError::Missing(_)) => Ok(String::new()),
-            other => other,
-        };
+        let optional = |key: &str| root.str_or_empty(key);
         let date = |key: &'static str| -> Result<Option<NaiveDate>, DocError> {
             let text = optional(key)?;
             if text.is_empty() {
