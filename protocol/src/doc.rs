@@ -450,6 +450,11 @@ impl<'a> Fields<'a> {
         Ok(out)
     }
 
+    /// The fields beside the header, checked, as the struct `T` (see [`crate::body`]).
+    pub fn body<T: serde::de::DeserializeOwned>(&self) -> Result<T, DocError> {
+        crate::body::read(self.map)
+    }
+
     /// A required list field, at most `max` long: its items.
     pub fn list(&self, key: &str, max: usize) -> Result<Vec<&'a hydrate::Value>, DocError> {
         match self.get(key)? {

@@ -35,6 +35,21 @@ macro_rules! id_type {
                 Self(uuid::Builder::from_random_bytes(bytes).into_uuid())
             }
 
+            /// An id computed from `parts` (a version-8 UUID of their SHA-256):
+            /// the same parts give the same id wherever it is computed.
+            pub fn derived(parts: &[&[u8]]) -> Self {
+                use sha2::Digest;
+                let mut hash = sha2::Sha256::new();
+                for part in parts {
+                    hash.update((part.len() as u64).to_le_bytes());
+                    hash.update(part);
+                }
+                let digest = hash.finalize();
+                let mut bytes = [0u8; 16];
+                bytes.copy_from_slice(&digest[..16]);
+                Self(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+            }
+
             /// The id's 16 raw bytes.
             pub fn as_bytes(&self) -> &[u8; 16] {
                 self.0.as_bytes()

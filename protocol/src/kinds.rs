@@ -27,6 +27,12 @@ macro_rules! for_each_kind {
             ReleaseSlip = "release_slip" in release::ReleaseSlip, "物品放行条", "item-release slip", "release";
             MoveIn = "move_in" in movein::MoveIn, "收楼流转单", "move-in slip", "movein";
             ShiftHandover = "shift_handover" in handover::ShiftHandover, "交接班记录", "shift handover", "handover";
+            FeeItem = "fee_item" in fee_item::FeeItem, "收费项目", "fee item", "fee-item";
+            MeterReading = "meter_reading" in meter::MeterReading, "抄表记录", "meter reading", "meter";
+            Bill = "bill" in bill::Bill, "账单", "bill", "bill";
+            Payment = "payment" in payment::Payment, "收据", "payment", "payment";
+            Chase = "chase" in chase::Chase, "催缴记录", "arrears reminder", "chase";
+            DayClose = "day_close" in day_close::DayClose, "日结单", "day close", "day-close";
             CompanySettings = "company_settings" in company_settings::CompanySettings, "公司统一设置", "company settings", "company-settings";
         }
     };

@@ -15,6 +15,8 @@
 //! - [`resident`]: the household register, with ID-card checks and masking;
 //! - [`events`]: steps kept as events (who, when, what), appended and never overwritten;
 //! - [`kind`]: the trait every record kind implements, and reading a document as one kind;
+//! - [`fee`]: fee items, meter readings, bills, payments, reminders and day closes, and the ledger's arithmetic;
+//! - [`body`]: record bodies written from and read into plain structs;
 //! - [`money`]: amounts in whole fen (`Fen`), read from yuan and shown as people write them;
 //! - [`record`]: the list of kinds: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
@@ -27,6 +29,7 @@
 #[macro_use]
 mod labelled;
 
+pub mod body;
 pub mod calendar;
 pub mod commitment;
 pub mod company_settings;
@@ -35,6 +38,8 @@ pub mod daily_report;
 pub mod doc;
 pub mod duty_shift;
 pub mod events;
+pub mod fee;
+pub use fee::{bill, chase, day_close, fee_item, meter, payment};
 pub mod handover;
 pub mod house;
 pub mod ids;
