@@ -83,6 +83,8 @@ pub struct Board {
     pub open_calls: Vec<LogEntry>,
     /// Keys lent and not back by their due time.
     pub keys_overdue: Vec<wuye_protocol::key::Key>,
+    /// Promises to pay arrears (催缴 with a promised day) due by today, the house still owing.
+    pub promises_due: Vec<wuye_protocol::chase::Chase>,
     /// Follow-up visits due by the end of today, the earliest first.
     pub visits_due: Vec<VisitDue>,
     /// Today's daily report, once made.
@@ -189,6 +191,7 @@ impl Desk {
             commitments_due: shift::commitments_due(&self.store, now)?,
             open_calls: shift::carry_over(&self.store)?,
             keys_overdue: self.keys(true)?,
+            promises_due: self.promises_due()?,
             visits_due: self.visits_due()?,
             report,
         })

@@ -133,7 +133,7 @@ pub struct SiteBasis {
 }
 
 /// A share as a percentage, none when there is nothing to divide by.
-fn percent(numerator: i64, denominator: i64) -> Option<f64> {
+pub(crate) fn percent(numerator: i64, denominator: i64) -> Option<f64> {
     (denominator > 0).then(|| numerator as f64 * 100.0 / denominator as f64)
 }
 

@@ -5,6 +5,7 @@
 //! messages people read live here, once, so no front end repeats a rule.
 //!
 //! - [`desk`]: the site's operations, one file per record kind (`desk/complaint.rs`, …);
+//! - [`fees`]: every house's fee ledger, the arrears list and the fee figures, the same at the site and at head office;
 //! - [`identity`]: whole identity numbers, kept at the site in a table that never syncs;
 //! - [`signin`]: staff sign-in: Argon2id password hashes, sessions by token, waits after failures;
 //! - [`settings`]: the site's complaint categories, repair deadlines and summer schedule;
@@ -22,6 +23,7 @@ use wuye_protocol::ids::SiteId;
 pub mod board;
 pub mod desk;
 pub mod error;
+pub mod fees;
 pub mod identity;
 pub mod kpi;
 pub mod lists;

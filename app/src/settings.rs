@@ -45,6 +45,11 @@ pub struct SiteSettings {
     /// The move-in slip's stations (收楼流转单): their kinds, labels, order and
     /// who stamps each, as `kind:label:role,role;…`.
     pub movein_stations: Vec<wuye_protocol::movein::Station>,
+    /// Arrears reach each level of chasing (催缴) this many days overdue: three rising numbers.
+    pub chase_levels: [u32; 3],
+    /// A move-in's fees station is stamped only when this many months of
+    /// 物业费 from the handover are paid (0: not checked).
+    pub movein_prepay_months: u32,
     /// The settings head office fixes for every site (公司统一设置), which
     /// this site may not change.
     pub set_by_company: Vec<String>,
@@ -135,7 +140,21 @@ pub fn company_rules(store: &Store) -> Result<Option<wuye_protocol::company_sett
 const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, complaint-reply-duty-hours, \
                     complaint-result-duty-hours, major-result-duty-hours, summer, web-port, households, \
                     visit-within-days, slip-retention-days, key-retention-days, \
-                    resident-retention-days, movein-stations";
+                    resident-retention-days, movein-stations, chase-levels, movein-prepay-months";
+
+/// Arrears are chased at 15, 60 and 180 days overdue unless the site sets otherwise.
+pub const CHASE_LEVELS: [u32; 3] = [15, 60, 180];
+/// Half a year of 物业费 is paid at move-in unless the site sets otherwise.
+pub const MOVEIN_PREPAY_MONTHS: u32 = 6;
+
+/// Three rising day counts, `15,60,180`.
+fn parse_levels(text: &str) -> Option<[u32; 3]> {
+    let days: Vec<u32> = text.split([',', '，']).map(|d| d.trim().parse().ok()).collect::<Option<_>>()?;
+    match days.as_slice() {
+        [a, b, c] if 0 < *a && a < b && b < c && *c <= 3650 => Some([*a, *b, *c]),
+        _ => None,
+    }
+}
 
 fn month_day_text((month, day): (u32, u32)) -> String {
     format!("{month:02}-{day:02}")
@@ -214,6 +233,10 @@ impl SiteSettings {
             movein_stations: get("movein-stations")?
                 .and_then(|v| wuye_protocol::movein::parse_stations(&v).ok())
                 .unwrap_or_else(wuye_protocol::movein::default_stations),
+            chase_levels: get("chase-levels")?.and_then(|v| parse_levels(&v)).unwrap_or(CHASE_LEVELS),
+            movein_prepay_months: get("movein-prepay-months")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(MOVEIN_PREPAY_MONTHS),
             set_by_company: Vec::new(),
         })
     }
@@ -283,6 +306,24 @@ impl SiteSettings {
                     ))
                 })?;
                 store.set_setting("site.movein-stations", &wuye_protocol::movein::stations_text(&stations))?;
+            }
+            "chase-levels" => {
+                let levels = parse_levels(value).ok_or_else(|| {
+                    invalid(format!(
+                        "chase-levels takes three rising day counts, like 15,60,180, not '{}'",
+                        wuye_protocol::text::echo(value)
+                    ))
+                })?;
+                store.set_setting("site.chase-levels", &format!("{},{},{}", levels[0], levels[1], levels[2]))?;
+            }
+            "movein-prepay-months" => {
+                let n: u32 = value.trim().parse().ok().filter(|n| *n <= 24).ok_or_else(|| {
+                    invalid(format!(
+                        "movein-prepay-months takes the months of 物业费 paid at move-in, 0 to 24, not '{}'",
+                        wuye_protocol::text::echo(value)
+                    ))
+                })?;
+                store.set_setting("site.movein-prepay-months", &n.to_string())?;
             }
             "web-port" => {
                 let port: u16 = value.trim().parse().ok().filter(|p| *p > 0).ok_or_else(|| {

@@ -162,6 +162,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("handover.slips_waiting", "未查验的放行条", "Release slips not yet checked"),
     ("board.visits_due", "到期回访", "Follow-up visits due"),
     ("board.keys_overdue", "逾期未还的钥匙", "Keys not back in time"),
+    ("board.promises_due", "约定缴费到期", "Promises to pay due"),
     ("call.title", "来电来访登记", "Register a call or visit"),
     ("call.log", "工作日志", "Work log"),
     ("call.saved", "已登记。", "Saved."),

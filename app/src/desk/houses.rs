@@ -9,6 +9,7 @@ use wuye_protocol::house::{self, House, HouseType, NewHouse};
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::repair::Repair;
 use wuye_protocol::resident::Resident;
+use wuye_protocol::rules::RuleError;
 
 use super::{Actor, Desk};
 use crate::AppError;
@@ -135,6 +136,19 @@ impl Desk {
             .collect::<Result<Vec<_>, _>>()?;
         self.store.insert_batch(&mut docs)?;
         Ok(docs.len())
+    }
+
+    /// The registered house at an address as people write it (`3栋2单元501`, `3-2-501`).
+    pub fn house_at(&self, address: &str) -> Result<House, AppError> {
+        let key = house::address_key(address);
+        self.houses(None, None)?.into_iter().find(|h| house::address_key(&h.address()) == key).ok_or_else(|| {
+            RuleError::OutOfRange {
+                field: "the house",
+                value: wuye_protocol::text::echo(address),
+                allowed: "a house in the register (`unit list`; import it with `unit import`)".into(),
+            }
+            .into()
+        })
     }
 
     /// The register, in address order; only a building's, or rooms whose number holds `room`.

@@ -46,6 +46,7 @@ impl std::fmt::Debug for Desk {
 mod commitments;
 mod complaints;
 mod duty;
+mod fees;
 mod handovers;
 mod houses;
 mod keys;
@@ -58,6 +59,7 @@ mod residents;
 mod staffing;
 
 pub use complaints::Step;
+pub use fees::{Issued, NewChase, NewFeeItem, NewPayment, NewPrice};
 pub use handovers::HandoverNote;
 pub use houses::{check_sheet, Unmatched, COLUMNS as HOUSE_COLUMNS};
 pub use keys::Loan;

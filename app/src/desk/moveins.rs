@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use wuye_protocol::doc::RecordKind;
+use wuye_protocol::fee::MeterKind;
 use wuye_protocol::house::{self, House, HouseState};
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::key::{self, Key, KeyStatus};
@@ -52,15 +53,7 @@ impl Desk {
     /// address as people write it) and its owner; one open slip a house.
     pub fn open_movein(&mut self, house: &str, owner: &str, phone: &str, actor: &Actor) -> Result<MoveIn, AppError> {
         may(actor.role, Guarded::OpenMoveIn)?;
-        let key = house::address_key(house);
-        let Some(found) = self.houses(None, None)?.into_iter().find(|h| house::address_key(&h.address()) == key) else {
-            return Err(RuleError::OutOfRange {
-                field: "the house",
-                value: wuye_protocol::text::echo(house),
-                allowed: "a house in the register (`unit list`; import it with `unit import`)".into(),
-            }
-            .into());
-        };
+        let found = self.house_at(house)?;
         if found.state != HouseState::NotHandedOver {
             return Err(RuleError::OutOfRange {
                 field: "the house",
@@ -132,7 +125,17 @@ impl Desk {
         let by = actor.name.clone();
         match step {
             MoveInStep::Tick(kind, item, done) => self.edit_slip(rid, |doc| movein::tick(doc, kind, item, done))?,
-            MoveInStep::Reading(meter, value) => self.edit_slip(rid, |doc| movein::read_meter(doc, meter, value))?,
+            MoveInStep::Reading(meter, value) => {
+                self.edit_slip(rid, |doc| movein::read_meter(doc, meter, value))?;
+                // The slip's readings are the house's first, which metered fees start from.
+                let kind = match meter {
+                    Meter::Water => MeterKind::Water,
+                    Meter::Electricity => MeterKind::Electricity,
+                    Meter::Gas => MeterKind::Gas,
+                };
+                let reading = wuye_protocol::fee::parse_quantity("the meter reading", value)?;
+                self.first_reading(slip.house_id, kind, reading, rid, actor)?;
+            }
             MoveInStep::Fee(item, amount) => self.edit_slip(rid, |doc| movein::add_fee(doc, item, amount))?,
             MoveInStep::Defect { room, text, order } => {
                 let mut at = 0;
@@ -158,6 +161,9 @@ impl Desk {
                 self.edit_slip(rid, |doc| movein::send_back(doc, now, &by, role, kind, reason))?
             }
             MoveInStep::Stamp(kind, reason) => {
+                if kind == StationKind::Fees {
+                    self.first_bills_paid(slip.house_id)?;
+                }
                 self.edit_slip(rid, |doc| movein::stamp(doc, now, &by, role, kind, reason))?;
                 self.after_stamp(rid, kind, now, actor)?;
             }

@@ -59,6 +59,18 @@ pub enum Guarded {
     ApproveOwnerKey,
     /// Opening a move-in slip (收楼流转单) for a house and its owner.
     OpenMoveIn,
+    /// Taking a payment (收款) and printing its receipt.
+    TakePayment,
+    /// Setting up fee items and prices, issuing bills (出账), reading meters in bulk.
+    ManageFees,
+    /// Voiding a receipt (作废) before the day's close.
+    VoidReceipt,
+    /// Reducing a bill (减免) or waiving a late fee.
+    Reduce,
+    /// Refunding a payment (退款).
+    Refund,
+    /// The last level of chasing arrears.
+    LastReminder,
 }
 
 impl Guarded {
@@ -72,6 +84,9 @@ impl Guarded {
             Guarded::CheckSlip => &[Role::Gate, Role::Supervisor, Role::Manager],
             Guarded::ApproveOwnerKey => &[Role::Supervisor, Role::Manager],
             Guarded::OpenMoveIn => &[Role::FrontDesk, Role::Supervisor, Role::Manager, Role::Sales],
+            Guarded::TakePayment => &[Role::FrontDesk, Role::Finance, Role::Supervisor, Role::Manager],
+            Guarded::ManageFees | Guarded::VoidReceipt => &[Role::Finance, Role::Supervisor, Role::Manager],
+            Guarded::Reduce | Guarded::Refund | Guarded::LastReminder => &[Role::Manager],
         }
     }
 
@@ -86,6 +101,12 @@ impl Guarded {
             Guarded::CheckSlip => "check an item-release slip at the gate",
             Guarded::ApproveOwnerKey => "lend a key an owner deposited",
             Guarded::OpenMoveIn => "open a move-in slip",
+            Guarded::TakePayment => "take a payment",
+            Guarded::ManageFees => "set up fee items and prices or issue bills",
+            Guarded::VoidReceipt => "void a receipt",
+            Guarded::Reduce => "reduce a bill or waive a late fee",
+            Guarded::Refund => "refund a payment",
+            Guarded::LastReminder => "give the last reminder of arrears",
         }
     }
 }
