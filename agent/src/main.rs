@@ -56,6 +56,9 @@ enum Command {
     /// Keys in the office's custody (钥匙管理): take in, lend, return, chase, lose.
     #[command(subcommand)]
     Key(cli::key::KeyCommand),
+    /// Fees (收费): fee items, meter readings, bills, payments and receipts, refunds, voids, the day's close, arrears.
+    #[command(subcommand)]
+    Fee(cli::fee::FeeCommand),
     /// Item-release slips (物品放行条): issue at the desk, check at the gate, cancel.
     #[command(subcommand)]
     Release(cli::release::ReleaseCommand),
@@ -148,6 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resident(cmd) => cli::resident::run(data, cmd),
         Command::Unit(cmd) => cli::unit::run(data, cmd),
         Command::Release(cmd) => cli::release::run(data, cmd),
+        Command::Fee(cmd) => cli::fee::run(data, cmd),
         Command::Movein(cmd) => cli::movein::run(data, cmd),
         Command::Records { kind, json } => {
             let desk = cli::open_desk(data)?;

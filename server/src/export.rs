@@ -9,7 +9,12 @@ use std::io::Write;
 
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
+use wuye_app::fees::Money;
 use wuye_app::kpi::{Estate, Figures};
+use wuye_protocol::chase::Chase;
+use wuye_protocol::day_close::DayClose;
+use wuye_protocol::money::Fen;
+use wuye_protocol::payment::{PayKind, Payment};
 use wuye_node::{Cursor, Page, Store, StoreError};
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::kind::Kind;
@@ -70,11 +75,29 @@ pub enum Sheet {
     Visits,
     /// 交付、钥匙与放行: homes handed over, keys out, item-release slips.
     Estate,
+    /// 收费指标: each site's 收费率, 户收费率, 清欠率, late fees and aging.
+    Fees,
+    /// 收费明细: every payment line of the period.
+    Payments,
+    /// 欠费明细表: every house in arrears at the period's end.
+    Arrears,
+    /// 日结单: the cashiers' day closes of the period.
+    Closes,
 }
 
 impl Sheet {
     /// Every sheet, in the workbook's order.
-    pub const ALL: [Sheet; 5] = [Sheet::Figures, Sheet::Estate, Sheet::Complaints, Sheet::Repairs, Sheet::Visits];
+    pub const ALL: [Sheet; 9] = [
+        Sheet::Figures,
+        Sheet::Estate,
+        Sheet::Fees,
+        Sheet::Complaints,
+        Sheet::Repairs,
+        Sheet::Visits,
+        Sheet::Payments,
+        Sheet::Arrears,
+        Sheet::Closes,
+    ];
 
     /// The sheet by its name in a URL or on the command line.
     pub fn parse(name: &str) -> Option<Self> {
@@ -89,6 +112,10 @@ impl Sheet {
             Sheet::Repairs => "repairs",
             Sheet::Visits => "visits",
             Sheet::Estate => "estate",
+            Sheet::Fees => "fees",
+            Sheet::Payments => "payments",
+            Sheet::Arrears => "arrears",
+            Sheet::Closes => "closes",
         }
     }
 
@@ -100,6 +127,10 @@ impl Sheet {
             Sheet::Repairs => "维修工作单",
             Sheet::Visits => "回访记录表",
             Sheet::Estate => "交付钥匙放行",
+            Sheet::Fees => "收费指标",
+            Sheet::Payments => "收费明细",
+            Sheet::Arrears => "欠费明细表",
+            Sheet::Closes => "日结单",
         }
     }
 
@@ -140,6 +171,19 @@ impl Sheet {
             ],
             Sheet::Visits => &["管理处", "日期", "单号", "房间号", "受访人", "反馈意见", "回访人", "备注"],
             Sheet::Estate => &ESTATE_HEADERS,
+            Sheet::Fees => &FEE_HEADERS,
+            Sheet::Payments => &[
+                "管理处", "收据号", "日期", "类别", "房屋", "缴款人", "支付方式", "收费项目", "费用期间", "本金(元)",
+                "滞纳金(元)", "滞纳金减免(元)", "收款人", "状态",
+            ],
+            Sheet::Arrears => &[
+                "管理处", "房屋", "欠费起始", "逾期天数", "逾期本金(元)", "未收本金(元)", "滞纳金(元)", "0-30天(元)",
+                "31-90天(元)", "91-180天(元)", "180天以上(元)", "催缴级别", "最近催缴",
+            ],
+            Sheet::Closes => &[
+                "管理处", "日结日期", "收款人", "收据起", "收据止", "有效张数", "作废张数", "收款(元)", "退款(元)",
+                "本金(元)", "滞纳金(元)", "预存增减(元)",
+            ],
         }
     }
 }
@@ -204,6 +248,52 @@ pub fn estate_cells(name: &str, e: &Estate) -> Vec<Cell> {
         Cell::Int(e.keys_overdue),
         Cell::Int(e.slips_issued),
         Cell::Int(e.slips_refused),
+    ]
+}
+
+/// The fee table's headers, in the order of [`fee_cells`].
+pub const FEE_HEADERS: [&str; 16] = [
+    "管理处",
+    "本期应收(元)",
+    "本期实收(元)",
+    "收费率%",
+    "应收户数",
+    "缴清户数",
+    "户收费率%",
+    "期初欠费(元)",
+    "清欠(元)",
+    "清欠率%",
+    "滞纳金实收(元)",
+    "滞纳金减免(元)",
+    "0-30天(元)",
+    "31-90天(元)",
+    "91-180天(元)",
+    "180天以上(元)",
+];
+
+fn fen(f: Fen) -> Cell {
+    Cell::Money(i64::try_from(f.0).unwrap_or(i64::MAX))
+}
+
+/// A site's (or the total's) fee figures as a row.
+pub fn fee_cells(name: &str, m: &Money) -> Vec<Cell> {
+    vec![
+        text(name),
+        fen(m.billed),
+        fen(m.collected),
+        Cell::Rate(m.collection_rate),
+        Cell::Int(m.houses_billed),
+        Cell::Int(m.houses_paid),
+        Cell::Rate(m.house_rate),
+        fen(m.past_arrears),
+        fen(m.past_collected),
+        Cell::Rate(m.arrears_rate),
+        fen(m.late_collected),
+        fen(m.late_waived),
+        fen(m.aging.upto_30),
+        fen(m.aging.upto_90),
+        fen(m.aging.upto_180),
+        fen(m.aging.over_180),
     ]
 }
 
@@ -360,6 +450,98 @@ pub fn rows(
                 row(estate_cells(&site.name, e))?;
             }
             row(estate_cells("合计", &book.estate))?;
+        }
+        Sheet::Fees => {
+            for (site, m) in sites.iter().zip(&book.money) {
+                row(fee_cells(&site.name, m))?;
+            }
+            row(fee_cells("合计", &book.money_total))?;
+        }
+        Sheet::Payments => {
+            for site in sites {
+                let mut payments: Vec<Payment> = store.all(Some(site.site_id))?;
+                payments.retain(|p| (first..=last).contains(&p.paid_on) && p.pay_kind != PayKind::PrepaidUse);
+                payments.sort_by_key(|p| p.receipt);
+                for p in &payments {
+                    let state = if p.is_void() { "作废" } else { "" };
+                    let head = |item: &str, period: &str| {
+                        vec![
+                            text(site.name.as_str()),
+                            text(p.number()),
+                            text(p.paid_on.to_string()),
+                            text(p.pay_kind.label()),
+                            text(p.house.as_str()),
+                            text(p.payer.as_str()),
+                            text(p.method.label()),
+                            text(item),
+                            text(period),
+                        ]
+                    };
+                    let sign = p.sign();
+                    let signed = |f: Fen| Cell::Money(sign * i64::try_from(f.0).unwrap_or(i64::MAX));
+                    for l in &p.lines {
+                        let mut cells = head(&l.item, &l.period);
+                        cells.extend([signed(l.principal), signed(l.late_fee), signed(l.late_waived)]);
+                        cells.extend([text(p.cashier.as_str()), text(state)]);
+                        row(cells)?;
+                    }
+                    let prepaid = p.to_prepaid.0 as i64 - p.from_prepaid.0 as i64;
+                    if prepaid != 0 {
+                        let mut cells = head("预存", "");
+                        cells.extend([Cell::Money(sign * prepaid), Cell::Money(0), Cell::Money(0)]);
+                        cells.extend([text(p.cashier.as_str()), text(state)]);
+                        row(cells)?;
+                    }
+                }
+            }
+        }
+        Sheet::Arrears => {
+            for site in sites {
+                let books = wuye_app::fees::Books::load(store, Some(site.site_id))?;
+                let chases: Vec<Chase> = store.all(Some(site.site_id))?;
+                let levels = wuye_app::settings::CHASE_LEVELS;
+                let today = book.now.with_timezone(&site.timezone()).date_naive();
+                for a in wuye_app::fees::arrears(&books, &chases, levels, last.min(today)) {
+                    row(vec![
+                        text(site.name.as_str()),
+                        text(a.house.as_str()),
+                        text(a.since.as_str()),
+                        Cell::Int(i64::from(a.overdue_days)),
+                        fen(a.overdue),
+                        fen(a.outstanding),
+                        fen(a.late_owed),
+                        fen(a.aging.upto_30),
+                        fen(a.aging.upto_90),
+                        fen(a.aging.upto_180),
+                        fen(a.aging.over_180),
+                        Cell::Int(i64::from(a.level)),
+                        text(a.last_reminder.map(|c| format!("{} {} {}", c.at.local().date_naive(), c.way.label(), c.result)).unwrap_or_default()),
+                    ])?;
+                }
+            }
+        }
+        Sheet::Closes => {
+            for site in sites {
+                let mut closes: Vec<DayClose> = store.all(Some(site.site_id))?;
+                closes.retain(|c| (first..=last).contains(&c.day));
+                for c in &closes {
+                    let sum = |m: &std::collections::BTreeMap<String, Fen>| fen(Fen(m.values().map(|f| f.0).sum()));
+                    row(vec![
+                        text(site.name.as_str()),
+                        text(c.day.to_string()),
+                        text(c.cashier.as_str()),
+                        Cell::Int(c.receipts.0 as i64),
+                        Cell::Int(c.receipts.1 as i64),
+                        Cell::Int(c.count as i64),
+                        Cell::Int(c.voided as i64),
+                        sum(&c.taken),
+                        sum(&c.refunded),
+                        Cell::Money(c.principal),
+                        Cell::Money(c.late_fees),
+                        Cell::Money(c.prepaid),
+                    ])?;
+                }
+            }
         }
         Sheet::Complaints => {
             for site in sites {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use wuye_app::fees::{self, Books, Money};
 use wuye_app::kpi::{self, Estate, Figures, Period, SiteBasis};
 use wuye_node::StoreError;
 use wuye_protocol::ids::SiteId;
@@ -74,6 +75,8 @@ pub struct SiteLine {
     pub repairs_overdue: usize,
     /// Its homes, keys and item-release slips.
     pub estate: Estate,
+    /// Its fees, payments and arrears for the period (`docs/KPI.md`).
+    pub money: Money,
 }
 
 /// Something head office should look at.
@@ -131,6 +134,8 @@ pub struct Overview {
     pub total: Figures,
     /// Their homes, keys and slips together.
     pub estate: Estate,
+    /// All sites' fees together.
+    pub money: Money,
     /// What to look at now.
     pub alerts: Vec<Alert>,
 }
@@ -149,8 +154,14 @@ pub struct Book {
     pub estates: Vec<Estate>,
     /// All of them together.
     pub estate: Estate,
+    /// Each site's fees, in `sites`' order.
+    pub money: Vec<Money>,
+    /// All sites' fees together.
+    pub money_total: Money,
     /// The period.
     pub period: Period,
+    /// When it was read (arrears are as of the period's end or this, whichever is earlier).
+    pub now: DateTime<Utc>,
 }
 
 impl HeadOffice {
@@ -206,7 +217,31 @@ impl HeadOffice {
         let figures = self.figures_of(&sites, period)?;
         let mut all = kpi::estate(&self.store, period, self.now())?;
         let estates: Vec<Estate> = sites.iter().map(|s| all.remove(&s.site_id).unwrap_or_default()).collect();
-        Ok(Book { total: Figures::total(&figures), estate: Estate::total(&estates), sites, figures, estates, period })
+        let money = self.money_of(&sites, period)?;
+        Ok(Book {
+            total: Figures::total(&figures),
+            estate: Estate::total(&estates),
+            money_total: Money::total(&money),
+            sites,
+            figures,
+            estates,
+            money,
+            period,
+            now: self.now(),
+        })
+    }
+
+    /// Every site's fee figures for `period` in `sites`' order, from the bills
+    /// and payments synced, by the code the sites use ([`wuye_app::fees`]).
+    pub fn money_of(&self, sites: &[SiteBrief], period: Period) -> Result<Vec<Money>, OfficeError> {
+        let now = self.now();
+        let mut out = Vec::with_capacity(sites.len());
+        for site in sites {
+            let books = Books::load(&self.store, Some(site.site_id))?;
+            let today = now.with_timezone(&site.timezone()).date_naive();
+            out.push(fees::money(&books, period.first(), period.last(), today));
+        }
+        Ok(out)
     }
 
     /// Every site's figures for `period` in `sites`' order.
@@ -223,6 +258,7 @@ impl HeadOffice {
         let majors = kpi::majors_waiting(&self.store)?;
         let overdue = kpi::repairs_overdue(&self.store, now)?;
         let mut estates = kpi::estate(&self.store, period, now)?;
+        let mut money = self.money_of(&sites, period)?.into_iter();
         let mut reported: HashMap<chrono::NaiveDate, std::collections::HashSet<SiteId>> = HashMap::new();
         let mut alerts = Vec::new();
         let mut lines = Vec::with_capacity(sites.len());
@@ -260,11 +296,13 @@ impl HeadOffice {
                 longest_wait_hours: longest,
                 repairs_overdue: late,
                 estate: estates.remove(&id).unwrap_or_default(),
+                money: money.next().unwrap_or_default(),
             });
         }
         let all: Vec<Figures> = lines.iter().map(|l| l.figures.clone()).collect();
         let estate = Estate::total(&lines.iter().map(|l| l.estate.clone()).collect::<Vec<_>>());
-        Ok(Overview { period: period.to_string(), lines, total: Figures::total(&all), estate, alerts })
+        let money = Money::total(&lines.iter().map(|l| l.money.clone()).collect::<Vec<_>>());
+        Ok(Overview { period: period.to_string(), lines, total: Figures::total(&all), estate, money, alerts })
     }
 
     /// The figures of the `n` periods ending with `period`, for the sites

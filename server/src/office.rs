@@ -459,6 +459,28 @@ impl HeadOffice {
         Ok(self.office().repair_note(id, text, &by.signature())?)
     }
 
+    /// A reduction (减免) of a site's bill granted at head office by a
+    /// manager; it reaches the site with its next sync and merges with any
+    /// payment the site took meanwhile (see `wuye_protocol::fee::ledger`).
+    pub fn reduce_bill(
+        &mut self,
+        by: &Actor,
+        id: &str,
+        amount: wuye_protocol::money::Fen,
+        reason: &str,
+    ) -> Result<wuye_protocol::bill::Bill, OfficeError> {
+        by.may(Act::Decide)?;
+        let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Bill, id).map_err(AppError::from)?;
+        let bill = self.store.get::<wuye_protocol::bill::Bill>(rid).map_err(AppError::from)?;
+        by.may_see(bill.site_id)?;
+        let (now, signature) = (self.now(), by.signature());
+        let view = self
+            .store
+            .edit(rid, |doc| wuye_protocol::bill::reduce(doc, now, &signature, amount, reason))
+            .map_err(AppError::from)?;
+        Ok(Store::typed(view).map_err(AppError::from)?)
+    }
+
     /// A complaint as `by` may see it (its site theirs), with its history.
     pub fn complaint_for(
         &self,

@@ -5,6 +5,7 @@
 pub(crate) mod commitment;
 pub(crate) mod complaint;
 pub(crate) mod duty;
+pub(crate) mod fee;
 pub(crate) mod key;
 pub(crate) mod link;
 pub(crate) mod log;

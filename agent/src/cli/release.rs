@@ -127,6 +127,9 @@ pub(crate) fn run(data: &Path, cmd: ReleaseCommand) -> anyhow::Result<()> {
                 valid_on: valid_on.map(|d| super::parse_date(&d)).transpose()?.unwrap_or(today),
             };
             let slip = desk.issue_slip(&new, &actor)?;
+            if let Some(owed) = desk.arrears_at(&slip.house)?.filter(|_| !json) {
+                wuye_node::say!("注意 note: {} owes {} past due (欠费)", slip.house, owed);
+            }
             if json {
                 print_json(&slip)?;
             } else {

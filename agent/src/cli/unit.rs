@@ -38,7 +38,7 @@ pub(crate) enum UnitCommand {
 }
 
 /// The rows of a sheet as text: the first worksheet of an xlsx file, or a CSV file.
-fn read_sheet(file: &Path) -> anyhow::Result<Vec<Vec<String>>> {
+pub(crate) fn read_sheet(file: &Path) -> anyhow::Result<Vec<Vec<String>>> {
     let ext = file.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     let cannot = |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot read {}: {e}", file.display());
     match ext.as_str() {
