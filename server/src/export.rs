@@ -11,13 +11,13 @@ use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 use wuye_app::fees::Money;
 use wuye_app::kpi::{Estate, Figures};
+use wuye_node::{Cursor, Page, Store, StoreError};
 use wuye_protocol::chase::Chase;
+use wuye_protocol::complaint::Complaint;
 use wuye_protocol::day_close::DayClose;
+use wuye_protocol::kind::Kind;
 use wuye_protocol::money::Fen;
 use wuye_protocol::payment::{PayKind, Payment};
-use wuye_node::{Cursor, Page, Store, StoreError};
-use wuye_protocol::complaint::Complaint;
-use wuye_protocol::kind::Kind;
 use wuye_protocol::repair::Repair;
 use wuye_protocol::time::SiteTime;
 
@@ -173,16 +173,49 @@ impl Sheet {
             Sheet::Estate => &ESTATE_HEADERS,
             Sheet::Fees => &FEE_HEADERS,
             Sheet::Payments => &[
-                "管理处", "收据号", "日期", "类别", "房屋", "缴款人", "支付方式", "收费项目", "费用期间", "本金(元)",
-                "滞纳金(元)", "滞纳金减免(元)", "收款人", "状态",
+                "管理处",
+                "收据号",
+                "日期",
+                "类别",
+                "房屋",
+                "缴款人",
+                "支付方式",
+                "收费项目",
+                "费用期间",
+                "本金(元)",
+                "滞纳金(元)",
+                "滞纳金减免(元)",
+                "收款人",
+                "状态",
             ],
             Sheet::Arrears => &[
-                "管理处", "房屋", "欠费起始", "逾期天数", "逾期本金(元)", "未收本金(元)", "滞纳金(元)", "0-30天(元)",
-                "31-90天(元)", "91-180天(元)", "180天以上(元)", "催缴级别", "最近催缴",
+                "管理处",
+                "房屋",
+                "欠费起始",
+                "逾期天数",
+                "逾期本金(元)",
+                "未收本金(元)",
+                "滞纳金(元)",
+                "0-30天(元)",
+                "31-90天(元)",
+                "91-180天(元)",
+                "180天以上(元)",
+                "催缴级别",
+                "最近催缴",
             ],
             Sheet::Closes => &[
-                "管理处", "日结日期", "收款人", "收据起", "收据止", "有效张数", "作废张数", "收款(元)", "退款(元)",
-                "本金(元)", "滞纳金(元)", "预存增减(元)",
+                "管理处",
+                "日结日期",
+                "收款人",
+                "收据起",
+                "收据止",
+                "有效张数",
+                "作废张数",
+                "收款(元)",
+                "退款(元)",
+                "本金(元)",
+                "滞纳金(元)",
+                "预存增减(元)",
             ],
         }
     }
@@ -515,7 +548,11 @@ pub fn rows(
                         fen(a.aging.upto_180),
                         fen(a.aging.over_180),
                         Cell::Int(i64::from(a.level)),
-                        text(a.last_reminder.map(|c| format!("{} {} {}", c.at.local().date_naive(), c.way.label(), c.result)).unwrap_or_default()),
+                        text(
+                            a.last_reminder
+                                .map(|c| format!("{} {} {}", c.at.local().date_naive(), c.way.label(), c.result))
+                                .unwrap_or_default(),
+                        ),
                     ])?;
                 }
             }

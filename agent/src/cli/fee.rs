@@ -239,7 +239,11 @@ impl PriceArgs {
             from: parse_date(&self.from)?,
             price: Price::parse(&self.price)?,
             approval: self.approval.clone(),
-            late: LateRule { rate: Rate::parse(&self.late_rate)?, grace_days: self.grace, cap: Share::parse(&self.cap)? },
+            late: LateRule {
+                rate: Rate::parse(&self.late_rate)?,
+                grace_days: self.grace,
+                cap: Share::parse(&self.cap)?,
+            },
         })
     }
 }
@@ -304,7 +308,14 @@ pub(crate) fn run(data: &Path, cmd: FeeCommand) -> anyhow::Result<()> {
                 return Ok(print_json(&items)?);
             }
             for i in &items {
-                wuye_node::say!("{}  {}  {}  每{}  {}", i.name, i.fee_kind.label(), i.basis.label(), i.cycle.label(), i.id);
+                wuye_node::say!(
+                    "{}  {}  {}  每{}  {}",
+                    i.name,
+                    i.fee_kind.label(),
+                    i.basis.label(),
+                    i.cycle.label(),
+                    i.id
+                );
                 for v in &i.versions {
                     wuye_node::say!(
                         "    自 {} 起 {}  {}  滞纳金 {}/日 宽限 {} 天 上限 {}",
@@ -361,7 +372,13 @@ pub(crate) fn run(data: &Path, cmd: FeeCommand) -> anyhow::Result<()> {
             if json {
                 return Ok(print_json(&ledger)?);
             }
-            wuye_node::say!("{}  欠费 {}  滞纳金 {}  预存 {}", house.address(), ledger.outstanding, ledger.late_owed, ledger.prepaid);
+            wuye_node::say!(
+                "{}  欠费 {}  滞纳金 {}  预存 {}",
+                house.address(),
+                ledger.outstanding,
+                ledger.late_owed,
+                ledger.prepaid
+            );
             for (b, s) in &ledger.bills {
                 wuye_node::say!(
                     "  {} {}  应收 {}  减免 {}  已收 {}  未收 {}  滞纳金 {}  {}到期  {}",
@@ -457,7 +474,15 @@ pub(crate) fn run(data: &Path, cmd: FeeCommand) -> anyhow::Result<()> {
             }
             for p in &payments {
                 let void = if p.is_void() { " 作废" } else { "" };
-                wuye_node::say!("{}  {}  {}  {}  {}  {}{void}", p.number(), p.pay_kind.label(), p.house, p.method.label(), p.received, p.cashier);
+                wuye_node::say!(
+                    "{}  {}  {}  {}  {}  {}{void}",
+                    p.number(),
+                    p.pay_kind.label(),
+                    p.house,
+                    p.method.label(),
+                    p.received,
+                    p.cashier
+                );
             }
             wuye_node::say!("{} payment(s)", payments.len());
         }
@@ -493,7 +518,14 @@ pub(crate) fn run(data: &Path, cmd: FeeCommand) -> anyhow::Result<()> {
                 complaint: complaint.as_deref(),
             };
             let c = desk.chase(&new, &actor)?;
-            wuye_node::say!("{} 第{}级催缴 {}  欠 {}  逾期 {} 天", c.house, c.level, c.way.label(), c.owed, c.overdue_days);
+            wuye_node::say!(
+                "{} 第{}级催缴 {}  欠 {}  逾期 {} 天",
+                c.house,
+                c.level,
+                c.way.label(),
+                c.owed,
+                c.overdue_days
+            );
         }
     }
     Ok(())
