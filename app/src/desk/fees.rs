@@ -203,8 +203,7 @@ impl Desk {
         let previous = self
             .readings(Some(house.id))?
             .into_iter()
-            .filter(|r| r.meter == meter && r.read_on <= read_on)
-            .next_back()
+            .rfind(|r| r.meter == meter && r.read_on <= read_on)
             .map(|r| r.reading);
         let body = ReadingBody {
             house_id: house.id,
@@ -255,7 +254,7 @@ impl Desk {
     pub fn readings(&self, house: Option<RecordId>) -> Result<Vec<MeterReading>, AppError> {
         let mut all: Vec<MeterReading> = self.store.all(Some(self.site.id))?;
         all.retain(|r| house.is_none_or(|h| r.house_id == h));
-        all.sort_by(|a, b| (a.read_on, a.recorded_at.utc()).cmp(&(b.read_on, b.recorded_at.utc())));
+        all.sort_by_key(|r| (r.read_on, r.recorded_at.utc()));
         Ok(all)
     }
 
@@ -443,21 +442,21 @@ impl Desk {
     }
 
     fn house_bills(&self, house: RecordId) -> Result<Vec<Bill>, AppError> {
-        let filter = wuye_node::Filter {
-            site: Some(self.site.id),
-            fields: vec![("house_id".into(), house.to_string())],
-            ..wuye_node::Filter::default()
-        };
-        Ok(self.store.page::<Bill>(&filter, &wuye_node::Page::all())?.items)
+        self.of_house(house)
     }
 
     fn house_payments(&self, house: RecordId) -> Result<Vec<Payment>, AppError> {
+        self.of_house(house)
+    }
+
+    /// The site's records of kind `T` for one house (by their `house_id`).
+    fn of_house<T: wuye_protocol::kind::Kind>(&self, house: RecordId) -> Result<Vec<T>, AppError> {
         let filter = wuye_node::Filter {
             site: Some(self.site.id),
-            fields: vec![("house_id".into(), house.to_string())],
+            fields: vec![("house_id", house.to_string())],
             ..wuye_node::Filter::default()
         };
-        Ok(self.store.page::<Payment>(&filter, &wuye_node::Page::all())?.items)
+        Ok(self.store.page::<T>(&filter, &wuye_node::Page::all())?.items)
     }
 
     fn ledger_of(&self, house: RecordId) -> Result<HouseLedger, AppError> {

@@ -34,7 +34,7 @@ use wuye_tests::harness::sample;
 use wuye_tests::procs::{self, path, Proc, Server};
 use wuye_tests::relay::Relay;
 
-const SCENARIOS: [&str; 13] = [
+const SCENARIOS: [&str; 14] = [
     "first-sync",
     "catch-up",
     "idle",
@@ -47,6 +47,7 @@ const SCENARIOS: [&str; 13] = [
     "list-page",
     "reconcile",
     "web-pages",
+    "issue-bills",
     "dashboard",
 ];
 
@@ -853,6 +854,83 @@ fn web_pages(b: &mut Bench) -> anyhow::Result<Line> {
     })
 }
 
+/// Houses a site bills in the issue-bills scenario.
+const BILL_HOUSES: usize = 5_000;
+
+/// Issuing a month's bills (出账) at a site of 5,000 houses handed over, one
+/// 物业费 by area: each run issues a new month (5,000 new bills, checked
+/// against those already issued, saved in one transaction), timed in process.
+fn issue_bills(b: &mut Bench) -> anyhow::Result<Line> {
+    use wuye_app::desk::{Actor, NewFeeItem, NewPrice};
+    use wuye_protocol::fee::{Basis, Cycle, FeeKind, Price};
+    let dir = b.fresh_dir("issue-bills");
+    let (server, creds) = server_template(&dir, 1)?;
+    let agent = dir.join("agent");
+    agent_with_records(&agent, &server, &creds[0], 0, 7)?;
+    let (store, config) = wuye_agent::config::open(&agent)?;
+    let mut desk = wuye_app::desk::Desk::with_os_rng(store, config.site(), Arc::new(SystemClock));
+    let manager = Actor::of(&desk.add_staff("周经理", wuye_protocol::staff::Role::Manager, "客服中心")?);
+    let mut sheet = vec![["楼栋", "单元", "楼层", "房号", "类型", "建筑面积"].map(String::from).to_vec()];
+    for i in 0..BILL_HOUSES {
+        let (building, floor, room) = (i / 200 + 1, (i % 200) / 4 + 1, i % 4 + 1);
+        sheet.push(vec![
+            format!("{building}栋"),
+            String::new(),
+            floor.to_string(),
+            format!("{floor}0{room}"),
+            "住宅".into(),
+            format!("{}.{:02}", 60 + i % 90, i % 100),
+        ]);
+    }
+    desk.import_houses(&sheet, &manager)?;
+    let now = desk.now();
+    for h in desk.houses(None, None)? {
+        desk.store.edit(h.id, |doc| {
+            wuye_protocol::house::set_state(doc, now, "周经理", wuye_protocol::house::HouseState::HandedOver, "")
+        })?;
+    }
+    let today = now.with_timezone(&desk.site.timezone).date_naive();
+    let first = Cycle::Monthly.period_of(today).start;
+    let item = NewFeeItem {
+        name: "物业费".into(),
+        fee_kind: FeeKind::Property,
+        basis: Basis::Area,
+        meter: None,
+        cycle: Cycle::Monthly,
+        due_days: 30,
+        applies_to: Vec::new(),
+        price: NewPrice {
+            from: first,
+            price: Price::parse("2.35")?,
+            approval: String::new(),
+            late: wuye_protocol::fee::ledger::LateRule::NONE,
+        },
+    };
+    desk.add_fee_item(&item, &manager)?;
+    let mut seconds = Vec::new();
+    for run in 0..b.runs {
+        let month = first + chrono::Months::new(run as u32);
+        let start = Instant::now();
+        let issued = desk.issue_bills(month, &manager)?;
+        seconds.push(start.elapsed().as_secs_f64());
+        if issued.created != BILL_HOUSES {
+            bail!("issue-bills: {} bills made for {month}, not {BILL_HOUSES}", issued.created);
+        }
+    }
+    Ok(Line {
+        scenario: "issue-bills",
+        seconds: median(seconds.clone()),
+        bytes: 0,
+        server_rss_mb: 0.0,
+        agent_rss_mb: 0.0,
+        extra: json!({
+            "houses": BILL_HOUSES,
+            "runs_seconds": seconds.iter().map(|s| round3(*s)).collect::<Vec<_>>(),
+            "measured": "in process, Desk::issue_bills for one new month",
+        }),
+    })
+}
+
 /// Samples of each dashboard page.
 const DASHBOARD_SAMPLES: usize = 20;
 
@@ -1038,6 +1116,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted.contains(&"web-pages") {
         web_pages(&mut b)?.print();
+    }
+    if wanted.contains(&"issue-bills") {
+        issue_bills(&mut b)?.print();
     }
     if wanted.contains(&"dashboard") {
         let number = |flag: &str, default: usize| -> anyhow::Result<usize> {
