@@ -146,11 +146,11 @@ fn a_record_of_a_kind_this_build_does_not_know_is_kept_and_passed_on() {
     let id = wuye_protocol::ids::RecordId::random(&mut rand::thread_rng());
     let mut doc = automerge::AutoCommit::new();
     for (key, value) in [
-        ("kind", "meter_reading".to_string()),
+        ("kind", "parcel".to_string()),
         ("id", id.to_string()),
         ("site_id", site.to_string()),
         ("created_at", "2026-11-27T01:00:00Z".to_string()),
-        ("created_by", "抄表员".to_string()),
+        ("created_by", "收发员".to_string()),
         ("timezone", "Asia/Shanghai".to_string()),
         ("reading", "1234.5".to_string()),
     ] {
@@ -159,7 +159,7 @@ fn a_record_of_a_kind_this_build_does_not_know_is_kept_and_passed_on() {
     doc.put(automerge::ROOT, "schema", automerge::ScalarValue::Uint(1)).unwrap();
     let payload = |doc: &mut automerge::AutoCommit| DocPayload {
         id,
-        kind: "meter_reading".into(),
+        kind: "parcel".into(),
         full: true,
         heads: heads_to_wire(&doc.get_heads()),
         bytes: doc.save(),
@@ -176,7 +176,7 @@ fn a_record_of_a_kind_this_build_does_not_know_is_kept_and_passed_on() {
             .query_row("SELECT kind, heads FROM docs WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
     };
-    assert_eq!(held(&net.sites[0].desk.store).0, "meter_reading");
+    assert_eq!(held(&net.sites[0].desk.store).0, "parcel");
     assert_eq!(held(&net.sites[0].desk.store), held(&net.office.store), "the same history on both sides");
     // A later change to it reaches the site too, and lists and rebuilds pass it by.
     doc.put(automerge::ROOT, "reading", "1240.0").unwrap();
