@@ -50,6 +50,86 @@ impl Fen {
     }
 }
 
+const DIGITS: [&str; 10] = ["零", "壹", "贰", "叁", "肆", "伍", "陆", "柒", "捌", "玖"];
+
+impl Fen {
+    /// The amount in capital Chinese numerals as receipts and notices write
+    /// it (大写): `壹万贰仟叁佰肆拾伍元陆角柒分`, `壹拾万零壹元整`, `零元整`.
+    pub fn in_words(self) -> String {
+        let (yuan, jiao, fen) = (self.0 / 100, (self.0 / 10 % 10) as usize, (self.0 % 10) as usize);
+        let mut out = String::new();
+        if yuan > 0 {
+            out += &whole_words(yuan);
+            out += "元";
+        }
+        match (jiao, fen) {
+            (0, 0) if yuan == 0 => return "零元整".into(),
+            (0, 0) => out += "整",
+            (j, 0) => {
+                out += DIGITS[j];
+                out += "角整";
+            }
+            (j, f) => {
+                if j > 0 {
+                    out += DIGITS[j];
+                    out += "角";
+                } else if yuan > 0 {
+                    out += "零";
+                }
+                out += DIGITS[f];
+                out += "分";
+            }
+        }
+        out
+    }
+}
+
+/// A whole number in capital numerals, in groups of four (万, 亿, 万亿).
+fn whole_words(n: u64) -> String {
+    const GROUPS: [&str; 5] = ["", "万", "亿", "万亿", "亿亿"];
+    let mut groups = Vec::new();
+    let mut rest = n;
+    while rest > 0 {
+        groups.push(rest % 10_000);
+        rest /= 10_000;
+    }
+    let mut out = String::new();
+    let mut gap = false;
+    for (i, g) in groups.iter().enumerate().rev() {
+        if *g == 0 {
+            gap = !out.is_empty();
+            continue;
+        }
+        if !out.is_empty() && (gap || *g < 1_000) {
+            out += "零";
+        }
+        out += &group_words(*g);
+        out += GROUPS[i];
+        gap = false;
+    }
+    out
+}
+
+/// 1 to 9,999 in capital numerals, zeros inside said once.
+fn group_words(g: u64) -> String {
+    let mut out = String::new();
+    let (mut started, mut zero) = (false, false);
+    for (digit, unit) in [(g / 1_000, "仟"), (g / 100 % 10, "佰"), (g / 10 % 10, "拾"), (g % 10, "")] {
+        if digit == 0 {
+            zero = started;
+            continue;
+        }
+        if zero {
+            out += "零";
+            zero = false;
+        }
+        out += DIGITS[digit as usize];
+        out += unit;
+        started = true;
+    }
+    out
+}
+
 impl fmt::Display for Fen {
     /// `¥1,000,000`, or `¥80.50` when there are fen.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -71,6 +151,25 @@ impl fmt::Display for Fen {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_written_in_capital_numerals_as_receipts_write_them() {
+        for (fen, words) in [
+            (0, "零元整"),
+            (100_000, "壹仟元整"),
+            (1_234_567, "壹万贰仟叁佰肆拾伍元陆角柒分"),
+            (10_000_100, "壹拾万零壹元整"),
+            (2_430, "贰拾肆元叁角整"),
+            (1_005, "壹拾元零伍分"),
+            (5, "伍分"),
+            (1_000_000_000, "壹仟万元整"),
+            (100_050_000, "壹佰万零伍佰元整"),
+            (10_100_000, "壹拾万壹仟元整"),
+            (20_000_000_000, "贰亿元整"),
+        ] {
+            assert_eq!(Fen(fen).in_words(), words, "{fen}");
+        }
+    }
 
     #[test]
     fn amounts_typed_in_yuan_are_read_to_the_fen_and_shown_as_people_write_them() {

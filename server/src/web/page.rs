@@ -55,6 +55,19 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("site.from_to", "交班 → 接班", "From → to"),
     ("site.open_items", "移交事项", "Open items"),
     ("estate.title", "交付、钥匙与放行", "Homes, keys and item release"),
+    ("fees.title", "收费与欠费", "Fees and arrears"),
+    ("fees.billed", "本期应收", "Billed"),
+    ("fees.collected", "本期实收", "Collected"),
+    ("fees.collection_rate", "收费率", "Collection rate"),
+    ("fees.house_rate", "户收费率", "Houses paid"),
+    ("fees.past_arrears", "期初欠费", "Arrears at the start"),
+    ("fees.past_collected", "清欠", "Arrears collected"),
+    ("fees.arrears_rate", "清欠率", "Arrears rate"),
+    ("fees.late_collected", "滞纳金实收", "Late fees collected"),
+    ("fees.late_waived", "滞纳金减免", "Late fees waived"),
+    ("fees.owed", "欠费合计", "Owed"),
+    ("fees.over_180", "180天以上", "Over 180 days"),
+    ("fees.aging", "账龄", "Aging"),
     ("estate.houses", "房屋数", "Houses"),
     ("estate.handed_over", "已交付", "Handed over"),
     ("estate.delivery_rate", "交付率", "Handed over %"),
@@ -221,6 +234,11 @@ impl Page {
     }
 
     /// Money in fen.
+    pub fn fen(&self, fen: impl std::borrow::Borrow<wuye_protocol::money::Fen>) -> String {
+        self.money(&i64::try_from(fen.borrow().0).unwrap_or(i64::MAX))
+    }
+
+    /// Money in fen as people read it (signed).
     pub fn money(&self, fen: &i64) -> String {
         wuye_web::show::money(*fen)
     }
