@@ -18,6 +18,7 @@ pub mod board;
 pub mod calls;
 pub mod complaints;
 pub mod duty;
+pub mod fees;
 pub mod keys;
 pub mod moveins;
 pub mod page;
@@ -147,6 +148,21 @@ pub fn router(state: AppState) -> Router {
         .route("/print/moveins/{id}/inspection", get(print::inspection))
         .route("/print/keys", get(print::keys))
         .route("/print/releases/{id}", get(print::release))
+        .route("/print/receipts/{number}", get(print::receipt))
+        .route("/print/closes/{id}", get(print::close))
+        .route("/print/notices", get(print::notice))
+        .route("/print/reminders", get(print::reminder))
+        .route("/fees", get(fees::index))
+        .route("/fees/close", post(fees::close))
+        .route("/fees/house", get(fees::house))
+        .route("/fees/pay", post(fees::pay))
+        .route("/fees/receipts/{number}/{action}", post(fees::receipt_step))
+        .route("/fees/chase", post(fees::chase))
+        .route("/fees/first-bills", post(fees::first_bills))
+        .route("/fees/readings", post(fees::reading))
+        .route("/fees/items", get(fees::items).post(fees::add_item))
+        .route("/fees/items/{id}/price", post(fees::price))
+        .route("/fees/issue", post(fees::issue))
         .route("/keys", get(keys::list).post(keys::create))
         .route("/keys/{id}/{action}", post(keys::step))
         .route("/houses", get(keys::houses))

@@ -268,3 +268,295 @@ pub async fn release(State(state): State<AppState>, signed: Signed, Path(id): Pa
         Err(e) => signed.error(&state, &e),
     }
 }
+
+/// One row of a receipt (收据): a bill paid, its late fee, or money put into the prepaid balance.
+struct ReceiptRow {
+    item: String,
+    range: String,
+    price: String,
+    quantity: String,
+    amount: String,
+    discount: String,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "print/receipt.html")]
+struct ReceiptPaper {
+    page: Page,
+    head: Head,
+    p: wuye_protocol::payment::Payment,
+    rows: Vec<ReceiptRow>,
+    total: String,
+    words: String,
+    prepaid: String,
+    again: bool,
+}
+
+/// Whether a receipt is printed again (补打).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AgainQuery {
+    #[serde(default)]
+    again: String,
+}
+
+/// The receipt (收据) of a payment in its three copies; a reprint says 补打.
+pub async fn receipt(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(number): Path<String>,
+    Query(q): Query<AgainQuery>,
+) -> Response {
+    let result = state
+        .with_desk(move |desk| -> Result<_, AppError> {
+            let p = desk.receipt(&number)?;
+            let (_, ledger) = desk.house_ledger(&p.house)?;
+            let mut bills = Vec::new();
+            for line in &p.lines {
+                bills.push(desk.bill(&line.bill.to_string()).ok());
+            }
+            Ok((p, bills, ledger.prepaid, desk.now(), desk.site.timezone))
+        })
+        .await;
+    match result {
+        Ok((p, bills, prepaid, now, tz)) => {
+            let page = signed.page(&state, "fees", page::word(signed.lang, "print.receipt"));
+            let head = head(&page, now, tz);
+            let sign = if p.pay_kind == wuye_protocol::payment::PayKind::Refund { "-" } else { "" };
+            let money = |f: wuye_protocol::money::Fen| format!("{sign}{}", page.money(&f.0));
+            let mut rows = Vec::new();
+            for (line, bill) in p.lines.iter().zip(bills) {
+                let (range, price, quantity) = match &bill {
+                    Some(b) => (
+                        format!("{} 至 {}", b.from, b.period.end()),
+                        b.price.to_string(),
+                        match b.readings {
+                            Some((from, to)) => format!(
+                                "{} → {}：{}",
+                                wuye_protocol::fee::show_quantity(from),
+                                wuye_protocol::fee::show_quantity(to),
+                                wuye_protocol::fee::show_quantity(b.quantity)
+                            ),
+                            None if b.quantity > 0 => wuye_protocol::fee::show_quantity(b.quantity),
+                            None => String::new(),
+                        },
+                    ),
+                    None => (line.period.clone(), String::new(), String::new()),
+                };
+                rows.push(ReceiptRow {
+                    item: line.item.clone(),
+                    range,
+                    price,
+                    quantity,
+                    amount: money(line.principal),
+                    discount: String::new(),
+                    note: String::new(),
+                });
+                if line.late_fee.0 + line.late_waived.0 > 0 {
+                    rows.push(ReceiptRow {
+                        item: format!("{} 滞纳金", line.item),
+                        range: line.period.clone(),
+                        price: String::new(),
+                        quantity: String::new(),
+                        amount: money(line.late_fee),
+                        discount: if line.late_waived.0 > 0 { money(line.late_waived) } else { String::new() },
+                        note: if line.late_waived.0 > 0 { p.waive_reason.clone() } else { String::new() },
+                    });
+                }
+            }
+            if p.to_prepaid.0 > 0 {
+                rows.push(ReceiptRow {
+                    item: "预存".into(),
+                    range: String::new(),
+                    price: String::new(),
+                    quantity: String::new(),
+                    amount: money(p.to_prepaid),
+                    discount: String::new(),
+                    note: String::new(),
+                });
+            }
+            let total = money(p.received);
+            let words = format!("{}{}", if sign.is_empty() { "" } else { "负" }, p.received.in_words());
+            let prepaid = page.money(&prepaid.0);
+            let again = !q.again.is_empty();
+            page::html(ReceiptPaper { page, head, p, rows, total, words, prepaid, again }.render())
+        }
+        Err(e) => signed.error(&state, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "print/close.html")]
+struct ClosePaper {
+    page: Page,
+    head: Head,
+    c: wuye_protocol::day_close::DayClose,
+    payments: Vec<wuye_protocol::payment::Payment>,
+}
+
+/// The day's close (日结单): the cashier's receipts and the money by method.
+pub async fn close(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
+    let result = state
+        .with_desk(move |desk| -> Result<_, AppError> {
+            let c = desk.day_close(&id)?;
+            let mut payments = Vec::new();
+            for p in &c.payments {
+                payments.push(desk.receipt(&p.to_string())?);
+            }
+            payments.sort_by_key(|p| p.receipt);
+            Ok((c, payments, desk.now(), desk.site.timezone))
+        })
+        .await;
+    match result {
+        Ok((c, payments, now, tz)) => {
+            let page = signed.page(&state, "fees", page::word(signed.lang, "print.close"));
+            let head = head(&page, now, tz);
+            page::html(ClosePaper { page, head, c, payments }.render())
+        }
+        Err(e) => signed.error(&state, &e),
+    }
+}
+
+/// A house, and for a notice the month (all bills still owed when none).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FeeQuery {
+    #[serde(default)]
+    house: String,
+    #[serde(default)]
+    month: String,
+}
+
+#[derive(Template)]
+#[template(path = "print/notice.html")]
+struct NoticePaper {
+    page: Page,
+    head: Head,
+    house: wuye_protocol::house::House,
+    bills: Vec<(wuye_protocol::bill::Bill, wuye_protocol::fee::ledger::BillState)>,
+    total: String,
+    words: String,
+}
+
+impl NoticePaper {
+    fn quantity(&self, b: &wuye_protocol::bill::Bill) -> String {
+        match b.readings {
+            Some((from, to)) => format!(
+                "{}（{}→{}）",
+                wuye_protocol::fee::show_quantity(b.quantity),
+                wuye_protocol::fee::show_quantity(from),
+                wuye_protocol::fee::show_quantity(to)
+            ),
+            None if b.quantity > 0 => wuye_protocol::fee::show_quantity(b.quantity),
+            None => "1".into(),
+        }
+    }
+
+    fn unit(&self, b: &wuye_protocol::bill::Bill) -> &'static str {
+        match b.basis {
+            wuye_protocol::fee::Basis::Area => "m²",
+            wuye_protocol::fee::Basis::Meter => "用量",
+            wuye_protocol::fee::Basis::Fixed => "期",
+        }
+    }
+}
+
+/// The fee notice (缴费通知单) of a house: its bills of a month, or every bill still owed.
+pub async fn notice(State(state): State<AppState>, signed: Signed, Query(q): Query<FeeQuery>) -> Response {
+    let result = state
+        .with_desk(move |desk| -> Result<_, AppError> {
+            let (house, ledger) = desk.house_ledger(&q.house)?;
+            let month = match q.month.trim() {
+                "" => None,
+                m => Some(wuye_protocol::fee::parse_month(m)?),
+            };
+            let bills: Vec<_> = ledger
+                .bills
+                .into_iter()
+                .filter(|(b, s)| match month {
+                    Some(m) => b.period.covers(m) || b.period.start == m,
+                    None => s.outstanding.0 > 0,
+                })
+                .collect();
+            Ok((house, bills, desk.now(), desk.site.timezone))
+        })
+        .await;
+    match result {
+        Ok((house, bills, now, tz)) => {
+            let page = signed.page(&state, "fees", page::word(signed.lang, "print.notice"));
+            let head = head(&page, now, tz);
+            let sum = wuye_protocol::money::Fen(bills.iter().map(|(_, s)| s.outstanding.0).sum());
+            let (total, words) = (page.money(&sum.0), sum.in_words());
+            page::html(NoticePaper { page, head, house, bills, total, words }.render())
+        }
+        Err(e) => signed.error(&state, &e),
+    }
+}
+
+/// One kind of fee owed on a reminder.
+struct Owed {
+    what: &'static str,
+    amount: String,
+}
+
+#[derive(Template)]
+#[template(path = "print/reminder.html")]
+struct ReminderPaper {
+    page: Page,
+    head: Head,
+    no: String,
+    house: wuye_protocol::house::House,
+    since: String,
+    owed: Vec<Owed>,
+    total: String,
+    words: String,
+    rate: String,
+    contact: String,
+    date: String,
+}
+
+/// The arrears reminder (费用催缴通知书) of a house, with its 签收栏.
+pub async fn reminder(State(state): State<AppState>, signed: Signed, Query(q): Query<FeeQuery>) -> Response {
+    let result = state
+        .with_desk(move |desk| -> Result<_, AppError> {
+            let (house, ledger) = desk.house_ledger(&q.house)?;
+            Ok((house, ledger, desk.now(), desk.site.timezone))
+        })
+        .await;
+    match result {
+        Ok((house, ledger, now, tz)) => {
+            use wuye_protocol::fee::FeeKind;
+            let page = signed.page(&state, "fees", page::word(signed.lang, "print.reminder"));
+            let head = head(&page, now, tz);
+            let overdue: Vec<_> = ledger.bills.iter().filter(|(_, s)| s.overdue_days > 0).collect();
+            let sum_of = |keep: &dyn Fn(FeeKind) -> bool| -> u64 {
+                overdue.iter().filter(|(b, _)| keep(b.fee_kind)).map(|(_, s)| s.outstanding.0).sum()
+            };
+            let groups: [(&'static str, u64); 3] = [
+                ("物业管理费", sum_of(&|k| k == FeeKind::Property)),
+                ("停车费", sum_of(&|k| k == FeeKind::Parking)),
+                ("其他费用", sum_of(&|k| k != FeeKind::Property && k != FeeKind::Parking)),
+            ];
+            let owed =
+                groups.iter().filter(|(_, f)| *f > 0).map(|(w, f)| Owed { what: w, amount: page.money(f) }).collect();
+            let sum = wuye_protocol::money::Fen(groups.iter().map(|(_, f)| f).sum());
+            let since = overdue.first().map(|(b, _)| b.period.label()).unwrap_or_default();
+            let rate = overdue.iter().map(|(b, _)| b.late.rate).max().filter(|r| r.0 > 0);
+            let today = now.with_timezone(&tz).date_naive();
+            let view = ReminderPaper {
+                no: format!("CJ-{}-{}", today.format("%Y%m%d"), &house.id.to_string()[..8]),
+                since,
+                owed,
+                total: page.money(&sum.0),
+                words: sum.in_words(),
+                rate: rate.map(|r| r.to_string()).unwrap_or_default(),
+                contact: signed.actor.name.clone(),
+                date: today.format("%Y年%m月%d日").to_string(),
+                house,
+                page,
+                head,
+            };
+            page::html(view.render())
+        }
+        Err(e) => signed.error(&state, &e),
+    }
+}

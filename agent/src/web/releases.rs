@@ -128,24 +128,27 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
 struct Show {
     page: Page,
     s: ReleaseSlip,
+    /// Principal the house owes past due (flagged, not refused).
+    arrears: Option<u64>,
     expired: bool,
     failed: Option<String>,
 }
 
 async fn show_view(state: &AppState, signed: &Signed, id: String, failed: Option<String>) -> Response {
     let result = state
-        .with_desk(move |desk| -> Result<(ReleaseSlip, bool), AppError> {
+        .with_desk(move |desk| -> Result<(ReleaseSlip, Option<u64>, bool), AppError> {
             let s = desk.slip(&id)?;
             let expired = s.is_expired(desk.now());
-            Ok((s, expired))
+            let arrears = desk.arrears_at(&s.house)?.map(|f| f.0);
+            Ok((s, arrears, expired))
         })
         .await;
     match result {
-        Ok((s, expired)) => {
+        Ok((s, arrears, expired)) => {
             let page =
                 signed.page(state, "releases", format!("{} {}", page::word(signed.lang, "release.one"), s.number));
             let status = if failed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-            (status, page::html(Show { page, s, expired, failed }.render())).into_response()
+            (status, page::html(Show { page, s, arrears, expired, failed }.render())).into_response()
         }
         Err(e) => signed.error(state, &e),
     }
@@ -194,6 +197,8 @@ struct Gate {
     page: Page,
     number: String,
     found: Option<ReleaseSlip>,
+    /// Principal the found slip's house owes past due.
+    arrears: Option<u64>,
     expired: bool,
     waiting: Vec<ReleaseSlip>,
     notice: Option<String>,
@@ -209,12 +214,16 @@ async fn gate_view(state: &AppState, signed: &Signed, q: GateQuery, failed: Opti
             let slips = desk.slips()?;
             let found = slips.iter().find(|s| !wanted.is_empty() && s.number == wanted).cloned();
             let expired = found.as_ref().is_some_and(|s| s.is_expired(now));
+            let arrears = match &found {
+                Some(s) => desk.arrears_at(&s.house)?.map(|f| f.0),
+                None => None,
+            };
             let waiting = slips.into_iter().filter(|s| s.status == SlipStatus::Issued && !s.is_expired(now)).collect();
-            Ok((found, expired, waiting))
+            Ok((found, arrears, expired, waiting))
         })
         .await;
     match result {
-        Ok((found, expired, waiting)) => {
+        Ok((found, arrears, expired, waiting)) => {
             let page = signed.page(state, "gate", page::word(signed.lang, "gate.title"));
             let notice = match q.done.as_str() {
                 "released" => Some(page.t("gate.released").to_string()),
@@ -226,7 +235,7 @@ async fn gate_view(state: &AppState, signed: &Signed, q: GateQuery, failed: Opti
                 _ => failed,
             };
             let status = if failed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-            let gate = Gate { page, number, found, expired, waiting, notice, failed };
+            let gate = Gate { page, number, found, arrears, expired, waiting, notice, failed };
             (status, page::html(gate.render())).into_response()
         }
         Err(e) => signed.error(state, &e),
