@@ -68,6 +68,9 @@ enum Command {
     /// Complaints from every site.
     #[command(subcommand)]
     Complaint(cli::complaint::ComplaintCommand),
+    /// The sites' bills (账单): list them, reduce one (减免).
+    #[command(subcommand)]
+    Bill(cli::bill::BillCommand),
     /// Repair work orders from every site.
     #[command(subcommand)]
     Repair(cli::repair::RepairCommand),
@@ -124,5 +127,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(cmd) => cli::report::run(data, clock, cmd),
         Command::Repair(cmd) => cli::repair::run(data, clock, cmd),
         Command::Complaint(cmd) => cli::complaint::run(data, clock, cmd),
+        Command::Bill(cmd) => cli::bill::run(data, clock, cmd),
     }
 }

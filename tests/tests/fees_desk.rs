@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use wuye_tests::browser::{self, pdf_text_and_pages, Stage};
-use wuye_tests::procs::{Agent, Server, SUPERVISOR};
+use wuye_tests::procs::{self, path, Agent, Server, SUPERVISOR};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -117,8 +117,30 @@ fn a_move_ins_fees_station_waits_for_the_first_bills_to_be_paid_and_head_office_
     agent.sync();
     let at_office = server.json(&["records", "payment"]);
     assert_eq!(at_office.as_array().unwrap().len(), 2, "{at_office}");
-    let bills = server.json(&["records", "bill"]);
-    assert!(bills.as_array().unwrap().len() >= 6, "{bills}");
+    let bills = server.json(&["bill", "list"]);
+    let bills = bills.as_array().unwrap();
+    assert!(bills.len() >= 6, "{bills:?}");
+
+    // Head office reduces a bill already paid: at the site the overlap becomes prepaid.
+    let whole = bills.iter().max_by_key(|b| b["amount"].as_u64()).unwrap();
+    let id = whole["id"].as_str().unwrap();
+    let reduce = [
+        "bill",
+        "reduce",
+        id,
+        "--amount",
+        "5",
+        "--reason",
+        "交房延期补偿",
+        "--by",
+        "周总",
+        "--data",
+        path(&server.data),
+    ];
+    procs::ok("wuye-server", &reduce);
+    agent.sync();
+    let ledger = agent.json(&["fee", "house", "3栋2单元501"]);
+    assert_eq!((ledger["outstanding"].as_u64(), ledger["prepaid"].as_u64()), (Some(0), Some(500)), "{ledger}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! Head office's command line, one module per command noun.
 
+pub(crate) mod bill;
 pub(crate) mod cert;
 pub(crate) mod complaint;
 pub(crate) mod records;
