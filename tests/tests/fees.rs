@@ -52,7 +52,7 @@ fn site_with_fees(net: &mut Network) -> (Actor, Actor) {
         basis: Basis::Area,
         meter: None,
         cycle: Cycle::Monthly,
-        due_days: 30,
+        due_day: 31,
         applies_to: Vec::new(),
         price: NewPrice {
             from: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
@@ -105,11 +105,11 @@ fn a_month_of_bills_payments_a_refund_chasing_and_closes_gives_head_office_the_s
     let dec_bills: Vec<u64> = AREAS.iter().map(|(_, a)| a * 2).collect();
     assert_eq!((issued.created, issued.amount.0), (3, dec_bills.iter().sum::<u64>()));
 
-    // 12-02: 101 pays ¥300 (both bills, a day's late fee on November's, due 12-01, and the rest
+    // 12-02: 101 pays ¥300 (both bills, two days' late fee on November's, due 11-30, and the rest
     // prepaid); 102 pays ¥20 (part of November's);
     // 103 pays ¥50 by mistake, refunded by the 经理; a receipt taken in error is voided.
     let a = pay(&mut net, &cashier, "1栋101", 300);
-    let late_101 = (nov_bills[0] * 500 * 2 + 1_000_000) / 2_000_000;
+    let late_101 = (nov_bills[0] * 2 * 500 * 2 + 1_000_000) / 2_000_000;
     assert_eq!(a.late_fees().0, late_101);
     assert_eq!(a.to_prepaid.0, 30_000 - nov_bills[0] - dec_bills[0] - late_101);
     let b = pay(&mut net, &cashier, "1栋102", 20);
@@ -131,7 +131,7 @@ fn a_month_of_bills_payments_a_refund_chasing_and_closes_gives_head_office_the_s
         "receipt numbers are the site's, gap-free"
     );
 
-    // 12-20: 103 is 19 days past November's due date (12-01): the first level of chasing.
+    // 12-20: 103 is 20 days past November's due date (11-30): the first level of chasing.
     net.clock.advance(Duration::days(18));
     let promised = today(&net) + Duration::days(8);
     let chase = NewChase {
@@ -142,7 +142,7 @@ fn a_month_of_bills_payments_a_refund_chasing_and_closes_gives_head_office_the_s
         complaint: None,
     };
     let reminder = net.sites[0].desk.chase(&chase, &cashier).unwrap();
-    assert_eq!((reminder.level, reminder.overdue_days), (1, 19));
+    assert_eq!((reminder.level, reminder.overdue_days), (1, 20));
     let arrears = net.sites[0].desk.arrears().unwrap();
     assert_eq!(arrears.iter().map(|a| a.house.as_str()).collect::<Vec<_>>(), ["1栋102", "1栋103"]);
 
@@ -172,8 +172,10 @@ fn a_month_of_bills_payments_a_refund_chasing_and_closes_gives_head_office_the_s
     // billed: the three December bills; collected: only 101's December bill was paid (in full).
     let billed = dec_bills.iter().sum::<u64>();
     let collected = dec_bills[0];
-    // past arrears: none: November's bills fell due on 12-01, inside December.
-    let (past, past_collected) = (0, 0);
+    // past arrears: November's three bills, due 11-30, were owed at December's start; 101's and
+    // 102's were paid in December.
+    let past = nov_bills.iter().sum::<u64>();
+    let past_collected = nov_bills[0] + nov_bills[1];
     let (site_money, office_money) = {
         let desk = &net.sites[0].desk;
         let books = Books::load(&desk.store, Some(desk.site.id)).unwrap();
@@ -187,8 +189,8 @@ fn a_month_of_bills_payments_a_refund_chasing_and_closes_gives_head_office_the_s
     assert_eq!((office_money.past_arrears.0, office_money.past_collected.0), (past, past_collected));
     assert_eq!(office_money.net_received, ((300 + 20 + 50 - 50) * 100 + rest) as i64);
     // 102 paid November's rest on 12-28: late fee 0.05% a day on what was unpaid each day after 12-01
-    // (¥20 paid 12-02 counts from 12-03): 1 day on the whole, 26 days (to 12-28) on the rest; not yet paid.
-    let late_102 = (nov_bills[1] + rest * 26) * 500;
+    // (¥20 paid 12-02 counts from 12-03): 2 days on the whole, 26 days (to 12-28) on the rest; not yet paid.
+    let late_102 = (nov_bills[1] * 2 + rest * 26) * 500;
     let late_102 = (late_102 * 2 + 1_000_000) / 2_000_000;
     let (_, ledger) = net.sites[0].desk.house_ledger("1栋102").unwrap();
     assert_eq!(ledger.late_owed.0, late_102);
@@ -198,6 +200,26 @@ fn a_month_of_bills_payments_a_refund_chasing_and_closes_gives_head_office_the_s
     // 103's November and December).
     let jan = net.office.book(None, Period::month_of(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap())).unwrap();
     assert_eq!(jan.money[0].past_arrears.0, dec_bills[1] + nov_bills[2] + dec_bills[2]);
+    // In January 103 pays all it owes: January's 清欠率 is what it paid of the arrears at January's start.
+    net.clock.advance(Duration::days(8)); // 2027-01-05
+    let (_, ledger) = net.sites[0].desk.house_ledger("1栋103").unwrap();
+    let all = ledger.outstanding.0 + ledger.late_owed.0;
+    let new = NewPayment {
+        house: "1栋103",
+        payer: "业主",
+        method: PayMethod::Transfer,
+        amount: Fen(all),
+        bills: Vec::new(),
+        waive: None,
+    };
+    net.sites[0].desk.take_payment(&new, &cashier).unwrap();
+    net.run_until_quiescent();
+    let jan = net.office.book(None, Period::month_of(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap())).unwrap();
+    let m = &jan.money[0];
+    assert_eq!(m.past_collected.0, nov_bills[2] + dec_bills[2]);
+    let expected = 100.0 * (nov_bills[2] + dec_bills[2]) as f64 / (dec_bills[1] + nov_bills[2] + dec_bills[2]) as f64;
+    assert!(m.arrears_rate.is_some_and(|r| (r - expected).abs() < 1e-9), "{:?} against {expected}", m.arrears_rate);
+    assert!(m.late_collected.0 > 0, "103's late fees were paid in January");
     // The same payments and closes at head office as at the site.
     let at_site: Vec<Payment> = net.sites[0].desk.store.all(None).unwrap();
     let at_office: Vec<Payment> = net.office.store.all(Some(net.site_id(0))).unwrap();
@@ -266,4 +288,94 @@ fn a_payment_at_the_site_and_a_reduction_at_head_office_at_once_merge_the_same_o
     assert_eq!((s.outstanding, s.prepaid), (Fen::ZERO, Fen::yuan(10)));
     let house: House = net.sites[0].desk.store.get(bill.house_id).unwrap();
     assert_eq!(house.address(), "1栋101");
+}
+
+#[test]
+fn metered_fees_bill_what_the_readings_show_across_a_replaced_meter_and_name_houses_without_a_reading() {
+    use wuye_protocol::fee::MeterKind;
+    let mut net = Network::new(18);
+    let (manager, cashier) = site_with_fees(&mut net);
+    let water = NewFeeItem {
+        name: "水费".into(),
+        fee_kind: FeeKind::Water,
+        basis: Basis::Meter,
+        meter: Some(MeterKind::Water),
+        cycle: Cycle::Monthly,
+        due_day: 31,
+        applies_to: Vec::new(),
+        price: NewPrice {
+            from: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            price: Price::parse("3.45").unwrap(),
+            approval: String::new(),
+            late: LateRule::NONE,
+        },
+    };
+    let desk = &mut net.sites[0].desk;
+    desk.add_fee_item(&water, &cashier).unwrap();
+    let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    // 101: 100.00 at the handover, 112.50 at the end of November.
+    desk.read_meter("1栋101", MeterKind::Water, 10_000, day(11, 27), false, &cashier).unwrap();
+    let lower =
+        desk.read_meter("1栋101", MeterKind::Water, 9_000, day(11, 27), false, &cashier).unwrap_err().to_string();
+    assert!(lower.contains("replacement"), "{lower}");
+    net.clock.advance(Duration::days(3)); // 11-30
+    let desk = &mut net.sites[0].desk;
+    desk.read_meter("1栋101", MeterKind::Water, 11_250, day(11, 30), false, &cashier).unwrap();
+    // 102: 50 at the handover, 58 on the old meter, replaced at 0, then 3.
+    desk.read_meter("1栋102", MeterKind::Water, 5_000, day(11, 27), false, &cashier).unwrap();
+    desk.read_meter("1栋102", MeterKind::Water, 5_800, day(11, 29), false, &cashier).unwrap();
+    desk.read_meter("1栋102", MeterKind::Water, 0, day(11, 29), true, &manager).unwrap();
+    desk.read_meter("1栋102", MeterKind::Water, 300, day(11, 30), false, &cashier).unwrap();
+    let issued = desk.issue_bills(day(11, 1), &cashier).unwrap();
+    assert_eq!(issued.missing.len(), 1, "103 has no reading: {:?}", issued.missing);
+    assert!(issued.missing[0].contains("1栋103"), "{:?}", issued.missing);
+    let bills: Vec<Bill> = desk.store.all(None).unwrap();
+    let water_of = |house: &str| bills.iter().find(|b| b.house == house && b.item == "水费").unwrap().clone();
+    let (a, b) = (water_of("1栋101"), water_of("1栋102"));
+    assert_eq!((a.quantity, a.readings, a.amount), (1_250, Some((10_000, 11_250)), Fen(4_313)));
+    assert_eq!((b.quantity, b.amount), (800 + 300, Fen(3_795)));
+    assert_eq!(a.late, LateRule::NONE, "no late fee on water collected for others");
+}
+
+#[test]
+fn the_last_level_of_chasing_is_the_managers_and_a_price_change_applies_to_later_bills_only() {
+    let mut net = Network::new(19);
+    let (manager, cashier) = site_with_fees(&mut net);
+    let nov = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    net.sites[0].desk.issue_bills(nov, &cashier).unwrap();
+    // From January the price is ¥2.50; November's bills keep ¥2.
+    let new = NewPrice {
+        from: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        price: Price::parse("2.5").unwrap(),
+        approval: "价批〔2026〕30号".into(),
+        late: LateRule { rate: Rate::parse("0.05%").unwrap(), grace_days: 0, cap: Share::WHOLE },
+    };
+    net.sites[0].desk.set_fee_price("物业费", &new, &manager).unwrap();
+    net.clock.advance(Duration::days(200)); // 2027-06-15
+    let issued = net.sites[0].desk.issue_bills(NaiveDate::from_ymd_opt(2027, 6, 1).unwrap(), &cashier).unwrap();
+    assert_eq!(issued.created, 3 * 7, "December to June for three houses");
+    let bills: Vec<Bill> = net.sites[0].desk.store.all(None).unwrap();
+    let of = |house: &str, month: u32, year: i32| {
+        bills
+            .iter()
+            .find(|b| b.house == house && b.period.start == NaiveDate::from_ymd_opt(year, month, 1).unwrap())
+            .unwrap()
+            .amount
+    };
+    assert_eq!(of("1栋101", 11, 2026), Fen(month_fen(8_950, 4, 30)));
+    assert_eq!(of("1栋101", 12, 2026), Fen(17_900));
+    assert_eq!(of("1栋101", 1, 2027), Fen(22_375));
+
+    // 196 days past November's due date: the last level.
+    let chase =
+        NewChase {
+            house: "1栋101", way: ChaseWay::Letter, result: "送达催缴通知书", promised: None, complaint: None
+        };
+    let refused = net.sites[0].desk.chase(&chase, &cashier).unwrap_err().to_string();
+    assert!(refused.contains("经理"), "{refused}");
+    let last = net.sites[0].desk.chase(&chase, &manager).unwrap();
+    assert_eq!(last.level, 3);
+    let arrears = net.sites[0].desk.arrears().unwrap();
+    let a = arrears.iter().find(|a| a.house == "1栋101").unwrap();
+    assert!(a.aging.over_180.0 > 0 && a.level == 3 && a.last_reminder.is_some(), "{a:?}");
 }

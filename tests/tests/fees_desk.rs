@@ -175,10 +175,12 @@ async fn the_web_desk_takes_a_payment_prints_its_receipt_and_closes_the_day() {
     b.fill("缴款人", "陈明").await;
     b.click("收款").await;
     b.wait_for_text("已收款", WAIT).await;
+    b.screenshot("fees-house").await;
     b.click("打印收据").await;
     let receipt = b.wait_for_text("收据单", WAIT).await;
     assert!(receipt.contains("00000001") && receipt.contains("贰仟元整"), "{receipt}");
     assert!(receipt.contains("预存"), "the rest is prepaid: {receipt}");
+    b.screenshot("receipt").await;
     let (text, pages) = pdf_text_and_pages(&b.print_pdf().await, dir.path());
     assert!(text.contains("存根") && text.contains("记账"), "three copies: {text}");
     assert!(pages >= 1);

@@ -33,9 +33,9 @@ pub(crate) enum FeeCommand {
         /// How often: 月, 季, 半年, 年 or 一次性.
         #[arg(long, default_value = "月")]
         cycle: String,
-        /// Days after a period's first day that its bill falls due.
-        #[arg(long, default_value_t = 30)]
-        due_days: u32,
+        /// The day of a period's first month by which its bill is paid (31: the month's end).
+        #[arg(long, default_value_t = 31)]
+        due_day: u32,
         /// The house types it applies to, comma-separated (all when absent): 住宅, 商铺, 车位, …
         #[arg(long)]
         applies: Option<String>,
@@ -278,7 +278,7 @@ fn yuan(text: &str) -> anyhow::Result<Fen> {
 /// Runs `wuye-agent fee …`.
 pub(crate) fn run(data: &Path, cmd: FeeCommand) -> anyhow::Result<()> {
     match cmd {
-        FeeCommand::ItemAdd { name, kind, basis, meter, cycle, due_days, applies, price } => {
+        FeeCommand::ItemAdd { name, kind, basis, meter, cycle, due_day, applies, price } => {
             let (mut desk, actor) = open_signed_in(data)?;
             let applies_to = match applies {
                 Some(list) => list.split([',', '，']).map(|t| t.parse()).collect::<Result<_, _>>()?,
@@ -290,7 +290,7 @@ pub(crate) fn run(data: &Path, cmd: FeeCommand) -> anyhow::Result<()> {
                 basis: basis.parse()?,
                 meter: meter.map(|m| m.parse()).transpose()?,
                 cycle: cycle.parse()?,
-                due_days,
+                due_day,
                 applies_to,
                 price: price.new_price()?,
             };

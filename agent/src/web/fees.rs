@@ -415,7 +415,7 @@ pub struct ItemForm {
     #[serde(default)]
     cycle: String,
     #[serde(default)]
-    due_days: String,
+    due_day: String,
     #[serde(flatten)]
     price: PriceForm,
 }
@@ -431,7 +431,7 @@ pub async fn add_item(State(state): State<AppState>, signed: Signed, Form(form):
                 basis: form.basis.parse()?,
                 meter: Some(form.meter.trim()).filter(|m| !m.is_empty()).map(str::parse).transpose()?,
                 cycle: form.cycle.parse()?,
-                due_days: form.due_days.trim().parse().unwrap_or(30),
+                due_day: form.due_day.trim().parse().unwrap_or(31),
                 applies_to: Vec::new(),
                 price: form.price.new_price()?,
             };

@@ -328,7 +328,11 @@ pub async fn receipt(
             for (line, bill) in p.lines.iter().zip(bills) {
                 let (range, price, quantity) = match &bill {
                     Some(b) => (
-                        format!("{} 至 {}", b.from, b.period.end()),
+                        if b.from == b.period.start && b.period.months > 0 {
+                            b.period.label()
+                        } else {
+                            format!("{} 至 {}", b.from, b.period.end())
+                        },
                         b.price.to_string(),
                         match b.readings {
                             Some((from, to)) => format!(

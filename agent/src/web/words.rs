@@ -83,7 +83,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("fee.from_prepaid", "预存抵扣户数", "Paid from prepaid"),
     ("fee.issue", "出账", "Issue bills"),
     ("fee.month", "月份", "Month"),
-    ("fee.due_days", "缴费期限（天）", "Days to pay"),
+    ("fee.due_day", "每期首月缴费截止日", "Pay by this day of the period's first month"),
     ("fee.late_rate", "滞纳金日费率", "Late fee a day"),
     ("fee.grace", "宽限天数", "Grace days"),
     ("fee.cap", "滞纳金上限", "Late fee cap"),

@@ -43,8 +43,8 @@ pub struct NewFeeItem {
     pub meter: Option<MeterKind>,
     /// How often it is billed.
     pub cycle: Cycle,
-    /// Days after a period's first day that its bill falls due.
-    pub due_days: u32,
+    /// The day of a period's first month by which its bill is paid (31: the month's end).
+    pub due_day: u32,
     /// The house types it applies to (all when empty).
     pub applies_to: Vec<HouseType>,
     /// The first price.
@@ -132,7 +132,7 @@ impl Desk {
             basis: new.basis,
             meter: new.meter,
             cycle: new.cycle,
-            due_days: new.due_days,
+            due_day: new.due_day,
             applies_to: new.applies_to.clone(),
             versions: vec![self.version(&new.price, actor)],
         };
@@ -856,7 +856,6 @@ fn bill_body(
     if amount.0 == 0 {
         return Ok(None);
     }
-    let due_from = if period.months == 0 { billed_from } else { period.start };
     Ok(Some(BillBody {
         house_id: house.id,
         house: house.address(),
@@ -871,7 +870,7 @@ fn bill_body(
         price: version.price,
         approval: version.approval.clone(),
         amount,
-        due: (due_from + chrono::Days::new(u64::from(item.due_days))).max(billed_from),
+        due: item.due_on(&period, billed_from),
         late: version.late,
         reductions: Vec::new(),
     }))

@@ -3,7 +3,7 @@
 //! a date; bills already issued keep the price they were issued with.
 
 use automerge::AutoCommit;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -49,8 +49,9 @@ pub struct ItemBody {
     pub meter: Option<MeterKind>,
     /// How often it is billed.
     pub cycle: Cycle,
-    /// Days after the period's first day that a bill falls due.
-    pub due_days: u32,
+    /// The day of a period's first month by which its bill is paid (1 to 31;
+    /// past the month's end, its last day); a one-off fee is due the day billed.
+    pub due_day: u32,
     /// The house types it applies to (all when empty).
     pub applies_to: Vec<HouseType>,
     /// Its prices, in the order set.
@@ -81,6 +82,16 @@ impl std::ops::Deref for FeeItem {
 }
 
 impl FeeItem {
+    /// The day a bill of `period`, billed from `from`, falls due.
+    pub fn due_on(&self, period: &super::Period, from: NaiveDate) -> NaiveDate {
+        if period.months == 0 {
+            return from;
+        }
+        let last = period.start + chrono::Months::new(1) - chrono::Days::new(1);
+        let day = self.due_day.min(last.day());
+        period.start.with_day(day).unwrap_or(last).max(from)
+    }
+
     /// The version in force on `day`: the latest-starting one from that day or
     /// before (of two from the same day, the one set later).
     pub fn version_on(&self, day: NaiveDate) -> Option<&Version> {
@@ -152,8 +163,8 @@ fn check(body: &ItemBody) -> Result<ItemBody, RuleError> {
         }
         _ => {}
     }
-    if body.due_days > MAX_DAYS {
-        return Err(wrong("the days to pay", body.due_days.to_string(), "0 to 366"));
+    if !(1..=31).contains(&body.due_day) {
+        return Err(wrong("the day to pay by", body.due_day.to_string(), "a day of the month, 1 to 31"));
     }
     if body.versions.len() != 1 {
         return Err(wrong("the prices", body.versions.len().to_string(), "a new fee item starts with one price"));

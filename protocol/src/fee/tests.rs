@@ -59,7 +59,7 @@ fn item_body(kind: FeeKind, basis: Basis, rate: &str) -> ItemBody {
         basis,
         meter: (basis == Basis::Meter).then_some(MeterKind::Water),
         cycle: Cycle::Monthly,
-        due_days: 30,
+        due_day: 31,
         applies_to: vec![HouseType::Home],
         versions: vec![Version {
             from: day("2026-01-01"),

@@ -897,7 +897,7 @@ fn issue_bills(b: &mut Bench) -> anyhow::Result<Line> {
         basis: Basis::Area,
         meter: None,
         cycle: Cycle::Monthly,
-        due_days: 30,
+        due_day: 31,
         applies_to: Vec::new(),
         price: NewPrice {
             from: first,
