@@ -12,9 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ledger::LateRule;
 use super::{Basis, FeeKind, Fen, Period, Price};
-use crate::doc::{DocError, Fields, Header, RecordKind};
+use crate::doc::RecordKind;
 use crate::ids::{RecordId, SiteId};
-use crate::kind::new_record;
 use crate::rules::{field_text, RuleError, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_UNIT_CHARS};
 use crate::time;
 
@@ -68,28 +67,12 @@ pub struct BillBody {
     pub reductions: Vec<Reduction>,
 }
 
-/// A bill as lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bill {
-    /// The record id.
-    pub id: RecordId,
-    /// The owning site.
-    pub site_id: SiteId,
-    /// What it holds.
-    #[serde(flatten)]
-    pub body: BillBody,
-    /// When issued, in the site's time zone.
-    pub issued_at: time::SiteTime,
-    /// Who issued it.
-    pub issued_by: String,
-}
-
-impl std::ops::Deref for Bill {
-    type Target = BillBody;
-    fn deref(&self) -> &BillBody {
-        &self.body
-    }
-}
+super::fee_record!(
+    /// A bill as lists show it.
+    Bill(BillBody), RecordKind::Bill, issued_at, issued_by,
+    check |b| if b.period.is_valid() { Ok(()) } else { Err(crate::doc::DocError::invalid("period", "not a period of a fee")) },
+    projection |v| crate::kind::Projection { sort: format!("{} {} {}", v.due, v.house, v.item), status: "" }
+);
 
 impl Bill {
     /// The reductions granted, never more than the amount.
@@ -141,9 +124,7 @@ fn check(body: &BillBody) -> Result<BillBody, RuleError> {
 pub fn issue(site_id: SiteId, tz: Tz, now: DateTime<Utc>, by: &str, body: &BillBody) -> Result<AutoCommit, RuleError> {
     let body = check(body)?;
     let id = bill_id(site_id, body.house_id, body.item_id, &body.period);
-    let mut doc = new_record(RecordKind::Bill, id, site_id, tz, now, by)?;
-    crate::body::write(&mut doc, &body)?;
-    Ok(doc)
+    super::new_doc(RecordKind::Bill, id, site_id, tz, now, by, &body)
 }
 
 /// Grants a reduction of `amount` for `reason`, approved by `by`; never
@@ -164,28 +145,4 @@ pub fn reduce(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, amount: Fen, r
         at: time::to_stored(now),
     };
     crate::body::append(doc, "reductions", &reduction)
-}
-
-impl crate::kind::Kind for Bill {
-    const KIND: RecordKind = RecordKind::Bill;
-
-    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
-        let body: BillBody = root.body()?;
-        if !body.period.is_valid() {
-            return Err(DocError::invalid("period", "not a period of a fee"));
-        }
-        Ok(Bill {
-            id: header.id,
-            site_id: header.site_id,
-            body,
-            issued_at: time::to_site(header.created_at, header.timezone),
-            issued_by: header.created_by.clone(),
-        })
-    }
-
-    crate::kind::ids!();
-
-    fn projection(&self) -> crate::kind::Projection {
-        crate::kind::Projection { sort: format!("{} {} {}", self.due, self.house, self.item), status: "" }
-    }
 }

@@ -8,11 +8,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::{ChaseWay, Fen};
-use crate::doc::{DocError, Fields, Header, RecordKind};
+use crate::doc::RecordKind;
 use crate::ids::{RecordId, SiteId};
-use crate::kind::new_record;
 use crate::rules::{field_text, RuleError, MAX_TEXT_CHARS, MAX_UNIT_CHARS};
-use crate::time;
 
 /// The levels of chasing (1: first reminder, 2: second, 3: last, the 经理's).
 pub const LEVELS: u8 = 3;
@@ -40,28 +38,12 @@ pub struct ChaseBody {
     pub overdue_days: u32,
 }
 
-/// A reminder as lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Chase {
-    /// The record id.
-    pub id: RecordId,
-    /// The owning site.
-    pub site_id: SiteId,
-    /// What it holds.
-    #[serde(flatten)]
-    pub body: ChaseBody,
-    /// When.
-    pub at: time::SiteTime,
-    /// Who.
-    pub by: String,
-}
-
-impl std::ops::Deref for Chase {
-    type Target = ChaseBody;
-    fn deref(&self) -> &ChaseBody {
-        &self.body
-    }
-}
+super::fee_record!(
+    /// A reminder as lists show it.
+    Chase(ChaseBody), RecordKind::Chase, at, by,
+    check |b| Ok::<(), crate::doc::DocError>(()),
+    projection |c| crate::kind::Projection::at(c.at.utc(), "")
+);
 
 /// A new reminder, given now by `by`.
 pub fn record(
@@ -92,27 +74,5 @@ pub fn record(
         result: field_text("the result", &body.result, MAX_TEXT_CHARS, true)?,
         ..body.clone()
     };
-    let mut doc = new_record(RecordKind::Chase, id, site_id, tz, now, by)?;
-    crate::body::write(&mut doc, &body)?;
-    Ok(doc)
-}
-
-impl crate::kind::Kind for Chase {
-    const KIND: RecordKind = RecordKind::Chase;
-
-    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
-        Ok(Chase {
-            id: header.id,
-            site_id: header.site_id,
-            body: root.body()?,
-            at: time::to_site(header.created_at, header.timezone),
-            by: header.created_by.clone(),
-        })
-    }
-
-    crate::kind::ids!();
-
-    fn projection(&self) -> crate::kind::Projection {
-        crate::kind::Projection::at(self.at.utc(), "")
-    }
+    super::new_doc(RecordKind::Chase, id, site_id, tz, now, by, &body)
 }

@@ -11,11 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::payment::{PayKind, Payment};
 use super::{Fen, PayMethod};
-use crate::doc::{DocError, Fields, Header, RecordKind};
+use crate::doc::RecordKind;
 use crate::ids::{RecordId, SiteId};
-use crate::kind::new_record;
 use crate::rules::RuleError;
-use crate::time;
 
 /// What a close holds besides its header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,28 +92,12 @@ impl CloseBody {
     }
 }
 
-/// A close as lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayClose {
-    /// The record id.
-    pub id: RecordId,
-    /// The owning site.
-    pub site_id: SiteId,
-    /// What it holds.
-    #[serde(flatten)]
-    pub body: CloseBody,
-    /// When closed.
-    pub at: time::SiteTime,
-    /// The cashier.
-    pub cashier: String,
-}
-
-impl std::ops::Deref for DayClose {
-    type Target = CloseBody;
-    fn deref(&self) -> &CloseBody {
-        &self.body
-    }
-}
+super::fee_record!(
+    /// A close as lists show it.
+    DayClose(CloseBody), RecordKind::DayClose, at, cashier,
+    check |b| Ok::<(), crate::doc::DocError>(()),
+    projection |c| crate::kind::Projection::at(c.at.utc(), "")
+);
 
 /// A new close of `body.payments`, by the cashier `by`.
 pub fn close(
@@ -133,27 +115,5 @@ pub fn close(
             allowed: "payments taken since the last close: there are none".into(),
         });
     }
-    let mut doc = new_record(RecordKind::DayClose, id, site_id, tz, now, by)?;
-    crate::body::write(&mut doc, body)?;
-    Ok(doc)
-}
-
-impl crate::kind::Kind for DayClose {
-    const KIND: RecordKind = RecordKind::DayClose;
-
-    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
-        Ok(DayClose {
-            id: header.id,
-            site_id: header.site_id,
-            body: root.body()?,
-            at: time::to_site(header.created_at, header.timezone),
-            cashier: header.created_by.clone(),
-        })
-    }
-
-    crate::kind::ids!();
-
-    fn projection(&self) -> crate::kind::Projection {
-        crate::kind::Projection::at(self.at.utc(), "")
-    }
+    super::new_doc(RecordKind::DayClose, id, site_id, tz, now, by, &body)
 }

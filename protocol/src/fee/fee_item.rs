@@ -9,12 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::ledger::LateRule;
 use super::{Basis, Cycle, FeeKind, MeterKind, Price, MAX_RATE_PPM};
-use crate::doc::{DocError, Fields, Header, RecordKind};
+use crate::doc::RecordKind;
 use crate::house::HouseType;
 use crate::ids::{RecordId, SiteId};
-use crate::kind::new_record;
 use crate::rules::{field_text, RuleError, MAX_NAME_CHARS};
-use crate::time;
 
 /// Longest a bill may wait for payment after its period starts, and the longest grace.
 pub const MAX_DAYS: u32 = 366;
@@ -58,28 +56,12 @@ pub struct ItemBody {
     pub versions: Vec<Version>,
 }
 
-/// A fee item as lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeeItem {
-    /// The record id.
-    pub id: RecordId,
-    /// The owning site.
-    pub site_id: SiteId,
-    /// What it holds.
-    #[serde(flatten)]
-    pub body: ItemBody,
-    /// When set up.
-    pub created_at: time::SiteTime,
-    /// Who set it up.
-    pub created_by: String,
-}
-
-impl std::ops::Deref for FeeItem {
-    type Target = ItemBody;
-    fn deref(&self) -> &ItemBody {
-        &self.body
-    }
-}
+super::fee_record!(
+    /// A fee item as lists show it.
+    FeeItem(ItemBody), RecordKind::FeeItem, created_at, created_by,
+    check |b| Ok::<(), crate::doc::DocError>(()),
+    projection |i| crate::kind::Projection { sort: i.name.clone(), status: "" }
+);
 
 impl FeeItem {
     /// The day a bill of `period`, billed from `from`, falls due.
@@ -186,9 +168,7 @@ pub fn create(
     body: &ItemBody,
 ) -> Result<AutoCommit, RuleError> {
     let body = check(body)?;
-    let mut doc = new_record(RecordKind::FeeItem, id, site_id, tz, now, by)?;
-    crate::body::write(&mut doc, &body)?;
-    Ok(doc)
+    super::new_doc(RecordKind::FeeItem, id, site_id, tz, now, by, &body)
 }
 
 /// A new price from a day on.
@@ -196,24 +176,4 @@ pub fn add_version(doc: &mut AutoCommit, version: &Version) -> Result<(), RuleEr
     let item: FeeItem = crate::kind::read(doc)?;
     let version = check_version(item.fee_kind, version)?;
     crate::body::append(doc, "versions", &version)
-}
-
-impl crate::kind::Kind for FeeItem {
-    const KIND: RecordKind = RecordKind::FeeItem;
-
-    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
-        Ok(FeeItem {
-            id: header.id,
-            site_id: header.site_id,
-            body: root.body()?,
-            created_at: time::to_site(header.created_at, header.timezone),
-            created_by: header.created_by.clone(),
-        })
-    }
-
-    crate::kind::ids!();
-
-    fn projection(&self) -> crate::kind::Projection {
-        crate::kind::Projection { sort: self.name.clone(), status: "" }
-    }
 }

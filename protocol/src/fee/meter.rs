@@ -9,11 +9,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::{MeterKind, MAX_QUANTITY};
-use crate::doc::{DocError, Fields, Header, RecordKind};
+use crate::doc::RecordKind;
 use crate::ids::{RecordId, SiteId};
-use crate::kind::new_record;
 use crate::rules::{field_text, RuleError, MAX_NAME_CHARS, MAX_UNIT_CHARS};
-use crate::time;
 
 /// What a reading holds besides its header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,28 +34,12 @@ pub struct ReadingBody {
     pub move_in: Option<RecordId>,
 }
 
-/// A reading as lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MeterReading {
-    /// The record id.
-    pub id: RecordId,
-    /// The owning site.
-    pub site_id: SiteId,
-    /// What it holds.
-    #[serde(flatten)]
-    pub body: ReadingBody,
-    /// When recorded.
-    pub recorded_at: time::SiteTime,
-    /// Who recorded it.
-    pub recorded_by: String,
-}
-
-impl std::ops::Deref for MeterReading {
-    type Target = ReadingBody;
-    fn deref(&self) -> &ReadingBody {
-        &self.body
-    }
-}
+super::fee_record!(
+    /// A reading as lists show it.
+    MeterReading(ReadingBody), RecordKind::MeterReading, recorded_at, recorded_by,
+    check |b| Ok::<(), crate::doc::DocError>(()),
+    projection |r| crate::kind::Projection { sort: format!("{} {}", r.read_on, r.house), status: "" }
+);
 
 /// A new reading. `previous` is the house's last reading of this meter
 /// before `read_on`, if any: a lower reading is refused unless it is a replacement.
@@ -99,9 +81,7 @@ pub fn record(
         reader: field_text("who read it", &body.reader, MAX_NAME_CHARS, true)?,
         ..body.clone()
     };
-    let mut doc = new_record(RecordKind::MeterReading, id, site_id, tz, now, by)?;
-    crate::body::write(&mut doc, &body)?;
-    Ok(doc)
+    super::new_doc(RecordKind::MeterReading, id, site_id, tz, now, by, &body)
 }
 
 /// The quantity used between readings, in hundredths: each rise counts, and
@@ -109,24 +89,4 @@ pub fn record(
 /// are in the order read.
 pub fn used(readings: &[&MeterReading]) -> u64 {
     readings.windows(2).map(|w| if w[1].replacement { 0 } else { w[1].reading.saturating_sub(w[0].reading) }).sum()
-}
-
-impl crate::kind::Kind for MeterReading {
-    const KIND: RecordKind = RecordKind::MeterReading;
-
-    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
-        Ok(MeterReading {
-            id: header.id,
-            site_id: header.site_id,
-            body: root.body()?,
-            recorded_at: time::to_site(header.created_at, header.timezone),
-            recorded_by: header.created_by.clone(),
-        })
-    }
-
-    crate::kind::ids!();
-
-    fn projection(&self) -> crate::kind::Projection {
-        crate::kind::Projection { sort: format!("{} {}", self.read_on, self.house), status: "" }
-    }
 }

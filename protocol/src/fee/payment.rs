@@ -12,9 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::bill::Bill;
 use super::{Fen, PayMethod};
-use crate::doc::{DocError, Fields, Header, RecordKind};
+use crate::doc::RecordKind;
 use crate::ids::{RecordId, SiteId};
-use crate::kind::new_record;
 use crate::rules::{field_text, RuleError, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_UNIT_CHARS};
 use crate::time;
 
@@ -109,28 +108,12 @@ pub struct PaymentBody {
     pub voids: Vec<Void>,
 }
 
-/// A payment as lists and receipts show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Payment {
-    /// The record id.
-    pub id: RecordId,
-    /// The owning site.
-    pub site_id: SiteId,
-    /// What it holds.
-    #[serde(flatten)]
-    pub body: PaymentBody,
-    /// When taken, in the site's time zone.
-    pub at: time::SiteTime,
-    /// The cashier.
-    pub cashier: String,
-}
-
-impl std::ops::Deref for Payment {
-    type Target = PaymentBody;
-    fn deref(&self) -> &PaymentBody {
-        &self.body
-    }
-}
+super::fee_record!(
+    /// A payment as lists and receipts show it.
+    Payment(PaymentBody), RecordKind::Payment, at, cashier,
+    check |b| if b.lines.len() <= MAX_LINES { Ok(()) } else { Err(crate::doc::DocError::invalid("lines", "more bills than one receipt pays")) },
+    projection |p| crate::kind::Projection::at(p.at.utc(), if p.is_void() { "void" } else { p.pay_kind.as_str() })
+);
 
 impl Payment {
     /// +1, or −1 for a refund.
@@ -227,9 +210,7 @@ pub fn take(
     body: &PaymentBody,
 ) -> Result<AutoCommit, RuleError> {
     let body = check(body)?;
-    let mut doc = new_record(RecordKind::Payment, id, site_id, tz, now, by)?;
-    crate::body::write(&mut doc, &body)?;
-    Ok(doc)
+    super::new_doc(RecordKind::Payment, id, site_id, tz, now, by, &body)
 }
 
 /// Voids a payment (作废): it keeps its number and counts for nothing.
@@ -248,28 +229,4 @@ pub fn void(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, reason: &str) ->
         at: time::to_stored(now),
     };
     crate::body::append(doc, "voids", &void)
-}
-
-impl crate::kind::Kind for Payment {
-    const KIND: RecordKind = RecordKind::Payment;
-
-    fn from_root(root: &Fields<'_>, header: &Header) -> Result<Self, DocError> {
-        let body: PaymentBody = root.body()?;
-        if body.lines.len() > MAX_LINES {
-            return Err(DocError::invalid("lines", "more bills than one receipt pays"));
-        }
-        Ok(Payment {
-            id: header.id,
-            site_id: header.site_id,
-            body,
-            at: time::to_site(header.created_at, header.timezone),
-            cashier: header.created_by.clone(),
-        })
-    }
-
-    crate::kind::ids!();
-
-    fn projection(&self) -> crate::kind::Projection {
-        crate::kind::Projection::at(self.at.utc(), if self.is_void() { "void" } else { self.pay_kind.as_str() })
-    }
 }
