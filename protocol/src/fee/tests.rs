@@ -217,3 +217,50 @@ fn a_reading_below_the_last_is_refused_unless_the_meter_was_replaced_and_use_nev
     let readings = [read(1_000, false), read(1_500, false), read(20, true), read(320, false)];
     assert_eq!(meter::used(&readings.iter().collect::<Vec<_>>()), 500 + 300);
 }
+
+#[test]
+fn a_day_close_counts_receipts_refunds_and_voids_by_method() {
+    use super::day_close::CloseBody;
+    let s = site();
+    let house = RecordId::random(&mut rand::thread_rng());
+    let take = |receipt: u64, kind: PayKind, method: PayMethod, yuan: u64| -> Payment {
+        let body = PaymentBody {
+            receipt,
+            pay_kind: kind,
+            house_id: house,
+            house: "1栋101".into(),
+            payer: "张三".into(),
+            method,
+            paid_on: day("2026-03-20"),
+            received: Fen::yuan(yuan),
+            from_prepaid: Fen::ZERO,
+            to_prepaid: Fen::yuan(yuan),
+            lines: Vec::new(),
+            waived_by: String::new(),
+            waive_reason: String::new(),
+            reverses: None,
+            note: if kind == PayKind::Refund { "退预存".into() } else { String::new() },
+            voids: Vec::new(),
+        };
+        let id = RecordId::random(&mut rand::thread_rng());
+        crate::kind::read(&payment::take(id, s, TZ, now(), "收费员", &body).unwrap()).unwrap()
+    };
+    let cash = take(1, PayKind::Receipt, PayMethod::Cash, 100);
+    let mut doc = payment::take(
+        RecordId::random(&mut rand::thread_rng()),
+        s,
+        TZ,
+        now(),
+        "收费员",
+        &PaymentBody { receipt: 2, method: PayMethod::Wechat, ..take(2, PayKind::Receipt, PayMethod::Wechat, 50).body },
+    )
+    .unwrap();
+    payment::void(&mut doc, now(), "经理", "重复").unwrap();
+    let voided: Payment = crate::kind::read(&doc).unwrap();
+    let refund = take(3, PayKind::Refund, PayMethod::Cash, 30);
+    let close = CloseBody::of(day("2026-03-20"), &[&cash, &voided, &refund]);
+    assert_eq!((close.count, close.voided, close.receipts), (2, 1, (1, 3)));
+    assert_eq!(close.net(), 7_000);
+    assert_eq!(close.by_method(), vec![("现金", Fen::yuan(100), Fen::yuan(30))]);
+    assert_eq!(close.prepaid, 7_000);
+}
