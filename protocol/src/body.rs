@@ -147,6 +147,85 @@ fn text(text: String, path: &str) -> Result<String, DocError> {
     Ok(text)
 }
 
+/// A record's view whose fields beside the header are a body: its id, site, body (the fields of its document
+/// beside the header, see [`crate::body`]), and when and by whom it was made
+/// (named `$at` and `$by` as the form names them); it reads as its body
+/// (`Deref`), and implements [`crate::kind::Kind`] with `$check` run on the
+/// body read and `$projection` as its sort key and status.
+macro_rules! body_record {
+    (
+        $(#[$doc:meta])* $name:ident($body:ty), $kind:expr, $at:ident, $by:ident,
+        check |$c:ident| $check:expr, projection |$v:ident| $projection:expr
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        pub struct $name {
+            /// The record id.
+            pub id: crate::ids::RecordId,
+            /// The owning site.
+            pub site_id: crate::ids::SiteId,
+            /// What it holds.
+            #[serde(flatten)]
+            pub body: $body,
+            /// When it was made, in the site's time zone.
+            pub $at: crate::time::SiteTime,
+            /// Who made it.
+            pub $by: String,
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = $body;
+            fn deref(&self) -> &$body {
+                &self.body
+            }
+        }
+
+        impl crate::kind::Kind for $name {
+            const KIND: crate::doc::RecordKind = $kind;
+
+            fn from_root(
+                root: &crate::doc::Fields<'_>,
+                header: &crate::doc::Header,
+            ) -> Result<Self, crate::doc::DocError> {
+                let body: $body = root.body()?;
+                #[allow(unused_variables)]
+                let $c = &body;
+                $check?;
+                Ok($name {
+                    id: header.id,
+                    site_id: header.site_id,
+                    body,
+                    $at: crate::time::to_site(header.created_at, header.timezone),
+                    $by: header.created_by.clone(),
+                })
+            }
+
+            crate::kind::ids!();
+
+            fn projection(&self) -> crate::kind::Projection {
+                let $v = self;
+                $projection
+            }
+        }
+    };
+}
+pub(crate) use body_record;
+
+/// A new document of `kind` holding the header and `body`, written by `by` now.
+pub fn new_doc<B: Serialize>(
+    kind: crate::doc::RecordKind,
+    id: crate::ids::RecordId,
+    site_id: crate::ids::SiteId,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+    by: &str,
+    body: &B,
+) -> Result<automerge::AutoCommit, RuleError> {
+    let mut doc = crate::kind::new_record(kind, id, site_id, tz, now, by)?;
+    crate::body::write(&mut doc, body)?;
+    Ok(doc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

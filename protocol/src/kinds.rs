@@ -33,6 +33,7 @@ macro_rules! for_each_kind {
             Payment = "payment" in payment::Payment, "收据", "payment", "payment";
             Chase = "chase" in chase::Chase, "催缴记录", "arrears reminder", "chase";
             DayClose = "day_close" in day_close::DayClose, "日结单", "day close", "day-close";
+            Renovation = "renovation" in renovation::Renovation, "装修申请表", "renovation", "renovation";
             CompanySettings = "company_settings" in company_settings::CompanySettings, "公司统一设置", "company settings", "company-settings";
         }
     };

@@ -17,6 +17,7 @@
 //! - [`kind`]: the trait every record kind implements, and reading a document as one kind;
 //! - [`fee`]: fee items, meter readings, bills, payments, reminders and day closes, and the ledger's arithmetic;
 //! - [`body`]: record bodies written from and read into plain structs;
+//! - [`renovation`]: the renovation (装修): application, passes, patrols, inspection, deposit refund;
 //! - [`money`]: amounts in whole fen (`Fen`), read from yuan and shown as people write them;
 //! - [`record`]: the list of kinds: any record document read by its kind;
 //! - [`wire`]: wire messages, limits and the frame codec;
@@ -52,6 +53,7 @@ pub mod money;
 pub mod movein;
 pub mod record;
 pub mod release;
+pub mod renovation;
 pub mod repair;
 pub mod resident;
 pub mod robust;

@@ -67,7 +67,7 @@ pub struct BillBody {
     pub reductions: Vec<Reduction>,
 }
 
-super::fee_record!(
+crate::body::body_record!(
     /// A bill as lists show it.
     Bill(BillBody), RecordKind::Bill, issued_at, issued_by,
     check |b| if b.period.is_valid() { Ok(()) } else { Err(crate::doc::DocError::invalid("period", "not a period of a fee")) },
@@ -124,7 +124,7 @@ fn check(body: &BillBody) -> Result<BillBody, RuleError> {
 pub fn issue(site_id: SiteId, tz: Tz, now: DateTime<Utc>, by: &str, body: &BillBody) -> Result<AutoCommit, RuleError> {
     let body = check(body)?;
     let id = bill_id(site_id, body.house_id, body.item_id, &body.period);
-    super::new_doc(RecordKind::Bill, id, site_id, tz, now, by, &body)
+    crate::body::new_doc(RecordKind::Bill, id, site_id, tz, now, by, &body)
 }
 
 /// Grants a reduction of `amount` for `reason`, approved by `by`; never

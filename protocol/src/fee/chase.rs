@@ -38,7 +38,7 @@ pub struct ChaseBody {
     pub overdue_days: u32,
 }
 
-super::fee_record!(
+crate::body::body_record!(
     /// A reminder as lists show it.
     Chase(ChaseBody), RecordKind::Chase, at, by,
     check |b| Ok::<(), crate::doc::DocError>(()),
@@ -74,5 +74,5 @@ pub fn record(
         result: field_text("the result", &body.result, MAX_TEXT_CHARS, true)?,
         ..body.clone()
     };
-    super::new_doc(RecordKind::Chase, id, site_id, tz, now, by, &body)
+    crate::body::new_doc(RecordKind::Chase, id, site_id, tz, now, by, &body)
 }

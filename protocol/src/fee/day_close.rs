@@ -92,7 +92,7 @@ impl CloseBody {
     }
 }
 
-super::fee_record!(
+crate::body::body_record!(
     /// A close as lists show it.
     DayClose(CloseBody), RecordKind::DayClose, at, cashier,
     check |b| Ok::<(), crate::doc::DocError>(()),
@@ -115,5 +115,5 @@ pub fn close(
             allowed: "payments taken since the last close: there are none".into(),
         });
     }
-    super::new_doc(RecordKind::DayClose, id, site_id, tz, now, by, &body)
+    crate::body::new_doc(RecordKind::DayClose, id, site_id, tz, now, by, &body)
 }

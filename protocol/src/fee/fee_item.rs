@@ -56,7 +56,7 @@ pub struct ItemBody {
     pub versions: Vec<Version>,
 }
 
-super::fee_record!(
+crate::body::body_record!(
     /// A fee item as lists show it.
     FeeItem(ItemBody), RecordKind::FeeItem, created_at, created_by,
     check |b| Ok::<(), crate::doc::DocError>(()),
@@ -168,7 +168,7 @@ pub fn create(
     body: &ItemBody,
 ) -> Result<AutoCommit, RuleError> {
     let body = check(body)?;
-    super::new_doc(RecordKind::FeeItem, id, site_id, tz, now, by, &body)
+    crate::body::new_doc(RecordKind::FeeItem, id, site_id, tz, now, by, &body)
 }
 
 /// A new price from a day on.

@@ -34,7 +34,7 @@ pub struct ReadingBody {
     pub move_in: Option<RecordId>,
 }
 
-super::fee_record!(
+crate::body::body_record!(
     /// A reading as lists show it.
     MeterReading(ReadingBody), RecordKind::MeterReading, recorded_at, recorded_by,
     check |b| Ok::<(), crate::doc::DocError>(()),
@@ -81,7 +81,7 @@ pub fn record(
         reader: field_text("who read it", &body.reader, MAX_NAME_CHARS, true)?,
         ..body.clone()
     };
-    super::new_doc(RecordKind::MeterReading, id, site_id, tz, now, by, &body)
+    crate::body::new_doc(RecordKind::MeterReading, id, site_id, tz, now, by, &body)
 }
 
 /// The quantity used between readings, in hundredths: each rise counts, and

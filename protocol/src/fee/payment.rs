@@ -108,7 +108,7 @@ pub struct PaymentBody {
     pub voids: Vec<Void>,
 }
 
-super::fee_record!(
+crate::body::body_record!(
     /// A payment as lists and receipts show it.
     Payment(PaymentBody), RecordKind::Payment, at, cashier,
     check |b| if b.lines.len() <= MAX_LINES { Ok(()) } else { Err(crate::doc::DocError::invalid("lines", "more bills than one receipt pays")) },
@@ -210,7 +210,7 @@ pub fn take(
     body: &PaymentBody,
 ) -> Result<AutoCommit, RuleError> {
     let body = check(body)?;
-    super::new_doc(RecordKind::Payment, id, site_id, tz, now, by, &body)
+    crate::body::new_doc(RecordKind::Payment, id, site_id, tz, now, by, &body)
 }
 
 /// Voids a payment (作废): it keeps its number and counts for nothing.
