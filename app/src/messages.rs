@@ -265,6 +265,8 @@ const PHRASES_ZH: &[(&str, &str)] = &[
     ("reduce a bill or waive a late fee", "减免账单或滞纳金"),
     ("refund a payment", "退款"),
     ("give the last reminder of arrears", "发出最后一级催缴"),
+    ("record a renovation's application, passes, patrols or inspection", "办理装修申请、出入证、巡查或验收"),
+    ("approve, extend or close a renovation", "审批、延期或结案装修"),
     ("stamp this station", "在此环节盖章"),
     ("send this station back", "退回此环节"),
     ("manage sites and their credentials", "管理管理处及其凭证"),

@@ -50,6 +50,14 @@ pub struct SiteSettings {
     /// A move-in's fees station is stamped only when this many months of
     /// 物业费 from the handover are paid (0: not checked).
     pub movein_prepay_months: u32,
+    /// The working hours renovations are allowed (装修施工时间), copied onto each application.
+    pub renovation_hours: String,
+    /// A renovation's deposit (装修押金), in fen.
+    pub renovation_deposit: u64,
+    /// A renovation's rubbish removal fee (装修垃圾清运费), in fen.
+    pub renovation_rubbish_fee: u64,
+    /// Each renovation pass's fee (出入证工本费), in fen.
+    pub renovation_pass_fee: u64,
     /// The settings head office fixes for every site (公司统一设置), which
     /// this site may not change.
     pub set_by_company: Vec<String>,
@@ -140,7 +148,22 @@ pub fn company_rules(store: &Store) -> Result<Option<wuye_protocol::company_sett
 const KEYS: &str = "categories, emergency-minutes, normal-duty-hours, complaint-reply-duty-hours, \
                     complaint-result-duty-hours, major-result-duty-hours, summer, web-port, households, \
                     visit-within-days, slip-retention-days, key-retention-days, \
-                    resident-retention-days, movein-stations, chase-levels, movein-prepay-months";
+                    resident-retention-days, movein-stations, chase-levels, movein-prepay-months, \
+                    renovation-hours, renovation-deposit, renovation-rubbish-fee, renovation-pass-fee";
+
+/// Renovation work is allowed in these hours unless the site sets otherwise.
+pub const RENOVATION_HOURS: &str = "08:00–12:00、14:00–18:00；周末及节假日不得进行噪音作业";
+/// A renovation's deposit unless the site sets otherwise: ¥2,000.
+pub const RENOVATION_DEPOSIT: u64 = 200_000;
+/// A renovation's rubbish removal fee unless the site sets otherwise: ¥300.
+pub const RENOVATION_RUBBISH_FEE: u64 = 30_000;
+/// Each renovation pass's fee unless the site sets otherwise: ¥10.
+pub const RENOVATION_PASS_FEE: u64 = 1_000;
+
+/// An amount stored in fen, or the default.
+fn fen_setting(stored: Option<String>, default: u64) -> u64 {
+    stored.and_then(|v| v.parse().ok()).unwrap_or(default)
+}
 
 /// Arrears are chased at 15, 60 and 180 days overdue unless the site sets otherwise.
 pub const CHASE_LEVELS: [u32; 3] = [15, 60, 180];
@@ -237,6 +260,10 @@ impl SiteSettings {
             movein_prepay_months: get("movein-prepay-months")?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(MOVEIN_PREPAY_MONTHS),
+            renovation_hours: get("renovation-hours")?.unwrap_or_else(|| RENOVATION_HOURS.to_string()),
+            renovation_deposit: fen_setting(get("renovation-deposit")?, RENOVATION_DEPOSIT),
+            renovation_rubbish_fee: fen_setting(get("renovation-rubbish-fee")?, RENOVATION_RUBBISH_FEE),
+            renovation_pass_fee: fen_setting(get("renovation-pass-fee")?, RENOVATION_PASS_FEE),
             set_by_company: Vec::new(),
         })
     }
@@ -324,6 +351,23 @@ impl SiteSettings {
                     ))
                 })?;
                 store.set_setting("site.movein-prepay-months", &n.to_string())?;
+            }
+            "renovation-hours" => {
+                let text = wuye_protocol::rules::field_text("renovation-hours", value, 200, true).map_err(|e| {
+                    invalid(format!("renovation-hours takes the hours renovation work is allowed: {e}"))
+                })?;
+                store.set_setting("site.renovation-hours", &text)?;
+            }
+            "renovation-deposit" | "renovation-rubbish-fee" | "renovation-pass-fee" => {
+                let fen = wuye_protocol::money::Fen::parse_yuan(value).ok().filter(|f| f.0 <= 100_000_000).ok_or_else(
+                    || {
+                        invalid(format!(
+                            "{key} takes an amount in yuan, 0 to 1000000, like 2000, not '{}'",
+                            wuye_protocol::text::echo(value)
+                        ))
+                    },
+                )?;
+                store.set_setting(&format!("site.{key}"), &fen.0.to_string())?;
             }
             "web-port" => {
                 let port: u16 = value.trim().parse().ok().filter(|p| *p > 0).ok_or_else(|| {

@@ -116,7 +116,7 @@ fn wrong(field: &'static str, value: impl Into<String>, allowed: impl Into<Strin
 }
 
 impl Desk {
-    fn today(&self) -> NaiveDate {
+    pub(super) fn today(&self) -> NaiveDate {
         self.now().with_timezone(&self.site.timezone).date_naive()
     }
 
@@ -295,7 +295,12 @@ impl Desk {
         Ok(report)
     }
 
-    fn insert_bills(&mut self, bodies: Vec<BillBody>, report: &mut Issued, actor: &Actor) -> Result<(), AppError> {
+    pub(super) fn insert_bills(
+        &mut self,
+        bodies: Vec<BillBody>,
+        report: &mut Issued,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
         let existing = self.bill_ids()?;
         let (now, tz, site) = (self.now(), self.site.timezone, self.site.id);
         let mut docs = Vec::new();
@@ -459,7 +464,7 @@ impl Desk {
         Ok(self.store.page::<T>(&filter, &wuye_node::Page::all())?.items)
     }
 
-    fn ledger_of(&self, house: RecordId) -> Result<HouseLedger, AppError> {
+    pub(super) fn ledger_of(&self, house: RecordId) -> Result<HouseLedger, AppError> {
         Ok(ledger::house_ledger(self.house_bills(house)?, &self.house_payments(house)?, self.today()))
     }
 
@@ -497,7 +502,7 @@ impl Desk {
 
     /// Saves a payment with the next receipt number; the number is checked
     /// unique in the same transaction, so two desks never print the same one.
-    fn insert_receipt(&mut self, mut body: PaymentBody, actor: &Actor) -> Result<Payment, AppError> {
+    pub(super) fn insert_receipt(&mut self, mut body: PaymentBody, actor: &Actor) -> Result<Payment, AppError> {
         body.receipt = self.next_receipt()?;
         let id = RecordId::random(&mut self.rng);
         let mut doc = payment::take(id, self.site.id, self.site.timezone, self.now(), &actor.name, &body)?;

@@ -53,6 +53,7 @@ mod keys;
 mod logs;
 mod moveins;
 mod releases;
+mod renovations;
 mod repairs;
 mod report;
 mod residents;
@@ -65,6 +66,7 @@ pub use houses::{check_sheet, Unmatched, COLUMNS as HOUSE_COLUMNS};
 pub use keys::Loan;
 pub use logs::NewLogEntry;
 pub use moveins::{MoveInStep, MoveInView};
+pub use renovations::NewRenovation;
 pub use repairs::DeskRepairStep;
 pub use residents::shown_to;
 

@@ -247,12 +247,7 @@ impl RenovationBody {
 
     /// The last day of the work: the planned end, or the latest extension.
     pub fn ends(&self) -> NaiveDate {
-        self.steps
-            .iter()
-            .filter(|s| s.action == Action::Extend)
-            .filter_map(|s| s.until)
-            .last()
-            .unwrap_or(self.planned_end)
+        self.steps.iter().rev().filter(|s| s.action == Action::Extend).find_map(|s| s.until).unwrap_or(self.planned_end)
     }
 
     /// The patrols whose violation has not been put right, with their places.

@@ -71,6 +71,10 @@ pub enum Guarded {
     Refund,
     /// The last level of chasing arrears.
     LastReminder,
+    /// Taking a renovation's application, its passes, patrols and inspections.
+    Renovation,
+    /// Approving or refusing a renovation, an extension, closing it.
+    ApproveRenovation,
 }
 
 impl Guarded {
@@ -87,6 +91,8 @@ impl Guarded {
             Guarded::TakePayment => &[Role::FrontDesk, Role::Finance, Role::Supervisor, Role::Manager],
             Guarded::ManageFees | Guarded::VoidReceipt => &[Role::Finance, Role::Supervisor, Role::Manager],
             Guarded::Reduce | Guarded::Refund | Guarded::LastReminder => &[Role::Manager],
+            Guarded::Renovation => &[Role::FrontDesk, Role::Engineering, Role::Supervisor, Role::Manager],
+            Guarded::ApproveRenovation => &[Role::Supervisor, Role::Manager],
         }
     }
 
@@ -107,6 +113,8 @@ impl Guarded {
             Guarded::Reduce => "reduce a bill or waive a late fee",
             Guarded::Refund => "refund a payment",
             Guarded::LastReminder => "give the last reminder of arrears",
+            Guarded::Renovation => "record a renovation's application, passes, patrols or inspection",
+            Guarded::ApproveRenovation => "approve, extend or close a renovation",
         }
     }
 }

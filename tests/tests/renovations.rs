@@ -1,0 +1,103 @@
+//! A renovation from application to refund in the socket-free harness, with
+//! one failed inspection and one violation, its charges paid through the
+//! fee ledger, then synced: head office holds the same record and the same
+//! deposit bills, and the deposits held equal the ledger's.
+
+use chrono::Duration;
+use wuye_app::desk::{Actor, NewPayment, NewRenovation};
+use wuye_protocol::bill::Bill;
+use wuye_protocol::fee::PayMethod;
+use wuye_protocol::house::{self, HouseState};
+use wuye_protocol::money::Fen;
+use wuye_protocol::renovation::{Action, Contractor, Renovation, RenovationState, Violation, WorkItem};
+use wuye_protocol::staff::Role;
+use wuye_tests::harness::Network;
+
+#[test]
+fn a_renovation_goes_from_application_to_refund_through_the_ledger_and_head_office_holds_the_same() {
+    let mut net = Network::new(21);
+    net.add_site("朝阳花园管理处");
+    let desk = &mut net.sites[0].desk;
+    let manager = Actor::of(&desk.add_staff("王经理", Role::Manager, "客服中心").unwrap());
+    let clerk = Actor::of(&desk.add_staff("李娜", Role::FrontDesk, "客服中心").unwrap());
+    let sheet: Vec<Vec<String>> =
+        [["楼栋", "单元", "楼层", "房号", "类型", "建筑面积"], ["3栋", "2单元", "5", "501", "住宅", "89.50"]]
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+    desk.import_houses(&sheet, &manager).unwrap();
+    let now = desk.now();
+    let h = desk.houses(None, None).unwrap().remove(0);
+    desk.store.edit(h.id, |doc| house::set_state(doc, now, "王经理", HouseState::HandedOver, "")).unwrap();
+    let today = now.with_timezone(&desk.site.timezone).date_naive();
+    let new = NewRenovation {
+        house: "3栋2单元501".into(),
+        owner: "张伟".into(),
+        phone: "13800000000".into(),
+        contractor: Contractor {
+            name: "安居装饰公司".into(),
+            licence: "91110000MA01".into(),
+            manager: "李工".into(),
+            phone: "13900000000".into(),
+        },
+        items: vec![WorkItem::Wiring, WorkItem::Waterproofing, WorkItem::Flooring],
+        start: today + Duration::days(2),
+        end: today + Duration::days(60),
+    };
+    let r = desk.apply_renovation(&new, &clerk).unwrap();
+    let id = r.id.to_string();
+    let twice = desk.apply_renovation(&new, &clerk).unwrap_err().to_string();
+    assert!(twice.contains("one renovation a house"), "{twice}");
+    assert!(desk.renovation_step(&id, Action::Approve, "", None, &clerk).is_err(), "a 客服员 does not approve");
+    desk.renovation_step(&id, Action::Approve, "资料齐全", None, &manager).unwrap();
+    desk.renovation_pass(&id, "王师傅", "CR-001", &clerk).unwrap();
+    let unpaid = desk.renovation_step(&id, Action::Start, "", None, &clerk).unwrap_err().to_string();
+    assert!(unpaid.contains("paid"), "{unpaid}");
+    let r = desk.renovation(&id).unwrap();
+    let owed: u64 = desk.renovation_bills(&r).unwrap().iter().map(|b| b.amount.0).sum();
+    assert_eq!(owed, 200_000 + 30_000 + 1_000, "deposit, rubbish and one pass");
+    let pay = NewPayment {
+        house: "3栋2单元501",
+        payer: "张伟",
+        method: PayMethod::Wechat,
+        amount: Fen(owed),
+        bills: Vec::new(),
+        waive: None,
+    };
+    desk.take_payment(&pay, &clerk).unwrap();
+    assert_eq!(desk.deposits_held().unwrap(), Fen::yuan(2_000));
+    desk.renovation_step(&id, Action::Start, "", None, &clerk).unwrap();
+
+    // A violation on patrol; the inspection fails once, then passes.
+    let v = Violation {
+        item: "周末噪音作业".into(),
+        photo_note: "周六电钻".into(),
+        deadline: today + Duration::days(3),
+        fine: Fen::yuan(200),
+    };
+    desk.renovation_patrol(&id, "周六施工", Some(&v), &clerk).unwrap();
+    desk.renovation_step(&id, Action::Finish, "", None, &clerk).unwrap();
+    desk.renovation_step(&id, Action::Fail, "卫生间闭水试验渗漏", None, &clerk).unwrap();
+    desk.renovation_step(&id, Action::Rectified, "重做防水", None, &clerk).unwrap();
+    desk.renovation_step(&id, Action::Pass, "复验合格", None, &clerk).unwrap();
+    let open = desk.refund_renovation_deposit(&id, &[], PayMethod::Transfer, &manager).unwrap_err().to_string();
+    assert!(open.contains("违规"), "{open}");
+    desk.renovation_correct(&id, 1, "已停止周末施工", &clerk).unwrap();
+    let fine = [(Fen::yuan(200), "周末噪音作业罚款".to_string())];
+    assert!(desk.refund_renovation_deposit(&id, &fine, PayMethod::Transfer, &clerk).is_err(), "a 经理's");
+    let (r, receipt) = desk.refund_renovation_deposit(&id, &fine, PayMethod::Transfer, &manager).unwrap();
+    let receipt = receipt.unwrap();
+    assert_eq!((r.state(), receipt.received), (RenovationState::Refunded, Fen::yuan(1_800)));
+    assert_eq!(desk.deposits_held().unwrap(), Fen::ZERO);
+    let (_, ledger) = desk.house_ledger("3栋2单元501").unwrap();
+    assert_eq!((ledger.outstanding, ledger.prepaid), (Fen::ZERO, Fen::ZERO), "the books balance after the refund");
+    desk.renovation_step(&id, Action::Close, "", None, &manager).unwrap();
+    net.run_until_quiescent();
+
+    let at_site: Vec<Renovation> = net.sites[0].desk.store.all(None).unwrap();
+    let at_office: Vec<Renovation> = net.office.store.all(Some(net.site_id(0))).unwrap();
+    assert_eq!(at_site, at_office);
+    let site_bills: Vec<Bill> = net.sites[0].desk.store.all(None).unwrap();
+    let office_bills: Vec<Bill> = net.office.store.all(Some(net.site_id(0))).unwrap();
+    assert_eq!(site_bills, office_bills);
+}
