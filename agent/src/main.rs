@@ -59,6 +59,9 @@ enum Command {
     /// Fees (收费): fee items, meter readings, bills, payments and receipts, refunds, voids, the day's close, arrears.
     #[command(subcommand)]
     Fee(cli::fee::FeeCommand),
+    /// Renovations (装修): apply, approve, passes, patrols, inspection, the deposit's refund.
+    #[command(subcommand)]
+    Renovation(cli::renovation::RenovationCommand),
     /// Item-release slips (物品放行条): issue at the desk, check at the gate, cancel.
     #[command(subcommand)]
     Release(cli::release::ReleaseCommand),
@@ -152,6 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Unit(cmd) => cli::unit::run(data, cmd),
         Command::Release(cmd) => cli::release::run(data, cmd),
         Command::Fee(cmd) => cli::fee::run(data, cmd),
+        Command::Renovation(cmd) => cli::renovation::run(data, cmd),
         Command::Movein(cmd) => cli::movein::run(data, cmd),
         Command::Records { kind, json } => {
             let desk = cli::open_desk(data)?;

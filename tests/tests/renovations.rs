@@ -101,3 +101,99 @@ fn a_renovation_goes_from_application_to_refund_through_the_ledger_and_head_offi
     let office_bills: Vec<Bill> = net.office.store.all(Some(net.site_id(0))).unwrap();
     assert_eq!(site_bills, office_bills);
 }
+
+#[test]
+fn the_command_line_carries_a_renovation_through_and_head_office_gets_it() {
+    use wuye_tests::procs::{Agent, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::init(dir.path());
+    let cred = server.add_site("朝阳花园管理处");
+    let agent = Agent::init(dir.path(), "site", &server.addr, &server.fingerprint, &cred);
+    let sheet = dir.path().join("houses.csv");
+    std::fs::write(&sheet, "楼栋,单元,楼层,房号,类型,建筑面积\n3栋,2单元,5,501,住宅,89.50\n").unwrap();
+    agent.ok(&["unit", "import", sheet.to_str().unwrap()]);
+    agent.add_staff("王经理", "经理", "wang");
+    agent.sign_in_as("wang");
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let (start, end, deadline) = (today + Duration::days(1), today + Duration::days(30), today + Duration::days(3));
+    let refused = agent.refused(&[
+        "renovation",
+        "apply",
+        "--house",
+        "3栋2单元501",
+        "--owner",
+        "张伟",
+        "--contractor",
+        "安居装饰",
+        "--licence",
+        "L1",
+        "--manager",
+        "李工",
+        "--manager-phone",
+        "13900000000",
+        "--item",
+        "拆改承重墙",
+        "--start",
+        &start.to_string(),
+        "--end",
+        &end.to_string(),
+    ]);
+    assert!(refused.contains("load-bearing"), "{refused}");
+    let r = agent.json(&[
+        "renovation",
+        "apply",
+        "--house",
+        "3栋2单元501",
+        "--owner",
+        "张伟",
+        "--contractor",
+        "安居装饰",
+        "--licence",
+        "L1",
+        "--manager",
+        "李工",
+        "--manager-phone",
+        "13900000000",
+        "--item",
+        "水电改造",
+        "--item",
+        "吊顶",
+        "--start",
+        &start.to_string(),
+        "--end",
+        &end.to_string(),
+    ]);
+    let id = r["id"].as_str().unwrap().to_string();
+    agent.ok(&["renovation", "step", &id, "approve", "--text", "资料齐全"]);
+    agent.ok(&["renovation", "pass", &id, "--worker", "王师傅", "--number", "CR-001"]);
+    let early = agent.refused(&["renovation", "step", &id, "start"]);
+    assert!(early.contains("paid"), "{early}");
+    agent.ok(&["fee", "pay", "3栋2单元501", "--amount", "2310", "--method", "微信", "--payer", "张伟"]);
+    agent.ok(&["renovation", "step", &id, "start"]);
+    agent.ok(&[
+        "renovation",
+        "patrol",
+        &id,
+        "--seen",
+        "周六施工",
+        "--violation",
+        "周末噪音作业",
+        "--deadline",
+        &deadline.to_string(),
+        "--fine",
+        "200",
+    ]);
+    agent.ok(&["renovation", "step", &id, "finish"]);
+    agent.ok(&["renovation", "step", &id, "pass", "--text", "验收合格"]);
+    let open = agent.refused(&["renovation", "refund", &id, "--method", "转账"]);
+    assert!(open.contains("违规"), "{open}");
+    agent.ok(&["renovation", "correct", &id, "--patrol", "1", "--note", "已停工整改"]);
+    let refunded = agent.ok(&["renovation", "refund", &id, "--deduct", "200:周末噪音作业罚款", "--method", "转账"]);
+    assert!(refunded.contains("退款收据 00000002") && refunded.contains("¥1,800"), "{refunded}");
+    agent.ok(&["renovation", "step", &id, "close"]);
+    let _running = server.start();
+    agent.sync();
+    let at_office = server.json(&["records", "renovation"]);
+    assert_eq!(at_office[0]["id"].as_str(), Some(id.as_str()), "{at_office}");
+    assert_eq!(at_office, agent.json(&["renovation", "list"]));
+}

@@ -11,6 +11,7 @@ pub(crate) mod link;
 pub(crate) mod log;
 pub(crate) mod movein;
 pub(crate) mod release;
+pub(crate) mod renovation;
 pub(crate) mod repair;
 pub(crate) mod report;
 pub(crate) mod resident;
