@@ -143,7 +143,7 @@ pub fn arrears(books: &Books, chases: &[Chase], levels: [u32; 3], as_of: NaiveDa
         if overdue_days == 0 {
             continue;
         }
-        let overdue = Fen(ledger.bills.iter().filter(|(_, s)| s.overdue_days > 0).map(|(_, s)| s.outstanding.0).sum());
+        let overdue = ledger.overdue();
         let oldest = ledger.bills.iter().find(|(_, s)| s.overdue_days > 0).map(|(b, _)| b);
         let last_reminder = chases.iter().filter(|c| c.house_id == house_id).max_by_key(|c| c.at.utc()).cloned();
         out.push(Arrear {

@@ -486,8 +486,8 @@ impl Desk {
     pub fn arrears_at(&self, address: &str) -> Result<Option<Fen>, AppError> {
         let Ok(house) = self.house_at(address) else { return Ok(None) };
         let ledger = self.ledger_of(house.id)?;
-        let overdue: u64 = ledger.bills.iter().filter(|(_, s)| s.overdue_days > 0).map(|(_, s)| s.outstanding.0).sum();
-        Ok((overdue > 0).then_some(Fen(overdue)))
+        let overdue = ledger.overdue();
+        Ok((overdue.0 > 0).then_some(overdue))
     }
 
     fn next_receipt(&self) -> Result<u64, StoreError> {
@@ -756,7 +756,7 @@ impl Desk {
             Some(c) => Some(self.store.resolve(RecordKind::Complaint, c)?),
             None => None,
         };
-        let overdue = Fen(ledger.bills.iter().filter(|(_, s)| s.overdue_days > 0).map(|(_, s)| s.outstanding.0).sum());
+        let overdue = ledger.overdue();
         let body = ChaseBody {
             house_id: house.id,
             house: house.address(),

@@ -277,6 +277,11 @@ impl HouseLedger {
         self.bills.iter().filter(|(_, s)| s.outstanding.0 > 0 || s.late_owed.0 > 0)
     }
 
+    /// Principal owed on bills past their due date.
+    pub fn overdue(&self) -> Fen {
+        Fen(self.bills.iter().filter(|(_, s)| s.overdue_days > 0).map(|(_, s)| s.outstanding.0).sum())
+    }
+
     /// Days the oldest unpaid principal is past due.
     pub fn overdue_days(&self) -> u32 {
         self.bills.iter().map(|(_, s)| s.overdue_days).max().unwrap_or(0)
