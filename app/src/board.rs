@@ -87,6 +87,8 @@ pub struct Board {
     pub promises_due: Vec<wuye_protocol::chase::Chase>,
     /// Follow-up visits due by the end of today, the earliest first.
     pub visits_due: Vec<VisitDue>,
+    /// Renovations ending this week, inspections overdue, violations past their deadline.
+    pub renovations: crate::renovations::Watch,
     /// Today's daily report, once made.
     pub report: Option<DailyReport>,
 }
@@ -193,6 +195,13 @@ impl Desk {
             keys_overdue: self.keys(true)?,
             promises_due: self.promises_due()?,
             visits_due: self.visits_due()?,
+            renovations: crate::renovations::watch(
+                &in_states::<wuye_protocol::renovation::Renovation>(
+                    &self.store,
+                    crate::renovations::WATCHED.map(wuye_protocol::renovation::RenovationState::as_str),
+                )?,
+                date,
+            ),
             report,
         })
     }

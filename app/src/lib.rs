@@ -29,6 +29,7 @@ pub mod kpi;
 pub mod lists;
 pub mod messages;
 pub mod office;
+pub mod renovations;
 pub mod reports;
 pub mod settings;
 pub mod shift;

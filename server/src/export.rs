@@ -11,6 +11,7 @@ use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 use wuye_app::fees::Money;
 use wuye_app::kpi::{Estate, Figures};
+use wuye_app::renovations::Works;
 use wuye_node::{Cursor, Page, Store, StoreError};
 use wuye_protocol::chase::Chase;
 use wuye_protocol::complaint::Complaint;
@@ -18,6 +19,7 @@ use wuye_protocol::day_close::DayClose;
 use wuye_protocol::kind::Kind;
 use wuye_protocol::money::Fen;
 use wuye_protocol::payment::{PayKind, Payment};
+use wuye_protocol::renovation::{Renovation, RenovationState};
 use wuye_protocol::repair::Repair;
 use wuye_protocol::time::SiteTime;
 
@@ -83,11 +85,15 @@ pub enum Sheet {
     Arrears,
     /// 日结单: the cashiers' day closes of the period.
     Closes,
+    /// 装修指标: each site's renovations in progress, inspections, violations and deposits held.
+    Works,
+    /// 装修台账: every renovation not yet closed.
+    Renovations,
 }
 
 impl Sheet {
     /// Every sheet, in the workbook's order.
-    pub const ALL: [Sheet; 9] = [
+    pub const ALL: [Sheet; 11] = [
         Sheet::Figures,
         Sheet::Estate,
         Sheet::Fees,
@@ -97,6 +103,8 @@ impl Sheet {
         Sheet::Payments,
         Sheet::Arrears,
         Sheet::Closes,
+        Sheet::Works,
+        Sheet::Renovations,
     ];
 
     /// The sheet by its name in a URL or on the command line.
@@ -116,6 +124,8 @@ impl Sheet {
             Sheet::Payments => "payments",
             Sheet::Arrears => "arrears",
             Sheet::Closes => "closes",
+            Sheet::Works => "works",
+            Sheet::Renovations => "renovations",
         }
     }
 
@@ -131,6 +141,8 @@ impl Sheet {
             Sheet::Payments => "收费明细",
             Sheet::Arrears => "欠费明细表",
             Sheet::Closes => "日结单",
+            Sheet::Works => "装修指标",
+            Sheet::Renovations => "装修台账",
         }
     }
 
@@ -216,6 +228,22 @@ impl Sheet {
                 "本金(元)",
                 "滞纳金(元)",
                 "预存增减(元)",
+            ],
+            Sheet::Works => &WORK_HEADERS,
+            Sheet::Renovations => &[
+                "管理处",
+                "房屋",
+                "业主",
+                "装修单位",
+                "负责人电话",
+                "装修项目",
+                "计划开工",
+                "完工期限",
+                "状态",
+                "出入证(发/收)",
+                "违规未整改",
+                "其中逾期",
+                "押金(元)",
             ],
         }
     }
@@ -303,6 +331,25 @@ pub const FEE_HEADERS: [&str; 16] = [
     "91-180天(元)",
     "180天以上(元)",
 ];
+
+/// The renovation table's headers, in the order of [`work_cells`].
+pub const WORK_HEADERS: [&str; 9] =
+    ["管理处", "待审核", "装修中", "超期施工", "完工待验收", "验收逾期", "违规未整改", "违规逾期", "押金在管(元)"];
+
+/// A site's (or the total's) renovation figures as a row.
+pub fn work_cells(name: &str, w: &Works) -> Vec<Cell> {
+    vec![
+        text(name),
+        Cell::Int(w.applied),
+        Cell::Int(w.in_progress),
+        Cell::Int(w.past_end),
+        Cell::Int(w.not_inspected),
+        Cell::Int(w.inspections_overdue),
+        Cell::Int(w.violations_open),
+        Cell::Int(w.violations_overdue),
+        fen(w.deposits_held),
+    ]
+}
 
 fn fen(f: Fen) -> Cell {
     Cell::Money(i64::try_from(f.0).unwrap_or(i64::MAX))
@@ -553,6 +600,37 @@ pub fn rows(
                                 .map(|c| format!("{} {} {}", c.at.local().date_naive(), c.way.label(), c.result))
                                 .unwrap_or_default(),
                         ),
+                    ])?;
+                }
+            }
+        }
+        Sheet::Works => {
+            for (site, w) in sites.iter().zip(&book.works) {
+                row(work_cells(&site.name, w))?;
+            }
+            row(work_cells("合计", &book.works_total))?;
+        }
+        Sheet::Renovations => {
+            for site in sites {
+                let today = book.now.with_timezone(&site.timezone()).date_naive();
+                let all: Vec<Renovation> = store.all(Some(site.site_id))?;
+                for r in all.iter().filter(|r| r.state() != RenovationState::Closed) {
+                    let open = r.open_violations();
+                    let items: Vec<&str> = r.items.iter().map(|i| i.label()).collect();
+                    row(vec![
+                        text(site.name.as_str()),
+                        text(r.house.as_str()),
+                        text(r.owner.as_str()),
+                        text(r.contractor.name.as_str()),
+                        text(r.contractor.phone.as_str()),
+                        text(items.join("、")),
+                        text(r.planned_start.to_string()),
+                        text(r.ends().to_string()),
+                        text(r.state().label()),
+                        text(format!("{}/{}", r.passes.len(), r.returned.len())),
+                        Cell::Int(open.len() as i64),
+                        Cell::Int(open.iter().filter(|(_, v)| v.deadline < today).count() as i64),
+                        fen(r.deposit),
                     ])?;
                 }
             }

@@ -10,8 +10,10 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use wuye_app::fees::{self, Books, Money};
 use wuye_app::kpi::{self, Estate, Figures, Period, SiteBasis};
+use wuye_app::renovations::{self, Works};
 use wuye_node::StoreError;
 use wuye_protocol::ids::SiteId;
+use wuye_protocol::renovation::Renovation;
 use wuye_protocol::site_profile::SiteProfile;
 use wuye_protocol::time;
 
@@ -77,6 +79,8 @@ pub struct SiteLine {
     pub estate: Estate,
     /// Its fees, payments and arrears for the period (`docs/KPI.md`).
     pub money: Money,
+    /// Its renovations now (`docs/KPI.md`).
+    pub works: Works,
 }
 
 /// Something head office should look at.
@@ -136,6 +140,8 @@ pub struct Overview {
     pub estate: Estate,
     /// All sites' fees together.
     pub money: Money,
+    /// All sites' renovations together.
+    pub works: Works,
     /// What to look at now.
     pub alerts: Vec<Alert>,
 }
@@ -158,6 +164,10 @@ pub struct Book {
     pub money: Vec<Money>,
     /// All sites' fees together.
     pub money_total: Money,
+    /// Each site's renovations now, in `sites`' order.
+    pub works: Vec<Works>,
+    /// All sites' renovations together.
+    pub works_total: Works,
     /// The period.
     pub period: Period,
     /// When it was read (arrears are as of the period's end or this, whichever is earlier).
@@ -218,10 +228,13 @@ impl HeadOffice {
         let mut all = kpi::estate(&self.store, period, self.now())?;
         let estates: Vec<Estate> = sites.iter().map(|s| all.remove(&s.site_id).unwrap_or_default()).collect();
         let money = self.money_of(&sites, period)?;
+        let works = self.works_of(&sites)?;
         Ok(Book {
             total: Figures::total(&figures),
             estate: Estate::total(&estates),
             money_total: Money::total(&money),
+            works_total: Works::total(&works),
+            works,
             sites,
             figures,
             estates,
@@ -244,6 +257,20 @@ impl HeadOffice {
         Ok(out)
     }
 
+    /// Every site's renovations now in `sites`' order, from the renovations,
+    /// bills and payments synced, by the code the sites use ([`wuye_app::renovations`]).
+    pub fn works_of(&self, sites: &[SiteBrief]) -> Result<Vec<Works>, OfficeError> {
+        let now = self.now();
+        let mut out = Vec::with_capacity(sites.len());
+        for site in sites {
+            let all: Vec<Renovation> = self.store.all(Some(site.site_id))?;
+            let today = now.with_timezone(&site.timezone()).date_naive();
+            let books = if all.is_empty() { Books::default() } else { Books::load(&self.store, Some(site.site_id))? };
+            out.push(renovations::works(&all, &books, today));
+        }
+        Ok(out)
+    }
+
     /// Every site's figures for `period` in `sites`' order.
     pub fn figures_of(&self, sites: &[SiteBrief], period: Period) -> Result<Vec<Figures>, OfficeError> {
         let basis: Vec<SiteBasis> = sites.iter().map(SiteBrief::basis).collect();
@@ -259,6 +286,7 @@ impl HeadOffice {
         let overdue = kpi::repairs_overdue(&self.store, now)?;
         let mut estates = kpi::estate(&self.store, period, now)?;
         let mut money = self.money_of(&sites, period)?.into_iter();
+        let mut works = self.works_of(&sites)?.into_iter();
         let mut reported: HashMap<chrono::NaiveDate, std::collections::HashSet<SiteId>> = HashMap::new();
         let mut alerts = Vec::new();
         let mut lines = Vec::with_capacity(sites.len());
@@ -297,12 +325,14 @@ impl HeadOffice {
                 repairs_overdue: late,
                 estate: estates.remove(&id).unwrap_or_default(),
                 money: money.next().unwrap_or_default(),
+                works: works.next().unwrap_or_default(),
             });
         }
         let all: Vec<Figures> = lines.iter().map(|l| l.figures.clone()).collect();
         let estate = Estate::total(&lines.iter().map(|l| l.estate.clone()).collect::<Vec<_>>());
         let money = Money::total(&lines.iter().map(|l| l.money.clone()).collect::<Vec<_>>());
-        Ok(Overview { period: period.to_string(), lines, total: Figures::total(&all), estate, money, alerts })
+        let works = Works::total(&lines.iter().map(|l| l.works.clone()).collect::<Vec<_>>());
+        Ok(Overview { period: period.to_string(), lines, total: Figures::total(&all), estate, money, works, alerts })
     }
 
     /// The figures of the `n` periods ending with `period`, for the sites

@@ -71,6 +71,9 @@ enum Command {
     /// The sites' bills (账单): list them, reduce one (减免).
     #[command(subcommand)]
     Bill(cli::bill::BillCommand),
+    /// The sites' renovations (装修): list them, add a note.
+    #[command(subcommand)]
+    Renovation(cli::renovation::RenovationCommand),
     /// Repair work orders from every site.
     #[command(subcommand)]
     Repair(cli::repair::RepairCommand),
@@ -128,5 +131,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Repair(cmd) => cli::repair::run(data, clock, cmd),
         Command::Complaint(cmd) => cli::complaint::run(data, clock, cmd),
         Command::Bill(cmd) => cli::bill::run(data, clock, cmd),
+        Command::Renovation(cmd) => cli::renovation::run(data, clock, cmd),
     }
 }

@@ -481,6 +481,26 @@ impl HeadOffice {
         Ok(Store::typed(view).map_err(AppError::from)?)
     }
 
+    /// A head-office note (跟踪记录) on a site's renovation; it reaches the
+    /// site at its next sync and merges with whatever the site wrote meanwhile.
+    pub fn renovation_note(
+        &mut self,
+        by: &Actor,
+        id: &str,
+        text: &str,
+    ) -> Result<wuye_protocol::renovation::Renovation, OfficeError> {
+        by.may(Act::Note)?;
+        let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Renovation, id).map_err(AppError::from)?;
+        let r = self.store.get::<wuye_protocol::renovation::Renovation>(rid).map_err(AppError::from)?;
+        by.may_see(r.site_id)?;
+        let (now, signature) = (self.now(), by.signature());
+        let view = self
+            .store
+            .edit(rid, |doc| wuye_protocol::renovation::note(doc, now, &signature, text))
+            .map_err(AppError::from)?;
+        Ok(Store::typed(view).map_err(AppError::from)?)
+    }
+
     /// A complaint as `by` may see it (its site theirs), with its history.
     pub fn complaint_for(
         &self,

@@ -3,19 +3,33 @@
 //! fee ledger, then synced: head office holds the same record and the same
 //! deposit bills, and the deposits held equal the ledger's.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use wuye_app::desk::{Actor, NewPayment, NewRenovation};
+use wuye_app::fees::Books;
+use wuye_app::renovations::{self, Works};
 use wuye_protocol::bill::Bill;
 use wuye_protocol::fee::PayMethod;
 use wuye_protocol::house::{self, HouseState};
 use wuye_protocol::money::Fen;
+use wuye_protocol::payment::PayKind;
 use wuye_protocol::renovation::{Action, Contractor, Renovation, RenovationState, Violation, WorkItem};
 use wuye_protocol::staff::Role;
+use wuye_server::people::Actor as OfficeActor;
 use wuye_tests::harness::Network;
 
-#[test]
-fn a_renovation_goes_from_application_to_refund_through_the_ledger_and_head_office_holds_the_same() {
-    let mut net = Network::new(21);
+/// The site's renovation figures as the site computes them, and as head office does.
+fn works_both(net: &Network) -> (Works, Works) {
+    let desk = &net.sites[0].desk;
+    let books = Books::load(&desk.store, Some(desk.site.id)).unwrap();
+    let today = desk.now().with_timezone(&desk.site.timezone).date_naive();
+    let site = renovations::works(&desk.renovations().unwrap(), &books, today);
+    let office = net.office.book(None, wuye_app::kpi::Period::month_of(today)).unwrap().works.remove(0);
+    (site, office)
+}
+
+/// A site with a 经理, a 客服员 and one house handed over, and an application for it.
+fn set_up(seed: u64) -> (Network, Actor, Actor, NewRenovation, NaiveDate) {
+    let mut net = Network::new(seed);
     net.add_site("朝阳花园管理处");
     let desk = &mut net.sites[0].desk;
     let manager = Actor::of(&desk.add_staff("王经理", Role::Manager, "客服中心").unwrap());
@@ -44,6 +58,13 @@ fn a_renovation_goes_from_application_to_refund_through_the_ledger_and_head_offi
         start: today + Duration::days(2),
         end: today + Duration::days(60),
     };
+    (net, manager, clerk, new, today)
+}
+
+#[test]
+fn a_renovation_goes_from_application_to_refund_through_the_ledger_and_head_office_holds_the_same() {
+    let (mut net, manager, clerk, new, today) = set_up(21);
+    let desk = &mut net.sites[0].desk;
     let r = desk.apply_renovation(&new, &clerk).unwrap();
     let id = r.id.to_string();
     let twice = desk.apply_renovation(&new, &clerk).unwrap_err().to_string();
@@ -76,7 +97,42 @@ fn a_renovation_goes_from_application_to_refund_through_the_ledger_and_head_offi
         fine: Fen::yuan(200),
     };
     desk.renovation_patrol(&id, "周六施工", Some(&v), &clerk).unwrap();
+    net.run_until_quiescent();
+
+    // Head office computes the site's figures with the site's code; its
+    // note and a site patrol written at once both arrive on both sides.
+    let (site_works, office_works) = works_both(&net);
+    assert_eq!(site_works, office_works);
+    assert_eq!(
+        (office_works.in_progress, office_works.violations_open, office_works.deposits_held),
+        (1, 1, Fen::yuan(2_000))
+    );
+    net.office.renovation_note(&OfficeActor::CommandLine("总部工程部".into()), &id, "请加强周末巡查").unwrap();
+    net.sites[0].desk.renovation_patrol(&id, "施工正常", None, &clerk).unwrap();
+    net.run_until_quiescent();
+    net.assert_converged();
+    let r = net.sites[0].desk.renovation(&id).unwrap();
+    assert_eq!((r.patrols.len(), r.notes.len()), (2, 1));
+
+    // Past the deadline the violation is on the board and on head office's figures.
+    net.clock.advance(Duration::days(4));
+    let board = net.sites[0].desk.board().unwrap();
+    assert_eq!(board.renovations.violations_overdue.len(), 1);
+    assert_eq!(board.renovations.violations_overdue[0].patrol, 1);
+    let overview = net.office.overview(None, wuye_app::kpi::Period::month_of(today + Duration::days(4))).unwrap();
+    assert_eq!((overview.works.violations_overdue, overview.lines[0].works.violations_overdue), (1, 1));
+
+    let desk = &mut net.sites[0].desk;
     desk.renovation_step(&id, Action::Finish, "", None, &clerk).unwrap();
+    net.clock.advance(Duration::days(4));
+    let desk = &mut net.sites[0].desk;
+    let board = desk.board().unwrap();
+    assert_eq!(board.renovations.inspections_overdue.len(), 1, "finished four days ago, not inspected");
+    net.run_until_quiescent();
+    let (site_works, office_works) = works_both(&net);
+    assert_eq!(site_works, office_works);
+    assert_eq!((office_works.not_inspected, office_works.inspections_overdue), (1, 1));
+    let desk = &mut net.sites[0].desk;
     desk.renovation_step(&id, Action::Fail, "卫生间闭水试验渗漏", None, &clerk).unwrap();
     desk.renovation_step(&id, Action::Rectified, "重做防水", None, &clerk).unwrap();
     desk.renovation_step(&id, Action::Pass, "复验合格", None, &clerk).unwrap();
@@ -93,6 +149,9 @@ fn a_renovation_goes_from_application_to_refund_through_the_ledger_and_head_offi
     assert_eq!((ledger.outstanding, ledger.prepaid), (Fen::ZERO, Fen::ZERO), "the books balance after the refund");
     desk.renovation_step(&id, Action::Close, "", None, &manager).unwrap();
     net.run_until_quiescent();
+    let (site_works, office_works) = works_both(&net);
+    assert_eq!(site_works, office_works);
+    assert_eq!((office_works.in_progress, office_works.deposits_held), (0, Fen::ZERO));
 
     let at_site: Vec<Renovation> = net.sites[0].desk.store.all(None).unwrap();
     let at_office: Vec<Renovation> = net.office.store.all(Some(net.site_id(0))).unwrap();
@@ -196,4 +255,71 @@ fn the_command_line_carries_a_renovation_through_and_head_office_gets_it() {
     let at_office = server.json(&["records", "renovation"]);
     assert_eq!(at_office[0]["id"].as_str(), Some(id.as_str()), "{at_office}");
     assert_eq!(at_office, agent.json(&["renovation", "list"]));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+    /// Whatever the deposit, the passes, how the owner pays and what is
+    /// deducted, the deposit's ledger entries balance: money in less money
+    /// out is the fees plus the deductions kept, the deposits held go from
+    /// the deposit to nought, and the house owes nothing and has nothing prepaid.
+    #[test]
+    fn the_deposit_balances_through_refund_and_deductions(
+        seed in 0u64..1_000,
+        deposit_yuan in 1u64..20_000,
+        passes in 1usize..4,
+        parts in proptest::collection::vec(1u64..100, 1..4),
+        cuts in proptest::collection::vec(0u64..100, 0..4),
+    ) {
+        let (mut net, manager, clerk, new, _) = set_up(seed);
+        let desk = &mut net.sites[0].desk;
+        desk.set_setting(&manager, "renovation-deposit", &deposit_yuan.to_string()).unwrap();
+        let id = desk.apply_renovation(&new, &clerk).unwrap().id.to_string();
+        desk.renovation_step(&id, Action::Approve, "", None, &manager).unwrap();
+        for n in 0..passes {
+            desk.renovation_pass(&id, &format!("工人{n}"), &format!("CR-{n:03}"), &clerk).unwrap();
+        }
+        let r = desk.renovation(&id).unwrap();
+        let owed: u64 = desk.renovation_bills(&r).unwrap().iter().map(|b| b.amount.0).sum();
+        let deposit = deposit_yuan * 100;
+        proptest::prop_assert_eq!(owed, deposit + 30_000 + 1_000 * passes as u64);
+        // Paid in parts proportional to `parts`, the last part taking the rest.
+        let weight: u64 = parts.iter().sum();
+        let mut left = owed;
+        for (i, w) in parts.iter().enumerate() {
+            let amount = if i + 1 == parts.len() { left } else { (owed * w / weight).min(left) };
+            if amount == 0 {
+                continue;
+            }
+            left -= amount;
+            let pay = NewPayment { house: "3栋2单元501", payer: "张伟", method: PayMethod::Cash, amount: Fen(amount), bills: Vec::new(), waive: None };
+            desk.take_payment(&pay, &clerk).unwrap();
+        }
+        proptest::prop_assert_eq!(desk.deposits_held().unwrap(), Fen(deposit));
+        desk.renovation_step(&id, Action::Start, "", None, &clerk).unwrap();
+        desk.renovation_step(&id, Action::Finish, "", None, &clerk).unwrap();
+        desk.renovation_step(&id, Action::Pass, "", None, &clerk).unwrap();
+        // Deductions as shares of the deposit, never more than all of it.
+        let mut kept = 0;
+        let mut deductions = Vec::new();
+        for (i, c) in cuts.iter().enumerate() {
+            let amount = (deposit * c / 400).min(deposit - kept);
+            if amount > 0 {
+                kept += amount;
+                deductions.push((Fen(amount), format!("扣款{i}")));
+            }
+        }
+        let (r, receipt) = desk.refund_renovation_deposit(&id, &deductions, PayMethod::Transfer, &manager).unwrap();
+        proptest::prop_assert_eq!(r.refundable(), Fen(deposit - kept));
+        proptest::prop_assert_eq!(receipt.map_or(0, |p| p.received.0), deposit - kept);
+        proptest::prop_assert_eq!(desk.deposits_held().unwrap(), Fen::ZERO);
+        let payments = desk.payments_of("3栋2单元501").unwrap();
+        let money_in: u64 = payments.iter().filter(|p| p.pay_kind == PayKind::Receipt).map(|p| p.received.0).sum();
+        let money_out: u64 = payments.iter().filter(|p| p.pay_kind == PayKind::Refund).map(|p| p.received.0).sum();
+        proptest::prop_assert_eq!(money_in - money_out, 30_000 + 1_000 * passes as u64 + kept);
+        let (_, ledger) = desk.house_ledger("3栋2单元501").unwrap();
+        proptest::prop_assert_eq!((ledger.outstanding, ledger.prepaid), (Fen::ZERO, Fen::ZERO));
+        desk.renovation_step(&id, Action::Close, "", None, &manager).unwrap();
+    }
 }

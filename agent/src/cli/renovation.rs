@@ -113,6 +113,14 @@ pub(crate) enum RenovationCommand {
         #[arg(long, allow_hyphen_values = true)]
         note: String,
     },
+    /// Add a note (跟踪记录).
+    Note {
+        /// The renovation's id.
+        id: String,
+        /// The note.
+        #[arg(allow_hyphen_values = true)]
+        text: String,
+    },
     /// Refund the deposit (a 经理), less deductions `AMOUNT:REASON` (once each).
     Refund {
         /// The renovation's id.
@@ -224,6 +232,10 @@ pub(crate) fn run(data: &Path, cmd: RenovationCommand) -> anyhow::Result<()> {
         RenovationCommand::Correct { id, patrol, note } => {
             let (mut desk, actor) = open_signed_in(data)?;
             show(&desk.renovation_correct(&id, patrol, &note, &actor)?);
+        }
+        RenovationCommand::Note { id, text } => {
+            let (mut desk, actor) = open_signed_in(data)?;
+            show(&desk.renovation_note(&id, &text, &actor)?);
         }
         RenovationCommand::Refund { id, deductions, method } => {
             let (mut desk, actor) = open_signed_in(data)?;

@@ -25,6 +25,7 @@ pub mod page;
 pub mod people;
 pub mod print;
 pub mod releases;
+pub mod renovations;
 pub mod repairs;
 pub mod report;
 pub mod session;
@@ -163,6 +164,13 @@ pub fn router(state: AppState) -> Router {
         .route("/fees/items", get(fees::items).post(fees::add_item))
         .route("/fees/items/{id}/price", post(fees::price))
         .route("/fees/issue", post(fees::issue))
+        .route("/print/renovations/{id}", get(print::renovation))
+        .route("/print/renovations/{id}/passes", get(print::passes))
+        .route("/print/renovations/{id}/inspection", get(print::renovation_inspection))
+        .route("/print/renovations/{id}/refund", get(print::deposit_refund))
+        .route("/renovations", get(renovations::list).post(renovations::create))
+        .route("/renovations/{id}", get(renovations::show))
+        .route("/renovations/{id}/{action}", post(renovations::step))
         .route("/keys", get(keys::list).post(keys::create))
         .route("/keys/{id}/{action}", post(keys::step))
         .route("/houses", get(keys::houses))

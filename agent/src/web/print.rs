@@ -564,3 +564,104 @@ pub async fn reminder(State(state): State<AppState>, signed: Signed, Query(q): Q
         Err(e) => signed.error(&state, &e),
     }
 }
+
+/// Which of a renovation's papers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RenovationForm {
+    /// 装修申请表.
+    Application,
+    /// 出入证, one card for each pass not returned.
+    Passes,
+    /// 装修验收表.
+    Inspection,
+    /// 装修押金退还单.
+    Refund,
+}
+
+#[derive(Template)]
+#[template(path = "print/renovation.html")]
+struct RenovationPaper {
+    page: Page,
+    head: Head,
+    v: wuye_app::desk::RenovationView,
+    form: RenovationForm,
+    tz: chrono_tz::Tz,
+}
+
+impl RenovationPaper {
+    fn is(&self, name: &str) -> bool {
+        let form = match name {
+            "application" => RenovationForm::Application,
+            "passes" => RenovationForm::Passes,
+            "inspection" => RenovationForm::Inspection,
+            _ => RenovationForm::Refund,
+        };
+        self.form == form
+    }
+
+    /// A stored instant as the site's date and minute.
+    fn when(&self, at: &str) -> String {
+        wuye_protocol::time::from_stored(at)
+            .map(|t| t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    }
+
+    fn ticked(&self, item: &wuye_protocol::renovation::WorkItem) -> &'static str {
+        if self.v.r.items.contains(item) {
+            "☑"
+        } else {
+            "☐"
+        }
+    }
+
+    fn items(&self) -> &'static [wuye_protocol::renovation::WorkItem] {
+        wuye_protocol::renovation::WorkItem::ALL
+    }
+
+    fn deducted(&self) -> wuye_protocol::money::Fen {
+        wuye_protocol::money::Fen(self.v.r.deposit.0 - self.v.r.refundable().0)
+    }
+
+    fn returned(&self, number: &str) -> bool {
+        self.v.r.returned.iter().any(|n| n == number)
+    }
+}
+
+async fn renovation_paper(state: AppState, signed: Signed, id: String, form: RenovationForm) -> Response {
+    let result =
+        state.with_desk(move |desk| desk.renovation_view(&id).map(|v| (v, desk.now(), desk.site.timezone))).await;
+    match result {
+        Ok((v, now, tz)) => {
+            let key = match form {
+                RenovationForm::Application => "print.renovation",
+                RenovationForm::Passes => "print.passes",
+                RenovationForm::Inspection => "print.renovation_inspection",
+                RenovationForm::Refund => "print.deposit_refund",
+            };
+            let page = signed.page(&state, "renovations", page::word(signed.lang, key));
+            let head = head(&page, now, tz);
+            page::html(RenovationPaper { page, head, v, form, tz }.render())
+        }
+        Err(e) => signed.error(&state, &e),
+    }
+}
+
+/// The renovation application (装修申请表) with its approval.
+pub async fn renovation(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
+    renovation_paper(state, signed, id, RenovationForm::Application).await
+}
+
+/// The workers' passes (出入证), one card each, for those not returned.
+pub async fn passes(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
+    renovation_paper(state, signed, id, RenovationForm::Passes).await
+}
+
+/// The inspection form (装修验收表): the work items, each inspection, the violations.
+pub async fn renovation_inspection(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
+    renovation_paper(state, signed, id, RenovationForm::Inspection).await
+}
+
+/// The deposit's refund slip (装修押金退还单).
+pub async fn deposit_refund(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
+    renovation_paper(state, signed, id, RenovationForm::Refund).await
+}

@@ -450,7 +450,7 @@ impl Desk {
         self.of_house(house)
     }
 
-    fn house_payments(&self, house: RecordId) -> Result<Vec<Payment>, AppError> {
+    pub(super) fn house_payments(&self, house: RecordId) -> Result<Vec<Payment>, AppError> {
         self.of_house(house)
     }
 

@@ -66,7 +66,7 @@ pub use houses::{check_sheet, Unmatched, COLUMNS as HOUSE_COLUMNS};
 pub use keys::Loan;
 pub use logs::NewLogEntry;
 pub use moveins::{MoveInStep, MoveInView};
-pub use renovations::NewRenovation;
+pub use renovations::{NewRenovation, RenovationView};
 pub use repairs::DeskRepairStep;
 pub use residents::shown_to;
 

@@ -8,22 +8,34 @@
 use chrono::NaiveDate;
 use wuye_protocol::bill::{Bill, BillBody};
 use wuye_protocol::doc::RecordKind;
-use wuye_protocol::fee::ledger::LateRule;
+use wuye_protocol::fee::ledger::{BillState, LateRule};
 use wuye_protocol::fee::{Basis, FeeKind, PayMethod, Period, Price};
 use wuye_protocol::house::House;
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::money::Fen;
 use wuye_protocol::payment::{Line, PayKind, Payment, PaymentBody};
 use wuye_protocol::renovation::{
-    self, Action, Contractor, Deduction, Paid, Renovation, RenovationBody, RenovationState, Violation, WorkItem,
+    self, Action, Contractor, Deduction, Paid, Renovation, RenovationBody, Violation, WorkItem,
 };
 use wuye_protocol::rules::RuleError;
 use wuye_protocol::staff::{may, Guarded};
 
 use super::fees::Issued;
 use super::{Actor, Desk};
+use crate::renovations::{charge_id, is_charge_of, pass_key, DEPOSIT, PASS, RUBBISH};
 use crate::settings::SiteSettings;
 use crate::AppError;
+
+/// A renovation as its page shows it.
+#[derive(Debug, Clone)]
+pub struct RenovationView {
+    /// The record.
+    pub r: Renovation,
+    /// Its charges (deposit, rubbish removal, passes) as the ledger stands today.
+    pub charges: Vec<(Bill, BillState)>,
+    /// The deposit's refund receipt, once refunded.
+    pub refund: Option<Payment>,
+}
 
 /// An application as the desk takes it.
 #[derive(Debug, Clone)]
@@ -43,11 +55,6 @@ pub struct NewRenovation {
     /// Planned last day.
     pub end: NaiveDate,
 }
-
-/// What a renovation charges, by name as its bills print it.
-const DEPOSIT: &str = "装修押金";
-const RUBBISH: &str = "装修垃圾清运费";
-const PASS: &str = "出入证工本费";
 
 impl Desk {
     /// Takes an application; refused when the house has a renovation not yet closed.
@@ -82,6 +89,7 @@ impl Desk {
             patrols: Vec::new(),
             corrections: Vec::new(),
             deductions: Vec::new(),
+            notes: Vec::new(),
         };
         let id = RecordId::random(&mut self.rng);
         let mut doc = renovation::apply(id, self.site.id, self.site.timezone, self.now(), &actor.name, &body)?;
@@ -100,16 +108,31 @@ impl Desk {
         Ok(self.store.get(self.store.resolve(RecordKind::Renovation, id)?)?)
     }
 
+    /// A renovation with its charges as the ledger stands today and the
+    /// deposit's refund receipt, once refunded: what its page and its prints show.
+    pub fn renovation_view(&self, id: &str) -> Result<RenovationView, AppError> {
+        let r = self.renovation(id)?;
+        let ledger = self.ledger_of(r.house_id)?;
+        let charges: Vec<(Bill, BillState)> = ledger.bills.into_iter().filter(|(b, _)| is_charge_of(&r, b)).collect();
+        let deposit = charge_id(&r, DEPOSIT);
+        let bill = charges.iter().find(|(b, _)| b.item_id == deposit).map(|(b, _)| b.id);
+        let refund = self
+            .house_payments(r.house_id)?
+            .into_iter()
+            .find(|p| p.pay_kind == PayKind::Refund && !p.is_void() && p.lines.iter().any(|l| Some(l.bill) == bill));
+        Ok(RenovationView { r, charges, refund })
+    }
+
     /// The bills of a renovation's charges.
     pub fn renovation_bills(&self, r: &Renovation) -> Result<Vec<Bill>, AppError> {
         let mut bills = self.ledger_of(r.house_id)?.bills;
-        bills.retain(|(b, _)| charge_of(r, b).is_some());
+        bills.retain(|(b, _)| is_charge_of(r, b));
         Ok(bills.into_iter().map(|(b, _)| b).collect())
     }
 
     fn renovation_paid(&self, r: &Renovation) -> Result<bool, AppError> {
         let ledger = self.ledger_of(r.house_id)?;
-        let mine: Vec<_> = ledger.bills.iter().filter(|(b, _)| charge_of(r, b).is_some()).collect();
+        let mine: Vec<_> = ledger.bills.iter().filter(|(b, _)| is_charge_of(r, b)).collect();
         Ok(!mine.is_empty() && mine.iter().all(|(_, s)| s.outstanding.0 == 0))
     }
 
@@ -138,6 +161,24 @@ impl Desk {
             .into());
         }
         let r = self.renovation(id)?;
+        if action == Action::Close {
+            let held = self.renovation_bills(&r)?.into_iter().filter(|b| b.item_id == charge_id(&r, DEPOSIT));
+            let ledger = self.ledger_of(r.house_id)?;
+            let paid: u64 =
+                held.filter_map(|b| ledger.bills.iter().find(|(x, _)| x.id == b.id).map(|(_, s)| s.paid.0)).sum();
+            let kept: u64 = r.deductions.iter().map(|d| d.amount.0).sum();
+            if paid > kept {
+                return Err(RuleError::OutOfRange {
+                    field: "the step",
+                    value: action.label().into(),
+                    allowed: format!(
+                        "closing once no money is held: {} of the deposit is still held",
+                        Fen(paid - kept)
+                    ),
+                }
+                .into());
+            }
+        }
         let paid = Paid(self.renovation_paid(&r)?);
         let now = self.now();
         self.store.edit(r.id, |doc| renovation::step(doc, now, &actor.name, action, text, until, paid))?;
@@ -191,7 +232,7 @@ impl Desk {
         self.store.edit(r.id, |doc| renovation::issue_pass(doc, now, worker, number))?;
         if r.pass_fee.0 > 0 {
             let house: House = self.store.get(r.house_id)?;
-            let body = self.charge(&r, &house, PASS, FeeKind::Other, r.pass_fee, &format!("{PASS} {}", number.trim()));
+            let body = self.charge(&r, &house, PASS, FeeKind::Other, r.pass_fee, &pass_key(number));
             self.insert_bills(vec![body], &mut Issued::default(), actor)?;
         }
         self.renovation(&r.id.to_string())
@@ -287,32 +328,17 @@ impl Desk {
     }
 
     /// The deposits held now: principal paid on the deposit bills of
-    /// renovations not yet refunded (the ledger's figure).
+    /// renovations not yet refunded (the ledger's figure, as head office computes it).
     pub fn deposits_held(&self) -> Result<Fen, AppError> {
-        let mut held = 0;
-        for r in self.renovations()?.iter().filter(|r| {
-            !matches!(r.state(), RenovationState::Refunded | RenovationState::Closed | RenovationState::Refused)
-        }) {
-            let ledger = self.ledger_of(r.house_id)?;
-            held += ledger
-                .bills
-                .iter()
-                .filter(|(b, _)| b.item_id == charge_id(r, DEPOSIT))
-                .map(|(_, s)| s.paid.0)
-                .sum::<u64>();
-        }
-        Ok(Fen(held))
+        let books = crate::fees::Books::load(&self.store, Some(self.site.id))?;
+        Ok(crate::renovations::deposits_held(&self.renovations()?, &books, self.today()))
     }
-}
 
-/// The id a renovation's charge bills under, in place of a fee item's.
-fn charge_id(r: &Renovation, key: &str) -> RecordId {
-    RecordId::derived(&[b"renovation-charge", r.id.as_bytes(), key.as_bytes()])
-}
-
-/// Whether `bill` is one of the renovation's charges.
-fn charge_of<'a>(r: &Renovation, bill: &'a Bill) -> Option<&'a Bill> {
-    let ids = [charge_id(r, DEPOSIT), charge_id(r, RUBBISH)];
-    let pass = r.passes.iter().any(|p| bill.item_id == charge_id(r, &format!("{PASS} {}", p.number)));
-    (ids.contains(&bill.item_id) || pass).then_some(bill)
+    /// A note on a renovation (跟踪记录).
+    pub fn renovation_note(&mut self, id: &str, text: &str, actor: &Actor) -> Result<Renovation, AppError> {
+        may(actor.role, Guarded::Renovation)?;
+        let r = self.renovation(id)?;
+        let now = self.now();
+        Ok(wuye_node::Store::typed(self.store.edit(r.id, |doc| renovation::note(doc, now, &actor.name, text))?)?)
+    }
 }

@@ -175,6 +175,17 @@ pub struct Deduction {
     pub approved_by: String,
 }
 
+/// A note on the renovation, at the site or at head office (跟踪记录).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// When (stored instant).
+    pub at: String,
+    /// Who.
+    pub by: String,
+    /// What.
+    pub text: String,
+}
+
 /// What a renovation holds besides its header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenovationBody {
@@ -214,6 +225,9 @@ pub struct RenovationBody {
     pub corrections: Vec<Correction>,
     /// Deductions from the deposit (written with the refund).
     pub deductions: Vec<Deduction>,
+    /// Notes, at the site or at head office.
+    #[serde(default)]
+    pub notes: Vec<Note>,
 }
 
 crate::body::body_record!(
@@ -319,6 +333,7 @@ pub fn apply(
         patrols: Vec::new(),
         corrections: Vec::new(),
         deductions: Vec::new(),
+        notes: Vec::new(),
         ..body.clone()
     };
     crate::body::new_doc(RecordKind::Renovation, id, site_id, tz, now, by, &body)
@@ -452,6 +467,16 @@ pub fn correct(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, at: usize, no
         note: field_text("what was done", note, MAX_TEXT_CHARS, true)?,
     };
     crate::body::append(doc, "corrections", &c)
+}
+
+/// A note (跟踪记录), at any stage: head office's word to the site, or the site's own.
+pub fn note(doc: &mut AutoCommit, now: DateTime<Utc>, by: &str, text: &str) -> Result<(), RuleError> {
+    let note = Note {
+        at: time::to_stored(now),
+        by: field_text("by", by, MAX_NAME_CHARS, true)?,
+        text: field_text("the note", text, MAX_TEXT_CHARS, true)?,
+    };
+    crate::body::append(doc, "notes", &note)
 }
 
 /// Records the deductions and the refund of the rest (the desk posts the

@@ -37,6 +37,7 @@ fn body() -> RenovationBody {
         patrols: Vec::new(),
         corrections: Vec::new(),
         deductions: Vec::new(),
+        notes: Vec::new(),
     }
 }
 
@@ -153,10 +154,13 @@ fn a_patrol_at_the_site_and_a_note_at_head_office_merge_the_same_in_both_orders(
         Paid(true),
     )
     .unwrap();
+    note(&mut office, now() + Duration::minutes(2), "总部工程部", "请加强周末巡查").unwrap();
+    note(&mut site, now() + Duration::minutes(3), "巡查员", "已告知装修单位").unwrap();
     let (mut a, mut b) = (site.fork(), office.fork());
     a.merge(&mut office).unwrap();
     b.merge(&mut site).unwrap();
     let (x, y): (Renovation, Renovation) = (crate::kind::read(&a).unwrap(), crate::kind::read(&b).unwrap());
     assert_eq!(x, y);
-    assert_eq!((x.patrols.len(), x.ends()), (1, day("2027-03-15")));
+    assert_eq!((x.patrols.len(), x.ends(), x.notes.len()), (1, day("2027-03-15"), 2));
+    assert!(note(&mut a, now(), "巡查员", "  ").is_err(), "an empty note is refused");
 }

@@ -4,6 +4,7 @@ pub(crate) mod bill;
 pub(crate) mod cert;
 pub(crate) mod complaint;
 pub(crate) mod records;
+pub(crate) mod renovation;
 pub(crate) mod repair;
 pub(crate) mod report;
 pub(crate) mod serve;
