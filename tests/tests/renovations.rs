@@ -163,6 +163,7 @@ fn a_renovation_goes_from_application_to_refund_through_the_ledger_and_head_offi
 
 #[test]
 fn the_command_line_carries_a_renovation_through_and_head_office_gets_it() {
+    use calamine::Reader;
     use wuye_tests::procs::{Agent, Server};
     let dir = tempfile::tempdir().unwrap();
     let server = Server::init(dir.path());
@@ -242,6 +243,28 @@ fn the_command_line_carries_a_renovation_through_and_head_office_gets_it() {
         "--fine",
         "200",
     ]);
+    // Head office's workbook: the site's renovation figures and the renovation itself.
+    let running = server.start();
+    agent.sync();
+    let out = dir.path().join("kpi.xlsx");
+    let month = today.format("%Y-%m").to_string();
+    let data = wuye_tests::procs::path(&server.data);
+    let xlsx = ["report", "kpi", "--data", data, "--month", &month, "--format", "xlsx", "--out", out.to_str().unwrap()];
+    wuye_tests::procs::ok("wuye-server", &xlsx);
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    let works = book.worksheet_range("装修指标").unwrap();
+    let row: Vec<String> = works.rows().nth(1).unwrap().iter().map(|d| d.to_string()).collect();
+    assert_eq!(&row[..2], ["朝阳花园管理处", "0"], "{row:?}");
+    assert_eq!(
+        (row[2].as_str(), row[6].as_str(), row[8].as_str()),
+        ("1", "1", "2000"),
+        "in progress, violations open, deposit held: {row:?}"
+    );
+    let list = book.worksheet_range("装修台账").unwrap();
+    let row: Vec<String> = list.rows().nth(1).unwrap().iter().map(|d| d.to_string()).collect();
+    assert_eq!((row[1].as_str(), row[8].as_str(), row[10].as_str()), ("3栋2单元501", "施工中", "1"), "{row:?}");
+    drop(running);
+
     agent.ok(&["renovation", "step", &id, "finish"]);
     agent.ok(&["renovation", "step", &id, "pass", "--text", "验收合格"]);
     let open = agent.refused(&["renovation", "refund", &id, "--method", "转账"]);
@@ -322,4 +345,101 @@ proptest::proptest! {
         proptest::prop_assert_eq!((ledger.outstanding, ledger.prepaid), (Fen::ZERO, Fen::ZERO));
         desk.renovation_step(&id, Action::Close, "", None, &manager).unwrap();
     }
+}
+
+/// The whole flow at the web desk in a real headless Chromium: the
+/// application with its work items ticked, approval, a pass, the start
+/// refused until the charges are paid on the fees page, a patrol with a
+/// violation put right, finish and inspection, the pass and the application
+/// printed, then a 经理 refunds the deposit less a fine, prints the refund
+/// slip (the amount in capital numerals) and closes the renovation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_desk_carries_a_renovation_from_application_to_close_and_prints_its_papers() {
+    use wuye_tests::browser::{self, pdf_text_and_pages, Stage};
+    use wuye_tests::procs::SUPERVISOR;
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+    let Some(Stage { dir, site, driver }) = browser::stage(false) else {
+        return;
+    };
+    let sheet = dir.path().join("houses.csv");
+    std::fs::write(&sheet, "楼栋,单元,楼层,房号,类型,建筑面积\n3栋,2单元,5,501,住宅,89.50\n").unwrap();
+    site.agent.ok(&["unit", "import", sheet.to_str().unwrap()]);
+    site.agent.add_staff("王经理", "经理", "wang");
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let b = driver.browser(&site.base, &dir.path().join("p1"), 1366, 900).await;
+    b.sign_in(SUPERVISOR.1, SUPERVISOR.2).await;
+
+    b.goto("/renovations").await;
+    b.fill("房屋", "3栋2单元501").await;
+    b.fill("业主", "张伟").await;
+    b.fill("装修单位", "安居装饰公司").await;
+    b.fill("营业执照/资质证号", "91110000MA01").await;
+    b.fill("现场负责人", "李工").await;
+    b.fill("负责人电话", "13900000000").await;
+    b.fill("计划开工", &(today + Duration::days(1)).to_string()).await;
+    b.fill("计划完工", &(today + Duration::days(30)).to_string()).await;
+    b.click("水电改造").await;
+    b.click("防水").await;
+    b.click("受理装修申请").await;
+    b.wait_for_text("审核意见", WAIT).await;
+    let page = b.path().await;
+    b.click("审核通过").await;
+    b.wait_for_text("发放出入证", WAIT).await;
+    b.fill("施工人员", "王师傅").await;
+    b.fill("出入证号", "CR-001").await;
+    b.click("发放出入证").await;
+    b.wait_for_text("CR-001", WAIT).await;
+    b.click("开工").await;
+    let refused = b.wait_for_text("不允许", WAIT).await;
+    assert!(refused.contains("收款"), "the start waits for the charges: {refused}");
+
+    b.click("到收费页面收款").await;
+    b.wait_for_text("装修押金", WAIT).await;
+    b.fill("金额（元）", "2310").await;
+    b.fill("缴款人", "张伟").await;
+    b.click("收款").await;
+    b.wait_for_text("已收款", WAIT).await;
+    b.goto(&page).await;
+    b.click("开工").await;
+    b.wait_for_text("记录巡查", WAIT).await;
+    b.fill("巡查情况", "周六电钻作业").await;
+    b.fill("违规事项", "周末噪音作业").await;
+    b.fill("整改期限", &(today + Duration::days(3)).to_string()).await;
+    b.fill("拟罚款", "200").await;
+    b.click("记录巡查").await;
+    b.wait_for_text("周末噪音作业", WAIT).await;
+    b.click("完工申报").await;
+    b.wait_for_text("验收不合格", WAIT).await;
+    b.click("验收合格").await;
+    b.wait_for_text("退还押金", WAIT).await;
+    b.fill("整改情况", "已停止周末施工").await;
+    b.click("整改完成").await;
+    b.wait_for_text("已整改", WAIT).await;
+    b.screenshot("renovation").await;
+
+    b.click("打印出入证").await;
+    let pass = b.wait_for_text("出入证限本人使用", WAIT).await;
+    assert!(pass.contains("CR-001") && pass.contains("王师傅") && pass.contains("安居装饰公司"), "{pass}");
+    b.goto(&format!("/print{page}")).await;
+    let form = b.wait_for_text("装修申请表", WAIT).await;
+    assert!(form.contains("☑ 水电改造") && form.contains("☐ 吊顶") && form.contains("审核通过"), "{form}");
+    let (text, pages) = pdf_text_and_pages(&b.print_pdf().await, dir.path());
+    assert!(text.contains("装修申请表") && text.contains("装修单位负责人"), "{text}");
+    assert_eq!(pages, 1, "the application fits one page");
+
+    b.sign_in("wang", &browser::password("wang")).await;
+    b.goto(&page).await;
+    b.fill("扣款（每行：金额:事由）", "200:周末噪音作业罚款").await;
+    b.click("退还押金").await;
+    b.wait_for_text("押金已退", WAIT).await;
+    b.click("打印押金退还单").await;
+    let slip = b.wait_for_text("装修押金退还单", WAIT).await;
+    assert!(slip.contains("周末噪音作业罚款") && slip.contains("壹仟捌佰元整"), "{slip}");
+    b.screenshot("deposit-refund").await;
+    b.goto(&page).await;
+    b.click("结案").await;
+    b.wait_for_text("已结案", WAIT).await;
+    let all = site.agent.json(&["renovation", "list"]);
+    assert_eq!(all[0]["deductions"][0]["approved_by"], "王经理（经理）", "{all}");
+    b.close().await;
 }
