@@ -299,3 +299,10 @@ pub async fn sync_state(State(state): State<AppState>, jar: CookieJar) -> Respon
     let page = Page::new(&state, lang, None, "", "", String::new());
     html(SyncState { page }.render())
 }
+
+/// A stored instant (as appended lists keep it) in the site's time, to the minute; empty when unreadable.
+pub fn stored_time(at: &str, tz: chrono_tz::Tz) -> String {
+    wuye_protocol::time::from_stored(at)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}

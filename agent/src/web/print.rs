@@ -601,9 +601,7 @@ impl RenovationPaper {
 
     /// A stored instant as the site's date and minute.
     fn when(&self, at: &str) -> String {
-        wuye_protocol::time::from_stored(at)
-            .map(|t| t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default()
+        page::stored_time(at, self.tz)
     }
 
     fn ticked(&self, item: &wuye_protocol::renovation::WorkItem) -> &'static str {

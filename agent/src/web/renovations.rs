@@ -179,9 +179,7 @@ struct Show {
 impl Show {
     /// A stored instant in the site's time, to the minute.
     fn when(&self, at: &str) -> String {
-        wuye_protocol::time::from_stored(at)
-            .map(|t| t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default()
+        page::stored_time(at, self.tz)
     }
 
     fn state(&self) -> &'static str {

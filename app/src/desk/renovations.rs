@@ -162,10 +162,9 @@ impl Desk {
         }
         let r = self.renovation(id)?;
         if action == Action::Close {
-            let held = self.renovation_bills(&r)?.into_iter().filter(|b| b.item_id == charge_id(&r, DEPOSIT));
+            let deposit = charge_id(&r, DEPOSIT);
             let ledger = self.ledger_of(r.house_id)?;
-            let paid: u64 =
-                held.filter_map(|b| ledger.bills.iter().find(|(x, _)| x.id == b.id).map(|(_, s)| s.paid.0)).sum();
+            let paid: u64 = ledger.bills.iter().filter(|(b, _)| b.item_id == deposit).map(|(_, s)| s.paid.0).sum();
             let kept: u64 = r.deductions.iter().map(|d| d.amount.0).sum();
             if paid > kept {
                 return Err(RuleError::OutOfRange {
