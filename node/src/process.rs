@@ -44,14 +44,17 @@ pub fn finish<E: std::fmt::Display>(result: Result<(), E>) -> std::process::Exit
     }
 }
 
-/// Sends tracing output to standard error, filtered by `WUYE_LOG` or `default_filter`.
+/// Sends tracing output to standard error, filtered by `WUYE_LOG` or
+/// `default_filter`: lines for people, or one JSON object a line with
+/// `WUYE_LOG_FORMAT=json` (for a log collector).
 pub fn init_tracing(default_filter: &str) {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG").unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG").unwrap_or_else(|_| default_filter.into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("WUYE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().with_current_span(false).init();
+    } else {
+        builder.init();
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
