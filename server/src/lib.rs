@@ -15,6 +15,7 @@
 pub mod company;
 pub mod export;
 pub mod figures;
+pub mod metrics;
 pub mod office;
 pub mod people;
 pub mod serve;

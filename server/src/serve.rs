@@ -310,18 +310,30 @@ impl Stream<'_> {
         let mut session = Some(ServerSession::new());
         let site = |s: &Option<ServerSession>| s.as_ref().and_then(ServerSession::site);
         let mut end = StreamEnd::Other;
+        let begun = std::time::Instant::now();
+        let mut moved = crate::metrics::Round::default();
+        // The site, once admitted (the session forgets it when the round closes).
+        let mut who = None;
         loop {
             let message = match timeout(Duration::from_millis(STEP_TIMEOUT_MS), read_message(&mut recv)).await {
                 Err(_) => {
                     tracing::warn!(%remote, site = ?site(&session), "no message within {STEP_TIMEOUT_MS} ms; round abandoned");
+                    crate::metrics::round_failed("timeout");
                     return end;
                 }
-                Ok(Ok(Some((message, _)))) => message,
+                Ok(Ok(Some((message, size)))) => {
+                    moved.bytes_in += size as u64;
+                    if let Message::Push { docs, .. } = &message {
+                        moved.records_in += docs.len() as u64;
+                    }
+                    message
+                }
                 Ok(Ok(None)) => return end,
                 Ok(Err(e)) => {
                     // A frame that breaks the codec's limits or does not decode: the
                     // peer is not speaking this protocol, so the connection ends.
                     tracing::warn!(%remote, site = ?site(&session), "bad frame: {e}");
+                    crate::metrics::round_failed("bad_frame");
                     let (code, words) = match e {
                         // An agent of another version: say which side to upgrade.
                         FrameIoError::Frame(FrameError::Version(v)) => (
@@ -359,6 +371,7 @@ impl Stream<'_> {
                 return end;
             };
             session = Some(back);
+            who = site(&session).or(who);
             tracing::debug!(%remote, message = name, busy_us = started.elapsed().as_micros() as u64, "handled");
             if let (Ok(Message::Welcome { .. }), Some(site)) = (&result, site(&session)) {
                 self.open.admit(site, self.conn, credential);
@@ -367,18 +380,38 @@ impl Stream<'_> {
             match result {
                 Ok(reply) => {
                     let done = matches!(reply, Message::Bye { .. });
-                    if let Err(e) = write_message(&mut send, &reply).await {
-                        tracing::warn!(%remote, site = ?site(&session), "reply failed: {e}");
-                        return end;
+                    if let Message::PullBatch { docs, .. } = &reply {
+                        moved.records_out += docs.len() as u64;
+                    }
+                    match write_message(&mut send, &reply).await {
+                        Ok(size) => moved.bytes_out += size as u64,
+                        Err(e) => {
+                            tracing::warn!(%remote, site = ?site(&session), "reply failed: {e}");
+                            crate::metrics::round_failed("reply_failed");
+                            return end;
+                        }
                     }
                     if done {
-                        tracing::debug!(%remote, site = ?site(&session), "round complete");
+                        let seconds = begun.elapsed().as_secs_f64();
+                        let id = who.map(|s| s.to_string()).unwrap_or_default();
+                        crate::metrics::round_done(&id, moved, seconds);
+                        tracing::info!(
+                            %remote,
+                            site = %id,
+                            ms = (seconds * 1000.0).round() as u64,
+                            records_in = moved.records_in,
+                            records_out = moved.records_out,
+                            bytes_in = moved.bytes_in,
+                            bytes_out = moved.bytes_out,
+                            "round complete"
+                        );
                         let _ = send.finish();
                         return end;
                     }
                 }
                 Err(e) => {
                     tracing::warn!(%remote, site = ?site(&session), "round refused: {e}");
+                    crate::metrics::round_failed(if matches!(e, SessionError::Store(_)) { "store" } else { "refused" });
                     if let Some(wire) = e.to_wire() {
                         let _ = write_message(&mut send, &wire).await;
                     }

@@ -102,10 +102,15 @@ impl Proc {
 
     /// Starts a long-running binary logging at `level` (a `WUYE_LOG` filter) to `log`.
     pub fn spawn_logging(name: &str, args: &[&str], log: &Path, level: &str) -> Proc {
+        Self::spawn_with_env(name, args, log, &[("WUYE_LOG", level)])
+    }
+
+    /// Starts a long-running binary with these environment variables, its logs going to `log`.
+    pub fn spawn_with_env(name: &str, args: &[&str], log: &Path, env: &[(&str, &str)]) -> Proc {
         let log = std::fs::File::create(log).expect("log file");
         let child = Command::new(bin(name))
             .args(args)
-            .env("WUYE_LOG", level)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)

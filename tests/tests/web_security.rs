@@ -297,3 +297,66 @@ fn over_https_the_desk_presents_a_certificate_from_its_own_authority() {
     let again = std::fs::read(site.agent.data.join("web-ca.pem")).unwrap();
     assert_eq!(ca, again);
 }
+
+/// Operators' endpoints on the dashboard's port, no sign-in: `/healthz`
+/// answers, `/readyz` once the store answers, and `/metrics` counts a site's
+/// round (records and bytes each way, its duration) and shows each site's
+/// seconds since its last sync, its records waiting and the store's size;
+/// with `WUYE_LOG_FORMAT=json` each round is logged as one JSON object with
+/// its site, duration and counts.
+#[test]
+fn head_office_reports_health_and_prometheus_metrics_and_logs_each_round_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = wuye_tests::procs::Server::init(dir.path());
+    let cred = server.add_site("朝阳花园");
+    let agent = wuye_tests::procs::Agent::init(dir.path(), "site", &server.addr, &server.fingerprint, &cred);
+    let sheet = dir.path().join("houses.csv");
+    std::fs::write(
+        &sheet,
+        "楼栋,单元,楼层,房号,类型,建筑面积\n3栋,2单元,5,501,住宅,89.50\n3栋,2单元,5,502,住宅,89.50\n",
+    )
+    .unwrap();
+    agent.ok(&["unit", "import", sheet.to_str().unwrap()]);
+    let port = free_tcp_port();
+    let dashboard = format!("127.0.0.1:{port}");
+    let args = ["run", "--data", path(&server.data), "--listen", &server.addr, "--dashboard-listen", &dashboard];
+    let log = dir.path().join("hq.json.log");
+    let mut run =
+        Proc::spawn_with_env("wuye-server", &args, &log, &[("WUYE_LOG", "info"), ("WUYE_LOG_FORMAT", "json")]);
+    run.wait_for_line("dashboard on");
+    wait_for_port(port);
+    agent.sync();
+    let ca = std::fs::read(server.data.join("web-ca.pem")).unwrap();
+
+    let health = https(port, &ca, "localhost", "GET", "/healthz", "", "");
+    assert_eq!((health.status, health.body.trim()), (200, "ok"));
+    let ready = https(port, &ca, "localhost", "GET", "/readyz", "", "");
+    assert_eq!(ready.status, 200);
+    assert!(ready.body.contains("1 site"), "{}", ready.body);
+    let m = https(port, &ca, "localhost", "GET", "/metrics", "", "");
+    assert_eq!(m.status, 200);
+    assert!(m.header("content-type").unwrap().starts_with("text/plain"));
+    let value = |name: &str| -> f64 {
+        let line = m.body.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name}: {}", m.body));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let site = format!("{{site=\"{}\"}}", cred.id);
+    assert!(value(&format!("wuye_sync_rounds_total{site}")) >= 1.0);
+    assert!(value(&format!("wuye_sync_records_received_total{site}")) >= 2.0, "the two houses went up");
+    assert!(value(&format!("wuye_sync_bytes_received_total{site}")) > 0.0);
+    assert!(value(&format!("wuye_site_seconds_since_sync{site}")) < 60.0);
+    assert_eq!(value(&format!("wuye_site_records_waiting{site}")), 0.0);
+    assert!(value("wuye_store_bytes") > 0.0);
+    assert!(value("wuye_sync_round_seconds_count") >= 1.0, "the round's duration is in the histogram");
+    drop(run);
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let round = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "round complete")
+        .unwrap_or_else(|| panic!("no JSON line for the round: {text}"));
+    assert_eq!(round["fields"]["site"], cred.id.as_str(), "{round}");
+    assert!(round["fields"]["records_in"].as_u64() >= Some(2), "{round}");
+    assert!(round["fields"]["ms"].is_u64() && round["level"] == "INFO", "{round}");
+}

@@ -98,9 +98,38 @@ pub fn router(state: DashState) -> Router {
         .route("/repairs/{id}", get(records::repair))
         .route("/repairs/{id}/note", post(records::repair_note))
         .route("/export", get(exports::download))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .fallback(page::not_found)
         .layer(axum::middleware::from_fn_with_state(page::COOKIES, wuye_web::csrf::guard));
     wuye_web::secure::layers(router).with_state(state)
+}
+
+/// Prometheus's scrape: sync rounds, records and bytes, round durations,
+/// errors, each site's seconds since its last sync and records waiting, the
+/// store's size (no sign-in: it names sites by id only).
+async fn metrics(axum::extract::State(state): axum::extract::State<DashState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let data = state.data().to_path_buf();
+    match state.with_office(move |o| crate::metrics::render(o, &data)).await {
+        Ok(text) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+/// Alive: the process answers.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready: the store answers a query.
+async fn readyz(axum::extract::State(state): axum::extract::State<DashState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.with_office(|o| o.site_ids().map(|ids| ids.len())).await {
+        Ok(n) => format!("ready: {n} site(s)").into_response(),
+        Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}")).into_response(),
+    }
 }
 
 /// The dashboard's certificate authority and server certificate, by name.
