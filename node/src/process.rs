@@ -57,6 +57,29 @@ pub fn init_tracing(default_filter: &str) {
     }
 }
 
+/// Tells systemd, when it started the process as a `Type=notify` service,
+/// that the service is ready, and feeds its watchdog from the runtime at
+/// half the interval it asks for (a stuck runtime stops the pings and
+/// systemd restarts the service). Outside systemd nothing happens.
+/// Call it inside the Tokio runtime.
+pub fn service_ready() {
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    if let Some(limit) = sd_notify::watchdog_enabled() {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval((limit / 2).max(std::time::Duration::from_millis(100)));
+            loop {
+                tick.tick().await;
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+            }
+        });
+    }
+}
+
+/// Tells systemd the service is stopping (outside systemd, nothing).
+pub fn service_stopping() {
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+}
+
 /// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();

@@ -1,9 +1,12 @@
 //! The web desk's defences, over raw HTTP on loopback (no browser needed):
 //! security headers, cookies, CSRF, body limits, 404s in the page's language,
-//! sign-in waits per address, and HTTPS from the desk's own authority.
+//! sign-in waits per address, and HTTPS from the desk's own authority; and
+//! what operators run head office with: its health and metrics endpoints,
+//! JSON logs, the systemd units and systemd's notify protocol.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::path::Path;
 
 use wuye_tests::browser::{free_tcp_port, wait_for_port, Site};
 use wuye_tests::procs::{path, Proc, SUPERVISOR};
@@ -359,4 +362,69 @@ fn head_office_reports_health_and_prometheus_metrics_and_logs_each_round_as_json
     assert_eq!(round["fields"]["site"], cred.id.as_str(), "{round}");
     assert!(round["fields"]["records_in"].as_u64() >= Some(2), "{round}");
     assert!(round["fields"]["ms"].is_u64() && round["level"] == "INFO", "{round}");
+}
+
+/// The systemd units shipped in `deploy/` pass `systemd-analyze verify`
+/// without a warning (pointed at this build's binaries, as an install puts
+/// them in /usr/local/bin).
+#[test]
+fn the_systemd_units_in_deploy_verify_cleanly() {
+    let Some(analyze) =
+        ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].into_iter().find(|p| Path::new(p).exists())
+    else {
+        assert!(std::env::var("CI").is_err(), "CI needs systemd-analyze (scripts/setup.sh installs systemd)");
+        eprintln!("skipped: systemd-analyze is not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+    let mut units = Vec::new();
+    for name in ["wuye-server", "wuye-agent"] {
+        let text = std::fs::read_to_string(deploy.join(format!("{name}.service"))).unwrap();
+        assert!(text.contains("Type=notify") && text.contains("WatchdogSec=") && text.contains("User=wuye"), "{text}");
+        let here = wuye_tests::procs::bin(name);
+        let unit = dir.path().join(format!("{name}.service"));
+        std::fs::write(&unit, text.replace(&format!("/usr/local/bin/{name}"), &here.display().to_string())).unwrap();
+        units.push(unit);
+    }
+    let out = std::process::Command::new(analyze).arg("verify").arg("--man=no").args(&units).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+    let sysusers = std::fs::read_to_string(deploy.join("wuye.sysusers.conf")).unwrap();
+    assert!(sysusers.lines().any(|l| l.starts_with("u wuye ")), "{sysusers}");
+}
+
+/// Under systemd (`Type=notify`) head office says it is ready once it
+/// serves, feeds the watchdog at half the interval systemd asks for, and
+/// says it is stopping on SIGTERM: the protocol spoken to a socket the test
+/// binds where systemd's would be.
+#[test]
+fn head_office_speaks_systemds_notify_protocol_with_its_watchdog() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = wuye_tests::procs::Server::init(dir.path());
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let args = ["run", "--data", path(&server.data), "--listen", &server.addr, "--no-dashboard"];
+    let notify = socket_path.display().to_string();
+    let env = [("WUYE_LOG", "warn"), ("NOTIFY_SOCKET", notify.as_str()), ("WATCHDOG_USEC", "400000")];
+    let run = Proc::spawn_with_env("wuye-server", &args, &dir.path().join("hq.log"), &env);
+    let mut buf = [0u8; 256];
+    let mut next = || {
+        let n = socket.recv(&mut buf).expect("a notification within 10 s");
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    };
+    assert_eq!(next().trim(), "READY=1");
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        assert_eq!(next().trim(), "WATCHDOG=1");
+    }
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_millis(1_500), "three pings at 200 ms took {took:?}");
+    drop(run);
+    let mut last = next();
+    while last.trim() == "WATCHDOG=1" {
+        last = next();
+    }
+    assert_eq!(last.trim(), "STOPPING=1");
 }

@@ -205,8 +205,10 @@ pub(crate) fn run(data: &Path, args: RunArgs) -> anyhow::Result<()> {
                 }
             })
         });
+        wuye_node::process::service_ready();
         link::run(&mut store, &config, &SystemClock, Duration::from_secs(interval_secs.max(1)), shutdown_signal())
             .await;
+        wuye_node::process::service_stopping();
         let _ = stop_web.send(());
         if let Some(desk) = desk {
             let _ = desk.await;

@@ -84,7 +84,9 @@ pub(crate) fn run(
                 }
             })
         });
+        wuye_node::process::service_ready();
         serve::run(endpoint, hq, clock, shutdown_signal()).await;
+        wuye_node::process::service_stopping();
         let _ = stop_dashboard.send(());
         if let Some(served) = served {
             let _ = served.await;
