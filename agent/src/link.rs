@@ -186,7 +186,8 @@ pub async fn round_with_progress(
         Some(code) => ClientSession::enrolling(config.site_id, token, code),
         None => ClientSession::new(config.site_id, token),
     };
-    let mut session = session.with_instance(instance_of(store));
+    let health = tokio::task::block_in_place(|| health_of(store, config));
+    let mut session = session.with_instance(instance_of(store)).with_health(health);
     let start = std::time::Instant::now();
     let mut outcome = RoundOutcome::default();
     let mut clock_offset_ms = None;
@@ -294,6 +295,41 @@ fn promote_fingerprint(store: &Store, conn: &quinn::Connection) -> Result<(), St
         store.delete_setting(NEXT_FINGERPRINT_SETTING)?;
     }
     Ok(())
+}
+
+/// How this agent stands, for head office (protocol 5's Finish): its
+/// version, the disk's free space, the records waiting to go up, and the
+/// last sync error since its last completed round. Read before the round;
+/// what cannot be read is left out rather than failing the round.
+pub fn health_of(store: &Store, config: &AgentConfig) -> wuye_protocol::wire::Health {
+    let last_error = store
+        .setting(REFUSED_SETTING)
+        .ok()
+        .flatten()
+        .or_else(|| {
+            let down = store.setting(LINK_DOWN_SETTING).ok().flatten()?;
+            Some(down.split_once('|').map_or(down.clone(), |(_, e)| e.to_string()))
+        })
+        .unwrap_or_default();
+    wuye_protocol::wire::Health {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        disk_free_bytes: store.path().and_then(disk_free),
+        records_waiting: store.unconfirmed_count(wuye_protocol::sync::SERVER_PEER, config.site_id).unwrap_or(0),
+        last_error: last_error.chars().take(wuye_protocol::wire::MAX_HEALTH_ERROR_CHARS).collect(),
+    }
+}
+
+/// Free space for an unprivileged user on the disk holding `file`.
+#[cfg(unix)]
+fn disk_free(file: &std::path::Path) -> Option<u64> {
+    let folder = file.parent()?;
+    let stat = rustix::fs::statvfs(folder).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn disk_free(_file: &std::path::Path) -> Option<u64> {
+    None
 }
 
 /// Records that head office refused this site, for `status` to say why.

@@ -66,10 +66,11 @@ pub mod time;
 pub mod wire;
 
 /// Bumped whenever a wire message or a document layout changes incompatibly.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The oldest agent protocol version head office serves: head office may be
 /// upgraded first and go on serving sites that have not been, as long as
 /// their version is in `MIN_AGENT_PROTOCOL_VERSION..=PROTOCOL_VERSION`
-/// (version 4 changed the opening messages, so it starts the range).
+/// (version 4 changed the opening messages, so it starts the range; version 5
+/// added the agent's health report, Finish, which head office reads beside Done).
 pub const MIN_AGENT_PROTOCOL_VERSION: u32 = 4;

@@ -165,6 +165,8 @@ pub struct RoundFacts {
     pub holds_fingerprint: Option<String>,
     /// Which copy of the site's folder completed the round.
     pub instance: String,
+    /// How the agent said it stands (protocol 5 agents; none from older ones).
+    pub health: Option<crate::wire::Health>,
 }
 
 /// Why a session ended early.
@@ -314,6 +316,7 @@ pub struct ClientSession {
     state: ClientState,
     batches: usize,
     report: RoundReport,
+    health: Option<crate::wire::Health>,
 }
 
 impl ClientSession {
@@ -328,7 +331,16 @@ impl ClientSession {
             state: ClientState::New,
             batches: 0,
             report: RoundReport::default(),
+            health: None,
         }
+    }
+
+    /// Reports `health` to head office at the end of the round (Finish in
+    /// place of Done); its `records_waiting`, read before the round, is
+    /// lessened by what the round pushed.
+    pub fn with_health(mut self, health: crate::wire::Health) -> Self {
+        self.health = Some(health);
+        self
     }
 
     /// A round that first enrolls: it trades `code` for `token`, the credential
@@ -525,7 +537,14 @@ impl ClientSession {
                     Ok(vec![Message::Pull { cursor: upto, applied: applied.held, need_full: applied.need_full }])
                 } else {
                     self.state = ClientState::AwaitBye;
-                    Ok(vec![Message::Done { applied: applied.held }])
+                    Ok(vec![match self.health.take() {
+                        Some(mut health) => {
+                            // Waiting when the round began, less what head office took in it.
+                            health.records_waiting = health.records_waiting.saturating_sub(self.report.pushed as u64);
+                            Message::Finish { applied: applied.held, health }
+                        }
+                        None => Message::Done { applied: applied.held },
+                    }])
                 }
             }
             (ClientState::AwaitBye, Message::Bye { checkpoint }) => {
@@ -564,6 +583,7 @@ pub fn message_name(message: &Message) -> &'static str {
         Message::Pull { .. } => "Pull",
         Message::PullBatch { .. } => "PullBatch",
         Message::Done { .. } => "Done",
+        Message::Finish { .. } => "Finish",
         Message::Bye { .. } => "Bye",
         Message::Reconcile { .. } => "Reconcile",
         Message::ReconcileAck { .. } => "ReconcileAck",
@@ -723,6 +743,19 @@ impl ServerSession {
                 let out = store.outgoing(&peer, site, cursor).map_err(SessionError::Store)?;
                 self.state = ServerState::Ready { site };
                 Ok(Message::PullBatch { docs: out.docs, upto: out.upto.max(cursor), more: out.more })
+            }
+            (ServerState::Ready { site }, Message::Finish { applied, health }) => {
+                let too_long = |text: &str, max| text.chars().count() > max;
+                if too_long(&health.version, crate::wire::MAX_HEALTH_VERSION_CHARS)
+                    || too_long(&health.last_error, crate::wire::MAX_HEALTH_ERROR_CHARS)
+                {
+                    return Err(SessionError::Limit("the agent's health report is longer than allowed".into()));
+                }
+                self.facts.health = Some(health);
+                store.acknowledge(&site_peer(site), &applied, &[]).map_err(SessionError::Store)?;
+                let checkpoint =
+                    store.round_finished(site, now, &self.facts, self.epoch).map_err(SessionError::Store)?;
+                Ok(Message::Bye { checkpoint })
             }
             (ServerState::Ready { site }, Message::Done { applied }) => {
                 store.acknowledge(&site_peer(site), &applied, &[]).map_err(SessionError::Store)?;

@@ -338,7 +338,35 @@ pub enum Message {
         /// Which copy of the site's folder this is, as in Hello.
         instance: String,
     },
+    /// Agent → server (protocol 5), in place of Done: the round is complete,
+    /// and this is how the agent stands. Site PCs sit behind NAT where
+    /// nothing can ask them, so each tells head office with every round.
+    /// (Added last, so that the messages before it encode as protocol 4's.)
+    Finish {
+        /// Heads the agent now holds, from the last batch.
+        applied: Vec<HeadsAck>,
+        /// How the agent stands.
+        health: Health,
+    },
 }
+
+/// How a site's agent stands, as it reports it at the end of a round.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Health {
+    /// The agent's version (`wuye-agent --version`).
+    pub version: String,
+    /// Free space on the disk holding the site's data, in bytes, when known.
+    pub disk_free_bytes: Option<u64>,
+    /// Records changed at the site not yet confirmed by head office, after the round.
+    pub records_waiting: u64,
+    /// The last sync error the agent met (empty when none since its last completed round).
+    pub last_error: String,
+}
+
+/// Longest [`Health::version`], in characters.
+pub const MAX_HEALTH_VERSION_CHARS: usize = 64;
+/// Longest [`Health::last_error`], in characters.
+pub const MAX_HEALTH_ERROR_CHARS: usize = 1_000;
 
 /// Length of a certificate fingerprint in a Welcome (64 hex digits).
 pub const FINGERPRINT_HEX_CHARS: usize = 64;

@@ -30,6 +30,16 @@ pub const ERRORS: &str = "wuye_sync_errors_total";
 pub const SINCE_SYNC: &str = "wuye_site_seconds_since_sync";
 /// Records each site has not yet confirmed.
 pub const WAITING: &str = "wuye_site_records_waiting";
+/// Records waiting to go up at each site, as its agent last reported.
+pub const WAITING_UP: &str = "wuye_site_records_waiting_up";
+/// Free disk space at each site, as its agent last reported.
+pub const DISK_FREE: &str = "wuye_site_disk_free_bytes";
+/// How far each site's clock was from head office's at its last round.
+pub const CLOCK_OFFSET: &str = "wuye_site_clock_offset_seconds";
+/// 1 when the site's agent reported a sync error at its last round.
+pub const AGENT_ERROR: &str = "wuye_site_agent_error";
+/// Each site's agent version, as a label (the value is always 1).
+pub const AGENT_INFO: &str = "wuye_site_agent_info";
 /// Head office's database on disk, write-ahead log included.
 pub const STORE_BYTES: &str = "wuye_store_bytes";
 
@@ -65,6 +75,11 @@ fn describe() {
     metrics::describe_gauge!(SINCE_SYNC, metrics::Unit::Seconds, "Seconds since the site's last completed round");
     metrics::describe_gauge!(WAITING, "Records the site has not yet confirmed");
     metrics::describe_gauge!(STORE_BYTES, metrics::Unit::Bytes, "Head office's database on disk");
+    metrics::describe_gauge!(WAITING_UP, "Records waiting to go up at the site, as its agent reported");
+    metrics::describe_gauge!(DISK_FREE, metrics::Unit::Bytes, "Free disk at the site, as its agent reported");
+    metrics::describe_gauge!(CLOCK_OFFSET, metrics::Unit::Seconds, "The site's clock less head office's");
+    metrics::describe_gauge!(AGENT_ERROR, "1 when the site's agent reported a sync error");
+    metrics::describe_gauge!(AGENT_INFO, "The site's agent version (label)");
 }
 
 /// What one completed round moved.
@@ -118,6 +133,17 @@ pub fn render(office: &HeadOffice, data: &Path) -> Result<String, OfficeError> {
         let id = site.site_id.to_string();
         if let Some(s) = site.seconds_since_sync {
             metrics::gauge!(SINCE_SYNC, "site" => id.clone()).set(s as f64);
+        }
+        if let Some(o) = site.clock_offset_seconds {
+            metrics::gauge!(CLOCK_OFFSET, "site" => id.clone()).set(o as f64);
+        }
+        if let Some(agent) = &site.agent {
+            metrics::gauge!(WAITING_UP, "site" => id.clone()).set(agent.records_waiting as f64);
+            if let Some(free) = agent.disk_free_bytes {
+                metrics::gauge!(DISK_FREE, "site" => id.clone()).set(free as f64);
+            }
+            metrics::gauge!(AGENT_ERROR, "site" => id.clone()).set(f64::from(u8::from(!agent.last_error.is_empty())));
+            metrics::gauge!(AGENT_INFO, "site" => id.clone(), "version" => agent.version.clone()).set(1.0);
         }
         metrics::gauge!(WAITING, "site" => id).set(site.waiting_down as f64);
     }

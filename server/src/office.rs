@@ -52,6 +52,8 @@ const OFFICE_STEPS: &[Step] = &[
         ],
     },
     Step::AddColumns { table: "sites", columns: &[("clock_offset_ms", "TEXT"), ("holds_fingerprint", "TEXT")] },
+    // The agent's own report at its last round (protocol 5), as JSON.
+    Step::AddColumns { table: "sites", columns: &[("health", "TEXT")] },
 ];
 
 /// A site clock further than this from head office's is reported (`site list`, logs).
@@ -138,6 +140,9 @@ pub struct SiteInfo {
     /// While a certificate rotation is under way: whether the site holds the
     /// next fingerprint (it completed a round since `cert rotate`).
     pub holds_next_fingerprint: Option<bool>,
+    /// What the site's agent reported of itself at its last round (agents of
+    /// protocol 5 on): version, disk free, records waiting to go up, last error.
+    pub agent: Option<wuye_protocol::wire::Health>,
 }
 
 /// A one-time enrollment code for a site, shown once.
@@ -362,6 +367,7 @@ impl HeadOffice {
                 clock_offset_seconds: offset_ms.map(|o| o / 1000),
                 clock_wrong: offset_ms.is_some_and(|o| o.abs() > MAX_CLOCK_OFFSET_MS),
                 holds_next_fingerprint,
+                agent: row.health.as_deref().and_then(|h| serde_json::from_str(h).ok()),
             });
         }
         Ok(out)
@@ -616,6 +622,7 @@ struct SiteRow {
     enrolled_at: Option<String>,
     clock_offset_ms: Option<String>,
     holds_fingerprint: Option<String>,
+    health: Option<String>,
 }
 
 impl SiteRow {
@@ -642,7 +649,7 @@ impl HeadOffice {
     fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError> {
         let mut stmt = self.store.conn().prepare_cached(
             "SELECT id, name, created_at, last_sync_at, token_hash, revoked_at, enroll_hash, enroll_expires_at,
-                    enrolled_at, clock_offset_ms, holds_fingerprint
+                    enrolled_at, clock_offset_ms, holds_fingerprint, health
              FROM sites WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at, id",
         )?;
         let rows = stmt.query_map([only.map(|s| s.to_string())], |r| {
@@ -658,6 +665,7 @@ impl HeadOffice {
                 enrolled_at: r.get(8)?,
                 clock_offset_ms: r.get(9)?,
                 holds_fingerprint: r.get(10)?,
+                health: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -766,11 +774,18 @@ impl ServerStore for HeadOffice {
                 "the site's clock differs from head office's by more than 5 minutes: deadlines and history there rest on it"
             );
         }
+        let health = facts.health.as_ref().and_then(|h| serde_json::to_string(h).ok());
         self.store.conn().execute(
             "UPDATE sites SET last_sync_at = ?1, clock_offset_ms = ?2,
-                    holds_fingerprint = coalesce(?3, holds_fingerprint)
+                    holds_fingerprint = coalesce(?3, holds_fingerprint), health = ?5
              WHERE id = ?4",
-            params![time::to_stored(now), facts.clock_offset_ms.to_string(), facts.holds_fingerprint, site.to_string()],
+            params![
+                time::to_stored(now),
+                facts.clock_offset_ms.to_string(),
+                facts.holds_fingerprint,
+                site.to_string(),
+                health
+            ],
         )?;
         let mut nonce = [0u8; 16];
         self.rng.fill_bytes(&mut nonce);

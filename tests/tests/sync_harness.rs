@@ -673,3 +673,36 @@ fn documents_of_the_wrong_shape_are_refused_one_by_one_naming_the_record_and_fie
         );
     }
 }
+
+/// A protocol-5 agent ends its round with Finish, carrying how it stands;
+/// head office keeps the report for the site (dashboard, metrics), an older
+/// agent's Done is still served (with no report), and a report longer than
+/// allowed is refused without replacing the one kept.
+#[test]
+fn an_agents_health_report_reaches_head_office_and_an_older_agents_done_is_still_served() {
+    use wuye_protocol::wire::{Health, MAX_HEALTH_ERROR_CHARS};
+    let mut net = Network::new(77);
+    net.add_site("朝阳花园");
+    net.round(0).unwrap();
+    assert_eq!(net.office.sites().unwrap()[0].agent, None, "Done carries no report");
+    let health = Health {
+        version: "0.2.0".into(),
+        disk_free_bytes: Some(5 << 30),
+        records_waiting: 3,
+        last_error: "无法连接总部：连接超时".into(),
+    };
+    let finish = |health: Health| {
+        move |m: Message| {
+            Some(match m {
+                Message::Done { applied } => Message::Finish { applied, health: health.clone() },
+                other => other,
+            })
+        }
+    };
+    net.round_with(0, finish(health.clone())).unwrap();
+    assert_eq!(net.office.sites().unwrap()[0].agent, Some(health.clone()));
+    let long = Health { last_error: "错".repeat(MAX_HEALTH_ERROR_CHARS + 1), ..health.clone() };
+    let refused = net.round_with(0, finish(long)).unwrap_err();
+    assert!(refused.to_string().contains("health report is longer than allowed"), "{refused}");
+    assert_eq!(net.office.sites().unwrap()[0].agent, Some(health), "the last good report stays");
+}

@@ -351,6 +351,12 @@ fn head_office_reports_health_and_prometheus_metrics_and_logs_each_round_as_json
     assert_eq!(value(&format!("wuye_site_records_waiting{site}")), 0.0);
     assert!(value("wuye_store_bytes") > 0.0);
     assert!(value("wuye_sync_round_seconds_count") >= 1.0, "the round's duration is in the histogram");
+    // The agent's own report, carried by its round: version, disk, waiting, no error.
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(value(&format!("wuye_site_agent_info{{site=\"{}\",version=\"{version}\"}}", cred.id)), 1.0);
+    assert!(value(&format!("wuye_site_disk_free_bytes{site}")) > 0.0);
+    assert_eq!(value(&format!("wuye_site_records_waiting_up{site}")), 0.0, "the houses went up in the round");
+    assert_eq!(value(&format!("wuye_site_agent_error{site}")), 0.0);
     drop(run);
 
     let text = std::fs::read_to_string(&log).unwrap();

@@ -139,6 +139,11 @@ pub struct Store {
 }
 
 impl Store {
+    /// The database file, for a store on disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
+    }
+
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Self::setup(Connection::open(path)?)

@@ -139,8 +139,24 @@ pub struct HealthLine {
     pub info: SiteInfo,
     /// Whole days since its last sync.
     pub days_offline: Option<i64>,
-    /// The agent's version, from its profile.
+    /// The agent's version, from its own report (or its profile, from older agents).
     pub version: String,
+}
+
+impl HealthLine {
+    /// The disk's free space at the site, as people read it: `12.3 GB`.
+    pub fn disk_free(&self) -> String {
+        match self.info.agent.as_ref().and_then(|a| a.disk_free_bytes) {
+            Some(b) if b >= 1 << 30 => format!("{:.1} GB", b as f64 / f64::from(1u32 << 30)),
+            Some(b) => format!("{} MB", b >> 20),
+            None => "—".into(),
+        }
+    }
+
+    /// Whether the site's disk is nearly full (under 1 GB free).
+    pub fn disk_low(&self) -> bool {
+        self.info.agent.as_ref().and_then(|a| a.disk_free_bytes).is_some_and(|b| b < 1 << 30)
+    }
 }
 
 #[derive(Template)]
@@ -172,7 +188,12 @@ async fn health_view(
                 .filter(|s| user.sees(s.site_id))
                 .map(|info| HealthLine {
                     days_offline: info.seconds_since_sync.map(|s| s / 86_400),
-                    version: versions.get(&info.site_id).cloned().unwrap_or_default(),
+                    version: info
+                        .agent
+                        .as_ref()
+                        .map(|a| a.version.clone())
+                        .or_else(|| versions.get(&info.site_id).cloned())
+                        .unwrap_or_default(),
                     info,
                 })
                 .collect())
