@@ -14,6 +14,9 @@ pub enum StoreError {
     /// SQLite failed (disk full, locked too long, damaged file).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Another database failed (PostgreSQL at head office), in its own words.
+    #[error("database error: {0}")]
+    Backend(String),
     /// No record has this id.
     #[error("no {kind} with id '{}': check the id with the list command", wuye_protocol::text::echo(id))]
     NotFound {

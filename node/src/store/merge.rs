@@ -1,6 +1,6 @@
 //! Merging a received document into what is held, and choosing what to send
 //! a peer: the checks every store makes, with no database in them, so that
-//! any store (SQLite here, PostgreSQL later) runs the same logic.
+//! any store (SQLite here, PostgreSQL in `wuye-store-pg`) runs the same logic.
 
 use wuye_protocol::doc;
 use wuye_protocol::doc::RecordKind;
@@ -8,11 +8,12 @@ use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::record::{self, View};
 use wuye_protocol::wire::{heads_from_blob, heads_from_wire, heads_to_wire, DocPayload, Hash, Seq};
 
-use super::{corrupt, load_checked, StoreError};
+use super::StoreError;
+pub use super::{corrupt, load_checked};
 
 /// Whether a written document takes a new sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Sequence {
+pub enum Sequence {
     /// A local change, or a merge that holds something the sender lacks: it must flow onwards.
     Bump,
     /// The document now equals what the sender holds: keep its number so nothing echoes.
@@ -25,26 +26,26 @@ fn opaque_of(header: &doc::Header) -> doc::Opaque {
 }
 
 /// A document's row: what it is, whose, and its view when this build knows its kind.
-pub(crate) struct Row {
+pub struct Row {
     /// The record.
-    pub(crate) id: RecordId,
+    pub id: RecordId,
     /// Its kind's stored name.
-    pub(crate) kind: String,
+    pub kind: String,
     /// Its owner.
-    pub(crate) site: SiteId,
+    pub site: SiteId,
     /// Its view, for the projection; none for a kind this build does not know.
-    pub(crate) view: Option<Box<View>>,
+    pub view: Option<Box<View>>,
 }
 
 impl Row {
     /// The row of a view.
-    pub(crate) fn of(view: View) -> Self {
+    pub fn of(view: View) -> Self {
         Self { id: view.id(), kind: view.kind().as_str().to_string(), site: view.site_id(), view: Some(Box::new(view)) }
     }
 }
 
 /// What merging one incoming document came to.
-pub(super) enum Merged {
+pub enum Merged {
     /// Checked and ready to write.
     Take { row: Row, heads: Vec<Hash>, bytes: Vec<u8>, sequence: Sequence, sent: Vec<Hash> },
     /// The changes lack their base: the sender must send the whole document.
@@ -56,14 +57,14 @@ pub(super) enum Merged {
 }
 
 /// What the receiver already holds of a document.
-pub(super) struct Existing {
-    pub(super) owner: String,
-    pub(super) bytes: Vec<u8>,
-    pub(super) seq: Seq,
+pub struct Existing {
+    pub owner: String,
+    pub bytes: Vec<u8>,
+    pub seq: Seq,
 }
 
 /// Merges one incoming document into what is held and checks the result. Pure CPU work.
-pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Result<Merged, StoreError> {
+pub fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existing>) -> Result<Merged, StoreError> {
     let id = payload.id.to_string();
     // A kind this build does not know (made by a newer release) is kept and
     // passed on unchanged, after the checks every record gets: id, owner, history.
@@ -142,18 +143,18 @@ pub(super) fn merge(site: SiteId, payload: &DocPayload, existing: Option<&Existi
 }
 
 /// A changed document the peer may lack, as read from the database.
-pub(super) struct Candidate {
-    pub(super) id: String,
-    pub(super) kind: String,
-    pub(super) heads: Vec<u8>,
-    pub(super) bytes: Vec<u8>,
-    pub(super) peer_heads: Option<Vec<u8>>,
+pub struct Candidate {
+    pub id: String,
+    pub kind: String,
+    pub heads: Vec<u8>,
+    pub bytes: Vec<u8>,
+    pub peer_heads: Option<Vec<u8>>,
 }
 
 impl Candidate {
     /// What to send: the changes after the peer's heads when it has a usable
     /// base, the whole saved document when not, nothing when it lacks nothing.
-    pub(super) fn payload(&self) -> Result<Option<DocPayload>, StoreError> {
+    pub fn payload(&self) -> Result<Option<DocPayload>, StoreError> {
         let damaged = |reason: &str| StoreError::Corrupt { id: self.id.clone(), reason: reason.to_string() };
         let id: RecordId = self.id.parse().map_err(|_| damaged("id does not parse"))?;
         let kind = self.kind.clone();
@@ -179,7 +180,7 @@ const PARALLEL_MIN_ITEMS: usize = 16;
 /// Maps `f` over `items`, on rayon's pool of long-lived threads (one per core)
 /// when the batch is large enough. Long-lived threads keep their allocator
 /// heaps warm; a thread per batch made the kernel zero fresh pages each time.
-pub(super) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
     use rayon::prelude::*;
     if items.len() < PARALLEL_MIN_ITEMS {
         return items.iter().map(f).collect();

@@ -425,7 +425,8 @@ impl Store {
     }
 }
 
-pub(crate) fn corrupt(id: RecordId, e: DocError) -> StoreError {
+/// A stored document's header failing its check, as the store reports it.
+pub fn corrupt(id: RecordId, e: DocError) -> StoreError {
     StoreError::Corrupt { id: id.to_string(), reason: e.to_string() }
 }
 
@@ -492,7 +493,8 @@ fn parse_view<T: serde::de::DeserializeOwned>(id: &str, view: &str) -> Result<T,
     })
 }
 
-pub(crate) fn load_checked(id: &str, bytes: &[u8]) -> Result<AutoCommit, StoreError> {
+/// Loads a stored document's bytes, reporting bytes that do not load as damage.
+pub fn load_checked(id: &str, bytes: &[u8]) -> Result<AutoCommit, StoreError> {
     AutoCommit::load(bytes)
         .map_err(|e| StoreError::Corrupt { id: id.to_string(), reason: format!("document does not load: {e}") })
 }
@@ -582,7 +584,7 @@ fn project(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, view: &View, fresh
 }
 
 pub mod error;
-mod merge;
+pub mod merge;
 use merge::Row;
 mod read;
 mod sync;

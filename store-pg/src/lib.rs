@@ -1,0 +1,540 @@
+//! Head office's record store on PostgreSQL: the same documents, peer heads,
+//! cursors and checkpoints as the SQLite store (`wuye_node::Store`), with the
+//! merging and checking shared from `wuye_node::store::merge` (no copy of
+//! it here), so several `wuye-server` processes can serve sites from one
+//! database.
+//!
+//! **Sequences under concurrent writers.** A pull cursor is a sequence number:
+//! a site asks for its records changed after the last number it saw. With one
+//! counter for everything and several writers, transactions commit out of
+//! order: a record numbered 7 may commit after a reader has already seen 8
+//! and moved its cursor past 7, and the record is never sent. Here every
+//! site has its own counter row (`site_seqs`), and every transaction that
+//! writes a site's documents first locks that row (`SELECT … FOR UPDATE`) and
+//! holds the lock until it commits. Writers of one site therefore commit one
+//! after the other, in the order of their numbers, so a reader that sees
+//! number n has already seen every number below it. Writers of different
+//! sites do not wait for each other.
+//!
+//! Every public write is one transaction. Lists and reports over the
+//! projections (and head office's own tables) are still SQLite-only: see
+//! ARCHITECTURE.md.
+
+use automerge::AutoCommit;
+use postgres::{Client, NoTls, Transaction};
+use wuye_node::store::merge::{self, Candidate, Existing, Merged, Row, Sequence};
+use wuye_node::StoreError;
+use wuye_protocol::ids::{RecordId, SiteId};
+use wuye_protocol::record::{self, View};
+use wuye_protocol::rules::RuleError;
+use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
+use wuye_protocol::wire::{
+    heads_digest, heads_from_blob, heads_to_blob, heads_to_wire, Checkpoint, Digest, DocPayload, Hash, HeadsAck,
+    Refusal, Seq, MAX_BATCH_BYTES, MAX_BATCH_DOCS,
+};
+
+/// The layout, made once at connect (every statement may run again).
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS site_seqs (site_id TEXT PRIMARY KEY, seq BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    heads BYTEA NOT NULL,
+    bytes BYTEA NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS docs_site_seq ON docs (site_id, seq);
+CREATE TABLE IF NOT EXISTS peer_cursors (peer TEXT PRIMARY KEY, cursor BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS peer_heads (
+    peer TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    heads BYTEA NOT NULL,
+    PRIMARY KEY (peer, doc_id)
+);
+CREATE TABLE IF NOT EXISTS peer_checkpoints (
+    peer TEXT PRIMARY KEY,
+    epoch BIGINT NOT NULL,
+    nonce BYTEA NOT NULL,
+    instance TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS purged (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS projections (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    sort TEXT NOT NULL,
+    status TEXT NOT NULL,
+    view JSONB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS projections_list ON projections (kind, site_id, sort, id);
+CREATE INDEX IF NOT EXISTS projections_status ON projections (kind, status, site_id, sort);
+";
+
+/// A lock key that serialises making the layout between servers starting at once.
+const SCHEMA_LOCK: i64 = 0x7775_7965_0001;
+
+fn db(e: postgres::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// The record store on one PostgreSQL database.
+pub struct PgStore {
+    client: Client,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+/// Sequence numbers of one site reserved inside a transaction that holds its lock.
+struct SiteSeqs {
+    site: String,
+    next: Seq,
+}
+
+impl SiteSeqs {
+    /// Locks `site`'s counter for the rest of the transaction (see the module's words).
+    fn lock(tx: &mut Transaction<'_>, site: &str) -> Result<Self, StoreError> {
+        tx.execute("INSERT INTO site_seqs (site_id, seq) VALUES ($1, 0) ON CONFLICT (site_id) DO NOTHING", &[&site])
+            .map_err(db)?;
+        let seq: i64 =
+            tx.query_one("SELECT seq FROM site_seqs WHERE site_id = $1 FOR UPDATE", &[&site]).map_err(db)?.get(0);
+        Ok(Self { site: site.to_string(), next: seq as Seq + 1 })
+    }
+
+    fn take(&mut self) -> Seq {
+        self.next += 1;
+        self.next - 1
+    }
+
+    /// Writes the counter back; the lock goes with the commit.
+    fn store(self, tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+        let last = (self.next - 1) as i64;
+        tx.execute("UPDATE site_seqs SET seq = $2 WHERE site_id = $1", &[&self.site, &last]).map_err(db)?;
+        Ok(())
+    }
+}
+
+fn write_row(tx: &mut Transaction<'_>, row: &Row, heads: &[Hash], bytes: &[u8], seq: Seq) -> Result<(), StoreError> {
+    let (id, site, seq) = (row.id.to_string(), row.site.to_string(), seq as i64);
+    tx.execute(
+        "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
+        &[&id, &row.kind, &site, &seq, &heads_to_blob(heads), &bytes],
+    )
+    .map_err(db)?;
+    if let Some(view) = &row.view {
+        let json = serde_json::to_value(view.as_ref()).expect("a record view always serializes");
+        let p = view.projection();
+        tx.execute(
+            "INSERT INTO projections (id, kind, site_id, sort, status, view) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view",
+            &[&id, &row.kind, &site, &p.sort, &p.status, &json],
+        )
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn purge(tx: &mut Transaction<'_>, id: RecordId) -> Result<(), StoreError> {
+    let id = id.to_string();
+    for sql in [
+        "DELETE FROM docs WHERE id = $1",
+        "DELETE FROM projections WHERE id = $1",
+        "DELETE FROM peer_heads WHERE doc_id = $1",
+        "INSERT INTO purged (id) VALUES ($1) ON CONFLICT DO NOTHING",
+    ] {
+        tx.execute(sql, &[&id]).map_err(db)?;
+    }
+    Ok(())
+}
+
+fn upsert_peer_heads(tx: &mut Transaction<'_>, peer: &str, id: &str, heads: &[Hash]) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO peer_heads (peer, doc_id, heads) VALUES ($1, $2, $3)
+         ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+        &[&peer, &id, &heads_to_blob(heads)],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Marks the checkpoint agreed with `peer` as no longer describing this store's memory of it.
+fn changed(tx: &mut Transaction<'_>, peer: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO peer_checkpoints (peer, epoch, nonce, instance) VALUES ($1, 0, $2, '')
+         ON CONFLICT (peer) DO UPDATE SET nonce = excluded.nonce",
+        &[&peer, &vec![0u8; 16]],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`) and
+    /// makes its tables when they are missing.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut client = Client::connect(url, NoTls).map_err(db)?;
+        let mut tx = client.transaction().map_err(db)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).map_err(db)?;
+        tx.batch_execute(SCHEMA).map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(Self { client })
+    }
+
+    /// Saves newly created record documents in one transaction.
+    pub fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<View>, StoreError> {
+        let mut read = Vec::with_capacity(docs.len());
+        for doc in docs.iter_mut() {
+            let (_, view) = record::read(doc).map_err(RuleError::from)?;
+            read.push((view, heads_to_wire(&doc.get_heads()), doc.save_nocompress()));
+        }
+        let mut sites: Vec<String> = read.iter().map(|(v, _, _)| v.site_id().to_string()).collect();
+        sites.sort();
+        sites.dedup();
+        let mut tx = self.client.transaction().map_err(db)?;
+        // Locked in one order, so two batches spanning the same sites never deadlock.
+        let mut seqs = Vec::with_capacity(sites.len());
+        for site in &sites {
+            seqs.push(SiteSeqs::lock(&mut tx, site)?);
+        }
+        let mut views = Vec::with_capacity(read.len());
+        for (view, heads, bytes) in read {
+            let at = sites.binary_search(&view.site_id().to_string()).expect("every site was locked");
+            let seq = seqs[at].take();
+            let replaces = view.replaces();
+            let row = Row::of(view);
+            write_row(&mut tx, &row, &heads, &bytes, seq)?;
+            if let Some(old) = replaces {
+                purge(&mut tx, old)?;
+            }
+            views.push(*row.view.expect("a row made of a view has it"));
+        }
+        for s in seqs {
+            s.store(&mut tx)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(views)
+    }
+
+    /// Loads a record, applies `edit` to it and saves it, in one transaction.
+    pub fn edit<F>(&mut self, id: RecordId, edit: F) -> Result<View, StoreError>
+    where
+        F: FnOnce(&mut AutoCommit) -> Result<(), RuleError>,
+    {
+        let key = id.to_string();
+        let mut tx = self.client.transaction().map_err(db)?;
+        let site: String = tx
+            .query_opt("SELECT site_id FROM docs WHERE id = $1", &[&key])
+            .map_err(db)?
+            .ok_or_else(|| StoreError::NotFound { kind: "record", id: key.clone() })?
+            .get(0);
+        // The site's lock before the read: two servers editing one record take turns.
+        let mut seqs = SiteSeqs::lock(&mut tx, &site)?;
+        let bytes: Vec<u8> = tx.query_one("SELECT bytes FROM docs WHERE id = $1", &[&key]).map_err(db)?.get(0);
+        let mut doc = merge::load_checked(&key, &bytes)?;
+        let before = wuye_protocol::doc::read_header(&doc).map_err(|e| merge::corrupt(id, e))?;
+        edit(&mut doc)?;
+        let after = wuye_protocol::doc::read_header(&doc).map_err(RuleError::from)?;
+        assert_eq!(before, after, "domain edits never touch the header");
+        let (_, view) = record::read(&doc).map_err(RuleError::from)?;
+        let row = Row::of(view);
+        write_row(&mut tx, &row, &heads_to_wire(&doc.get_heads()), &doc.save_nocompress(), seqs.take())?;
+        seqs.store(&mut tx)?;
+        tx.commit().map_err(db)?;
+        Ok(*row.view.expect("a row made of a view has it"))
+    }
+
+    /// A record's stored document, loaded and checked.
+    pub fn load(&mut self, id: RecordId) -> Result<AutoCommit, StoreError> {
+        let key = id.to_string();
+        let row = self.client.query_opt("SELECT bytes FROM docs WHERE id = $1", &[&key]).map_err(db)?;
+        let bytes: Vec<u8> = row.ok_or_else(|| StoreError::NotFound { kind: "record", id: key.clone() })?.get(0);
+        merge::load_checked(&key, &bytes)
+    }
+
+    /// How many records the store holds.
+    pub fn record_count(&mut self) -> Result<u64, StoreError> {
+        let n: i64 = self.client.query_one("SELECT count(*) FROM docs", &[]).map_err(db)?.get(0);
+        Ok(n as u64)
+    }
+
+    /// Every record's id and sorted heads, in id order: what two stores compare
+    /// to tell whether they hold the same (`store copy` checks with it).
+    pub fn all_heads(&mut self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let rows = self.client.query("SELECT id, heads FROM docs ORDER BY id", &[]).map_err(db)?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// [`SyncStore::apply`], calling `before_commit` with the first sequence
+    /// number the batch took (or would take) while the site's lock is held,
+    /// just before committing: for tests that hold a writer there on purpose.
+    pub fn apply_then(
+        &mut self,
+        peer: &str,
+        site: SiteId,
+        docs: Vec<DocPayload>,
+        cursor: Seq,
+        before_commit: impl FnOnce(Seq),
+    ) -> Result<Applied, StoreError> {
+        let mut tx = self.client.transaction().map_err(db)?;
+        // The site's lock first: what is read below cannot change before the commit.
+        let mut seqs = SiteSeqs::lock(&mut tx, &site.to_string())?;
+        let first = seqs.next;
+        let mut existing = Vec::with_capacity(docs.len());
+        let mut gone = Vec::with_capacity(docs.len());
+        for payload in &docs {
+            let id = payload.id.to_string();
+            let row = tx.query_opt("SELECT site_id, bytes, seq FROM docs WHERE id = $1", &[&id]).map_err(db)?;
+            existing.push(row.map(|r| Existing { owner: r.get(0), bytes: r.get(1), seq: r.get::<_, i64>(2) as Seq }));
+            let purged = tx.query_opt("SELECT 1 FROM purged WHERE id = $1", &[&id]).map_err(db)?;
+            gone.push(purged.is_some());
+        }
+        let work: Vec<(&DocPayload, Option<Existing>, bool)> =
+            docs.iter().zip(existing).zip(gone).map(|((p, e), g)| (p, e, g)).collect();
+        let merged = merge::par_map(&work, |(payload, existing, gone)| {
+            if *gone {
+                Ok(Merged::Gone)
+            } else {
+                merge::merge(site, payload, existing.as_ref())
+            }
+        });
+        let mut applied = Applied::default();
+        let mut seen = std::collections::HashSet::with_capacity(docs.len());
+        for ((payload, existing, _), merged) in work.iter().zip(merged) {
+            let id = payload.id;
+            let merged = if seen.insert(id) {
+                merged?
+            } else {
+                Merged::Refused(format!("record {id} appears twice in one batch"))
+            };
+            match merged {
+                Merged::Take { row, heads, bytes, sequence, sent } => {
+                    let seq = match (existing, sequence) {
+                        (Some(e), Sequence::Keep) => e.seq,
+                        _ => seqs.take(),
+                    };
+                    write_row(&mut tx, &row, &heads, &bytes, seq)?;
+                    upsert_peer_heads(&mut tx, peer, &id.to_string(), &sent)?;
+                    applied.held.push(HeadsAck { id, heads: sent });
+                    if let Some(old) = row.view.as_ref().and_then(|v| v.replaces()) {
+                        purge(&mut tx, old)?;
+                    }
+                }
+                Merged::Gone => {
+                    let mut heads = payload.heads.clone();
+                    heads.sort();
+                    applied.held.push(HeadsAck { id, heads });
+                }
+                Merged::NeedFull => applied.need_full.push(id),
+                Merged::Refused(reason) => {
+                    tracing::warn!(%id, %reason, "refused a record from {peer}");
+                    applied.refused.push(Refusal { id, reason });
+                }
+            }
+        }
+        seqs.store(&mut tx)?;
+        tx.execute(
+            "INSERT INTO peer_cursors (peer, cursor) VALUES ($1, $2)
+             ON CONFLICT (peer) DO UPDATE SET cursor = excluded.cursor",
+            &[&peer, &(cursor as i64)],
+        )
+        .map_err(db)?;
+        changed(&mut tx, peer)?;
+        before_commit(first);
+        tx.commit().map_err(db)?;
+        Ok(applied)
+    }
+}
+
+impl SyncStore for PgStore {
+    type Error = StoreError;
+
+    fn cursor(&mut self, peer: &str) -> Result<Seq, StoreError> {
+        let row = self.client.query_opt("SELECT cursor FROM peer_cursors WHERE peer = $1", &[&peer]).map_err(db)?;
+        Ok(row.map_or(0, |r| r.get::<_, i64>(0)) as Seq)
+    }
+
+    fn outgoing(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<Outgoing, StoreError> {
+        let site = site.to_string();
+        let mut out = Outgoing { docs: Vec::new(), upto: after, more: true };
+        while out.docs.is_empty() && out.more {
+            let mut candidates = Vec::new();
+            let mut bytes_total = 0usize;
+            out.more = false;
+            let rows = self
+                .client
+                .query(
+                    "SELECT d.id, d.kind, d.seq, d.heads, d.bytes, p.heads FROM docs d
+                     LEFT JOIN peer_heads p ON p.peer = $1 AND p.doc_id = d.id
+                     WHERE d.site_id = $2 AND d.seq > $3 ORDER BY d.seq LIMIT $4",
+                    &[&peer, &site, &(out.upto as i64), &(MAX_BATCH_DOCS as i64)],
+                )
+                .map_err(db)?;
+            let scanned = rows.len();
+            for row in rows {
+                out.upto = row.get::<_, i64>(2) as Seq;
+                let heads: Vec<u8> = row.get(3);
+                let peer_heads: Option<Vec<u8>> = row.get(5);
+                if peer_heads.as_deref() == Some(heads.as_slice()) {
+                    continue;
+                }
+                let bytes: Vec<u8> = row.get(4);
+                bytes_total += bytes.len();
+                candidates.push(Candidate { id: row.get(0), kind: row.get(1), heads, bytes, peer_heads });
+                if bytes_total >= MAX_BATCH_BYTES {
+                    out.more = true;
+                    break;
+                }
+            }
+            if scanned == MAX_BATCH_DOCS {
+                out.more = true;
+            }
+            for payload in merge::par_map(&candidates, Candidate::payload) {
+                out.docs.extend(payload?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn apply(&mut self, peer: &str, site: SiteId, docs: Vec<DocPayload>, cursor: Seq) -> Result<Applied, StoreError> {
+        self.apply_then(peer, site, docs, cursor, |_| {})
+    }
+
+    fn acknowledge(&mut self, peer: &str, held: &[HeadsAck], need_full: &[RecordId]) -> Result<(), StoreError> {
+        if held.is_empty() && need_full.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.client.transaction().map_err(db)?;
+        for ack in held {
+            // Heads of a document this store does not hold are ignored.
+            tx.execute(
+                "INSERT INTO peer_heads (peer, doc_id, heads)
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM docs WHERE id = $2)
+                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+                &[&peer, &ack.id.to_string(), &heads_to_blob(&ack.heads)],
+            )
+            .map_err(db)?;
+        }
+        // Documents the peer needs whole take new numbers of their site's sequence.
+        let mut owners: Vec<(String, String)> = Vec::new();
+        for id in need_full {
+            let id = id.to_string();
+            if let Some(r) = tx.query_opt("SELECT site_id FROM docs WHERE id = $1", &[&id]).map_err(db)? {
+                owners.push((r.get(0), id));
+            }
+        }
+        owners.sort();
+        let mut i = 0;
+        while i < owners.len() {
+            let mut seqs = SiteSeqs::lock(&mut tx, &owners[i].0)?;
+            while i < owners.len() && owners[i].0 == seqs.site {
+                let id = &owners[i].1;
+                tx.execute("DELETE FROM peer_heads WHERE peer = $1 AND doc_id = $2", &[&peer, id]).map_err(db)?;
+                tx.execute("UPDATE docs SET seq = $1 WHERE id = $2", &[&(seqs.take() as i64), id]).map_err(db)?;
+                i += 1;
+            }
+            seqs.store(&mut tx)?;
+        }
+        changed(&mut tx, peer)?;
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+
+    fn checkpoint_with(&mut self, peer: &str) -> Result<Option<(Checkpoint, String)>, StoreError> {
+        let row = self
+            .client
+            .query_opt("SELECT epoch, nonce, instance FROM peer_checkpoints WHERE peer = $1", &[&peer])
+            .map_err(db)?;
+        Ok(row.and_then(|r| {
+            let epoch: i64 = r.get(0);
+            let nonce: [u8; 16] = r.get::<_, Vec<u8>>(1).try_into().ok()?;
+            Some((Checkpoint { epoch: epoch.max(0) as u64, nonce }, r.get(2)))
+        }))
+    }
+
+    fn keep_checkpoint(&mut self, peer: &str, checkpoint: Checkpoint, instance: &str) -> Result<(), StoreError> {
+        let epoch = checkpoint.epoch.min(i64::MAX as u64) as i64;
+        self.client
+            .execute(
+                "INSERT INTO peer_checkpoints (peer, epoch, nonce, instance) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (peer) DO UPDATE SET epoch = excluded.epoch, nonce = excluded.nonce,
+                                                  instance = excluded.instance",
+                &[&peer, &epoch, &checkpoint.nonce.to_vec(), &instance],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn forget_peer(&mut self, peer: &str) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction().map_err(db)?;
+        tx.execute("DELETE FROM peer_heads WHERE peer = $1", &[&peer]).map_err(db)?;
+        tx.execute("DELETE FROM peer_cursors WHERE peer = $1", &[&peer]).map_err(db)?;
+        changed(&mut tx, peer)?;
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+
+    fn digests(&mut self, site: SiteId, after: Option<RecordId>, limit: usize) -> Result<Vec<Digest>, StoreError> {
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
+        let rows = self
+            .client
+            .query(
+                "SELECT id, heads FROM docs WHERE site_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                &[&site.to_string(), &after, &(limit as i64)],
+            )
+            .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: String = r.get(0);
+            let damaged = |reason: &str| StoreError::Corrupt { id: id.clone(), reason: reason.to_string() };
+            let heads = heads_from_blob(&r.get::<_, Vec<u8>>(1)).ok_or_else(|| damaged("damaged heads"))?;
+            let parsed: RecordId = id.parse().map_err(|_| damaged("id does not parse"))?;
+            out.push(Digest { id: parsed, heads: heads_digest(&heads) });
+        }
+        Ok(out)
+    }
+
+    fn compare_digests(&mut self, peer: &str, site: SiteId, digests: &[Digest]) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.client.transaction().map_err(db)?;
+        let site = site.to_string();
+        let mut same = Vec::with_capacity(digests.len());
+        for d in digests {
+            let id = d.id.to_string();
+            let heads = tx
+                .query_opt("SELECT heads FROM docs WHERE id = $1 AND site_id = $2", &[&id, &site])
+                .map_err(db)?
+                .and_then(|r| heads_from_blob(&r.get::<_, Vec<u8>>(0)));
+            let held = match heads {
+                Some(ours) if heads_digest(&ours) == d.heads => {
+                    upsert_peer_heads(&mut tx, peer, &id, &ours)?;
+                    true
+                }
+                _ => false,
+            };
+            same.push(held);
+        }
+        changed(&mut tx, peer)?;
+        tx.commit().map_err(db)?;
+        Ok(same)
+    }
+
+    fn mark_held(&mut self, peer: &str, ids: &[RecordId]) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction().map_err(db)?;
+        for id in ids {
+            tx.execute(
+                "INSERT INTO peer_heads (peer, doc_id, heads) SELECT $1, id, heads FROM docs WHERE id = $2
+                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+                &[&peer, &id.to_string()],
+            )
+            .map_err(db)?;
+        }
+        changed(&mut tx, peer)?;
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+}
