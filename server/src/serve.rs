@@ -110,6 +110,15 @@ pub async fn run(
     tracing::info!("shutting down");
     endpoint.close(0u32.into(), b"head office shutting down");
     let _ = timeout(Duration::from_millis(SHUTDOWN_GRACE_MS), endpoint.wait_idle()).await;
+    // The last act: the log copied into the database and emptied, waited
+    // for, so that a stop right after a sync leaves no log behind.
+    match office.call(|o| o.store.checkpoint_fully()).await {
+        Some(Ok(())) => tracing::info!("write-ahead log checkpointed"),
+        Some(Err(e)) => {
+            tracing::warn!("the closing checkpoint failed: {e}; the log is kept and read at the next start")
+        }
+        None => tracing::warn!("the store thread is gone; the log is kept and read at the next start"),
+    }
 }
 
 /// How often the write-ahead log is copied into the database.

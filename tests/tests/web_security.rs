@@ -358,6 +358,10 @@ fn head_office_reports_health_and_prometheus_metrics_and_logs_each_round_as_json
     assert_eq!(value(&format!("wuye_site_records_waiting_up{site}")), 0.0, "the houses went up in the round");
     assert_eq!(value(&format!("wuye_site_agent_error{site}")), 0.0);
     drop(run);
+    // Stopped right after a sync, head office leaves no write-ahead log behind.
+    let wal = server.data.join(format!("{}-wal", wuye_server::DB_FILE));
+    let left = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(left, 0, "the closing checkpoint empties {}", wal.display());
 
     let text = std::fs::read_to_string(&log).unwrap();
     let round = text

@@ -26,6 +26,11 @@ use wuye_protocol::wire::{heads_to_blob, heads_to_wire, Seq};
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 /// SQLite page cache per connection, in KiB.
 pub const CACHE_KIB: u64 = 64 * 1024;
+/// The write-ahead log is cut back to this size whenever it starts over
+/// after a checkpoint (SQLite's `journal_size_limit`), so a burst of writes
+/// (a first sync) does not leave a large log on disk for as long as the
+/// program runs.
+pub const WAL_LIMIT_BYTES: i64 = 8 * 1024 * 1024;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -213,6 +218,7 @@ impl Store {
             return Err(StoreError::TooNew(version));
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_size_limit", WAL_LIMIT_BYTES)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Negative means KiB. Records are looked up by random ids across several
@@ -406,6 +412,14 @@ impl Store {
     /// blocking writers.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Copies the whole write-ahead log into the database and empties the
+    /// log's file (waiting for readers, up to the busy timeout): for a
+    /// program's last act before it stops, so that its folder holds one file.
+    pub fn checkpoint_fully(&self) -> Result<(), StoreError> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 

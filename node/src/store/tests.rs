@@ -7,7 +7,10 @@ use wuye_protocol::ids::EventId;
 use wuye_protocol::rules::Channel;
 
 fn with_complaints(n: usize) -> (Store, Vec<RecordId>) {
-    let mut store = Store::open_in_memory().unwrap();
+    complaints_in(Store::open_in_memory().unwrap(), n)
+}
+
+fn complaints_in(mut store: Store, n: usize) -> (Store, Vec<RecordId>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
     let site = SiteId::random(&mut rng);
     let now = wuye_protocol::time::from_stored("2026-11-27T01:00:00Z").unwrap();
@@ -224,4 +227,22 @@ fn sums_follow_documents_received_new_and_merged_again() {
     let visits: i64 =
         office.conn.query_row("SELECT sum(n) FROM kpi_day WHERE metric = 'visits'", [], |r| r.get(0)).unwrap();
     assert_eq!(visits, 1);
+}
+
+#[test]
+fn the_log_has_a_size_limit_and_the_closing_checkpoint_empties_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let store = Store::open(&path).unwrap();
+    let limit: i64 = store.conn().pragma_query_value(None, "journal_size_limit", |r| r.get(0)).unwrap();
+    assert_eq!(limit, WAL_LIMIT_BYTES);
+    store.defer_checkpoints().unwrap();
+    let (store, _) = complaints_in(store, 300);
+    let wal = dir.path().join("server.db-wal");
+    let size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert!(size() > 0, "the writes went to the log");
+    store.checkpoint().unwrap();
+    assert!(size() > 0, "a passive checkpoint copies the log but leaves its file");
+    store.checkpoint_fully().unwrap();
+    assert_eq!(size(), 0, "the closing checkpoint empties it");
 }
