@@ -16,15 +16,18 @@
 //! number n has already seen every number below it. Writers of different
 //! sites do not wait for each other.
 //!
-//! Every public write is one transaction. Lists and reports over the
-//! projections (and head office's own tables) are still SQLite-only: see
-//! ARCHITECTURE.md.
+//! Every public write is one transaction. Lists read through the same
+//! [`Records`] trait as the SQLite store's; head office's own tables and its
+//! figures are still SQLite-only (see ARCHITECTURE.md).
 
 use automerge::AutoCommit;
 use postgres::{Client, NoTls, Transaction};
+use wuye_node::records::{Cursor, Filter, Page, Paged, Records};
 use wuye_node::store::merge::{self, Candidate, Existing, Merged, Row, Sequence};
 use wuye_node::StoreError;
+use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{RecordId, SiteId};
+use wuye_protocol::kind::Kind;
 use wuye_protocol::record::{self, View};
 use wuye_protocol::rules::RuleError;
 use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
@@ -81,7 +84,9 @@ fn db(e: postgres::Error) -> StoreError {
 
 /// The record store on one PostgreSQL database.
 pub struct PgStore {
-    client: Client,
+    /// Behind a lock because lists read through `&self` ([`Records`]); one
+    /// store is used by one thread at a time, so the lock is never contended.
+    client: std::sync::Mutex<Client>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -175,6 +180,14 @@ fn changed(tx: &mut Transaction<'_>, peer: &str) -> Result<(), StoreError> {
 }
 
 impl PgStore {
+    fn c(&mut self) -> &mut Client {
+        self.client.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Client> {
+        self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Connects to the database at `url` (`postgres://user@host:port/db`) and
     /// makes its tables when they are missing.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
@@ -183,7 +196,7 @@ impl PgStore {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).map_err(db)?;
         tx.batch_execute(SCHEMA).map_err(db)?;
         tx.commit().map_err(db)?;
-        Ok(Self { client })
+        Ok(Self { client: std::sync::Mutex::new(client) })
     }
 
     /// Saves newly created record documents in one transaction.
@@ -196,7 +209,7 @@ impl PgStore {
         let mut sites: Vec<String> = read.iter().map(|(v, _, _)| v.site_id().to_string()).collect();
         sites.sort();
         sites.dedup();
-        let mut tx = self.client.transaction().map_err(db)?;
+        let mut tx = self.c().transaction().map_err(db)?;
         // Locked in one order, so two batches spanning the same sites never deadlock.
         let mut seqs = Vec::with_capacity(sites.len());
         for site in &sites {
@@ -227,7 +240,7 @@ impl PgStore {
         F: FnOnce(&mut AutoCommit) -> Result<(), RuleError>,
     {
         let key = id.to_string();
-        let mut tx = self.client.transaction().map_err(db)?;
+        let mut tx = self.c().transaction().map_err(db)?;
         let site: String = tx
             .query_opt("SELECT site_id FROM docs WHERE id = $1", &[&key])
             .map_err(db)?
@@ -252,21 +265,21 @@ impl PgStore {
     /// A record's stored document, loaded and checked.
     pub fn load(&mut self, id: RecordId) -> Result<AutoCommit, StoreError> {
         let key = id.to_string();
-        let row = self.client.query_opt("SELECT bytes FROM docs WHERE id = $1", &[&key]).map_err(db)?;
+        let row = self.c().query_opt("SELECT bytes FROM docs WHERE id = $1", &[&key]).map_err(db)?;
         let bytes: Vec<u8> = row.ok_or_else(|| StoreError::NotFound { kind: "record", id: key.clone() })?.get(0);
         merge::load_checked(&key, &bytes)
     }
 
     /// How many records the store holds.
     pub fn record_count(&mut self) -> Result<u64, StoreError> {
-        let n: i64 = self.client.query_one("SELECT count(*) FROM docs", &[]).map_err(db)?.get(0);
+        let n: i64 = self.c().query_one("SELECT count(*) FROM docs", &[]).map_err(db)?.get(0);
         Ok(n as u64)
     }
 
     /// Every record's id and sorted heads, in id order: what two stores compare
     /// to tell whether they hold the same (`store copy` checks with it).
     pub fn all_heads(&mut self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let rows = self.client.query("SELECT id, heads FROM docs ORDER BY id", &[]).map_err(db)?;
+        let rows = self.c().query("SELECT id, heads FROM docs ORDER BY id", &[]).map_err(db)?;
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
@@ -281,7 +294,7 @@ impl PgStore {
         cursor: Seq,
         before_commit: impl FnOnce(Seq),
     ) -> Result<Applied, StoreError> {
-        let mut tx = self.client.transaction().map_err(db)?;
+        let mut tx = self.c().transaction().map_err(db)?;
         // The site's lock first: what is read below cannot change before the commit.
         let mut seqs = SiteSeqs::lock(&mut tx, &site.to_string())?;
         let first = seqs.next;
@@ -355,7 +368,7 @@ impl SyncStore for PgStore {
     type Error = StoreError;
 
     fn cursor(&mut self, peer: &str) -> Result<Seq, StoreError> {
-        let row = self.client.query_opt("SELECT cursor FROM peer_cursors WHERE peer = $1", &[&peer]).map_err(db)?;
+        let row = self.c().query_opt("SELECT cursor FROM peer_cursors WHERE peer = $1", &[&peer]).map_err(db)?;
         Ok(row.map_or(0, |r| r.get::<_, i64>(0)) as Seq)
     }
 
@@ -367,7 +380,7 @@ impl SyncStore for PgStore {
             let mut bytes_total = 0usize;
             out.more = false;
             let rows = self
-                .client
+                .c()
                 .query(
                     "SELECT d.id, d.kind, d.seq, d.heads, d.bytes, p.heads FROM docs d
                      LEFT JOIN peer_heads p ON p.peer = $1 AND p.doc_id = d.id
@@ -409,7 +422,7 @@ impl SyncStore for PgStore {
         if held.is_empty() && need_full.is_empty() {
             return Ok(());
         }
-        let mut tx = self.client.transaction().map_err(db)?;
+        let mut tx = self.c().transaction().map_err(db)?;
         for ack in held {
             // Heads of a document this store does not hold are ignored.
             tx.execute(
@@ -447,7 +460,7 @@ impl SyncStore for PgStore {
 
     fn checkpoint_with(&mut self, peer: &str) -> Result<Option<(Checkpoint, String)>, StoreError> {
         let row = self
-            .client
+            .c()
             .query_opt("SELECT epoch, nonce, instance FROM peer_checkpoints WHERE peer = $1", &[&peer])
             .map_err(db)?;
         Ok(row.and_then(|r| {
@@ -459,7 +472,7 @@ impl SyncStore for PgStore {
 
     fn keep_checkpoint(&mut self, peer: &str, checkpoint: Checkpoint, instance: &str) -> Result<(), StoreError> {
         let epoch = checkpoint.epoch.min(i64::MAX as u64) as i64;
-        self.client
+        self.c()
             .execute(
                 "INSERT INTO peer_checkpoints (peer, epoch, nonce, instance) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (peer) DO UPDATE SET epoch = excluded.epoch, nonce = excluded.nonce,
@@ -471,7 +484,7 @@ impl SyncStore for PgStore {
     }
 
     fn forget_peer(&mut self, peer: &str) -> Result<(), StoreError> {
-        let mut tx = self.client.transaction().map_err(db)?;
+        let mut tx = self.c().transaction().map_err(db)?;
         tx.execute("DELETE FROM peer_heads WHERE peer = $1", &[&peer]).map_err(db)?;
         tx.execute("DELETE FROM peer_cursors WHERE peer = $1", &[&peer]).map_err(db)?;
         changed(&mut tx, peer)?;
@@ -482,7 +495,7 @@ impl SyncStore for PgStore {
     fn digests(&mut self, site: SiteId, after: Option<RecordId>, limit: usize) -> Result<Vec<Digest>, StoreError> {
         let after = after.map(|a| a.to_string()).unwrap_or_default();
         let rows = self
-            .client
+            .c()
             .query(
                 "SELECT id, heads FROM docs WHERE site_id = $1 AND id > $2 ORDER BY id LIMIT $3",
                 &[&site.to_string(), &after, &(limit as i64)],
@@ -500,7 +513,7 @@ impl SyncStore for PgStore {
     }
 
     fn compare_digests(&mut self, peer: &str, site: SiteId, digests: &[Digest]) -> Result<Vec<bool>, StoreError> {
-        let mut tx = self.client.transaction().map_err(db)?;
+        let mut tx = self.c().transaction().map_err(db)?;
         let site = site.to_string();
         let mut same = Vec::with_capacity(digests.len());
         for d in digests {
@@ -524,7 +537,7 @@ impl SyncStore for PgStore {
     }
 
     fn mark_held(&mut self, peer: &str, ids: &[RecordId]) -> Result<(), StoreError> {
-        let mut tx = self.client.transaction().map_err(db)?;
+        let mut tx = self.c().transaction().map_err(db)?;
         for id in ids {
             tx.execute(
                 "INSERT INTO peer_heads (peer, doc_id, heads) SELECT $1, id, heads FROM docs WHERE id = $2
@@ -536,5 +549,120 @@ impl SyncStore for PgStore {
         changed(&mut tx, peer)?;
         tx.commit().map_err(db)?;
         Ok(())
+    }
+}
+
+impl PgStore {
+    /// One page of the projections of `kind` that pass `filter`, in the
+    /// kind's order (byte order of the sort key and id, as SQLite orders
+    /// them, whatever the database's collation), after the page's cursor.
+    fn page_with<T>(
+        &self,
+        kind: RecordKind,
+        filter: &Filter,
+        page: &Page,
+        parse: impl Fn(&str, &str) -> Result<T, StoreError>,
+    ) -> Result<Paged<T>, StoreError> {
+        let mut sql = String::from("SELECT id, sort, view::text FROM projections WHERE kind = $1");
+        let mut args: Vec<String> = vec![kind.as_str().to_string()];
+        let mut arg = |sql: &mut String, clause: &str, value: String| {
+            args.push(value);
+            *sql += &clause.replace('?', &format!("${}", args.len()));
+        };
+        if let Some(site) = filter.site {
+            arg(&mut sql, " AND site_id = ?", site.to_string());
+        }
+        if !filter.statuses.is_empty() {
+            sql += " AND status IN (";
+            for (i, status) in filter.statuses.iter().enumerate() {
+                arg(&mut sql, if i == 0 { "?" } else { ", ?" }, status.to_string());
+            }
+            sql += ")";
+        }
+        if let Some(from) = &filter.sort_from {
+            arg(&mut sql, " AND sort COLLATE \"C\" >= ?", from.clone());
+        }
+        if let Some(before) = &filter.sort_before {
+            arg(&mut sql, " AND sort COLLATE \"C\" < ?", before.clone());
+        }
+        for (field, value) in &filter.fields {
+            // A field name is the kind's own (a constant), never typed by a person.
+            debug_assert!(field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            match value.as_str() {
+                "true" | "false" => sql += &format!(" AND view -> '{field}' = '{value}'::jsonb"),
+                _ => arg(&mut sql, &format!(" AND view ->> '{field}' = ?"), value.clone()),
+            }
+        }
+        if let Some(text) = filter.contains.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            arg(&mut sql, " AND strpos(view::text, ?) > 0", text.to_string());
+        }
+        let (after, order) = if page.newest_first { ("<", " DESC") } else { (">", "") };
+        if let Some(cursor) = &page.after {
+            args.push(cursor.sort.clone());
+            args.push(cursor.id.to_string());
+            let (s, i) = (args.len() - 1, args.len());
+            sql +=
+                &format!(" AND (sort COLLATE \"C\" {after} ${s} OR (sort = ${s} AND id COLLATE \"C\" {after} ${i}))");
+        }
+        sql += &format!(" ORDER BY sort COLLATE \"C\"{order}, id COLLATE \"C\"{order}");
+        if let Some(limit) = page.limit {
+            // One more than asked, to know whether another page follows.
+            sql += &format!(" LIMIT {}", limit.saturating_add(1));
+        }
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            args.iter().map(|a| a as &(dyn postgres::types::ToSql + Sync)).collect();
+        let rows = self.lock().query(&sql, &params).map_err(db)?;
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut next = None;
+        for row in rows {
+            let id: String = row.get(0);
+            if page.limit.is_some_and(|limit| items.len() == limit) {
+                next = last.take();
+                break;
+            }
+            let sort: String = row.get(1);
+            let view: String = row.get(2);
+            items.push(parse(&id, &view)?);
+            let parsed =
+                id.parse().map_err(|_| StoreError::Corrupt { id: id.clone(), reason: "id does not parse".into() })?;
+            last = Some(Cursor { sort, id: parsed });
+        }
+        Ok(Paged { items, next })
+    }
+}
+
+impl Records for PgStore {
+    fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<View>, StoreError> {
+        PgStore::insert_batch(self, docs)
+    }
+
+    fn edit_with(
+        &mut self,
+        id: RecordId,
+        edit: &mut dyn FnMut(&mut AutoCommit) -> Result<(), RuleError>,
+    ) -> Result<View, StoreError> {
+        self.edit(id, edit)
+    }
+
+    fn document(&self, id: RecordId) -> Result<AutoCommit, StoreError> {
+        let key = id.to_string();
+        let row = self.lock().query_opt("SELECT bytes FROM docs WHERE id = $1", &[&key]).map_err(db)?;
+        let bytes: Vec<u8> = row.ok_or_else(|| StoreError::NotFound { kind: "record", id: key.clone() })?.get(0);
+        merge::load_checked(&key, &bytes)
+    }
+
+    fn view<T: Kind>(&self, id: RecordId) -> Result<T, StoreError> {
+        let key = id.to_string();
+        let row = self
+            .lock()
+            .query_opt("SELECT view::text FROM projections WHERE id = $1 AND kind = $2", &[&key, &T::KIND.as_str()])
+            .map_err(db)?;
+        let view: String = row.ok_or_else(|| StoreError::NotFound { kind: T::KIND.noun(), id: key.clone() })?.get(0);
+        merge::parse_view(&key, &view)
+    }
+
+    fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {
+        self.page_with(T::KIND, filter, page, |id, view| merge::parse_view::<T>(id, view))
     }
 }

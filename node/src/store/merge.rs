@@ -9,7 +9,7 @@ use wuye_protocol::record::{self, View};
 use wuye_protocol::wire::{heads_from_blob, heads_from_wire, heads_to_wire, DocPayload, Hash, Seq};
 
 use super::StoreError;
-pub use super::{corrupt, load_checked};
+pub use super::{corrupt, load_checked, parse_view};
 
 /// Whether a written document takes a new sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -500,7 +500,8 @@ fn parse_id(id: &str) -> Result<RecordId, StoreError> {
     })
 }
 
-fn parse_view<T: serde::de::DeserializeOwned>(id: &str, view: &str) -> Result<T, StoreError> {
+/// A projection row's view as the type its kind expects, reporting a row that does not parse as damage.
+pub fn parse_view<T: serde::de::DeserializeOwned>(id: &str, view: &str) -> Result<T, StoreError> {
     serde_json::from_str(view).map_err(|e| StoreError::Corrupt {
         id: id.to_string(),
         reason: format!("projection row does not parse: {e}; run the rebuild command"),
