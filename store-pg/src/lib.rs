@@ -75,6 +75,58 @@ CREATE INDEX IF NOT EXISTS projections_list ON projections (kind, site_id, sort,
 CREATE INDEX IF NOT EXISTS projections_status ON projections (kind, status, site_id, sort);
 ";
 
+/// Plain views over the projections for BI tools (documented in
+/// `docs/SCHEMA.md`): one row per record with ordinary columns, no Automerge
+/// to decode. Phones, identity numbers and people's records are left out.
+const BI_VIEWS: &str = "
+CREATE OR REPLACE VIEW bi_complaints AS
+SELECT id, site_id,
+       (view->>'received_at')::timestamptz AS received_at,
+       view->>'unit' AS unit,
+       view->>'channel' AS channel,
+       view->>'category' AS category,
+       view->>'summary' AS summary,
+       (view->>'major')::boolean AS major,
+       status,
+       view->'decision'->>'text' AS decision
+FROM projections WHERE kind = 'complaint';
+CREATE OR REPLACE VIEW bi_repairs AS
+SELECT id, site_id,
+       (view->>'reported_at')::timestamptz AS reported_at,
+       coalesce(view->>'unit', view->>'area') AS place,
+       view->>'category' AS category,
+       view->>'description' AS description,
+       view->>'urgency' AS urgency,
+       (view->>'paid')::boolean AS paid,
+       (view->>'response_deadline')::timestamptz AS response_deadline,
+       (view->>'arrived_at')::timestamptz AS arrived_at,
+       view->>'assigned_to' AS assigned_to,
+       status
+FROM projections WHERE kind = 'repair';
+CREATE OR REPLACE VIEW bi_bills AS
+SELECT id, site_id,
+       view->>'house' AS house,
+       view->>'item' AS item,
+       view->>'fee_kind' AS fee_kind,
+       (view->'period'->>'start')::date AS period_start,
+       (view->'period'->>'months')::int AS period_months,
+       (view->>'amount')::bigint AS amount_fen,
+       (SELECT coalesce(sum((r->>'amount')::bigint), 0) FROM jsonb_array_elements(view->'reductions') r)
+           AS reduced_fen,
+       (view->>'due')::date AS due
+FROM projections WHERE kind = 'bill';
+CREATE OR REPLACE VIEW bi_payments AS
+SELECT id, site_id,
+       (view->>'receipt')::bigint AS receipt,
+       view->>'pay_kind' AS pay_kind,
+       view->>'house' AS house,
+       view->>'method' AS method,
+       (view->>'paid_on')::date AS paid_on,
+       (view->>'received')::bigint AS received_fen,
+       jsonb_array_length(view->'voids') > 0 AS voided
+FROM projections WHERE kind = 'payment';
+";
+
 /// A lock key that serialises making the layout between servers starting at once.
 const SCHEMA_LOCK: i64 = 0x7775_7965_0001;
 
@@ -195,6 +247,7 @@ impl PgStore {
         let mut tx = client.transaction().map_err(db)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).map_err(db)?;
         tx.batch_execute(SCHEMA).map_err(db)?;
+        tx.batch_execute(BI_VIEWS).map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(Self { client: std::sync::Mutex::new(client) })
     }
@@ -274,6 +327,21 @@ impl PgStore {
     pub fn record_count(&mut self) -> Result<u64, StoreError> {
         let n: i64 = self.c().query_one("SELECT count(*) FROM docs", &[]).map_err(db)?.get(0);
         Ok(n as u64)
+    }
+
+    /// Runs a read-only query of the BI views (`docs/SCHEMA.md`) and returns
+    /// its rows as text: what a BI tool sees, for tests and checks.
+    pub fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        let rows = self.c().simple_query(sql).map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => {
+                    Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+                }
+                _ => None,
+            })
+            .collect())
     }
 
     /// Every record's id and sorted heads, in id order: what two stores compare

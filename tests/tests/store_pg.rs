@@ -330,3 +330,116 @@ fn lists_and_pages_read_the_same_from_postgresql_as_from_sqlite() {
     let one = all[7].id;
     assert_eq!(Records::view::<Complaint>(&postgres, one).unwrap(), Records::view::<Complaint>(&sqlite, one).unwrap());
 }
+
+/// What a BI tool reads: the `bi_*` views (docs/SCHEMA.md) have one row per
+/// complaint, work order, bill and payment synced, with plain columns equal
+/// to the records' own fields, and no phone number anywhere in them.
+#[test]
+fn bi_tools_read_complaints_repairs_bills_and_payments_as_plain_columns() {
+    use wuye_app::desk::{Actor, NewPayment, NewRenovation};
+    use wuye_protocol::fee::PayMethod;
+    use wuye_protocol::house::{self, HouseState};
+    use wuye_protocol::money::Fen;
+    use wuye_protocol::renovation::{Action, Contractor, WorkItem};
+    use wuye_protocol::repair::{Category, NewRepair, Urgency};
+    use wuye_protocol::rules::Channel;
+    use wuye_protocol::staff::Role;
+    let Some(pg) = Postgres::start() else { return };
+    let (mut net, site, _) = site_with(5, 13);
+    let desk = &mut net.sites[0].desk;
+    let manager = Actor::of(&desk.add_staff("王经理", Role::Manager, "客服中心").unwrap());
+    let repair = NewRepair {
+        unit: Some("3栋2单元501".into()),
+        area: None,
+        category: Category::Water,
+        description: "水管爆裂".into(),
+        channel: Channel::Phone,
+        urgency: Urgency::Emergency,
+        appointment: None,
+        paid: true,
+        reporter: "张伟".into(),
+        reporter_phone: "13800000000".into(),
+    };
+    desk.add_repair(&repair, &manager).unwrap();
+    let sheet: Vec<Vec<String>> =
+        [["楼栋", "单元", "楼层", "房号", "类型", "建筑面积"], ["3栋", "2单元", "5", "501", "住宅", "89.50"]]
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+    desk.import_houses(&sheet, &manager).unwrap();
+    let now = desk.now();
+    let h = desk.houses(None, None).unwrap().remove(0);
+    desk.store.edit(h.id, |doc| house::set_state(doc, now, "王经理", HouseState::HandedOver, "")).unwrap();
+    let today = now.with_timezone(&desk.site.timezone).date_naive();
+    let contractor = Contractor {
+        name: "安居装饰".into(),
+        licence: "L1".into(),
+        manager: "李工".into(),
+        phone: "13900000000".into(),
+    };
+    let new = NewRenovation {
+        house: "3栋2单元501".into(),
+        owner: "张伟".into(),
+        phone: "13800000000".into(),
+        contractor,
+        items: vec![WorkItem::Flooring],
+        start: today,
+        end: today + chrono::Duration::days(20),
+    };
+    let r = desk.apply_renovation(&new, &manager).unwrap();
+    desk.renovation_step(&r.id.to_string(), Action::Approve, "", None, &manager).unwrap();
+    let pay = NewPayment {
+        house: "3栋2单元501",
+        payer: "张伟",
+        method: PayMethod::Cash,
+        amount: Fen::yuan(2_000),
+        bills: Vec::new(),
+        waive: None,
+    };
+    desk.take_payment(&pay, &manager).unwrap();
+    let docs = desk.store.outgoing(SERVER_PEER, site, 0).unwrap().docs;
+    let mut store = PgStore::connect(&pg.database()).unwrap();
+    store.apply(&site_peer(site), site, docs, 1).unwrap();
+
+    let complaints = store.query_text("SELECT unit, channel, major, status FROM bi_complaints ORDER BY unit").unwrap();
+    assert_eq!(complaints.len(), 5);
+    for row in &complaints {
+        let expected = if row[2].as_deref() == Some("t") { "escalated" } else { "registered" };
+        assert_eq!(row[3].as_deref(), Some(expected), "a major complaint goes to the manager: {complaints:?}");
+    }
+    let repairs = store.query_text("SELECT place, category, urgency, paid, status FROM bi_repairs").unwrap();
+    assert_eq!(
+        repairs,
+        vec![vec![
+            Some("3栋2单元501".into()),
+            Some("water".into()),
+            Some("emergency".into()),
+            Some("t".into()),
+            Some("reported".into())
+        ]]
+    );
+    let bills = store
+        .query_text(
+            "SELECT item, fee_kind, amount_fen, reduced_fen, period_start FROM bi_bills ORDER BY amount_fen DESC",
+        )
+        .unwrap();
+    assert_eq!(bills.len(), 2, "the deposit and the rubbish removal: {bills:?}");
+    assert_eq!(bills[0][0].as_deref(), Some("装修押金"));
+    assert_eq!((bills[0][2].as_deref(), bills[0][3].as_deref()), (Some("200000"), Some("0")));
+    assert_eq!(bills[0][4].as_deref(), Some(today.to_string().as_str()));
+    let payments = store.query_text("SELECT receipt, pay_kind, method, received_fen, voided FROM bi_payments").unwrap();
+    assert_eq!(
+        payments,
+        vec![vec![
+            Some("1".into()),
+            Some("receipt".into()),
+            Some("cash".into()),
+            Some("200000".into()),
+            Some("f".into())
+        ]]
+    );
+    for view in ["bi_complaints", "bi_repairs", "bi_bills", "bi_payments"] {
+        let text = store.query_text(&format!("SELECT row_to_json(v)::text FROM {view} v")).unwrap();
+        assert!(text.iter().flatten().flatten().all(|row| !row.contains("13800000000")), "{view} shows no phone");
+    }
+}
