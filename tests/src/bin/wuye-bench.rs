@@ -34,7 +34,10 @@ use wuye_tests::harness::sample;
 use wuye_tests::procs::{self, path, Proc, Server};
 use wuye_tests::relay::Relay;
 
-const SCENARIOS: [&str; 14] = [
+const SCENARIOS: [&str; 17] = [
+    "floor-apply",
+    "floor-apply-stored",
+    "floor-connect",
     "first-sync",
     "catch-up",
     "idle",
@@ -265,6 +268,171 @@ fn first_sync(b: &mut Bench) -> anyhow::Result<(Line, SitePair)> {
         },
         pair,
     ))
+}
+
+/// The payloads a site sends of its `records` new complaints, batch by batch
+/// as a round sends them, read from a site store built in `dir`.
+fn site_batches(dir: &Path, site: SiteId, records: usize, seed: u64) -> anyhow::Result<Vec<Vec<DocPayload>>> {
+    std::fs::create_dir_all(dir)?;
+    let mut store = Store::open(&dir.join("site.db"))?;
+    fill(&mut store, site, records, seed)?;
+    let mut batches = Vec::new();
+    let mut cursor = 0;
+    loop {
+        let out = store.outgoing(wuye_protocol::sync::SERVER_PEER, site, cursor)?;
+        if out.docs.is_empty() && !out.more {
+            break;
+        }
+        cursor = out.upto;
+        batches.push(out.docs);
+    }
+    Ok(batches)
+}
+
+/// The floor for applying received documents: the same code path a round
+/// takes at head office (load, check, merge, write, commit, on all cores),
+/// in one process, no network: `records` new documents into an empty
+/// on-disk store, batch by batch. Building the site's data is not timed.
+fn floor_apply(b: &mut Bench, records: usize) -> anyhow::Result<Line> {
+    let site = SiteId::random(&mut StdRng::seed_from_u64(7));
+    let batches = site_batches(&b.fresh_dir("floor-site"), site, records, 7)?;
+    let peer = wuye_protocol::sync::site_peer(site);
+    let mut times = Vec::new();
+    for _ in 0..b.runs {
+        let dir = b.fresh_dir("floor-hq");
+        std::fs::create_dir_all(&dir)?;
+        let mut store = Store::open(&dir.join("server.db"))?;
+        let start = Instant::now();
+        for (i, batch) in batches.iter().enumerate() {
+            store.apply(&peer, site, batch.clone(), i as u64 + 1)?;
+        }
+        times.push(start.elapsed().as_secs_f64());
+        if store.record_count()? != records as u64 {
+            bail!("the floor stored {} of {records} records", store.record_count()?);
+        }
+    }
+    Ok(Line {
+        scenario: "floor-apply",
+        seconds: median(times),
+        bytes: batches.iter().flatten().map(|d| d.bytes.len() as u64).sum(),
+        server_rss_mb: 0.0,
+        agent_rss_mb: 0.0,
+        extra: json!({"records": records, "batches": batches.len(), "measured": "Store::apply of every batch, in one process", "runs": b.runs}),
+    })
+}
+
+/// The floor for a catch-up's apply: 100 records changed at the site applied
+/// to a store that already holds all 10,000 (`floor-apply 100 on stored documents`).
+fn floor_apply_stored(b: &mut Bench) -> anyhow::Result<Line> {
+    const EDITED: usize = 100;
+    let mut rng = StdRng::seed_from_u64(8);
+    let site = SiteId::random(&mut rng);
+    let site_dir = b.fresh_dir("floor-stored-site");
+    std::fs::create_dir_all(&site_dir)?;
+    let mut site_store = Store::open(&site_dir.join("site.db"))?;
+    fill(&mut site_store, site, FIRST_SYNC_RECORDS, 8)?;
+    let peer = wuye_protocol::sync::site_peer(site);
+    let hq_template = b.fresh_dir("floor-stored-hq");
+    std::fs::create_dir_all(&hq_template)?;
+    {
+        let mut hq = Store::open(&hq_template.join("server.db"))?;
+        let mut cursor = 0;
+        loop {
+            let out = site_store.outgoing(wuye_protocol::sync::SERVER_PEER, site, cursor)?;
+            if out.docs.is_empty() && !out.more {
+                break;
+            }
+            cursor = out.upto;
+            let applied = hq.apply(&peer, site, out.docs, cursor)?;
+            site_store.acknowledge(wuye_protocol::sync::SERVER_PEER, &applied.held, &[])?;
+        }
+        hq.checkpoint_fully()?;
+    }
+    // A note on 100 of them at the site: what a catch-up round carries.
+    let ids: Vec<RecordId> = site_store.all::<Complaint>(None)?.iter().take(EDITED).map(|c| c.id).collect();
+    for id in &ids {
+        site_store.edit(*id, |doc| {
+            complaint::add_note(doc, EventId::random(&mut rng), SystemClock.now(), "客服员", "已回访")
+        })?;
+    }
+    let changed = site_store.outgoing(wuye_protocol::sync::SERVER_PEER, site, 0)?.docs;
+    if changed.len() != EDITED {
+        bail!("{} changed records to send, not {EDITED}", changed.len());
+    }
+    let mut times = Vec::new();
+    for _ in 0..b.runs {
+        let dir = b.fresh_dir("floor-stored-run");
+        copy_dir(&hq_template, &dir)?;
+        let mut store = Store::open(&dir.join("server.db"))?;
+        let start = Instant::now();
+        store.apply(&peer, site, changed.clone(), 1_000_000)?;
+        times.push(start.elapsed().as_secs_f64());
+    }
+    Ok(Line {
+        scenario: "floor-apply-stored",
+        seconds: median(times),
+        bytes: changed.iter().map(|d| d.bytes.len() as u64).sum(),
+        server_rss_mb: 0.0,
+        agent_rss_mb: 0.0,
+        extra: json!({"records": EDITED, "stored": FIRST_SYNC_RECORDS, "measured": "Store::apply of 100 changed records into a store holding 10,000", "runs": b.runs}),
+    })
+}
+
+/// The floor for connecting: a QUIC+TLS connection to head office's own
+/// endpoint (its certificate, pinned as an agent pins it) and one round trip
+/// on a stream, on loopback. The median of 25 connections.
+fn floor_connect(b: &mut Bench) -> anyhow::Result<Line> {
+    let dir = b.fresh_dir("floor-connect");
+    let (server, creds) = server_template(&dir, 1)?;
+    let listen: std::net::SocketAddr = server.addr.parse()?;
+    let times = b.rt.block_on(async {
+        let endpoint = wuye_server::serve::bind(&server.data, listen)?;
+        let local = endpoint.local_addr()?;
+        let echo = tokio::spawn(async move {
+            while let Some(incoming) = endpoint.accept().await {
+                tokio::spawn(async move {
+                    let Ok(conn) = incoming.await else { return };
+                    if let Ok((mut send, mut recv)) = conn.accept_bi().await {
+                        let mut byte = [0u8; 1];
+                        if recv.read_exact(&mut byte).await.is_ok() {
+                            let _ = send.write_all(&byte).await;
+                            let _ = send.finish();
+                        }
+                    }
+                    let _ = conn.closed().await;
+                });
+            }
+        });
+        let config = AgentConfig::new(
+            &local.to_string(),
+            &server.fingerprint,
+            &creds[0].site_id.to_string(),
+            &creds[0].code,
+            "Asia/Shanghai",
+        )?;
+        let mut times = Vec::new();
+        for _ in 0..25 {
+            let start = Instant::now();
+            let (client, conn) = wuye_agent::link::connect(&config).await?;
+            let (mut send, mut recv) = conn.open_bi().await?;
+            send.write_all(&[7]).await?;
+            let mut byte = [0u8; 1];
+            recv.read_exact(&mut byte).await?;
+            times.push(start.elapsed().as_secs_f64());
+            conn.close(0u32.into(), b"done");
+            client.wait_idle().await;
+        }
+        echo.abort();
+        anyhow::Ok(times)
+    })?;
+    Ok(Line {
+        scenario: "floor-connect",
+        seconds: median(times.clone()),
+        bytes: 0,
+        server_rss_mb: 0.0,
+        agent_rss_mb: 0.0,
+        extra: json!({"p90_seconds": round3(percentile(times, 0.9)), "connections": 25, "measured": "QUIC+TLS connect and one round trip on loopback, in one process"}),
+    })
 }
 
 /// Edits `n` records on one side (agent or head office), then one `sync`.
@@ -1092,6 +1260,19 @@ fn main() -> anyhow::Result<()> {
         if wanted.contains(&"head-office-edits") {
             edit_then_sync(&b, &pair, "head-office-edits", true, 100)?.print();
         }
+    }
+    if wanted.contains(&"floor-apply") {
+        let number = |flag: &str, default: usize| -> anyhow::Result<usize> {
+            let at = args.iter().position(|a| a == flag);
+            Ok(at.and_then(|i| args.get(i + 1)).map(|n| n.parse()).transpose()?.unwrap_or(default))
+        };
+        floor_apply(&mut b, number("--records", FIRST_SYNC_RECORDS)?.max(1))?.print();
+    }
+    if wanted.contains(&"floor-apply-stored") {
+        floor_apply_stored(&mut b)?.print();
+    }
+    if wanted.contains(&"floor-connect") {
+        floor_connect(&mut b)?.print();
     }
     if wanted.contains(&"many-sites") {
         many_sites(&mut b, "many-sites", 50, 200)?.print();
