@@ -409,9 +409,33 @@ impl Store {
     }
 
     /// Copies what it can of the write-ahead log into the database without
-    /// blocking writers.
+    /// blocking writers; once all of it is copied and the log's file is
+    /// larger than its limit, empties the file too (giving up at once, until
+    /// the next time, if a reader still needs the old pages).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        let (busy, log, copied): (i64, i64, i64) =
+            self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let limit = self.conn.pragma_query_value(None, "journal_size_limit", |r| r.get::<_, i64>(0))?;
+        if busy == 0 && log > 0 && log == copied && self.wal_bytes() > limit.max(0) as u64 {
+            self.conn.busy_timeout(Duration::from_millis(20))?;
+            let cut = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            self.conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+            cut?;
+        }
+        Ok(())
+    }
+
+    /// The size of the write-ahead log's file (0 in memory or when there is none).
+    pub fn wal_bytes(&self) -> u64 {
+        let Some(path) = self.path() else { return 0 };
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(wal).map_or(0, |m| m.len())
+    }
+
+    /// Sets the size the write-ahead log is cut back to ([`WAL_LIMIT_BYTES`] unless set).
+    pub fn set_wal_limit(&self, bytes: i64) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "journal_size_limit", bytes)?;
         Ok(())
     }
 

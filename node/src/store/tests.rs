@@ -237,12 +237,20 @@ fn the_log_has_a_size_limit_and_the_closing_checkpoint_empties_it() {
     let limit: i64 = store.conn().pragma_query_value(None, "journal_size_limit", |r| r.get(0)).unwrap();
     assert_eq!(limit, WAL_LIMIT_BYTES);
     store.defer_checkpoints().unwrap();
+    store.set_wal_limit(1 << 30).unwrap();
     let (store, _) = complaints_in(store, 300);
     let wal = dir.path().join("server.db-wal");
     let size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
     assert!(size() > 0, "the writes went to the log");
     store.checkpoint().unwrap();
-    assert!(size() > 0, "a passive checkpoint copies the log but leaves its file");
+    assert!(size() > 0, "a log within its limit is copied and its file left for reuse");
     store.checkpoint_fully().unwrap();
     assert_eq!(size(), 0, "the closing checkpoint empties it");
+    // A log grown past its limit is emptied by the regular checkpoint once copied.
+    store.set_wal_limit(64 * 1024).unwrap();
+    let (store, _) = complaints_in(store, 300);
+    assert!(size() > 64 * 1024, "the burst grew the log past the limit: {} bytes", size());
+    store.checkpoint().unwrap();
+    assert_eq!(size(), 0, "a regular checkpoint cut the log back");
+    assert_eq!(store.wal_bytes(), 0);
 }

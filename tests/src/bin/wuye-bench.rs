@@ -132,6 +132,12 @@ fn fill(store: &mut Store, site: SiteId, records: usize, seed: u64) -> anyhow::R
     Ok(())
 }
 
+/// The bytes of a database file in `dir` and of its write-ahead log.
+fn db_bytes(dir: &Path, file: &str) -> (u64, u64) {
+    let size = |name: String| std::fs::metadata(dir.join(name)).map_or(0, |m| m.len());
+    (size(file.to_string()), size(format!("{file}-wal")))
+}
+
 fn point_agent_at(dir: &Path, addr: &str) -> anyhow::Result<()> {
     let store = Store::open(&dir.join(wuye_agent::DB_FILE))?;
     store.set_setting("server", addr)?;
@@ -253,6 +259,12 @@ fn first_sync(b: &mut Bench) -> anyhow::Result<(Line, SitePair)> {
         last = Some(SitePair { server, agent, relay, proc });
     }
     let pair = last.context("at least one run")?;
+    // Disk after the last run, while head office still runs: its database and its log, and the site's.
+    let (hq_disk, site_disk) =
+        (db_bytes(&pair.server.data, wuye_server::DB_FILE), db_bytes(&pair.agent, wuye_agent::DB_FILE));
+    // And after head office's next regular checkpoint, which copies the log and cuts it back.
+    std::thread::sleep(Duration::from_millis(wuye_server::serve::CHECKPOINT_INTERVAL_MS + 1_500));
+    let settled = db_bytes(&pair.server.data, wuye_server::DB_FILE);
     let stored = HeadOffice::open(&pair.server.data, Arc::new(SystemClock))?.store.all::<Complaint>(None)?.len();
     if stored != FIRST_SYNC_RECORDS {
         bail!("head office stored {stored} complaints");
@@ -264,7 +276,18 @@ fn first_sync(b: &mut Bench) -> anyhow::Result<(Line, SitePair)> {
             bytes,
             server_rss_mb: server_rss,
             agent_rss_mb: agent_rss,
-            extra: json!({"records": FIRST_SYNC_RECORDS, "process_wall_seconds": round3(median(walls)), "runs": b.runs}),
+            extra: json!({
+                "records": FIRST_SYNC_RECORDS,
+                "process_wall_seconds": round3(median(walls)),
+                "runs": b.runs,
+                "server_db_bytes": hq_disk.0,
+                "server_wal_bytes": hq_disk.1,
+                "server_db_bytes_after_checkpoint": settled.0,
+                "server_wal_bytes_after_checkpoint": settled.1,
+                "server_disk_bytes_per_record_after_checkpoint": (settled.0 + settled.1) / FIRST_SYNC_RECORDS as u64,
+                "site_db_bytes": site_disk.0,
+                "site_wal_bytes": site_disk.1,
+            }),
         },
         pair,
     ))
