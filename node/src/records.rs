@@ -91,3 +91,125 @@ pub trait Records: SyncStore {
     /// One page of the records of kind `T` that pass `filter`.
     fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, Self::Error>;
 }
+
+/// The SQL a list is written in: the two stores differ only in these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: `?N` parameters, JSON text, binary collation.
+    Sqlite,
+    /// PostgreSQL: `$N` parameters, JSONB, `COLLATE "C"` for SQLite's byte order.
+    Postgres,
+}
+
+impl Dialect {
+    fn param(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+
+    /// A text column compared or ordered byte by byte.
+    fn bytes(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => column.to_string(),
+            Dialect::Postgres => format!("{column} COLLATE \"C\""),
+        }
+    }
+}
+
+/// The query of one page of a list over the `projections` table, and its
+/// arguments in order: the same list from either store, in the kind's order
+/// (sort key, then id, byte by byte), after the page's cursor, one more row
+/// than the page holds (to know whether another follows). Rows are `(id,
+/// sort, view as JSON text)`; [`paged`] reads them.
+pub fn list_query(dialect: Dialect, kind: &str, filter: &Filter, page: &Page) -> (String, Vec<String>) {
+    let view = match dialect {
+        Dialect::Sqlite => "view",
+        Dialect::Postgres => "view::text",
+    };
+    let mut sql = format!("SELECT id, sort, {view} FROM projections WHERE kind = {}", dialect.param(1));
+    let mut args: Vec<String> = vec![kind.to_string()];
+    let mut arg = |sql: &mut String, clause: &str, value: String| {
+        args.push(value);
+        *sql += &clause.replace('?', &dialect.param(args.len()));
+    };
+    if let Some(site) = filter.site {
+        arg(&mut sql, " AND site_id = ?", site.to_string());
+    }
+    if !filter.statuses.is_empty() {
+        sql += " AND status IN (";
+        for (i, status) in filter.statuses.iter().enumerate() {
+            arg(&mut sql, if i == 0 { "?" } else { ", ?" }, status.to_string());
+        }
+        sql += ")";
+    }
+    let sort = dialect.bytes("sort");
+    if let Some(from) = &filter.sort_from {
+        arg(&mut sql, &format!(" AND {sort} >= ?"), from.clone());
+    }
+    if let Some(before) = &filter.sort_before {
+        arg(&mut sql, &format!(" AND {sort} < ?"), before.clone());
+    }
+    for (field, value) in &filter.fields {
+        // A field name is the kind's own (a constant), never typed by a person.
+        debug_assert!(field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        let flag = matches!(value.as_str(), "true" | "false");
+        match (dialect, flag) {
+            (Dialect::Sqlite, true) => {
+                sql += &format!(" AND json_extract(view, '$.{field}') = {}", i32::from(value == "true"))
+            }
+            (Dialect::Sqlite, false) => {
+                arg(&mut sql, &format!(" AND json_extract(view, '$.{field}') = ?"), value.clone())
+            }
+            (Dialect::Postgres, true) => sql += &format!(" AND view -> '{field}' = '{value}'::jsonb"),
+            (Dialect::Postgres, false) => arg(&mut sql, &format!(" AND view ->> '{field}' = ?"), value.clone()),
+        }
+    }
+    if let Some(text) = filter.contains.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        // The view is JSON: look for the text as JSON writes it (quotes and backslashes escaped).
+        let json = serde_json::to_string(text).unwrap_or_default();
+        let inner = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_string();
+        let found = match dialect {
+            Dialect::Sqlite => " AND instr(view, ?) > 0",
+            Dialect::Postgres => " AND strpos(view::text, ?) > 0",
+        };
+        arg(&mut sql, found, inner);
+    }
+    let (after, order) = if page.newest_first { ("<", " DESC") } else { (">", "") };
+    let id = dialect.bytes("id");
+    if let Some(cursor) = &page.after {
+        args.push(cursor.sort.clone());
+        args.push(cursor.id.to_string());
+        let (s, i) = (dialect.param(args.len() - 1), dialect.param(args.len()));
+        sql += &format!(" AND ({sort} {after} {s} OR (sort = {s} AND {id} {after} {i}))");
+    }
+    sql += &format!(" ORDER BY {sort}{order}, {id}{order}");
+    if let Some(limit) = page.limit {
+        sql += &format!(" LIMIT {}", limit.saturating_add(1));
+    }
+    (sql, args)
+}
+
+/// A page of a list from the rows of its [`list_query`], each parsed by `parse`.
+pub fn paged<T, E>(
+    rows: impl IntoIterator<Item = Result<(String, String, String), E>>,
+    page: &Page,
+    parse: impl Fn(&str, &str) -> Result<T, E>,
+    bad_id: impl Fn(&str) -> E,
+) -> Result<Paged<T>, E> {
+    let mut items = Vec::new();
+    let mut last = None;
+    let mut next = None;
+    for row in rows {
+        let (id, sort, view) = row?;
+        if page.limit.is_some_and(|limit| items.len() == limit) {
+            next = last.take();
+            break;
+        }
+        items.push(parse(&id, &view)?);
+        let parsed: RecordId = id.parse().map_err(|_| bad_id(&id))?;
+        last = Some(Cursor { sort, id: parsed });
+    }
+    Ok(Paged { items, next })
+}

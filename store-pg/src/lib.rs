@@ -22,7 +22,7 @@
 
 use automerge::AutoCommit;
 use postgres::{Client, NoTls, Transaction};
-use wuye_node::records::{Cursor, Filter, Page, Paged, Records};
+use wuye_node::records::{list_query, paged, Dialect, Filter, Page, Paged, Records};
 use wuye_node::store::merge::{self, Candidate, Existing, Merged, Row, Sequence};
 use wuye_node::StoreError;
 use wuye_protocol::doc::RecordKind;
@@ -631,72 +631,14 @@ impl PgStore {
         page: &Page,
         parse: impl Fn(&str, &str) -> Result<T, StoreError>,
     ) -> Result<Paged<T>, StoreError> {
-        let mut sql = String::from("SELECT id, sort, view::text FROM projections WHERE kind = $1");
-        let mut args: Vec<String> = vec![kind.as_str().to_string()];
-        let mut arg = |sql: &mut String, clause: &str, value: String| {
-            args.push(value);
-            *sql += &clause.replace('?', &format!("${}", args.len()));
-        };
-        if let Some(site) = filter.site {
-            arg(&mut sql, " AND site_id = ?", site.to_string());
-        }
-        if !filter.statuses.is_empty() {
-            sql += " AND status IN (";
-            for (i, status) in filter.statuses.iter().enumerate() {
-                arg(&mut sql, if i == 0 { "?" } else { ", ?" }, status.to_string());
-            }
-            sql += ")";
-        }
-        if let Some(from) = &filter.sort_from {
-            arg(&mut sql, " AND sort COLLATE \"C\" >= ?", from.clone());
-        }
-        if let Some(before) = &filter.sort_before {
-            arg(&mut sql, " AND sort COLLATE \"C\" < ?", before.clone());
-        }
-        for (field, value) in &filter.fields {
-            // A field name is the kind's own (a constant), never typed by a person.
-            debug_assert!(field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-            match value.as_str() {
-                "true" | "false" => sql += &format!(" AND view -> '{field}' = '{value}'::jsonb"),
-                _ => arg(&mut sql, &format!(" AND view ->> '{field}' = ?"), value.clone()),
-            }
-        }
-        if let Some(text) = filter.contains.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            arg(&mut sql, " AND strpos(view::text, ?) > 0", text.to_string());
-        }
-        let (after, order) = if page.newest_first { ("<", " DESC") } else { (">", "") };
-        if let Some(cursor) = &page.after {
-            args.push(cursor.sort.clone());
-            args.push(cursor.id.to_string());
-            let (s, i) = (args.len() - 1, args.len());
-            sql +=
-                &format!(" AND (sort COLLATE \"C\" {after} ${s} OR (sort = ${s} AND id COLLATE \"C\" {after} ${i}))");
-        }
-        sql += &format!(" ORDER BY sort COLLATE \"C\"{order}, id COLLATE \"C\"{order}");
-        if let Some(limit) = page.limit {
-            // One more than asked, to know whether another page follows.
-            sql += &format!(" LIMIT {}", limit.saturating_add(1));
-        }
+        let (sql, args) = list_query(Dialect::Postgres, kind.as_str(), filter, page);
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             args.iter().map(|a| a as &(dyn postgres::types::ToSql + Sync)).collect();
         let rows = self.lock().query(&sql, &params).map_err(db)?;
-        let mut items = Vec::new();
-        let mut last = None;
-        let mut next = None;
-        for row in rows {
-            let id: String = row.get(0);
-            if page.limit.is_some_and(|limit| items.len() == limit) {
-                next = last.take();
-                break;
-            }
-            let sort: String = row.get(1);
-            let view: String = row.get(2);
-            items.push(parse(&id, &view)?);
-            let parsed =
-                id.parse().map_err(|_| StoreError::Corrupt { id: id.clone(), reason: "id does not parse".into() })?;
-            last = Some(Cursor { sort, id: parsed });
-        }
-        Ok(Paged { items, next })
+        paged(rows.into_iter().map(|r| Ok((r.get(0), r.get(1), r.get(2)))), page, parse, |id| StoreError::Corrupt {
+            id: id.to_string(),
+            reason: "id does not parse".into(),
+        })
     }
 }
 

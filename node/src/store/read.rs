@@ -11,7 +11,7 @@ use wuye_protocol::record::View;
 use wuye_protocol::rules::RuleError;
 
 use super::{parse_id, parse_view, Store, StoreError, MIN_ID_PREFIX_CHARS};
-use crate::records::{Cursor, Filter, Page, Paged, Records};
+use crate::records::{list_query, paged, Dialect, Filter, Page, Paged, Records};
 
 impl Store {
     /// Resolves a full id or a unique prefix of one.
@@ -83,74 +83,15 @@ impl Store {
         page: &Page,
         parse: impl Fn(&str, &str) -> Result<T, StoreError>,
     ) -> Result<Paged<T>, StoreError> {
-        let mut sql = String::from("SELECT id, sort, view FROM projections WHERE kind = ?1");
-        let mut args: Vec<String> = vec![kind.as_str().to_string()];
-        let mut arg = |sql: &mut String, clause: &str, value: String| {
-            args.push(value);
-            *sql += &clause.replace('?', &format!("?{}", args.len()));
-        };
-        if let Some(site) = filter.site {
-            arg(&mut sql, " AND site_id = ?", site.to_string());
-        }
-        if !filter.statuses.is_empty() {
-            sql += " AND status IN (";
-            for (i, status) in filter.statuses.iter().enumerate() {
-                arg(&mut sql, if i == 0 { "?" } else { ", ?" }, status.to_string());
-            }
-            sql += ")";
-        }
-        if let Some(from) = &filter.sort_from {
-            arg(&mut sql, " AND sort >= ?", from.clone());
-        }
-        if let Some(before) = &filter.sort_before {
-            arg(&mut sql, " AND sort < ?", before.clone());
-        }
-        for (field, value) in &filter.fields {
-            // A field name is the kind's own (a constant), never typed by a person.
-            debug_assert!(field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-            let path = format!("$.{field}");
-            match value.as_str() {
-                "true" | "false" => {
-                    sql += &format!(" AND json_extract(view, '{path}') = {}", i32::from(value == "true"))
-                }
-                _ => arg(&mut sql, &format!(" AND json_extract(view, '{path}') = ?"), value.clone()),
-            }
-        }
-        if let Some(text) = filter.contains.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            // The view is JSON: look for the text as JSON writes it (quotes and backslashes escaped).
-            let json = serde_json::to_string(text).unwrap_or_default();
-            let inner = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_string();
-            arg(&mut sql, " AND instr(view, ?) > 0", inner);
-        }
-        let (after, order) = if page.newest_first { ("<", " DESC") } else { (">", "") };
-        if let Some(cursor) = &page.after {
-            args.push(cursor.sort.clone());
-            args.push(cursor.id.to_string());
-            let (s, i) = (args.len() - 1, args.len());
-            sql += &format!(" AND (sort {after} ?{s} OR (sort = ?{s} AND id {after} ?{i}))");
-        }
-        sql += &format!(" ORDER BY sort{order}, id{order}");
-        if let Some(limit) = page.limit {
-            // One more than asked, to know whether another page follows.
-            sql += &format!(" LIMIT {}", limit.saturating_add(1));
-        }
+        let (sql, args) = list_query(Dialect::Sqlite, kind.as_str(), filter, page);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let mut items = Vec::new();
-        let mut last = None;
-        let mut next = None;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            if page.limit.is_some_and(|limit| items.len() == limit) {
-                next = last.take();
-                break;
-            }
-            let sort: String = row.get(1)?;
-            let view: String = row.get(2)?;
-            items.push(parse(&id, &view)?);
-            last = Some(Cursor { sort, id: parse_id(&id)? });
-        }
-        Ok(Paged { items, next })
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
+        paged(rows.map(|r| r.map_err(StoreError::from)), page, parse, |id| StoreError::Corrupt {
+            id: id.to_string(),
+            reason: "id does not parse".into(),
+        })
     }
 }
 
