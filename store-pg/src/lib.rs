@@ -23,7 +23,7 @@
 use automerge::AutoCommit;
 use postgres::{Client, NoTls, Transaction};
 use wuye_node::records::{list_query, paged, Dialect, Filter, Page, Paged, Records};
-use wuye_node::store::merge::{self, Candidate, Existing, Merged, Row, Sequence};
+use wuye_node::store::merge::{self, Candidate, Existing, Row};
 use wuye_node::StoreError;
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{RecordId, SiteId};
@@ -32,8 +32,8 @@ use wuye_protocol::record::{self, View};
 use wuye_protocol::rules::RuleError;
 use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
 use wuye_protocol::wire::{
-    heads_digest, heads_from_blob, heads_to_blob, heads_to_wire, Checkpoint, Digest, DocPayload, Hash, HeadsAck,
-    Refusal, Seq, MAX_BATCH_BYTES, MAX_BATCH_DOCS,
+    heads_digest, heads_from_blob, heads_to_blob, heads_to_wire, Checkpoint, Digest, DocPayload, Hash, HeadsAck, Seq,
+    MAX_BATCH_BYTES, MAX_BATCH_DOCS,
 };
 
 /// The layout, made once at connect (every statement may run again).
@@ -375,49 +375,9 @@ impl PgStore {
             let purged = tx.query_opt("SELECT 1 FROM purged WHERE id = $1", &[&id]).map_err(db)?;
             gone.push(purged.is_some());
         }
-        let work: Vec<(&DocPayload, Option<Existing>, bool)> =
-            docs.iter().zip(existing).zip(gone).map(|((p, e), g)| (p, e, g)).collect();
-        let merged = merge::par_map(&work, |(payload, existing, gone)| {
-            if *gone {
-                Ok(Merged::Gone)
-            } else {
-                merge::merge(site, payload, existing.as_ref())
-            }
-        });
-        let mut applied = Applied::default();
-        let mut seen = std::collections::HashSet::with_capacity(docs.len());
-        for ((payload, existing, _), merged) in work.iter().zip(merged) {
-            let id = payload.id;
-            let merged = if seen.insert(id) {
-                merged?
-            } else {
-                Merged::Refused(format!("record {id} appears twice in one batch"))
-            };
-            match merged {
-                Merged::Take { row, heads, bytes, sequence, sent } => {
-                    let seq = match (existing, sequence) {
-                        (Some(e), Sequence::Keep) => e.seq,
-                        _ => seqs.take(),
-                    };
-                    write_row(&mut tx, &row, &heads, &bytes, seq)?;
-                    upsert_peer_heads(&mut tx, peer, &id.to_string(), &sent)?;
-                    applied.held.push(HeadsAck { id, heads: sent });
-                    if let Some(old) = row.view.as_ref().and_then(|v| v.replaces()) {
-                        purge(&mut tx, old)?;
-                    }
-                }
-                Merged::Gone => {
-                    let mut heads = payload.heads.clone();
-                    heads.sort();
-                    applied.held.push(HeadsAck { id, heads });
-                }
-                Merged::NeedFull => applied.need_full.push(id),
-                Merged::Refused(reason) => {
-                    tracing::warn!(%id, %reason, "refused a record from {peer}");
-                    applied.refused.push(Refusal { id, reason });
-                }
-            }
-        }
+        let merged = merge::merge_all(site, &docs, existing, gone);
+        let mut writes = PgWrites { tx: &mut tx, seqs: &mut seqs, peer };
+        let (applied, _) = merge::settle(&mut writes, peer, merged)?;
         seqs.store(&mut tx)?;
         tx.execute(
             "INSERT INTO peer_cursors (peer, cursor) VALUES ($1, $2)
@@ -429,6 +389,32 @@ impl PgStore {
         before_commit(first);
         tx.commit().map_err(db)?;
         Ok(applied)
+    }
+}
+
+/// The PostgreSQL store's writes for [`merge::settle`], inside one
+/// transaction holding the site's sequence lock.
+struct PgWrites<'a, 'b> {
+    tx: &'a mut Transaction<'b>,
+    seqs: &'a mut SiteSeqs,
+    peer: &'a str,
+}
+
+impl merge::Writes for PgWrites<'_, '_> {
+    fn next_seq(&mut self) -> Seq {
+        self.seqs.take()
+    }
+
+    fn write(&mut self, row: &Row, heads: &[Hash], bytes: &[u8], seq: Seq, _fresh: bool) -> Result<(), StoreError> {
+        write_row(self.tx, row, heads, bytes, seq)
+    }
+
+    fn held_by_peer(&mut self, id: &str, heads: &[Hash]) -> Result<(), StoreError> {
+        upsert_peer_heads(self.tx, self.peer, id, heads)
+    }
+
+    fn purge(&mut self, id: RecordId) -> Result<(), StoreError> {
+        purge(self.tx, id)
     }
 }
 

@@ -187,3 +187,86 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send)
     }
     items.par_iter().map(f).collect()
 }
+
+/// How a store writes what merging a batch decided: the SQL differs between
+/// stores, the decisions do not ([`settle`]).
+pub trait Writes {
+    /// The next sequence number of the batch's site.
+    fn next_seq(&mut self) -> Seq;
+    /// Writes a document's row and projection; `fresh` when it was not held before.
+    fn write(&mut self, row: &Row, heads: &[Hash], bytes: &[u8], seq: Seq, fresh: bool) -> Result<(), StoreError>;
+    /// Records that the sending peer holds `heads` of document `id`.
+    fn held_by_peer(&mut self, id: &str, heads: &[Hash]) -> Result<(), StoreError>;
+    /// Deletes a record replaced by another, for good.
+    fn purge(&mut self, id: RecordId) -> Result<(), StoreError>;
+}
+
+/// Merges every document of a batch (on all cores) against what is held
+/// of it (`existing`, and whether it was purged, `gone`, in the same order).
+pub fn merge_all(
+    site: SiteId,
+    docs: &[DocPayload],
+    existing: Vec<Option<Existing>>,
+    gone: Vec<bool>,
+) -> Vec<(&DocPayload, Option<Existing>, Result<Merged, StoreError>)> {
+    let work: Vec<(&DocPayload, Option<Existing>, bool)> =
+        docs.iter().zip(existing).zip(gone).map(|((p, e), g)| (p, e, g)).collect();
+    let merged = par_map(
+        &work,
+        |(payload, existing, gone)| {
+            if *gone {
+                Ok(Merged::Gone)
+            } else {
+                merge(site, payload, existing.as_ref())
+            }
+        },
+    );
+    work.into_iter().zip(merged).map(|((p, e, _), m)| (p, e, m)).collect()
+}
+
+/// Writes a merged batch through `w` and says what became of each document
+/// (held, needing the whole document, refused); true in the second place
+/// when a replaced record was purged. A record twice in one batch is refused
+/// the second time.
+pub fn settle<W: Writes>(
+    w: &mut W,
+    peer: &str,
+    merged: Vec<(&DocPayload, Option<Existing>, Result<Merged, StoreError>)>,
+) -> Result<(wuye_protocol::sync::Applied, bool), StoreError> {
+    use wuye_protocol::wire::{HeadsAck, Refusal};
+    let mut applied = wuye_protocol::sync::Applied::default();
+    let mut seen = std::collections::HashSet::with_capacity(merged.len());
+    let mut purged = false;
+    for (payload, existing, merged) in merged {
+        let id = payload.id;
+        let merged =
+            if seen.insert(id) { merged? } else { Merged::Refused(format!("record {id} appears twice in one batch")) };
+        match merged {
+            Merged::Take { row, heads, bytes, sequence, sent } => {
+                let seq = match (&existing, sequence) {
+                    (Some(e), Sequence::Keep) => e.seq,
+                    _ => w.next_seq(),
+                };
+                w.write(&row, &heads, &bytes, seq, existing.is_none())?;
+                w.held_by_peer(&id.to_string(), &sent)?;
+                applied.held.push(HeadsAck { id, heads: sent });
+                if let Some(old) = row.view.as_ref().and_then(|v| v.replaces()) {
+                    w.purge(old)?;
+                    purged = true;
+                }
+            }
+            Merged::Gone => {
+                // Replaced and deleted here: the peer may stop sending it.
+                let mut heads = payload.heads.clone();
+                heads.sort();
+                applied.held.push(HeadsAck { id, heads });
+            }
+            Merged::NeedFull => applied.need_full.push(id),
+            Merged::Refused(reason) => {
+                tracing::warn!(%id, %reason, "refused a record from {peer}");
+                applied.refused.push(Refusal { id, reason });
+            }
+        }
+    }
+    Ok((applied, purged))
+}

@@ -6,11 +6,11 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::sync::{Applied, Outgoing, SyncStore};
 use wuye_protocol::wire::{
-    heads_digest, heads_from_blob, heads_to_blob, Checkpoint, Digest, DocPayload, HeadsAck, Refusal, Seq,
-    MAX_BATCH_BYTES, MAX_BATCH_DOCS,
+    heads_digest, heads_from_blob, heads_to_blob, Checkpoint, Digest, DocPayload, HeadsAck, Seq, MAX_BATCH_BYTES,
+    MAX_BATCH_DOCS,
 };
 
-use super::merge::{merge, par_map, Candidate, Existing, Merged, Sequence};
+use super::merge::{merge_all, par_map, settle, Candidate, Existing, Row, Writes};
 use super::{purge, write_row, Seqs, Store, StoreError, Tally};
 
 fn upsert_peer_heads(
@@ -36,6 +36,39 @@ fn changed(tx: &rusqlite::Transaction<'_>, peer: &str) -> Result<(), rusqlite::E
     )?
     .execute([peer])?;
     Ok(())
+}
+
+/// The SQLite store's writes for [`settle`], inside one transaction.
+struct SqliteWrites<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    tally: &'a mut Tally,
+    seqs: Seqs,
+    peer: &'a str,
+}
+
+impl Writes for SqliteWrites<'_> {
+    fn next_seq(&mut self) -> Seq {
+        self.seqs.take()
+    }
+
+    fn write(
+        &mut self,
+        row: &Row,
+        heads: &[wuye_protocol::wire::Hash],
+        bytes: &[u8],
+        seq: Seq,
+        fresh: bool,
+    ) -> Result<(), StoreError> {
+        write_row(self.tx, self.tally, row, heads, bytes, seq, fresh)
+    }
+
+    fn held_by_peer(&mut self, id: &str, heads: &[wuye_protocol::wire::Hash]) -> Result<(), StoreError> {
+        Ok(upsert_peer_heads(self.tx, self.peer, id, heads)?)
+    }
+
+    fn purge(&mut self, id: RecordId) -> Result<(), StoreError> {
+        purge(self.tx, self.tally, id)
+    }
 }
 
 impl SyncStore for Store {
@@ -111,58 +144,11 @@ impl SyncStore for Store {
             }
         }
         let started = std::time::Instant::now();
-        let work: Vec<(&DocPayload, Option<Existing>, bool)> =
-            docs.iter().zip(existing).zip(gone).map(|((p, e), g)| (p, e, g)).collect();
-        let merged = par_map(
-            &work,
-            |(payload, existing, gone)| {
-                if *gone {
-                    Ok(Merged::Gone)
-                } else {
-                    merge(site, payload, existing.as_ref())
-                }
-            },
-        );
+        let merged = merge_all(site, &docs, existing, gone);
         let merge_us = started.elapsed().as_micros() as u64;
-        let mut applied = Applied::default();
-        let mut seen = std::collections::HashSet::with_capacity(docs.len());
-        let mut seqs = Seqs::reserve(&tx, docs.len())?;
-        let mut purged_any = false;
         let mut tally = Tally::default();
-        for ((payload, existing, _), merged) in work.iter().zip(merged) {
-            let id = payload.id;
-            let merged = if seen.insert(id) {
-                merged?
-            } else {
-                Merged::Refused(format!("record {id} appears twice in one batch"))
-            };
-            match merged {
-                Merged::Take { row, heads, bytes, sequence, sent } => {
-                    let seq = match (existing, sequence) {
-                        (Some(e), Sequence::Keep) => e.seq,
-                        _ => seqs.take(),
-                    };
-                    write_row(&tx, &mut tally, &row, &heads, &bytes, seq, existing.is_none())?;
-                    upsert_peer_heads(&tx, peer, &id.to_string(), &sent)?;
-                    applied.held.push(HeadsAck { id, heads: sent });
-                    if let Some(old) = row.view.as_ref().and_then(|v| v.replaces()) {
-                        purge(&tx, &mut tally, old)?;
-                        purged_any = true;
-                    }
-                }
-                Merged::Gone => {
-                    // Replaced and deleted here: the peer may stop sending it.
-                    let mut heads = payload.heads.clone();
-                    heads.sort();
-                    applied.held.push(HeadsAck { id, heads });
-                }
-                Merged::NeedFull => applied.need_full.push(id),
-                Merged::Refused(reason) => {
-                    tracing::warn!(%id, %reason, "refused a record from {peer}");
-                    applied.refused.push(Refusal { id, reason });
-                }
-            }
-        }
+        let mut writes = SqliteWrites { tx: &tx, tally: &mut tally, seqs: Seqs::reserve(&tx, docs.len())?, peer };
+        let (applied, purged_any) = settle(&mut writes, peer, merged)?;
         tally.flush(&tx)?;
         tx.prepare_cached(
             "INSERT INTO peer_cursors (peer, cursor) VALUES (?1, ?2)
