@@ -693,24 +693,74 @@ fn revoked(site: SiteId, at: &str) -> String {
     )
 }
 
+/// What head office answers a site presenting `token`, from the site's row:
+/// its name, or why it is refused and what to do. The rule, apart from where
+/// the row is kept.
+fn admission(site: SiteId, row: Option<SiteRow>, token: &str) -> Result<String, String> {
+    let Some(row) = row else {
+        return Err(not_registered(site));
+    };
+    match row {
+        SiteRow { revoked_at: Some(at), .. } => Err(revoked(site, &at)),
+        // Both sides are hashes of a 256-bit secret, so comparing them leaks nothing useful.
+        SiteRow { name, token_hash, .. } if !token_hash.is_empty() && token_hash == hash_secret(token) => Ok(name),
+        SiteRow { enroll_hash: Some(_), enrolled_at: None, .. } => Err(format!(
+            "site {site} has not enrolled yet, or head office issued it a new enrollment code: \
+             run `wuye-agent enroll CODE` with the code `wuye-server site add` or `site rotate` printed"
+        )),
+        SiteRow { .. } => Err(format!(
+            "the credential of site {site} was refused: it was replaced or never issued; \
+             ask head office for a new enrollment code (`wuye-server site rotate {site}`) and run `wuye-agent enroll CODE`"
+        )),
+    }
+}
+
+/// What an enrollment comes to, from the site's row.
+enum Enrollment {
+    /// Refused, with why and what to do.
+    Refused(String),
+    /// The same agent retrying after its answer was lost: nothing to write.
+    Again(String),
+    /// Accepted: the credential is to be kept (its hash), the code spent.
+    Accept(String),
+}
+
+/// Whether `code` enrolls `site` with `credential` now, from the site's row.
+fn enrollment(site: SiteId, row: Option<SiteRow>, code: &str, credential: &str, now: DateTime<Utc>) -> Enrollment {
+    let Some(row) = row else {
+        return Enrollment::Refused(not_registered(site));
+    };
+    let ask_again = format!("ask head office for a new one (`wuye-server site rotate {site}`)");
+    let code_hash = normalize_enroll_code(code).map(|c| hash_secret(&c));
+    match row {
+        SiteRow { revoked_at: Some(at), .. } => Enrollment::Refused(revoked(site, &at)),
+        SiteRow { enroll_hash: Some(expected), .. } if Some(&expected) != code_hash.as_ref() => {
+            Enrollment::Refused(format!("the enrollment code for site {site} is wrong; check it, or {ask_again}"))
+        }
+        SiteRow { enroll_hash: None, .. } => Enrollment::Refused(format!(
+            "site {site} has no enrollment code waiting (it was used or replaced); {ask_again}"
+        )),
+        SiteRow { name, enrolled_at: Some(_), token_hash, .. } if token_hash == hash_secret(credential) => {
+            Enrollment::Again(name)
+        }
+        SiteRow { enrolled_at: Some(at), .. } => {
+            Enrollment::Refused(format!("the enrollment code for site {site} was already used at {at}; {ask_again}"))
+        }
+        SiteRow { enroll_expires_at, .. }
+            if enroll_expires_at.as_deref().and_then(time::from_stored).is_none_or(|until| now >= until) =>
+        {
+            Enrollment::Refused(format!(
+                "the enrollment code for site {site} expired at {}; {ask_again}",
+                enroll_expires_at.unwrap_or_default()
+            ))
+        }
+        SiteRow { name, .. } => Enrollment::Accept(name),
+    }
+}
+
 impl ServerStore for HeadOffice {
     fn authenticate(&mut self, site: SiteId, token: &str) -> Result<Result<String, String>, StoreError> {
-        let Some(row) = self.credential_row(site)? else {
-            return Ok(Err(not_registered(site)));
-        };
-        Ok(match row {
-            SiteRow { revoked_at: Some(at), .. } => Err(revoked(site, &at)),
-            // Both sides are hashes of a 256-bit secret, so comparing them leaks nothing useful.
-            SiteRow { name, token_hash, .. } if !token_hash.is_empty() && token_hash == hash_secret(token) => Ok(name),
-            SiteRow { enroll_hash: Some(_), enrolled_at: None, .. } => Err(format!(
-                "site {site} has not enrolled yet, or head office issued it a new enrollment code: \
-                 run `wuye-agent enroll CODE` with the code `wuye-server site add` or `site rotate` printed"
-            )),
-            SiteRow { .. } => Err(format!(
-                "the credential of site {site} was refused: it was replaced or never issued; \
-                 ask head office for a new enrollment code (`wuye-server site rotate {site}`) and run `wuye-agent enroll CODE`"
-            )),
-        })
+        Ok(admission(site, self.credential_row(site)?, token))
     }
 
     fn enroll(
@@ -720,33 +770,10 @@ impl ServerStore for HeadOffice {
         credential: &str,
         now: DateTime<Utc>,
     ) -> Result<Result<String, String>, StoreError> {
-        let Some(row) = self.credential_row(site)? else {
-            return Ok(Err(not_registered(site)));
-        };
-        let ask_again = format!("ask head office for a new one (`wuye-server site rotate {site}`)");
-        let code_hash = normalize_enroll_code(code).map(|c| hash_secret(&c));
-        Ok(match row {
-            SiteRow { revoked_at: Some(at), .. } => Err(revoked(site, &at)),
-            SiteRow { enroll_hash: Some(expected), .. } if Some(&expected) != code_hash.as_ref() => {
-                Err(format!("the enrollment code for site {site} is wrong; check it, or {ask_again}"))
-            }
-            SiteRow { enroll_hash: None, .. } => {
-                Err(format!("site {site} has no enrollment code waiting (it was used or replaced); {ask_again}"))
-            }
-            // The same agent retrying after its answer was lost.
-            SiteRow { name, enrolled_at: Some(_), token_hash, .. } if token_hash == hash_secret(credential) => Ok(name),
-            SiteRow { enrolled_at: Some(at), .. } => {
-                Err(format!("the enrollment code for site {site} was already used at {at}; {ask_again}"))
-            }
-            SiteRow { enroll_expires_at, .. }
-                if enroll_expires_at.as_deref().and_then(time::from_stored).is_none_or(|until| now >= until) =>
-            {
-                Err(format!(
-                    "the enrollment code for site {site} expired at {}; {ask_again}",
-                    enroll_expires_at.unwrap_or_default()
-                ))
-            }
-            SiteRow { name, .. } => {
+        Ok(match enrollment(site, self.credential_row(site)?, code, credential, now) {
+            Enrollment::Refused(why) => Err(why),
+            Enrollment::Again(name) => Ok(name),
+            Enrollment::Accept(name) => {
                 self.store.conn().execute(
                     "UPDATE sites SET token_hash = ?1, enrolled_at = ?2 WHERE id = ?3",
                     params![hash_secret(credential), time::to_stored(now), site.to_string()],
@@ -792,5 +819,53 @@ impl ServerStore for HeadOffice {
         let checkpoint = Checkpoint { epoch: after.saturating_add(1), nonce };
         self.store.keep_checkpoint(&site_peer(site), checkpoint, &facts.instance)?;
         Ok(checkpoint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CODE: &str = "ABCDE-FGHJK-MNPQR-STVWX";
+
+    fn row(enrolled: bool) -> SiteRow {
+        let now = time::from_stored("2026-11-30T02:00:00Z").unwrap();
+        SiteRow {
+            id: "s".into(),
+            name: "朝阳花园".into(),
+            created_at: String::new(),
+            last_sync_at: None,
+            token_hash: if enrolled { hash_secret("credential") } else { String::new() },
+            revoked_at: None,
+            enroll_hash: normalize_enroll_code(CODE).map(|c| hash_secret(&c)),
+            enroll_expires_at: Some(time::to_stored(now + chrono::Duration::hours(72))),
+            enrolled_at: enrolled.then(|| time::to_stored(now)),
+            clock_offset_ms: None,
+            holds_fingerprint: None,
+            health: None,
+        }
+    }
+
+    #[test]
+    fn the_site_rules_decide_from_the_row_alone() {
+        let site = SiteId::random(&mut rand::thread_rng());
+        let now = time::from_stored("2026-11-30T03:00:00Z").unwrap();
+        let words = |e: Enrollment| match e {
+            Enrollment::Refused(w) => format!("refused: {w}"),
+            Enrollment::Again(n) => format!("again: {n}"),
+            Enrollment::Accept(n) => format!("accept: {n}"),
+        };
+        assert_eq!(words(enrollment(site, Some(row(false)), CODE, "credential", now)), "accept: 朝阳花园");
+        assert!(words(enrollment(site, Some(row(false)), "ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ", "c", now)).contains("is wrong"));
+        assert_eq!(words(enrollment(site, Some(row(true)), CODE, "credential", now)), "again: 朝阳花园");
+        assert!(words(enrollment(site, Some(row(true)), CODE, "another", now)).contains("already used"));
+        let late = now + chrono::Duration::hours(80);
+        assert!(words(enrollment(site, Some(row(false)), CODE, "credential", late)).contains("expired"));
+        assert!(words(enrollment(site, None, CODE, "credential", now)).starts_with("refused"));
+        assert_eq!(admission(site, Some(row(true)), "credential"), Ok("朝阳花园".to_string()));
+        assert!(admission(site, Some(row(false)), "credential").unwrap_err().contains("not enrolled yet"));
+        assert!(admission(site, Some(row(true)), "wrong").unwrap_err().contains("refused"));
+        let revoked = SiteRow { revoked_at: Some("2026-11-30T02:30:00Z".into()), ..row(true) };
+        assert!(admission(site, Some(revoked), "credential").unwrap_err().contains("revoked"));
     }
 }
