@@ -69,6 +69,23 @@ pub fn inspection_overdue(r: &Renovation, today: NaiveDate) -> bool {
 pub const WATCHED: [RenovationState; 4] =
     [RenovationState::Working, RenovationState::Finished, RenovationState::Rectifying, RenovationState::Passed];
 
+/// Reads deductions written `AMOUNT:REASON` (one each; `200:周末噪音作业罚款`),
+/// as the command line and the web form take them.
+pub fn parse_deductions<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Vec<(Fen, String)>, crate::AppError> {
+    let mut out = Vec::new();
+    for line in lines.into_iter().map(str::trim).filter(|l| !l.is_empty()) {
+        let (amount, reason) = line.split_once([':', '：']).ok_or_else(|| {
+            crate::AppError::Rule(wuye_protocol::rules::RuleError::OutOfRange {
+                field: "the deduction",
+                value: line.to_string(),
+                allowed: "amount then reason: 200:周末噪音作业罚款".into(),
+            })
+        })?;
+        out.push((Fen::parse_yuan(amount)?, reason.trim().to_string()));
+    }
+    Ok(out)
+}
+
 /// A violation not put right, with the patrol it was found on (from 1).
 #[derive(Debug, Clone, Serialize)]
 pub struct OpenViolation {

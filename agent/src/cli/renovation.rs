@@ -239,13 +239,7 @@ pub(crate) fn run(data: &Path, cmd: RenovationCommand) -> anyhow::Result<()> {
         }
         RenovationCommand::Refund { id, deductions, method } => {
             let (mut desk, actor) = open_signed_in(data)?;
-            let mut parsed = Vec::new();
-            for d in &deductions {
-                let (amount, reason) = d.split_once([':', '：']).ok_or_else(|| {
-                    anyhow::anyhow!("a deduction is AMOUNT:REASON, like 200:周末噪音作业罚款, not '{d}'")
-                })?;
-                parsed.push((Fen::parse_yuan(amount)?, reason.to_string()));
-            }
+            let parsed = wuye_app::renovations::parse_deductions(deductions.iter().map(String::as_str))?;
             let (r, receipt) = desk.refund_renovation_deposit(&id, &parsed, method.parse()?, &actor)?;
             show(&r);
             if let Some(p) = receipt {

@@ -619,10 +619,6 @@ impl RenovationPaper {
     fn deducted(&self) -> wuye_protocol::money::Fen {
         wuye_protocol::money::Fen(self.v.r.deposit.0 - self.v.r.refundable().0)
     }
-
-    fn returned(&self, number: &str) -> bool {
-        self.v.r.returned.iter().any(|n| n == number)
-    }
 }
 
 async fn renovation_paper(state: AppState, signed: Signed, id: String, form: RenovationForm) -> Response {

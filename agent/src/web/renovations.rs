@@ -190,10 +190,6 @@ impl Show {
     fn correction(&self, n: &usize) -> Option<&wuye_protocol::renovation::Correction> {
         self.v.r.corrections.iter().find(|c| c.patrol + 1 == *n)
     }
-
-    fn returned(&self, number: &str) -> bool {
-        self.v.r.returned.iter().any(|n| n == number)
-    }
 }
 
 async fn show_view(state: &AppState, signed: &Signed, id: String, failed: Option<String>) -> Response {
@@ -212,22 +208,6 @@ async fn show_view(state: &AppState, signed: &Signed, id: String, failed: Option
 /// One renovation.
 pub async fn show(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Response {
     show_view(&state, &signed, id, None).await
-}
-
-/// Reads `AMOUNT:REASON` lines.
-fn deductions(text: &str) -> Result<Vec<(Fen, String)>, AppError> {
-    let mut out = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (amount, reason) = line.split_once([':', '：']).ok_or_else(|| {
-            AppError::Rule(wuye_protocol::rules::RuleError::OutOfRange {
-                field: "the deduction",
-                value: line.to_string(),
-                allowed: "one a line, amount then reason: 200:周末噪音作业罚款".into(),
-            })
-        })?;
-        out.push((Fen::parse_yuan(amount)?, reason.trim().to_string()));
-    }
-    Ok(out)
 }
 
 /// One step on a renovation: a step of its flow by name (`approve`,
@@ -277,7 +257,8 @@ pub async fn step(
                     desk.renovation_note(&rid, &form.text, &actor)?;
                 }
                 "refund" => {
-                    desk.refund_renovation_deposit(&rid, &deductions(&form.deductions)?, form.method.parse()?, &actor)?;
+                    let deductions = wuye_app::renovations::parse_deductions(form.deductions.lines())?;
+                    desk.refund_renovation_deposit(&rid, &deductions, form.method.parse()?, &actor)?;
                 }
                 name => {
                     let step: Action = name.parse()?;

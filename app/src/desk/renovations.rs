@@ -130,12 +130,6 @@ impl Desk {
         Ok(bills.into_iter().map(|(b, _)| b).collect())
     }
 
-    fn renovation_paid(&self, r: &Renovation) -> Result<bool, AppError> {
-        let ledger = self.ledger_of(r.house_id)?;
-        let mine: Vec<_> = ledger.bills.iter().filter(|(b, _)| is_charge_of(r, b)).collect();
-        Ok(!mine.is_empty() && mine.iter().all(|(_, s)| s.outstanding.0 == 0))
-    }
-
     /// A step on a renovation. Approving bills its deposit and rubbish fee;
     /// the start needs them (and every pass's fee) paid.
     pub fn renovation_step(
@@ -161,9 +155,9 @@ impl Desk {
             .into());
         }
         let r = self.renovation(id)?;
+        let ledger = self.ledger_of(r.house_id)?;
         if action == Action::Close {
             let deposit = charge_id(&r, DEPOSIT);
-            let ledger = self.ledger_of(r.house_id)?;
             let paid: u64 = ledger.bills.iter().filter(|(b, _)| b.item_id == deposit).map(|(_, s)| s.paid.0).sum();
             let kept: u64 = r.deductions.iter().map(|d| d.amount.0).sum();
             if paid > kept {
@@ -178,7 +172,8 @@ impl Desk {
                 .into());
             }
         }
-        let paid = Paid(self.renovation_paid(&r)?);
+        let mine: Vec<_> = ledger.bills.iter().filter(|(b, _)| is_charge_of(&r, b)).collect();
+        let paid = Paid(!mine.is_empty() && mine.iter().all(|(_, s)| s.outstanding.0 == 0));
         let now = self.now();
         self.store.edit(r.id, |doc| renovation::step(doc, now, &actor.name, action, text, until, paid))?;
         if action == Action::Approve {

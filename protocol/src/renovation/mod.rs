@@ -274,6 +274,11 @@ impl RenovationBody {
             .collect()
     }
 
+    /// Whether the pass `number` was taken back.
+    pub fn pass_returned(&self, number: &str) -> bool {
+        self.returned.iter().any(|n| n == number)
+    }
+
     /// Whether it still holds the house (one active renovation a house).
     pub fn is_active(&self) -> bool {
         !matches!(self.state(), RenovationState::Refused | RenovationState::Closed)
@@ -417,7 +422,7 @@ pub fn issue_pass(doc: &mut AutoCommit, now: DateTime<Utc>, worker: &str, number
 /// Takes a pass back.
 pub fn return_pass(doc: &mut AutoCommit, number: &str) -> Result<(), RuleError> {
     let r: Renovation = crate::kind::read(doc)?;
-    if !r.passes.iter().any(|p| p.number == number.trim()) || r.returned.iter().any(|n| n == number.trim()) {
+    if !r.passes.iter().any(|p| p.number == number.trim()) || r.pass_returned(number.trim()) {
         return Err(wrong("the pass", number, "a pass of this renovation not yet returned"));
     }
     crate::body::append(doc, "returned", &number.trim().to_string())
