@@ -6,7 +6,8 @@
 use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
-use wuye_node::Store;
+use wuye_node::records::Records;
+use wuye_node::{Store, StoreError};
 use wuye_protocol::complaint::{self, Complaint};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{EventId, SiteId};
@@ -41,18 +42,19 @@ pub fn records_named(store: &Store, word: &str, site: Option<SiteId>) -> Result<
     records(store, kind, site)
 }
 
-/// Head office acting on its store at one instant.
+/// Head office acting on its store at one instant, on SQLite or on any
+/// other store of records (PostgreSQL).
 #[derive(Debug)]
-pub struct Office<'a> {
+pub struct Office<'a, S = Store> {
     /// Head office's records.
-    pub store: &'a mut Store,
+    pub store: &'a mut S,
     /// The time of the action.
     pub now: DateTime<Utc>,
     /// Where event ids come from.
     pub rng: &'a mut StdRng,
 }
 
-impl Office<'_> {
+impl<S: Records<Error = StoreError>> Office<'_, S> {
     /// One head-office step on a record given by id or unique prefix.
     fn act<T: Kind + TryFrom<View, Error = View>>(
         &mut self,
@@ -62,7 +64,11 @@ impl Office<'_> {
         let id = self.store.resolve(T::KIND, id)?;
         let event = EventId::random(self.rng);
         let now = self.now;
-        let view = self.store.edit(id, |doc| step(doc, event, now))?;
+        let mut step = Some(step);
+        let view = self.store.edit_with(id, &mut |doc| match step.take() {
+            Some(step) => step(doc, event, now),
+            None => Ok(()),
+        })?;
         Ok(Store::typed(view)?)
     }
 
@@ -84,6 +90,6 @@ impl Office<'_> {
     /// One complaint by id or unique prefix.
     pub fn complaint(&self, id: &str) -> Result<Complaint, AppError> {
         let id = self.store.resolve(RecordKind::Complaint, id)?;
-        Ok(self.store.get::<Complaint>(id)?)
+        Ok(self.store.view::<Complaint>(id)?)
     }
 }

@@ -280,14 +280,16 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FolderError> {
     restrict(path, 0o600)
 }
 
+/// Sets a path's permissions (owner-only folders and files).
 #[cfg(unix)]
-fn restrict(path: &Path, mode: u32) -> Result<(), FolderError> {
+pub fn restrict(path: &Path, mode: u32) -> Result<(), FolderError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))
 }
 
+/// Sets a path's permissions (nothing to do off Unix).
 #[cfg(not(unix))]
-fn restrict(_path: &Path, _mode: u32) -> Result<(), FolderError> {
+pub fn restrict(_path: &Path, _mode: u32) -> Result<(), FolderError> {
     Ok(())
 }
 

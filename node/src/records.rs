@@ -4,6 +4,7 @@
 //! logic every implementation shares is in `store::merge`, with no database in it.
 
 use automerge::AutoCommit;
+use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{RecordId, SiteId};
 use wuye_protocol::kind::Kind;
 use wuye_protocol::record::View;
@@ -87,6 +88,9 @@ pub trait Records: SyncStore {
 
     /// One record of kind `T`.
     fn view<T: Kind>(&self, id: RecordId) -> Result<T, Self::Error>;
+
+    /// A record of `kind` by its full id or a unique prefix of one (see [`resolve_prefix`]).
+    fn resolve(&self, kind: RecordKind, text: &str) -> Result<RecordId, Self::Error>;
 
     /// One page of the records of kind `T` that pass `filter`.
     fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, Self::Error>;
@@ -212,4 +216,34 @@ pub fn paged<T, E>(
         last = Some(Cursor { sort, id: parsed });
     }
     Ok(Paged { items, next })
+}
+
+/// Resolves a full record id, or a prefix of one typed at a command line
+/// (at least [`MIN_ID_PREFIX_CHARS`](crate::store::MIN_ID_PREFIX_CHARS)
+/// characters), to the one record of `kind` it names; `first_two` gives the
+/// ids of that kind starting with the prefix, in order, at most two.
+pub fn resolve_prefix(
+    kind: RecordKind,
+    text: &str,
+    first_two: impl FnOnce(&str) -> Result<Vec<String>, crate::StoreError>,
+) -> Result<RecordId, crate::StoreError> {
+    use crate::StoreError;
+    let text = text.trim().to_ascii_lowercase();
+    if let Ok(id) = text.parse::<RecordId>() {
+        return Ok(id);
+    }
+    if text.chars().count() < crate::store::MIN_ID_PREFIX_CHARS {
+        return Err(StoreError::PrefixTooShort(text));
+    }
+    if !text.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(StoreError::NotFound { kind: kind.noun(), id: text });
+    }
+    match first_two(&text)?.as_slice() {
+        [one] => one.parse().map_err(|e: wuye_protocol::ids::IdParseError| StoreError::Corrupt {
+            id: one.clone(),
+            reason: e.to_string(),
+        }),
+        [] => Err(StoreError::NotFound { kind: kind.noun(), id: text }),
+        _ => Err(StoreError::Ambiguous(text)),
+    }
 }

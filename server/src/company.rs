@@ -89,7 +89,7 @@ fn apply(mut rules: Rules, changes: &Changes) -> Result<Rules, OfficeError> {
     Ok(rules)
 }
 
-impl HeadOffice {
+impl<S: crate::office::OfficeStore> HeadOffice<S> {
     /// The company's settings in force, if head office published any.
     pub fn company_rules(&self) -> Result<Option<Rules>, OfficeError> {
         Ok(self.store.setting(RULES_SETTING)?.and_then(|json| serde_json::from_str(&json).ok()))
@@ -120,7 +120,8 @@ impl HeadOffice {
     /// Each site's company-settings document.
     fn company_docs(&self) -> Result<HashMap<SiteId, RecordId>, OfficeError> {
         let mut out = HashMap::new();
-        for c in self.store.all::<CompanySettings>(None)? {
+        let all = self.store.list::<CompanySettings>(&wuye_node::Filter::default(), &wuye_node::Page::all())?;
+        for c in all.items {
             out.insert(c.site_id, c.id);
         }
         Ok(out)
@@ -130,7 +131,7 @@ impl HeadOffice {
         let now = self.now();
         match held {
             Some(id) => {
-                self.store.edit(id, |doc| company_settings::update_company_settings(doc, now, by, rules))?;
+                self.store.edit_with(id, &mut |doc| company_settings::update_company_settings(doc, now, by, rules))?;
             }
             None => {
                 let tz =
@@ -138,7 +139,7 @@ impl HeadOffice {
                 let id = self.new_record_id();
                 let mut doc =
                     company_settings::new_company_settings(id, site, tz, now, by, rules).map_err(AppError::from)?;
-                self.store.insert_new(&mut doc)?;
+                self.store.insert_batch(std::slice::from_mut(&mut doc))?;
             }
         }
         Ok(())

@@ -11,7 +11,6 @@ use serde::Serialize;
 use wuye_app::fees::{self, Books, Money};
 use wuye_app::kpi::{self, Estate, Figures, Period, SiteBasis};
 use wuye_app::renovations::{self, Works};
-use wuye_node::StoreError;
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::renovation::Renovation;
 use wuye_protocol::site_profile::SiteProfile;
@@ -174,53 +173,30 @@ pub struct Book {
     pub now: DateTime<Utc>,
 }
 
-impl HeadOffice {
+impl<S: crate::office::OfficeStore> HeadOffice<S> {
     /// The registered sites `scope` allows (every site when `None`), with their profiles.
     pub fn site_briefs(&self, scope: Option<&[SiteId]>) -> Result<Vec<SiteBrief>, OfficeError> {
-        let mut profiles: HashMap<SiteId, SiteProfile> = HashMap::new();
-        {
-            let mut stmt = self
-                .store
-                .conn()
-                .prepare_cached("SELECT view FROM projections WHERE kind = 'site_profile' ORDER BY sort")?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let json: String = row.get(0)?;
-                if let Ok(p) = serde_json::from_str::<SiteProfile>(&json) {
-                    profiles.insert(p.site_id, p);
-                }
-            }
-        }
-        let mut stmt = self
-            .store
-            .conn()
-            .prepare_cached("SELECT id, name, last_sync_at, revoked_at FROM sites ORDER BY created_at, id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })?;
+        let all = self.store.list::<SiteProfile>(&wuye_node::Filter::default(), &wuye_node::Page::all())?;
+        let mut profiles: HashMap<SiteId, SiteProfile> = all.items.into_iter().map(|p| (p.site_id, p)).collect();
         let mut out = Vec::new();
-        for row in rows {
-            let (id, name, last, revoked) = row.map_err(StoreError::from)?;
-            let Ok(site_id) = id.parse::<SiteId>() else { continue };
+        for row in self.store.site_rows(None)? {
+            let Ok(site_id) = row.id.parse::<SiteId>() else { continue };
             if scope.is_some_and(|s| !s.contains(&site_id)) {
                 continue;
             }
             out.push(SiteBrief {
                 site_id,
-                name,
-                last_sync: last.as_deref().and_then(time::from_stored),
-                revoked: revoked.is_some(),
+                name: row.name,
+                last_sync: row.last_sync_at.as_deref().and_then(time::from_stored),
+                revoked: row.revoked_at.is_some(),
                 profile: profiles.remove(&site_id),
             });
         }
         Ok(out)
     }
+}
 
+impl HeadOffice {
     /// What an export of `period` holds for the sites `scope` allows.
     pub fn book(&self, scope: Option<&[SiteId]>, period: Period) -> Result<Book, OfficeError> {
         let sites = self.site_briefs(scope)?;

@@ -12,6 +12,7 @@
 //! - [`serve`]: the QUIC endpoint: accepts sites, runs a session per stream,
 //!   bounded by named limits.
 
+pub mod backend;
 pub mod company;
 pub mod export;
 pub mod figures;

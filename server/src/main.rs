@@ -31,6 +31,10 @@ enum Command {
         /// Where `run` listens, IP:PORT.
         #[arg(long)]
         listen: Option<String>,
+        /// Keep head office's records in this PostgreSQL database
+        /// (postgres://USER@HOST:PORT/DB) instead of the folder's SQLite file.
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
     },
     /// Print the certificate's SHA-256 fingerprint again.
     Fingerprint,
@@ -117,7 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let data = data.as_path();
     let clock = Arc::new(SystemClock);
     match cli.command {
-        Command::Init { listen } => cli::serve::init(data, listen),
+        Command::Init { listen, store } => cli::serve::init(data, listen, store),
         Command::Fingerprint => cli::serve::fingerprint(data),
         Command::Backup { file } => cli::serve::backup(data, &file),
         Command::Restore { file } => cli::serve::restore(data, &file),

@@ -14,6 +14,8 @@ use wuye_node::folder::{self, FolderError};
 use wuye_node::migrate::{self, Step};
 use wuye_node::tls::{self, Identity};
 use wuye_node::{Store, StoreError};
+
+pub use crate::backend::OfficeStore;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::repair::Repair;
@@ -32,7 +34,7 @@ use crate::{
 pub const MAX_SITE_NAME_CHARS: usize = 100;
 
 /// Head office's own tables, step by step (see [`wuye_node::migrate`]).
-const OFFICE_STEPS: &[Step] = &[
+pub(crate) const OFFICE_STEPS: &[Step] = &[
     Step::Sql(
         "CREATE TABLE IF NOT EXISTS sites (
             id TEXT PRIMARY KEY,
@@ -183,6 +185,97 @@ pub fn init(dir: &Path, listen: Option<&str>) -> Result<String, OfficeError> {
     Ok(tls::fingerprint(&identity.cert_der))
 }
 
+/// The file in a server folder naming the PostgreSQL database head office
+/// keeps its records in (owner-only: the address may carry a password); a
+/// folder without it keeps them in `server.db`.
+pub const STORE_URL_FILE: &str = "store.url";
+
+/// Creates a server folder whose records live in the PostgreSQL database at
+/// `url`: the TLS identity in the folder, the tables in the database (made
+/// when missing, so a database another head office folder already uses is
+/// taken as it is). Returns the fingerprint. A second server on the same
+/// database is a copy of the first one's folder (the same certificate, so
+/// sites trust both).
+pub fn init_postgres(dir: &Path, url: &str, listen: Option<&str>) -> Result<String, OfficeError> {
+    if let Some(listen) = listen {
+        check_listen(listen)?;
+    }
+    check_store_url(url)?;
+    if dir.exists() && std::fs::read_dir(dir).map_err(|source| io_error(dir, source))?.next().is_some() {
+        return Err(FolderError::NotEmpty(dir.to_path_buf()).into());
+    }
+    let mut store = wuye_store_pg::PgStore::connect(url).map_err(|e| cannot_reach(url, e))?;
+    store.lay_out()?;
+    std::fs::create_dir_all(dir).map_err(|source| io_error(dir, source))?;
+    folder::restrict(dir, 0o700)?;
+    folder::write_private(&dir.join(STORE_URL_FILE), url.as_bytes())?;
+    let identity = Identity::generate()?;
+    folder::write_private(&dir.join(KEY_FILE), &identity.key_der)?;
+    folder::write_private(&dir.join(CERT_FILE), &identity.cert_der)?;
+    if listen.is_some() || store.setting("listen")?.is_none() {
+        store.set_setting("listen", listen.unwrap_or(DEFAULT_LISTEN))?;
+    }
+    Ok(tls::fingerprint(&identity.cert_der))
+}
+
+/// Refuses an address that is not a PostgreSQL one, saying what to give.
+fn check_store_url(url: &str) -> Result<(), OfficeError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(());
+    }
+    Err(OfficeError::Invalid(format!(
+        "--store takes a PostgreSQL address such as postgres://wuye@db.example:5432/wuye, not {}",
+        wuye_protocol::text::echo(url)
+    )))
+}
+
+fn cannot_reach(url: &str, e: StoreError) -> OfficeError {
+    // The address is told without its password.
+    let shown = match url.split_once('@') {
+        Some((who, place)) => format!("{}@{place}", who.split(':').take(2).collect::<Vec<_>>().join(":")),
+        None => url.to_string(),
+    };
+    OfficeError::Invalid(format!(
+        "cannot use the PostgreSQL database at {shown}: {e}; check that it runs, that the address and user are right,          and that the user may create tables in it"
+    ))
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> OfficeError {
+    OfficeError::Io { path: path.display().to_string(), source }
+}
+
+/// Head office as its folder says: on SQLite, or on PostgreSQL.
+#[derive(Debug)]
+pub enum Opened {
+    /// Records in the folder's `server.db`.
+    Sqlite(HeadOffice),
+    /// Records in the database `store.url` names.
+    Postgres(HeadOffice<wuye_store_pg::PgStore>),
+}
+
+/// Opens head office as its folder says.
+pub fn open_any(dir: &Path, clock: Arc<dyn Clock>) -> Result<Opened, OfficeError> {
+    match store_url(dir)? {
+        Some(url) => {
+            let store = wuye_store_pg::PgStore::connect(&url).map_err(|e| cannot_reach(&url, e))?;
+            Ok(Opened::Postgres(HeadOffice::over(store, clock, StdRng::from_entropy())?))
+        }
+        None => Ok(Opened::Sqlite(HeadOffice::open(dir, clock)?)),
+    }
+}
+
+/// The PostgreSQL address a folder names, if it names one.
+pub fn store_url(dir: &Path) -> Result<Option<String>, OfficeError> {
+    let path = dir.join(STORE_URL_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let url = String::from_utf8(read_file(&path)?).map_err(|_| {
+        OfficeError::Invalid(format!("{} is not text; write the database's address in it again", path.display()))
+    })?;
+    Ok(Some(url.trim().to_string()))
+}
+
 /// The files of head office's TLS identity a backup carries beside the database.
 const IDENTITY_FILES: [&str; 6] =
     [CERT_FILE, KEY_FILE, NEXT_CERT_FILE, NEXT_KEY_FILE, PREVIOUS_CERT_FILE, PREVIOUS_KEY_FILE];
@@ -244,15 +337,17 @@ pub fn identity(dir: &Path) -> Result<Identity, OfficeError> {
     Ok(Identity { cert_der: read_file(&dir.join(CERT_FILE))?, key_der: read_file(&dir.join(KEY_FILE))? })
 }
 
-/// Head office's store with the world injected.
-pub struct HeadOffice {
+/// Head office's store with the world injected: on SQLite (the default,
+/// [`Store`]) or on any [`OfficeStore`] (PostgreSQL). What the dashboard,
+/// figures, exports and people need is written for SQLite alone so far.
+pub struct HeadOffice<S = Store> {
     /// The records of every site.
-    pub store: Store,
+    pub store: S,
     clock: Arc<dyn Clock>,
     rng: StdRng,
 }
 
-impl std::fmt::Debug for HeadOffice {
+impl<S> std::fmt::Debug for HeadOffice<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HeadOffice").finish_non_exhaustive()
     }
@@ -261,14 +356,27 @@ impl std::fmt::Debug for HeadOffice {
 impl HeadOffice {
     /// Opens the store of a server folder.
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Self, OfficeError> {
+        if dir.join(STORE_URL_FILE).is_file() {
+            return Err(OfficeError::Invalid(format!(
+                "head office in {} keeps its records in PostgreSQL, where this command does not work yet: \
+                 so far `run` (sync), `site`, `complaint` and `fingerprint` do; use them, or a head office on SQLite",
+                dir.display()
+            )));
+        }
         let store = folder::open(dir, DB_FILE, "server", "wuye-server init")?;
         Self::new(store, clock, StdRng::from_entropy())
     }
 
-    /// Head office over any store (an in-memory one in tests).
+    /// Head office over any SQLite store (an in-memory one in tests).
     pub fn new(store: Store, clock: Arc<dyn Clock>, rng: StdRng) -> Result<Self, OfficeError> {
-        migrate::apply(store.conn(), "office", OFFICE_STEPS)?;
-        crate::people::migrate(&store)?;
+        Self::over(store, clock, rng)
+    }
+}
+
+impl<S: OfficeStore> HeadOffice<S> {
+    /// Head office over a store whose own tables are laid out.
+    pub fn over(mut store: S, clock: Arc<dyn Clock>, rng: StdRng) -> Result<Self, OfficeError> {
+        store.lay_out()?;
         Ok(Self { store, clock, rng })
     }
 
@@ -282,10 +390,8 @@ impl HeadOffice {
         let name = wuye_protocol::rules::field_text("the site name", name, MAX_SITE_NAME_CHARS, true)
             .map_err(AppError::from)?;
         let site_id = SiteId::random(&mut self.rng);
-        self.store.conn().execute(
-            "INSERT INTO sites (id, name, token_hash, created_at) VALUES (?1, ?2, '', ?3)",
-            params![site_id.to_string(), name, time::to_stored(self.clock.now())],
-        )?;
+        self.store
+            .write_site(site_id, SiteWrite::Registered { name: &name, at: &time::to_stored(self.clock.now()) })?;
         self.publish_to_new(site_id)?;
         self.issue_code(site_id)
     }
@@ -296,11 +402,8 @@ impl HeadOffice {
             (0..ENROLL_CODE_CHARS).map(|_| ENROLL_CODE_ALPHABET[(self.rng.next_u32() % 32) as usize] as char).collect();
         let code = normalize_enroll_code(&raw).expect("a generated code is canonical");
         let expires_at = time::to_stored(self.clock.now() + chrono::Duration::hours(ENROLL_CODE_HOURS));
-        self.store.conn().execute(
-            "UPDATE sites SET token_hash = '', revoked_at = NULL, enroll_hash = ?1, enroll_expires_at = ?2,
-             enrolled_at = NULL WHERE id = ?3",
-            params![hash_secret(&code), expires_at, site_id.to_string()],
-        )?;
+        self.store
+            .write_site(site_id, SiteWrite::CodeIssued { code_hash: &hash_secret(&code), expires_at: &expires_at })?;
         Ok(NewSite { site_id, code, expires_at })
     }
 
@@ -310,10 +413,7 @@ impl HeadOffice {
         by.may(Act::ManageSites)?;
         let site = self.site(id)?;
         self.record_action(by, "site revoke", &site.to_string())?;
-        self.store.conn().execute(
-            "UPDATE sites SET revoked_at = ?1 WHERE id = ?2",
-            params![time::to_stored(self.clock.now()), site.to_string()],
-        )?;
+        self.store.write_site(site, SiteWrite::Revoked { at: &time::to_stored(self.clock.now()) })?;
         Ok(site)
     }
 
@@ -426,19 +526,14 @@ impl HeadOffice {
     /// Checks that a site id given on the command line is registered.
     pub fn site(&self, id: &str) -> Result<SiteId, OfficeError> {
         let site: SiteId = id.parse().map_err(AppError::from)?;
-        let known: bool = self.store.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM sites WHERE id = ?1)",
-            [site.to_string()],
-            |r| r.get(0),
-        )?;
-        if !known {
+        if self.store.site_rows(Some(site))?.is_empty() {
             return Err(AppError::UnknownSite(site.to_string()).into());
         }
         Ok(site)
     }
 
     /// Head office acting now, through the application layer.
-    fn office(&mut self) -> wuye_app::office::Office<'_> {
+    fn office(&mut self) -> wuye_app::office::Office<'_, S> {
         wuye_app::office::Office { store: &mut self.store, now: self.clock.now(), rng: &mut self.rng }
     }
 
@@ -461,7 +556,7 @@ impl HeadOffice {
     pub fn repair_note(&mut self, by: &Actor, id: &str, text: &str) -> Result<Repair, OfficeError> {
         by.may(Act::Note)?;
         let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Repair, id).map_err(AppError::from)?;
-        by.may_see(self.store.get::<Repair>(rid).map_err(AppError::from)?.site_id)?;
+        by.may_see(self.store.view::<Repair>(rid).map_err(AppError::from)?.site_id)?;
         Ok(self.office().repair_note(id, text, &by.signature())?)
     }
 
@@ -477,12 +572,12 @@ impl HeadOffice {
     ) -> Result<wuye_protocol::bill::Bill, OfficeError> {
         by.may(Act::Decide)?;
         let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Bill, id).map_err(AppError::from)?;
-        let bill = self.store.get::<wuye_protocol::bill::Bill>(rid).map_err(AppError::from)?;
+        let bill = self.store.view::<wuye_protocol::bill::Bill>(rid).map_err(AppError::from)?;
         by.may_see(bill.site_id)?;
         let (now, signature) = (self.now(), by.signature());
         let view = self
             .store
-            .edit(rid, |doc| wuye_protocol::bill::reduce(doc, now, &signature, amount, reason))
+            .edit_with(rid, &mut |doc| wuye_protocol::bill::reduce(doc, now, &signature, amount, reason))
             .map_err(AppError::from)?;
         Ok(Store::typed(view).map_err(AppError::from)?)
     }
@@ -497,12 +592,12 @@ impl HeadOffice {
     ) -> Result<wuye_protocol::renovation::Renovation, OfficeError> {
         by.may(Act::Note)?;
         let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Renovation, id).map_err(AppError::from)?;
-        let r = self.store.get::<wuye_protocol::renovation::Renovation>(rid).map_err(AppError::from)?;
+        let r = self.store.view::<wuye_protocol::renovation::Renovation>(rid).map_err(AppError::from)?;
         by.may_see(r.site_id)?;
         let (now, signature) = (self.now(), by.signature());
         let view = self
             .store
-            .edit(rid, |doc| wuye_protocol::renovation::note(doc, now, &signature, text))
+            .edit_with(rid, &mut |doc| wuye_protocol::renovation::note(doc, now, &signature, text))
             .map_err(AppError::from)?;
         Ok(Store::typed(view).map_err(AppError::from)?)
     }
@@ -514,9 +609,9 @@ impl HeadOffice {
         id: &str,
     ) -> Result<(Complaint, Vec<wuye_protocol::complaint::HistoryEntry>), OfficeError> {
         let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Complaint, id).map_err(AppError::from)?;
-        let complaint = self.store.get::<Complaint>(rid).map_err(AppError::from)?;
+        let complaint = self.store.view::<Complaint>(rid).map_err(AppError::from)?;
         by.may_see(complaint.site_id)?;
-        let doc = self.store.load(rid)?;
+        let doc = self.store.document(rid)?;
         let history = wuye_protocol::complaint::history(&doc).map_err(|e| crate::office::corrupt(rid, e))?;
         Ok((complaint, history))
     }
@@ -524,7 +619,7 @@ impl HeadOffice {
     /// A work order as `by` may see it (its site theirs); its events are its history.
     pub fn repair_for(&self, by: &Actor, id: &str) -> Result<Repair, OfficeError> {
         let rid = self.store.resolve(wuye_protocol::doc::RecordKind::Repair, id).map_err(AppError::from)?;
-        let repair = self.store.get::<Repair>(rid).map_err(AppError::from)?;
+        let repair = self.store.view::<Repair>(rid).map_err(AppError::from)?;
         by.may_see(repair.site_id)?;
         Ok(repair)
     }
@@ -536,7 +631,7 @@ impl HeadOffice {
 
     /// Notes an administrator's action on a site or credential.
     pub fn record_action(&self, by: &Actor, action: &str, target: &str) -> Result<(), OfficeError> {
-        Ok(crate::people::record_action(&self.store, by, action, target, self.clock.now())?)
+        Ok(self.store.record_action(&time::to_stored(self.clock.now()), &by.signature(), action, target)?)
     }
 
     /// A fresh record id.
@@ -555,7 +650,7 @@ impl HeadOffice {
     }
 }
 
-impl SyncStore for HeadOffice {
+impl<S: OfficeStore> SyncStore for HeadOffice<S> {
     type Error = StoreError;
 
     fn cursor(&mut self, peer: &str) -> Result<Seq, StoreError> {
@@ -609,20 +704,42 @@ impl SyncStore for HeadOffice {
     }
 }
 
-/// One row of the `sites` table.
-struct SiteRow {
-    id: String,
-    name: String,
-    created_at: String,
-    last_sync_at: Option<String>,
-    token_hash: String,
-    revoked_at: Option<String>,
-    enroll_hash: Option<String>,
-    enroll_expires_at: Option<String>,
-    enrolled_at: Option<String>,
-    clock_offset_ms: Option<String>,
-    holds_fingerprint: Option<String>,
-    health: Option<String>,
+/// One row of the `sites` table, as each store reads it.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub struct SiteRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_sync_at: Option<String>,
+    pub token_hash: String,
+    pub revoked_at: Option<String>,
+    pub enroll_hash: Option<String>,
+    pub enroll_expires_at: Option<String>,
+    pub enrolled_at: Option<String>,
+    pub clock_offset_ms: Option<String>,
+    pub holds_fingerprint: Option<String>,
+    pub health: Option<String>,
+}
+
+/// The one column of `sites` a row's columns come in, for each store's SELECT.
+pub const SITE_COLUMNS: &str = "id, name, created_at, last_sync_at, token_hash, revoked_at, enroll_hash, \
+     enroll_expires_at, enrolled_at, clock_offset_ms, holds_fingerprint, health";
+
+/// A change to one site's row, as every store writes it (times as stored text).
+#[derive(Debug)]
+pub enum SiteWrite<'a> {
+    /// A new site, with no credential yet.
+    Registered { name: &'a str, at: &'a str },
+    /// A new enrollment code: the credential, any revocation and the last enrollment cleared.
+    CodeIssued { code_hash: &'a str, expires_at: &'a str },
+    /// Revoked.
+    Revoked { at: &'a str },
+    /// Enrolled with a credential (its hash).
+    Enrolled { token_hash: &'a str, at: &'a str },
+    /// A round completed: when, the clock offset, the fingerprint the site
+    /// holds (kept when `None`), the agent's report as JSON.
+    Synced { at: &'a str, clock_offset_ms: i64, holds_fingerprint: Option<&'a str>, health: Option<&'a str> },
 }
 
 impl SiteRow {
@@ -644,31 +761,10 @@ impl SiteRow {
     }
 }
 
-impl HeadOffice {
+impl<S: OfficeStore> HeadOffice<S> {
     /// The rows of `sites`, oldest first: one site's, or all.
     fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError> {
-        let mut stmt = self.store.conn().prepare_cached(
-            "SELECT id, name, created_at, last_sync_at, token_hash, revoked_at, enroll_hash, enroll_expires_at,
-                    enrolled_at, clock_offset_ms, holds_fingerprint, health
-             FROM sites WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at, id",
-        )?;
-        let rows = stmt.query_map([only.map(|s| s.to_string())], |r| {
-            Ok(SiteRow {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                created_at: r.get(2)?,
-                last_sync_at: r.get(3)?,
-                token_hash: r.get(4)?,
-                revoked_at: r.get(5)?,
-                enroll_hash: r.get(6)?,
-                enroll_expires_at: r.get(7)?,
-                enrolled_at: r.get(8)?,
-                clock_offset_ms: r.get(9)?,
-                holds_fingerprint: r.get(10)?,
-                health: r.get(11)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.store.site_rows(only)
     }
 
     fn credential_row(&self, site: SiteId) -> Result<Option<SiteRow>, StoreError> {
@@ -758,7 +854,7 @@ fn enrollment(site: SiteId, row: Option<SiteRow>, code: &str, credential: &str, 
     }
 }
 
-impl ServerStore for HeadOffice {
+impl<S: OfficeStore> ServerStore for HeadOffice<S> {
     fn authenticate(&mut self, site: SiteId, token: &str) -> Result<Result<String, String>, StoreError> {
         Ok(admission(site, self.credential_row(site)?, token))
     }
@@ -774,9 +870,9 @@ impl ServerStore for HeadOffice {
             Enrollment::Refused(why) => Err(why),
             Enrollment::Again(name) => Ok(name),
             Enrollment::Accept(name) => {
-                self.store.conn().execute(
-                    "UPDATE sites SET token_hash = ?1, enrolled_at = ?2 WHERE id = ?3",
-                    params![hash_secret(credential), time::to_stored(now), site.to_string()],
+                self.store.write_site(
+                    site,
+                    SiteWrite::Enrolled { token_hash: &hash_secret(credential), at: &time::to_stored(now) },
                 )?;
                 Ok(name)
             }
@@ -802,17 +898,14 @@ impl ServerStore for HeadOffice {
             );
         }
         let health = facts.health.as_ref().and_then(|h| serde_json::to_string(h).ok());
-        self.store.conn().execute(
-            "UPDATE sites SET last_sync_at = ?1, clock_offset_ms = ?2,
-                    holds_fingerprint = coalesce(?3, holds_fingerprint), health = ?5
-             WHERE id = ?4",
-            params![
-                time::to_stored(now),
-                facts.clock_offset_ms.to_string(),
-                facts.holds_fingerprint,
-                site.to_string(),
-                health
-            ],
+        self.store.write_site(
+            site,
+            SiteWrite::Synced {
+                at: &time::to_stored(now),
+                clock_offset_ms: facts.clock_offset_ms,
+                holds_fingerprint: facts.holds_fingerprint.as_deref(),
+                health: health.as_deref(),
+            },
         )?;
         let mut nonce = [0u8; 16];
         self.rng.fill_bytes(&mut nonce);

@@ -130,7 +130,8 @@ FROM projections WHERE kind = 'payment';
 /// A lock key that serialises making the layout between servers starting at once.
 const SCHEMA_LOCK: i64 = 0x7775_7965_0001;
 
-fn db(e: postgres::Error) -> StoreError {
+/// A database error as the store's.
+pub fn db(e: postgres::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -250,6 +251,54 @@ impl PgStore {
         tx.batch_execute(BI_VIEWS).map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(Self { client: std::sync::Mutex::new(client) })
+    }
+
+    /// The connection, for tables kept beside the records (head office's
+    /// sites and actions): one statement or one transaction at a time.
+    pub fn client(&mut self) -> &mut Client {
+        self.c()
+    }
+
+    /// The connection for reading through `&self`.
+    pub fn reader(&self) -> std::sync::MutexGuard<'_, Client> {
+        self.lock()
+    }
+
+    /// A setting, if set.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = self.lock().query_opt("SELECT value FROM settings WHERE key = $1", &[&key]).map_err(db)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Sets a setting.
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.c()
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&key, &value],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Removes a setting.
+    pub fn delete_setting(&mut self, key: &str) -> Result<(), StoreError> {
+        self.c().execute("DELETE FROM settings WHERE key = $1", &[&key]).map_err(db)?;
+        Ok(())
+    }
+
+    /// How many of `site`'s records `peer` has not confirmed holding as they are now.
+    pub fn unconfirmed_count(&self, peer: &str, site: SiteId) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .lock()
+            .query_one(
+                "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = $1 AND p.doc_id = d.id
+                 WHERE d.site_id = $2 AND (p.heads IS NULL OR p.heads != d.heads)",
+                &[&peer, &site.to_string()],
+            )
+            .map_err(db)?
+            .get(0);
+        Ok(n as u64)
     }
 
     /// Saves newly created record documents in one transaction.
@@ -656,6 +705,20 @@ impl Records for PgStore {
             .map_err(db)?;
         let view: String = row.ok_or_else(|| StoreError::NotFound { kind: T::KIND.noun(), id: key.clone() })?.get(0);
         merge::parse_view(&key, &view)
+    }
+
+    fn resolve(&self, kind: RecordKind, text: &str) -> Result<RecordId, StoreError> {
+        wuye_node::records::resolve_prefix(kind, text, |prefix| {
+            let rows = self
+                .lock()
+                .query(
+                    "SELECT id FROM docs WHERE kind = $1 AND id COLLATE \"C\" >= $2 AND id COLLATE \"C\" < $2 || 'g'
+                     ORDER BY id COLLATE \"C\" LIMIT 2",
+                    &[&kind.as_str(), &prefix],
+                )
+                .map_err(db)?;
+            Ok(rows.into_iter().map(|r| r.get(0)).collect())
+        })
     }
 
     fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {

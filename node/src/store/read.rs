@@ -10,31 +10,19 @@ use wuye_protocol::kind::Kind;
 use wuye_protocol::record::View;
 use wuye_protocol::rules::RuleError;
 
-use super::{parse_id, parse_view, Store, StoreError, MIN_ID_PREFIX_CHARS};
+use super::{parse_view, Store, StoreError};
 use crate::records::{list_query, paged, Dialect, Filter, Page, Paged, Records};
 
 impl Store {
     /// Resolves a full id or a unique prefix of one.
     pub fn resolve(&self, kind: RecordKind, text: &str) -> Result<RecordId, StoreError> {
-        let text = text.trim().to_ascii_lowercase();
-        if let Ok(id) = text.parse::<RecordId>() {
-            return Ok(id);
-        }
-        if text.chars().count() < MIN_ID_PREFIX_CHARS {
-            return Err(StoreError::PrefixTooShort(text));
-        }
-        if !text.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(StoreError::NotFound { kind: kind.noun(), id: text });
-        }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id FROM docs WHERE kind = ?1 AND id >= ?2 AND id < ?2 || 'g' ORDER BY id LIMIT 2",
-        )?;
-        let ids: Vec<String> = stmt.query_map(params![kind.as_str(), text], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        match ids.as_slice() {
-            [one] => parse_id(one),
-            [] => Err(StoreError::NotFound { kind: kind.noun(), id: text }),
-            _ => Err(StoreError::Ambiguous(text)),
-        }
+        crate::records::resolve_prefix(kind, text, |prefix| {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id FROM docs WHERE kind = ?1 AND id >= ?2 AND id < ?2 || 'g' ORDER BY id LIMIT 2",
+            )?;
+            let ids = stmt.query_map(params![kind.as_str(), prefix], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok(ids)
+        })
     }
 
     /// One record of kind `T`, from its projection.
@@ -114,6 +102,10 @@ impl Records for Store {
 
     fn view<T: Kind>(&self, id: RecordId) -> Result<T, StoreError> {
         self.get(id)
+    }
+
+    fn resolve(&self, kind: RecordKind, text: &str) -> Result<RecordId, StoreError> {
+        Store::resolve(self, kind, text)
     }
 
     fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use wuye_node::process::print_json;
+use wuye_node::records::Records;
 use wuye_node::render;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::time::SystemClock;
-use wuye_server::office::HeadOffice;
 use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
@@ -62,19 +62,21 @@ pub(crate) enum ComplaintCommand {
 
 /// Runs `wuye-server complaint …`.
 pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ComplaintCommand) -> anyhow::Result<()> {
-    let mut hq = HeadOffice::open(data, clock)?;
     match cmd {
         ComplaintCommand::List { site, json } => {
-            let site = site.map(|s| hq.site(&s)).transpose()?;
-            let all = hq.store.all::<Complaint>(site)?;
+            let all: Vec<Complaint> = on_either!(data, clock, |hq| {
+                let site = site.map(|s| hq.site(&s)).transpose()?;
+                let filter = wuye_node::Filter { site, ..wuye_node::Filter::default() };
+                hq.store.list::<Complaint>(&filter, &wuye_node::Page::all())?.items
+            });
             render::print_complaints(&all, json)?;
         }
         ComplaintCommand::Show { id, json } => {
-            let c = hq.complaint(&id)?;
+            let c = on_either!(data, clock, |hq| hq.complaint(&id)?);
             render::print_complaint(&c, json)?;
         }
         ComplaintCommand::Note { id, text, by, json } => {
-            let c = hq.note(&Actor::CommandLine(by), &id, &text)?;
+            let c = on_either!(data, clock, |hq| hq.note(&Actor::CommandLine(by), &id, &text)?);
             if json {
                 print_json(&c)?;
             } else {
@@ -82,7 +84,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ComplaintCommand) -
             }
         }
         ComplaintCommand::Decide { id, text, by, json } => {
-            let c = hq.decide(&Actor::CommandLine(by), &id, &text)?;
+            let c = on_either!(data, clock, |hq| hq.decide(&Actor::CommandLine(by), &id, &text)?);
             if json {
                 print_json(&c)?;
             } else {

@@ -1,5 +1,18 @@
 //! Head office's command line, one module per command noun.
 
+/// Runs `$body` with `$hq` bound to head office as its folder says, on
+/// SQLite or on PostgreSQL (the body is compiled for each).
+macro_rules! on_either {
+    ($data:expr, $clock:expr, |$hq:ident| $body:expr) => {
+        match wuye_server::office::open_any($data, $clock)? {
+            #[allow(unused_mut)]
+            wuye_server::office::Opened::Sqlite(mut $hq) => $body,
+            #[allow(unused_mut)]
+            wuye_server::office::Opened::Postgres(mut $hq) => $body,
+        }
+    };
+}
+
 pub(crate) mod bill;
 pub(crate) mod cert;
 pub(crate) mod complaint;

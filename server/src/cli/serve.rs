@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use wuye_node::process::shutdown_signal;
 use wuye_protocol::time::SystemClock;
-use wuye_server::office::{self, HeadOffice};
+use wuye_server::office::{self, Opened};
 use wuye_server::serve;
 
 /// Runs `wuye-server init …`.
-pub(crate) fn init(data: &Path, listen: Option<String>) -> anyhow::Result<()> {
-    let fingerprint = office::init(data, listen.as_deref())?;
+pub(crate) fn init(data: &Path, listen: Option<String>, store: Option<String>) -> anyhow::Result<()> {
+    let fingerprint = match store {
+        Some(url) => office::init_postgres(data, &url, listen.as_deref())?,
+        None => office::init(data, listen.as_deref())?,
+    };
     wuye_node::say!("{fingerprint}");
     Ok(())
 }
@@ -61,9 +64,19 @@ pub(crate) fn run(
     listen: Option<String>,
     dashboard: DashboardArgs,
 ) -> anyhow::Result<()> {
-    let hq = HeadOffice::open(data, clock.clone())?;
-    let listen = office::check_listen(&listen.map(Ok).unwrap_or_else(|| hq.listen())?)?;
+    let hq = office::open_any(data, clock.clone())?;
+    let configured = || match &hq {
+        Opened::Sqlite(hq) => hq.listen(),
+        Opened::Postgres(hq) => hq.listen(),
+    };
+    let listen = office::check_listen(&listen.map(Ok).unwrap_or_else(configured)?)?;
     let dashboard = dashboard.options()?;
+    if dashboard.is_some() && matches!(hq, Opened::Postgres(_)) {
+        anyhow::bail!(
+            "head office on PostgreSQL serves sync, not yet the dashboard; run it with --no-dashboard \
+             (a head office on SQLite serves both)"
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let endpoint = serve::bind(data, listen)?;
@@ -85,7 +98,10 @@ pub(crate) fn run(
             })
         });
         wuye_node::process::service_ready();
-        serve::run(endpoint, hq, clock, shutdown_signal()).await;
+        match hq {
+            Opened::Sqlite(hq) => serve::run(endpoint, hq, clock, shutdown_signal()).await,
+            Opened::Postgres(hq) => serve::run(endpoint, hq, clock, shutdown_signal()).await,
+        }
         wuye_node::process::service_stopping();
         let _ = stop_dashboard.send(());
         if let Some(served) = served {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use clap::Subcommand;
 use wuye_node::process::print_json;
 use wuye_protocol::time::SystemClock;
-use wuye_server::office::{self, HeadOffice};
+use wuye_server::office;
+
 use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
@@ -45,13 +46,11 @@ pub(crate) enum SiteCommand {
 pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: SiteCommand) -> anyhow::Result<()> {
     match cmd {
         SiteCommand::Add { name, json } => {
-            let mut hq = HeadOffice::open(data, clock)?;
-            let site = hq.add_site(&name)?;
+            let site = on_either!(data, clock, |hq| hq.add_site(&name)?);
             print_new_site(&site, json)?;
         }
         SiteCommand::Revoke { id } => {
-            let mut hq = HeadOffice::open(data, clock)?;
-            let site = hq.revoke_site(&operator(), &id)?;
+            let site = on_either!(data, clock, |hq| hq.revoke_site(&operator(), &id)?);
             wuye_node::say!(
                 "site {site} revoked: a running server closes its connections within {} s and refuses every later sync; \
                  `site rotate` issues a new enrollment code",
@@ -59,13 +58,11 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: SiteCommand) -> any
             );
         }
         SiteCommand::Rotate { id, json } => {
-            let mut hq = HeadOffice::open(data, clock)?;
-            let site = hq.rotate_site(&operator(), &id)?;
+            let site = on_either!(data, clock, |hq| hq.rotate_site(&operator(), &id)?);
             print_new_site(&site, json)?;
         }
         SiteCommand::List { json } => {
-            let hq = HeadOffice::open(data, clock)?;
-            let sites = hq.sites()?;
+            let sites = on_either!(data, clock, |hq| hq.sites()?);
             if json {
                 print_json(&sites)?;
             } else {

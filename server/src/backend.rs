@@ -1,0 +1,257 @@
+//! Where head office keeps its records and its own tables: SQLite (a file in
+//! the server's folder, the default) or PostgreSQL (one database several
+//! `wuye-server run` processes serve sites from).
+//!
+//! [`OfficeStore`] is what head office's rules need of a store beyond the
+//! records ([`Records`]): settings, the `sites` table, the actions log and the
+//! upkeep of a log file. The rules themselves (who is admitted, what an
+//! enrollment comes to, what a round leaves in a site's row) are written once
+//! in `office`; each store only reads and writes rows here, in its own SQL.
+
+use rusqlite::params;
+use wuye_node::records::Records;
+use wuye_node::{Store, StoreError};
+use wuye_protocol::ids::SiteId;
+use wuye_store_pg::{db, PgStore};
+
+use crate::office::{SiteRow, SiteWrite, SITE_COLUMNS};
+
+/// What head office needs of a store besides its records.
+pub trait OfficeStore: Records<Error = StoreError> + Send + 'static {
+    /// Makes head office's own tables, or brings them up to date.
+    fn lay_out(&mut self) -> Result<(), StoreError>;
+    /// A setting, if set.
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Sets a setting.
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Removes a setting.
+    fn delete_setting(&mut self, key: &str) -> Result<(), StoreError>;
+    /// How many of `site`'s records `peer` has not confirmed holding as they are now.
+    fn unconfirmed_count(&self, peer: &str, site: SiteId) -> Result<u64, StoreError>;
+    /// The rows of `sites`, in the order sites were registered: one site's, or all.
+    fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError>;
+    /// Changes one site's row.
+    fn write_site(&mut self, site: SiteId, write: SiteWrite<'_>) -> Result<(), StoreError>;
+    /// Notes an action on sites or people in `hq_actions`.
+    fn record_action(&self, at: &str, by: &str, action: &str, target: &str) -> Result<(), StoreError>;
+    /// Before serving: take checkpoints off the sync path, where the store has them.
+    fn defer_checkpoints(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// The regular upkeep of the store's log, if it keeps one of its own.
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// The closing upkeep, waited for on shutdown.
+    fn checkpoint_fully(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// The SQL of each change, in SQLite's and PostgreSQL's parameters: the
+/// site's id is always the first parameter.
+fn site_sql(write: &SiteWrite<'_>) -> (&'static str, &'static str) {
+    match write {
+        SiteWrite::Registered { .. } => (
+            "INSERT INTO sites (id, name, token_hash, created_at) VALUES (?1, ?2, '', ?3)",
+            "INSERT INTO sites (id, name, token_hash, created_at) VALUES ($1, $2, '', $3)",
+        ),
+        SiteWrite::CodeIssued { .. } => (
+            "UPDATE sites SET token_hash = '', revoked_at = NULL, enroll_hash = ?2, enroll_expires_at = ?3,
+             enrolled_at = NULL WHERE id = ?1",
+            "UPDATE sites SET token_hash = '', revoked_at = NULL, enroll_hash = $2, enroll_expires_at = $3,
+             enrolled_at = NULL WHERE id = $1",
+        ),
+        SiteWrite::Revoked { .. } => {
+            ("UPDATE sites SET revoked_at = ?2 WHERE id = ?1", "UPDATE sites SET revoked_at = $2 WHERE id = $1")
+        }
+        SiteWrite::Enrolled { .. } => (
+            "UPDATE sites SET token_hash = ?2, enrolled_at = ?3 WHERE id = ?1",
+            "UPDATE sites SET token_hash = $2, enrolled_at = $3 WHERE id = $1",
+        ),
+        SiteWrite::Synced { .. } => (
+            "UPDATE sites SET last_sync_at = ?2, clock_offset_ms = ?3,
+                    holds_fingerprint = coalesce(?4, holds_fingerprint), health = ?5 WHERE id = ?1",
+            "UPDATE sites SET last_sync_at = $2, clock_offset_ms = $3,
+                    holds_fingerprint = coalesce($4, holds_fingerprint), health = $5 WHERE id = $1",
+        ),
+    }
+}
+
+/// The values after the site's id, as text (or NULL), in the order of [`site_sql`].
+fn site_values(write: &SiteWrite<'_>) -> Vec<Option<String>> {
+    let some = |s: &str| Some(s.to_string());
+    match write {
+        SiteWrite::Registered { name, at } => vec![some(name), some(at)],
+        SiteWrite::CodeIssued { code_hash, expires_at } => vec![some(code_hash), some(expires_at)],
+        SiteWrite::Revoked { at } => vec![some(at)],
+        SiteWrite::Enrolled { token_hash, at } => vec![some(token_hash), some(at)],
+        SiteWrite::Synced { at, clock_offset_ms, holds_fingerprint, health } => vec![
+            some(at),
+            Some(clock_offset_ms.to_string()),
+            holds_fingerprint.map(str::to_string),
+            health.map(str::to_string),
+        ],
+    }
+}
+
+/// The `sites` query for one site or all, oldest first (`id` in byte order on either store).
+fn sites_query(param: &str, collate: &str) -> String {
+    format!(
+        "SELECT {SITE_COLUMNS} FROM sites WHERE {param}::text IS NULL OR id = {param} \
+         ORDER BY created_at{collate}, id{collate}"
+    )
+}
+
+impl OfficeStore for Store {
+    fn lay_out(&mut self) -> Result<(), StoreError> {
+        wuye_node::migrate::apply(self.conn(), "office", crate::office::OFFICE_STEPS)?;
+        crate::people::migrate(self)
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Store::setting(self, key)
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        Store::set_setting(self, key, value)
+    }
+
+    fn delete_setting(&mut self, key: &str) -> Result<(), StoreError> {
+        Store::delete_setting(self, key)
+    }
+
+    fn unconfirmed_count(&self, peer: &str, site: SiteId) -> Result<u64, StoreError> {
+        Store::unconfirmed_count(self, peer, site)
+    }
+
+    fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(&sites_query("?1", ""))?;
+        let rows = stmt.query_map([only.map(|s| s.to_string())], |r| {
+            Ok(SiteRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+                last_sync_at: r.get(3)?,
+                token_hash: r.get(4)?,
+                revoked_at: r.get(5)?,
+                enroll_hash: r.get(6)?,
+                enroll_expires_at: r.get(7)?,
+                enrolled_at: r.get(8)?,
+                clock_offset_ms: r.get(9)?,
+                holds_fingerprint: r.get(10)?,
+                health: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn write_site(&mut self, site: SiteId, write: SiteWrite<'_>) -> Result<(), StoreError> {
+        let args: Vec<Option<String>> = std::iter::once(Some(site.to_string())).chain(site_values(&write)).collect();
+        self.conn().execute(site_sql(&write).0, rusqlite::params_from_iter(args))?;
+        Ok(())
+    }
+
+    fn record_action(&self, at: &str, by: &str, action: &str, target: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO hq_actions (at, by, action, target) VALUES (?1, ?2, ?3, ?4)",
+            params![at, by, action, target],
+        )?;
+        Ok(())
+    }
+
+    fn defer_checkpoints(&mut self) -> Result<(), StoreError> {
+        Store::defer_checkpoints(self)
+    }
+
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        Store::checkpoint(self)
+    }
+
+    fn checkpoint_fully(&mut self) -> Result<(), StoreError> {
+        Store::checkpoint_fully(self)
+    }
+}
+
+/// Head office's own tables on PostgreSQL, beside the record store's: the
+/// same columns as on SQLite (times as RFC 3339 text, so one row type reads
+/// both). Every statement may run again.
+const PG_OFFICE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sites (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_sync_at TEXT,
+    revoked_at TEXT,
+    enroll_hash TEXT,
+    enroll_expires_at TEXT,
+    enrolled_at TEXT,
+    clock_offset_ms TEXT,
+    holds_fingerprint TEXT,
+    health TEXT
+);
+CREATE TABLE IF NOT EXISTS hq_actions (at TEXT NOT NULL, \"by\" TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL);
+";
+
+impl OfficeStore for PgStore {
+    fn lay_out(&mut self) -> Result<(), StoreError> {
+        self.client().batch_execute(PG_OFFICE_SCHEMA).map_err(db)
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        PgStore::setting(self, key)
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        PgStore::set_setting(self, key, value)
+    }
+
+    fn delete_setting(&mut self, key: &str) -> Result<(), StoreError> {
+        PgStore::delete_setting(self, key)
+    }
+
+    fn unconfirmed_count(&self, peer: &str, site: SiteId) -> Result<u64, StoreError> {
+        PgStore::unconfirmed_count(self, peer, site)
+    }
+
+    fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError> {
+        let only = only.map(|s| s.to_string());
+        let rows = self.reader().query(&sites_query("$1", " COLLATE \"C\""), &[&only]).map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SiteRow {
+                id: r.get(0),
+                name: r.get(1),
+                created_at: r.get(2),
+                last_sync_at: r.get(3),
+                token_hash: r.get(4),
+                revoked_at: r.get(5),
+                enroll_hash: r.get(6),
+                enroll_expires_at: r.get(7),
+                enrolled_at: r.get(8),
+                clock_offset_ms: r.get(9),
+                holds_fingerprint: r.get(10),
+                health: r.get(11),
+            })
+            .collect())
+    }
+
+    fn write_site(&mut self, site: SiteId, write: SiteWrite<'_>) -> Result<(), StoreError> {
+        let args: Vec<Option<String>> = std::iter::once(Some(site.to_string())).chain(site_values(&write)).collect();
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            args.iter().map(|a| a as &(dyn postgres::types::ToSql + Sync)).collect();
+        self.client().execute(site_sql(&write).1, &params).map_err(db)?;
+        Ok(())
+    }
+
+    fn record_action(&self, at: &str, by: &str, action: &str, target: &str) -> Result<(), StoreError> {
+        self.reader()
+            .execute(
+                "INSERT INTO hq_actions (at, \"by\", action, target) VALUES ($1, $2, $3, $4)",
+                &[&at, &by, &action, &target],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! Head office on PostgreSQL, end to end: the real `wuye-server` and
+//! `wuye-agent` binaries on loopback QUIC, two servers on one database (a
+//! real PostgreSQL the test starts), sites whose rounds alternate between
+//! them while other sites sync at the same time. Nothing is lost or
+//! duplicated, each site holds only its own records, and a decision made
+//! through one server's folder reaches the site through the other server.
+
+use std::path::Path;
+use std::process::Command;
+
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+use wuye_tests::pg::Postgres;
+use wuye_tests::procs::{self, free_port, path, Agent, Server, SiteCred};
+
+fn ids(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> =
+        v.as_array().expect("a list").iter().map(|c| c["id"].as_str().expect("id").to_string()).collect();
+    out.sort();
+    out
+}
+
+/// A server folder on the database at `url`, listening on a loopback port of its own.
+fn init_on(dir: &Path, name: &str, url: &str) -> Server {
+    let data = dir.join(name);
+    let addr = format!("127.0.0.1:{}", free_port());
+    let fingerprint =
+        procs::ok("wuye-server", &["init", "--data", path(&data), "--listen", &addr, "--store", url]).trim().to_string();
+    Server { data, addr, fingerprint }
+}
+
+/// A second server: a copy of `first`'s folder (the same certificate and
+/// database), listening elsewhere.
+fn copy_of(first: &Server, dir: &Path, name: &str) -> Server {
+    let data = dir.join(name);
+    let ok = Command::new("cp").args(["-a"]).arg(&first.data).arg(&data).status().expect("cp runs");
+    assert!(ok.success());
+    Server { data, addr: format!("127.0.0.1:{}", free_port()), fingerprint: first.fingerprint.clone() }
+}
+
+/// Points an agent at `server` for its next rounds.
+fn point_at(agent: &Agent, server: &Server) {
+    agent.ok(&["server", "set", "--server", &server.addr, "--fingerprint", &server.fingerprint]);
+}
+
+#[test]
+fn two_servers_on_one_database_serve_sites_whose_rounds_alternate_between_them() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let a = init_on(dir.path(), "hq-a", &url);
+    let b = copy_of(&a, dir.path(), "hq-b");
+    assert_eq!(procs::ok("wuye-server", &["fingerprint", "--data", path(&b.data)]).trim(), a.fingerprint);
+
+    // Sites registered through either folder land in the one database.
+    let creds: Vec<SiteCred> =
+        ["朝阳花园", "锦绣华庭", "翠湖天地"].iter().enumerate().map(|(i, n)| [&a, &b][i % 2].add_site(n)).collect();
+    let listed = b.json(&["site", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+
+    let _run_a = a.start();
+    let _run_b = b.start();
+    let agents: Vec<Agent> = creds
+        .iter()
+        .enumerate()
+        .map(|(i, cred)| Agent::init(dir.path(), &format!("site-{i}"), &a.addr, &a.fingerprint, cred))
+        .collect();
+
+    let seed: u64 = std::env::var("WUYE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    eprintln!("seed {seed} (WUYE_SEED={seed} repeats it)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut added = vec![0usize; agents.len()];
+    for round in 0..4 {
+        // Every site adds complaints, then all sync at once, each through
+        // the server the seed picks for it this round.
+        let picks: Vec<bool> = agents.iter().map(|_| rng.gen()).collect();
+        for (i, agent) in agents.iter().enumerate() {
+            for k in 0..rng.gen_range(3..8) {
+                agent.add_complaint("张伟", &format!("{}栋{}单元{}", i + 1, round + 1, 100 + k), "楼上漏水", k == 0);
+                added[i] += 1;
+            }
+            point_at(agent, if picks[i] { &a } else { &b });
+        }
+        std::thread::scope(|s| {
+            for agent in &agents {
+                s.spawn(|| agent.sync());
+            }
+        });
+    }
+
+    // Nothing lost, nothing duplicated, each site's records where they belong.
+    let everything = a.json(&["complaint", "list"]);
+    assert_eq!(ids(&everything).len(), added.iter().sum::<usize>());
+    assert_eq!(ids(&everything), ids(&b.json(&["complaint", "list"])), "both servers read the one database");
+    for (agent, cred) in agents.iter().zip(&creds) {
+        let at_site = agent.json(&["complaint", "list"]);
+        let at_office = a.json(&["complaint", "list", "--site", &cred.id]);
+        assert_eq!(ids(&at_site), ids(&at_office), "site {} holds exactly its own complaints", cred.id);
+    }
+
+    // A decision through B's folder reaches the site through A, and the
+    // site's note made meanwhile reaches head office through B.
+    let agent = &agents[0];
+    let major = agent.json(&["complaint", "list"]).as_array().unwrap().iter().find(|c| c["major"] == true).cloned();
+    let id = major.expect("a major complaint")["id"].as_str().unwrap().to_string();
+    procs::ok("wuye-server", &["complaint", "decide", &id, "--data", path(&b.data), "--text", "核实后退还多收部分"]);
+    agent.ok(&["complaint", "note", &id, "--text", "已电话告知业主"]);
+    point_at(agent, &a);
+    let report = agent.sync();
+    assert_eq!(report["pulled"], 1, "{report}");
+    point_at(agent, &b);
+    agent.sync();
+    let at_site = agent.json(&["complaint", "show", &id]);
+    assert_eq!(at_site["status"], "decided");
+    assert_eq!(at_site["decision"]["text"], "核实后退还多收部分");
+    assert_eq!(at_site, a.json(&["complaint", "show", &id]), "the site and head office hold the same record");
+    // A round with nothing new moves nothing, whichever server serves it.
+    point_at(agent, &a);
+    let idle = agent.sync();
+    assert_eq!((idle["pushed"].as_u64(), idle["pulled"].as_u64()), (Some(0), Some(0)), "{idle}");
+}
+
+#[test]
+fn head_office_on_postgresql_says_what_it_cannot_do_yet_and_refuses_a_wrong_address() {
+    let Some(pg) = Postgres::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = init_on(dir.path(), "hq", &pg.database());
+    let out = procs::run("wuye-server", &["user", "list", "--data", path(&server.data)]);
+    assert!(!out.status.success());
+    let words = String::from_utf8_lossy(&out.stderr);
+    assert!(words.contains("PostgreSQL") && words.contains("`site`"), "{words}");
+    let out = procs::run("wuye-server", &["run", "--data", path(&server.data), "--listen", &server.addr]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-dashboard"));
+
+    let out = procs::run("wuye-server", &["init", "--data", path(&dir.path().join("x")), "--store", "mysql://db/wuye"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"), "{out:?}");
+    let nobody = format!("postgres://wuye:secret@127.0.0.1:{}/nothing_here", free_port());
+    let out = procs::run("wuye-server", &["init", "--data", path(&dir.path().join("y")), "--store", &nobody]);
+    let words = String::from_utf8_lossy(&out.stderr);
+    assert!(words.contains("cannot use the PostgreSQL database") && !words.contains("secret"), "{words}");
+    assert!(!dir.path().join("y").exists(), "nothing is left behind by a refused init");
+}
