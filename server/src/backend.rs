@@ -95,10 +95,11 @@ fn site_values(write: &SiteWrite<'_>) -> Vec<Option<String>> {
     }
 }
 
-/// The `sites` query for one site or all, oldest first (`id` in byte order on either store).
-fn sites_query(param: &str, collate: &str) -> String {
+/// The `sites` query for one site or all, oldest first (`id` in byte order
+/// on either store); `only` is the parameter as the store writes it typed.
+fn sites_query(only: &str, collate: &str) -> String {
     format!(
-        "SELECT {SITE_COLUMNS} FROM sites WHERE {param}::text IS NULL OR id = {param} \
+        "SELECT {SITE_COLUMNS} FROM sites WHERE {only} IS NULL OR id = {only} \
          ORDER BY created_at{collate}, id{collate}"
     )
 }
@@ -217,7 +218,7 @@ impl OfficeStore for PgStore {
 
     fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError> {
         let only = only.map(|s| s.to_string());
-        let rows = self.reader().query(&sites_query("$1", " COLLATE \"C\""), &[&only]).map_err(db)?;
+        let rows = self.reader().query(&sites_query("$1::text", " COLLATE \"C\""), &[&only]).map_err(db)?;
         Ok(rows
             .into_iter()
             .map(|r| SiteRow {
@@ -254,4 +255,29 @@ impl OfficeStore for PgStore {
             .map_err(db)?;
         Ok(())
     }
+}
+
+/// Writes a site's row as another store holds it, whole (`store copy`).
+pub(crate) fn copy_site_row(store: &mut PgStore, row: &SiteRow) -> Result<(), StoreError> {
+    store
+        .client()
+        .execute(
+            &format!("INSERT INTO sites ({SITE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
+            &[
+                &row.id,
+                &row.name,
+                &row.created_at,
+                &row.last_sync_at,
+                &row.token_hash,
+                &row.revoked_at,
+                &row.enroll_hash,
+                &row.enroll_expires_at,
+                &row.enrolled_at,
+                &row.clock_offset_ms,
+                &row.holds_fingerprint,
+                &row.health,
+            ],
+        )
+        .map_err(db)?;
+    Ok(())
 }

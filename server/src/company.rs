@@ -15,7 +15,7 @@ use crate::office::{HeadOffice, OfficeError};
 use crate::people::{Act, Actor};
 
 /// Head office's setting holding the rules in force (JSON).
-const RULES_SETTING: &str = "company_rules";
+pub(crate) const RULES_SETTING: &str = "company_rules";
 
 /// What `settings publish` changes: each given value replaces the one in force.
 #[derive(Debug, Clone, Default)]

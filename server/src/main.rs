@@ -6,7 +6,6 @@ mod cli;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use wuye_protocol::time::SystemClock;
 
@@ -84,6 +83,9 @@ enum Command {
     /// One site's figures computed at head office: the daily report, recurring problems.
     #[command(subcommand)]
     Report(cli::report::ReportCommand),
+    /// Head office's store: move it from SQLite onto PostgreSQL.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Every site's records of one kind: staff, work logs, commitments, duty rosters, daily reports, residents, ….
     Records {
         /// complaint, staff, repair, log, commitment, duty (rosters), report (daily reports)
@@ -95,6 +97,21 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Copy head office's records, sites and settings from a SQLite folder
+    /// into an empty PostgreSQL database, check every record arrived, and
+    /// point the folder at the database (stop `wuye-server run` first).
+    Copy {
+        /// The server folder on SQLite.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// The PostgreSQL database (postgres://USER@HOST:PORT/DB), empty.
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
 }
 
@@ -117,8 +134,13 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let data = cli.data.context("no data folder given: pass --data DIR or set WUYE_SERVER_DATA")?;
-    let data = data.as_path();
+    let Some(data) = cli.data.as_deref() else {
+        // `store copy` names its folder itself.
+        if let Command::Store(StoreCommand::Copy { from, to }) = &cli.command {
+            return cli::serve::copy(from, to);
+        }
+        anyhow::bail!("no data folder given: pass --data DIR or set WUYE_SERVER_DATA");
+    };
     let clock = Arc::new(SystemClock);
     match cli.command {
         Command::Init { listen, store } => cli::serve::init(data, listen, store),
@@ -136,5 +158,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Complaint(cmd) => cli::complaint::run(data, clock, cmd),
         Command::Bill(cmd) => cli::bill::run(data, clock, cmd),
         Command::Renovation(cmd) => cli::renovation::run(data, clock, cmd),
+        Command::Store(StoreCommand::Copy { from, to }) => cli::serve::copy(&from, &to),
     }
 }

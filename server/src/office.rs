@@ -244,6 +244,130 @@ fn io_error(path: &Path, source: std::io::Error) -> OfficeError {
     OfficeError::Io { path: path.display().to_string(), source }
 }
 
+/// What `store copy` copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copied {
+    /// Records (documents with their projections).
+    pub records: u64,
+    /// Ids of records replaced and deleted, remembered so they are never taken again.
+    pub purged: u64,
+    /// Registered sites.
+    pub sites: u64,
+    /// Lines of `hq_actions`.
+    pub actions: u64,
+}
+
+/// Settings that belong to head office rather than to its SQLite file.
+const COPIED_SETTINGS: [&str; 3] = ["listen", NEXT_FINGERPRINT, crate::company::RULES_SETTING];
+
+/// Records copied a transaction at a time.
+const COPY_CHUNK: usize = 1_000;
+
+/// Copies head office's SQLite folder `dir` into the empty PostgreSQL
+/// database at `url`: every record as it is (documents, heads, projections),
+/// the ids of purged records, the sites with their credentials, head
+/// office's settings and its actions log, read in one snapshot; then checks
+/// that every record's heads arrived equal and points the folder at the
+/// database. What head office knew of each site's holdings is not copied,
+/// so each site's next round compares digests (as after a restore) and
+/// sends only what differs.
+pub fn copy_to_postgres(dir: &Path, url: &str) -> Result<Copied, OfficeError> {
+    check_store_url(url)?;
+    if store_url(dir)?.is_some() {
+        return Err(OfficeError::Invalid(format!(
+            "{} already runs on PostgreSQL (its {STORE_URL_FILE} names the database); nothing was copied",
+            dir.display()
+        )));
+    }
+    let from = HeadOffice::open(dir, Arc::new(time::SystemClock))?;
+    let mut to = wuye_store_pg::PgStore::connect(url).map_err(|e| cannot_reach(url, e))?;
+    to.lay_out()?;
+    if !to.is_empty()? || !to.site_rows(None)?.is_empty() {
+        return Err(OfficeError::Invalid(
+            "the PostgreSQL database already holds records or sites; `store copy` copies into an empty database \
+             only (create one with `createdb`), so that nothing there is mixed with or overwritten by the copy"
+                .into(),
+        ));
+    }
+    let conn = from.store.conn();
+    // One read transaction: a snapshot, even if something writes meanwhile.
+    let snapshot = conn.unchecked_transaction()?;
+    let mut copied = Copied { records: 0, purged: 0, sites: 0, actions: 0 };
+    let purged: Vec<String> = snapshot
+        .prepare("SELECT id FROM purged ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = snapshot.prepare(
+        "SELECT d.id, d.kind, d.site_id, d.heads, d.bytes, p.sort, p.status, p.view
+         FROM docs d LEFT JOIN projections p ON p.id = d.id ORDER BY d.seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut chunk = Vec::with_capacity(COPY_CHUNK);
+    let mut flush = |chunk: &mut Vec<wuye_store_pg::CopiedDoc>, purged: &[String]| -> Result<(), OfficeError> {
+        to.copy_in(chunk, purged)?;
+        chunk.clear();
+        Ok(())
+    };
+    while let Some(r) = rows.next()? {
+        let sort: Option<String> = r.get(5)?;
+        let projection = match sort {
+            Some(sort) => Some((sort, r.get(6)?, r.get(7)?)),
+            None => None,
+        };
+        chunk.push(wuye_store_pg::CopiedDoc {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            site_id: r.get(2)?,
+            heads: r.get(3)?,
+            bytes: r.get(4)?,
+            projection,
+        });
+        copied.records += 1;
+        if chunk.len() == COPY_CHUNK {
+            flush(&mut chunk, &[])?;
+        }
+    }
+    flush(&mut chunk, &purged)?;
+    copied.purged = purged.len() as u64;
+    drop(rows);
+    drop(stmt);
+    for row in from.store.site_rows(None)? {
+        crate::backend::copy_site_row(&mut to, &row)?;
+        copied.sites += 1;
+    }
+    for key in COPIED_SETTINGS {
+        if let Some(value) = from.store.setting(key)? {
+            to.set_setting(key, &value)?;
+        }
+    }
+    let actions: Vec<(String, String, String, String)> = snapshot
+        .prepare("SELECT at, by, action, target FROM hq_actions ORDER BY rowid")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    for (at, by, action, target) in &actions {
+        to.record_action(at, by, action, target)?;
+    }
+    copied.actions = actions.len() as u64;
+    let mut held: Vec<(String, Vec<u8>)> = snapshot
+        .prepare("SELECT id, heads FROM docs")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    drop(snapshot);
+    let mut arrived = to.all_heads()?;
+    held.sort();
+    arrived.sort();
+    if held != arrived {
+        let missing = held.iter().filter(|h| !arrived.contains(h)).count();
+        return Err(OfficeError::Invalid(format!(
+            "the copy is not whole: {missing} of {} records differ in PostgreSQL; the folder still runs on SQLite. \
+             Empty the database and copy again",
+            held.len()
+        )));
+    }
+    folder::write_private(&dir.join(STORE_URL_FILE), url.as_bytes())?;
+    Ok(copied)
+}
+
 /// Head office as its folder says: on SQLite, or on PostgreSQL.
 #[derive(Debug)]
 pub enum Opened {

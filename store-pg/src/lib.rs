@@ -135,6 +135,23 @@ pub fn db(e: postgres::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// One record as another store holds it, for [`PgStore::copy_in`].
+#[derive(Debug, Clone)]
+pub struct CopiedDoc {
+    /// Its id.
+    pub id: String,
+    /// Its kind's stored name.
+    pub kind: String,
+    /// Its site.
+    pub site_id: String,
+    /// Its heads, as both stores keep them.
+    pub heads: Vec<u8>,
+    /// The document.
+    pub bytes: Vec<u8>,
+    /// Its projection row: sort key, status and the view as JSON text.
+    pub projection: Option<(String, String, String)>,
+}
+
 /// The record store on one PostgreSQL database.
 pub struct PgStore {
     /// Behind a lock because lists read through `&self` ([`Records`]); one
@@ -299,6 +316,53 @@ impl PgStore {
             .map_err(db)?
             .get(0);
         Ok(n as u64)
+    }
+
+    /// Whether the database holds no record and no site yet.
+    pub fn is_empty(&mut self) -> Result<bool, StoreError> {
+        let docs: i64 = self.c().query_one("SELECT count(*) FROM docs", &[]).map_err(db)?.get(0);
+        let purged: i64 = self.c().query_one("SELECT count(*) FROM purged", &[]).map_err(db)?.get(0);
+        Ok(docs == 0 && purged == 0)
+    }
+
+    /// Writes records copied from another store as they are (documents,
+    /// heads and projections unchanged), numbered per site in the order
+    /// given, with the ids that store purged; one transaction.
+    pub fn copy_in(&mut self, docs: &[CopiedDoc], purged: &[String]) -> Result<(), StoreError> {
+        let mut tx = self.c().transaction().map_err(db)?;
+        let mut sites: Vec<String> = docs.iter().map(|d| d.site_id.clone()).collect();
+        sites.sort();
+        sites.dedup();
+        let mut seqs = Vec::with_capacity(sites.len());
+        for site in &sites {
+            seqs.push(SiteSeqs::lock(&mut tx, site)?);
+        }
+        for d in docs {
+            let at = sites.binary_search(&d.site_id).expect("every site was locked");
+            let seq = seqs[at].take() as i64;
+            tx.execute(
+                "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&d.id, &d.kind, &d.site_id, &seq, &d.heads, &d.bytes],
+            )
+            .map_err(db)?;
+            if let Some((sort, status, view)) = &d.projection {
+                let json: serde_json::Value = serde_json::from_str(view)
+                    .map_err(|e| StoreError::Corrupt { id: d.id.clone(), reason: format!("projection: {e}") })?;
+                tx.execute(
+                    "INSERT INTO projections (id, kind, site_id, sort, status, view) VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[&d.id, &d.kind, &d.site_id, sort, status, &json],
+                )
+                .map_err(db)?;
+            }
+        }
+        for s in seqs {
+            s.store(&mut tx)?;
+        }
+        for id in purged {
+            tx.execute("INSERT INTO purged (id) VALUES ($1) ON CONFLICT DO NOTHING", &[id]).map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(())
     }
 
     /// Saves newly created record documents in one transaction.

@@ -24,8 +24,9 @@ fn ids(v: &Value) -> Vec<String> {
 fn init_on(dir: &Path, name: &str, url: &str) -> Server {
     let data = dir.join(name);
     let addr = format!("127.0.0.1:{}", free_port());
-    let fingerprint =
-        procs::ok("wuye-server", &["init", "--data", path(&data), "--listen", &addr, "--store", url]).trim().to_string();
+    let fingerprint = procs::ok("wuye-server", &["init", "--data", path(&data), "--listen", &addr, "--store", url])
+        .trim()
+        .to_string();
     Server { data, addr, fingerprint }
 }
 
@@ -139,4 +140,80 @@ fn head_office_on_postgresql_says_what_it_cannot_do_yet_and_refuses_a_wrong_addr
     let words = String::from_utf8_lossy(&out.stderr);
     assert!(words.contains("cannot use the PostgreSQL database") && !words.contains("secret"), "{words}");
     assert!(!dir.path().join("y").exists(), "nothing is left behind by a refused init");
+}
+
+#[test]
+fn a_sqlite_head_office_copied_onto_postgresql_goes_on_serving_its_sites_with_nothing_lost() {
+    let Some(pg) = Postgres::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::init(dir.path());
+    let creds = [server.add_site("朝阳花园"), server.add_site("锦绣华庭")];
+    let agents: Vec<Agent> = creds
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Agent::init(dir.path(), &format!("site-{i}"), &server.addr, &server.fingerprint, c))
+        .collect();
+    let mut major = String::new();
+    {
+        let _running = server.start();
+        for (i, agent) in agents.iter().enumerate() {
+            for k in 0..6 {
+                let id = agent.add_complaint("李娜", &format!("{}栋1单元{}", i + 1, 100 + k), "电梯噪音", k == 0);
+                if i == 0 && k == 0 {
+                    major = id;
+                }
+            }
+            agent.sync();
+        }
+        procs::ok("wuye-server", &["complaint", "note", &major, "--data", path(&server.data), "--text", "已派人查看"]);
+    }
+    let before = server.json(&["complaint", "list"]);
+    let sites_before = server.json(&["site", "list"]);
+
+    let url = pg.database();
+    let said = procs::ok("wuye-server", &["store", "copy", "--from", path(&server.data), "--to", &url]);
+    assert!(said.contains("copied") && said.contains("2 sites"), "{said}");
+    // Copying again is refused, and so is another folder into a database that is no longer empty.
+    let again = procs::run("wuye-server", &["store", "copy", "--from", path(&server.data), "--to", &url]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already runs on PostgreSQL"), "{again:?}");
+    let other = Server::init(&dir.path().join("other"));
+    let into_full = procs::run("wuye-server", &["store", "copy", "--from", path(&other.data), "--to", &url]);
+    assert!(String::from_utf8_lossy(&into_full.stderr).contains("empty database"), "{into_full:?}");
+    assert!(!other.data.join("store.url").exists(), "a refused copy leaves the folder on SQLite");
+
+    // The folder now reads PostgreSQL: the same complaints, the same sites.
+    assert_eq!(server.json(&["complaint", "list"]), before);
+    let sites_after = server.json(&["site", "list"]);
+    assert_eq!(sites_after.as_array().unwrap().len(), 2);
+    for (a, b) in sites_before.as_array().unwrap().iter().zip(sites_after.as_array().unwrap()) {
+        assert_eq!((&a["site_id"], &a["name"], &a["credential"]), (&b["site_id"], &b["name"], &b["credential"]));
+    }
+
+    // The sites go on with the same credentials and certificate; their first
+    // round compares what the two hold and sends only what differs: nothing
+    // for the second site, the complaint head office noted for the first
+    // (whole, both ways, as a reconciling round does).
+    let _running = server.start();
+    let rounds: Vec<Value> = agents.iter().map(|a| a.sync()).collect();
+    assert!(rounds.iter().all(|r| r["reconciled"] == true), "{rounds:?}");
+    assert_eq!((rounds[0]["pulled"].as_u64(), rounds[1]["pulled"].as_u64()), (Some(1), Some(0)), "{rounds:?}");
+    assert_eq!(rounds[1]["pushed"], 0, "{rounds:?}");
+    assert_eq!(agents[0].json(&["complaint", "show", &major])["notes"][0]["text"], "已派人查看");
+    for agent in &agents {
+        let idle = agent.sync();
+        assert_eq!(
+            (idle["pushed"].as_u64(), idle["pulled"].as_u64(), &idle["reconciled"]),
+            (Some(0), Some(0), &Value::Bool(false))
+        );
+    }
+    let id = agents[1].add_complaint("赵敏", "2栋2单元808", "楼道灯不亮", false);
+    agents[1].sync();
+    procs::ok(
+        "wuye-server",
+        &["complaint", "decide", &major, "--data", path(&server.data), "--text", "更换电梯曳引机"],
+    );
+    agents[0].sync();
+    assert_eq!(agents[0].json(&["complaint", "show", &major])["decision"]["text"], "更换电梯曳引机");
+    assert_eq!(server.json(&["complaint", "show", &id])["unit"], "2栋2单元808");
+    assert_eq!(ids(&server.json(&["complaint", "list"])).len(), 13);
 }

@@ -113,6 +113,24 @@ pub(crate) fn run(
     Ok(())
 }
 
+/// Runs `wuye-server store copy --from DIR --to URL`.
+pub(crate) fn copy(from: &Path, to: &str) -> anyhow::Result<()> {
+    let copied = office::copy_to_postgres(from, to)?;
+    wuye_node::say!(
+        "copied {} records ({} replaced ones remembered), {} sites and {} logged actions into PostgreSQL, \
+         and checked every record's heads against {}; {} now runs on PostgreSQL (its server.db stays as it was: \
+         delete {} to go back). At each site's next sync the two compare what they hold.",
+        copied.records,
+        copied.purged,
+        copied.sites,
+        copied.actions,
+        from.join(wuye_server::DB_FILE).display(),
+        from.display(),
+        from.join(office::STORE_URL_FILE).display(),
+    );
+    Ok(())
+}
+
 /// Runs `wuye-server backup FILE`.
 pub(crate) fn backup(data: &Path, file: &Path) -> anyhow::Result<()> {
     office::backup(data, file)?;
