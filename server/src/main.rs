@@ -34,6 +34,10 @@ enum Command {
         /// (postgres://USER@HOST:PORT/DB) instead of the folder's SQLite file.
         #[arg(long, value_name = "URL")]
         store: Option<String>,
+        /// The authority (PEM) the database's TLS certificate is checked
+        /// against; without it, the system's trusted authorities.
+        #[arg(long, value_name = "FILE", requires = "store")]
+        store_ca: Option<PathBuf>,
     },
     /// Print the certificate's SHA-256 fingerprint again.
     Fingerprint,
@@ -112,6 +116,9 @@ enum StoreCommand {
         /// The PostgreSQL database (postgres://USER@HOST:PORT/DB), empty.
         #[arg(long, value_name = "URL")]
         to: String,
+        /// The authority (PEM) the database's TLS certificate is checked against.
+        #[arg(long, value_name = "FILE")]
+        store_ca: Option<PathBuf>,
     },
 }
 
@@ -136,14 +143,14 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let Some(data) = cli.data.as_deref() else {
         // `store copy` names its folder itself.
-        if let Command::Store(StoreCommand::Copy { from, to }) = &cli.command {
-            return cli::serve::copy(from, to);
+        if let Command::Store(StoreCommand::Copy { from, to, store_ca }) = &cli.command {
+            return cli::serve::copy(from, to, store_ca.as_deref());
         }
         anyhow::bail!("no data folder given: pass --data DIR or set WUYE_SERVER_DATA");
     };
     let clock = Arc::new(SystemClock);
     match cli.command {
-        Command::Init { listen, store } => cli::serve::init(data, listen, store),
+        Command::Init { listen, store, store_ca } => cli::serve::init(data, listen, store, store_ca.as_deref()),
         Command::Fingerprint => cli::serve::fingerprint(data),
         Command::Backup { file } => cli::serve::backup(data, &file),
         Command::Restore { file } => cli::serve::restore(data, &file),
@@ -158,6 +165,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Complaint(cmd) => cli::complaint::run(data, clock, cmd),
         Command::Bill(cmd) => cli::bill::run(data, clock, cmd),
         Command::Renovation(cmd) => cli::renovation::run(data, clock, cmd),
-        Command::Store(StoreCommand::Copy { from, to }) => cli::serve::copy(&from, &to),
+        Command::Store(StoreCommand::Copy { from, to, store_ca }) => cli::serve::copy(&from, &to, store_ca.as_deref()),
     }
 }

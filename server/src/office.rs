@@ -190,13 +190,28 @@ pub fn init(dir: &Path, listen: Option<&str>) -> Result<String, OfficeError> {
 /// folder without it keeps them in `server.db`.
 pub const STORE_URL_FILE: &str = "store.url";
 
+/// The authority the database's TLS certificate is checked against, when the
+/// folder has one (`--store-ca` at `init` or `store copy`); otherwise the
+/// system's trusted authorities.
+pub const STORE_CA_FILE: &str = "store-ca.pem";
+
+/// Connects to the database at `url`, checking its certificate against `ca` (PEM) if given.
+fn connect_pg(url: &str, ca: Option<&[u8]>) -> Result<wuye_store_pg::PgStore, OfficeError> {
+    wuye_store_pg::PgStore::connect_with(url, ca).map_err(|e| cannot_reach(url, e))
+}
+
+/// The authority file given on the command line, read.
+fn read_ca(ca: Option<&Path>) -> Result<Option<Vec<u8>>, OfficeError> {
+    ca.map(read_file).transpose()
+}
+
 /// Creates a server folder whose records live in the PostgreSQL database at
 /// `url`: the TLS identity in the folder, the tables in the database (made
 /// when missing, so a database another head office folder already uses is
 /// taken as it is). Returns the fingerprint. A second server on the same
 /// database is a copy of the first one's folder (the same certificate, so
 /// sites trust both).
-pub fn init_postgres(dir: &Path, url: &str, listen: Option<&str>) -> Result<String, OfficeError> {
+pub fn init_postgres(dir: &Path, url: &str, ca: Option<&Path>, listen: Option<&str>) -> Result<String, OfficeError> {
     if let Some(listen) = listen {
         check_listen(listen)?;
     }
@@ -204,10 +219,14 @@ pub fn init_postgres(dir: &Path, url: &str, listen: Option<&str>) -> Result<Stri
     if dir.exists() && std::fs::read_dir(dir).map_err(|source| io_error(dir, source))?.next().is_some() {
         return Err(FolderError::NotEmpty(dir.to_path_buf()).into());
     }
-    let mut store = wuye_store_pg::PgStore::connect(url).map_err(|e| cannot_reach(url, e))?;
+    let ca = read_ca(ca)?;
+    let mut store = connect_pg(url, ca.as_deref())?;
     store.lay_out()?;
     std::fs::create_dir_all(dir).map_err(|source| io_error(dir, source))?;
     folder::restrict(dir, 0o700)?;
+    if let Some(ca) = &ca {
+        folder::write_private(&dir.join(STORE_CA_FILE), ca)?;
+    }
     folder::write_private(&dir.join(STORE_URL_FILE), url.as_bytes())?;
     let identity = Identity::generate()?;
     folder::write_private(&dir.join(KEY_FILE), &identity.key_der)?;
@@ -271,7 +290,7 @@ const COPY_CHUNK: usize = 1_000;
 /// database. What head office knew of each site's holdings is not copied,
 /// so each site's next round compares digests (as after a restore) and
 /// sends only what differs.
-pub fn copy_to_postgres(dir: &Path, url: &str) -> Result<Copied, OfficeError> {
+pub fn copy_to_postgres(dir: &Path, url: &str, ca: Option<&Path>) -> Result<Copied, OfficeError> {
     check_store_url(url)?;
     if store_url(dir)?.is_some() {
         return Err(OfficeError::Invalid(format!(
@@ -280,7 +299,8 @@ pub fn copy_to_postgres(dir: &Path, url: &str) -> Result<Copied, OfficeError> {
         )));
     }
     let from = HeadOffice::open(dir, Arc::new(time::SystemClock))?;
-    let mut to = wuye_store_pg::PgStore::connect(url).map_err(|e| cannot_reach(url, e))?;
+    let ca = read_ca(ca)?;
+    let mut to = connect_pg(url, ca.as_deref())?;
     to.lay_out()?;
     if !to.is_empty()? || !to.site_rows(None)?.is_empty() {
         return Err(OfficeError::Invalid(
@@ -364,6 +384,9 @@ pub fn copy_to_postgres(dir: &Path, url: &str) -> Result<Copied, OfficeError> {
             held.len()
         )));
     }
+    if let Some(ca) = &ca {
+        folder::write_private(&dir.join(STORE_CA_FILE), ca)?;
+    }
     folder::write_private(&dir.join(STORE_URL_FILE), url.as_bytes())?;
     Ok(copied)
 }
@@ -381,7 +404,9 @@ pub enum Opened {
 pub fn open_any(dir: &Path, clock: Arc<dyn Clock>) -> Result<Opened, OfficeError> {
     match store_url(dir)? {
         Some(url) => {
-            let store = wuye_store_pg::PgStore::connect(&url).map_err(|e| cannot_reach(&url, e))?;
+            let ca_path = dir.join(STORE_CA_FILE);
+            let ca = if ca_path.is_file() { Some(read_file(&ca_path)?) } else { None };
+            let store = connect_pg(&url, ca.as_deref())?;
             Ok(Opened::Postgres(HeadOffice::over(store, clock, StdRng::from_entropy())?))
         }
         None => Ok(Opened::Sqlite(HeadOffice::open(dir, clock)?)),

@@ -127,6 +127,39 @@ SELECT id, site_id,
 FROM projections WHERE kind = 'payment';
 ";
 
+/// The TLS client configuration for the database: the authorities trusted
+/// are `authority`'s certificates (PEM), or the system's.
+fn tls_config(authority: Option<&[u8]>) -> Result<rustls::ClientConfig, StoreError> {
+    use rustls::pki_types::pem::PemObject;
+    let refused = |why: String| StoreError::Backend(why);
+    let mut roots = rustls::RootCertStore::empty();
+    match authority {
+        Some(pem) => {
+            for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+                let cert =
+                    cert.map_err(|e| refused(format!("the database's authority is not a PEM certificate: {e}")))?;
+                roots.add(cert).map_err(|e| refused(format!("the database's authority cannot be used: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(refused("the database's authority file holds no certificate".into()));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                tracing::warn!("no trusted authorities found on this system; a database offering TLS will be refused");
+            }
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| refused(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 /// A lock key that serialises making the layout between servers starting at once.
 const SCHEMA_LOCK: i64 = 0x7775_7965_0001;
 
@@ -259,9 +292,24 @@ impl PgStore {
     }
 
     /// Connects to the database at `url` (`postgres://user@host:port/db`) and
-    /// makes its tables when they are missing.
+    /// makes its tables when they are missing; TLS as [`PgStore::connect_with`]
+    /// makes it, trusting the system's authorities.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
-        let mut client = Client::connect(url, NoTls).map_err(db)?;
+        Self::connect_with(url, None)
+    }
+
+    /// Connects as [`PgStore::connect`], over TLS unless the address says
+    /// `sslmode=disable`: rustls, the server's certificate checked against
+    /// `authority` (PEM, the company's own authority) or else the system's
+    /// trusted authorities. `sslmode=require` refuses a server without TLS;
+    /// the default (`prefer`) uses TLS whenever the server offers it, and
+    /// then a certificate that does not check out is refused, never ignored.
+    pub fn connect_with(url: &str, authority: Option<&[u8]>) -> Result<Self, StoreError> {
+        let config: postgres::Config = url.parse().map_err(db)?;
+        let mut client = match config.get_ssl_mode() {
+            postgres::config::SslMode::Disable => config.connect(NoTls).map_err(db)?,
+            _ => config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(authority)?)).map_err(db)?,
+        };
         let mut tx = client.transaction().map_err(db)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).map_err(db)?;
         tx.batch_execute(SCHEMA).map_err(db)?;

@@ -38,6 +38,21 @@ fn running_as_root() -> bool {
 impl Postgres {
     /// Starts a cluster, or `None` (outside CI) when PostgreSQL is not installed.
     pub fn start() -> Option<Postgres> {
+        Self::start_with(false, None)
+    }
+
+    /// Starts a cluster that flushes its commits to disk as a production one
+    /// does (`fsync` on), for benchmarks; tests run without it.
+    pub fn start_durable() -> Option<Postgres> {
+        Self::start_with(true, None)
+    }
+
+    /// Starts a cluster offering TLS with this certificate and key (PEM).
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Option<Postgres> {
+        Self::start_with(false, Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(durable: bool, tls: Option<(&str, &str)>) -> Option<Postgres> {
         let Some(bin) = bin_dir() else {
             assert!(
                 std::env::var("CI").is_err(),
@@ -57,11 +72,29 @@ impl Postgres {
         let data = pg.data();
         let init = pg.run("initdb", &["-D", &data, "-U", "wuye", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]);
         assert!(init.status.success(), "initdb failed: {}", String::from_utf8_lossy(&init.stderr));
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+        let mut options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=200",
             pg.port,
-            pg.dir.path().display()
+            pg.dir.path().display(),
+            if durable { "on" } else { "off" }
         );
+        if let Some((cert, key)) = tls {
+            let (cert_file, key_file) = (pg.dir.path().join("server.crt"), pg.dir.path().join("server.key"));
+            std::fs::write(&cert_file, cert).expect("the certificate is written");
+            std::fs::write(&key_file, key).expect("the key is written");
+            // PostgreSQL refuses a key others may read; its owner must be the cluster's.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).expect("the key's mode");
+            if pg.as_nobody {
+                let ok = Command::new("chown").args(["nobody:nogroup"]).arg(&cert_file).arg(&key_file).status();
+                assert!(ok.is_ok_and(|s| s.success()), "cannot hand the key to nobody");
+            }
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert_file.display(),
+                key_file.display()
+            ));
+        }
         let log = pg.dir.path().join("postgres.log").display().to_string();
         let start = pg.run("pg_ctl", &["-D", &data, "-o", &options, "-l", &log, "-w", "-t", "60", "start"]);
         assert!(

@@ -217,3 +217,55 @@ fn a_sqlite_head_office_copied_onto_postgresql_goes_on_serving_its_sites_with_no
     assert_eq!(server.json(&["complaint", "show", &id])["unit"], "2栋2单元808");
     assert_eq!(ids(&server.json(&["complaint", "list"])).len(), 13);
 }
+
+/// An authority and a certificate it signed for 127.0.0.1: (authority PEM, certificate PEM, key PEM).
+fn authority_and_server() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "公司数据库 CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&key, &ca, &ca_key).unwrap();
+    (ca.pem(), server.pem(), key.serialize_pem())
+}
+
+#[test]
+fn head_office_reaches_its_database_over_tls_and_refuses_a_certificate_it_cannot_check() {
+    let (ca, cert, key) = authority_and_server();
+    let Some(pg) = Postgres::start_tls(&cert, &key) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("company-ca.pem");
+    std::fs::write(&ca_file, &ca).unwrap();
+    let url = format!("{}?sslmode=require", pg.database());
+
+    // With the company's authority: TLS, and the folder keeps the authority for later commands.
+    let data = dir.path().join("hq");
+    let addr = format!("127.0.0.1:{}", free_port());
+    procs::ok(
+        "wuye-server",
+        &["init", "--data", path(&data), "--listen", &addr, "--store", &url, "--store-ca", path(&ca_file)],
+    );
+    assert!(data.join("store-ca.pem").is_file());
+    let server = Server { data, addr, fingerprint: String::new() };
+    server.add_site("朝阳花园");
+    assert_eq!(server.json(&["site", "list"]).as_array().unwrap().len(), 1);
+    let mut store = wuye_store_pg::PgStore::connect_with(&url, Some(ca.as_bytes())).unwrap();
+    let ssl: bool =
+        store.client().query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0);
+    assert!(ssl, "the connection is encrypted");
+
+    // Without it the certificate cannot be checked: refused, never used unchecked.
+    let out = procs::run("wuye-server", &["init", "--data", path(&dir.path().join("hq2")), "--store", &url]);
+    let words = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && words.contains("cannot use the PostgreSQL database"), "{words}");
+    // An authority file that is not one is refused with what it is.
+    std::fs::write(dir.path().join("bad.pem"), "not a certificate").unwrap();
+    let bad = dir.path().join("bad.pem");
+    let out = procs::run(
+        "wuye-server",
+        &["init", "--data", path(&dir.path().join("hq3")), "--store", &url, "--store-ca", path(&bad)],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("authority"), "{out:?}");
+}

@@ -9,9 +9,14 @@ use wuye_server::office::{self, Opened};
 use wuye_server::serve;
 
 /// Runs `wuye-server init …`.
-pub(crate) fn init(data: &Path, listen: Option<String>, store: Option<String>) -> anyhow::Result<()> {
+pub(crate) fn init(
+    data: &Path,
+    listen: Option<String>,
+    store: Option<String>,
+    store_ca: Option<&Path>,
+) -> anyhow::Result<()> {
     let fingerprint = match store {
-        Some(url) => office::init_postgres(data, &url, listen.as_deref())?,
+        Some(url) => office::init_postgres(data, &url, store_ca, listen.as_deref())?,
         None => office::init(data, listen.as_deref())?,
     };
     wuye_node::say!("{fingerprint}");
@@ -114,8 +119,8 @@ pub(crate) fn run(
 }
 
 /// Runs `wuye-server store copy --from DIR --to URL`.
-pub(crate) fn copy(from: &Path, to: &str) -> anyhow::Result<()> {
-    let copied = office::copy_to_postgres(from, to)?;
+pub(crate) fn copy(from: &Path, to: &str, store_ca: Option<&Path>) -> anyhow::Result<()> {
+    let copied = office::copy_to_postgres(from, to, store_ca)?;
     wuye_node::say!(
         "copied {} records ({} replaced ones remembered), {} sites and {} logged actions into PostgreSQL, \
          and checked every record's heads against {}; {} now runs on PostgreSQL (its server.db stays as it was: \

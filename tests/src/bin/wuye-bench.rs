@@ -1,6 +1,8 @@
 //! `wuye-bench SCENARIO [--runs N]`: sync measured against the targets in BENCHMARKS.md
 //! (`dashboard` also takes `--sites N --records M`, per site, and `--keep DIR`
-//! to build that company once in DIR and measure it again later).
+//! to build that company once in DIR and measure it again later; the `pg-`
+//! scenarios run head office on a PostgreSQL cluster they start, with
+//! `--servers N` servers on its one database).
 //!
 //! Longer than 600 lines on purpose: one binary holds every scenario so that
 //! `wuye-bench all` measures them with the same helpers in one run.
@@ -31,10 +33,11 @@ use wuye_protocol::time::{Clock, SystemClock};
 use wuye_protocol::wire::{heads_to_wire, DocPayload};
 use wuye_server::office::{HeadOffice, NewSite};
 use wuye_tests::harness::sample;
+use wuye_tests::pg::Postgres;
 use wuye_tests::procs::{self, path, Proc, Server};
 use wuye_tests::relay::Relay;
 
-const SCENARIOS: [&str; 17] = [
+const SCENARIOS: [&str; 20] = [
     "floor-apply",
     "floor-apply-stored",
     "floor-connect",
@@ -52,6 +55,9 @@ const SCENARIOS: [&str; 17] = [
     "web-pages",
     "issue-bills",
     "dashboard",
+    "pg-first-sync",
+    "pg-many-sites",
+    "pg-idle-sites",
 ];
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -586,31 +592,7 @@ fn many_sites(b: &mut Bench, scenario: &'static str, sites: usize, records: usiz
             copy_dir(from, to)?;
             point_agent_at(to, &relay.addr.to_string())?;
         }
-        // Every agent's folder is opened first: the clock runs for syncing only.
-        let agents_open = copies.iter().map(|dir| wuye_agent::config::open(dir)).collect::<Result<Vec<_>, _>>()?;
-        let start = Instant::now();
-        let reports = b.rt.block_on(async {
-            let tasks: Vec<_> = agents_open
-                .into_iter()
-                .map(|(mut store, config)| {
-                    tokio::spawn(async move {
-                        wuye_agent::link::sync_once(&mut store, &config, &SystemClock, &mut |_| {}).await
-                    })
-                })
-                .collect();
-            let mut reports = Vec::new();
-            for t in tasks {
-                reports.push(t.await);
-            }
-            reports
-        });
-        walls.push(start.elapsed().as_secs_f64());
-        for report in reports {
-            let outcome = report?.map_err(|e| anyhow::anyhow!("{scenario}: a sync failed: {e}"))?;
-            if outcome.report.pushed != records {
-                bail!("{scenario}: a site pushed {} records", outcome.report.pushed);
-            }
-        }
+        walls.push(sync_all(b, &copies, records, scenario)?);
         agent_rss = agent_rss.max(wuye_node::process::peak_rss_mb().unwrap_or(0.0) / sites as f64);
         let (up, down) = relay.bytes();
         bytes = up + down;
@@ -632,18 +614,187 @@ fn many_sites(b: &mut Bench, scenario: &'static str, sites: usize, records: usiz
     })
 }
 
+/// Syncs every agent folder at once (agents in this process over real
+/// QUIC, one connection and one store each), checking each pushed
+/// `records`; the wall time from starting to the last done.
+fn sync_all(b: &Bench, folders: &[PathBuf], records: usize, scenario: &str) -> anyhow::Result<f64> {
+    // Every agent's folder is opened first: the clock runs for syncing only.
+    let agents_open = folders.iter().map(|dir| wuye_agent::config::open(dir)).collect::<Result<Vec<_>, _>>()?;
+    let start = Instant::now();
+    let reports = b.rt.block_on(async {
+        let tasks: Vec<_> = agents_open
+            .into_iter()
+            .map(|(mut store, config)| {
+                tokio::spawn(async move {
+                    wuye_agent::link::sync_once(&mut store, &config, &SystemClock, &mut |_| {}).await
+                })
+            })
+            .collect();
+        let mut reports = Vec::new();
+        for t in tasks {
+            reports.push(t.await);
+        }
+        reports
+    });
+    let wall = start.elapsed().as_secs_f64();
+    for report in reports {
+        let outcome = report?.map_err(|e| anyhow::anyhow!("{scenario}: a sync failed: {e}"))?;
+        if outcome.report.pushed != records {
+            bail!("{scenario}: a site pushed {} records", outcome.report.pushed);
+        }
+    }
+    Ok(wall)
+}
+
+/// Head office on PostgreSQL: `servers` server folders on one new database
+/// of `pg` (the first made by `wuye-server init --store`, the others copies
+/// of it on ports of their own), with `sites` registered.
+fn pg_head_office(
+    b: &mut Bench,
+    pg: &Postgres,
+    name: &str,
+    servers: usize,
+    sites: usize,
+) -> anyhow::Result<(Vec<Server>, Vec<NewSite>, String)> {
+    let url = pg.database();
+    let dir = b.fresh_dir(name);
+    let data = dir.join("hq-0");
+    let addr = format!("127.0.0.1:{}", procs::free_port());
+    let fingerprint = procs::ok("wuye-server", &["init", "--data", path(&data), "--listen", &addr, "--store", &url])
+        .trim()
+        .to_string();
+    let mut all = vec![Server { data, addr, fingerprint }];
+    for i in 1..servers {
+        let copy = server_copy(&all[0], &dir.join(format!("hq-{i}")))?;
+        all.push(copy);
+    }
+    let store = wuye_store_pg::PgStore::connect(&url)?;
+    let mut hq = HeadOffice::over(store, Arc::new(SystemClock), StdRng::from_entropy())?;
+    let creds = (0..sites).map(|i| hq.add_site(&format!("测试小区{i:03}管理处"))).collect::<Result<Vec<_>, _>>()?;
+    Ok((all, creds, url))
+}
+
+/// The bytes PostgreSQL holds for the database at `url` (tables, indexes, TOAST).
+fn pg_database_bytes(url: &str) -> anyhow::Result<u64> {
+    let mut store = wuye_store_pg::PgStore::connect(url)?;
+    let row = store.client().query_one("SELECT pg_database_size(current_database())", &[])?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+/// First sync of 10,000 records to head office on PostgreSQL (one server:
+/// one site's round is served by one server, so a second adds nothing here).
+fn pg_first_sync(b: &mut Bench, pg: &Postgres) -> anyhow::Result<Line> {
+    let (mut times, mut walls) = (Vec::new(), Vec::new());
+    let (mut bytes, mut server_rss, mut per_record) = (0, 0.0f64, 0);
+    for _ in 0..b.runs {
+        let (servers, creds, url) = pg_head_office(b, pg, "pg-first-sync", 1, 1)?;
+        let empty = pg_database_bytes(&url)?;
+        let agent = b.fresh_dir("pg-first-sync-agent");
+        agent_with_records(&agent, &servers[0], &creds[0], FIRST_SYNC_RECORDS, 1)?;
+        let proc = servers[0].start();
+        let relay = b.relay(&servers[0])?;
+        point_agent_at(&agent, &relay.addr.to_string())?;
+        let (report, wall) = sync(&agent)?;
+        if report["pushed"] != FIRST_SYNC_RECORDS + 1 {
+            bail!("first sync on PostgreSQL pushed {} records", report["pushed"]);
+        }
+        times.push(report["seconds"].as_f64().unwrap_or(f64::NAN));
+        walls.push(wall);
+        let (up, down) = relay.bytes();
+        bytes = up + down;
+        server_rss = server_rss.max(peak_rss_mb_of(proc.id()).unwrap_or(0.0));
+        per_record = (pg_database_bytes(&url)?.saturating_sub(empty)) / FIRST_SYNC_RECORDS as u64;
+    }
+    Ok(Line {
+        scenario: "pg-first-sync",
+        seconds: median(times),
+        bytes,
+        server_rss_mb: server_rss,
+        agent_rss_mb: 0.0,
+        extra: json!({
+            "records": FIRST_SYNC_RECORDS,
+            "servers": 1,
+            "process_wall_seconds": round3(median(walls)),
+            "database_bytes_per_record": per_record,
+            "runs": b.runs,
+        }),
+    })
+}
+
+/// 50 sites × 200 records syncing at once to head office on PostgreSQL with
+/// `servers` servers, the sites spread over them in turn.
+fn pg_many_sites(b: &mut Bench, pg: &Postgres, servers: usize) -> anyhow::Result<Line> {
+    let (sites, records) = (50, 200);
+    let mut walls = Vec::new();
+    let mut server_rss = 0.0f64;
+    for _ in 0..b.runs {
+        let (all, creds, _) = pg_head_office(b, pg, "pg-many-sites", servers, sites)?;
+        let dir = b.fresh_dir("pg-many-sites-agents");
+        let folders: Vec<PathBuf> = (0..sites).map(|i| dir.join(format!("agent-{i:03}"))).collect();
+        for (i, (cred, folder)) in creds.iter().zip(&folders).enumerate() {
+            agent_with_records(folder, &all[i % servers], cred, records, 100 + i as u64)?;
+        }
+        let procs: Vec<Proc> = all.iter().map(Server::start).collect();
+        walls.push(sync_all(b, &folders, records, "pg-many-sites")?);
+        for p in &procs {
+            server_rss = server_rss.max(peak_rss_mb_of(p.id()).unwrap_or(0.0));
+        }
+    }
+    Ok(Line {
+        scenario: "pg-many-sites",
+        seconds: median(walls),
+        bytes: 0,
+        server_rss_mb: server_rss,
+        agent_rss_mb: 0.0,
+        extra: json!({
+            "sites": sites,
+            "records_per_site": records,
+            "servers": servers,
+            "measured": "wall time from starting every site's sync until the last completes",
+            "runs": b.runs,
+        }),
+    })
+}
+
 const IDLE_SITES: usize = 500;
 
 fn idle_sites(b: &mut Bench) -> anyhow::Result<Line> {
     let dir = b.fresh_dir("idle-sites");
     let (template, creds) = server_template(&dir, IDLE_SITES + 1)?;
     let server = server_copy(&template, &dir.join("hq-run"))?;
-    let proc = server.start();
-    let relay = b.relay(&server)?;
+    idle_sites_on(b, "idle-sites", &dir, &[server], &creds)
+}
+
+/// 500 idle sites spread over `servers` on PostgreSQL (the probe on the first).
+fn pg_idle_sites(b: &mut Bench, pg: &Postgres, servers: usize) -> anyhow::Result<Line> {
+    let (all, creds, _) = pg_head_office(b, pg, "pg-idle-sites", servers, IDLE_SITES + 1)?;
+    let dir = b.fresh_dir("pg-idle-sites-agents");
+    let mut line = idle_sites_on(b, "pg-idle-sites", &dir, &all, &creds)?;
+    if let Value::Object(extra) = &mut line.extra {
+        extra.insert("servers".into(), json!(servers));
+    }
+    Ok(line)
+}
+
+/// Every site of `creds` but the last syncing every 5 s, spread over
+/// `servers` in turn; the last site's rounds (through the first server) measured.
+fn idle_sites_on(
+    b: &mut Bench,
+    scenario: &'static str,
+    dir: &Path,
+    servers: &[Server],
+    creds: &[NewSite],
+) -> anyhow::Result<Line> {
+    let procs: Vec<Proc> = servers.iter().map(Server::start).collect();
+    let relays = servers.iter().map(|s| b.relay(s)).collect::<anyhow::Result<Vec<_>>>()?;
+    let (server, relay) = (&servers[0], &relays[0]);
     let mut configs = Vec::new();
+    let last = creds.len() - 1;
     for (i, cred) in creds.iter().enumerate() {
+        // The probe (the last site) goes through the first server.
+        let through = if i == last { relay } else { &relays[i % relays.len()] };
         let config = AgentConfig::new(
-            &relay.addr.to_string(),
+            &through.addr.to_string(),
             &server.fingerprint,
             &cred.site_id.to_string(),
             &cred.code,
@@ -654,7 +805,7 @@ fn idle_sites(b: &mut Bench) -> anyhow::Result<Line> {
         configs.push(config);
     }
     let probe_config = configs.pop().context("one probe site")?;
-    let probe_dir = dir.join(format!("agent-{IDLE_SITES:03}"));
+    let probe_dir = dir.join(format!("agent-{last:03}"));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let interval = Duration::from_millis(wuye_agent::link::DEFAULT_INTERVAL_MS);
     let handles: Vec<_> = configs
@@ -692,7 +843,7 @@ fn idle_sites(b: &mut Bench) -> anyhow::Result<Line> {
         endpoint.wait_idle().await;
         anyhow::Ok((t, by))
     })?;
-    let server_rss = wuye_node::process::peak_rss_mb_of(proc.id()).unwrap_or(0.0);
+    let server_rss = procs.iter().map(|p| peak_rss_mb_of(p.id()).unwrap_or(0.0)).fold(0.0, f64::max);
     let bench_rss = wuye_node::process::peak_rss_mb().unwrap_or(0.0);
     let _ = stop_tx.send(true);
     b.rt.block_on(async {
@@ -701,13 +852,13 @@ fn idle_sites(b: &mut Bench) -> anyhow::Result<Line> {
         }
     });
     Ok(Line {
-        scenario: "idle-sites",
+        scenario,
         seconds: median(probe_times.clone()),
         bytes: median(probe_bytes) as u64,
         server_rss_mb: server_rss,
-        agent_rss_mb: bench_rss / IDLE_SITES as f64,
+        agent_rss_mb: bench_rss / (creds.len() - 1) as f64,
         extra: json!({
-            "sites_connected": IDLE_SITES,
+            "sites_connected": creds.len() - 1,
             "round_interval_ms": wuye_agent::link::DEFAULT_INTERVAL_MS,
             "probe_round_max_seconds": round3(probe_times.iter().cloned().fold(0.0, f64::max)),
             "agents": "in one process over real QUIC; agent_rss_mb is that process's peak divided by the sites",
@@ -1257,8 +1408,9 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or(5)
         .max(1);
     let wanted: Vec<&str> = match scenario {
-        // The dashboard's company of two million records takes half an hour to build: asked for by name.
-        "all" => SCENARIOS.iter().copied().filter(|s| *s != "dashboard").collect(),
+        // The dashboard's company of two million records takes half an hour to build, and
+        // the PostgreSQL scenarios need a cluster: asked for by name.
+        "all" => SCENARIOS.iter().copied().filter(|s| *s != "dashboard" && !s.starts_with("pg-")).collect(),
         s if SCENARIOS.contains(&s) => vec![s],
         other => bail!("unknown scenario '{other}': use one of {} or all", SCENARIOS.join(", ")),
     };
@@ -1323,6 +1475,28 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted.contains(&"issue-bills") {
         issue_bills(&mut b)?.print();
+    }
+    let pg_wanted = wanted.iter().any(|s| s.starts_with("pg-"));
+    if pg_wanted {
+        let servers = args
+            .iter()
+            .position(|a| a == "--servers")
+            .and_then(|i| args.get(i + 1))
+            .map(|n| n.parse::<usize>())
+            .transpose()
+            .context("--servers takes a whole number")?
+            .unwrap_or(1)
+            .max(1);
+        let pg = Postgres::start_durable().context("PostgreSQL is not installed: scripts/setup.sh installs it")?;
+        if wanted.contains(&"pg-first-sync") {
+            pg_first_sync(&mut b, &pg)?.print();
+        }
+        if wanted.contains(&"pg-many-sites") {
+            pg_many_sites(&mut b, &pg, servers)?.print();
+        }
+        if wanted.contains(&"pg-idle-sites") {
+            pg_idle_sites(&mut b, &pg, servers)?.print();
+        }
     }
     if wanted.contains(&"dashboard") {
         let number = |flag: &str, default: usize| -> anyhow::Result<usize> {
