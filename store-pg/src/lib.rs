@@ -261,11 +261,28 @@ fn purge(tx: &mut Transaction<'_>, id: RecordId) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn upsert_peer_heads(tx: &mut Transaction<'_>, peer: &str, id: &str, heads: &[Hash]) -> Result<(), StoreError> {
+/// Records in one statement that `peer` holds each document at the heads
+/// given (the last given for an id named twice); with `held_only`, only
+/// documents this store holds.
+fn held_by(
+    tx: &mut Transaction<'_>,
+    peer: &str,
+    pairs: impl Iterator<Item = (String, Vec<u8>)>,
+    held_only: bool,
+) -> Result<(), StoreError> {
+    let unique: std::collections::BTreeMap<String, Vec<u8>> = pairs.collect();
+    if unique.is_empty() {
+        return Ok(());
+    }
+    let (ids, heads): (Vec<String>, Vec<Vec<u8>>) = unique.into_iter().unzip();
+    let only = if held_only { "WHERE EXISTS (SELECT 1 FROM docs WHERE docs.id = a.id)" } else { "" };
     tx.execute(
-        "INSERT INTO peer_heads (peer, doc_id, heads) VALUES ($1, $2, $3)
-         ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
-        &[&peer, &id, &heads_to_blob(heads)],
+        &format!(
+            "INSERT INTO peer_heads (peer, doc_id, heads)
+             SELECT $1, a.id, a.heads FROM UNNEST($2::text[], $3::bytea[]) AS a(id, heads) {only}
+             ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads"
+        ),
+        &[&peer, &ids, &heads],
     )
     .map_err(db)?;
     Ok(())
@@ -527,18 +544,26 @@ impl PgStore {
         // The site's lock first: what is read below cannot change before the commit.
         let mut seqs = SiteSeqs::lock(&mut tx, &site.to_string())?;
         let first = seqs.next;
-        let mut existing = Vec::with_capacity(docs.len());
-        let mut gone = Vec::with_capacity(docs.len());
-        for payload in &docs {
-            let id = payload.id.to_string();
-            let row = tx.query_opt("SELECT site_id, bytes, seq FROM docs WHERE id = $1", &[&id]).map_err(db)?;
-            existing.push(row.map(|r| Existing { owner: r.get(0), bytes: r.get(1), seq: r.get::<_, i64>(2) as Seq }));
-            let purged = tx.query_opt("SELECT 1 FROM purged WHERE id = $1", &[&id]).map_err(db)?;
-            gone.push(purged.is_some());
-        }
+        // What is held of the batch's documents, read in two statements for the whole batch.
+        let ids: Vec<String> = docs.iter().map(|p| p.id.to_string()).collect();
+        let mut held: std::collections::HashMap<String, Existing> = tx
+            .query("SELECT id, site_id, bytes, seq FROM docs WHERE id = ANY($1)", &[&ids])
+            .map_err(db)?
+            .into_iter()
+            .map(|r| (r.get(0), Existing { owner: r.get(1), bytes: r.get(2), seq: r.get::<_, i64>(3) as Seq }))
+            .collect();
+        let purged: std::collections::HashSet<String> = tx
+            .query("SELECT id FROM purged WHERE id = ANY($1)", &[&ids])
+            .map_err(db)?
+            .into_iter()
+            .map(|r| r.get(0))
+            .collect();
+        let gone: Vec<bool> = ids.iter().map(|id| purged.contains(id)).collect();
+        let existing: Vec<Option<Existing>> = ids.iter().map(|id| held.remove(id)).collect();
         let merged = merge::merge_all(site, &docs, existing, gone);
-        let mut writes = PgWrites { tx: &mut tx, seqs: &mut seqs, peer };
+        let mut writes = PgWrites { tx: &mut tx, seqs: &mut seqs, peer, rows: Rows::default() };
         let (applied, _) = merge::settle(&mut writes, peer, merged)?;
+        writes.flush()?;
         seqs.store(&mut tx)?;
         tx.execute(
             "INSERT INTO peer_cursors (peer, cursor) VALUES ($1, $2)
@@ -553,12 +578,97 @@ impl PgStore {
     }
 }
 
+/// Rows waiting to be written in one statement per table ([`Rows::write`]):
+/// a batch's documents cost a handful of round trips to the database, not
+/// several for each document.
+#[derive(Default)]
+struct Rows {
+    ids: Vec<String>,
+    kinds: Vec<String>,
+    sites: Vec<String>,
+    seqs: Vec<i64>,
+    heads: Vec<Vec<u8>>,
+    bytes: Vec<Vec<u8>>,
+    /// Projections: id, kind, site, sort, status, view.
+    p_ids: Vec<String>,
+    p_kinds: Vec<String>,
+    p_sites: Vec<String>,
+    p_sorts: Vec<String>,
+    p_statuses: Vec<String>,
+    p_views: Vec<serde_json::Value>,
+    /// What the peer holds: document id, heads.
+    held_ids: Vec<String>,
+    held_heads: Vec<Vec<u8>>,
+}
+
+impl Rows {
+    fn add(&mut self, row: &Row, heads: &[Hash], bytes: &[u8], seq: Seq) {
+        let id = row.id.to_string();
+        if let Some(view) = &row.view {
+            let p = view.projection();
+            self.p_ids.push(id.clone());
+            self.p_kinds.push(row.kind.clone());
+            self.p_sites.push(row.site.to_string());
+            self.p_sorts.push(p.sort);
+            self.p_statuses.push(p.status.to_string());
+            self.p_views.push(serde_json::to_value(view.as_ref()).expect("a record view always serializes"));
+        }
+        self.ids.push(id);
+        self.kinds.push(row.kind.clone());
+        self.sites.push(row.site.to_string());
+        self.seqs.push(seq as i64);
+        self.heads.push(heads_to_blob(heads));
+        self.bytes.push(bytes.to_vec());
+    }
+
+    /// Writes and empties what is waiting, the peer's holdings under `peer`.
+    fn write(&mut self, tx: &mut Transaction<'_>, peer: &str) -> Result<(), StoreError> {
+        if !self.ids.is_empty() {
+            tx.execute(
+                "INSERT INTO docs (id, kind, site_id, seq, heads, bytes)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::bytea[], $6::bytea[])
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
+                &[&self.ids, &self.kinds, &self.sites, &self.seqs, &self.heads, &self.bytes],
+            )
+            .map_err(db)?;
+        }
+        if !self.p_ids.is_empty() {
+            tx.execute(
+                "INSERT INTO projections (id, kind, site_id, sort, status, view)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+                 ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view",
+                &[&self.p_ids, &self.p_kinds, &self.p_sites, &self.p_sorts, &self.p_statuses, &self.p_views],
+            )
+            .map_err(db)?;
+        }
+        if !self.held_ids.is_empty() {
+            tx.execute(
+                "INSERT INTO peer_heads (peer, doc_id, heads)
+                 SELECT $1, * FROM UNNEST($2::text[], $3::bytea[])
+                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+                &[&peer, &self.held_ids, &self.held_heads],
+            )
+            .map_err(db)?;
+        }
+        *self = Rows::default();
+        Ok(())
+    }
+}
+
 /// The PostgreSQL store's writes for [`merge::settle`], inside one
-/// transaction holding the site's sequence lock.
+/// transaction holding the site's sequence lock; rows are gathered and
+/// written together ([`PgWrites::flush`]), in order with any purge.
 struct PgWrites<'a, 'b> {
     tx: &'a mut Transaction<'b>,
     seqs: &'a mut SiteSeqs,
     peer: &'a str,
+    rows: Rows,
+}
+
+impl PgWrites<'_, '_> {
+    fn flush(&mut self) -> Result<(), StoreError> {
+        self.rows.write(self.tx, self.peer)
+    }
 }
 
 impl merge::Writes for PgWrites<'_, '_> {
@@ -567,14 +677,19 @@ impl merge::Writes for PgWrites<'_, '_> {
     }
 
     fn write(&mut self, row: &Row, heads: &[Hash], bytes: &[u8], seq: Seq, _fresh: bool) -> Result<(), StoreError> {
-        write_row(self.tx, row, heads, bytes, seq)
+        self.rows.add(row, heads, bytes, seq);
+        Ok(())
     }
 
     fn held_by_peer(&mut self, id: &str, heads: &[Hash]) -> Result<(), StoreError> {
-        upsert_peer_heads(self.tx, self.peer, id, heads)
+        self.rows.held_ids.push(id.to_string());
+        self.rows.held_heads.push(heads_to_blob(heads));
+        Ok(())
     }
 
     fn purge(&mut self, id: RecordId) -> Result<(), StoreError> {
+        // What was gathered before is written first: the purge may remove one of those rows.
+        self.flush()?;
         purge(self.tx, id)
     }
 }
@@ -638,16 +753,8 @@ impl SyncStore for PgStore {
             return Ok(());
         }
         let mut tx = self.c().transaction().map_err(db)?;
-        for ack in held {
-            // Heads of a document this store does not hold are ignored.
-            tx.execute(
-                "INSERT INTO peer_heads (peer, doc_id, heads)
-                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM docs WHERE id = $2)
-                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
-                &[&peer, &ack.id.to_string(), &heads_to_blob(&ack.heads)],
-            )
-            .map_err(db)?;
-        }
+        // Heads of a document this store does not hold are ignored.
+        held_by(&mut tx, peer, held.iter().map(|a| (a.id.to_string(), heads_to_blob(&a.heads))), true)?;
         // Documents the peer needs whole take new numbers of their site's sequence.
         let mut owners: Vec<(String, String)> = Vec::new();
         for id in need_full {
@@ -730,22 +837,24 @@ impl SyncStore for PgStore {
     fn compare_digests(&mut self, peer: &str, site: SiteId, digests: &[Digest]) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.c().transaction().map_err(db)?;
         let site = site.to_string();
+        let ids: Vec<String> = digests.iter().map(|d| d.id.to_string()).collect();
+        let ours: std::collections::HashMap<String, Vec<u8>> = tx
+            .query("SELECT id, heads FROM docs WHERE id = ANY($1) AND site_id = $2", &[&ids, &site])
+            .map_err(db)?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
         let mut same = Vec::with_capacity(digests.len());
-        for d in digests {
-            let id = d.id.to_string();
-            let heads = tx
-                .query_opt("SELECT heads FROM docs WHERE id = $1 AND site_id = $2", &[&id, &site])
-                .map_err(db)?
-                .and_then(|r| heads_from_blob(&r.get::<_, Vec<u8>>(0)));
-            let held = match heads {
-                Some(ours) if heads_digest(&ours) == d.heads => {
-                    upsert_peer_heads(&mut tx, peer, &id, &ours)?;
-                    true
-                }
-                _ => false,
-            };
+        let mut both = Vec::new();
+        for (d, id) in digests.iter().zip(ids) {
+            let blob = ours.get(&id);
+            let held = blob.and_then(|b| heads_from_blob(b)).is_some_and(|h| heads_digest(&h) == d.heads);
+            if let (true, Some(blob)) = (held, blob) {
+                both.push((id, blob.clone()));
+            }
             same.push(held);
         }
+        held_by(&mut tx, peer, both.into_iter(), false)?;
         changed(&mut tx, peer)?;
         tx.commit().map_err(db)?;
         Ok(same)
@@ -753,14 +862,13 @@ impl SyncStore for PgStore {
 
     fn mark_held(&mut self, peer: &str, ids: &[RecordId]) -> Result<(), StoreError> {
         let mut tx = self.c().transaction().map_err(db)?;
-        for id in ids {
-            tx.execute(
-                "INSERT INTO peer_heads (peer, doc_id, heads) SELECT $1, id, heads FROM docs WHERE id = $2
-                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
-                &[&peer, &id.to_string()],
-            )
-            .map_err(db)?;
-        }
+        let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        tx.execute(
+            "INSERT INTO peer_heads (peer, doc_id, heads) SELECT $1, id, heads FROM docs WHERE id = ANY($2)
+             ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+            &[&peer, &ids],
+        )
+        .map_err(db)?;
         changed(&mut tx, peer)?;
         tx.commit().map_err(db)?;
         Ok(())
