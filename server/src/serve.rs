@@ -25,56 +25,13 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 use wuye_node::frames::{read_message, write_message, FrameIoError};
-use wuye_node::StoreError;
 use wuye_protocol::ids::SiteId;
-use wuye_protocol::sync::{ServerSession, ServerStore, SessionError};
+use wuye_protocol::sync::{ServerSession, SessionError};
 use wuye_protocol::time::Clock;
 use wuye_protocol::wire::FrameError;
 use wuye_protocol::wire::{ErrorCode, Message};
 
 use crate::office::{self, HeadOffice, OfficeError, OfficeStore};
-
-/// What the sync service needs of head office's store: the round's storage
-/// ([`ServerStore`]), the sites' current credentials, and the upkeep a store
-/// may need while serving. Head office on SQLite ([`HeadOffice`]) and on
-/// PostgreSQL (`HeadOffice<PgStore>`) both serve through it.
-pub trait Service: ServerStore<Error = StoreError> + Send + 'static {
-    /// The hash of each site's current credential, `None` for a site revoked
-    /// or never enrolled.
-    fn credentials(&self) -> Result<HashMap<SiteId, Option<String>>, OfficeError>;
-    /// The hash of one site's current credential.
-    fn credential_hash(&self, site: SiteId) -> Result<Option<String>, StoreError>;
-    /// Before serving: take checkpoints off the sync path, where the store has them.
-    fn defer_checkpoints(&mut self) -> Result<(), StoreError> {
-        Ok(())
-    }
-    /// The regular upkeep of the store's log, if it keeps one.
-    fn checkpoint(&mut self) -> Result<(), StoreError> {
-        Ok(())
-    }
-    /// The closing upkeep, waited for on shutdown.
-    fn checkpoint_fully(&mut self) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
-impl<S: OfficeStore> Service for HeadOffice<S> {
-    fn credentials(&self) -> Result<HashMap<SiteId, Option<String>>, OfficeError> {
-        HeadOffice::credentials(self)
-    }
-    fn credential_hash(&self, site: SiteId) -> Result<Option<String>, StoreError> {
-        HeadOffice::credential_hash(self, site)
-    }
-    fn defer_checkpoints(&mut self) -> Result<(), StoreError> {
-        self.store.defer_checkpoints()
-    }
-    fn checkpoint(&mut self) -> Result<(), StoreError> {
-        self.store.checkpoint()
-    }
-    fn checkpoint_fully(&mut self) -> Result<(), StoreError> {
-        self.store.checkpoint_fully()
-    }
-}
 
 /// Most site connections served at once; more are refused until one closes.
 pub const MAX_CONNECTIONS: usize = 1_024;
@@ -107,15 +64,15 @@ pub fn bind(dir: &Path, listen: SocketAddr) -> Result<quinn::Endpoint, OfficeErr
 }
 
 /// Serves sync on `endpoint` until `shutdown` resolves, then closes cleanly.
-pub async fn run<O: Service>(
+pub async fn run<S: OfficeStore>(
     endpoint: quinn::Endpoint,
-    mut office: O,
+    mut office: HeadOffice<S>,
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()>,
 ) {
     // Checkpoints move off the sync path: a commit that also copied the log
     // into the database would stall every site waiting for the lock.
-    if let Err(e) = office.defer_checkpoints() {
+    if let Err(e) = office.store.defer_checkpoints() {
         tracing::warn!("checkpoints stay automatic: {e}");
     }
     let office = StoreThread::start(office);
@@ -155,7 +112,7 @@ pub async fn run<O: Service>(
     let _ = timeout(Duration::from_millis(SHUTDOWN_GRACE_MS), endpoint.wait_idle()).await;
     // The last act: the log copied into the database and emptied, waited
     // for, so that a stop right after a sync leaves no log behind.
-    match office.call(|o| o.checkpoint_fully()).await {
+    match office.call(|o| o.store.checkpoint_fully()).await {
         Some(Ok(())) => tracing::info!("write-ahead log checkpointed"),
         Some(Err(e)) => {
             tracing::warn!("the closing checkpoint failed: {e}; the log is kept and read at the next start")
@@ -167,11 +124,11 @@ pub async fn run<O: Service>(
 /// How often the write-ahead log is copied into the database.
 pub const CHECKPOINT_INTERVAL_MS: u64 = 5_000;
 
-async fn checkpoint_regularly<O: Service>(office: StoreThread<O>) {
+async fn checkpoint_regularly<S: OfficeStore>(office: StoreThread<S>) {
     let mut tick = tokio::time::interval(Duration::from_millis(CHECKPOINT_INTERVAL_MS));
     loop {
         tick.tick().await;
-        match office.call(|o| o.checkpoint()).await {
+        match office.call(|o| o.store.checkpoint()).await {
             Some(Ok(())) => {}
             Some(Err(e)) => tracing::warn!("checkpoint failed: {e}"),
             None => return,
@@ -236,7 +193,7 @@ impl Registry {
     }
 }
 
-async fn close_revoked_regularly<O: Service>(office: StoreThread<O>, open: Registry) {
+async fn close_revoked_regularly<S: OfficeStore>(office: StoreThread<S>, open: Registry) {
     let mut tick = tokio::time::interval(Duration::from_millis(CREDENTIAL_CHECK_MS));
     loop {
         tick.tick().await;
@@ -248,22 +205,22 @@ async fn close_revoked_regularly<O: Service>(office: StoreThread<O>, open: Regis
     }
 }
 
-type Job<O> = Box<dyn FnOnce(&mut O) + Send>;
+type Job<S> = Box<dyn FnOnce(&mut HeadOffice<S>) + Send>;
 
 /// The thread that owns head office's store, and the way to hand it work.
-struct StoreThread<O> {
-    jobs: mpsc::Sender<Job<O>>,
+struct StoreThread<S> {
+    jobs: mpsc::Sender<Job<S>>,
 }
 
-impl<O> Clone for StoreThread<O> {
+impl<S> Clone for StoreThread<S> {
     fn clone(&self) -> Self {
         Self { jobs: self.jobs.clone() }
     }
 }
 
-impl<O: Service> StoreThread<O> {
-    fn start(mut office: O) -> Self {
-        let (jobs, queue) = mpsc::channel::<Job<O>>();
+impl<S: OfficeStore> StoreThread<S> {
+    fn start(mut office: HeadOffice<S>) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job<S>>();
         std::thread::Builder::new()
             .name("wuye-store".into())
             .spawn(move || {
@@ -280,7 +237,7 @@ impl<O: Service> StoreThread<O> {
     }
 
     /// Runs `f` on the store thread; `None` if the thread is gone.
-    async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut O) -> R + Send + 'static) -> Option<R> {
+    async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut HeadOffice<S>) -> R + Send + 'static) -> Option<R> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Box::new(move |office| {
@@ -291,9 +248,9 @@ impl<O: Service> StoreThread<O> {
     }
 }
 
-async fn handle_connection<O: Service>(
+async fn handle_connection<S: OfficeStore>(
     incoming: quinn::Incoming,
-    office: StoreThread<O>,
+    office: StoreThread<S>,
     open: Registry,
     clock: Arc<dyn Clock>,
 ) {
@@ -351,15 +308,15 @@ enum StreamEnd {
 }
 
 /// One round on one stream.
-struct Stream<'a, O> {
-    office: &'a StoreThread<O>,
+struct Stream<'a, S> {
+    office: &'a StoreThread<S>,
     open: &'a Registry,
     conn: &'a quinn::Connection,
     clock: &'a dyn Clock,
     remote: SocketAddr,
 }
 
-impl<O: Service> Stream<'_, O> {
+impl<S: OfficeStore> Stream<'_, S> {
     /// Finishes the stream, lets the last message reach the peer, then closes the connection.
     async fn close(&self, send: &mut quinn::SendStream, reason: &[u8]) {
         let _ = send.finish();
