@@ -14,8 +14,6 @@ use wuye_node::folder::{self, FolderError};
 use wuye_node::migrate::{self, Step};
 use wuye_node::tls::{self, Identity};
 use wuye_node::{Store, StoreError};
-
-pub use crate::backend::OfficeStore;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::repair::Repair;
@@ -25,6 +23,7 @@ use wuye_protocol::wire::{
     normalize_enroll_code, Checkpoint, Digest, DocPayload, HeadsAck, Seq, ENROLL_CODE_ALPHABET, ENROLL_CODE_CHARS,
 };
 
+pub use crate::backend::OfficeStore;
 use crate::people::{Act, Actor};
 use crate::{
     CERT_FILE, DB_FILE, DEFAULT_LISTEN, KEY_FILE, NEXT_CERT_FILE, NEXT_KEY_FILE, PREVIOUS_CERT_FILE, PREVIOUS_KEY_FILE,
@@ -249,14 +248,20 @@ fn check_store_url(url: &str) -> Result<(), OfficeError> {
 }
 
 fn cannot_reach(url: &str, e: StoreError) -> OfficeError {
-    // The address is told without its password.
-    let shown = match url.split_once('@') {
+    OfficeError::Invalid(format!(
+        "cannot use the PostgreSQL database at {}: {e}; check that it runs, that the address and user are right, \
+         and that the user may create tables in it",
+        shown_address(url)
+    ))
+}
+
+/// A database address as it may be shown: no password, no parameters (which may carry one).
+fn shown_address(url: &str) -> String {
+    let url = url.split('?').next().unwrap_or_default();
+    match url.split_once('@') {
         Some((who, place)) => format!("{}@{place}", who.split(':').take(2).collect::<Vec<_>>().join(":")),
         None => url.to_string(),
-    };
-    OfficeError::Invalid(format!(
-        "cannot use the PostgreSQL database at {shown}: {e}; check that it runs, that the address and user are right,          and that the user may create tables in it"
-    ))
+    }
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> OfficeError {
@@ -435,6 +440,14 @@ const IDENTITY_FILES: [&str; 6] =
 /// `run` runs), carrying the TLS identity files in a table of the copy, so
 /// one file restores the whole folder.
 pub fn backup(dir: &Path, to: &Path) -> Result<(), OfficeError> {
+    if dir.join(STORE_URL_FILE).is_file() {
+        return Err(OfficeError::Invalid(format!(
+            "head office in {} keeps its records in PostgreSQL: back the database up with PostgreSQL's own tools \
+             (pg_dump, or the company's usual backups of it), and keep a copy of this folder (its certificate and key \
+             live here)",
+            dir.display()
+        )));
+    }
     let store = folder::open(dir, DB_FILE, "server", "wuye-server init")?;
     folder::backup(&store, to)?;
     let copy = Store::open(to)?;
@@ -510,7 +523,8 @@ impl HeadOffice {
         if dir.join(STORE_URL_FILE).is_file() {
             return Err(OfficeError::Invalid(format!(
                 "head office in {} keeps its records in PostgreSQL, where this command does not work yet: \
-                 so far `run` (sync), `site`, `complaint` and `fingerprint` do; use them, or a head office on SQLite",
+                 so far `run` (sync), `site`, `complaint`, `repair`, `bill`, `renovation`, `settings` and `fingerprint` do; \
+                 use them, or a head office on SQLite",
                 dir.display()
             )));
         }
@@ -773,6 +787,12 @@ impl<S: OfficeStore> HeadOffice<S> {
         let repair = self.store.view::<Repair>(rid).map_err(AppError::from)?;
         by.may_see(repair.site_id)?;
         Ok(repair)
+    }
+
+    /// Every record of kind `T`, of one site or of all, in the kind's order.
+    pub fn all<T: wuye_protocol::kind::Kind>(&self, site: Option<SiteId>) -> Result<Vec<T>, OfficeError> {
+        let filter = wuye_node::Filter { site, ..wuye_node::Filter::default() };
+        Ok(self.store.list::<T>(&filter, &wuye_node::Page::all())?.items)
     }
 
     /// The ids of every registered site.
@@ -1088,6 +1108,13 @@ mod tests {
             holds_fingerprint: None,
             health: None,
         }
+    }
+
+    #[test]
+    fn a_database_address_is_shown_without_its_password() {
+        assert_eq!(shown_address("postgres://wuye:秘密@db:5432/wuye"), "postgres://wuye@db:5432/wuye");
+        assert_eq!(shown_address("postgres://db/wuye?password=x&sslmode=require"), "postgres://db/wuye");
+        assert_eq!(shown_address("postgresql://wuye@db/wuye"), "postgresql://wuye@db/wuye");
     }
 
     #[test]

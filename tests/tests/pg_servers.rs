@@ -119,6 +119,16 @@ fn two_servers_on_one_database_serve_sites_whose_rounds_alternate_between_them()
     point_at(agent, &a);
     let idle = agent.sync();
     assert_eq!((idle["pushed"].as_u64(), idle["pulled"].as_u64()), (Some(0), Some(0)), "{idle}");
+
+    // Company settings published through B's folder: A reads them, and every
+    // site has them after a round through either server.
+    procs::ok("wuye-server", &["settings", "publish", "--data", path(&b.data), "--categories", "卫生,噪音,维修,其他"]);
+    assert_eq!(a.json(&["settings", "show"])["categories"], serde_json::json!(["卫生", "噪音", "维修", "其他"]));
+    for (i, other) in agents.iter().enumerate() {
+        point_at(other, [&a, &b][i % 2]);
+        assert_eq!(other.sync()["pulled"], 1, "site {i} receives the company's settings");
+    }
+    assert!(a.json(&["repair", "list"]).as_array().unwrap().is_empty());
 }
 
 #[test]
@@ -126,10 +136,16 @@ fn head_office_on_postgresql_says_what_it_cannot_do_yet_and_refuses_a_wrong_addr
     let Some(pg) = Postgres::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let server = init_on(dir.path(), "hq", &pg.database());
-    let out = procs::run("wuye-server", &["user", "list", "--data", path(&server.data)]);
-    assert!(!out.status.success());
-    let words = String::from_utf8_lossy(&out.stderr);
-    assert!(words.contains("PostgreSQL") && words.contains("`site`"), "{words}");
+    for refused in [&["user", "list"][..], &["report", "kpi", "--month", "2026-11"]] {
+        let mut args = refused.to_vec();
+        args.extend(["--data", path(&server.data)]);
+        let out = procs::run("wuye-server", &args);
+        assert!(!out.status.success());
+        let words = String::from_utf8_lossy(&out.stderr);
+        assert!(words.contains("PostgreSQL") && words.contains("`site`"), "{refused:?}: {words}");
+    }
+    let out = procs::run("wuye-server", &["backup", "x.db", "--data", path(&server.data)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"), "{out:?}");
     let out = procs::run("wuye-server", &["run", "--data", path(&server.data), "--listen", &server.addr]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--no-dashboard"));
 

@@ -10,7 +10,7 @@ use wuye_protocol::bill::Bill;
 use wuye_protocol::money::Fen;
 use wuye_protocol::time::SystemClock;
 
-use wuye_server::office::HeadOffice;
+use wuye_server::office::{HeadOffice, OfficeStore};
 use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
@@ -42,11 +42,14 @@ pub(crate) enum BillCommand {
 
 /// Runs `wuye-server bill …`.
 pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: BillCommand) -> anyhow::Result<()> {
-    let mut hq = HeadOffice::open(data, clock)?;
+    on_either!(data, clock, |hq| on(&mut hq, cmd))
+}
+
+fn on<S: OfficeStore>(hq: &mut HeadOffice<S>, cmd: BillCommand) -> anyhow::Result<()> {
     match cmd {
         BillCommand::List { site, json } => {
             let site = site.map(|s| hq.site(&s)).transpose()?;
-            let bills = hq.store.all::<Bill>(site)?;
+            let bills = hq.all::<Bill>(site)?;
             if json {
                 return Ok(print_json(&bills)?);
             }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use wuye_node::process::print_json;
-use wuye_node::records::Records;
 use wuye_node::render;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::time::SystemClock;
@@ -66,8 +65,7 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ComplaintCommand) -
         ComplaintCommand::List { site, json } => {
             let all: Vec<Complaint> = on_either!(data, clock, |hq| {
                 let site = site.map(|s| hq.site(&s)).transpose()?;
-                let filter = wuye_node::Filter { site, ..wuye_node::Filter::default() };
-                hq.store.list::<Complaint>(&filter, &wuye_node::Page::all())?.items
+                hq.all::<Complaint>(site)?
             });
             render::print_complaints(&all, json)?;
         }

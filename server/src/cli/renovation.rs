@@ -10,7 +10,7 @@ use wuye_node::process::print_json;
 use wuye_protocol::renovation::Renovation;
 use wuye_protocol::time::SystemClock;
 
-use wuye_server::office::HeadOffice;
+use wuye_server::office::{HeadOffice, OfficeStore};
 use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
@@ -39,11 +39,14 @@ pub(crate) enum RenovationCommand {
 
 /// Runs `wuye-server renovation …`.
 pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: RenovationCommand) -> anyhow::Result<()> {
-    let mut hq = HeadOffice::open(data, clock)?;
+    on_either!(data, clock, |hq| on(&mut hq, cmd))
+}
+
+fn on<S: OfficeStore>(hq: &mut HeadOffice<S>, cmd: RenovationCommand) -> anyhow::Result<()> {
     match cmd {
         RenovationCommand::List { site, json } => {
             let site = site.map(|s| hq.site(&s)).transpose()?;
-            let all = hq.store.all::<Renovation>(site)?;
+            let all = hq.all::<Renovation>(site)?;
             if json {
                 return Ok(print_json(&all)?);
             }

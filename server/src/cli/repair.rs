@@ -8,7 +8,7 @@ use wuye_node::process::print_json;
 use wuye_node::render;
 use wuye_protocol::repair::Repair;
 use wuye_protocol::time::SystemClock;
-use wuye_server::office::HeadOffice;
+use wuye_server::office::{HeadOffice, OfficeStore};
 use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
@@ -48,7 +48,10 @@ pub(crate) enum RepairCommand {
 
 /// Runs `wuye-server repair …`.
 pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: RepairCommand) -> anyhow::Result<()> {
-    let mut hq = HeadOffice::open(data, clock)?;
+    on_either!(data, clock, |hq| on(&mut hq, cmd))
+}
+
+fn on<S: OfficeStore>(hq: &mut HeadOffice<S>, cmd: RepairCommand) -> anyhow::Result<()> {
     match cmd {
         RepairCommand::Note { id, text, by, json } => {
             let r = hq.repair_note(&Actor::CommandLine(by), &id, &text)?;
@@ -60,11 +63,11 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: RepairCommand) -> a
         }
         RepairCommand::List { site, json } => {
             let site = site.map(|s| hq.site(&s)).transpose()?;
-            render::print_repairs(&hq.store.all::<Repair>(site)?, json)?;
+            render::print_repairs(&hq.all::<Repair>(site)?, json)?;
         }
         RepairCommand::Show { id, json } => {
             let id = hq.store.resolve(wuye_protocol::doc::RecordKind::Repair, &id)?;
-            render::print_repair(&hq.store.get::<Repair>(id)?, json)?;
+            render::print_repair(&hq.store.view::<Repair>(id)?, json)?;
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use wuye_node::process::print_json;
 use wuye_protocol::company_settings::Rules;
 use wuye_protocol::time::SystemClock;
 use wuye_server::company::{self, Changes};
-use wuye_server::office::HeadOffice;
+use wuye_server::office::{HeadOffice, OfficeStore};
 use wuye_server::people::Actor;
 
 #[derive(Subcommand)]
@@ -73,7 +73,10 @@ fn show(rules: &Rules, published: bool) {
 
 /// Runs `wuye-server settings …`.
 pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: SettingsCommand) -> anyhow::Result<()> {
-    let mut hq = HeadOffice::open(data, clock)?;
+    on_either!(data, clock, |hq| on(&mut hq, cmd))
+}
+
+fn on<S: OfficeStore>(hq: &mut HeadOffice<S>, cmd: SettingsCommand) -> anyhow::Result<()> {
     match cmd {
         SettingsCommand::Show { json } => {
             let published = hq.company_rules()?;
