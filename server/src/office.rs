@@ -204,12 +204,11 @@ fn read_ca(ca: Option<&Path>) -> Result<Option<Vec<u8>>, OfficeError> {
     ca.map(read_file).transpose()
 }
 
-/// Creates a server folder whose records live in the PostgreSQL database at
-/// `url`: the TLS identity in the folder, the tables in the database (made
-/// when missing, so a database another head office folder already uses is
-/// taken as it is). Returns the fingerprint. A second server on the same
-/// database is a copy of the first one's folder (the same certificate, so
-/// sites trust both).
+/// Creates a server folder whose records live in the empty PostgreSQL
+/// database at `url`: the TLS identity in the folder, the tables in the
+/// database. Returns the fingerprint. A second server on the same database
+/// is a copy of the first one's folder (the same certificate, so sites trust
+/// both); `init` on a database already holding a head office is refused.
 pub fn init_postgres(dir: &Path, url: &str, ca: Option<&Path>, listen: Option<&str>) -> Result<String, OfficeError> {
     if let Some(listen) = listen {
         check_listen(listen)?;
@@ -221,6 +220,15 @@ pub fn init_postgres(dir: &Path, url: &str, ca: Option<&Path>, listen: Option<&s
     let ca = read_ca(ca)?;
     let mut store = connect_pg(url, ca.as_deref())?;
     store.lay_out()?;
+    let sites = store.site_rows(None)?.len();
+    if sites > 0 || !store.is_empty()? {
+        // A new certificate here would not be the one the sites trust.
+        return Err(OfficeError::Invalid(format!(
+            "this database already holds a head office ({sites} sites): a second server on it is a copy of the \
+             first server's folder (the same certificate, which the sites trust), started with its own --listen; \
+             copy that folder instead of running `init` again"
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|source| io_error(dir, source))?;
     folder::restrict(dir, 0o700)?;
     if let Some(ca) = &ca {
@@ -230,9 +238,7 @@ pub fn init_postgres(dir: &Path, url: &str, ca: Option<&Path>, listen: Option<&s
     let identity = Identity::generate()?;
     folder::write_private(&dir.join(KEY_FILE), &identity.key_der)?;
     folder::write_private(&dir.join(CERT_FILE), &identity.cert_der)?;
-    if listen.is_some() || store.setting("listen")?.is_none() {
-        store.set_setting("listen", listen.unwrap_or(DEFAULT_LISTEN))?;
-    }
+    store.set_setting("listen", listen.unwrap_or(DEFAULT_LISTEN))?;
     Ok(tls::fingerprint(&identity.cert_der))
 }
 

@@ -58,6 +58,10 @@ fn two_servers_on_one_database_serve_sites_whose_rounds_alternate_between_them()
         ["朝阳花园", "锦绣华庭", "翠湖天地"].iter().enumerate().map(|(i, n)| [&a, &b][i % 2].add_site(n)).collect();
     let listed = b.json(&["site", "list"]);
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    // `init` again on the same database would make a certificate the sites do not trust: refused.
+    let again = procs::run("wuye-server", &["init", "--data", path(&dir.path().join("hq-c")), "--store", &url]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("copy that folder"), "{again:?}");
+    assert!(!dir.path().join("hq-c").exists());
 
     let _run_a = a.start();
     let _run_b = b.start();
