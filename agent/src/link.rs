@@ -186,7 +186,7 @@ pub async fn round_with_progress(
         Some(code) => ClientSession::enrolling(config.site_id, token, code),
         None => ClientSession::new(config.site_id, token),
     };
-    let health = tokio::task::block_in_place(|| health_of(store, config));
+    let health = tokio::task::block_in_place(|| health_of(store));
     let mut session = session.with_instance(instance_of(store)).with_health(health);
     let start = std::time::Instant::now();
     let mut outcome = RoundOutcome::default();
@@ -298,10 +298,11 @@ fn promote_fingerprint(store: &Store, conn: &quinn::Connection) -> Result<(), St
 }
 
 /// How this agent stands, for head office (protocol 5's Finish): its
-/// version, the disk's free space, the records waiting to go up, and the
-/// last sync error since its last completed round. Read before the round;
-/// what cannot be read is left out rather than failing the round.
-pub fn health_of(store: &Store, config: &AgentConfig) -> wuye_protocol::wire::Health {
+/// version, the disk's free space and the last sync error since its last
+/// completed round, read before the round (what cannot be read is left out
+/// rather than failing the round); the records waiting to go up are counted
+/// by the session as the round ends.
+pub fn health_of(store: &Store) -> wuye_protocol::wire::Health {
     let last_error = store
         .setting(REFUSED_SETTING)
         .ok()
@@ -314,7 +315,8 @@ pub fn health_of(store: &Store, config: &AgentConfig) -> wuye_protocol::wire::He
     wuye_protocol::wire::Health {
         version: env!("CARGO_PKG_VERSION").to_string(),
         disk_free_bytes: store.path().and_then(disk_free),
-        records_waiting: store.unconfirmed_count(wuye_protocol::sync::SERVER_PEER, config.site_id).unwrap_or(0),
+        // Counted by the session as the round ends (`ClientSession::with_health`).
+        records_waiting: 0,
         last_error: last_error.chars().take(wuye_protocol::wire::MAX_HEALTH_ERROR_CHARS).collect(),
     }
 }

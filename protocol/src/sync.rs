@@ -119,6 +119,11 @@ pub trait SyncStore {
 
     /// `peer` holds exactly what this store holds of these documents.
     fn mark_held(&mut self, peer: &str, ids: &[RecordId]) -> Result<(), Self::Error>;
+
+    /// How many of `site`'s documents numbered after `after` `peer` has not
+    /// confirmed holding as they are: what changed since a push, read by
+    /// the sequence's index rather than over every document.
+    fn unconfirmed_after(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<u64, Self::Error>;
 }
 
 /// What head office needs beyond [`SyncStore`].
@@ -317,6 +322,8 @@ pub struct ClientSession {
     batches: usize,
     report: RoundReport,
     health: Option<crate::wire::Health>,
+    /// The last of this store's numbers the round's pushes read up to.
+    pushed_upto: Seq,
 }
 
 impl ClientSession {
@@ -332,12 +339,13 @@ impl ClientSession {
             batches: 0,
             report: RoundReport::default(),
             health: None,
+            pushed_upto: 0,
         }
     }
 
     /// Reports `health` to head office at the end of the round (Finish in
-    /// place of Done); its `records_waiting`, read before the round, is
-    /// lessened by what the round pushed.
+    /// place of Done); its `records_waiting` is counted then: the documents
+    /// changed here since the round's pushes that head office does not hold.
     pub fn with_health(mut self, health: crate::wire::Health) -> Self {
         self.health = Some(health);
         self
@@ -447,6 +455,7 @@ impl ClientSession {
             out.push(Message::Push { docs: batch.docs, upto: batch.upto });
         }
         if exhausted && in_flight.is_empty() {
+            self.pushed_upto = read_upto;
             self.state = ClientState::AwaitPullBatch;
             let cursor = store.cursor(SERVER_PEER).map_err(SessionError::Store)?;
             out.push(Message::Pull { cursor, applied: Vec::new(), need_full: Vec::new() });
@@ -539,8 +548,9 @@ impl ClientSession {
                     self.state = ClientState::AwaitBye;
                     Ok(vec![match self.health.take() {
                         Some(mut health) => {
-                            // Waiting when the round began, less what head office took in it.
-                            health.records_waiting = health.records_waiting.saturating_sub(self.report.pushed as u64);
+                            health.records_waiting = store
+                                .unconfirmed_after(SERVER_PEER, self.site_id, self.pushed_upto)
+                                .map_err(SessionError::Store)?;
                             Message::Finish { applied: applied.held, health }
                         }
                         None => Message::Done { applied: applied.held },

@@ -879,6 +879,10 @@ impl<S: OfficeStore> SyncStore for HeadOffice<S> {
     fn mark_held(&mut self, peer: &str, ids: &[wuye_protocol::ids::RecordId]) -> Result<(), StoreError> {
         self.store.mark_held(peer, ids)
     }
+
+    fn unconfirmed_after(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<u64, StoreError> {
+        self.store.unconfirmed_after(peer, site, after)
+    }
 }
 
 /// One row of the `sites` table, as each store reads it.

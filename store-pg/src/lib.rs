@@ -873,6 +873,19 @@ impl SyncStore for PgStore {
         tx.commit().map_err(db)?;
         Ok(())
     }
+
+    fn unconfirmed_after(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .c()
+            .query_one(
+                "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = $1 AND p.doc_id = d.id
+                 WHERE d.site_id = $2 AND d.seq > $3 AND (p.heads IS NULL OR p.heads != d.heads)",
+                &[&peer, &site.to_string(), &(after as i64)],
+            )
+            .map_err(db)?
+            .get(0);
+        Ok(n as u64)
+    }
 }
 
 impl PgStore {

@@ -254,3 +254,41 @@ fn the_log_has_a_size_limit_and_the_closing_checkpoint_empties_it() {
     assert_eq!(size(), 0, "a regular checkpoint cut the log back");
     assert_eq!(store.wal_bytes(), 0);
 }
+
+/// What a round's health report counts as waiting: documents changed after
+/// the round's pushes that the peer does not hold as they are, found by the
+/// sequence's index; what the peer confirmed, or what was numbered before
+/// `after`, is not counted.
+#[test]
+fn records_waiting_are_those_changed_after_the_pushes_and_not_held() {
+    use wuye_protocol::sync::{SyncStore, SERVER_PEER};
+    let (mut store, ids) = with_complaints(3);
+    let site: SiteId = store.get::<Complaint>(ids[0]).unwrap().site_id;
+    let seq = |store: &Store, id: RecordId| -> Seq {
+        store.conn().query_row("SELECT seq FROM docs WHERE id = ?1", [id.to_string()], |r| r.get::<_, i64>(0)).unwrap()
+            as Seq
+    };
+    assert_eq!(store.unconfirmed_after(SERVER_PEER, site, 0).unwrap(), 3);
+    assert_eq!(
+        store.unconfirmed_after(SERVER_PEER, site, 0).unwrap(),
+        store.unconfirmed_count(SERVER_PEER, site).unwrap()
+    );
+    store.mark_held(SERVER_PEER, &ids[..2]).unwrap();
+    assert_eq!(store.unconfirmed_after(SERVER_PEER, site, 0).unwrap(), 1, "the peer holds two");
+    let last = seq(&store, ids[2]);
+    assert_eq!(store.unconfirmed_after(SERVER_PEER, site, last).unwrap(), 0, "nothing changed after the pushes");
+    // A note written after the pushes: the held record changed, and it waits.
+    store
+        .edit(ids[0], |doc| {
+            wuye_protocol::complaint::add_note(
+                doc,
+                EventId::random(&mut rand::thread_rng()),
+                chrono::Utc::now(),
+                "客服员",
+                "已回访",
+            )
+        })
+        .unwrap();
+    assert_eq!(store.unconfirmed_after(SERVER_PEER, site, last).unwrap(), 1);
+    assert_eq!(store.unconfirmed_after(SERVER_PEER, SiteId::random(&mut rand::thread_rng()), 0).unwrap(), 0);
+}
