@@ -16,9 +16,12 @@
 //! number n has already seen every number below it. Writers of different
 //! sites do not wait for each other.
 //!
-//! Every public write is one transaction. Lists read through the same
-//! [`Records`] trait as the SQLite store's; head office's own tables and its
-//! figures are still SQLite-only (see ARCHITECTURE.md).
+//! Every public write is one transaction, and a batch costs a handful of
+//! statements however many documents it holds (reads with `id = ANY($1)`,
+//! writes with `UNNEST`). Lists read through the same [`Records`] trait as
+//! the SQLite store's. Head office's sites and actions live beside these
+//! tables (`wuye_server::backend`); its figures, people and sessions are
+//! still SQLite-only (see ARCHITECTURE.md). TLS to the database: rustls.
 
 use automerge::AutoCommit;
 use postgres::{Client, NoTls, Transaction};
