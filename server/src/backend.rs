@@ -176,7 +176,8 @@ impl OfficeStore for Store {
 
 /// Head office's own tables on PostgreSQL, beside the record store's: the
 /// same columns as on SQLite (times as RFC 3339 text, so one row type reads
-/// both). Every statement may run again.
+/// both), and `bi_sites` for BI tools (`docs/SCHEMA.md`: no credential
+/// hashes). Every statement may run again.
 const PG_OFFICE_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sites (
     id TEXT PRIMARY KEY,
@@ -193,11 +194,15 @@ CREATE TABLE IF NOT EXISTS sites (
     health TEXT
 );
 CREATE TABLE IF NOT EXISTS hq_actions (at TEXT NOT NULL, \"by\" TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL);
+CREATE OR REPLACE VIEW bi_sites AS
+SELECT id AS site_id, name, created_at::timestamptz AS registered_at, last_sync_at::timestamptz AS last_sync_at,
+       revoked_at IS NOT NULL AS revoked
+FROM sites;
 ";
 
 impl OfficeStore for PgStore {
     fn lay_out(&mut self) -> Result<(), StoreError> {
-        self.client().batch_execute(PG_OFFICE_SCHEMA).map_err(db)
+        self.make_tables(PG_OFFICE_SCHEMA)
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {

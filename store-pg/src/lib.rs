@@ -338,6 +338,17 @@ impl PgStore {
         Ok(Self { client: std::sync::Mutex::new(client) })
     }
 
+    /// Runs `sql` (statements that may run again: `CREATE … IF NOT EXISTS`,
+    /// `CREATE OR REPLACE VIEW`) in one transaction under the lock that
+    /// serialises making the layout, so servers starting at once do not race
+    /// on the catalogue.
+    pub fn make_tables(&mut self, sql: &str) -> Result<(), StoreError> {
+        let mut tx = self.c().transaction().map_err(db)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).map_err(db)?;
+        tx.batch_execute(sql).map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
     /// The connection, for tables kept beside the records (head office's
     /// sites and actions): one statement or one transaction at a time.
     pub fn client(&mut self) -> &mut Client {

@@ -58,6 +58,20 @@ fn two_servers_on_one_database_serve_sites_whose_rounds_alternate_between_them()
         ["朝阳花园", "锦绣华庭", "翠湖天地"].iter().enumerate().map(|(i, n)| [&a, &b][i % 2].add_site(n)).collect();
     let listed = b.json(&["site", "list"]);
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    // BI tools name the sites from `bi_sites`, which holds no credential.
+    let mut bi = wuye_store_pg::PgStore::connect(&url).unwrap();
+    let names: Vec<String> =
+        bi.client().query("SELECT name FROM bi_sites ORDER BY name", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(names.len(), 3);
+    assert!(names.contains(&"锦绣华庭".to_string()));
+    let columns: Vec<String> = bi
+        .client()
+        .query("SELECT column_name::text FROM information_schema.columns WHERE table_name = 'bi_sites'", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(!columns.iter().any(|c| c.contains("hash")), "{columns:?}");
     // `init` again on the same database would make a certificate the sites do not trust: refused.
     let again = procs::run("wuye-server", &["init", "--data", path(&dir.path().join("hq-c")), "--store", &url]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("copy that folder"), "{again:?}");
