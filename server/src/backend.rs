@@ -104,6 +104,25 @@ fn sites_query(only: &str, collate: &str) -> String {
     )
 }
 
+/// A `sites` row from its columns in [`SITE_COLUMNS`]' order, read through
+/// either store's getter.
+fn site_row<E>(get: impl Fn(usize) -> Result<Option<String>, E>) -> Result<SiteRow, E> {
+    Ok(SiteRow {
+        id: get(0)?.unwrap_or_default(),
+        name: get(1)?.unwrap_or_default(),
+        created_at: get(2)?.unwrap_or_default(),
+        last_sync_at: get(3)?,
+        token_hash: get(4)?.unwrap_or_default(),
+        revoked_at: get(5)?,
+        enroll_hash: get(6)?,
+        enroll_expires_at: get(7)?,
+        enrolled_at: get(8)?,
+        clock_offset_ms: get(9)?,
+        holds_fingerprint: get(10)?,
+        health: get(11)?,
+    })
+}
+
 impl OfficeStore for Store {
     fn lay_out(&mut self) -> Result<(), StoreError> {
         wuye_node::migrate::apply(self.conn(), "office", crate::office::OFFICE_STEPS)?;
@@ -128,22 +147,7 @@ impl OfficeStore for Store {
 
     fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError> {
         let mut stmt = self.conn().prepare_cached(&sites_query("?1", ""))?;
-        let rows = stmt.query_map([only.map(|s| s.to_string())], |r| {
-            Ok(SiteRow {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                created_at: r.get(2)?,
-                last_sync_at: r.get(3)?,
-                token_hash: r.get(4)?,
-                revoked_at: r.get(5)?,
-                enroll_hash: r.get(6)?,
-                enroll_expires_at: r.get(7)?,
-                enrolled_at: r.get(8)?,
-                clock_offset_ms: r.get(9)?,
-                holds_fingerprint: r.get(10)?,
-                health: r.get(11)?,
-            })
-        })?;
+        let rows = stmt.query_map([only.map(|s| s.to_string())], |r| site_row(|i| r.get(i)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -224,23 +228,7 @@ impl OfficeStore for PgStore {
     fn site_rows(&self, only: Option<SiteId>) -> Result<Vec<SiteRow>, StoreError> {
         let only = only.map(|s| s.to_string());
         let rows = self.reader().query(&sites_query("$1::text", " COLLATE \"C\""), &[&only]).map_err(db)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SiteRow {
-                id: r.get(0),
-                name: r.get(1),
-                created_at: r.get(2),
-                last_sync_at: r.get(3),
-                token_hash: r.get(4),
-                revoked_at: r.get(5),
-                enroll_hash: r.get(6),
-                enroll_expires_at: r.get(7),
-                enrolled_at: r.get(8),
-                clock_offset_ms: r.get(9),
-                holds_fingerprint: r.get(10),
-                health: r.get(11),
-            })
-            .collect())
+        rows.iter().map(|r| site_row(|i| r.try_get(i)).map_err(db)).collect()
     }
 
     fn write_site(&mut self, site: SiteId, write: SiteWrite<'_>) -> Result<(), StoreError> {

@@ -385,12 +385,18 @@ impl PgStore {
 
     /// How many of `site`'s records `peer` has not confirmed holding as they are now.
     pub fn unconfirmed_count(&self, peer: &str, site: SiteId) -> Result<u64, StoreError> {
+        // Sequence numbers start at 1.
+        self.unconfirmed_since(peer, site, 0)
+    }
+
+    /// Those of them numbered after `after`.
+    pub fn unconfirmed_since(&self, peer: &str, site: SiteId, after: Seq) -> Result<u64, StoreError> {
         let n: i64 = self
             .lock()
             .query_one(
                 "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = $1 AND p.doc_id = d.id
-                 WHERE d.site_id = $2 AND (p.heads IS NULL OR p.heads != d.heads)",
-                &[&peer, &site.to_string()],
+                 WHERE d.site_id = $2 AND d.seq > $3 AND (p.heads IS NULL OR p.heads != d.heads)",
+                &[&peer, &site.to_string(), &(after as i64)],
             )
             .map_err(db)?
             .get(0);
@@ -889,16 +895,7 @@ impl SyncStore for PgStore {
     }
 
     fn unconfirmed_after(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .c()
-            .query_one(
-                "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = $1 AND p.doc_id = d.id
-                 WHERE d.site_id = $2 AND d.seq > $3 AND (p.heads IS NULL OR p.heads != d.heads)",
-                &[&peer, &site.to_string(), &(after as i64)],
-            )
-            .map_err(db)?
-            .get(0);
-        Ok(n as u64)
+        self.unconfirmed_since(peer, site, after)
     }
 }
 

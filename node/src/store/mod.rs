@@ -385,10 +385,16 @@ impl Store {
 
     /// Records of `site` changed here that `peer` has not yet confirmed holding.
     pub fn unconfirmed_count(&self, peer: &str, site: SiteId) -> Result<u64, StoreError> {
+        // Sequence numbers start at 1.
+        self.unconfirmed_since(peer, site, 0)
+    }
+
+    /// Those of them numbered after `after` (the sequence's index finds them).
+    pub fn unconfirmed_since(&self, peer: &str, site: SiteId, after: Seq) -> Result<u64, StoreError> {
         Ok(self.conn.query_row(
             "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
-             WHERE d.site_id = ?2 AND (p.heads IS NULL OR p.heads != d.heads)",
-            params![peer, site.to_string()],
+             WHERE d.site_id = ?2 AND d.seq > ?3 AND (p.heads IS NULL OR p.heads != d.heads)",
+            params![peer, site.to_string(), after as i64],
             |r| r.get(0),
         )?)
     }

@@ -293,11 +293,6 @@ impl SyncStore for Store {
     }
 
     fn unconfirmed_after(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<u64, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
-             WHERE d.site_id = ?2 AND d.seq > ?3 AND (p.heads IS NULL OR p.heads != d.heads)",
-            params![peer, site.to_string(), after as i64],
-            |r| r.get(0),
-        )?)
+        self.unconfirmed_since(peer, site, after)
     }
 }
