@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use wuye_node::{Store, StoreError};
+use wuye_node::{Records, StoreError};
 use wuye_protocol::bill::Bill;
 use wuye_protocol::chase::Chase;
 use wuye_protocol::fee::ledger::{self, HouseLedger};
@@ -30,7 +30,7 @@ pub struct Books {
 
 impl Books {
     /// Reads them from the store.
-    pub fn load(store: &Store, site: Option<SiteId>) -> Result<Books, StoreError> {
+    pub fn load<R: Records<Error = StoreError>>(store: &R, site: Option<SiteId>) -> Result<Books, StoreError> {
         Ok(Books { bills: store.all(site)?, payments: store.all(site)? })
     }
 

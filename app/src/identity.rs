@@ -123,6 +123,7 @@ mod tests {
     use super::*;
     use automerge::transaction::Transactable;
     use rand::SeedableRng;
+    use wuye_node::Records as _;
     use wuye_protocol::ids::SiteId;
     use wuye_protocol::resident::NewResident;
     use wuye_protocol::time;

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use wuye_node::{Store, StoreError};
+#[cfg(test)]
+use wuye_node::Store;
+use wuye_node::{Cell, Records, StoreError};
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::kpi::metric as m;
 
@@ -290,8 +292,8 @@ fn today(tz: Tz, now: DateTime<Utc>) -> NaiveDate {
 }
 
 /// Every site's figures for `period` as they stand at `now`, in the order of `sites`.
-pub fn figures(
-    store: &Store,
+pub fn figures<R: Records<Error = StoreError>>(
+    store: &R,
     period: Period,
     sites: &[SiteBasis],
     now: DateTime<Utc>,
@@ -304,51 +306,57 @@ pub fn figures(
     let (first, last) = (period.first().to_string(), period.last().to_string());
     let zones: HashMap<String, Tz> = sites.iter().map(|s| (s.site_id.to_string(), s.timezone)).collect();
     // A few sites (a drill-down, a region) are named in the query, so that
-    // SQLite skips the others' rows; the whole company reads them all.
+    // the database skips the others' rows; the whole company reads them all.
     let named: Vec<String> =
         if sites.len() <= NAMED_SITES { sites.iter().map(|s| s.site_id.to_string()).collect() } else { Vec::new() };
+    let d = store.dialect();
     let only = |first: usize| match named.len() {
         0 => String::new(),
-        n => format!(" AND site_id IN ({})", (0..n).map(|i| format!("?{}", i + first)).collect::<Vec<_>>().join(", ")),
+        n => format!(" AND {}", d.one_of("site_id", first, n)),
     };
     match period.month_key().filter(|_| over_everywhere) {
         Some(month) => {
-            let sql = format!("SELECT site_id, metric, n FROM kpi_month WHERE month = ?1{}", only(2));
-            let mut stmt = store.conn().prepare_cached(&sql)?;
-            let mut rows =
-                stmt.query(rusqlite::params_from_iter(std::iter::once(month).chain(named.iter().cloned())))?;
-            while let Some(row) = rows.next()? {
-                let site: String = row.get(0)?;
+            let sql = format!("SELECT site_id, metric, n FROM kpi_month WHERE month = {}{}", d.param(1), only(2));
+            let args: Vec<String> = std::iter::once(month).chain(named.iter().cloned()).collect();
+            for row in store.read_rows(&sql, &args)? {
+                let [Cell::Text(site), Cell::Text(metric), n] = <[Cell; 3]>::try_from(row).unwrap_or_default() else {
+                    continue;
+                };
                 if zones.contains_key(&site) {
-                    *sums.entry(site).or_default().entry(row.get(1)?).or_default() += row.get::<_, i64>(2)?;
+                    *sums.entry(site).or_default().entry(metric).or_default() += n.int();
                 }
             }
         }
         None => {
-            let sql = format!("SELECT day, site_id, metric, n FROM kpi_day WHERE day BETWEEN ?1 AND ?2{}", only(3));
-            let mut stmt = store.conn().prepare_cached(&sql)?;
-            let args = [first.clone(), last.clone()].into_iter().chain(named.iter().cloned());
-            let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+            let sql = format!(
+                "SELECT day, site_id, metric, n FROM kpi_day WHERE day BETWEEN {} AND {}{}",
+                d.param(1),
+                d.param(2),
+                only(3)
+            );
+            let args: Vec<String> = [first.clone(), last.clone()].into_iter().chain(named.iter().cloned()).collect();
             let mut today_of: HashMap<String, String> = HashMap::new();
-            while let Some(row) = rows.next()? {
-                let site: String = row.get(1)?;
+            for row in store.read_rows(&sql, &args)? {
+                let [Cell::Text(day), Cell::Text(site), Cell::Text(metric), n] =
+                    <[Cell; 4]>::try_from(row).unwrap_or_default()
+                else {
+                    continue;
+                };
                 let Some(tz) = zones.get(&site) else { continue };
-                let metric: String = row.get(2)?;
                 if metric == m::DAILY_REPORTS {
                     // Days with a report: a day reported twice (two copies of a site, say) counts once.
-                    if row.get::<_, i64>(3)? > 0 {
+                    if n.int() > 0 {
                         *sums.entry(site).or_default().entry(metric).or_default() += 1;
                     }
                     continue;
                 }
                 if m::DEADLINES.contains(&metric.as_str()) {
-                    let day: String = row.get(0)?;
                     let today = today_of.entry(site.clone()).or_insert_with(|| today(*tz, now).to_string());
                     if day >= *today {
                         continue;
                     }
                 }
-                *sums.entry(site).or_default().entry(metric).or_default() += row.get::<_, i64>(3)?;
+                *sums.entry(site).or_default().entry(metric).or_default() += n.int();
             }
         }
     }
@@ -379,46 +387,66 @@ pub struct MajorsWaiting {
 }
 
 /// Every site's major complaints waiting for a decision, now.
-pub fn majors_waiting(store: &Store) -> Result<HashMap<SiteId, MajorsWaiting>, StoreError> {
-    let mut stmt = store.conn().prepare_cached(
+pub fn majors_waiting<R: Records<Error = StoreError>>(store: &R) -> Result<HashMap<SiteId, MajorsWaiting>, StoreError> {
+    let rows = store.read_rows(
         "SELECT site_id, count(*), min(sort) FROM projections WHERE kind = 'complaint' AND status = 'escalated'
          GROUP BY site_id",
+        &[],
     )?;
     let mut out = HashMap::new();
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let site: String = row.get(0)?;
+    for row in rows {
+        let [Cell::Text(site), count, oldest] = <[Cell; 3]>::try_from(row).unwrap_or_default() else { continue };
         let Ok(site) = site.parse::<SiteId>() else { continue };
-        let count: i64 = row.get(1)?;
-        let oldest: Option<String> = row.get(2)?;
         out.insert(
             site,
             MajorsWaiting {
-                count: usize::try_from(count).unwrap_or_default(),
-                oldest: oldest.as_deref().and_then(wuye_protocol::time::from_stored),
+                count: usize::try_from(count.int()).unwrap_or_default(),
+                oldest: oldest.text().and_then(wuye_protocol::time::from_stored),
             },
         );
     }
     Ok(out)
 }
 
-/// Every site's open work orders nobody reached by their deadline, now.
-pub fn repairs_overdue(store: &Store, now: DateTime<Utc>) -> Result<HashMap<SiteId, usize>, StoreError> {
-    let mut stmt = store.conn().prepare_cached(
-        "SELECT site_id, json_extract(view, '$.response_deadline') FROM projections
-         WHERE kind = 'repair' AND status IN ('reported', 'dispatched') AND json_extract(view, '$.arrived_at') IS NULL",
-    )?;
+/// The records of `kind` with one of `statuses` whose view's `field` (an
+/// instant) is before `now`, counted by site; with `unless`, only those
+/// whose view has no such field.
+fn late<R: Records<Error = StoreError>>(
+    store: &R,
+    kind: &str,
+    statuses: &[&str],
+    field: &str,
+    unless: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<HashMap<SiteId, usize>, StoreError> {
+    let d = store.dialect();
+    let mut sql = format!(
+        "SELECT site_id, {} FROM projections WHERE kind = {} AND {}",
+        d.field(field),
+        d.param(1),
+        d.one_of("status", 2, statuses.len())
+    );
+    if let Some(unless) = unless {
+        sql += &format!(" AND {} IS NULL", d.field(unless));
+    }
+    let args: Vec<String> = std::iter::once(kind).chain(statuses.iter().copied()).map(str::to_string).collect();
     let mut out: HashMap<SiteId, usize> = HashMap::new();
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let site: String = row.get(0)?;
-        let deadline: Option<String> = row.get(1)?;
-        let late = deadline.as_deref().and_then(|d| DateTime::parse_from_rfc3339(d).ok()).is_some_and(|d| now > d);
+    for row in store.read_rows(&sql, &args)? {
+        let [Cell::Text(site), when] = <[Cell; 2]>::try_from(row).unwrap_or_default() else { continue };
+        let late = when.text().and_then(|d| DateTime::parse_from_rfc3339(d).ok()).is_some_and(|d| now > d);
         if let (true, Ok(site)) = (late, site.parse::<SiteId>()) {
             *out.entry(site).or_default() += 1;
         }
     }
     Ok(out)
+}
+
+/// Every site's open work orders nobody reached by their deadline, now.
+pub fn repairs_overdue<R: Records<Error = StoreError>>(
+    store: &R,
+    now: DateTime<Utc>,
+) -> Result<HashMap<SiteId, usize>, StoreError> {
+    late(store, "repair", &["reported", "dispatched"], "response_deadline", Some("arrived_at"), now)
 }
 
 /// A site's homes, keys and item-release slips as head office sees them:
@@ -462,18 +490,25 @@ impl Estate {
 }
 
 /// Every site's [`Estate`] for `period`, as of `now`.
-pub fn estate(store: &Store, period: Period, now: DateTime<Utc>) -> Result<HashMap<SiteId, Estate>, StoreError> {
+pub fn estate<R: Records<Error = StoreError>>(
+    store: &R,
+    period: Period,
+    now: DateTime<Utc>,
+) -> Result<HashMap<SiteId, Estate>, StoreError> {
     let mut out: HashMap<SiteId, Estate> = HashMap::new();
-    let conn = store.conn();
-    let mut by_status = conn.prepare_cached(
+    let by_status = store.read_rows(
         "SELECT site_id, kind, status, count(*) FROM projections
          WHERE kind IN ('house', 'move_in', 'key') GROUP BY site_id, kind, status",
+        &[],
     )?;
-    let mut rows = by_status.query([])?;
-    while let Some(row) = rows.next()? {
-        let (site, kind, status, n): (String, String, String, i64) =
-            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+    for row in by_status {
+        let [Cell::Text(site), Cell::Text(kind), Cell::Text(status), n] =
+            <[Cell; 4]>::try_from(row).unwrap_or_default()
+        else {
+            continue;
+        };
         let Ok(site) = site.parse::<SiteId>() else { continue };
+        let n = n.int();
         let e = out.entry(site).or_default();
         match (kind.as_str(), status.as_str()) {
             ("house", state) => {
@@ -487,29 +522,29 @@ pub fn estate(store: &Store, period: Period, now: DateTime<Utc>) -> Result<HashM
             _ => {}
         }
     }
-    let mut lent = conn.prepare_cached(
-        "SELECT site_id, json_extract(view, '$.due_back') FROM projections WHERE kind = 'key' AND status = 'lent'",
-    )?;
-    let mut rows = lent.query([])?;
-    while let Some(row) = rows.next()? {
-        let (site, due): (String, Option<String>) = (row.get(0)?, row.get(1)?);
-        let late = due.as_deref().and_then(|d| DateTime::parse_from_rfc3339(d).ok()).is_some_and(|d| now > d);
-        if let (true, Ok(site)) = (late, site.parse::<SiteId>()) {
-            out.entry(site).or_default().keys_overdue += 1;
-        }
+    for (site, n) in late(store, "key", &["lent"], "due_back", None, now)? {
+        out.entry(site).or_default().keys_overdue += n as i64;
     }
-    let mut slips = conn.prepare_cached(
-        "SELECT site_id, status, count(*) FROM projections
-         WHERE kind = 'release_slip' AND json_extract(view, '$.valid_on') BETWEEN ?1 AND ?2 GROUP BY site_id, status",
+    let d = store.dialect();
+    let slips = store.read_rows(
+        &format!(
+            "SELECT site_id, status, count(*) FROM projections
+             WHERE kind = 'release_slip' AND {} BETWEEN {} AND {} GROUP BY site_id, status",
+            d.field("valid_on"),
+            d.param(1),
+            d.param(2)
+        ),
+        &[period.first().to_string(), period.last().to_string()],
     )?;
-    let mut rows = slips.query([period.first().to_string(), period.last().to_string()])?;
-    while let Some(row) = rows.next()? {
-        let (site, status, n): (String, String, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+    for row in slips {
+        let [Cell::Text(site), Cell::Text(status), n] = <[Cell; 3]>::try_from(row).unwrap_or_default() else {
+            continue;
+        };
         let Ok(site) = site.parse::<SiteId>() else { continue };
         let e = out.entry(site).or_default();
-        e.slips_issued += n;
+        e.slips_issued += n.int();
         if status == wuye_protocol::release::SlipStatus::Refused.as_str() {
-            e.slips_refused += n;
+            e.slips_refused += n.int();
         }
     }
     for e in out.values_mut() {
@@ -519,17 +554,16 @@ pub fn estate(store: &Store, period: Period, now: DateTime<Utc>) -> Result<HashM
 }
 
 /// Whether each site sent its daily report for `day`.
-pub fn reported_on(store: &Store, day: NaiveDate) -> Result<std::collections::HashSet<SiteId>, StoreError> {
-    let mut stmt =
-        store.conn().prepare_cached("SELECT site_id FROM kpi_day WHERE day = ?1 AND metric = ?2 AND n > 0")?;
-    let rows = stmt.query_map([day.to_string(), m::DAILY_REPORTS.to_string()], |r| r.get::<_, String>(0))?;
-    let mut out = std::collections::HashSet::new();
-    for site in rows {
-        if let Ok(site) = site?.parse() {
-            out.insert(site);
-        }
-    }
-    Ok(out)
+pub fn reported_on<R: Records<Error = StoreError>>(
+    store: &R,
+    day: NaiveDate,
+) -> Result<std::collections::HashSet<SiteId>, StoreError> {
+    let d = store.dialect();
+    let rows = store.read_rows(
+        &format!("SELECT site_id FROM kpi_day WHERE day = {} AND metric = {} AND n > 0", d.param(1), d.param(2)),
+        &[day.to_string(), m::DAILY_REPORTS.to_string()],
+    )?;
+    Ok(rows.into_iter().filter_map(|r| r.first().and_then(Cell::text).and_then(|s| s.parse().ok())).collect())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use wuye_protocol::repair::{RepairStatus, Urgency};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use wuye_node::{Store, StoreError};
+use wuye_node::{Records, StoreError};
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::repair::Repair;
@@ -48,8 +48,8 @@ pub fn building_of(unit: &str) -> String {
 
 /// Groups `site`'s complaints and work orders of the last `days` days by unit
 /// and category and by building and category, keeping the groups that recur.
-pub fn recurring(
-    store: &Store,
+pub fn recurring<R: Records<Error = StoreError>>(
+    store: &R,
     site: SiteId,
     now: DateTime<Utc>,
     days: i64,
@@ -99,8 +99,8 @@ fn on(date: NaiveDate, at: SiteTime) -> bool {
 }
 
 /// Computes `site`'s daily report figures for a local date, as they stand at `now`.
-pub fn daily_figures(
-    store: &Store,
+pub fn daily_figures<R: Records<Error = StoreError>>(
+    store: &R,
     site: SiteId,
     date: NaiveDate,
     now: DateTime<Utc>,

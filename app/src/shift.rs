@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
+use wuye_node::Records as _;
 use wuye_node::{Store, StoreError};
 use wuye_protocol::commitment::Commitment;
 use wuye_protocol::complaint::{Complaint, ComplaintStatus};

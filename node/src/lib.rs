@@ -22,5 +22,5 @@ pub mod secret;
 pub mod store;
 pub mod tls;
 
-pub use records::{Cursor, Filter, Page, Paged, Records};
+pub use records::{Cell, Cursor, Dialect, Filter, Page, Paged, Records};
 pub use store::{Store, StoreError};

@@ -94,6 +94,49 @@ pub trait Records: SyncStore {
 
     /// One page of the records of kind `T` that pass `filter`.
     fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, Self::Error>;
+
+    /// Every record of kind `T`, of one site or of all, in its kind's order.
+    fn all<T: Kind>(&self, site: Option<SiteId>) -> Result<Vec<T>, Self::Error> {
+        Ok(self.list::<T>(&Filter { site, ..Filter::default() }, &Page::all())?.items)
+    }
+
+    /// The SQL this store reads: what [`Records::read_rows`] queries are written in.
+    fn dialect(&self) -> Dialect;
+
+    /// Runs a read-only query written in [`Records::dialect`] over the
+    /// projections and the figures' sums (`kpi_day`, `kpi_month`), with text
+    /// arguments: what the figures read, written once for both stores.
+    fn read_rows(&self, sql: &str, args: &[String]) -> Result<Vec<Vec<Cell>>, Self::Error>;
+}
+
+/// One value a [`Records::read_rows`] query returned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Cell {
+    /// SQL's NULL (or a type the figures never read).
+    #[default]
+    Null,
+    /// An integer (a count, a sum).
+    Int(i64),
+    /// Text.
+    Text(String),
+}
+
+impl Cell {
+    /// The text, if it is text.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The integer, 0 if it is none.
+    pub fn int(&self) -> i64 {
+        match self {
+            Cell::Int(n) => *n,
+            _ => 0,
+        }
+    }
 }
 
 /// The SQL a list is written in: the two stores differ only in these.
@@ -106,11 +149,31 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    fn param(self, n: usize) -> String {
+    /// The `n`th parameter (from 1).
+    pub fn param(self, n: usize) -> String {
         match self {
             Dialect::Sqlite => format!("?{n}"),
             Dialect::Postgres => format!("${n}"),
         }
+    }
+
+    /// A top-level field of a projection's view, as text (a field name is
+    /// the kind's own, never typed by a person).
+    pub fn field(self, name: &str) -> String {
+        debug_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        match self {
+            Dialect::Sqlite => format!("json_extract(view, '$.{name}')"),
+            Dialect::Postgres => format!("(view ->> '{name}')"),
+        }
+    }
+
+    /// `column IN (…)` over the arguments `first..first + n` (false when `n` is 0).
+    pub fn one_of(self, column: &str, first: usize, n: usize) -> String {
+        if n == 0 {
+            return "1 = 0".into();
+        }
+        let params: Vec<String> = (first..first + n).map(|i| self.param(i)).collect();
+        format!("{column} IN ({})", params.join(", "))
     }
 
     /// A text column compared or ordered byte by byte.

@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use wuye_app::fees::Money;
 use wuye_app::kpi::{Estate, Figures};
 use wuye_app::renovations::Works;
-use wuye_node::{Cursor, Page, Store, StoreError};
+use wuye_node::{Cursor, Page, Records, StoreError};
 use wuye_protocol::chase::Chase;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::day_close::DayClose;
@@ -470,8 +470,8 @@ fn visit_cells(
 
 /// Calls `each` with every record of kind `T` of `site` received in the
 /// site's local days `from..=to`, a page at a time, oldest first.
-pub fn each_record<T: Kind>(
-    store: &Store,
+pub fn each_record<T: Kind, R: Records<Error = StoreError>>(
+    store: &R,
     site: &SiteBrief,
     from: NaiveDate,
     to: NaiveDate,
@@ -481,7 +481,7 @@ pub fn each_record<T: Kind>(
     let filter = days.for_store(Some(site.site_id), site.timezone());
     let mut after: Option<Cursor> = None;
     loop {
-        let page = store.page::<T>(&filter, &Page { limit: Some(EXPORT_PAGE), after, newest_first: false })?;
+        let page = store.list::<T>(&filter, &Page { limit: Some(EXPORT_PAGE), after, newest_first: false })?;
         for record in page.items {
             each(record)?;
         }
@@ -510,8 +510,8 @@ pub enum ExportError {
 }
 
 /// The rows of one sheet for a period, each given to `row` as it is read.
-pub fn rows(
-    store: &Store,
+pub fn rows<R: Records<Error = StoreError>>(
+    store: &R,
     sheet: Sheet,
     book: &Book,
     mut row: impl FnMut(Vec<Cell>) -> Result<(), ExportError>,
@@ -662,7 +662,7 @@ pub fn rows(
             for site in sites {
                 let tz = site.timezone();
                 let mut n = 0;
-                each_record::<Complaint>(store, site, first, last, |c| {
+                each_record::<Complaint, R>(store, site, first, last, |c| {
                     n += 1;
                     row(complaint_cells(&site.name, n, &c, tz))
                 })?;
@@ -671,7 +671,7 @@ pub fn rows(
         Sheet::Repairs => {
             for site in sites {
                 let tz = site.timezone();
-                each_record::<Repair>(store, site, first, last, |r| row(repair_cells(&site.name, &r, tz)))?;
+                each_record::<Repair, R>(store, site, first, last, |r| row(repair_cells(&site.name, &r, tz)))?;
             }
         }
         Sheet::Visits => {
@@ -680,14 +680,14 @@ pub fn rows(
             for site in sites {
                 let tz = site.timezone();
                 let name = site.name.as_str();
-                each_record::<Complaint>(store, site, from, last, |c| {
+                each_record::<Complaint, R>(store, site, from, last, |c| {
                     for v in c.visits.iter().filter(|v| within(&v.at)) {
                         let visit = Visited { at: &v.at, score: v.satisfaction, by: &v.by, words: &v.comment };
                         row(visit_cells(name, tz, &c.id, &c.unit, &c.customer, &visit))?;
                     }
                     Ok(())
                 })?;
-                each_record::<Repair>(store, site, from, last, |r| {
+                each_record::<Repair, R>(store, site, from, last, |r| {
                     for v in r.events.iter().filter(|e| e.kind == "visited" && within(&e.at)) {
                         let visit =
                             Visited { at: &v.at, score: v.satisfaction.unwrap_or(0), by: &v.by, words: &v.text };
@@ -703,8 +703,8 @@ pub fn rows(
 }
 
 /// Writes the whole workbook (every sheet) for a period to `path`.
-pub fn write_xlsx(
-    store: &Store,
+pub fn write_xlsx<R: Records<Error = StoreError>>(
+    store: &R,
     book: &Book,
     path: &std::path::Path,
     tempdir: &std::path::Path,
@@ -750,7 +750,12 @@ pub fn write_xlsx(
 }
 
 /// Writes one sheet for a period as CSV (UTF-8 with a byte-order mark).
-pub fn write_csv(store: &Store, sheet: Sheet, book: &Book, out: impl Write) -> Result<(), ExportError> {
+pub fn write_csv<R: Records<Error = StoreError>>(
+    store: &R,
+    sheet: Sheet,
+    book: &Book,
+    out: impl Write,
+) -> Result<(), ExportError> {
     let mut out = out;
     out.write_all("\u{feff}".as_bytes())?;
     let mut csv = csv::Writer::from_writer(out);

@@ -194,9 +194,7 @@ impl<S: crate::office::OfficeStore> HeadOffice<S> {
         }
         Ok(out)
     }
-}
 
-impl HeadOffice {
     /// What an export of `period` holds for the sites `scope` allows.
     pub fn book(&self, scope: Option<&[SiteId]>, period: Period) -> Result<Book, OfficeError> {
         let sites = self.site_briefs(scope)?;

@@ -329,7 +329,7 @@ pub fn copy_to_postgres(dir: &Path, url: &str, ca: Option<&Path>) -> Result<Copi
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut stmt = snapshot.prepare(
-        "SELECT d.id, d.kind, d.site_id, d.heads, d.bytes, p.sort, p.status, p.view
+        "SELECT d.id, d.kind, d.site_id, d.heads, d.bytes, p.sort, p.status, p.view, p.facts
          FROM docs d LEFT JOIN projections p ON p.id = d.id ORDER BY d.seq",
     )?;
     let mut rows = stmt.query([])?;
@@ -342,7 +342,7 @@ pub fn copy_to_postgres(dir: &Path, url: &str, ca: Option<&Path>) -> Result<Copi
     while let Some(r) = rows.next()? {
         let sort: Option<String> = r.get(5)?;
         let projection = match sort {
-            Some(sort) => Some((sort, r.get(6)?, r.get(7)?)),
+            Some(sort) => Some((sort, r.get(6)?, r.get(7)?, r.get(8)?)),
             None => None,
         };
         chunk.push(wuye_store_pg::CopiedDoc {
@@ -529,7 +529,7 @@ impl HeadOffice {
         if dir.join(STORE_URL_FILE).is_file() {
             return Err(OfficeError::Invalid(format!(
                 "head office in {} keeps its records in PostgreSQL, where this command does not work yet: \
-                 so far `run` (sync), `site`, `complaint`, `repair`, `bill`, `renovation`, `settings` and `fingerprint` do; \
+                 so far `run` (sync), `site`, `complaint`, `repair`, `bill`, `renovation`, `settings`, `report` and `fingerprint` do; \
                  use them, or a head office on SQLite",
                 dir.display()
             )));

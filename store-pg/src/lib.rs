@@ -25,8 +25,10 @@
 
 use automerge::AutoCommit;
 use postgres::{Client, NoTls, Transaction};
-use wuye_node::records::{list_query, paged, Dialect, Filter, Page, Paged, Records};
+use std::collections::HashMap;
+use wuye_node::records::{list_query, paged, Cell, Dialect, Filter, Page, Paged, Records};
 use wuye_node::store::merge::{self, Candidate, Existing, Row};
+use wuye_node::store::Tally;
 use wuye_node::StoreError;
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::{RecordId, SiteId};
@@ -72,10 +74,25 @@ CREATE TABLE IF NOT EXISTS projections (
     site_id TEXT NOT NULL,
     sort TEXT NOT NULL,
     status TEXT NOT NULL,
-    view JSONB NOT NULL
+    view JSONB NOT NULL,
+    facts TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS projections_list ON projections (kind, site_id, sort, id);
 CREATE INDEX IF NOT EXISTS projections_status ON projections (kind, status, site_id, sort);
+CREATE TABLE IF NOT EXISTS kpi_day (
+    day TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (day, site_id, metric)
+);
+CREATE TABLE IF NOT EXISTS kpi_month (
+    month TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (month, site_id, metric)
+);
 ";
 
 /// Plain views over the projections for BI tools (documented in
@@ -168,7 +185,14 @@ const SCHEMA_LOCK: i64 = 0x7775_7965_0001;
 
 /// A database error as the store's.
 pub fn db(e: postgres::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+    // The driver's own words for a database error are only "db error": the database's are wanted.
+    match e.as_db_error() {
+        Some(d) => StoreError::Backend(match d.detail() {
+            Some(detail) => format!("{} ({}): {detail}", d.message(), d.code().code()),
+            None => format!("{} ({})", d.message(), d.code().code()),
+        }),
+        None => StoreError::Backend(e.to_string()),
+    }
 }
 
 /// One record as another store holds it, for [`PgStore::copy_in`].
@@ -184,8 +208,9 @@ pub struct CopiedDoc {
     pub heads: Vec<u8>,
     /// The document.
     pub bytes: Vec<u8>,
-    /// Its projection row: sort key, status and the view as JSON text.
-    pub projection: Option<(String, String, String)>,
+    /// Its projection row: sort key, status, the view as JSON text, and its
+    /// facts as stored ([`wuye_protocol::kpi::encode`]'s form).
+    pub projection: Option<(String, String, String, String)>,
 }
 
 /// The record store on one PostgreSQL database.
@@ -228,40 +253,6 @@ impl SiteSeqs {
         tx.execute("UPDATE site_seqs SET seq = $2 WHERE site_id = $1", &[&self.site, &last]).map_err(db)?;
         Ok(())
     }
-}
-
-fn write_row(tx: &mut Transaction<'_>, row: &Row, heads: &[Hash], bytes: &[u8], seq: Seq) -> Result<(), StoreError> {
-    let (id, site, seq) = (row.id.to_string(), row.site.to_string(), seq as i64);
-    tx.execute(
-        "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
-        &[&id, &row.kind, &site, &seq, &heads_to_blob(heads), &bytes],
-    )
-    .map_err(db)?;
-    if let Some(view) = &row.view {
-        let json = serde_json::to_value(view.as_ref()).expect("a record view always serializes");
-        let p = view.projection();
-        tx.execute(
-            "INSERT INTO projections (id, kind, site_id, sort, status, view) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view",
-            &[&id, &row.kind, &site, &p.sort, &p.status, &json],
-        )
-        .map_err(db)?;
-    }
-    Ok(())
-}
-
-fn purge(tx: &mut Transaction<'_>, id: RecordId) -> Result<(), StoreError> {
-    let id = id.to_string();
-    for sql in [
-        "DELETE FROM docs WHERE id = $1",
-        "DELETE FROM projections WHERE id = $1",
-        "DELETE FROM peer_heads WHERE doc_id = $1",
-        "INSERT INTO purged (id) VALUES ($1) ON CONFLICT DO NOTHING",
-    ] {
-        tx.execute(sql, &[&id]).map_err(db)?;
-    }
-    Ok(())
 }
 
 /// Records in one statement that `peer` holds each document at the heads
@@ -422,6 +413,7 @@ impl PgStore {
         for site in &sites {
             seqs.push(SiteSeqs::lock(&mut tx, site)?);
         }
+        let mut tally = Tally::default();
         for d in docs {
             let at = sites.binary_search(&d.site_id).expect("every site was locked");
             let seq = seqs[at].take() as i64;
@@ -430,16 +422,19 @@ impl PgStore {
                 &[&d.id, &d.kind, &d.site_id, &seq, &d.heads, &d.bytes],
             )
             .map_err(db)?;
-            if let Some((sort, status, view)) = &d.projection {
+            if let Some((sort, status, view, facts)) = &d.projection {
                 let json: serde_json::Value = serde_json::from_str(view)
                     .map_err(|e| StoreError::Corrupt { id: d.id.clone(), reason: format!("projection: {e}") })?;
                 tx.execute(
-                    "INSERT INTO projections (id, kind, site_id, sort, status, view) VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[&d.id, &d.kind, &d.site_id, sort, status, &json],
+                    "INSERT INTO projections (id, kind, site_id, sort, status, view, facts)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[&d.id, &d.kind, &d.site_id, sort, status, &json, facts],
                 )
                 .map_err(db)?;
+                tally.add_stored(&d.site_id, facts);
             }
         }
+        write_sums(&mut tx, tally)?;
         for s in seqs {
             s.store(&mut tx)?;
         }
@@ -467,17 +462,19 @@ impl PgStore {
             seqs.push(SiteSeqs::lock(&mut tx, site)?);
         }
         let mut views = Vec::with_capacity(read.len());
+        let mut rows = Rows::default();
         for (view, heads, bytes) in read {
             let at = sites.binary_search(&view.site_id().to_string()).expect("every site was locked");
             let seq = seqs[at].take();
             let replaces = view.replaces();
             let row = Row::of(view);
-            write_row(&mut tx, &row, &heads, &bytes, seq)?;
+            rows.add(&row, &heads, &bytes, seq);
             if let Some(old) = replaces {
-                purge(&mut tx, old)?;
+                rows.purge(&mut tx, old)?;
             }
             views.push(*row.view.expect("a row made of a view has it"));
         }
+        rows.write(&mut tx, "")?;
         for s in seqs {
             s.store(&mut tx)?;
         }
@@ -507,7 +504,10 @@ impl PgStore {
         assert_eq!(before, after, "domain edits never touch the header");
         let (_, view) = record::read(&doc).map_err(RuleError::from)?;
         let row = Row::of(view);
-        write_row(&mut tx, &row, &heads_to_wire(&doc.get_heads()), &doc.save_nocompress(), seqs.take())?;
+        let mut rows = Rows::default();
+        rows.read_facts(&mut tx, std::slice::from_ref(&key))?;
+        rows.add(&row, &heads_to_wire(&doc.get_heads()), &doc.save_nocompress(), seqs.take());
+        rows.write(&mut tx, "")?;
         seqs.store(&mut tx)?;
         tx.commit().map_err(db)?;
         Ok(*row.view.expect("a row made of a view has it"))
@@ -581,7 +581,9 @@ impl PgStore {
         let gone: Vec<bool> = ids.iter().map(|id| purged.contains(id)).collect();
         let existing: Vec<Option<Existing>> = ids.iter().map(|id| held.remove(id)).collect();
         let merged = merge::merge_all(site, &docs, existing, gone);
-        let mut writes = PgWrites { tx: &mut tx, seqs: &mut seqs, peer, rows: Rows::default() };
+        let mut rows = Rows::default();
+        rows.read_facts(&mut tx, &ids)?;
+        let mut writes = PgWrites { tx: &mut tx, seqs: &mut seqs, peer, rows };
         let (applied, _) = merge::settle(&mut writes, peer, merged)?;
         writes.flush()?;
         seqs.store(&mut tx)?;
@@ -616,16 +618,40 @@ struct Rows {
     p_sorts: Vec<String>,
     p_statuses: Vec<String>,
     p_views: Vec<serde_json::Value>,
+    p_facts: Vec<String>,
     /// What the peer holds: document id, heads.
     held_ids: Vec<String>,
     held_heads: Vec<Vec<u8>>,
+    /// The facts each projection of the transaction's records holds now
+    /// ([`Rows::read_facts`], then as written), and the sums' changes.
+    facts: HashMap<String, String>,
+    tally: Tally,
 }
 
 impl Rows {
+    /// Reads the facts the projections of `ids` hold now: what a write takes
+    /// back from the sums. Every record written must be among the ids read.
+    fn read_facts(&mut self, tx: &mut Transaction<'_>, ids: &[String]) -> Result<(), StoreError> {
+        for r in tx.query("SELECT id, facts FROM projections WHERE id = ANY($1)", &[&ids]).map_err(db)? {
+            self.facts.insert(r.get(0), r.get(1));
+        }
+        Ok(())
+    }
+
     fn add(&mut self, row: &Row, heads: &[Hash], bytes: &[u8], seq: Seq) {
         let id = row.id.to_string();
         if let Some(view) = &row.view {
             let p = view.projection();
+            let (site, facts) = (row.site.to_string(), view.facts());
+            let encoded = wuye_protocol::kpi::encode(&facts);
+            let before = self.facts.insert(id.clone(), encoded.clone());
+            if before.as_deref() != Some(encoded.as_str()) {
+                if let Some(before) = &before {
+                    self.tally.take_back(&site, before);
+                }
+                self.tally.add(&site, &facts);
+            }
+            self.p_facts.push(encoded);
             self.p_ids.push(id.clone());
             self.p_kinds.push(row.kind.clone());
             self.p_sites.push(row.site.to_string());
@@ -654,13 +680,24 @@ impl Rows {
         }
         if !self.p_ids.is_empty() {
             tx.execute(
-                "INSERT INTO projections (id, kind, site_id, sort, status, view)
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-                 ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view",
-                &[&self.p_ids, &self.p_kinds, &self.p_sites, &self.p_sorts, &self.p_statuses, &self.p_views],
+                "INSERT INTO projections (id, kind, site_id, sort, status, view, facts)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                     $7::text[])
+                 ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view,
+                     facts = excluded.facts",
+                &[
+                    &self.p_ids,
+                    &self.p_kinds,
+                    &self.p_sites,
+                    &self.p_sorts,
+                    &self.p_statuses,
+                    &self.p_views,
+                    &self.p_facts,
+                ],
             )
             .map_err(db)?;
         }
+        write_sums(tx, std::mem::take(&mut self.tally))?;
         if !self.held_ids.is_empty() {
             tx.execute(
                 "INSERT INTO peer_heads (peer, doc_id, heads)
@@ -670,9 +707,68 @@ impl Rows {
             )
             .map_err(db)?;
         }
-        *self = Rows::default();
+        let facts = std::mem::take(&mut self.facts);
+        *self = Rows { facts, ..Rows::default() };
         Ok(())
     }
+
+    /// Writes what is waiting, then removes a record for good (its document,
+    /// projection and its facts from the sums) and remembers its id.
+    fn purge(&mut self, tx: &mut Transaction<'_>, id: RecordId) -> Result<(), StoreError> {
+        self.write(tx, "")?;
+        let id = id.to_string();
+        let gone =
+            tx.query_opt("DELETE FROM projections WHERE id = $1 RETURNING site_id, facts", &[&id]).map_err(db)?;
+        if let Some(r) = gone {
+            self.tally.take_back(r.get(0), r.get(1));
+        }
+        self.facts.remove(&id);
+        for sql in [
+            "DELETE FROM docs WHERE id = $1",
+            "DELETE FROM peer_heads WHERE doc_id = $1",
+            "INSERT INTO purged (id) VALUES ($1) ON CONFLICT DO NOTHING",
+        ] {
+            tx.execute(sql, &[&id]).map_err(db)?;
+        }
+        write_sums(tx, std::mem::take(&mut self.tally))
+    }
+}
+
+/// Adds a transaction's changes to the figures' sums, in one statement per
+/// table, dropping sums that come to nothing. Writers of one site hold its
+/// lock, so two servers never add to one site's sums at once from stale reads.
+fn write_sums(tx: &mut Transaction<'_>, tally: Tally) -> Result<(), StoreError> {
+    let (days, months) = tally.changes();
+    for (table, key, changes) in [("kpi_day", "day", days), ("kpi_month", "month", months)] {
+        if changes.is_empty() {
+            continue;
+        }
+        let mut cols: (Vec<String>, Vec<String>, Vec<String>, Vec<i64>) = Default::default();
+        for (k, site, metric, n) in changes {
+            cols.0.push(k);
+            cols.1.push(site);
+            cols.2.push(metric);
+            cols.3.push(n);
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO {table} ({key}, site_id, metric, n)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[])
+                 ON CONFLICT ({key}, site_id, metric) DO UPDATE SET n = {table}.n + excluded.n"
+            ),
+            &[&cols.0, &cols.1, &cols.2, &cols.3],
+        )
+        .map_err(db)?;
+        tx.execute(
+            &format!(
+                "DELETE FROM {table} WHERE n = 0 AND ({key}, site_id, metric) IN
+                 (SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[]))"
+            ),
+            &[&cols.0, &cols.1, &cols.2],
+        )
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// The PostgreSQL store's writes for [`merge::settle`], inside one
@@ -709,8 +805,8 @@ impl merge::Writes for PgWrites<'_, '_> {
 
     fn purge(&mut self, id: RecordId) -> Result<(), StoreError> {
         // What was gathered before is written first: the purge may remove one of those rows.
-        self.flush()?;
-        purge(self.tx, id)
+        self.rows.write(self.tx, self.peer)?;
+        self.rows.purge(self.tx, id)
     }
 }
 
@@ -967,5 +1063,36 @@ impl Records for PgStore {
 
     fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {
         self.page_with(T::KIND, filter, page, |id, view| merge::parse_view::<T>(id, view))
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn read_rows(&self, sql: &str, args: &[String]) -> Result<Vec<Vec<Cell>>, StoreError> {
+        use postgres::types::Type;
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            args.iter().map(|a| a as &(dyn postgres::types::ToSql + Sync)).collect();
+        let rows = self.lock().query(sql, &params).map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        let t = r.columns()[i].type_();
+                        let cell = if *t == Type::INT8 {
+                            r.try_get::<_, Option<i64>>(i).ok().flatten().map(Cell::Int)
+                        } else if *t == Type::INT4 {
+                            r.try_get::<_, Option<i32>>(i).ok().flatten().map(|n| Cell::Int(n.into()))
+                        } else if *t == Type::TEXT || *t == Type::VARCHAR {
+                            r.try_get::<_, Option<String>>(i).ok().flatten().map(Cell::Text)
+                        } else {
+                            None
+                        };
+                        cell.unwrap_or(Cell::Null)
+                    })
+                    .collect()
+            })
+            .collect())
     }
 }

@@ -5,6 +5,7 @@
 //! frame codec, so most sync behaviour is tested in milliseconds.
 
 use std::sync::Arc;
+use wuye_node::Records as _;
 
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;

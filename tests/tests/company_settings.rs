@@ -5,6 +5,7 @@
 //! the company's time limits, and head office reads each site's profile.
 
 use wuye_app::settings::{SettingsError, SiteSettings};
+use wuye_node::Records as _;
 use wuye_protocol::calendar::DutyCalendar;
 use wuye_protocol::company_settings::CompanySettings;
 use wuye_server::company::Changes;

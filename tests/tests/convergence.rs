@@ -6,6 +6,7 @@
 //! `WUYE_LONG_TESTS=1` runs many more cases.
 
 use std::collections::{BTreeMap, BTreeSet};
+use wuye_node::Records as _;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

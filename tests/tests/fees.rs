@@ -9,6 +9,7 @@ use chrono::{Duration, NaiveDate};
 use wuye_app::desk::{Actor, NewChase, NewFeeItem, NewPayment, NewPrice};
 use wuye_app::fees::{self, Books};
 use wuye_app::kpi::Period;
+use wuye_node::Records as _;
 use wuye_protocol::bill::Bill;
 use wuye_protocol::fee::ledger::LateRule;
 use wuye_protocol::fee::{Basis, ChaseWay, Cycle, FeeKind, PayMethod, Price, Rate, Share};

@@ -5,6 +5,7 @@
 //! order) leaves both holding the same record.
 
 use wuye_app::desk::{Actor, HandoverNote, Loan, MoveInStep};
+use wuye_node::Records as _;
 use wuye_protocol::handover::ShiftHandover;
 use wuye_protocol::house::{self, House, HouseState};
 use wuye_protocol::key::{self, Key, KeyKind, NewKey, Step};

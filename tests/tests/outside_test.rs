@@ -4,6 +4,7 @@
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+use wuye_node::Records as _;
 
 use wuye_protocol::staff::Staff;
 use wuye_tests::procs::{self, path, Agent, Server, SUPERVISOR};

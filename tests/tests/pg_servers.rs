@@ -116,6 +116,16 @@ fn two_servers_on_one_database_serve_sites_whose_rounds_alternate_between_them()
         let at_office = a.json(&["complaint", "list", "--site", &cred.id]);
         assert_eq!(ids(&at_site), ids(&at_office), "site {} holds exactly its own complaints", cred.id);
     }
+    // The figures' sums, kept by both servers writing at once, count every
+    // complaint once: each site's figures at head office are the site's own.
+    let figures = figures_of(&a);
+    assert_eq!(figures, figures_of(&b));
+    assert_eq!(figures["total"]["complaints"].as_u64(), Some(added.iter().sum::<usize>() as u64), "{figures}");
+    for (i, cred) in creds.iter().enumerate() {
+        let line = figures["sites"].as_array().unwrap().iter().find(|l| l["site_id"] == cred.id.as_str()).unwrap();
+        assert_eq!(line["figures"]["complaints"].as_u64(), Some(added[i] as u64), "{line}");
+        assert_eq!(line["figures"]["complaints_major"], 4, "one major a round: {line}");
+    }
 
     // A decision through B's folder reaches the site through A, and the
     // site's note made meanwhile reaches head office through B.
@@ -154,7 +164,7 @@ fn head_office_on_postgresql_says_what_it_cannot_do_yet_and_refuses_a_wrong_addr
     let Some(pg) = Postgres::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let server = init_on(dir.path(), "hq", &pg.database());
-    for refused in [&["user", "list"][..], &["report", "kpi", "--month", "2026-11"]] {
+    for refused in [&["user", "list"][..], &["cert", "rotate"]] {
         let mut args = refused.to_vec();
         args.extend(["--data", path(&server.data)]);
         let out = procs::run("wuye-server", &args);
@@ -203,6 +213,8 @@ fn a_sqlite_head_office_copied_onto_postgresql_goes_on_serving_its_sites_with_no
     }
     let before = server.json(&["complaint", "list"]);
     let sites_before = server.json(&["site", "list"]);
+    let figures_before = figures_of(&server);
+    assert_eq!(figures_before["total"]["complaints"], 12, "{figures_before}");
 
     let url = pg.database();
     let said = procs::ok("wuye-server", &["store", "copy", "--from", path(&server.data), "--to", &url]);
@@ -215,8 +227,9 @@ fn a_sqlite_head_office_copied_onto_postgresql_goes_on_serving_its_sites_with_no
     assert!(String::from_utf8_lossy(&into_full.stderr).contains("empty database"), "{into_full:?}");
     assert!(!other.data.join("store.url").exists(), "a refused copy leaves the folder on SQLite");
 
-    // The folder now reads PostgreSQL: the same complaints, the same sites.
+    // The folder now reads PostgreSQL: the same complaints, the same sites, the same figures.
     assert_eq!(server.json(&["complaint", "list"]), before);
+    assert_eq!(figures_of(&server), figures_before);
     let sites_after = server.json(&["site", "list"]);
     assert_eq!(sites_after.as_array().unwrap().len(), 2);
     for (a, b) in sites_before.as_array().unwrap().iter().zip(sites_after.as_array().unwrap()) {
@@ -250,6 +263,15 @@ fn a_sqlite_head_office_copied_onto_postgresql_goes_on_serving_its_sites_with_no
     assert_eq!(agents[0].json(&["complaint", "show", &major])["decision"]["text"], "更换电梯曳引机");
     assert_eq!(server.json(&["complaint", "show", &id])["unit"], "2栋2单元808");
     assert_eq!(ids(&server.json(&["complaint", "list"])).len(), 13);
+    // The sums go on from the copied ones: one more complaint, one more counted.
+    assert_eq!(figures_of(&server)["total"]["complaints"], 13);
+}
+
+/// Head office's figures for this month (in the tests' Asia/Shanghai), as `report kpi` prints them.
+fn figures_of(server: &Server) -> Value {
+    let month = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string();
+    let data = path(&server.data);
+    wuye_tests::procs::json("wuye-server", &["report", "kpi", "--month", &month, "--format", "json", "--data", data])
 }
 
 /// An authority and a certificate it signed for 127.0.0.1: (authority PEM, certificate PEM, key PEM).

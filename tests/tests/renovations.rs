@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDate};
 use wuye_app::desk::{Actor, NewPayment, NewRenovation};
 use wuye_app::fees::Books;
 use wuye_app::renovations::{self, Works};
+use wuye_node::Records as _;
 use wuye_protocol::bill::Bill;
 use wuye_protocol::fee::PayMethod;
 use wuye_protocol::house::{self, HouseState};

@@ -2,6 +2,7 @@
 //! (a folder copied to a second PC) loses nothing: socket-free, in one
 //! process, every message through the frame codec.
 
+use wuye_node::Records as _;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::sync::SessionError;
 use wuye_protocol::wire::ErrorCode;

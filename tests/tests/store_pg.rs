@@ -8,7 +8,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use wuye_node::Store;
+use wuye_node::{Cell, Records, Store};
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::sync::{site_peer, SyncStore, SERVER_PEER};
 use wuye_protocol::wire::{heads_to_blob, DocPayload, Seq};
@@ -165,6 +165,31 @@ fn the_same_sync_operations_give_the_same_answers_on_sqlite_and_postgresql() {
     let mut pg_heads = postgres.all_heads().unwrap();
     pg_heads.retain(|(id, _)| *id != target.to_string());
     assert_eq!(pg_heads, sqlite_heads);
+    // The figures' sums agree, after documents received, received again as
+    // changes and edited at head office (each counted once), and so do the
+    // figures read from them.
+    let on_sqlite = sums(&sqlite);
+    assert!(
+        on_sqlite.iter().any(|r| r[2] == Cell::Text("complaints".into()) && r[3] == Cell::Int(12)),
+        "{on_sqlite:?}"
+    );
+    assert_eq!(sums(&postgres), on_sqlite);
+    let now = chrono::Utc::now();
+    let period = wuye_app::kpi::Period::month_of(now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive());
+    let basis =
+        [wuye_app::kpi::SiteBasis { site_id: site, timezone: chrono_tz::Asia::Shanghai, households: Some(200) }];
+    let figures = wuye_app::kpi::figures(&postgres, period, &basis, now).unwrap();
+    assert_eq!(figures, wuye_app::kpi::figures(&sqlite, period, &basis, now).unwrap());
+    assert_eq!(figures[0].complaints, 12);
+    assert_eq!(wuye_app::kpi::majors_waiting(&postgres).unwrap(), wuye_app::kpi::majors_waiting(&sqlite).unwrap());
+}
+
+/// Both tables of the figures' sums, sorted the same way whatever the database's collation.
+fn sums<R: Records<Error = wuye_node::StoreError>>(store: &R) -> Vec<Vec<Cell>> {
+    let mut rows = store.read_rows("SELECT month, site_id, metric, n FROM kpi_month", &[]).unwrap();
+    rows.extend(store.read_rows("SELECT day, site_id, metric, n FROM kpi_day", &[]).unwrap());
+    rows.sort_by_key(|r| format!("{r:?}"));
+    rows
 }
 
 /// Stages the classic race: writer A takes the next sequence number of a

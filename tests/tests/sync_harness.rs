@@ -6,6 +6,7 @@
 use automerge::transaction::Transactable;
 use automerge::ROOT;
 use wuye_app::desk::Actor;
+use wuye_node::Records as _;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::complaint::ComplaintStatus;
 use wuye_protocol::daily_report::DailyReport;

@@ -8,6 +8,7 @@ use axum::Form;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 use wuye_app::AppError;
+use wuye_node::Records as _;
 use wuye_protocol::duty_shift::Shift;
 use wuye_protocol::staff::Staff;
 

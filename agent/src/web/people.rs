@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use wuye_app::AppError;
+use wuye_node::Records as _;
 use wuye_protocol::resident::{Household, NewResident, Resident, ResidentType};
 use wuye_protocol::staff::{Role, Staff};
 

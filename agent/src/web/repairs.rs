@@ -11,6 +11,7 @@ use serde::Deserialize;
 use wuye_app::desk::{Desk, DeskRepairStep};
 use wuye_app::lists::ListFilter;
 use wuye_app::AppError;
+use wuye_node::Records as _;
 use wuye_protocol::money::Fen;
 use wuye_protocol::repair::{Category, NewRepair, Repair, RepairStatus, RepairStep, Urgency};
 use wuye_protocol::rules::Channel;

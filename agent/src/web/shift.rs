@@ -9,6 +9,7 @@ use serde::Deserialize;
 use wuye_app::desk::HandoverNote;
 use wuye_app::shift::{Briefing, Handover};
 use wuye_app::AppError;
+use wuye_node::Records as _;
 use wuye_protocol::handover::{ShiftHandover, Thing};
 use wuye_protocol::staff::Staff;
 

@@ -6,6 +6,7 @@
 //! ledgers are [`crate::fees`]'s, which head office uses too.
 
 use std::collections::HashSet;
+use wuye_node::Records as _;
 
 use chrono::NaiveDate;
 use rusqlite::params;

@@ -2,6 +2,7 @@
 //! outgoing person with the open items listed now, confirmed by the incoming
 //! person as themselves.
 
+use wuye_node::Records as _;
 use wuye_protocol::handover::{self, NewHandover, ShiftHandover, Thing};
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::rules::RuleError;

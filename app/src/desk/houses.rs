@@ -3,6 +3,7 @@
 //! whose free-text unit names no house.
 
 use std::collections::HashSet;
+use wuye_node::Records as _;
 
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::house::{self, House, HouseType, NewHouse};

@@ -3,6 +3,7 @@
 //! contacted), returned, chased, lost; the keys overdue.
 
 use chrono::{DateTime, Utc};
+use wuye_node::Records as _;
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::key::{self, Key, KeyKind, NewKey, Step};
 use wuye_protocol::staff::{may, Guarded};

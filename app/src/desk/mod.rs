@@ -1,6 +1,7 @@
 //! The front desk's operations on complaints, each one local transaction.
 
 use std::sync::Arc;
+use wuye_node::Records as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::rngs::StdRng;

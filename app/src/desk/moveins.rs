@@ -4,6 +4,7 @@
 //! handed over from custody, and the house handed over at the last stamp.
 
 use chrono::{DateTime, Utc};
+use wuye_node::Records as _;
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::fee::MeterKind;
 use wuye_protocol::house::{self, House, HouseState};

@@ -3,6 +3,7 @@
 //! cancelled at the desk.
 
 use wuye_node::Page;
+use wuye_node::Records as _;
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::release::{self, NewSlip, ReleaseSlip, SlipStep};
 use wuye_protocol::staff::{may, Guarded};

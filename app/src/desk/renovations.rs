@@ -6,6 +6,7 @@
 //! and a reduction of the deposit's bill), and the close.
 
 use chrono::NaiveDate;
+use wuye_node::Records as _;
 use wuye_protocol::bill::{Bill, BillBody};
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::fee::ledger::{BillState, LateRule};

@@ -634,7 +634,7 @@ use merge::Row;
 mod read;
 mod sync;
 mod tally;
-use tally::Tally;
+pub use tally::{SumChange, Tally};
 
 pub use error::{StoreError, MIN_ID_PREFIX_CHARS, STORE_SCHEMA_VERSION};
 

@@ -5,13 +5,13 @@
 use automerge::AutoCommit;
 use rusqlite::{params, OptionalExtension};
 use wuye_protocol::doc::RecordKind;
-use wuye_protocol::ids::{RecordId, SiteId};
+use wuye_protocol::ids::RecordId;
 use wuye_protocol::kind::Kind;
 use wuye_protocol::record::View;
 use wuye_protocol::rules::RuleError;
 
 use super::{parse_view, Store, StoreError};
-use crate::records::{list_query, paged, Dialect, Filter, Page, Paged, Records};
+use crate::records::{list_query, paged, Cell, Dialect, Filter, Page, Paged, Records};
 
 impl Store {
     /// Resolves a full id or a unique prefix of one.
@@ -39,13 +39,6 @@ impl Store {
     /// A view just written, as the type its kind expects.
     pub fn typed<T: Kind + TryFrom<View, Error = View>>(view: View) -> Result<T, StoreError> {
         T::try_from(view).map_err(|other| StoreError::NotFound { kind: T::KIND.noun(), id: other.id().to_string() })
-    }
-
-    /// Every record of kind `T`, of one site or of all, in its kind's order
-    /// (see [`Projection`]).
-    pub fn all<T: Kind>(&self, site: Option<SiteId>) -> Result<Vec<T>, StoreError> {
-        let filter = Filter { site, ..Filter::default() };
-        Ok(self.page::<T>(&filter, &Page::all())?.items)
     }
 
     /// One page of the records of kind `T` that pass `filter`, in their
@@ -110,5 +103,29 @@ impl Records for Store {
 
     fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {
         self.page(filter, page)
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn read_rows(&self, sql: &str, args: &[String]) -> Result<Vec<Vec<Cell>>, StoreError> {
+        use rusqlite::types::ValueRef;
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut cells = Vec::with_capacity(n);
+            for i in 0..n {
+                cells.push(match row.get_ref(i)? {
+                    ValueRef::Integer(v) => Cell::Int(v),
+                    ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                    _ => Cell::Null,
+                });
+            }
+            out.push(cells);
+        }
+        Ok(out)
     }
 }

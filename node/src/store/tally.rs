@@ -30,23 +30,49 @@ CREATE TABLE IF NOT EXISTS kpi_month (
 ) WITHOUT ROWID;
 ";
 
-/// Changes to the sums, gathered over one transaction.
+/// Changes to the sums, gathered over one transaction (by either store:
+/// the PostgreSQL store keeps the same sums in the same tables).
 #[derive(Debug, Default)]
-pub(crate) struct Tally(HashMap<(String, NaiveDate, String), i64>);
+pub struct Tally(HashMap<(String, NaiveDate, String), i64>);
+
+/// One changed sum: day (`YYYY-MM-DD`) or month (`YYYY-MM`), site, metric, change.
+pub type SumChange = (String, String, String, i64);
 
 impl Tally {
     /// Counts a record's new facts.
-    pub(super) fn add(&mut self, site: &str, facts: &[Fact]) {
+    pub fn add(&mut self, site: &str, facts: &[Fact]) {
         for f in facts {
             *self.0.entry((site.to_string(), f.day, f.metric.to_string())).or_default() += f.n;
         }
     }
 
+    /// Counts a record's facts as they were stored ([`kpi::encode`]'s form).
+    pub fn add_stored(&mut self, site: &str, stored: &str) {
+        for (metric, day, n) in kpi::decode(stored) {
+            *self.0.entry((site.to_string(), day, metric)).or_default() += n;
+        }
+    }
+
     /// Takes back a record's facts as they were stored ([`kpi::encode`]'s form).
-    pub(super) fn take_back(&mut self, site: &str, stored: &str) {
+    pub fn take_back(&mut self, site: &str, stored: &str) {
         for (metric, day, n) in kpi::decode(stored) {
             *self.0.entry((site.to_string(), day, metric)).or_default() -= n;
         }
+    }
+
+    /// The changes to make: to the daily sums and to the monthly ones, none zero.
+    pub fn changes(self) -> (Vec<SumChange>, Vec<SumChange>) {
+        let mut days = Vec::new();
+        let mut by_month: HashMap<(String, String, String), i64> = HashMap::new();
+        for ((site, d, metric), n) in self.0 {
+            if n == 0 {
+                continue;
+            }
+            *by_month.entry((d.format("%Y-%m").to_string(), site.clone(), metric.clone())).or_default() += n;
+            days.push((d.to_string(), site, metric, n));
+        }
+        let months = by_month.into_iter().filter(|(_, n)| *n != 0).map(|((m, s, k), n)| (m, s, k, n)).collect();
+        (days, months)
     }
 
     /// Writes the changed sums, in the transaction the records were written in.
@@ -62,18 +88,12 @@ impl Tally {
             "INSERT INTO kpi_month (month, site_id, metric, n) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (month, site_id, metric) DO UPDATE SET n = n + excluded.n",
         )?;
-        let mut by_month: HashMap<(String, String, String), i64> = HashMap::new();
-        for ((site, d, metric), n) in self.0 {
-            if n == 0 {
-                continue;
-            }
-            day.execute(params![d.to_string(), site, metric, n])?;
-            *by_month.entry((d.format("%Y-%m").to_string(), site, metric)).or_default() += n;
+        let (days, months) = self.changes();
+        for (d, site, metric, n) in days {
+            day.execute(params![d, site, metric, n])?;
         }
-        for ((m, site, metric), n) in by_month {
-            if n != 0 {
-                month.execute(params![m, site, metric, n])?;
-            }
+        for (m, site, metric, n) in months {
+            month.execute(params![m, site, metric, n])?;
         }
         tx.execute_batch("DELETE FROM kpi_day WHERE n = 0; DELETE FROM kpi_month WHERE n = 0;")?;
         Ok(())

@@ -1,4 +1,5 @@
 use super::*;
+use crate::Records as _;
 use rand::SeedableRng;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::complaint::NewComplaint;

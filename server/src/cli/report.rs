@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use wuye_node::process::print_json;
 use wuye_protocol::time::{Clock, SystemClock};
-use wuye_server::office::HeadOffice;
+use wuye_server::office::{HeadOffice, OfficeStore};
 
 #[derive(Subcommand)]
 pub(crate) enum ReportCommand {
@@ -55,9 +55,12 @@ pub(crate) enum ReportCommand {
 
 /// Runs `wuye-server report …`.
 pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ReportCommand) -> anyhow::Result<()> {
-    let hq = HeadOffice::open(data, clock.clone())?;
+    on_either!(data, clock.clone(), |hq| report(&hq, &clock, cmd))
+}
+
+fn report<S: OfficeStore>(hq: &HeadOffice<S>, clock: &Arc<SystemClock>, cmd: ReportCommand) -> anyhow::Result<()> {
     match cmd {
-        ReportCommand::Kpi { month, site, format, out } => kpi(&hq, &month, site.as_deref(), &format, out.as_deref())?,
+        ReportCommand::Kpi { month, site, format, out } => kpi(hq, &month, site.as_deref(), &format, out.as_deref())?,
         ReportCommand::Daily { site, date, json } => {
             let site = hq.site(&site)?;
             let date = wuye_app::lists::parse_date(&date)?;
@@ -89,7 +92,13 @@ pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: ReportCommand) -> a
 }
 
 /// Runs `wuye-server report kpi`.
-fn kpi(hq: &HeadOffice, period: &str, site: Option<&str>, format: &str, out: Option<&Path>) -> anyhow::Result<()> {
+fn kpi<S: OfficeStore>(
+    hq: &HeadOffice<S>,
+    period: &str,
+    site: Option<&str>,
+    format: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
     use wuye_server::export::{self, Sheet};
     let period = wuye_app::kpi::Period::parse(period)?;
     let only = site.map(|s| hq.site(s)).transpose()?;

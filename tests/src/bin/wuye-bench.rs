@@ -17,6 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wuye_node::Records as _;
 
 use anyhow::{bail, Context};
 use rand::rngs::StdRng;
