@@ -20,16 +20,24 @@ use crate::AppError;
 
 /// Every record of `kind` at head office, of one site or of all, as head
 /// office may show them (identity numbers masked), in the kind's order.
-pub fn records(store: &Store, kind: RecordKind, site: Option<SiteId>) -> Result<Vec<View>, AppError> {
+pub fn records<R: Records<Error = StoreError>>(
+    store: &R,
+    kind: RecordKind,
+    site: Option<SiteId>,
+) -> Result<Vec<View>, AppError> {
     let filter = wuye_node::Filter { site, ..wuye_node::Filter::default() };
-    let views = store.page_views(kind, &filter, &wuye_node::Page::all())?.items;
+    let views = store.list_views(kind, &filter, &wuye_node::Page::all())?.items;
     Ok(views.into_iter().map(View::at_head_office).collect())
 }
 
 /// Every record of the kind the command lines call `word` (`complaint`,
 /// `movein`, …), as head office shows them; a word naming no kind is refused
 /// with the words there are.
-pub fn records_named(store: &Store, word: &str, site: Option<SiteId>) -> Result<Vec<View>, AppError> {
+pub fn records_named<R: Records<Error = StoreError>>(
+    store: &R,
+    word: &str,
+    site: Option<SiteId>,
+) -> Result<Vec<View>, AppError> {
     let Some(kind) = RecordKind::from_word(word) else {
         let words: Vec<&str> = RecordKind::ALL.iter().map(|k| k.word()).collect();
         return Err(RuleError::OutOfRange {

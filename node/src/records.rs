@@ -95,6 +95,9 @@ pub trait Records: SyncStore {
     /// One page of the records of kind `T` that pass `filter`.
     fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, Self::Error>;
 
+    /// One page of the records of a kind chosen at run time (a command line's word, say).
+    fn list_views(&self, kind: RecordKind, filter: &Filter, page: &Page) -> Result<Paged<View>, Self::Error>;
+
     /// Every record of kind `T`, of one site or of all, in its kind's order.
     fn all<T: Kind>(&self, site: Option<SiteId>) -> Result<Vec<T>, Self::Error> {
         Ok(self.list::<T>(&Filter { site, ..Filter::default() }, &Page::all())?.items)
@@ -256,6 +259,14 @@ pub fn list_query(dialect: Dialect, kind: &str, filter: &Filter, page: &Page) ->
         sql += &format!(" LIMIT {}", limit.saturating_add(1));
     }
     (sql, args)
+}
+
+/// A projection's view of a kind chosen at run time, parsed.
+pub fn parse_any(kind: RecordKind, id: &str, view: &str) -> Result<View, crate::StoreError> {
+    View::from_json(kind, view).map_err(|e| crate::StoreError::Corrupt {
+        id: id.to_string(),
+        reason: format!("projection row does not parse: {e}; run the rebuild command"),
+    })
 }
 
 /// A page of a list from the rows of its [`list_query`], each parsed by `parse`.

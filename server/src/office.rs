@@ -62,6 +62,10 @@ pub const MAX_CLOCK_OFFSET_MS: i64 = 5 * 60 * 1000;
 
 /// The setting holding the fingerprint of the certificate `cert rotate` made.
 const NEXT_FINGERPRINT: &str = "next_fingerprint";
+/// The setting naming the certificate head office last switched to: other
+/// server folders on the same database switch to it without asking the
+/// sites again (`cert switch` in each).
+const SWITCHED_FINGERPRINT: &str = "switched_fingerprint";
 
 /// How long an enrollment code stays valid after `site add` or `site rotate` issues it.
 pub const ENROLL_CODE_HOURS: i64 = 72;
@@ -288,7 +292,7 @@ pub struct Copied {
 }
 
 /// Settings that belong to head office rather than to its SQLite file.
-const COPIED_SETTINGS: [&str; 3] = ["listen", NEXT_FINGERPRINT, crate::company::RULES_SETTING];
+const COPIED_SETTINGS: [&str; 4] = ["listen", NEXT_FINGERPRINT, SWITCHED_FINGERPRINT, crate::company::RULES_SETTING];
 
 /// Records copied a transaction at a time.
 const COPY_CHUNK: usize = 1_000;
@@ -529,7 +533,7 @@ impl HeadOffice {
         if dir.join(STORE_URL_FILE).is_file() {
             return Err(OfficeError::Invalid(format!(
                 "head office in {} keeps its records in PostgreSQL, where this command does not work yet: \
-                 so far `run` (sync), `site`, `complaint`, `repair`, `bill`, `renovation`, `settings`, `report` and `fingerprint` do; \
+                 so far `run` (sync), `site`, `complaint`, `repair`, `bill`, `renovation`, `settings`, `report`, `records` and `fingerprint` do; \
                  use them, or a head office on SQLite",
                 dir.display()
             )));
@@ -653,7 +657,37 @@ impl<S: OfficeStore> HeadOffice<S> {
         folder::write_private(&dir.join(NEXT_CERT_FILE), &identity.cert_der)?;
         let fingerprint = tls::fingerprint(&identity.cert_der);
         self.store.set_setting(NEXT_FINGERPRINT, &fingerprint)?;
+        self.store.delete_setting(SWITCHED_FINGERPRINT)?;
         Ok(fingerprint)
+    }
+
+    /// The certificate waiting to be switched to: the next one (`true`), or
+    /// the one another server folder on the same database has already
+    /// switched to (`false`).
+    fn waiting_cert(&self) -> Result<(String, bool), OfficeError> {
+        if let Some(next) = self.store.setting(NEXT_FINGERPRINT)? {
+            return Ok((next, true));
+        }
+        match self.store.setting(SWITCHED_FINGERPRINT)? {
+            Some(switched) => Ok((switched, false)),
+            None => Err(AppError::NoCertWaiting.into()),
+        }
+    }
+
+    /// Copies the next certificate and its key from the server folder
+    /// `from` (where `cert rotate` made them) into `dir`: every server folder
+    /// on one database serves with the same certificate. Refused unless it is
+    /// the certificate head office is moving to.
+    pub fn copy_next_cert(&self, from: &Path, dir: &Path) -> Result<String, OfficeError> {
+        let (waiting, _) = self.waiting_cert()?;
+        let cert = read_file(&from.join(NEXT_CERT_FILE))?;
+        if tls::fingerprint(&cert) != waiting {
+            return Err(AppError::CertMismatch { file: NEXT_CERT_FILE, fingerprint: waiting }.into());
+        }
+        let key = read_file(&from.join(NEXT_KEY_FILE))?;
+        folder::write_private(&dir.join(NEXT_KEY_FILE), &key)?;
+        folder::write_private(&dir.join(NEXT_CERT_FILE), &cert)?;
+        Ok(waiting)
     }
 
     /// Sites that can sync now (enrolled, not revoked) and do not yet hold the next fingerprint.
@@ -670,14 +704,13 @@ impl<S: OfficeStore> HeadOffice<S> {
     /// new fingerprint, unless `force`: such a site could not connect until
     /// it is given the fingerprint with `wuye-agent server set`.
     pub fn switch_cert(&mut self, dir: &Path, force: bool) -> Result<String, OfficeError> {
-        let Some(next) = self.store.setting(NEXT_FINGERPRINT)? else {
-            return Err(AppError::NoCertWaiting.into());
-        };
+        let (next, first) = self.waiting_cert()?;
         let next_cert = read_file(&dir.join(NEXT_CERT_FILE))?;
         if tls::fingerprint(&next_cert) != next {
             return Err(AppError::CertMismatch { file: NEXT_CERT_FILE, fingerprint: next }.into());
         }
-        let lacking = self.sites_lacking_next()?;
+        // The sites were asked when the first folder switched.
+        let lacking = if first { self.sites_lacking_next()? } else { Vec::new() };
         if !lacking.is_empty() && !force {
             let names: Vec<String> = lacking.iter().map(|s| format!("{} ({})", s.name, s.site_id)).collect();
             return Err(AppError::SitesLackingCert { names }.into());
@@ -690,6 +723,7 @@ impl<S: OfficeStore> HeadOffice<S> {
         rename(KEY_FILE, PREVIOUS_KEY_FILE)?;
         rename(NEXT_CERT_FILE, CERT_FILE)?;
         rename(NEXT_KEY_FILE, KEY_FILE)?;
+        self.store.set_setting(SWITCHED_FINGERPRINT, &next)?;
         self.store.delete_setting(NEXT_FINGERPRINT)?;
         Ok(next)
     }

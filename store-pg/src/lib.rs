@@ -1065,6 +1065,10 @@ impl Records for PgStore {
         self.page_with(T::KIND, filter, page, |id, view| merge::parse_view::<T>(id, view))
     }
 
+    fn list_views(&self, kind: RecordKind, filter: &Filter, page: &Page) -> Result<Paged<View>, StoreError> {
+        self.page_with(kind, filter, page, |id, view| wuye_node::records::parse_any(kind, id, view))
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }

@@ -174,6 +174,7 @@ impl Drop for Proc {
 }
 
 /// A head office server folder with registered sites.
+#[derive(Clone)]
 pub struct Server {
     /// The data folder.
     pub data: PathBuf,

@@ -49,12 +49,7 @@ impl Store {
 
     /// [`Store::page`] for a kind chosen at run time (a command line's word, say).
     pub fn page_views(&self, kind: RecordKind, filter: &Filter, page: &Page) -> Result<Paged<View>, StoreError> {
-        self.page_with(kind, filter, page, |id, view| {
-            View::from_json(kind, view).map_err(|e| StoreError::Corrupt {
-                id: id.to_string(),
-                reason: format!("projection row does not parse: {e}; run the rebuild command"),
-            })
-        })
+        self.page_with(kind, filter, page, |id, view| crate::records::parse_any(kind, id, view))
     }
 
     fn page_with<T>(
@@ -103,6 +98,10 @@ impl Records for Store {
 
     fn list<T: Kind>(&self, filter: &Filter, page: &Page) -> Result<Paged<T>, StoreError> {
         self.page(filter, page)
+    }
+
+    fn list_views(&self, kind: RecordKind, filter: &Filter, page: &Page) -> Result<Paged<View>, StoreError> {
+        self.page_views(kind, filter, page)
     }
 
     fn dialect(&self) -> Dialect {

@@ -4,7 +4,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use wuye_protocol::time::SystemClock;
-use wuye_server::office::HeadOffice;
 
 /// Runs `wuye-server records …`.
 pub(crate) fn records(
@@ -14,8 +13,9 @@ pub(crate) fn records(
     site: Option<String>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let hq = HeadOffice::open(data, clock)?;
-    let site = site.map(|s| hq.site(&s)).transpose()?;
-    let rows = wuye_app::office::records_named(&hq.store, &kind, site)?;
-    Ok(wuye_node::process::print_rows(&rows, json)?)
+    on_either!(data, clock, |hq| {
+        let site = site.map(|s| hq.site(&s)).transpose()?;
+        let rows = wuye_app::office::records_named(&hq.store, &kind, site)?;
+        Ok(wuye_node::process::print_rows(&rows, json)?)
+    })
 }
