@@ -9,9 +9,9 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
 use wuye_node::migrate::{self, Step};
-use wuye_node::{Store, StoreError};
+use wuye_node::sql::{self as q, Sql};
+use wuye_node::{Cell, Store, StoreError};
 
 use crate::AppError;
 use wuye_protocol::ids::StaffId;
@@ -37,9 +37,10 @@ pub const FIRST_DELAY_SECONDS: i64 = 15;
 pub const MAX_DELAY_SECONDS: i64 = 15 * 60;
 
 /// The sign-in tables (never synced), step by step (see [`wuye_node::migrate`]).
-const SIGNIN_STEPS: &[Step] = &[
-    Step::Sql(
-        "CREATE TABLE IF NOT EXISTS logins (
+const SIGNIN_STEPS: &[Step] = &[Step::Sql(LOGIN_TABLES), Step::Sql(SESSION_TABLES)];
+
+/// The sign-in names and the failure counts (SQL both stores read).
+pub const LOGIN_TABLES: &str = "CREATE TABLE IF NOT EXISTS logins (
             login TEXT PRIMARY KEY,
             staff_id TEXT NOT NULL,
             hash TEXT NOT NULL,
@@ -49,19 +50,17 @@ const SIGNIN_STEPS: &[Step] = &[
             login TEXT PRIMARY KEY,
             failures INTEGER NOT NULL,
             last_at TEXT NOT NULL
-        );",
-    ),
-    Step::Sql(
-        "CREATE TABLE IF NOT EXISTS sessions (
+        );";
+
+/// The sessions (SQL both stores read).
+pub const SESSION_TABLES: &str = "CREATE TABLE IF NOT EXISTS sessions (
             token_hash TEXT PRIMARY KEY,
             staff_id TEXT NOT NULL,
             started_at TEXT NOT NULL,
             seen_at TEXT NOT NULL,
             ended_at TEXT
         );
-        CREATE INDEX IF NOT EXISTS sessions_staff ON sessions (staff_id);",
-    ),
-];
+        CREATE INDEX IF NOT EXISTS sessions_staff ON sessions (staff_id);";
 
 /// Lays out (or brings up to date) the sign-in tables; run when an agent's folder is opened.
 pub fn migrate(store: &Store) -> Result<(), StoreError> {
@@ -120,7 +119,7 @@ impl Holder for StaffId {}
 /// password, when the name is already theirs). A name belongs to one person,
 /// and names that differ only in case (`Zhou`, `zhou`) are the same name.
 pub fn set_password<H: Holder>(
-    store: &Store,
+    store: &dyn Sql,
     login: &str,
     staff_id: H,
     password: &str,
@@ -135,36 +134,33 @@ pub fn set_password<H: Holder>(
     let hashed = hash(password)?;
     // A name already theirs keeps the spelling it was given.
     let login = existing.map_or(login, |(stored, _)| stored);
-    store.conn().execute(
+    store.exec(
         "INSERT INTO logins (login, staff_id, hash, changed_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (login) DO UPDATE SET hash = excluded.hash, changed_at = excluded.changed_at",
-        params![login, staff_id.to_string(), hashed, time::to_stored(now)],
+        &[q::text(login), q::text(staff_id.to_string()), q::text(hashed), q::text(time::to_stored(now))],
     )?;
     Ok(())
 }
 
 /// The stored spelling of a sign-in name matching `login` ignoring case, and its owner.
-fn stored_login<H: Holder>(store: &Store, login: &str) -> Result<Option<(String, Option<H>)>, StoreError> {
-    let found: Option<(String, String)> = store
-        .conn()
-        .query_row("SELECT login, staff_id FROM logins WHERE login = ?1 COLLATE NOCASE", [login.trim()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    Ok(found.map(|(login, owner)| (login, owner.parse().ok())))
+fn stored_login<H: Holder>(store: &dyn Sql, login: &str) -> Result<Option<(String, Option<H>)>, StoreError> {
+    let found =
+        q::row(store, "SELECT login, staff_id FROM logins WHERE lower(login) = lower(?1)", &[q::text(login.trim())])?;
+    Ok(found.and_then(|r| match <[Cell; 2]>::try_from(r) {
+        Ok([Cell::Text(login), Cell::Text(owner)]) => Some((login, owner.parse().ok())),
+        _ => None,
+    }))
 }
 
 /// The staff member (or head-office person) who signs in as `login` (ignoring case), if any.
-pub fn owner_of<H: Holder>(store: &Store, login: &str) -> Result<Option<H>, StoreError> {
+pub fn owner_of<H: Holder>(store: &dyn Sql, login: &str) -> Result<Option<H>, StoreError> {
     Ok(stored_login(store, login)?.and_then(|(_, owner)| owner))
 }
 
 /// The sign-in name a staff member has, if any.
-pub fn login_of<H: Holder>(store: &Store, staff_id: &H) -> Result<Option<String>, StoreError> {
-    Ok(store
-        .conn()
-        .query_row("SELECT login FROM logins WHERE staff_id = ?1", [staff_id.to_string()], |r| r.get(0))
-        .optional()?)
+pub fn login_of<H: Holder>(store: &dyn Sql, staff_id: &H) -> Result<Option<String>, StoreError> {
+    let found = q::row(store, "SELECT login FROM logins WHERE staff_id = ?1", &[q::text(staff_id.to_string())])?;
+    Ok(found.and_then(|r| r.first().and_then(Cell::text).map(str::to_string)))
 }
 
 /// Failed sign-ins from one browser's address, whatever names were typed,
@@ -197,44 +193,48 @@ enum Attempt {
 /// write transaction, so that attempts made at the same moment by several
 /// processes each see the count the others left: a burst of N wrong
 /// passwords counts N, and the wait applies to attempts already in flight.
-fn count_attempt(store: &Store, key: &str, allowed: u32, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
-    let tx = rusqlite::Transaction::new_unchecked(store.conn(), rusqlite::TransactionBehavior::Immediate)?;
-    let before: Option<(u32, String)> = tx
-        .query_row("SELECT failures, last_at FROM login_failures WHERE login = ?1", [key], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    let until = before.as_ref().map(|(failures, last_at)| {
-        time::from_stored(last_at).unwrap_or(now).min(now) + delay_after_allowing(*failures, allowed)
-    });
-    let attempt = match until {
-        Some(until) if now < until => {
-            // The wait still runs from the last attempt that was checked.
-            let failures: u32 = tx.query_row(
-                "UPDATE login_failures SET failures = failures + 1 WHERE login = ?1 RETURNING failures",
-                [key],
-                |r| r.get(0),
-            )?;
-            Attempt::Waiting { failures, wait_seconds: (until - now).num_seconds().max(1) }
-        }
-        _ => {
-            let failures: u32 = tx.query_row(
-                "INSERT INTO login_failures (login, failures, last_at) VALUES (?1, 1, ?2)
-                 ON CONFLICT (login) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at
-                 RETURNING failures",
-                params![key, time::to_stored(now)],
-                |r| r.get(0),
-            )?;
-            Attempt::Counted { failures }
-        }
-    };
-    tx.commit()?;
-    Ok(attempt)
+fn count_attempt(store: &dyn Sql, key: &str, allowed: u32, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
+    let mut attempt = None;
+    store.write(&mut |tx| {
+        let before = q::row(tx, "SELECT failures, last_at FROM login_failures WHERE login = ?1", &[q::text(key)])?;
+        let until = before.as_ref().and_then(|r| match r.as_slice() {
+            [failures, Cell::Text(last_at)] => Some(
+                time::from_stored(last_at).unwrap_or(now).min(now)
+                    + delay_after_allowing(u32::try_from(failures.int()).unwrap_or(u32::MAX), allowed),
+            ),
+            _ => None,
+        });
+        let failures = |rows: Vec<Vec<Cell>>| {
+            rows.first().and_then(|r| r.first()).map_or(1, |n| u32::try_from(n.int()).unwrap_or(u32::MAX))
+        };
+        attempt = Some(match until {
+            Some(until) if now < until => {
+                // The wait still runs from the last attempt that was checked.
+                let rows = tx.rows(
+                    "UPDATE login_failures SET failures = login_failures.failures + 1 WHERE login = ?1
+                     RETURNING failures",
+                    &[q::text(key)],
+                )?;
+                Attempt::Waiting { failures: failures(rows), wait_seconds: (until - now).num_seconds().max(1) }
+            }
+            _ => {
+                let rows = tx.rows(
+                    "INSERT INTO login_failures (login, failures, last_at) VALUES (?1, 1, ?2)
+                     ON CONFLICT (login) DO UPDATE SET failures = login_failures.failures + 1, last_at = excluded.last_at
+                     RETURNING failures",
+                    &[q::text(key), q::text(time::to_stored(now))],
+                )?;
+                Attempt::Counted { failures: failures(rows) }
+            }
+        });
+        Ok(())
+    })?;
+    Ok(attempt.expect("a committed write counted the attempt"))
 }
 
 /// Checks `login`'s password, counting a failure; returns the staff member's
 /// id. The name is matched ignoring case. A session is opened separately.
-pub fn sign_in<H: Holder>(store: &Store, login: &str, password: &str, now: DateTime<Utc>) -> Result<H, AppError> {
+pub fn sign_in<H: Holder>(store: &dyn Sql, login: &str, password: &str, now: DateTime<Utc>) -> Result<H, AppError> {
     sign_in_from(store, login, password, None, now)
 }
 
@@ -243,7 +243,7 @@ pub fn sign_in<H: Holder>(store: &Store, login: &str, password: &str, now: DateT
 /// whole, so that wrong guesses from one PC make that PC wait, never the
 /// person at another desk.
 pub fn sign_in_from<H: Holder>(
-    store: &Store,
+    store: &dyn Sql,
     login: &str,
     password: &str,
     client: Option<&str>,
@@ -270,12 +270,11 @@ pub fn sign_in_from<H: Holder>(
         }
     }
     let key = key.as_str();
-    let known: Option<(String, String)> = store
-        .conn()
-        .query_row("SELECT staff_id, hash FROM logins WHERE login = ?1 COLLATE NOCASE", [key], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
+    let known = q::row(store, "SELECT staff_id, hash FROM logins WHERE lower(login) = lower(?1)", &[q::text(key)])?
+        .and_then(|r| match <[Cell; 2]>::try_from(r) {
+            Ok([Cell::Text(staff_id), Cell::Text(hash)]) => Some((staff_id, hash)),
+            _ => None,
+        });
     let matched = match &known {
         Some((_, stored)) => verify(password, stored),
         None => {
@@ -291,7 +290,7 @@ pub fn sign_in_from<H: Holder>(
         return Err(AppError::WrongPassword { wait_seconds: wait.num_seconds().max(0) });
     };
     for (counter, _) in &counters {
-        store.conn().execute("DELETE FROM login_failures WHERE login = ?1", [counter])?;
+        store.exec("DELETE FROM login_failures WHERE login = ?1", &[q::text(counter.as_str())])?;
     }
     Ok(staff_id)
 }
@@ -325,12 +324,12 @@ impl SessionToken {
 /// Opens a session for `staff_id`: many may be open at once at one site, one
 /// for each desk or browser. It ends after [`SESSION_IDLE_MINUTES`] unused or
 /// [`SESSION_HOURS`] in all, when ended, or when the person is disabled.
-pub fn open_session<H: Holder>(store: &Store, staff_id: &H, now: DateTime<Utc>) -> Result<SessionToken, StoreError> {
+pub fn open_session<H: Holder>(store: &dyn Sql, staff_id: &H, now: DateTime<Utc>) -> Result<SessionToken, StoreError> {
     let token = SessionToken(wuye_node::secret::random_hex_256());
     let at = time::to_stored(now);
-    store.conn().execute(
+    store.exec(
         "INSERT INTO sessions (token_hash, staff_id, started_at, seen_at) VALUES (?1, ?2, ?3, ?3)",
-        params![token.hash(), staff_id.to_string(), at],
+        &[q::text(token.hash()), q::text(staff_id.to_string()), q::text(at)],
     )?;
     Ok(token)
 }
@@ -338,18 +337,17 @@ pub fn open_session<H: Holder>(store: &Store, staff_id: &H, now: DateTime<Utc>) 
 /// Who holds `token` now, or a refusal that says why the session is over. Its
 /// last use is written at most once a minute, and a failure to write it (a
 /// full disk) never refuses the holder.
-pub fn session_staff<H: Holder>(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<H, AppError> {
-    let row: Option<(String, String, String, Option<String>)> = store
-        .conn()
-        .query_row(
-            "SELECT staff_id, started_at, seen_at, ended_at FROM sessions WHERE token_hash = ?1",
-            [token.hash()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    let Some((staff_id, started, seen, ended)) = row else {
+pub fn session_staff<H: Holder>(store: &dyn Sql, token: &SessionToken, now: DateTime<Utc>) -> Result<H, AppError> {
+    let row = q::row(
+        store,
+        "SELECT staff_id, started_at, seen_at, ended_at FROM sessions WHERE token_hash = ?1",
+        &[q::text(token.hash())],
+    )?;
+    let Some(Ok([Cell::Text(staff_id), Cell::Text(started), Cell::Text(seen), ended])) = row.map(<[Cell; 4]>::try_from)
+    else {
         return Err(AppError::SessionUnknown);
     };
+    let ended = ended.text().map(str::to_string);
     let started = time::from_stored(&started).unwrap_or(now);
     let seen = time::from_stored(&seen).unwrap_or(now);
     if ended.is_some() {
@@ -362,9 +360,9 @@ pub fn session_staff<H: Holder>(store: &Store, token: &SessionToken, now: DateTi
         return Err(AppError::SessionIdle { minutes: SESSION_IDLE_MINUTES });
     }
     if now >= seen + chrono::Duration::seconds(SESSION_SEEN_EVERY_SECONDS) {
-        if let Err(e) = store.conn().execute(
+        if let Err(e) = store.exec(
             "UPDATE sessions SET seen_at = ?1 WHERE token_hash = ?2",
-            params![time::to_stored(now), token.hash()],
+            &[q::text(time::to_stored(now)), q::text(token.hash())],
         ) {
             tracing::warn!("could not note that the session is in use: {e}");
         }
@@ -375,20 +373,20 @@ pub fn session_staff<H: Holder>(store: &Store, token: &SessionToken, now: DateTi
 }
 
 /// Ends one session.
-pub fn end_session(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<(), AppError> {
-    store.conn().execute(
+pub fn end_session(store: &dyn Sql, token: &SessionToken, now: DateTime<Utc>) -> Result<(), AppError> {
+    store.exec(
         "UPDATE sessions SET ended_at = ?1 WHERE token_hash = ?2 AND ended_at IS NULL",
-        params![time::to_stored(now), token.hash()],
+        &[q::text(time::to_stored(now)), q::text(token.hash())],
     )?;
     Ok(())
 }
 
 /// Ends every open session of a staff member (disabled, say).
-pub fn end_sessions_of<H: Holder>(store: &Store, staff_id: &H, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(store.conn().execute(
+pub fn end_sessions_of<H: Holder>(store: &dyn Sql, staff_id: &H, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    store.exec(
         "UPDATE sessions SET ended_at = ?1 WHERE staff_id = ?2 AND ended_at IS NULL",
-        params![time::to_stored(now), staff_id.to_string()],
-    )?)
+        &[q::text(time::to_stored(now)), q::text(staff_id.to_string())],
+    )
 }
 
 /// Starts the command line's session for `staff_id`, ending the one it held.

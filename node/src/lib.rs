@@ -19,6 +19,7 @@ pub mod process;
 pub mod records;
 pub mod render;
 pub mod secret;
+pub mod sql;
 pub mod store;
 pub mod tls;
 

@@ -8,8 +8,9 @@
 //! enrollment comes to, what a round leaves in a site's row) are written once
 //! in `office`; each store only reads and writes rows here, in its own SQL.
 
-use rusqlite::params;
+use wuye_app::signin;
 use wuye_node::records::Records;
+use wuye_node::sql::Sql;
 use wuye_node::{Store, StoreError};
 use wuye_protocol::ids::SiteId;
 use wuye_store_pg::{db, PgStore};
@@ -17,7 +18,7 @@ use wuye_store_pg::{db, PgStore};
 use crate::office::{SiteRow, SiteWrite, SITE_COLUMNS};
 
 /// What head office needs of a store besides its records.
-pub trait OfficeStore: Records<Error = StoreError> + Send + 'static {
+pub trait OfficeStore: Records<Error = StoreError> + Sql + Send + Sized + 'static {
     /// Makes head office's own tables, or brings them up to date.
     fn lay_out(&mut self) -> Result<(), StoreError>;
     /// A setting, if set.
@@ -33,7 +34,11 @@ pub trait OfficeStore: Records<Error = StoreError> + Send + 'static {
     /// Changes one site's row.
     fn write_site(&mut self, site: SiteId, write: SiteWrite<'_>) -> Result<(), StoreError>;
     /// Notes an action on sites or people in `hq_actions`.
-    fn record_action(&self, at: &str, by: &str, action: &str, target: &str) -> Result<(), StoreError>;
+    fn record_action(&self, at: &str, by: &str, action: &str, target: &str) -> Result<(), StoreError> {
+        crate::people::write_action(self, at, by, action, target)
+    }
+    /// How many bytes the store takes (the database files in the folder `dir`, or the database).
+    fn size_bytes(&self, dir: &std::path::Path) -> Result<u64, StoreError>;
     /// Before serving: take checkpoints off the sync path, where the store has them.
     fn defer_checkpoints(&mut self) -> Result<(), StoreError> {
         Ok(())
@@ -157,12 +162,8 @@ impl OfficeStore for Store {
         Ok(())
     }
 
-    fn record_action(&self, at: &str, by: &str, action: &str, target: &str) -> Result<(), StoreError> {
-        self.conn().execute(
-            "INSERT INTO hq_actions (at, by, action, target) VALUES (?1, ?2, ?3, ?4)",
-            params![at, by, action, target],
-        )?;
-        Ok(())
+    fn size_bytes(&self, dir: &std::path::Path) -> Result<u64, StoreError> {
+        Ok(crate::metrics::sqlite_bytes(dir))
     }
 
     fn defer_checkpoints(&mut self) -> Result<(), StoreError> {
@@ -197,7 +198,6 @@ CREATE TABLE IF NOT EXISTS sites (
     holds_fingerprint TEXT,
     health TEXT
 );
-CREATE TABLE IF NOT EXISTS hq_actions (at TEXT NOT NULL, \"by\" TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL);
 CREATE OR REPLACE VIEW bi_sites AS
 SELECT id AS site_id, name, created_at::timestamptz AS registered_at, last_sync_at::timestamptz AS last_sync_at,
        revoked_at IS NOT NULL AS revoked
@@ -206,7 +206,9 @@ FROM sites;
 
 impl OfficeStore for PgStore {
     fn lay_out(&mut self) -> Result<(), StoreError> {
-        self.make_tables(PG_OFFICE_SCHEMA)
+        // The people and sign-in tables are written in SQL both databases read.
+        let all = [PG_OFFICE_SCHEMA, crate::people::PEOPLE_TABLES, signin::LOGIN_TABLES, signin::SESSION_TABLES];
+        self.make_tables(&all.join(";\n"))
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -231,21 +233,16 @@ impl OfficeStore for PgStore {
         rows.iter().map(|r| site_row(|i| r.try_get(i)).map_err(db)).collect()
     }
 
+    fn size_bytes(&self, _dir: &std::path::Path) -> Result<u64, StoreError> {
+        let size = self.rows("SELECT pg_database_size(current_database())", &[])?;
+        Ok(size.first().and_then(|r| r.first()).map_or(0, |n| u64::try_from(n.int()).unwrap_or_default()))
+    }
+
     fn write_site(&mut self, site: SiteId, write: SiteWrite<'_>) -> Result<(), StoreError> {
         let args: Vec<Option<String>> = std::iter::once(Some(site.to_string())).chain(site_values(&write)).collect();
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             args.iter().map(|a| a as &(dyn postgres::types::ToSql + Sync)).collect();
         self.client().execute(site_sql(&write).1, &params).map_err(db)?;
-        Ok(())
-    }
-
-    fn record_action(&self, at: &str, by: &str, action: &str, target: &str) -> Result<(), StoreError> {
-        self.reader()
-            .execute(
-                "INSERT INTO hq_actions (at, \"by\", action, target) VALUES ($1, $2, $3, $4)",
-                &[&at, &by, &action, &target],
-            )
-            .map_err(db)?;
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::office::{HeadOffice, OfficeError};
+use crate::office::{HeadOffice, OfficeError, OfficeStore};
 
 /// Completed sync rounds.
 pub const ROUNDS: &str = "wuye_sync_rounds_total";
@@ -114,8 +114,8 @@ pub fn round_failed(kind: &'static str) {
     metrics::counter!(ERRORS, "kind" => kind).increment(1);
 }
 
-/// The size of head office's database files in `data`, write-ahead log included.
-pub fn store_bytes(data: &Path) -> u64 {
+/// The size of head office's SQLite database files in `data`, write-ahead log included.
+pub fn sqlite_bytes(data: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(data) else { return 0 };
     entries
         .flatten()
@@ -127,7 +127,7 @@ pub fn store_bytes(data: &Path) -> u64 {
 
 /// Everything, as Prometheus reads it: the per-site gauges and the store's
 /// size are read now, from `office` and the folder `data`.
-pub fn render(office: &HeadOffice, data: &Path) -> Result<String, OfficeError> {
+pub fn render<S: OfficeStore>(office: &HeadOffice<S>, data: &Path) -> Result<String, OfficeError> {
     let handle = handle();
     for site in office.sites()? {
         let id = site.site_id.to_string();
@@ -147,7 +147,7 @@ pub fn render(office: &HeadOffice, data: &Path) -> Result<String, OfficeError> {
         }
         metrics::gauge!(WAITING, "site" => id).set(site.waiting_down as f64);
     }
-    metrics::gauge!(STORE_BYTES).set(store_bytes(data) as f64);
+    metrics::gauge!(STORE_BYTES).set(office.store.size_bytes(data)? as f64);
     Ok(handle.render())
 }
 

@@ -383,6 +383,19 @@ pub fn copy_to_postgres(dir: &Path, url: &str, ca: Option<&Path>) -> Result<Copi
         to.record_action(at, by, action, target)?;
     }
     copied.actions = actions.len() as u64;
+    // Head office's people with their sign-in names and password hashes
+    // (sessions are not copied: people sign in again).
+    for (table, columns) in [
+        ("hq_users", "id, login, name, role, sites, created_at, created_by, disabled_at"),
+        ("logins", "login, staff_id, hash, changed_at"),
+    ] {
+        let rows = wuye_node::sql::Sql::rows(&*snapshot, &format!("SELECT {columns} FROM {table}"), &[])?;
+        let params: Vec<String> = (1..=columns.split(", ").count()).map(|i| format!("?{i}")).collect();
+        let insert = format!("INSERT INTO {table} ({columns}) VALUES ({})", params.join(", "));
+        for row in rows {
+            wuye_node::sql::Sql::exec(&to, &insert, &row)?;
+        }
+    }
     let mut held: Vec<(String, Vec<u8>)> = snapshot
         .prepare("SELECT id, heads FROM docs")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -532,9 +545,7 @@ impl HeadOffice {
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Self, OfficeError> {
         if dir.join(STORE_URL_FILE).is_file() {
             return Err(OfficeError::Invalid(format!(
-                "head office in {} keeps its records in PostgreSQL, where this command does not work yet: \
-                 so far `run` (sync), `site`, `complaint`, `repair`, `bill`, `renovation`, `settings`, `report`, `records` and `fingerprint` do; \
-                 use them, or a head office on SQLite",
+                "head office in {} keeps its records in PostgreSQL; this works on a head office on SQLite only",
                 dir.display()
             )));
         }

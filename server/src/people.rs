@@ -10,12 +10,12 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use wuye_app::signin::{self, Holder, SessionToken};
 use wuye_app::AppError;
 use wuye_node::migrate::{self, Step};
-use wuye_node::{Store, StoreError};
+use wuye_node::sql::{self as q, Sql};
+use wuye_node::{Cell, Store, StoreError};
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::time;
 
@@ -23,8 +23,10 @@ use wuye_protocol::time;
 pub const MAX_PERSON_NAME_CHARS: usize = 50;
 
 /// The head-office people tables (never synced).
-const PEOPLE_STEPS: &[Step] = &[Step::Sql(
-    "CREATE TABLE IF NOT EXISTS hq_users (
+const PEOPLE_STEPS: &[Step] = &[Step::Sql(PEOPLE_TABLES)];
+
+/// Head office's people and its record of its own actions (SQL both stores read).
+pub const PEOPLE_TABLES: &str = "CREATE TABLE IF NOT EXISTS hq_users (
         id TEXT PRIMARY KEY,
         login TEXT NOT NULL,
         name TEXT NOT NULL,
@@ -36,11 +38,10 @@ const PEOPLE_STEPS: &[Step] = &[Step::Sql(
     );
     CREATE TABLE IF NOT EXISTS hq_actions (
         at TEXT NOT NULL,
-        by TEXT NOT NULL,
+        \"by\" TEXT NOT NULL,
         action TEXT NOT NULL,
         target TEXT NOT NULL
-    );",
-)];
+    );";
 
 /// Lays out (or brings up to date) head office's people tables and the sign-in tables.
 pub fn migrate(store: &Store) -> Result<(), StoreError> {
@@ -266,72 +267,70 @@ pub struct NewUser {
     pub sites: Vec<SiteId>,
 }
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String, Option<String>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-}
-
-fn to_user(row: (String, String, String, String, String, Option<String>)) -> Result<User, StoreError> {
-    let (id, login, name, role, sites, disabled_at) = row;
+fn to_user(row: Vec<Cell>) -> Result<User, StoreError> {
+    let text = |i: usize| row.get(i).and_then(Cell::text).unwrap_or_default().to_string();
+    let id = text(0);
     let corrupt = |reason: &str| StoreError::Corrupt { id: id.clone(), reason: reason.into() };
     Ok(User {
         id: id.parse().map_err(|_| corrupt("a head-office person's id"))?,
-        login,
-        name,
-        role: Role::parse(&role).map_err(|_| corrupt("a head-office role"))?,
-        sites: sites.split(',').filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect(),
-        disabled_at,
+        login: text(1),
+        name: text(2),
+        role: Role::parse(&text(3)).map_err(|_| corrupt("a head-office role"))?,
+        sites: text(4).split(',').filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect(),
+        disabled_at: row.get(5).and_then(Cell::text).map(str::to_string),
     })
 }
 
 const USER_COLUMNS: &str = "id, login, name, role, sites, disabled_at";
 
 /// Every head-office person, by sign-in name.
-pub fn users(store: &Store) -> Result<Vec<User>, StoreError> {
-    let mut stmt =
-        store.conn().prepare(&format!("SELECT {USER_COLUMNS} FROM hq_users ORDER BY login COLLATE NOCASE"))?;
-    let rows = stmt.query_map([], user_row)?.collect::<Result<Vec<_>, _>>()?;
-    rows.into_iter().map(to_user).collect()
+pub fn users(store: &dyn Sql) -> Result<Vec<User>, StoreError> {
+    store
+        .rows(&format!("SELECT {USER_COLUMNS} FROM hq_users ORDER BY lower(login), login"), &[])?
+        .into_iter()
+        .map(to_user)
+        .collect()
 }
 
 /// One person by id.
-pub fn user(store: &Store, id: &UserId) -> Result<Option<User>, StoreError> {
-    let row = store
-        .conn()
-        .query_row(&format!("SELECT {USER_COLUMNS} FROM hq_users WHERE id = ?1"), [id.to_string()], user_row)
-        .optional()?;
-    row.map(to_user).transpose()
+pub fn user(store: &dyn Sql, id: &UserId) -> Result<Option<User>, StoreError> {
+    q::row(store, &format!("SELECT {USER_COLUMNS} FROM hq_users WHERE id = ?1"), &[q::text(id.to_string())])?
+        .map(to_user)
+        .transpose()
 }
 
-fn by_login(store: &Store, login: &str) -> Result<User, AppError> {
-    let row = store
-        .conn()
-        .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM hq_users WHERE login = ?1 COLLATE NOCASE"),
-            [login.trim()],
-            user_row,
-        )
-        .optional()?;
+fn by_login(store: &dyn Sql, login: &str) -> Result<User, AppError> {
+    let row = q::row(
+        store,
+        &format!("SELECT {USER_COLUMNS} FROM hq_users WHERE lower(login) = lower(?1)"),
+        &[q::text(login.trim())],
+    )?;
     row.map(to_user).transpose()?.ok_or_else(|| AppError::UnknownLogin(login.into()))
 }
 
 /// Notes what `by` did, for head office's record of its own actions.
 pub fn record_action(
-    store: &Store,
+    store: &dyn Sql,
     by: &Actor,
     action: &str,
     target: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    store.conn().execute(
-        "INSERT INTO hq_actions (at, by, action, target) VALUES (?1, ?2, ?3, ?4)",
-        params![time::to_stored(now), by.signature(), action, target],
+    write_action(store, &time::to_stored(now), &by.signature(), action, target)
+}
+
+/// Writes one row of `hq_actions`: when (stored form), by whom (a signature), what, to what.
+pub fn write_action(store: &dyn Sql, at: &str, by: &str, action: &str, target: &str) -> Result<(), StoreError> {
+    store.exec(
+        "INSERT INTO hq_actions (at, \"by\", action, target) VALUES (?1, ?2, ?3, ?4)",
+        &[q::text(at), q::text(by), q::text(action), q::text(target)],
     )?;
     Ok(())
 }
 
 /// Adds a head-office person with a password.
 pub fn add_user(
-    store: &Store,
+    store: &dyn Sql,
     by: &Actor,
     new: &NewUser,
     password: &str,
@@ -358,9 +357,17 @@ pub fn add_user(
         Role::Regional => new.sites.iter().map(SiteId::to_string).collect::<Vec<_>>().join(","),
         _ => String::new(),
     };
-    store.conn().execute(
+    store.exec(
         "INSERT INTO hq_users (id, login, name, role, sites, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id.to_string(), login, name, new.role.as_str(), sites, time::to_stored(now), by.signature()],
+        &[
+            q::text(id.to_string()),
+            q::text(login.as_str()),
+            q::text(name),
+            q::text(new.role.as_str()),
+            q::text(sites),
+            q::text(time::to_stored(now)),
+            q::text(by.signature()),
+        ],
     )?;
     signin::set_password(store, &login, id.clone(), password, now)?;
     record_action(store, by, "user add", &format!("{login} ({})", new.role.as_str()), now)?;
@@ -368,7 +375,7 @@ pub fn add_user(
 }
 
 /// Disables a person: their sessions end and they cannot sign in again.
-pub fn disable_user(store: &Store, by: &Actor, login: &str, now: DateTime<Utc>) -> Result<User, AppError> {
+pub fn disable_user(store: &dyn Sql, by: &Actor, login: &str, now: DateTime<Utc>) -> Result<User, AppError> {
     by.may(Act::ManageUsers)?;
     let user = by_login(store, login)?;
     if let Actor::Person(me) = by {
@@ -376,9 +383,9 @@ pub fn disable_user(store: &Store, by: &Actor, login: &str, now: DateTime<Utc>) 
             return Err(AppError::CannotDisableSelf);
         }
     }
-    store.conn().execute(
+    store.exec(
         "UPDATE hq_users SET disabled_at = coalesce(disabled_at, ?1) WHERE id = ?2",
-        params![time::to_stored(now), user.id.to_string()],
+        &[q::text(time::to_stored(now)), q::text(user.id.to_string())],
     )?;
     signin::end_sessions_of(store, &user.id, now)?;
     record_action(store, by, "user disable", &user.login, now)?;
@@ -387,7 +394,7 @@ pub fn disable_user(store: &Store, by: &Actor, login: &str, now: DateTime<Utc>) 
 
 /// Signs a person in from a browser at `client`; a new session for that browser.
 pub fn sign_in(
-    store: &Store,
+    store: &dyn Sql,
     login: &str,
     password: &str,
     client: Option<&str>,
@@ -403,7 +410,7 @@ pub fn sign_in(
 }
 
 /// Who holds a session now.
-pub fn acting(store: &Store, token: &SessionToken, now: DateTime<Utc>) -> Result<User, AppError> {
+pub fn acting(store: &dyn Sql, token: &SessionToken, now: DateTime<Utc>) -> Result<User, AppError> {
     let id: UserId = signin::session_staff(store, token, now)?;
     let user = user(store, &id)?.ok_or(AppError::StaffGone)?;
     if user.disabled_at.is_some() {

@@ -27,6 +27,7 @@ use automerge::AutoCommit;
 use postgres::{Client, NoTls, Transaction};
 use std::collections::HashMap;
 use wuye_node::records::{list_query, paged, Cell, Dialect, Filter, Page, Paged, Records};
+use wuye_node::sql::Sql;
 use wuye_node::store::merge::{self, Candidate, Existing, Row};
 use wuye_node::store::Tally;
 use wuye_node::StoreError;
@@ -1074,29 +1075,120 @@ impl Records for PgStore {
     }
 
     fn read_rows(&self, sql: &str, args: &[String]) -> Result<Vec<Vec<Cell>>, StoreError> {
-        use postgres::types::Type;
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             args.iter().map(|a| a as &(dyn postgres::types::ToSql + Sync)).collect();
-        let rows = self.lock().query(sql, &params).map_err(db)?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| {
-                        let t = r.columns()[i].type_();
-                        let cell = if *t == Type::INT8 {
-                            r.try_get::<_, Option<i64>>(i).ok().flatten().map(Cell::Int)
-                        } else if *t == Type::INT4 {
-                            r.try_get::<_, Option<i32>>(i).ok().flatten().map(|n| Cell::Int(n.into()))
-                        } else if *t == Type::TEXT || *t == Type::VARCHAR {
-                            r.try_get::<_, Option<String>>(i).ok().flatten().map(Cell::Text)
-                        } else {
-                            None
-                        };
-                        cell.unwrap_or(Cell::Null)
-                    })
-                    .collect()
-            })
-            .collect())
+        Ok(self.lock().query(sql, &params).map_err(db)?.iter().map(pg_cells).collect())
+    }
+}
+
+/// `?N` parameters (the SQL both stores read, [`wuye_node::sql`]) as PostgreSQL's `$N`.
+fn dollar_params(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Arguments as the driver takes them: text, 64-bit integers, NULL.
+fn pg_args(args: &[Cell]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+    args.iter()
+        .map(|c| -> Box<dyn postgres::types::ToSql + Sync> {
+            match c {
+                Cell::Null => Box::new(None::<String>),
+                Cell::Int(n) => Box::new(*n),
+                Cell::Text(t) => Box::new(t.clone()),
+            }
+        })
+        .collect()
+}
+
+/// A row's values as cells: integers (of any width) and text; anything else as NULL.
+fn pg_cells(r: &postgres::Row) -> Vec<Cell> {
+    use postgres::types::Type;
+    (0..r.len())
+        .map(|i| {
+            let t = r.columns()[i].type_();
+            let cell = if *t == Type::INT8 {
+                r.try_get::<_, Option<i64>>(i).ok().flatten().map(Cell::Int)
+            } else if *t == Type::INT4 {
+                r.try_get::<_, Option<i32>>(i).ok().flatten().map(|n| Cell::Int(n.into()))
+            } else if *t == Type::INT2 {
+                r.try_get::<_, Option<i16>>(i).ok().flatten().map(|n| Cell::Int(n.into()))
+            } else if *t == Type::TEXT || *t == Type::VARCHAR {
+                r.try_get::<_, Option<String>>(i).ok().flatten().map(Cell::Text)
+            } else {
+                None
+            };
+            cell.unwrap_or(Cell::Null)
+        })
+        .collect()
+}
+
+/// Runs a statement of the shared SQL on a client or a transaction.
+fn pg_exec(c: &mut impl postgres::GenericClient, sql: &str, args: &[Cell]) -> Result<usize, StoreError> {
+    let args = pg_args(args);
+    let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();
+    Ok(c.execute(dollar_params(sql).as_str(), &params).map_err(db)? as usize)
+}
+
+/// Runs a query of the shared SQL on a client or a transaction.
+fn pg_rows(c: &mut impl postgres::GenericClient, sql: &str, args: &[Cell]) -> Result<Vec<Vec<Cell>>, StoreError> {
+    let args = pg_args(args);
+    let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();
+    Ok(c.query(dollar_params(sql).as_str(), &params).map_err(db)?.iter().map(pg_cells).collect())
+}
+
+/// The advisory lock every [`Sql::write`] takes: such writes (counting
+/// failed sign-ins) are rare and short, so one lock for all of them serializes
+/// them across every server on the database.
+const SIDE_WRITE_LOCK: i64 = 0x7775_7965_0002;
+
+/// One write transaction of [`Sql::write`].
+struct PgTx<'a>(std::cell::RefCell<Transaction<'a>>);
+
+impl Sql for PgTx<'_> {
+    fn sql_dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn exec(&self, sql: &str, args: &[Cell]) -> Result<usize, StoreError> {
+        pg_exec(&mut *self.0.borrow_mut(), sql, args)
+    }
+
+    fn rows(&self, sql: &str, args: &[Cell]) -> Result<Vec<Vec<Cell>>, StoreError> {
+        pg_rows(&mut *self.0.borrow_mut(), sql, args)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&dyn Sql) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        f(self)
+    }
+}
+
+impl Sql for PgStore {
+    fn sql_dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn exec(&self, sql: &str, args: &[Cell]) -> Result<usize, StoreError> {
+        pg_exec(&mut *self.lock(), sql, args)
+    }
+
+    fn rows(&self, sql: &str, args: &[Cell]) -> Result<Vec<Vec<Cell>>, StoreError> {
+        pg_rows(&mut *self.lock(), sql, args)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&dyn Sql) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let mut client = self.lock();
+        let mut tx = client.transaction().map_err(db)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SIDE_WRITE_LOCK]).map_err(db)?;
+        let tx = PgTx(std::cell::RefCell::new(tx));
+        f(&tx)?;
+        tx.0.into_inner().commit().map_err(db)
     }
 }

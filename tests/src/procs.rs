@@ -201,6 +201,15 @@ impl Server {
         Server { data, addr, fingerprint }
     }
 
+    /// A server folder `name` in `dir` whose records live in the PostgreSQL database at `url`.
+    pub fn init_on(dir: &Path, name: &str, url: &str) -> Server {
+        let data = dir.join(name);
+        let addr = format!("127.0.0.1:{}", free_port());
+        let fingerprint =
+            ok("wuye-server", &["init", "--data", path(&data), "--listen", &addr, "--store", url]).trim().to_string();
+        Server { data, addr, fingerprint }
+    }
+
     /// `wuye-server site add`.
     pub fn add_site(&self, name: &str) -> SiteCred {
         let v = json("wuye-server", &["site", "add", "--data", path(&self.data), "--name", name, "--json"]);

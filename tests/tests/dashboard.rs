@@ -9,6 +9,7 @@ use std::time::Duration;
 use calamine::{Data, Reader};
 use fantoccini::Locator;
 use wuye_tests::browser::{self, free_tcp_port, Browser, Driver};
+use wuye_tests::pg::Postgres;
 use wuye_tests::procs::{self, path, Agent, Proc, Server};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -25,6 +26,8 @@ struct Company {
     /// Site A's major complaint, waiting for the manager.
     major: String,
     driver: Driver,
+    /// The PostgreSQL head office runs on, when it does (stopped last).
+    _pg: Option<Postgres>,
 }
 
 /// What the test made at site A this month, counted here.
@@ -34,11 +37,19 @@ const A_SATISFIED: usize = 1;
 const B_COMPLAINTS: usize = 2;
 
 fn company() -> Option<Company> {
+    company_on(None)
+}
+
+/// [`company`] with head office's records in `pg` when given.
+fn company_on(pg: Option<Postgres>) -> Option<Company> {
     if !browser::available() {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::init(dir.path());
+    let server = match &pg {
+        Some(pg) => Server::init_on(dir.path(), "hq", &pg.database()),
+        None => Server::init(dir.path()),
+    };
     let cred_a = server.add_site("朝阳花园");
     let cred_b = server.add_site("锦绣家园");
     let server_proc = server.start();
@@ -77,6 +88,7 @@ fn company() -> Option<Company> {
         b_id: cred_b.id,
         major,
         driver,
+        _pg: pg,
     })
 }
 
@@ -160,6 +172,60 @@ async fn a_decision_made_in_the_browser_reaches_the_site_at_its_next_sync() {
     assert_eq!(at_site["decision"]["text"], "由维修部三日内修复，费用公司承担");
     assert_eq!(at_site["decision"]["by"], "周总（总部经理）");
     assert_eq!(at_site["status"], "decided");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_dashboard_counts_the_same_and_a_decision_reaches_the_site() {
+    let Some(pg) = Postgres::start() else { return };
+    let Some(c) = company_on(Some(pg)) else {
+        return;
+    };
+    let zhou = c.signed_in("zhou").await;
+    zhou.wait_for_text("朝阳花园", WAIT).await;
+    assert_eq!(cell(&zhou, &c.a_id, "complaints").await, A_COMPLAINTS.to_string());
+    assert_eq!(cell(&zhou, &c.b_id, "complaints").await, B_COMPLAINTS.to_string());
+    let satisfied = format!("{:.1}%", A_SATISFIED as f64 * 100.0 / A_VISITS as f64);
+    assert_eq!(cell(&zhou, &c.a_id, "satisfaction").await, satisfied);
+    assert_eq!(cell(&zhou, &c.a_id, "majors").await, "1 (0 h)");
+
+    zhou.goto(&format!("/complaints/{}", c.major)).await;
+    zhou.wait_for_text("待经理决定", WAIT).await;
+    zhou.fill("经理决定", "更换电梯控制柜，本周内完成").await;
+    zhou.click("记录决定").await;
+    zhou.wait_for_text("经理已决定", WAIT).await;
+    zhou.goto("/sync").await;
+    zhou.wait_for_text("锦绣家园", WAIT).await;
+    zhou.close().await;
+    c.a.sync();
+    let at_site = c.a.json(&["complaint", "show", &c.major]);
+    assert_eq!(at_site["decision"]["text"], "更换电梯控制柜，本周内完成");
+    assert_eq!(at_site["decision"]["by"], "周总（总部经理）");
+
+    // The service's own pages read the database too.
+    let metrics = c.driver.browser(&c.base, &c.dir.path().join("profile-metrics"), 1366, 900).await;
+    metrics.goto("/metrics").await;
+    let text = metrics.wait_for_text("wuye_store_bytes", WAIT).await;
+    let bytes: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("wuye_store_bytes "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(bytes > 0.0, "the database's size: {text}");
+    assert!(text.contains(&format!("site=\"{}\"", c.a_id)), "{text}");
+    metrics.goto("/readyz").await;
+    metrics.wait_for_text("ready: 2 site(s)", WAIT).await;
+    metrics.close().await;
+
+    // The month's workbook, from the records in PostgreSQL.
+    let month = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string();
+    let out = c.dir.path().join("report.xlsx");
+    procs::ok(
+        "wuye-server",
+        &["report", "kpi", "--data", path(&c.server.data), "--month", &month, "--format", "xlsx", "--out", path(&out)],
+    );
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    assert_eq!(book.worksheet_range("客户投诉登记表").unwrap().height(), 1 + A_COMPLAINTS + B_COMPLAINTS);
+    assert_eq!(book.worksheet_range("回访记录表").unwrap().height(), 1 + A_VISITS);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

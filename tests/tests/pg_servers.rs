@@ -20,14 +20,8 @@ fn ids(v: &Value) -> Vec<String> {
     out
 }
 
-/// A server folder on the database at `url`, listening on a loopback port of its own.
 fn init_on(dir: &Path, name: &str, url: &str) -> Server {
-    let data = dir.join(name);
-    let addr = format!("127.0.0.1:{}", free_port());
-    let fingerprint = procs::ok("wuye-server", &["init", "--data", path(&data), "--listen", &addr, "--store", url])
-        .trim()
-        .to_string();
-    Server { data, addr, fingerprint }
+    Server::init_on(dir, name, url)
 }
 
 /// A second server: a copy of `first`'s folder (the same certificate and
@@ -160,18 +154,17 @@ fn two_servers_on_one_database_serve_sites_whose_rounds_alternate_between_them()
 }
 
 #[test]
-fn head_office_on_postgresql_says_what_it_cannot_do_yet_and_refuses_a_wrong_address() {
+fn head_office_on_postgresql_keeps_its_people_in_the_database_and_refuses_a_wrong_address() {
     let Some(pg) = Postgres::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let server = init_on(dir.path(), "hq", &pg.database());
-    let out = procs::run("wuye-server", &["user", "list", "--data", path(&server.data)]);
-    assert!(!out.status.success());
-    let words = String::from_utf8_lossy(&out.stderr);
-    assert!(words.contains("PostgreSQL") && words.contains("`site`"), "{words}");
+    // Its people are in the database: added through this folder, read through a copy of it.
+    server.add_user("周总", "zhou", "manager", &[]);
+    let other = copy_of(&server, dir.path(), "hq-copy");
+    let people = other.json(&["user", "list"]);
+    assert_eq!(people[0]["login"], "zhou", "{people}");
     let out = procs::run("wuye-server", &["backup", "x.db", "--data", path(&server.data)]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"), "{out:?}");
-    let out = procs::run("wuye-server", &["run", "--data", path(&server.data), "--listen", &server.addr]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-dashboard"));
 
     let out = procs::run("wuye-server", &["init", "--data", path(&dir.path().join("x")), "--store", "mysql://db/wuye"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"), "{out:?}");
@@ -211,6 +204,7 @@ fn a_sqlite_head_office_copied_onto_postgresql_goes_on_serving_its_sites_with_no
     let sites_before = server.json(&["site", "list"]);
     let figures_before = figures_of(&server);
     let records_before = server.json(&["records", "complaint"]);
+    server.add_user("品质部钱工", "qian", "quality", &[]);
     assert_eq!(figures_before["total"]["complaints"], 12, "{figures_before}");
 
     let url = pg.database();
@@ -228,6 +222,8 @@ fn a_sqlite_head_office_copied_onto_postgresql_goes_on_serving_its_sites_with_no
     assert_eq!(server.json(&["complaint", "list"]), before);
     assert_eq!(figures_of(&server), figures_before);
     assert_eq!(server.json(&["records", "complaint"]), records_before);
+    let people = server.json(&["user", "list"]);
+    assert_eq!((&people[0]["login"], &people[0]["role"]), (&Value::from("qian"), &Value::from("quality")), "{people}");
     let sites_after = server.json(&["site", "list"]);
     assert_eq!(sites_after.as_array().unwrap().len(), 2);
     for (a, b) in sites_before.as_array().unwrap().iter().zip(sites_after.as_array().unwrap()) {

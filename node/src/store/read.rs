@@ -109,22 +109,7 @@ impl Records for Store {
     }
 
     fn read_rows(&self, sql: &str, args: &[String]) -> Result<Vec<Vec<Cell>>, StoreError> {
-        use rusqlite::types::ValueRef;
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let n = stmt.column_count();
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let mut cells = Vec::with_capacity(n);
-            for i in 0..n {
-                cells.push(match row.get_ref(i)? {
-                    ValueRef::Integer(v) => Cell::Int(v),
-                    ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
-                    _ => Cell::Null,
-                });
-            }
-            out.push(cells);
-        }
-        Ok(out)
+        let args: Vec<Cell> = args.iter().map(|a| Cell::Text(a.clone())).collect();
+        crate::sql::sqlite_rows(&self.conn, sql, &args)
     }
 }

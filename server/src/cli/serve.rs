@@ -76,12 +76,6 @@ pub(crate) fn run(
     };
     let listen = office::check_listen(&listen.map(Ok).unwrap_or_else(configured)?)?;
     let dashboard = dashboard.options()?;
-    if dashboard.is_some() && matches!(hq, Opened::Postgres(_)) {
-        anyhow::bail!(
-            "head office on PostgreSQL serves sync, not yet the dashboard; run it with --no-dashboard \
-             (a head office on SQLite serves both)"
-        );
-    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let endpoint = serve::bind(data, listen)?;

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use wuye_node::process::print_json;
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::time::{Clock, SystemClock};
-use wuye_server::office::HeadOffice;
+use wuye_server::office::{HeadOffice, OfficeStore};
 use wuye_server::people::{self, Actor, NewUser, Role};
 
 #[derive(Subcommand)]
@@ -53,7 +53,10 @@ pub(crate) enum UserCommand {
 
 /// Runs `wuye-server user …`.
 pub(crate) fn run(data: &Path, clock: Arc<SystemClock>, cmd: UserCommand) -> anyhow::Result<()> {
-    let hq = HeadOffice::open(data, clock.clone())?;
+    on_either!(data, clock.clone(), |hq| user(&hq, &clock, cmd))
+}
+
+fn user<S: OfficeStore>(hq: &HeadOffice<S>, clock: &Arc<SystemClock>, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add { name, login, role, sites, by, json } => {
             let role = Role::parse(&role)?;

@@ -16,6 +16,7 @@ use super::session::Signed;
 use super::DashState;
 use crate::export::{self, Sheet};
 use crate::office::OfficeError;
+use crate::office::OfficeStore;
 use crate::people::Act;
 
 /// What is asked for.
@@ -36,7 +37,11 @@ pub struct ExportQuery {
 }
 
 /// A download.
-pub async fn download(State(state): State<DashState>, signed: Signed, Query(q): Query<ExportQuery>) -> Response {
+pub async fn download<S: OfficeStore>(
+    State(state): State<DashState<S>>,
+    signed: Signed,
+    Query(q): Query<ExportQuery>,
+) -> Response {
     let user = signed.user.clone();
     let tmp_root = state.data().join("tmp");
     let result = state

@@ -25,7 +25,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use wuye_protocol::time::Clock;
 
-use crate::office::HeadOffice;
+use wuye_node::Store;
+
+use crate::office::{HeadOffice, OfficeStore};
 
 /// How the dashboard listens.
 #[derive(Debug, Clone)]
@@ -39,29 +41,37 @@ pub struct DashOptions {
     pub names: Vec<String>,
 }
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct DashState(Arc<Inner>);
+/// What every handler shares: head office on either store.
+pub struct DashState<S = Store>(Arc<Inner<S>>);
 
-struct Inner {
-    office: Mutex<HeadOffice>,
+impl<S> Clone for DashState<S> {
+    fn clone(&self) -> Self {
+        DashState(self.0.clone())
+    }
+}
+
+struct Inner<S> {
+    office: Mutex<HeadOffice<S>>,
     data: PathBuf,
 }
 
-impl std::fmt::Debug for DashState {
+impl<S> std::fmt::Debug for DashState<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DashState").finish_non_exhaustive()
     }
 }
 
-impl DashState {
+impl<S: OfficeStore> DashState<S> {
     /// The state over head office (its own connection to the database).
-    pub fn new(office: HeadOffice, data: PathBuf) -> Self {
+    pub fn new(office: HeadOffice<S>, data: PathBuf) -> Self {
         DashState(Arc::new(Inner { office: Mutex::new(office), data }))
     }
 
     /// Runs `work` on head office on a blocking thread: SQLite calls block.
-    pub async fn with_office<T: Send + 'static>(&self, work: impl FnOnce(&mut HeadOffice) -> T + Send + 'static) -> T {
+    pub async fn with_office<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut HeadOffice<S>) -> T + Send + 'static,
+    ) -> T {
         let state = self.clone();
         match tokio::task::spawn_blocking(move || {
             let mut office = state.0.office.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -81,27 +91,27 @@ impl DashState {
 }
 
 /// Every page of the dashboard.
-pub fn router(state: DashState) -> Router {
+pub fn router<S: OfficeStore>(state: DashState<S>) -> Router {
     let router = Router::new()
-        .route("/", get(overview::show))
-        .route("/login", get(session::login_page).post(session::login))
-        .route("/logout", post(session::logout))
+        .route("/", get(overview::show::<S>))
+        .route("/login", get(session::login_page).post(session::login::<S>))
+        .route("/logout", post(session::logout::<S>))
         .route("/lang/{lang}", get(session::set_lang))
         .route("/assets/{name}", get(wuye_web::assets::serve))
-        .route("/sites/{id}", get(sites::show))
-        .route("/sync", get(sites::health))
-        .route("/sync/{id}/revoke", post(sites::revoke))
-        .route("/sync/{id}/rotate", post(sites::rotate))
-        .route("/complaints/{id}", get(records::complaint))
-        .route("/complaints/{id}/decide", post(records::decide))
-        .route("/complaints/{id}/note", post(records::note))
-        .route("/repairs/{id}", get(records::repair))
-        .route("/repairs/{id}/note", post(records::repair_note))
-        .route("/export", get(exports::download))
-        .route("/metrics", get(metrics))
+        .route("/sites/{id}", get(sites::show::<S>))
+        .route("/sync", get(sites::health::<S>))
+        .route("/sync/{id}/revoke", post(sites::revoke::<S>))
+        .route("/sync/{id}/rotate", post(sites::rotate::<S>))
+        .route("/complaints/{id}", get(records::complaint::<S>))
+        .route("/complaints/{id}/decide", post(records::decide::<S>))
+        .route("/complaints/{id}/note", post(records::note::<S>))
+        .route("/repairs/{id}", get(records::repair::<S>))
+        .route("/repairs/{id}/note", post(records::repair_note::<S>))
+        .route("/export", get(exports::download::<S>))
+        .route("/metrics", get(metrics::<S>))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .fallback(page::not_found)
+        .route("/readyz", get(readyz::<S>))
+        .fallback(page::not_found::<S>)
         .layer(axum::middleware::from_fn_with_state(page::COOKIES, wuye_web::csrf::guard));
     wuye_web::secure::layers(router).with_state(state)
 }
@@ -109,7 +119,9 @@ pub fn router(state: DashState) -> Router {
 /// Prometheus's scrape: sync rounds, records and bytes, round durations,
 /// errors, each site's seconds since its last sync and records waiting, the
 /// store's size (no sign-in: it names sites by id only).
-async fn metrics(axum::extract::State(state): axum::extract::State<DashState>) -> axum::response::Response {
+async fn metrics<S: OfficeStore>(
+    axum::extract::State(state): axum::extract::State<DashState<S>>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let data = state.data().to_path_buf();
     match state.with_office(move |o| crate::metrics::render(o, &data)).await {
@@ -124,7 +136,9 @@ async fn healthz() -> &'static str {
 }
 
 /// Ready: the store answers a query.
-async fn readyz(axum::extract::State(state): axum::extract::State<DashState>) -> axum::response::Response {
+async fn readyz<S: OfficeStore>(
+    axum::extract::State(state): axum::extract::State<DashState<S>>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     match state.with_office(|o| o.site_ids().map(|ids| ids.len())).await {
         Ok(n) => format!("ready: {n} site(s)").into_response(),
@@ -152,11 +166,14 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let folder = data.clone();
-    let office = tokio::task::spawn_blocking(move || HeadOffice::open(&folder, clock)).await??;
-    let state = DashState::new(office, data.clone());
+    let office = tokio::task::spawn_blocking(move || crate::office::open_any(&folder, clock)).await??;
+    let router = match office {
+        crate::office::Opened::Sqlite(hq) => router(DashState::new(hq, data.clone())),
+        crate::office::Opened::Postgres(hq) => router(DashState::new(hq, data.clone())),
+    };
     let tls = tls_config(&data, &options)?;
     anyhow::Context::context(
-        wuye_web::secure::serve(router(state), options.listen, Some(tls), "dashboard", shutdown).await,
+        wuye_web::secure::serve(router, options.listen, Some(tls), "dashboard", shutdown).await,
         "the dashboard: give another address with --dashboard-listen",
     )
 }

@@ -16,6 +16,7 @@ use super::page::{self, Page};
 use super::session::Signed;
 use super::DashState;
 use crate::figures::{Alert, Overview, SiteLine};
+use crate::office::OfficeStore;
 
 /// Months the trend shows.
 pub const TREND_MONTHS: usize = 12;
@@ -194,7 +195,11 @@ pub fn trend_charts(lang: wuye_app::messages::Lang, trend: &[(Period, Figures)])
 type Shown = (Period, Overview, Vec<(Period, Figures)>);
 
 /// The overview.
-pub async fn show(State(state): State<DashState>, signed: Signed, Query(q): Query<OverviewQuery>) -> Response {
+pub async fn show<S: OfficeStore>(
+    State(state): State<DashState<S>>,
+    signed: Signed,
+    Query(q): Query<OverviewQuery>,
+) -> Response {
     let user = signed.user.clone();
     let asked = q.period.clone();
     let result = state

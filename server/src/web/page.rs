@@ -11,6 +11,7 @@ use wuye_app::messages::{self, Edge, Lang};
 use wuye_app::AppError;
 
 use super::DashState;
+use crate::office::OfficeStore;
 use crate::people::{Act, User};
 
 /// The dashboard's cookies: its own names, so that a desk and a dashboard on one host never share them.
@@ -312,7 +313,7 @@ pub fn error_page(page: Page, error: &AppError) -> Response {
 }
 
 /// Any address the dashboard does not have: 404 in the page's language.
-pub async fn not_found(State(_): State<DashState>, jar: CookieJar) -> Response {
+pub async fn not_found<S: OfficeStore>(State(_): State<DashState<S>>, jar: CookieJar) -> Response {
     let lang = COOKIES.lang_of(&jar);
     let page = Page::new(lang, None, "", "", word(lang, "notfound.title").into());
     (StatusCode::NOT_FOUND, html(MessagePage { page, text: word(lang, "notfound.text").into() }.render()))

@@ -14,6 +14,7 @@ use wuye_protocol::repair::Repair;
 use super::page::{self, Page};
 use super::session::Signed;
 use super::DashState;
+use crate::office::OfficeStore;
 
 #[derive(Template)]
 #[template(path = "complaint.html")]
@@ -55,8 +56,8 @@ pub struct Saved {
     saved: Option<String>,
 }
 
-async fn complaint_view(
-    state: &DashState,
+async fn complaint_view<S: OfficeStore>(
+    state: &DashState<S>,
     signed: &Signed,
     id: String,
     error: Option<String>,
@@ -75,8 +76,8 @@ async fn complaint_view(
 }
 
 /// A complaint with its history.
-pub async fn complaint(
-    State(state): State<DashState>,
+pub async fn complaint<S: OfficeStore>(
+    State(state): State<DashState<S>>,
     signed: Signed,
     Path(id): Path<String>,
     Query(q): Query<Saved>,
@@ -98,7 +99,13 @@ enum ComplaintAct {
 }
 
 /// A head-office step on a complaint; the page again, saved or with the refusal.
-async fn act(state: DashState, signed: Signed, id: String, text: String, what: ComplaintAct) -> Response {
+async fn act<S: OfficeStore>(
+    state: DashState<S>,
+    signed: Signed,
+    id: String,
+    text: String,
+    what: ComplaintAct,
+) -> Response {
     let actor = signed.actor();
     let key = id.clone();
     let done = state
@@ -114,8 +121,8 @@ async fn act(state: DashState, signed: Signed, id: String, text: String, what: C
 }
 
 /// A manager decides a major complaint.
-pub async fn decide(
-    State(state): State<DashState>,
+pub async fn decide<S: OfficeStore>(
+    State(state): State<DashState<S>>,
     signed: Signed,
     Path(id): Path<String>,
     Form(form): Form<TextForm>,
@@ -124,8 +131,8 @@ pub async fn decide(
 }
 
 /// A head-office note on a complaint.
-pub async fn note(
-    State(state): State<DashState>,
+pub async fn note<S: OfficeStore>(
+    State(state): State<DashState<S>>,
     signed: Signed,
     Path(id): Path<String>,
     Form(form): Form<TextForm>,
@@ -133,7 +140,13 @@ pub async fn note(
     act(state, signed, id, form.text, ComplaintAct::Note).await
 }
 
-async fn repair_view(state: &DashState, signed: &Signed, id: String, error: Option<String>, saved: bool) -> Response {
+async fn repair_view<S: OfficeStore>(
+    state: &DashState<S>,
+    signed: &Signed,
+    id: String,
+    error: Option<String>,
+    saved: bool,
+) -> Response {
     let actor = signed.actor();
     match state.with_office(move |hq| hq.repair_for(&actor, &id)).await {
         Ok(r) => {
@@ -145,8 +158,8 @@ async fn repair_view(state: &DashState, signed: &Signed, id: String, error: Opti
 }
 
 /// A work order with its steps.
-pub async fn repair(
-    State(state): State<DashState>,
+pub async fn repair<S: OfficeStore>(
+    State(state): State<DashState<S>>,
     signed: Signed,
     Path(id): Path<String>,
     Query(q): Query<Saved>,
@@ -155,8 +168,8 @@ pub async fn repair(
 }
 
 /// A head-office note on a work order.
-pub async fn repair_note(
-    State(state): State<DashState>,
+pub async fn repair_note<S: OfficeStore>(
+    State(state): State<DashState<S>>,
     signed: Signed,
     Path(id): Path<String>,
     Form(form): Form<TextForm>,

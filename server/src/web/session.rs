@@ -22,6 +22,7 @@ use wuye_web::session::{local_path, SignInFirst};
 
 use super::page::{self, Page, COOKIES};
 use super::DashState;
+use crate::office::OfficeStore;
 use crate::people::{self, Actor, User};
 
 /// A head-office person signed in at this browser.
@@ -57,10 +58,10 @@ impl Signed {
     }
 }
 
-impl FromRequestParts<DashState> for Signed {
+impl<S: OfficeStore> FromRequestParts<DashState<S>> for Signed {
     type Rejection = SignInFirst;
 
-    async fn from_request_parts(parts: &mut Parts, state: &DashState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &DashState<S>) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
         let lang = COOKIES.lang_of(&jar);
         let back = parts.uri.path_and_query().map_or("/".to_string(), |p| p.as_str().to_string());
@@ -120,8 +121,8 @@ pub struct LoginForm {
 }
 
 /// Signs in: a new session for this browser.
-pub async fn login(
-    State(state): State<DashState>,
+pub async fn login<S: OfficeStore>(
+    State(state): State<DashState<S>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
@@ -148,7 +149,7 @@ pub async fn login(
 }
 
 /// Signs out: ends this browser's session only.
-pub async fn logout(State(state): State<DashState>, signed: Signed, jar: CookieJar) -> Response {
+pub async fn logout<S: OfficeStore>(State(state): State<DashState<S>>, signed: Signed, jar: CookieJar) -> Response {
     let token = signed.token.clone();
     let ended = state.with_office(move |hq| wuye_app::signin::end_session(&hq.store, &token, hq.now())).await;
     if let Err(e) = ended {

@@ -22,6 +22,7 @@ use super::page::{self, Page};
 use super::session::Signed;
 use super::DashState;
 use crate::figures::SiteBrief;
+use crate::office::OfficeStore;
 use crate::office::{OfficeError, SiteInfo};
 
 /// Records of each kind a site's page lists (the rest are in the exports).
@@ -56,8 +57,8 @@ struct OfficeRecords {
 type SiteView = (SiteBrief, Period, Figures, Vec<Complaint>, Vec<Repair>, OfficeRecords, Vec<(Period, Figures)>);
 
 /// A site's page.
-pub async fn show(
-    State(state): State<DashState>,
+pub async fn show<S: OfficeStore>(
+    State(state): State<DashState<S>>,
     signed: Signed,
     Path(id): Path<String>,
     Query(q): Query<OverviewQuery>,
@@ -84,24 +85,24 @@ pub async fn show(
             let filter = days.for_store(Some(site), brief.timezone());
             let newest = Rows { limit: Some(SITE_PAGE_RECORDS), after: None, newest_first: true };
             let complaints: Vec<Complaint> =
-                hq.store.page::<Complaint>(&filter, &newest)?.items.into_iter().map(Kind::at_head_office).collect();
-            let repairs = hq.store.page::<Repair>(&filter, &newest)?.items;
+                hq.store.list::<Complaint>(&filter, &newest)?.items.into_iter().map(Kind::at_head_office).collect();
+            let repairs = hq.store.list::<Repair>(&filter, &newest)?.items;
             let now = hq.now();
             let everything = wuye_node::Filter { site: Some(site), ..wuye_node::Filter::default() };
             let lent = wuye_node::Filter { statuses: vec![KeyStatus::Lent.as_str().into()], ..everything.clone() };
             let office = OfficeRecords {
                 estate: kpi::estate(&hq.store, period, now)?.remove(&site).unwrap_or_default(),
-                moveins: hq.store.page::<MoveIn>(&everything, &newest)?.items,
+                moveins: hq.store.list::<MoveIn>(&everything, &newest)?.items,
                 keys_out: hq
                     .store
-                    .page::<Key>(&lent, &Rows::all())?
+                    .list::<Key>(&lent, &Rows::all())?
                     .items
                     .into_iter()
                     .map(|k| (k.is_overdue(now), k))
                     .map(|(late, k)| (k, late))
                     .collect(),
-                slips: hq.store.page::<ReleaseSlip>(&filter, &newest)?.items,
-                handovers: hq.store.page::<ShiftHandover>(&filter, &newest)?.items,
+                slips: hq.store.list::<ReleaseSlip>(&filter, &newest)?.items,
+                handovers: hq.store.list::<ShiftHandover>(&filter, &newest)?.items,
             };
             let month = Period::month_of(period.first());
             let trend = hq.trend(one, month, TREND_MONTHS).map_err(OfficeError::into_app)?;
@@ -168,8 +169,8 @@ struct HealthPage {
     code: Option<(String, String)>,
 }
 
-async fn health_view(
-    state: &DashState,
+async fn health_view<S: OfficeStore>(
+    state: &DashState<S>,
     signed: &Signed,
     notice: Option<String>,
     code: Option<(String, String)>,
@@ -209,12 +210,16 @@ async fn health_view(
 }
 
 /// Sync health.
-pub async fn health(State(state): State<DashState>, signed: Signed) -> Response {
+pub async fn health<S: OfficeStore>(State(state): State<DashState<S>>, signed: Signed) -> Response {
     health_view(&state, &signed, None, None).await
 }
 
 /// An administrator revokes a site.
-pub async fn revoke(State(state): State<DashState>, signed: Signed, Path(id): Path<String>) -> Response {
+pub async fn revoke<S: OfficeStore>(
+    State(state): State<DashState<S>>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
     let actor = signed.actor();
     match state.with_office(move |hq| hq.revoke_site(&actor, &id)).await {
         Ok(_) => health_view(&state, &signed, Some(page::word(signed.lang, "sync.revoked").into()), None).await,
@@ -223,7 +228,11 @@ pub async fn revoke(State(state): State<DashState>, signed: Signed, Path(id): Pa
 }
 
 /// An administrator issues a site a new enrollment code (its old credential stops working).
-pub async fn rotate(State(state): State<DashState>, signed: Signed, Path(id): Path<String>) -> Response {
+pub async fn rotate<S: OfficeStore>(
+    State(state): State<DashState<S>>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
     let actor = signed.actor();
     match state.with_office(move |hq| hq.rotate_site(&actor, &id)).await {
         Ok(new) => health_view(&state, &signed, None, Some((new.site_id.to_string(), new.code))).await,
