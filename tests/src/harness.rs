@@ -19,7 +19,7 @@ use wuye_protocol::rules::Channel;
 use wuye_protocol::sync::{ClientSession, RoundReport, ServerSession, SessionError};
 use wuye_protocol::time::{Clock, ManualClock};
 use wuye_protocol::wire::{self, Message};
-use wuye_server::office::HeadOffice;
+use wuye_server::office::{HeadOffice, OfficeStore};
 
 /// One site office in the harness.
 pub struct Site {
@@ -31,10 +31,10 @@ pub struct Site {
     pub instance: String,
 }
 
-/// Head office plus sites, in one process.
-pub struct Network {
+/// Head office (on SQLite, or any store head office runs on) plus sites, in one process.
+pub struct Network<S = Store> {
     /// Head office.
-    pub office: HeadOffice,
+    pub office: HeadOffice<S>,
     /// The sites, in the order they were added.
     pub sites: Vec<Site>,
     /// The shared clock.
@@ -79,16 +79,33 @@ pub fn sample(n: usize, major: bool) -> NewComplaint {
 }
 
 impl Network {
-    /// An empty network whose randomness comes from `seed`.
+    /// An empty network whose randomness comes from `seed`, head office on SQLite in memory.
     pub fn new(seed: u64) -> Self {
+        Self::over(Store::open_in_memory().expect("in-memory store"), seed)
+    }
+
+    /// A copy of head office's database as it is now, in `dir`.
+    pub fn snapshot_office(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join(format!("office-{}.db", next_copy()));
+        self.office.store.backup_to(&path).expect("head office's store copies");
+        path
+    }
+
+    /// Puts head office's database back from a copy.
+    pub fn restore_office(&mut self, copy: &std::path::Path) {
+        let store = Store::open(copy).expect("the copy opens");
+        let rng = StdRng::from_rng(&mut self.rng).expect("seeded rng");
+        self.office = HeadOffice::new(store, Arc::new(self.clock.clone()), rng).expect("head office opens");
+    }
+}
+
+impl<S: OfficeStore> Network<S> {
+    /// An empty network whose randomness comes from `seed`, head office on `store`.
+    pub fn over(store: S, seed: u64) -> Self {
         let clock = ManualClock::new(start_time());
         let mut rng = StdRng::seed_from_u64(seed);
-        let office = HeadOffice::new(
-            Store::open_in_memory().expect("in-memory store"),
-            Arc::new(clock.clone()),
-            StdRng::from_rng(&mut rng).expect("seeded rng"),
-        )
-        .expect("head office schema");
+        let office = HeadOffice::over(store, Arc::new(clock.clone()), StdRng::from_rng(&mut rng).expect("seeded rng"))
+            .expect("head office schema");
         Self {
             office,
             sites: Vec::new(),
@@ -231,20 +248,6 @@ impl Network {
         let site = self.sites[i].desk.site;
         let rng = StdRng::from_rng(&mut self.rng).expect("seeded rng");
         self.sites[i].desk = Desk::new(store, site, Arc::new(self.clock.clone()), rng);
-    }
-
-    /// A copy of head office's database as it is now, in `dir`.
-    pub fn snapshot_office(&self, dir: &std::path::Path) -> std::path::PathBuf {
-        let path = dir.join(format!("office-{}.db", next_copy()));
-        self.office.store.backup_to(&path).expect("head office's store copies");
-        path
-    }
-
-    /// Puts head office's database back from a copy.
-    pub fn restore_office(&mut self, copy: &std::path::Path) {
-        let store = Store::open(copy).expect("the copy opens");
-        let rng = StdRng::from_rng(&mut self.rng).expect("seeded rng");
-        self.office = HeadOffice::new(store, Arc::new(self.clock.clone()), rng).expect("head office opens");
     }
 
     /// A second agent for site `i` from a copy of its folder on another PC:

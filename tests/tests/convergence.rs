@@ -12,7 +12,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::ids::RecordId;
+use wuye_server::office::OfficeStore;
 use wuye_tests::harness::{sample, Network};
+use wuye_tests::pg::Postgres;
 use wuye_tests::seed;
 
 /// What every side reported as saved, to check against at the end.
@@ -25,7 +27,7 @@ struct Ledger {
 
 /// A round of `site` that the line may cut after any message; it either
 /// completes or is cut, never fails.
-fn cut_round(net: &mut Network, site: usize, rng: &mut StdRng, seed: u64) {
+fn cut_round<S: OfficeStore>(net: &mut Network<S>, site: usize, rng: &mut StdRng, seed: u64) {
     let cut_after = if rng.gen_bool(0.3) { Some(rng.gen_range(1..12)) } else { None };
     let mut sent = 0;
     net.round_with(site, |m| {
@@ -39,8 +41,12 @@ fn cut_round(net: &mut Network, site: usize, rng: &mut StdRng, seed: u64) {
 }
 
 fn run_case(seed: u64, sites: usize, steps: usize) {
+    run_case_on(Network::new(seed), seed, sites, steps);
+}
+
+/// [`run_case`] with head office on the network's store.
+fn run_case_on<S: OfficeStore>(mut net: Network<S>, seed: u64, sites: usize, steps: usize) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut net = Network::new(seed);
     for i in 0..sites {
         net.add_site(&format!("小区{i}"));
     }
@@ -99,7 +105,7 @@ fn run_case(seed: u64, sites: usize, steps: usize) {
         let at_office = net
             .office
             .store
-            .get::<Complaint>(*id)
+            .view::<Complaint>(*id)
             .unwrap_or_else(|e| panic!("seed {seed}: {id} never reached head office: {e}"));
         assert_eq!(at_site, at_office, "seed {seed}");
         assert_eq!(at_site.notes.len(), ledger.notes.get(id).copied().unwrap_or(0), "seed {seed}: notes of {id}");
@@ -125,6 +131,22 @@ fn cases(name: &str, cases: u64, long: u64, sites: std::ops::RangeInclusive<usiz
 #[test]
 fn replicas_converge_after_random_operations_through_partitions() {
     cases("convergence", 12, 300, 3..=5, run_case);
+}
+
+/// The same random operations with head office on a real PostgreSQL (a
+/// fresh database a case): the sync suite's guarantees on the second store.
+#[test]
+fn replicas_converge_with_head_office_on_postgresql() {
+    let Some(pg) = Postgres::start() else { return };
+    let base = seed::seed("convergence on postgresql");
+    let cases = if seed::long() { 40 } else { 4 };
+    for case in 0..cases {
+        let seed = base.wrapping_add(case);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let store = wuye_store_pg::PgStore::connect(&pg.database()).expect("the database answers");
+        run_case_on(Network::over(store, seed), seed, rng.gen_range(3..=4), 150);
+    }
+    println!("convergence on postgresql: {cases} cases from seed {base}");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use automerge::transaction::Transactable;
 use automerge::ROOT;
 use wuye_app::desk::Actor;
+use wuye_node::Cell;
 use wuye_node::Records as _;
 use wuye_protocol::complaint::Complaint;
 use wuye_protocol::complaint::ComplaintStatus;
@@ -17,18 +18,22 @@ use wuye_protocol::repair::Repair;
 use wuye_protocol::staff::Staff;
 use wuye_protocol::sync::{RoundReport, SessionError, SyncStore};
 use wuye_protocol::wire::{heads_to_wire, DocPayload, ErrorCode, Message};
+use wuye_server::office::OfficeStore;
 use wuye_tests::harness::{sample, Network};
 
 fn two_sites() -> Network {
-    let mut net = Network::new(42);
+    two_sites_on(wuye_node::Store::open_in_memory().unwrap())
+}
+
+/// Two sites, head office on `store`.
+fn two_sites_on<S: OfficeStore>(store: S) -> Network<S> {
+    let mut net = Network::over(store, 42);
     net.add_site("朝阳花园管理处");
     net.add_site("海淀雅苑管理处");
     net
 }
 
-#[test]
-fn complaints_from_two_sites_reach_head_office_and_stay_apart() {
-    let mut net = two_sites();
+fn complaints_from_two_sites_reach_head_office_and_stay_apart<S: OfficeStore>(mut net: Network<S>) {
     for n in 0..5 {
         net.add_complaint(0, &sample(n, false));
     }
@@ -42,9 +47,7 @@ fn complaints_from_two_sites_reach_head_office_and_stay_apart() {
     assert_eq!(net.sites[1].desk.store.all::<Complaint>(None).unwrap().len(), 3, "site 1 sees only its own");
 }
 
-#[test]
-fn a_head_office_decision_flows_down_to_the_site() {
-    let mut net = two_sites();
+fn a_head_office_decision_flows_down_to_the_site<S: OfficeStore>(mut net: Network<S>) {
     let c = net.add_complaint(0, &sample(0, true));
     net.run_until_quiescent();
     net.office
@@ -62,9 +65,7 @@ fn a_head_office_decision_flows_down_to_the_site() {
     net.assert_converged();
 }
 
-#[test]
-fn a_site_note_and_a_head_office_decision_made_concurrently_both_survive() {
-    let mut net = two_sites();
+fn a_site_note_and_a_head_office_decision_made_concurrently_both_survive<S: OfficeStore>(mut net: Network<S>) {
     let c = net.add_complaint(0, &sample(0, true));
     net.run_until_quiescent();
     let id = c.id.to_string();
@@ -74,15 +75,13 @@ fn a_site_note_and_a_head_office_decision_made_concurrently_both_survive() {
         .unwrap();
     net.run_until_quiescent();
     net.assert_converged();
-    let merged = net.office.store.get::<Complaint>(c.id).unwrap();
+    let merged = net.office.store.view::<Complaint>(c.id).unwrap();
     assert_eq!(merged.notes.len(), 1);
     assert!(merged.decision.is_some());
     assert_eq!(merged.status, ComplaintStatus::Decided);
 }
 
-#[test]
-fn a_round_sends_only_what_changed() {
-    let mut net = two_sites();
+fn a_round_sends_only_what_changed<S: OfficeStore>(mut net: Network<S>) {
     let ids: Vec<String> = (0..60).map(|n| net.add_complaint(0, &sample(n, false)).id.to_string()).collect();
     let first = net.round(0).unwrap();
     assert_eq!(first.pushed, 60);
@@ -105,9 +104,7 @@ fn a_round_sends_only_what_changed() {
     net.assert_converged();
 }
 
-#[test]
-fn a_wrong_credential_is_refused_with_a_clear_message() {
-    let mut net = two_sites();
+fn a_wrong_credential_is_refused_with_a_clear_message<S: OfficeStore>(mut net: Network<S>) {
     net.run_until_quiescent();
     net.sites[0].config.token = "0".repeat(64);
     match net.round(0) {
@@ -126,12 +123,10 @@ fn refusal(result: Result<RoundReport, SessionError<wuye_node::StoreError>>) -> 
     }
 }
 
-#[test]
-fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires() {
-    let mut net = two_sites();
+fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires<S: OfficeStore>(mut net: Network<S>) {
     let code = net.sites[0].config.enroll_code.clone().unwrap();
     let right_token = net.sites[0].config.token.clone();
-    let standing = |net: &Network, i: usize| {
+    let standing = |net: &Network<S>, i: usize| {
         let site = net.site_id(i);
         net.office.sites().unwrap().into_iter().find(|s| s.site_id == site).unwrap().credential
     };
@@ -171,29 +166,27 @@ fn an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires() {
     net.round(1).expect("a fresh code works");
 }
 
-#[test]
-fn head_office_keeps_only_hashes_of_codes_and_credentials() {
-    let mut net = two_sites();
+fn head_office_keeps_only_hashes_of_codes_and_credentials<S: OfficeStore>(mut net: Network<S>) {
     let code = net.sites[0].config.enroll_code.clone().unwrap();
     net.run_until_quiescent();
     let token = net.sites[0].config.token.clone();
     let site = net.site_id(0).to_string();
-    let (token_hash, enroll_hash): (String, String) = net
-        .office
-        .store
-        .conn()
-        .query_row("SELECT token_hash, enroll_hash FROM sites WHERE id = ?1", [&site], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap();
+    let row =
+        net.office.store.rows("SELECT token_hash, enroll_hash FROM sites WHERE id = ?1", &[Cell::Text(site)]).unwrap();
+    let text = |i: usize| row[0][i].text().unwrap().to_string();
+    let (token_hash, enroll_hash) = (text(0), text(1));
     assert_eq!(token_hash.len(), 64);
     assert_ne!(token_hash, token);
     assert!(!enroll_hash.contains(&code) && !enroll_hash.contains(&code.replace('-', "")));
     let dump: String = net
         .office
         .store
-        .conn()
-        .query_row("SELECT group_concat(key || value) FROM settings", [], |r| r.get::<_, Option<String>>(0))
+        .rows("SELECT key, value FROM settings", &[])
         .unwrap()
-        .unwrap_or_default();
+        .iter()
+        .flatten()
+        .filter_map(Cell::text)
+        .collect();
     assert!(!dump.contains(&token) && !dump.contains(&code));
 }
 
@@ -239,7 +232,7 @@ fn whole(id: RecordId, doc: &mut automerge::AutoCommit) -> DocPayload {
 }
 
 /// Site `i` registers a record of its own and syncs, slipping `forged` into its push.
-fn push_alongside_own_record(net: &mut Network, i: usize, forged: DocPayload) -> RoundReport {
+fn push_alongside_own_record<S: OfficeStore>(net: &mut Network<S>, i: usize, forged: DocPayload) -> RoundReport {
     net.add_complaint(i, &sample(1, false));
     net.round_with(i, |m| match m {
         Message::Push { mut docs, upto } => {
@@ -251,25 +244,21 @@ fn push_alongside_own_record(net: &mut Network, i: usize, forged: DocPayload) ->
     .unwrap()
 }
 
-#[test]
-fn a_site_cannot_overwrite_another_sites_complaint() {
-    let mut net = two_sites();
+fn a_site_cannot_overwrite_another_sites_complaint<S: OfficeStore>(mut net: Network<S>) {
     let victim = net.add_complaint(0, &sample(0, false));
     net.run_until_quiescent();
     // Site 1 forges a change to site 0's complaint and slips it into its push.
-    let mut doc = net.office.store.load(victim.id).unwrap();
+    let mut doc = net.office.store.document(victim.id).unwrap();
     doc.put(ROOT, "summary", "篡改").unwrap();
     let forged = whole(victim.id, &mut doc);
     let report = push_alongside_own_record(&mut net, 1, forged);
     assert_eq!(report.refused_by_server.len(), 1);
     assert!(report.refused_by_server[0].reason.contains("another site"), "{:?}", report.refused_by_server);
-    assert_eq!(net.office.store.get::<Complaint>(victim.id).unwrap().summary, victim.summary, "unchanged");
+    assert_eq!(net.office.store.view::<Complaint>(victim.id).unwrap().summary, victim.summary, "unchanged");
     assert_eq!(net.office.store.all::<Complaint>(None).unwrap().len(), 2, "site 1's own record still went through");
 }
 
-#[test]
-fn a_new_document_claiming_another_site_is_refused() {
-    let mut net = two_sites();
+fn a_new_document_claiming_another_site_is_refused<S: OfficeStore>(mut net: Network<S>) {
     // Site 1 builds a complaint that says it belongs to site 0.
     let mut other = Network::new(7);
     other.add_site("x");
@@ -280,7 +269,7 @@ fn a_new_document_claiming_another_site_is_refused() {
     let report = push_alongside_own_record(&mut net, 1, forged);
     assert_eq!(report.refused_by_server.len(), 1);
     assert!(report.refused_by_server[0].reason.contains("claims site"), "{:?}", report.refused_by_server);
-    assert!(net.office.store.get::<Complaint>(c.id).is_err(), "nothing stored");
+    assert!(net.office.store.view::<Complaint>(c.id).is_err(), "nothing stored");
 }
 
 #[test]
@@ -309,7 +298,7 @@ fn changes_to_the_owner_or_creation_fields_are_refused_and_the_record_stays() {
             }
             other => panic!("{field}: expected PushAck, got {other:?}"),
         }
-        let kept = net.office.store.get::<Complaint>(c.id).unwrap();
+        let kept = net.office.store.view::<Complaint>(c.id).unwrap();
         assert_eq!(kept, c, "{field}: head office's record is unchanged");
     }
 }
@@ -343,10 +332,11 @@ fn a_round_cut_anywhere_and_repeated_gives_the_same_result() {
 
 #[test]
 fn a_server_that_lost_changes_gets_the_whole_document_again() {
+    // The loss is staged by writing SQLite's row by hand.
     let mut net = two_sites();
     let c = net.add_complaint(0, &sample(0, false));
     net.run_until_quiescent();
-    let old = net.office.store.load(c.id).unwrap().save();
+    let old = net.office.store.document(c.id).unwrap().save();
     net.sites[0].desk.add_note(&c.id.to_string(), "第一次跟踪", "客服员").unwrap();
     net.run_until_quiescent();
     // Head office is restored from a backup taken before the first note.
@@ -357,27 +347,23 @@ fn a_server_that_lost_changes_gets_the_whole_document_again() {
         .unwrap();
     net.sites[0].desk.add_note(&c.id.to_string(), "第二次跟踪", "客服员").unwrap();
     net.run_until_quiescent();
-    let doc = net.office.store.load(c.id).unwrap();
+    let doc = net.office.store.document(c.id).unwrap();
     let notes = wuye_protocol::complaint::read(&doc).unwrap().notes;
     assert_eq!(notes.len(), 2, "the incremental change lacked its base; the full document filled the gap");
 }
 
-#[test]
-fn a_store_ack_for_an_unknown_document_is_ignored() {
-    let mut net = two_sites();
+fn a_store_ack_for_an_unknown_document_is_ignored<S: OfficeStore>(mut net: Network<S>) {
     let mut other = Network::new(9);
     other.add_site("y");
     let c = other.add_complaint(0, &sample(0, false));
     let heads = heads_to_wire(&other.sites[0].desk.store.load(c.id).unwrap().get_heads());
     net.office.acknowledge("site:x", &[wuye_protocol::wire::HeadsAck { id: c.id, heads }], &[c.id]).unwrap();
-    assert_eq!(net.office.store.record_count().unwrap(), 0);
+    assert!(net.office.store.all::<Complaint>(None).unwrap().is_empty());
 }
 
-#[test]
-fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
+fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status<S: OfficeStore>(mut net: Network<S>) {
     use wuye_app::desk::Step;
     use wuye_protocol::staff::Role;
-    let mut net = two_sites();
     let c = net.add_complaint(0, &sample(0, false));
     let id = c.id.to_string();
     let desk = &mut net.sites[0].desk;
@@ -397,11 +383,11 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     net.sites[0].desk.add_note(&id, "已联系楼上住户", "客服员").unwrap();
     net.run_until_quiescent();
     net.assert_converged();
-    assert_eq!(net.office.store.get::<Complaint>(c.id).unwrap().status, ComplaintStatus::Decided);
+    assert_eq!(net.office.store.view::<Complaint>(c.id).unwrap().status, ComplaintStatus::Decided);
     net.sites[0].desk.step(&id, &Step::Resolve("已更换水管"), &fixer).unwrap();
     net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 2, comment: "还在滴水" }, &front).unwrap();
     net.run_until_quiescent();
-    assert_eq!(net.office.store.get::<Complaint>(c.id).unwrap().status, ComplaintStatus::Reopened);
+    assert_eq!(net.office.store.view::<Complaint>(c.id).unwrap().status, ComplaintStatus::Reopened);
     net.sites[0].desk.step(&id, &Step::Resolve("二次维修"), &fixer).unwrap();
     net.sites[0].desk.step(&id, &Step::Visit { satisfaction: 5, comment: "满意" }, &front).unwrap();
     let refused = net.sites[0].desk.step(&id, &Step::Archive, &front).unwrap_err().to_string();
@@ -411,7 +397,7 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     net.sites[0].desk.step(&id, &Step::Archive, &boss).unwrap();
     net.run_until_quiescent();
     net.assert_converged();
-    let done = net.office.store.get::<Complaint>(c.id).unwrap();
+    let done = net.office.store.view::<Complaint>(c.id).unwrap();
     assert_eq!(done.status, ComplaintStatus::Archived);
     assert_eq!(done.visits.len(), 2);
     assert_eq!(done.notes.len(), 2, "the site's note and head office's concurrent note both survive");
@@ -425,13 +411,11 @@ fn the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status() {
     }
 }
 
-#[test]
-fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync() {
+fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync<S: OfficeStore>(mut net: Network<S>) {
     use wuye_app::desk::DeskRepairStep;
     use wuye_protocol::repair::{Category, NewRepair, RepairStatus, RepairStep, Urgency};
     use wuye_protocol::rules::Channel;
     use wuye_protocol::staff::Role;
-    let mut net = two_sites();
     let desk = &mut net.sites[0].desk;
     let fixer = desk.add_staff("王师傅", Role::Maintenance, "客服中心").unwrap().id.to_string();
     let front = desk.add_staff("李娜", Role::FrontDesk, "客服中心").unwrap().id.to_string();
@@ -464,16 +448,14 @@ fn repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync(
     let at_office: Vec<_> =
         net.office.store.all::<Repair>(None).unwrap().into_iter().filter(|r| r.is_overdue(now)).collect();
     assert_eq!(at_office.iter().map(|r| r.id).collect::<Vec<_>>(), vec![late.id], "head office sees the same");
-    assert_eq!(net.office.store.get::<Repair>(on_time.id).unwrap().status, RepairStatus::OnSite);
+    assert_eq!(net.office.store.view::<Repair>(on_time.id).unwrap().status, RepairStatus::OnSite);
     assert_eq!(net.office.store.all::<Repair>(None).unwrap(), net.sites[0].desk.store.all::<Repair>(None).unwrap());
 }
 
-#[test]
-fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found() {
+fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found<S: OfficeStore>(mut net: Network<S>) {
     use wuye_app::settings::SiteSettings;
     use wuye_protocol::repair::{Category, NewRepair, Urgency};
     use wuye_protocol::rules::Channel;
-    let mut net = two_sites();
     let desk = &mut net.sites[0].desk;
     let mut odd = sample(1, false);
     odd.category = "宠物".into();
@@ -517,11 +499,11 @@ fn site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found
     assert!(!found.iter().any(|g| g.1 == "3栋2单元501"), "one order at a unit is not recurring: {found:?}");
 }
 
-#[test]
-fn the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_day() {
+fn the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_day<S: OfficeStore>(
+    mut net: Network<S>,
+) {
     use wuye_protocol::duty_shift::Shift;
     use wuye_protocol::staff::Role;
-    let mut net = two_sites();
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
     let desk = &mut net.sites[0].desk;
     let actor = Actor::named("客服主管");
@@ -546,11 +528,11 @@ fn the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_
     assert_eq!(net.office.store.all::<DutyShift>(None).unwrap().len(), 1);
 }
 
-#[test]
-fn only_the_manager_decides_a_major_complaint_at_the_site_and_head_office_notes_a_repair() {
+fn only_the_manager_decides_a_major_complaint_at_the_site_and_head_office_notes_a_repair<S: OfficeStore>(
+    mut net: Network<S>,
+) {
     use wuye_app::desk::Step;
     use wuye_protocol::staff::Role;
-    let mut net = two_sites();
     let c = net.add_complaint(0, &sample(0, true));
     let id = c.id.to_string();
     let desk = &mut net.sites[0].desk;
@@ -566,9 +548,7 @@ fn only_the_manager_decides_a_major_complaint_at_the_site_and_head_office_notes_
     net.assert_converged();
 }
 
-#[test]
-fn a_revoked_site_is_refused_until_rotated_and_the_old_credential_stops_working() {
-    let mut net = two_sites();
+fn a_revoked_site_is_refused_until_rotated_and_the_old_credential_stops_working<S: OfficeStore>(mut net: Network<S>) {
     net.add_complaint(0, &sample(0, false));
     net.run_until_quiescent();
     let site = net.site_id(0).to_string();
@@ -622,13 +602,11 @@ fn bytes_that_crash_the_automerge_decoder_are_refused_alone_and_the_batch_goes_o
         matches!(&replies[1], Message::PushAck { refused, .. } if refused.len() == 1 && refused[0].reason.contains("do not decode")),
         "{replies:?}"
     );
-    assert_eq!(net.office.store.get::<Complaint>(own.id).unwrap(), own);
+    assert_eq!(net.office.store.view::<Complaint>(own.id).unwrap(), own);
 }
 
-#[test]
-fn a_round_of_more_batches_than_the_limit_is_cut_off() {
+fn a_round_of_more_batches_than_the_limit_is_cut_off<S: OfficeStore>(mut net: Network<S>) {
     use wuye_protocol::wire::MAX_BATCHES_PER_ROUND;
-    let mut net = two_sites();
     net.run_until_quiescent();
     let pushes = (0..=MAX_BATCHES_PER_ROUND as u64).map(|n| Message::Push { docs: Vec::new(), upto: n }).collect();
     let replies = net.raw_exchange(0, pushes);
@@ -666,7 +644,7 @@ fn documents_of_the_wrong_shape_are_refused_one_by_one_naming_the_record_and_fie
         assert_eq!(report.refused_by_server.len(), 1, "{what}: {:?}", report.refused_by_server);
         let reason = &report.refused_by_server[0].reason;
         assert!(reason.contains(&c.id.to_string()) && reason.contains(field), "{what}: {reason}");
-        assert!(net.office.store.get::<Complaint>(c.id).is_err(), "{what}: nothing stored");
+        assert!(net.office.store.view::<Complaint>(c.id).is_err(), "{what}: nothing stored");
         assert_eq!(
             net.office.store.all::<Complaint>(None).unwrap().len(),
             1,
@@ -707,3 +685,49 @@ fn an_agents_health_report_reaches_head_office_and_an_older_agents_done_is_still
     assert!(refused.to_string().contains("health report is longer than allowed"), "{refused}");
     assert_eq!(net.office.sites().unwrap()[0].agent, Some(health), "the last good report stays");
 }
+
+/// Each story above, on the two stores head office runs on: SQLite (one
+/// test each) and a real PostgreSQL (one test for all of them, on one
+/// cluster, a fresh database each).
+macro_rules! stories {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(super::two_sites());
+                }
+            )*
+        }
+
+        #[test]
+        fn every_story_holds_with_head_office_on_postgresql() {
+            let Some(pg) = wuye_tests::pg::Postgres::start() else { return };
+            $(
+                eprintln!("{}", stringify!($name));
+                let store = wuye_store_pg::PgStore::connect(&pg.database()).expect("the database answers");
+                $name(two_sites_on(store));
+            )*
+        }
+    };
+}
+
+stories!(
+    the_whole_complaint_workflow_syncs_and_both_sides_agree_on_the_status,
+    repair_orders_sync_and_a_deadline_missed_offline_is_still_overdue_after_sync,
+    site_settings_shape_categories_and_deadlines_and_recurring_problems_are_found,
+    the_duty_roster_shows_gaps_and_the_daily_report_reaches_head_office_once_per_day,
+    only_the_manager_decides_a_major_complaint_at_the_site_and_head_office_notes_a_repair,
+    a_round_of_more_batches_than_the_limit_is_cut_off,
+    complaints_from_two_sites_reach_head_office_and_stay_apart,
+    a_head_office_decision_flows_down_to_the_site,
+    a_site_note_and_a_head_office_decision_made_concurrently_both_survive,
+    a_round_sends_only_what_changed,
+    a_wrong_credential_is_refused_with_a_clear_message,
+    an_enrollment_code_works_once_for_one_credential_and_not_after_it_expires,
+    head_office_keeps_only_hashes_of_codes_and_credentials,
+    a_site_cannot_overwrite_another_sites_complaint,
+    a_new_document_claiming_another_site_is_refused,
+    a_store_ack_for_an_unknown_document_is_ignored,
+    a_revoked_site_is_refused_until_rotated_and_the_old_credential_stops_working,
+);
