@@ -92,7 +92,23 @@ fn company_on(pg: Option<Postgres>) -> Option<Company> {
     })
 }
 
+/// This month in the tests' Asia/Shanghai.
+fn this_month() -> String {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string()
+}
+
 impl Company {
+    /// `report kpi`'s workbook for `month`, from the command line, opened.
+    fn workbook(&self, month: &str) -> calamine::Xlsx<std::io::BufReader<std::fs::File>> {
+        let out = self.dir.path().join(format!("report-{month}-{}.xlsx", free_tcp_port()));
+        let data = path(&self.server.data);
+        procs::ok(
+            "wuye-server",
+            &["report", "kpi", "--data", data, "--month", month, "--format", "xlsx", "--out", path(&out)],
+        );
+        calamine::open_workbook(&out).unwrap()
+    }
+
     async fn signed_in(&self, login: &str) -> Browser {
         let profile = self.dir.path().join(format!("profile-{login}-{}", free_tcp_port()));
         let b = self.driver.browser(&self.base, &profile, 1366, 900).await;
@@ -217,13 +233,7 @@ async fn on_postgresql_the_dashboard_counts_the_same_and_a_decision_reaches_the_
     metrics.close().await;
 
     // The month's workbook, from the records in PostgreSQL.
-    let month = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string();
-    let out = c.dir.path().join("report.xlsx");
-    procs::ok(
-        "wuye-server",
-        &["report", "kpi", "--data", path(&c.server.data), "--month", &month, "--format", "xlsx", "--out", path(&out)],
-    );
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    let mut book = c.workbook(&this_month());
     assert_eq!(book.worksheet_range("客户投诉登记表").unwrap().height(), 1 + A_COMPLAINTS + B_COMPLAINTS);
     assert_eq!(book.worksheet_range("回访记录表").unwrap().height(), 1 + A_VISITS);
 }
@@ -245,13 +255,8 @@ async fn a_site_offline_for_two_days_is_alerted_and_the_exports_read_back_with_t
     admin.close().await;
 
     // The workbook for the month, from the command line, read back.
-    let month = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string();
-    let out = c.dir.path().join("report.xlsx");
-    procs::ok(
-        "wuye-server",
-        &["report", "kpi", "--data", path(&c.server.data), "--month", &month, "--format", "xlsx", "--out", path(&out)],
-    );
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    let month = this_month();
+    let mut book = c.workbook(&month);
     let complaints = book.worksheet_range("客户投诉登记表").unwrap();
     let header: Vec<String> = complaints.rows().next().unwrap().iter().map(|d| d.to_string()).collect();
     assert_eq!(&header[..5], ["管理处", "序号", "日期/时间", "房号", "投诉人"]);
