@@ -845,7 +845,14 @@ impl SyncStore for PgStore {
                 }
                 let bytes: Vec<u8> = row.get(4);
                 bytes_total += bytes.len();
-                candidates.push(Candidate { id: row.get(0), kind: row.get(1), heads, bytes, peer_heads });
+                candidates.push(Candidate {
+                    id: row.get(0),
+                    kind: row.get(1),
+                    heads,
+                    bytes,
+                    peer_heads,
+                    pending: None,
+                });
                 if bytes_total >= MAX_BATCH_BYTES {
                     out.more = true;
                     break;

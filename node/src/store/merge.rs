@@ -147,8 +147,13 @@ pub struct Candidate {
     pub id: String,
     pub kind: String,
     pub heads: Vec<u8>,
+    /// The saved document (left empty when `pending` stands in for it).
     pub bytes: Vec<u8>,
     pub peer_heads: Option<Vec<u8>>,
+    /// The changes after the peer's heads, kept when the document was last
+    /// written and still after exactly those heads: sent as they are, with
+    /// no document loaded.
+    pub pending: Option<Vec<u8>>,
 }
 
 impl Candidate {
@@ -159,11 +164,12 @@ impl Candidate {
         let id: RecordId = self.id.parse().map_err(|_| damaged("id does not parse"))?;
         let kind = self.kind.clone();
         let heads = heads_from_blob(&self.heads).ok_or_else(|| damaged("damaged heads"))?;
-        if let Some(known) = self.peer_heads.as_deref().and_then(heads_from_blob) {
+        if let Some(changes) = &self.pending {
+            return Ok(Some(DocPayload { id, kind, full: false, bytes: changes.clone(), heads }));
+        }
+        if let Some(known) = self.peer_heads.as_deref().filter(|k| heads_from_blob(k).is_some()) {
             let mut doc = load_checked(&self.id, &self.bytes)?;
-            let known = heads_from_wire(&known);
-            if doc.get_missing_deps(&known).is_empty() {
-                let changes = doc.save_after(&known);
+            if let Some(changes) = changes_after(&mut doc, known) {
                 if changes.is_empty() {
                     return Ok(None);
                 }
@@ -172,6 +178,13 @@ impl Candidate {
         }
         Ok(Some(DocPayload { id, kind, full: true, bytes: self.bytes.clone(), heads }))
     }
+}
+
+/// The changes of `doc` after `known` (a peer's heads, as stored), when the
+/// document holds everything `known` names: what a push would send it.
+pub fn changes_after(doc: &mut automerge::AutoCommit, known: &[u8]) -> Option<Vec<u8>> {
+    let known = heads_from_wire(&heads_from_blob(known)?);
+    doc.get_missing_deps(&known).is_empty().then(|| doc.save_after(&known))
 }
 
 /// Batches smaller than this are handled on the calling thread.

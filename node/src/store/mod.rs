@@ -88,6 +88,8 @@ const STORE_STEPS: &[crate::migrate::Step] = &[
     crate::migrate::Step::AddColumns { table: "projections", columns: &[("facts", "TEXT NOT NULL DEFAULT ''")] },
     crate::migrate::Step::Sql(tally::KPI_TABLES),
     crate::migrate::Step::Run(rebuild_in),
+    // A document's changes after what its peer holds, kept when it is edited (step 11).
+    crate::migrate::Step::AddColumns { table: "docs", columns: &[("pending", "BLOB"), ("pending_base", "BLOB")] },
 ];
 
 /// How many records of each kind each site has in each state (step 7),
@@ -354,6 +356,7 @@ impl Store {
         let mut tally = Tally::default();
         write_row(&tx, &mut tally, &row, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take(), false)?;
         tally.flush(&tx)?;
+        keep_pending(&tx, id, &row, &mut doc)?;
         tx.commit()?;
         Ok(*row.view.expect("a row made of a view has it"))
     }
@@ -567,7 +570,35 @@ impl Seqs {
     }
 }
 
-/// Writes one checked document and its projection row.
+/// Keeps an edited document's changes after the heads its one peer holds
+/// (head office for a site's store, the record's site for head office's), so
+/// that the next push sends them without loading the document
+/// ([`merge::Candidate::pending`]). Nothing is kept when the peer holds
+/// nothing yet (the whole document goes) or lacks what the changes build on.
+fn keep_pending(
+    tx: &rusqlite::Transaction<'_>,
+    id: RecordId,
+    row: &Row,
+    doc: &mut AutoCommit,
+) -> Result<(), StoreError> {
+    let peers = [wuye_protocol::sync::SERVER_PEER.to_string(), wuye_protocol::sync::site_peer(row.site)];
+    let known: Vec<Vec<u8>> = tx
+        .prepare_cached("SELECT heads FROM peer_heads WHERE peer IN (?1, ?2) AND doc_id = ?3")?
+        .query_map(params![peers[0], peers[1], id.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let [known] = known.as_slice() else { return Ok(()) };
+    if let Some(changes) = merge::changes_after(doc, known) {
+        tx.prepare_cached("UPDATE docs SET pending = ?2, pending_base = ?3 WHERE id = ?1")?.execute(params![
+            id.to_string(),
+            changes,
+            known
+        ])?;
+    }
+    Ok(())
+}
+
+/// Writes one checked document and its projection row (any pending changes
+/// it kept are dropped: they were after an older version).
 fn write_row(
     tx: &rusqlite::Transaction<'_>,
     tally: &mut Tally,
@@ -579,7 +610,8 @@ fn write_row(
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes",
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes,
+             pending = NULL, pending_base = NULL",
     )?
     .execute(params![
         row.id.to_string(),

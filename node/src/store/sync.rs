@@ -89,9 +89,13 @@ impl SyncStore for Store {
             let mut bytes_total = 0usize;
             out.more = false;
             {
+                // A document's pending changes stand in for it while they
+                // are after exactly the heads the peer is known to hold.
                 let mut stmt = tx.prepare_cached(
-                    "SELECT d.id, d.kind, d.seq, d.heads, d.bytes, p.heads FROM docs d
-                     LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
+                    "SELECT d.id, d.kind, d.seq, d.heads, p.heads,
+                            CASE WHEN d.pending_base = p.heads THEN d.pending END,
+                            CASE WHEN d.pending_base = p.heads THEN x'' ELSE d.bytes END
+                     FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
                      WHERE d.site_id = ?2 AND d.seq > ?3 ORDER BY d.seq LIMIT ?4",
                 )?;
                 let mut rows = stmt.query(params![peer, site.to_string(), out.upto as i64, MAX_BATCH_DOCS as i64])?;
@@ -100,13 +104,21 @@ impl SyncStore for Store {
                     let seq: i64 = row.get(2)?;
                     out.upto = seq as Seq;
                     let heads: Vec<u8> = row.get(3)?;
-                    let peer_heads: Option<Vec<u8>> = row.get(5)?;
+                    let peer_heads: Option<Vec<u8>> = row.get(4)?;
                     if peer_heads.as_deref() == Some(heads.as_slice()) {
                         continue;
                     }
-                    let bytes: Vec<u8> = row.get(4)?;
-                    bytes_total += bytes.len();
-                    candidates.push(Candidate { id: row.get(0)?, kind: row.get(1)?, heads, bytes, peer_heads });
+                    let pending: Option<Vec<u8>> = row.get(5)?;
+                    let bytes: Vec<u8> = row.get(6)?;
+                    bytes_total += bytes.len() + pending.as_ref().map_or(0, Vec::len);
+                    candidates.push(Candidate {
+                        id: row.get(0)?,
+                        kind: row.get(1)?,
+                        heads,
+                        bytes,
+                        peer_heads,
+                        pending,
+                    });
                     if bytes_total >= MAX_BATCH_BYTES {
                         out.more = true;
                         break;
@@ -184,8 +196,13 @@ impl SyncStore for Store {
                  SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM docs WHERE id = ?2)
                  ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
             )?;
+            // Pending changes after the heads the peer held before are of no more use.
+            let mut sent = tx.prepare_cached(
+                "UPDATE docs SET pending = NULL, pending_base = NULL WHERE id = ?1 AND pending IS NOT NULL",
+            )?;
             for ack in held {
                 upsert.execute(params![peer, ack.id.to_string(), heads_to_blob(&ack.heads)])?;
+                sent.execute([ack.id.to_string()])?;
             }
         }
         if !need_full.is_empty() {

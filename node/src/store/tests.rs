@@ -54,7 +54,10 @@ fn ids_resolve_from_unique_prefixes_only() {
     {
         store
             .conn()
-            .execute("INSERT INTO docs VALUES (?1, 'complaint', 's', ?2, x'', x'')", params![id, seq as i64])
+            .execute(
+                "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, 'complaint', 's', ?2, x'', x'')",
+                params![id, seq as i64],
+            )
             .unwrap();
     }
     assert!(matches!(store.resolve(RecordKind::Complaint, "abcd"), Err(StoreError::Ambiguous(_))));
@@ -292,4 +295,72 @@ fn records_waiting_are_those_changed_after_the_pushes_and_not_held() {
         .unwrap();
     assert_eq!(store.unconfirmed_after(SERVER_PEER, site, last).unwrap(), 1);
     assert_eq!(store.unconfirmed_after(SERVER_PEER, SiteId::random(&mut rand::thread_rng()), 0).unwrap(), 0);
+}
+
+#[test]
+fn an_edit_keeps_its_changes_for_the_next_push_and_they_are_what_loading_would_send() {
+    use wuye_protocol::sync::{site_peer, SyncStore, SERVER_PEER};
+    let note = |store: &mut Store, id: RecordId, text: &str| {
+        store
+            .edit(id, |doc| {
+                wuye_protocol::complaint::add_note(
+                    doc,
+                    EventId::random(&mut rand::thread_rng()),
+                    chrono::Utc::now(),
+                    "客服员",
+                    text,
+                )
+            })
+            .unwrap();
+    };
+    let pending = |store: &Store, id: RecordId| -> Option<Vec<u8>> {
+        store.conn().query_row("SELECT pending FROM docs WHERE id = ?1", [id.to_string()], |r| r.get(0)).unwrap()
+    };
+    let (mut site, ids) = with_complaints(3);
+    let site_id: SiteId = site.get::<Complaint>(ids[0]).unwrap().site_id;
+    // Nothing is kept while head office holds nothing: the whole document goes.
+    note(&mut site, ids[0], "已联系业主");
+    assert_eq!(pending(&site, ids[0]), None);
+    let mut office = Store::open_in_memory().unwrap();
+    let first = site.outgoing(SERVER_PEER, site_id, 0).unwrap();
+    let applied = office.apply(&site_peer(site_id), site_id, first.docs, first.upto).unwrap();
+    site.acknowledge(SERVER_PEER, &applied.held, &[]).unwrap();
+
+    // Two notes on one record and one on another after head office holds them.
+    note(&mut site, ids[0], "维修工已上门");
+    note(&mut site, ids[0], "业主满意");
+    note(&mut site, ids[1], "已回访");
+    assert!(pending(&site, ids[0]).is_some() && pending(&site, ids[1]).is_some());
+    let kept = site.outgoing(SERVER_PEER, site_id, 0).unwrap();
+    assert_eq!(kept.docs.len(), 2);
+    assert!(kept.docs.iter().all(|d| !d.full), "changes, not whole documents");
+    // The same as loading each document and computing its changes.
+    site.conn().execute_batch("UPDATE docs SET pending = NULL, pending_base = NULL").unwrap();
+    assert_eq!(site.outgoing(SERVER_PEER, site_id, 0).unwrap().docs, kept.docs);
+    note(&mut site, ids[1], "再次回访");
+
+    let now = site.outgoing(SERVER_PEER, site_id, 0).unwrap();
+    let applied = office.apply(&site_peer(site_id), site_id, now.docs, now.upto).unwrap();
+    assert!(applied.refused.is_empty() && applied.need_full.is_empty());
+    for id in &ids[..2] {
+        assert_eq!(office.get::<Complaint>(*id).unwrap(), site.get::<Complaint>(*id).unwrap());
+    }
+    // Once head office confirms them they are dropped.
+    site.acknowledge(SERVER_PEER, &applied.held, &[]).unwrap();
+    assert_eq!((pending(&site, ids[0]), pending(&site, ids[1])), (None, None));
+    assert!(site.outgoing(SERVER_PEER, site_id, 0).unwrap().docs.is_empty());
+
+    // Kept changes are after exactly the heads head office held: once it holds
+    // others (a decision of its own merged back), they are not used, and a
+    // document received over an edited one drops them.
+    note(&mut site, ids[2], "已派人查看");
+    let out = site.outgoing(SERVER_PEER, site_id, 0).unwrap();
+    office.apply(&site_peer(site_id), site_id, out.docs, out.upto).unwrap();
+    note(&mut office, ids[2], "总部已督办");
+    let down = office.outgoing(&site_peer(site_id), site_id, 0).unwrap();
+    assert_eq!(down.docs.len(), 1);
+    assert!(pending(&site, ids[2]).is_some());
+    site.apply(SERVER_PEER, site_id, down.docs, down.upto).unwrap();
+    assert_eq!(pending(&site, ids[2]), None, "a document received drops the changes kept before it");
+    assert_eq!(office.get::<Complaint>(ids[2]).unwrap().notes, site.get::<Complaint>(ids[2]).unwrap().notes);
 }
