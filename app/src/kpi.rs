@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use wuye_node::sql as q;
 #[cfg(test)]
 use wuye_node::Store;
 use wuye_node::{Cell, Records, StoreError};
@@ -309,16 +310,15 @@ pub fn figures<R: Records<Error = StoreError>>(
     // the database skips the others' rows; the whole company reads them all.
     let named: Vec<String> =
         if sites.len() <= NAMED_SITES { sites.iter().map(|s| s.site_id.to_string()).collect() } else { Vec::new() };
-    let d = store.dialect();
     let only = |first: usize| match named.len() {
         0 => String::new(),
-        n => format!(" AND {}", d.one_of("site_id", first, n)),
+        n => format!(" AND {}", q::one_of("site_id", first, n)),
     };
     match period.month_key().filter(|_| over_everywhere) {
         Some(month) => {
-            let sql = format!("SELECT site_id, metric, n FROM kpi_month WHERE month = {}{}", d.param(1), only(2));
-            let args: Vec<String> = std::iter::once(month).chain(named.iter().cloned()).collect();
-            for row in store.read_rows(&sql, &args)? {
+            let sql = format!("SELECT site_id, metric, n FROM kpi_month WHERE month = ?1{}", only(2));
+            let args: Vec<Cell> = std::iter::once(month).chain(named.iter().cloned()).map(Cell::Text).collect();
+            for row in store.rows(&sql, &args)? {
                 let [Cell::Text(site), Cell::Text(metric), n] = <[Cell; 3]>::try_from(row).unwrap_or_default() else {
                     continue;
                 };
@@ -328,15 +328,11 @@ pub fn figures<R: Records<Error = StoreError>>(
             }
         }
         None => {
-            let sql = format!(
-                "SELECT day, site_id, metric, n FROM kpi_day WHERE day BETWEEN {} AND {}{}",
-                d.param(1),
-                d.param(2),
-                only(3)
-            );
-            let args: Vec<String> = [first.clone(), last.clone()].into_iter().chain(named.iter().cloned()).collect();
+            let sql = format!("SELECT day, site_id, metric, n FROM kpi_day WHERE day BETWEEN ?1 AND ?2{}", only(3));
+            let args: Vec<Cell> =
+                [first.clone(), last.clone()].into_iter().chain(named.iter().cloned()).map(Cell::Text).collect();
             let mut today_of: HashMap<String, String> = HashMap::new();
-            for row in store.read_rows(&sql, &args)? {
+            for row in store.rows(&sql, &args)? {
                 let [Cell::Text(day), Cell::Text(site), Cell::Text(metric), n] =
                     <[Cell; 4]>::try_from(row).unwrap_or_default()
                 else {
@@ -388,7 +384,7 @@ pub struct MajorsWaiting {
 
 /// Every site's major complaints waiting for a decision, now.
 pub fn majors_waiting<R: Records<Error = StoreError>>(store: &R) -> Result<HashMap<SiteId, MajorsWaiting>, StoreError> {
-    let rows = store.read_rows(
+    let rows = store.rows(
         "SELECT site_id, count(*), min(sort) FROM projections WHERE kind = 'complaint' AND status = 'escalated'
          GROUP BY site_id",
         &[],
@@ -421,17 +417,16 @@ fn late<R: Records<Error = StoreError>>(
 ) -> Result<HashMap<SiteId, usize>, StoreError> {
     let d = store.dialect();
     let mut sql = format!(
-        "SELECT site_id, {} FROM projections WHERE kind = {} AND {}",
+        "SELECT site_id, {} FROM projections WHERE kind = ?1 AND {}",
         d.field(field),
-        d.param(1),
-        d.one_of("status", 2, statuses.len())
+        q::one_of("status", 2, statuses.len())
     );
     if let Some(unless) = unless {
         sql += &format!(" AND {} IS NULL", d.field(unless));
     }
-    let args: Vec<String> = std::iter::once(kind).chain(statuses.iter().copied()).map(str::to_string).collect();
+    let args: Vec<Cell> = std::iter::once(kind).chain(statuses.iter().copied()).map(q::text).collect();
     let mut out: HashMap<SiteId, usize> = HashMap::new();
-    for row in store.read_rows(&sql, &args)? {
+    for row in store.rows(&sql, &args)? {
         let [Cell::Text(site), when] = <[Cell; 2]>::try_from(row).unwrap_or_default() else { continue };
         let late = when.text().and_then(|d| DateTime::parse_from_rfc3339(d).ok()).is_some_and(|d| now > d);
         if let (true, Ok(site)) = (late, site.parse::<SiteId>()) {
@@ -496,7 +491,7 @@ pub fn estate<R: Records<Error = StoreError>>(
     now: DateTime<Utc>,
 ) -> Result<HashMap<SiteId, Estate>, StoreError> {
     let mut out: HashMap<SiteId, Estate> = HashMap::new();
-    let by_status = store.read_rows(
+    let by_status = store.rows(
         "SELECT site_id, kind, status, count(*) FROM projections
          WHERE kind IN ('house', 'move_in', 'key') GROUP BY site_id, kind, status",
         &[],
@@ -525,16 +520,13 @@ pub fn estate<R: Records<Error = StoreError>>(
     for (site, n) in late(store, "key", &["lent"], "due_back", None, now)? {
         out.entry(site).or_default().keys_overdue += n as i64;
     }
-    let d = store.dialect();
-    let slips = store.read_rows(
+    let slips = store.rows(
         &format!(
             "SELECT site_id, status, count(*) FROM projections
-             WHERE kind = 'release_slip' AND {} BETWEEN {} AND {} GROUP BY site_id, status",
-            d.field("valid_on"),
-            d.param(1),
-            d.param(2)
+             WHERE kind = 'release_slip' AND {} BETWEEN ?1 AND ?2 GROUP BY site_id, status",
+            store.dialect().field("valid_on"),
         ),
-        &[period.first().to_string(), period.last().to_string()],
+        &[q::text(period.first().to_string()), q::text(period.last().to_string())],
     )?;
     for row in slips {
         let [Cell::Text(site), Cell::Text(status), n] = <[Cell; 3]>::try_from(row).unwrap_or_default() else {
@@ -558,10 +550,9 @@ pub fn reported_on<R: Records<Error = StoreError>>(
     store: &R,
     day: NaiveDate,
 ) -> Result<std::collections::HashSet<SiteId>, StoreError> {
-    let d = store.dialect();
-    let rows = store.read_rows(
-        &format!("SELECT site_id FROM kpi_day WHERE day = {} AND metric = {} AND n > 0", d.param(1), d.param(2)),
-        &[day.to_string(), m::DAILY_REPORTS.to_string()],
+    let rows = store.rows(
+        "SELECT site_id FROM kpi_day WHERE day = ?1 AND metric = ?2 AND n > 0",
+        &[q::text(day.to_string()), q::text(m::DAILY_REPORTS)],
     )?;
     Ok(rows.into_iter().filter_map(|r| r.first().and_then(Cell::text).and_then(|s| s.parse().ok())).collect())
 }

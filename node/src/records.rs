@@ -72,7 +72,7 @@ pub struct Paged<T> {
 
 /// Record storage: the operations the application layer and the sync session
 /// need, whatever database holds the records.
-pub trait Records: SyncStore {
+pub trait Records: SyncStore + crate::sql::Sql {
     /// Saves newly created record documents in one transaction.
     fn insert_batch(&mut self, docs: &mut [AutoCommit]) -> Result<Vec<View>, Self::Error>;
 
@@ -102,17 +102,9 @@ pub trait Records: SyncStore {
     fn all<T: Kind>(&self, site: Option<SiteId>) -> Result<Vec<T>, Self::Error> {
         Ok(self.list::<T>(&Filter { site, ..Filter::default() }, &Page::all())?.items)
     }
-
-    /// The SQL this store reads: what [`Records::read_rows`] queries are written in.
-    fn dialect(&self) -> Dialect;
-
-    /// Runs a read-only query written in [`Records::dialect`] over the
-    /// projections and the figures' sums (`kpi_day`, `kpi_month`), with text
-    /// arguments: what the figures read, written once for both stores.
-    fn read_rows(&self, sql: &str, args: &[String]) -> Result<Vec<Vec<Cell>>, Self::Error>;
 }
 
-/// One value a [`Records::read_rows`] query returned.
+/// One value of a [`crate::sql::Sql`] query or argument.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Cell {
     /// SQL's NULL (or a type the figures never read).
@@ -152,8 +144,7 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// The `n`th parameter (from 1).
-    pub fn param(self, n: usize) -> String {
+    fn param(self, n: usize) -> String {
         match self {
             Dialect::Sqlite => format!("?{n}"),
             Dialect::Postgres => format!("${n}"),
@@ -168,15 +159,6 @@ impl Dialect {
             Dialect::Sqlite => format!("json_extract(view, '$.{name}')"),
             Dialect::Postgres => format!("(view ->> '{name}')"),
         }
-    }
-
-    /// `column IN (…)` over the arguments `first..first + n` (false when `n` is 0).
-    pub fn one_of(self, column: &str, first: usize, n: usize) -> String {
-        if n == 0 {
-            return "1 = 0".into();
-        }
-        let params: Vec<String> = (first..first + n).map(|i| self.param(i)).collect();
-        format!("{column} IN ({})", params.join(", "))
     }
 
     /// A text column compared or ordered byte by byte.

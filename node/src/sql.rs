@@ -1,15 +1,16 @@
-//! Small side tables (sign-in names, sessions, head office's people) written
-//! once for both stores: statements in SQL both databases read, with `?N`
-//! parameters and [`Cell`] values, run through [`Sql`]. Records never go
-//! this way; they have [`crate::Records`].
+//! Plain SQL written once for both stores: statements both databases read,
+//! with `?N` parameters and [`Cell`] values, run through [`Sql`]. The small
+//! side tables (sign-in names, sessions, head office's people) are written
+//! this way, and the figures read the projections and their sums this way;
+//! records themselves are written through [`crate::Records`].
 
 use crate::records::{Cell, Dialect};
 use crate::store::{Store, StoreError};
 
 /// A database that runs plain statements over the side tables.
 pub trait Sql {
-    /// The SQL it reads, for the few statements that differ.
-    fn sql_dialect(&self) -> Dialect;
+    /// The SQL it reads, for the few expressions that differ ([`Dialect::field`]).
+    fn dialect(&self) -> Dialect;
 
     /// Runs a statement; how many rows it changed.
     fn exec(&self, sql: &str, args: &[Cell]) -> Result<usize, StoreError>;
@@ -26,6 +27,15 @@ pub trait Sql {
 /// The one row a query returns, if any.
 pub fn row(sql: &dyn Sql, query: &str, args: &[Cell]) -> Result<Option<Vec<Cell>>, StoreError> {
     Ok(sql.rows(query, args)?.into_iter().next())
+}
+
+/// `column IN (?first, …)` over `n` arguments (false when `n` is 0).
+pub fn one_of(column: &str, first: usize, n: usize) -> String {
+    if n == 0 {
+        return "1 = 0".into();
+    }
+    let params: Vec<String> = (first..first + n).map(|i| format!("?{i}")).collect();
+    format!("{column} IN ({})", params.join(", "))
 }
 
 /// Text as an argument.
@@ -75,7 +85,7 @@ pub fn sqlite_rows(conn: &rusqlite::Connection, sql: &str, args: &[Cell]) -> Res
 }
 
 impl Sql for rusqlite::Connection {
-    fn sql_dialect(&self) -> Dialect {
+    fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
 
@@ -96,7 +106,7 @@ impl Sql for rusqlite::Connection {
 }
 
 impl Sql for Store {
-    fn sql_dialect(&self) -> Dialect {
+    fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
 

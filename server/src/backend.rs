@@ -18,7 +18,7 @@ use wuye_store_pg::{db, PgStore};
 use crate::office::{SiteRow, SiteWrite, SITE_COLUMNS};
 
 /// What head office needs of a store besides its records.
-pub trait OfficeStore: Records<Error = StoreError> + Sql + Send + Sized + 'static {
+pub trait OfficeStore: Records<Error = StoreError> + Send + Sized + 'static {
     /// Makes head office's own tables, or brings them up to date.
     fn lay_out(&mut self) -> Result<(), StoreError>;
     /// A setting, if set.

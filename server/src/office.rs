@@ -375,23 +375,21 @@ pub fn copy_to_postgres(dir: &Path, url: &str, ca: Option<&Path>) -> Result<Copi
             to.set_setting(key, &value)?;
         }
     }
-    let actions: Vec<(String, String, String, String)> = snapshot
-        .prepare("SELECT at, by, action, target FROM hq_actions ORDER BY rowid")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<_, _>>()?;
-    for (at, by, action, target) in &actions {
-        to.record_action(at, by, action, target)?;
-    }
-    copied.actions = actions.len() as u64;
-    // Head office's people with their sign-in names and password hashes
-    // (sessions are not copied: people sign in again).
+    // Head office's record of its actions, and its people with their
+    // sign-in names and password hashes (sessions are not copied: people
+    // sign in again), row for row in the SQL both databases read.
     for (table, columns) in [
+        ("hq_actions", "at, \"by\", action, target"),
         ("hq_users", "id, login, name, role, sites, created_at, created_by, disabled_at"),
         ("logins", "login, staff_id, hash, changed_at"),
     ] {
-        let rows = wuye_node::sql::Sql::rows(&*snapshot, &format!("SELECT {columns} FROM {table}"), &[])?;
+        let rows =
+            wuye_node::sql::Sql::rows(&*snapshot, &format!("SELECT {columns} FROM {table} ORDER BY rowid"), &[])?;
         let params: Vec<String> = (1..=columns.split(", ").count()).map(|i| format!("?{i}")).collect();
         let insert = format!("INSERT INTO {table} ({columns}) VALUES ({})", params.join(", "));
+        if table == "hq_actions" {
+            copied.actions = rows.len() as u64;
+        }
         for row in rows {
             wuye_node::sql::Sql::exec(&to, &insert, &row)?;
         }

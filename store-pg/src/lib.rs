@@ -1076,16 +1076,6 @@ impl Records for PgStore {
     fn list_views(&self, kind: RecordKind, filter: &Filter, page: &Page) -> Result<Paged<View>, StoreError> {
         self.page_with(kind, filter, page, |id, view| wuye_node::records::parse_any(kind, id, view))
     }
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-
-    fn read_rows(&self, sql: &str, args: &[String]) -> Result<Vec<Vec<Cell>>, StoreError> {
-        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-            args.iter().map(|a| a as &(dyn postgres::types::ToSql + Sync)).collect();
-        Ok(self.lock().query(sql, &params).map_err(db)?.iter().map(pg_cells).collect())
-    }
 }
 
 /// `?N` parameters (the SQL both stores read, [`wuye_node::sql`]) as PostgreSQL's `$N`.
@@ -1160,7 +1150,7 @@ const SIDE_WRITE_LOCK: i64 = 0x7775_7965_0002;
 struct PgTx<'a>(std::cell::RefCell<Transaction<'a>>);
 
 impl Sql for PgTx<'_> {
-    fn sql_dialect(&self) -> Dialect {
+    fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
 
@@ -1178,7 +1168,7 @@ impl Sql for PgTx<'_> {
 }
 
 impl Sql for PgStore {
-    fn sql_dialect(&self) -> Dialect {
+    fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
 

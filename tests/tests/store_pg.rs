@@ -8,7 +8,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use wuye_node::{Cell, Records, Store};
+use wuye_node::{Cell, Store};
 use wuye_protocol::ids::SiteId;
 use wuye_protocol::sync::{site_peer, SyncStore, SERVER_PEER};
 use wuye_protocol::wire::{heads_to_blob, DocPayload, Seq};
@@ -185,9 +185,9 @@ fn the_same_sync_operations_give_the_same_answers_on_sqlite_and_postgresql() {
 }
 
 /// Both tables of the figures' sums, sorted the same way whatever the database's collation.
-fn sums<R: Records<Error = wuye_node::StoreError>>(store: &R) -> Vec<Vec<Cell>> {
-    let mut rows = store.read_rows("SELECT month, site_id, metric, n FROM kpi_month", &[]).unwrap();
-    rows.extend(store.read_rows("SELECT day, site_id, metric, n FROM kpi_day", &[]).unwrap());
+fn sums(store: &dyn wuye_node::sql::Sql) -> Vec<Vec<Cell>> {
+    let mut rows = store.rows("SELECT month, site_id, metric, n FROM kpi_month", &[]).unwrap();
+    rows.extend(store.rows("SELECT day, site_id, metric, n FROM kpi_day", &[]).unwrap());
     rows.sort_by_key(|r| format!("{r:?}"));
     rows
 }

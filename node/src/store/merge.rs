@@ -167,9 +167,9 @@ impl Candidate {
         if let Some(changes) = &self.pending {
             return Ok(Some(DocPayload { id, kind, full: false, bytes: changes.clone(), heads }));
         }
-        if let Some(known) = self.peer_heads.as_deref().filter(|k| heads_from_blob(k).is_some()) {
+        if let Some(known) = self.peer_heads.as_deref().and_then(heads_from_blob) {
             let mut doc = load_checked(&self.id, &self.bytes)?;
-            if let Some(changes) = changes_after(&mut doc, known) {
+            if let Some(changes) = changes_after(&mut doc, &known) {
                 if changes.is_empty() {
                     return Ok(None);
                 }
@@ -180,10 +180,10 @@ impl Candidate {
     }
 }
 
-/// The changes of `doc` after `known` (a peer's heads, as stored), when the
-/// document holds everything `known` names: what a push would send it.
-pub fn changes_after(doc: &mut automerge::AutoCommit, known: &[u8]) -> Option<Vec<u8>> {
-    let known = heads_from_wire(&heads_from_blob(known)?);
+/// The changes of `doc` after `known` (a peer's heads), when the document
+/// holds everything `known` names: what a push would send it.
+pub fn changes_after(doc: &mut automerge::AutoCommit, known: &[Hash]) -> Option<Vec<u8>> {
+    let known = heads_from_wire(known);
     doc.get_missing_deps(&known).is_empty().then(|| doc.save_after(&known))
 }
 

@@ -587,7 +587,8 @@ fn keep_pending(
         .query_map(params![peers[0], peers[1], id.to_string()], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let [known] = known.as_slice() else { return Ok(()) };
-    if let Some(changes) = merge::changes_after(doc, known) {
+    let Some(heads) = wuye_protocol::wire::heads_from_blob(known) else { return Ok(()) };
+    if let Some(changes) = merge::changes_after(doc, &heads) {
         tx.prepare_cached("UPDATE docs SET pending = ?2, pending_base = ?3 WHERE id = ?1")?.execute(params![
             id.to_string(),
             changes,

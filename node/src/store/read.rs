@@ -11,7 +11,7 @@ use wuye_protocol::record::View;
 use wuye_protocol::rules::RuleError;
 
 use super::{parse_view, Store, StoreError};
-use crate::records::{list_query, paged, Cell, Dialect, Filter, Page, Paged, Records};
+use crate::records::{list_query, paged, Dialect, Filter, Page, Paged, Records};
 
 impl Store {
     /// Resolves a full id or a unique prefix of one.
@@ -102,14 +102,5 @@ impl Records for Store {
 
     fn list_views(&self, kind: RecordKind, filter: &Filter, page: &Page) -> Result<Paged<View>, StoreError> {
         self.page_views(kind, filter, page)
-    }
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    fn read_rows(&self, sql: &str, args: &[String]) -> Result<Vec<Vec<Cell>>, StoreError> {
-        let args: Vec<Cell> = args.iter().map(|a| Cell::Text(a.clone())).collect();
-        crate::sql::sqlite_rows(&self.conn, sql, &args)
     }
 }
