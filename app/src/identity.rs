@@ -163,15 +163,29 @@ mod tests {
         assert_eq!((new.name.as_str(), new.created_at, new.by.as_str()), ("张伟", old.created_at, "李娜"));
         assert_eq!(load(&store, new.id).unwrap().unwrap().id_card, CARD);
         assert!(store.load(old.id).is_err(), "the old document is deleted here");
-        for (bytes,) in store
+        let stored: Vec<(String, Vec<u8>, Option<i64>)> = store
             .conn()
-            .prepare("SELECT bytes FROM docs")
+            .prepare("SELECT id, bytes, dict FROM docs")
             .unwrap()
-            .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?,)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .map(Result::unwrap)
-        {
+            .collect();
+        for (id, bytes, dict) in stored {
+            let bytes = wuye_node::store::stored_document(store.conn(), &id, bytes, dict).unwrap();
             assert!(!bytes.windows(CARD.len()).any(|w| w == CARD.as_bytes()));
+        }
+        let dictionaries: Vec<Vec<u8>> = store
+            .conn()
+            .prepare("SELECT bytes FROM doc_dictionaries")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(!dictionaries.is_empty());
+        for bytes in dictionaries {
+            assert!(!bytes.windows(CARD.len()).any(|w| w == CARD.as_bytes()), "nor in a dictionary");
         }
     }
 }

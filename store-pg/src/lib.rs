@@ -850,6 +850,7 @@ impl SyncStore for PgStore {
                     kind: row.get(1),
                     heads,
                     bytes,
+                    dictionary: None,
                     peer_heads,
                     pending: None,
                 });

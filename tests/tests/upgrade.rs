@@ -139,6 +139,23 @@ fn a_site_and_head_office_written_by_release_1_read_back_the_same() {
         ],
     );
     assert_eq!(added["summary"], "升级后的第一条投诉");
+    // Documents written then stay as they were stored and still load (a
+    // note on one); what is written now is packed against its kind's dictionary.
+    let then = expected("site-complaint-list");
+    let open = then.as_array().unwrap().iter().find(|c| c["status"] == "in_progress").unwrap();
+    let old = open["id"].as_str().unwrap().to_string();
+    let stored_as = |id: &str| -> Option<i64> {
+        let conn = rusqlite::Connection::open(site.join(wuye_agent::DB_FILE)).unwrap();
+        conn.query_row("SELECT dict FROM docs WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(stored_as(&old), None, "an old document is left as it was stored");
+    assert!(stored_as(added["id"].as_str().unwrap()).is_some(), "a new one is packed");
+    let noted = procs::json(
+        "wuye-agent",
+        &["complaint", "note", &old, "--text", "升级后补记", "--json", "--data", path(&site)],
+    );
+    assert_eq!(noted["notes"].as_array().unwrap().last().unwrap()["text"], "升级后补记");
+    assert!(stored_as(&old).is_some(), "written again, it is packed too");
 }
 
 #[test]

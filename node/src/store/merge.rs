@@ -147,8 +147,10 @@ pub struct Candidate {
     pub id: String,
     pub kind: String,
     pub heads: Vec<u8>,
-    /// The saved document (left empty when `pending` stands in for it).
+    /// The document as stored (left empty when `pending` stands in for it).
     pub bytes: Vec<u8>,
+    /// The dictionary `bytes` are packed against, if they are (SQLite's store).
+    pub dictionary: Option<std::sync::Arc<Vec<u8>>>,
     pub peer_heads: Option<Vec<u8>>,
     /// The changes after the peer's heads, kept when the document was last
     /// written and still after exactly those heads: sent as they are, with
@@ -167,8 +169,12 @@ impl Candidate {
         if let Some(changes) = &self.pending {
             return Ok(Some(DocPayload { id, kind, full: false, bytes: changes.clone(), heads }));
         }
+        let bytes = match &self.dictionary {
+            Some(dictionary) => super::pack::unpack(&self.id, &self.bytes, dictionary)?,
+            None => self.bytes.clone(),
+        };
         if let Some(known) = self.peer_heads.as_deref().and_then(heads_from_blob) {
-            let mut doc = load_checked(&self.id, &self.bytes)?;
+            let mut doc = load_checked(&self.id, &bytes)?;
             if let Some(changes) = changes_after(&mut doc, &known) {
                 if changes.is_empty() {
                     return Ok(None);
@@ -176,7 +182,7 @@ impl Candidate {
                 return Ok(Some(DocPayload { id, kind, full: false, bytes: changes, heads }));
             }
         }
-        Ok(Some(DocPayload { id, kind, full: true, bytes: self.bytes.clone(), heads }))
+        Ok(Some(DocPayload { id, kind, full: true, bytes, heads }))
     }
 }
 

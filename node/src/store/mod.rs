@@ -90,6 +90,9 @@ const STORE_STEPS: &[crate::migrate::Step] = &[
     crate::migrate::Step::Run(rebuild_in),
     // A document's changes after what its peer holds, kept when it is edited (step 11).
     crate::migrate::Step::AddColumns { table: "docs", columns: &[("pending", "BLOB"), ("pending_base", "BLOB")] },
+    // Documents packed against their kind's dictionary (step 12, see [`pack`]).
+    crate::migrate::Step::Sql(pack::TABLE),
+    crate::migrate::Step::AddColumns { table: "docs", columns: &[("dict", "INTEGER")] },
 ];
 
 /// How many records of each kind each site has in each state (step 7),
@@ -341,11 +344,7 @@ impl Store {
         F: FnOnce(&mut AutoCommit) -> Result<(), RuleError>,
     {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let bytes: Vec<u8> = tx
-            .query_row("SELECT bytes FROM docs WHERE id = ?1", [id.to_string()], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound { kind: "record", id: id.to_string() })?;
-        let mut doc = load_checked(&id.to_string(), &bytes)?;
+        let mut doc = load_stored(&tx, id)?;
         let before = doc::read_header(&doc).map_err(|e| corrupt(id, e))?;
         edit(&mut doc)?;
         let after = doc::read_header(&doc).map_err(RuleError::from)?;
@@ -363,12 +362,7 @@ impl Store {
 
     /// A record's stored document, loaded and checked.
     pub fn load(&self, id: RecordId) -> Result<AutoCommit, StoreError> {
-        let bytes: Vec<u8> = self
-            .conn
-            .query_row("SELECT bytes FROM docs WHERE id = ?1", [id.to_string()], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound { kind: "record", id: id.to_string() })?;
-        load_checked(&id.to_string(), &bytes)
+        load_stored(&self.conn, id)
     }
 
     /// How many records the store holds.
@@ -501,7 +495,14 @@ fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
     let mut tally = Tally::default();
     let mut count = 0;
     // A kind this build does not know has no projection: it is kept as it came.
-    let mut stmt = tx.prepare("SELECT id, kind, bytes FROM docs")?;
+    let mut dictionaries = pack::Dictionaries::default();
+    // Run as step 10 of an older layout, before documents were packed (step 12).
+    let packed: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM pragma_table_info('docs') WHERE name = 'dict')", [], |r| r.get(0))?;
+    let mut stmt = tx.prepare(match packed {
+        true => "SELECT id, kind, bytes, dict FROM docs",
+        false => "SELECT id, kind, bytes, NULL FROM docs",
+    })?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let id: String = row.get(0)?;
@@ -509,7 +510,7 @@ fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
         if RecordKind::parse(&kind).is_none() {
             continue;
         }
-        let bytes: Vec<u8> = row.get(2)?;
+        let bytes = dictionaries.unpack(tx, &id, row.get(2)?, row.get(3)?)?;
         let doc = load_checked(&id, &bytes)?;
         let (_, view) =
             record::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
@@ -539,6 +540,23 @@ pub fn parse_view<T: serde::de::DeserializeOwned>(id: &str, view: &str) -> Resul
         id: id.to_string(),
         reason: format!("projection row does not parse: {e}; run the rebuild command"),
     })
+}
+
+/// A record's stored document, unpacked, loaded and checked.
+fn load_stored(conn: &Connection, id: RecordId) -> Result<AutoCommit, StoreError> {
+    let key = id.to_string();
+    let (stored, dict): (Vec<u8>, Option<i64>) = conn
+        .query_row("SELECT bytes, dict FROM docs WHERE id = ?1", [&key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound { kind: "record", id: key.clone() })?;
+    let bytes = pack::Dictionaries::default().unpack(conn, &key, stored, dict)?;
+    load_checked(&key, &bytes)
+}
+
+/// A stored document as Automerge saved it, for readers beside the store
+/// (`bytes` and `dict` as a `docs` row holds them, read in `conn`).
+pub fn stored_document(conn: &Connection, id: &str, bytes: Vec<u8>, dict: Option<i64>) -> Result<Vec<u8>, StoreError> {
+    pack::Dictionaries::default().unpack(conn, id, bytes, dict)
 }
 
 /// Loads a stored document's bytes, reporting bytes that do not load as damage.
@@ -609,10 +627,11 @@ fn write_row(
     seq: Seq,
     fresh: bool,
 ) -> Result<(), StoreError> {
+    let packed = pack::pack(tx, &row.kind, bytes)?;
     tx.prepare_cached(
-        "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO docs (id, kind, site_id, seq, heads, bytes, dict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes,
-             pending = NULL, pending_base = NULL",
+             dict = excluded.dict, pending = NULL, pending_base = NULL",
     )?
     .execute(params![
         row.id.to_string(),
@@ -620,7 +639,8 @@ fn write_row(
         row.site.to_string(),
         seq as i64,
         heads_to_blob(heads),
-        bytes
+        packed.bytes,
+        packed.dict
     ])?;
     match &row.view {
         Some(view) => project(tx, tally, view, fresh),
@@ -664,6 +684,7 @@ fn project(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, view: &View, fresh
 pub mod error;
 pub mod merge;
 use merge::Row;
+mod pack;
 mod read;
 mod sync;
 mod tally;

@@ -83,6 +83,7 @@ impl SyncStore for Store {
     fn outgoing(&mut self, peer: &str, site: SiteId, after: Seq) -> Result<Outgoing, StoreError> {
         let tx = self.conn.transaction()?;
         let mut out = Outgoing { docs: Vec::new(), upto: after, more: true };
+        let mut dictionaries = super::pack::Dictionaries::default();
         while out.docs.is_empty() && out.more {
             let mut candidates = Vec::new();
             let mut scanned = 0;
@@ -94,7 +95,7 @@ impl SyncStore for Store {
                 let mut stmt = tx.prepare_cached(
                     "SELECT d.id, d.kind, d.seq, d.heads, p.heads,
                             CASE WHEN d.pending_base = p.heads THEN d.pending END,
-                            CASE WHEN d.pending_base = p.heads THEN x'' ELSE d.bytes END
+                            CASE WHEN d.pending_base = p.heads THEN x'' ELSE d.bytes END, d.dict
                      FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
                      WHERE d.site_id = ?2 AND d.seq > ?3 ORDER BY d.seq LIMIT ?4",
                 )?;
@@ -110,12 +111,18 @@ impl SyncStore for Store {
                     }
                     let pending: Option<Vec<u8>> = row.get(5)?;
                     let bytes: Vec<u8> = row.get(6)?;
+                    // Packed documents count as stored: the batch's limit is a guide, not a bound.
                     bytes_total += bytes.len() + pending.as_ref().map_or(0, Vec::len);
+                    let dictionary = match pending {
+                        Some(_) => None,
+                        None => dictionaries.get(&tx, row.get(7)?)?,
+                    };
                     candidates.push(Candidate {
                         id: row.get(0)?,
                         kind: row.get(1)?,
                         heads,
                         bytes,
+                        dictionary,
                         peer_heads,
                         pending,
                     });
@@ -141,18 +148,25 @@ impl SyncStore for Store {
         let mut existing = Vec::with_capacity(docs.len());
         let mut gone = Vec::with_capacity(docs.len());
         {
-            let mut stmt = tx.prepare_cached("SELECT site_id, bytes, seq FROM docs WHERE id = ?1")?;
+            let mut dictionaries = super::pack::Dictionaries::default();
+            let mut stmt = tx.prepare_cached("SELECT site_id, bytes, seq, dict FROM docs WHERE id = ?1")?;
             let mut purged = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM purged WHERE id = ?1)")?;
             // Almost always empty: then no document needs looking up in it.
             let any_purged: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM purged)", [], |r| r.get(0))?;
             for payload in &docs {
                 gone.push(any_purged && purged.query_row([payload.id.to_string()], |r| r.get::<_, bool>(0))?);
-                existing.push(
-                    stmt.query_row([payload.id.to_string()], |r| {
-                        Ok(Existing { owner: r.get(0)?, bytes: r.get(1)?, seq: r.get::<_, i64>(2)? as Seq })
+                let key = payload.id.to_string();
+                let found = stmt
+                    .query_row([&key], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?, r.get(3)?))
                     })
-                    .optional()?,
-                );
+                    .optional()?;
+                existing.push(match found {
+                    Some((owner, stored, seq, dict)) => {
+                        Some(Existing { owner, bytes: dictionaries.unpack(&tx, &key, stored, dict)?, seq: seq as Seq })
+                    }
+                    None => None,
+                });
             }
         }
         let started = std::time::Instant::now();

@@ -145,6 +145,24 @@ fn db_bytes(dir: &Path, file: &str) -> (u64, u64) {
     (size(file.to_string()), size(format!("{file}-wal")))
 }
 
+/// Where a database's bytes go, by table and index (SQLite's `dbstat`,
+/// whole pages, so each B-tree's free space is counted with it): the
+/// profile behind the disk figure, largest first, in bytes a record.
+fn disk_profile(db: &Path, records: usize) -> anyhow::Result<Value> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut stmt =
+        conn.prepare("SELECT name, sum(pgsize), sum(payload) FROM dbstat GROUP BY name ORDER BY sum(pgsize) DESC")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+    let mut out = serde_json::Map::new();
+    for row in rows {
+        let (name, pages, payload) = row?;
+        if pages as usize >= records {
+            out.insert(name, json!({"bytes": pages as usize / records, "payload": payload as usize / records}));
+        }
+    }
+    Ok(Value::Object(out))
+}
+
 fn point_agent_at(dir: &Path, addr: &str) -> anyhow::Result<()> {
     let store = Store::open(&dir.join(wuye_agent::DB_FILE))?;
     store.set_setting("server", addr)?;
@@ -272,6 +290,7 @@ fn first_sync(b: &mut Bench) -> anyhow::Result<(Line, SitePair)> {
     // And after head office's next regular checkpoint, which copies the log and cuts it back.
     std::thread::sleep(Duration::from_millis(wuye_server::serve::CHECKPOINT_INTERVAL_MS + 1_500));
     let settled = db_bytes(&pair.server.data, wuye_server::DB_FILE);
+    let profile = disk_profile(&pair.server.data.join(wuye_server::DB_FILE), FIRST_SYNC_RECORDS)?;
     let stored = HeadOffice::open(&pair.server.data, Arc::new(SystemClock))?.store.all::<Complaint>(None)?.len();
     if stored != FIRST_SYNC_RECORDS {
         bail!("head office stored {stored} complaints");
@@ -292,6 +311,7 @@ fn first_sync(b: &mut Bench) -> anyhow::Result<(Line, SitePair)> {
                 "server_db_bytes_after_checkpoint": settled.0,
                 "server_wal_bytes_after_checkpoint": settled.1,
                 "server_disk_bytes_per_record_after_checkpoint": (settled.0 + settled.1) / FIRST_SYNC_RECORDS as u64,
+                "server_disk_by_table": profile,
                 "site_db_bytes": site_disk.0,
                 "site_wal_bytes": site_disk.1,
             }),
