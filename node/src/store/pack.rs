@@ -132,13 +132,18 @@ fn compress(dictionary: &[u8], doc: &[u8]) -> Option<Vec<u8>> {
     (packed.len() < doc.len()).then_some(packed)
 }
 
+/// How long a packed document is once unpacked (what it says it is).
+pub(super) fn unpacked_len(stored: &[u8]) -> usize {
+    stored.first_chunk::<4>().map_or(0, |size| u32::from_le_bytes(*size) as usize)
+}
+
 /// The document of a stored row as Automerge saved it.
 pub(super) fn unpack(id: &str, stored: &[u8], dictionary: &[u8]) -> Result<Vec<u8>, StoreError> {
     let damaged = |reason: &str| StoreError::Corrupt { id: id.to_string(), reason: reason.to_string() };
-    let (size, packed) = match stored.split_first_chunk::<4>() {
-        Some((size, packed)) => (u32::from_le_bytes(*size) as usize, packed),
-        None => return Err(damaged("stored document is cut short")),
+    let Some((_, packed)) = stored.split_first_chunk::<4>() else {
+        return Err(damaged("stored document is cut short"));
     };
+    let size = unpacked_len(stored);
     if size > MAX_UNPACKED_BYTES {
         return Err(damaged("stored document unpacks to more than any document holds"));
     }
@@ -221,6 +226,7 @@ mod tests {
         assert!(again.bytes.len() * 3 < second.len() * 2, "{} of {} bytes", again.bytes.len(), second.len());
         let mut dicts = Dictionaries::default();
         assert_eq!(dicts.unpack(&tx, "a", again.bytes.clone(), again.dict).unwrap(), second);
+        assert_eq!(unpacked_len(&again.bytes), second.len(), "a batch counts what goes on the wire");
         assert_eq!(dicts.unpack(&tx, "b", packed.bytes, packed.dict).unwrap(), first);
 
         // The dictionary holds the fields, not the first record's details.

@@ -111,12 +111,13 @@ impl SyncStore for Store {
                     }
                     let pending: Option<Vec<u8>> = row.get(5)?;
                     let bytes: Vec<u8> = row.get(6)?;
-                    // Packed documents count as stored: the batch's limit is a guide, not a bound.
-                    bytes_total += bytes.len() + pending.as_ref().map_or(0, Vec::len);
                     let dictionary = match pending {
                         Some(_) => None,
                         None => dictionaries.get(&tx, row.get(7)?)?,
                     };
+                    // What goes on the wire: a packed document as it unpacks (the receiver counts that).
+                    let sent = if dictionary.is_some() { super::pack::unpacked_len(&bytes) } else { bytes.len() };
+                    bytes_total += sent + pending.as_ref().map_or(0, Vec::len);
                     candidates.push(Candidate {
                         id: row.get(0)?,
                         kind: row.get(1)?,

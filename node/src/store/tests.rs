@@ -364,3 +364,39 @@ fn an_edit_keeps_its_changes_for_the_next_push_and_they_are_what_loading_would_s
     assert_eq!(pending(&site, ids[2]), None, "a document received drops the changes kept before it");
     assert_eq!(office.get::<Complaint>(ids[2]).unwrap().notes, site.get::<Complaint>(ids[2]).unwrap().notes);
 }
+
+#[test]
+fn a_batch_of_packed_documents_is_limited_by_what_goes_on_the_wire() {
+    use wuye_protocol::sync::{SyncStore, SERVER_PEER};
+    use wuye_protocol::wire::{MAX_BATCH_BYTES, MAX_DOC_BYTES};
+    // Documents that pack small (long notes of repeated text) but go whole on the wire.
+    let (mut site, ids) = with_complaints(24);
+    let site_id: SiteId = site.get::<Complaint>(ids[0]).unwrap().site_id;
+    let text = "楼道灯不亮，已报修。".repeat(200);
+    for id in &ids {
+        site.edit(*id, |doc| {
+            for _ in 0..40 {
+                let event = EventId::random(&mut rand::thread_rng());
+                wuye_protocol::complaint::add_note(doc, event, chrono::Utc::now(), "客服员", &text)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    let stored: i64 = site.conn().query_row("SELECT sum(length(bytes)) FROM docs", [], |r| r.get(0)).unwrap();
+    assert!((stored as usize) < MAX_BATCH_BYTES / 2, "packed, they are small: {stored} bytes");
+    let (mut sent, mut batches, mut cursor) = (0, 0, 0);
+    loop {
+        let out = site.outgoing(SERVER_PEER, site_id, cursor).unwrap();
+        let bytes: usize = out.docs.iter().map(|d| d.bytes.len()).sum();
+        assert!(bytes <= MAX_BATCH_BYTES + MAX_DOC_BYTES, "a batch of {bytes} bytes would be refused");
+        sent += out.docs.len();
+        batches += usize::from(!out.docs.is_empty());
+        cursor = out.upto;
+        if !out.more {
+            break;
+        }
+    }
+    assert_eq!(sent, 24);
+    assert!(batches > 1, "what goes on the wire, not what is stored, fills a batch");
+}
