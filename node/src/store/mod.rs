@@ -1,11 +1,12 @@
 //! The SQLite record store: documents, sequence numbers, peer heads, projections.
 //!
-//! One table holds every record's Automerge document as compacted `save()`
-//! bytes with its sorted heads and the local sequence number of its last
-//! update. Per peer, `peer_cursors` holds the highest of the peer's sequence
-//! numbers committed here and `peer_heads` the heads the peer is known to hold
-//! of each document. Typed projection tables (`complaints`) are derived from
-//! the documents for lists and reports and can be rebuilt at any time.
+//! One table holds every record's Automerge document (its `save_nocompress()`
+//! bytes packed against a dictionary of its kind, see `pack.rs`) with its
+//! sorted heads and the local sequence number of its last update. Per peer,
+//! `peer_cursors` holds the highest of the peer's sequence numbers committed
+//! here and `peer_heads` the heads the peer is known to hold of each
+//! document. One projection table (`projections`) is derived from the
+//! documents for lists and reports and can be rebuilt at any time.
 //!
 //! Every public write is one SQLite transaction. Documents are loaded on
 //! demand and never all held in memory.
