@@ -24,7 +24,7 @@ use rusqlite::{OptionalExtension, Transaction};
 
 use super::StoreError;
 
-/// The dictionaries' table and the column naming each document's (step 12).
+/// The dictionaries' table (step 12; `docs.dict` names each row's).
 pub(super) const TABLE: &str = "CREATE TABLE IF NOT EXISTS doc_dictionaries (
     n INTEGER PRIMARY KEY,
     kind TEXT NOT NULL UNIQUE,
@@ -86,7 +86,7 @@ fn copy_blank(
     if depth > wuye_protocol::body::MAX_DEPTH {
         return Ok(());
     }
-    let list = from.object_type(obj)? == ObjType::List;
+    // A text's characters are values: its skeleton is an empty text.
     let props: Vec<automerge::Prop> = match from.object_type(obj)? {
         ObjType::Map | ObjType::Table => from.keys(obj).map(automerge::Prop::from).collect(),
         ObjType::List => (0..from.length(obj)).map(automerge::Prop::from).collect(),
@@ -99,13 +99,12 @@ fn copy_blank(
                 let child = to.put_object(into, key, kind)?;
                 copy_blank(from, &id, to, &child, depth + 1)?;
             }
-            (Value::Object(kind), automerge::Prop::Seq(i)) if list => {
+            (Value::Object(kind), automerge::Prop::Seq(i)) => {
                 let child = to.insert_object(into, i, kind)?;
                 copy_blank(from, &id, to, &child, depth + 1)?;
             }
             (Value::Scalar(value), automerge::Prop::Map(key)) => to.put(into, key, blank(&value))?,
             (Value::Scalar(value), automerge::Prop::Seq(i)) => to.insert(into, i, blank(&value))?,
-            _ => {}
         }
     }
     Ok(())
