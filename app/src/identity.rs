@@ -163,16 +163,17 @@ mod tests {
         assert_eq!((new.name.as_str(), new.created_at, new.by.as_str()), ("张伟", old.created_at, "李娜"));
         assert_eq!(load(&store, new.id).unwrap().unwrap().id_card, CARD);
         assert!(store.load(old.id).is_err(), "the old document is deleted here");
-        let stored: Vec<(String, Vec<u8>, Option<i64>)> = store
+        type Stored = (String, String, Vec<u8>, Vec<u8>, Option<i64>);
+        let stored: Vec<Stored> = store
             .conn()
-            .prepare("SELECT id, bytes, dict FROM docs")
+            .prepare("SELECT d.id, s.site_id, d.heads, d.bytes, d.dict FROM docs d JOIN site_numbers s ON s.n = d.site")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        for (id, bytes, dict) in stored {
-            let bytes = wuye_node::store::stored_document(store.conn(), &id, bytes, dict).unwrap();
+        for (id, site, heads, bytes, dict) in stored {
+            let bytes = wuye_node::store::stored_document(store.conn(), (&id, &site, &heads), bytes, dict).unwrap();
             assert!(!bytes.windows(CARD.len()).any(|w| w == CARD.as_bytes()));
         }
         let dictionaries: Vec<Vec<u8>> = store

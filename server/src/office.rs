@@ -333,8 +333,8 @@ pub fn copy_to_postgres(dir: &Path, url: &str, ca: Option<&Path>) -> Result<Copi
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut stmt = snapshot.prepare(
-        "SELECT d.id, d.kind, d.site_id, d.heads, d.bytes, p.sort, p.status, p.view, p.facts, d.dict
-         FROM docs d LEFT JOIN projections p ON p.id = d.id ORDER BY d.seq",
+        "SELECT d.id, d.kind, s.site_id, d.heads, d.bytes, p.sort, p.status, p.view, p.facts, d.dict
+         FROM docs d JOIN site_numbers s ON s.n = d.site LEFT JOIN projections p ON p.id = d.id ORDER BY d.seq",
     )?;
     let mut rows = stmt.query([])?;
     let mut chunk = Vec::with_capacity(COPY_CHUNK);
@@ -349,17 +349,10 @@ pub fn copy_to_postgres(dir: &Path, url: &str, ca: Option<&Path>) -> Result<Copi
             Some(sort) => Some((sort, r.get(6)?, r.get(7)?, r.get(8)?)),
             None => None,
         };
-        let id: String = r.get(0)?;
+        let (id, site_id, heads): (String, String, Vec<u8>) = (r.get(0)?, r.get(2)?, r.get(3)?);
         // PostgreSQL holds each document as Automerge saved it.
-        let bytes = wuye_node::store::stored_document(&snapshot, &id, r.get(4)?, r.get(9)?)?;
-        chunk.push(wuye_store_pg::CopiedDoc {
-            id,
-            kind: r.get(1)?,
-            site_id: r.get(2)?,
-            heads: r.get(3)?,
-            bytes,
-            projection,
-        });
+        let bytes = wuye_node::store::stored_document(&snapshot, (&id, &site_id, &heads), r.get(4)?, r.get(9)?)?;
+        chunk.push(wuye_store_pg::CopiedDoc { id, kind: r.get(1)?, site_id, heads, bytes, projection });
         copied.records += 1;
         if chunk.len() == COPY_CHUNK {
             flush(&mut chunk, &[])?;

@@ -149,8 +149,9 @@ pub struct Candidate {
     pub heads: Vec<u8>,
     /// The document as stored (left empty when `pending` stands in for it).
     pub bytes: Vec<u8>,
-    /// The dictionary `bytes` are packed against, if they are (SQLite's store).
-    pub dictionary: Option<std::sync::Arc<Vec<u8>>>,
+    /// The row's own dictionary `bytes` are packed against, if they are
+    /// (SQLite's store: its key, then its kind's).
+    pub dictionary: Option<Vec<u8>>,
     pub peer_heads: Option<Vec<u8>>,
     /// The changes after the peer's heads, kept when the document was last
     /// written and still after exactly those heads: sent as they are, with

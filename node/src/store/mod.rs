@@ -5,8 +5,12 @@
 //! sorted heads and the local sequence number of its last update. Per peer,
 //! `peer_cursors` holds the highest of the peer's sequence numbers committed
 //! here and `peer_heads` the heads the peer is known to hold of each
-//! document. One projection table (`projections`) is derived from the
-//! documents for lists and reports and can be rebuilt at any time.
+//! document. One projection table (`projection_rows`, its views packed too,
+//! read through the view `projections`) is derived from the documents for
+//! lists and reports and can be rebuilt at any time. Sites and peers are
+//! kept by number in the tables that repeat them on every record
+//! (`site_numbers`, `peer_numbers`), and a document by its own number in
+//! `peer_heads`: head office's disk is mostly these tables.
 //!
 //! Every public write is one SQLite transaction. Documents are loaded on
 //! demand and never all held in memory.
@@ -88,13 +92,134 @@ const STORE_STEPS: &[crate::migrate::Step] = &[
     crate::migrate::Step::Sql(STATUS_COUNTS),
     crate::migrate::Step::AddColumns { table: "projections", columns: &[("facts", "TEXT NOT NULL DEFAULT ''")] },
     crate::migrate::Step::Sql(tally::KPI_TABLES),
-    crate::migrate::Step::Run(rebuild_in),
+    // Once the rebuild of step 10; the rebuild of step 17 does it now.
+    crate::migrate::Step::Sql(""),
     // A document's changes after what its peer holds, kept when it is edited (step 11).
     crate::migrate::Step::AddColumns { table: "docs", columns: &[("pending", "BLOB"), ("pending_base", "BLOB")] },
     // Documents packed against their kind's dictionary (step 12, see [`pack`]).
     crate::migrate::Step::Sql(pack::TABLE),
     crate::migrate::Step::AddColumns { table: "docs", columns: &[("dict", "INTEGER")] },
+    // Keyed by numbers, views packed (steps 14 and 15, see [`relayout`]).
+    crate::migrate::Step::Run(relayout),
+    crate::migrate::Step::Run(rebuild_in),
 ];
+
+/// Step 14: sites and peers numbered (`site_numbers`, `peer_numbers`), and
+/// the tables that repeat them on every record keep the numbers instead:
+/// `docs` (now with its own number, `n`), `peer_heads` (peer and document
+/// by number) and the projections, whose rows (`projection_rows`, views
+/// packed) readers see through the view `projections` with the site's id
+/// and the view as JSON text, as before. The projections are made again by
+/// the rebuild of step 15. Done once: a database already laid out so is
+/// left as it is.
+fn relayout(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let done: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM pragma_table_info('docs') WHERE name = 'n')", [], |r| r.get(0))?;
+    if !done {
+        tx.execute_batch(RELAYOUT)?;
+    }
+    Ok(())
+}
+
+/// What [`relayout`] runs.
+const RELAYOUT: &str = "
+CREATE TABLE site_numbers (n INTEGER PRIMARY KEY, site_id TEXT NOT NULL UNIQUE);
+CREATE TABLE peer_numbers (n INTEGER PRIMARY KEY, peer TEXT NOT NULL UNIQUE);
+INSERT OR IGNORE INTO site_numbers (site_id) SELECT DISTINCT site_id FROM docs ORDER BY site_id;
+INSERT OR IGNORE INTO peer_numbers (peer) SELECT DISTINCT peer FROM peer_heads ORDER BY peer;
+CREATE TABLE docs_numbered (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    site INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    heads BLOB NOT NULL,
+    bytes BLOB NOT NULL,
+    pending BLOB,
+    pending_base BLOB,
+    dict INTEGER
+);
+INSERT INTO docs_numbered (n, id, kind, site, seq, heads, bytes, pending, pending_base, dict)
+    SELECT d.rowid, d.id, d.kind, s.n, d.seq, d.heads, d.bytes, d.pending, d.pending_base, d.dict
+    FROM docs d JOIN site_numbers s ON s.site_id = d.site_id ORDER BY d.rowid;
+CREATE TABLE peer_heads_numbered (
+    peer INTEGER NOT NULL,
+    doc INTEGER NOT NULL,
+    heads BLOB NOT NULL,
+    PRIMARY KEY (peer, doc)
+) WITHOUT ROWID;
+INSERT INTO peer_heads_numbered (peer, doc, heads)
+    SELECT p.n, d.n, h.heads FROM peer_heads h
+    JOIN peer_numbers p ON p.peer = h.peer JOIN docs_numbered d ON d.id = h.doc_id;
+DROP TABLE peer_heads;
+DROP TABLE docs;
+ALTER TABLE docs_numbered RENAME TO docs;
+ALTER TABLE peer_heads_numbered RENAME TO peer_heads;
+CREATE UNIQUE INDEX docs_site_seq ON docs (site, seq);
+DROP TABLE projections;
+DELETE FROM projection_counts;
+CREATE TABLE projection_rows (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    site INTEGER NOT NULL,
+    sort TEXT NOT NULL,
+    status TEXT NOT NULL,
+    view NOT NULL,
+    facts TEXT NOT NULL,
+    dict INTEGER
+);
+CREATE INDEX projections_list ON projection_rows (kind, site, sort, id);
+CREATE INDEX projections_status ON projection_rows (kind, status, site, sort);
+CREATE TRIGGER projection_counted AFTER INSERT ON projection_rows BEGIN
+    INSERT INTO projection_counts (kind, site_id, status, n)
+        VALUES (new.kind, (SELECT site_id FROM site_numbers WHERE n = new.site), new.status, 1)
+        ON CONFLICT (kind, site_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER projection_uncounted AFTER DELETE ON projection_rows BEGIN
+    UPDATE projection_counts SET n = n - 1
+        WHERE kind = old.kind AND site_id = (SELECT site_id FROM site_numbers WHERE n = old.site)
+        AND status = old.status;
+END;
+CREATE TRIGGER projection_recounted AFTER UPDATE OF status ON projection_rows
+    WHEN old.status IS NOT new.status BEGIN
+    UPDATE projection_counts SET n = n - 1
+        WHERE kind = old.kind AND site_id = (SELECT site_id FROM site_numbers WHERE n = old.site)
+        AND status = old.status;
+    INSERT INTO projection_counts (kind, site_id, status, n)
+        VALUES (new.kind, (SELECT site_id FROM site_numbers WHERE n = new.site), new.status, 1)
+        ON CONFLICT (kind, site_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE VIEW projections AS
+    SELECT p.id, p.kind, s.site_id, p.sort, p.status,
+           wuye_view(p.view, p.id, s.site_id, (SELECT bytes FROM doc_dictionaries WHERE n = p.dict)) AS view,
+           p.facts
+    FROM projection_rows p JOIN site_numbers s ON s.n = p.site;
+";
+
+/// The number `value` is kept under in `table` (`site_numbers` or
+/// `peer_numbers`), given it the first time.
+fn number(tx: &Connection, table: &str, column: &str, value: &str) -> Result<i64, rusqlite::Error> {
+    let found = tx
+        .prepare_cached(&format!("SELECT n FROM {table} WHERE {column} = ?1"))?
+        .query_row([value], |r| r.get(0))
+        .optional()?;
+    match found {
+        Some(n) => Ok(n),
+        None => tx
+            .prepare_cached(&format!("INSERT INTO {table} ({column}) VALUES (?1) RETURNING n"))?
+            .query_row([value], |r| r.get(0)),
+    }
+}
+
+/// A site's number in this store's tables ([`relayout`]), given it the first time.
+pub(crate) fn site_number(tx: &Connection, site: &str) -> Result<i64, rusqlite::Error> {
+    number(tx, "site_numbers", "site_id", site)
+}
+
+/// A peer's number in `peer_heads` ([`relayout`]), given it the first time.
+pub(crate) fn peer_number(tx: &Connection, peer: &str) -> Result<i64, rusqlite::Error> {
+    number(tx, "peer_numbers", "peer", peer)
+}
 
 /// How many records of each kind each site has in each state (step 7),
 /// kept by triggers on every projection write, so that the day's board and
@@ -197,6 +322,7 @@ impl Store {
         let uri = format!("file:{}?immutable=1", path.display().to_string().replace('%', "%25").replace('?', "%3f"));
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(uri, flags)?;
+        pack::register(&conn)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > STORE_SCHEMA_VERSION {
             return Err(StoreError::TooNew(version));
@@ -230,6 +356,8 @@ impl Store {
         // Negative means KiB. Records are looked up by random ids across several
         // B-trees, so a small cache turns most lookups into file reads.
         conn.pragma_update(None, "cache_size", -(CACHE_KIB as i64))?;
+        // What reads `projections` reads each view through it.
+        pack::register(&conn)?;
         // A current database is opened without writing, so read-only commands stay fast.
         crate::migrate::apply(&conn, "store", STORE_STEPS)?;
         // Older builds read `user_version` to refuse a newer layout; keep it for them.
@@ -302,11 +430,12 @@ impl Store {
         let mut views = Vec::with_capacity(docs.len());
         let mut seqs = Seqs::reserve(&tx, docs.len())?;
         let mut tally = Tally::default();
+        let mut dicts = pack::Dictionaries::default();
         for doc in docs.iter_mut() {
             let (_, view) = record::read(doc).map_err(RuleError::from)?;
             let heads = heads_to_wire(&doc.get_heads());
             let row = Row::of(view);
-            write_row(&tx, &mut tally, &row, &heads, &doc.save_nocompress(), seqs.take(), false)?;
+            write_row(&tx, &mut tally, &mut dicts, &row, &heads, &doc.save_nocompress(), seqs.take(), false)?;
             let view = *row.view.expect("a row made of a view has it");
             if let Some(old) = view.replaces() {
                 purge(&tx, &mut tally, old)?;
@@ -354,7 +483,17 @@ impl Store {
         let heads = heads_to_wire(&doc.get_heads());
         let row = Row::of(view);
         let mut tally = Tally::default();
-        write_row(&tx, &mut tally, &row, &heads, &doc.save_nocompress(), Seqs::reserve(&tx, 1)?.take(), false)?;
+        let seq = Seqs::reserve(&tx, 1)?.take();
+        write_row(
+            &tx,
+            &mut tally,
+            &mut pack::Dictionaries::default(),
+            &row,
+            &heads,
+            &doc.save_nocompress(),
+            seq,
+            false,
+        )?;
         tally.flush(&tx)?;
         keep_pending(&tx, id, &row, &mut doc)?;
         tx.commit()?;
@@ -390,8 +529,10 @@ impl Store {
     /// Those of them numbered after `after` (the sequence's index finds them).
     pub fn unconfirmed_since(&self, peer: &str, site: SiteId, after: Seq) -> Result<u64, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT count(*) FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
-             WHERE d.site_id = ?2 AND d.seq > ?3 AND (p.heads IS NULL OR p.heads != d.heads)",
+            "SELECT count(*) FROM docs d
+             LEFT JOIN peer_heads p ON p.peer = (SELECT n FROM peer_numbers WHERE peer = ?1) AND p.doc = d.n
+             WHERE d.site = (SELECT n FROM site_numbers WHERE site_id = ?2) AND d.seq > ?3
+                 AND (p.heads IS NULL OR p.heads != d.heads)",
             params![peer, site.to_string(), after as i64],
             |r| r.get(0),
         )?)
@@ -477,46 +618,46 @@ pub fn corrupt(id: RecordId, e: DocError) -> StoreError {
 /// document is never taken again from a peer that still holds it.
 pub(crate) fn purge(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, id: RecordId) -> Result<(), StoreError> {
     let id = id.to_string();
+    tx.prepare_cached("DELETE FROM peer_heads WHERE doc = (SELECT n FROM docs WHERE id = ?1)")?.execute([&id])?;
     tx.prepare_cached("DELETE FROM docs WHERE id = ?1")?.execute([&id])?;
-    let facts: Option<(String, String)> = tx
-        .prepare_cached("DELETE FROM projections WHERE id = ?1 RETURNING site_id, facts")?
+    let facts: Option<(i64, String)> = tx
+        .prepare_cached("DELETE FROM projection_rows WHERE id = ?1 RETURNING site, facts")?
         .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     if let Some((site, facts)) = facts {
+        let site: String =
+            tx.prepare_cached("SELECT site_id FROM site_numbers WHERE n = ?1")?.query_row([site], |r| r.get(0))?;
         tally.take_back(&site, &facts);
     }
-    tx.prepare_cached("DELETE FROM peer_heads WHERE doc_id = ?1")?.execute([&id])?;
     tx.prepare_cached("INSERT OR IGNORE INTO purged (id) VALUES (?1)")?.execute([&id])?;
     Ok(())
 }
 
 /// Rebuilds every projection row from the documents, in `tx`; returns how many.
 fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
-    tx.execute_batch("DELETE FROM projections; DELETE FROM kpi_day; DELETE FROM kpi_month;")?;
+    tx.execute_batch("DELETE FROM projection_rows; DELETE FROM kpi_day; DELETE FROM kpi_month;")?;
     let mut tally = Tally::default();
     let mut count = 0;
-    // A kind this build does not know has no projection: it is kept as it came.
-    let mut dictionaries = pack::Dictionaries::default();
-    // Run as step 10 of an older layout, before documents were packed (step 12).
-    let packed: bool =
-        tx.query_row("SELECT EXISTS (SELECT 1 FROM pragma_table_info('docs') WHERE name = 'dict')", [], |r| r.get(0))?;
-    let mut stmt = tx.prepare(match packed {
-        true => "SELECT id, kind, bytes, dict FROM docs",
-        false => "SELECT id, kind, bytes, NULL FROM docs",
-    })?;
+    let mut dicts = pack::Dictionaries::default();
+    let mut stmt = tx.prepare(
+        "SELECT d.id, d.kind, s.site_id, d.heads, d.bytes, d.dict FROM docs d JOIN site_numbers s ON s.n = d.site",
+    )?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let id: String = row.get(0)?;
         let kind: String = row.get(1)?;
+        // A kind this build does not know has no projection: it is kept as it came.
         if RecordKind::parse(&kind).is_none() {
             continue;
         }
-        let bytes = dictionaries.unpack(tx, &id, row.get(2)?, row.get(3)?)?;
+        let (site, heads): (String, Vec<u8>) = (row.get(2)?, row.get(3)?);
+        let key = pack::RowKey { id: &id, site: &site, heads: &heads };
+        let bytes = dicts.unpack(tx, key, row.get(4)?, row.get(5)?)?;
         let doc = load_checked(&id, &bytes)?;
         let (_, view) =
             record::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
         // The table was just emptied: no earlier facts to take back.
-        project(tx, &mut tally, &view, true)?;
+        project(tx, &mut tally, &mut dicts, &view, true)?;
         count += 1;
     }
     tally.flush(tx)?;
@@ -546,18 +687,29 @@ pub fn parse_view<T: serde::de::DeserializeOwned>(id: &str, view: &str) -> Resul
 /// A record's stored document, unpacked, loaded and checked.
 fn load_stored(conn: &Connection, id: RecordId) -> Result<AutoCommit, StoreError> {
     let key = id.to_string();
-    let (stored, dict): (Vec<u8>, Option<i64>) = conn
-        .query_row("SELECT bytes, dict FROM docs WHERE id = ?1", [&key], |r| Ok((r.get(0)?, r.get(1)?)))
+    let (site, heads, stored, dict): (String, Vec<u8>, Vec<u8>, Option<i64>) = conn
+        .query_row(STORED, [&key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?
         .ok_or_else(|| StoreError::NotFound { kind: "record", id: key.clone() })?;
-    let bytes = pack::Dictionaries::default().unpack(conn, &key, stored, dict)?;
+    let row = pack::RowKey { id: &key, site: &site, heads: &heads };
+    let bytes = pack::Dictionaries::default().unpack(conn, row, stored, dict)?;
     load_checked(&key, &bytes)
 }
 
+/// A document's row by its id: its site's id, heads, stored bytes and dictionary.
+const STORED: &str = "SELECT s.site_id, d.heads, d.bytes, d.dict FROM docs d
+    JOIN site_numbers s ON s.n = d.site WHERE d.id = ?1";
+
 /// A stored document as Automerge saved it, for readers beside the store
-/// (`bytes` and `dict` as a `docs` row holds them, read in `conn`).
-pub fn stored_document(conn: &Connection, id: &str, bytes: Vec<u8>, dict: Option<i64>) -> Result<Vec<u8>, StoreError> {
-    pack::Dictionaries::default().unpack(conn, id, bytes, dict)
+/// (`bytes` and `dict` as a `docs` row holds them with its `id`, `site_id`
+/// and `heads`, read in `conn`).
+pub fn stored_document(
+    conn: &Connection,
+    (id, site, heads): (&str, &str, &[u8]),
+    bytes: Vec<u8>,
+    dict: Option<i64>,
+) -> Result<Vec<u8>, StoreError> {
+    pack::Dictionaries::default().unpack(conn, pack::RowKey { id, site, heads }, bytes, dict)
 }
 
 /// Loads a stored document's bytes, reporting bytes that do not load as damage.
@@ -602,7 +754,10 @@ fn keep_pending(
 ) -> Result<(), StoreError> {
     let peers = [wuye_protocol::sync::SERVER_PEER.to_string(), wuye_protocol::sync::site_peer(row.site)];
     let known: Vec<Vec<u8>> = tx
-        .prepare_cached("SELECT heads FROM peer_heads WHERE peer IN (?1, ?2) AND doc_id = ?3")?
+        .prepare_cached(
+            "SELECT heads FROM peer_heads WHERE peer IN (SELECT n FROM peer_numbers WHERE peer IN (?1, ?2))
+             AND doc = (SELECT n FROM docs WHERE id = ?3)",
+        )?
         .query_map(params![peers[0], peers[1], id.to_string()], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let [known] = known.as_slice() else { return Ok(()) };
@@ -619,32 +774,28 @@ fn keep_pending(
 
 /// Writes one checked document and its projection row (any pending changes
 /// it kept are dropped: they were after an older version).
+#[allow(clippy::too_many_arguments)]
 fn write_row(
     tx: &rusqlite::Transaction<'_>,
     tally: &mut Tally,
+    dicts: &mut pack::Dictionaries,
     row: &Row,
     heads: &[wuye_protocol::wire::Hash],
     bytes: &[u8],
     seq: Seq,
     fresh: bool,
 ) -> Result<(), StoreError> {
-    let packed = pack::pack(tx, &row.kind, bytes)?;
+    let (id, site, heads) = (row.id.to_string(), row.site.to_string(), heads_to_blob(heads));
+    let packed = dicts.pack(tx, &row.kind, pack::RowKey { id: &id, site: &site, heads: &heads }, bytes)?;
+    let number = site_number(tx, &site)?;
     tx.prepare_cached(
-        "INSERT INTO docs (id, kind, site_id, seq, heads, bytes, dict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO docs (id, kind, site, seq, heads, bytes, dict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads, bytes = excluded.bytes,
              dict = excluded.dict, pending = NULL, pending_base = NULL",
     )?
-    .execute(params![
-        row.id.to_string(),
-        row.kind,
-        row.site.to_string(),
-        seq as i64,
-        heads_to_blob(heads),
-        packed.bytes,
-        packed.dict
-    ])?;
+    .execute(params![id, row.kind, number, seq as i64, heads, packed.bytes, packed.dict])?;
     match &row.view {
-        Some(view) => project(tx, tally, view, fresh),
+        Some(view) => project(tx, tally, dicts, view, fresh),
         None => Ok(()),
     }
 }
@@ -653,7 +804,13 @@ fn write_row(
 /// (see [`Projection`], [`wuye_protocol::kpi`]); the facts' change goes to
 /// `tally`. `fresh`: the caller knows the record has no projection yet (a
 /// document received for the first time), so none is looked up.
-fn project(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, view: &View, fresh: bool) -> Result<(), StoreError> {
+fn project(
+    tx: &rusqlite::Transaction<'_>,
+    tally: &mut Tally,
+    dicts: &mut pack::Dictionaries,
+    view: &View,
+    fresh: bool,
+) -> Result<(), StoreError> {
     let json = serde_json::to_string(view).expect("a record view always serializes");
     let Projection { sort, status } = view.projection();
     let id = view.id().to_string();
@@ -663,7 +820,7 @@ fn project(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, view: &View, fresh
     let before: Option<String> = match fresh {
         true => None,
         false => tx
-            .prepare_cached("SELECT facts FROM projections WHERE id = ?1")?
+            .prepare_cached("SELECT facts FROM projection_rows WHERE id = ?1")?
             .query_row([&id], |r| r.get(0))
             .optional()?,
     };
@@ -673,12 +830,16 @@ fn project(tx: &rusqlite::Transaction<'_>, tally: &mut Tally, view: &View, fresh
         }
         tally.add(&site, &facts);
     }
+    let kind = view.kind().as_str();
+    let (stored, dict) = dicts.pack_view(tx, kind, pack::RowKey { id: &id, site: &site, heads: &[] }, json)?;
+    let number = site_number(tx, &site)?;
     tx.prepare_cached(
-        "INSERT INTO projections (id, kind, site_id, sort, status, view, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO projection_rows (id, kind, site, sort, status, view, facts, dict)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view,
-             facts = excluded.facts",
+             facts = excluded.facts, dict = excluded.dict",
     )?
-    .execute(params![id, view.kind().as_str(), site, sort, status, json, encoded])?;
+    .execute(params![id, kind, number, sort, status, stored, encoded, dict])?;
     Ok(())
 }
 

@@ -15,16 +15,30 @@ use super::{purge, write_row, Seqs, Store, StoreError, Tally};
 
 fn upsert_peer_heads(
     tx: &rusqlite::Transaction<'_>,
-    peer: &str,
+    peer: i64,
     id: &str,
     heads: &[wuye_protocol::wire::Hash],
 ) -> Result<(), rusqlite::Error> {
-    tx.prepare_cached(
-        "INSERT INTO peer_heads (peer, doc_id, heads) VALUES (?1, ?2, ?3)
-         ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
-    )?
-    .execute(params![peer, id, heads_to_blob(heads)])?;
+    tx.prepare_cached(UPSERT_PEER_HEADS)?.execute(params![peer, id, heads_to_blob(heads)])?;
     Ok(())
+}
+
+/// Peer `?1` (its number) holds `?3` of document `?2` (its id); nothing
+/// for a document this store does not hold.
+const UPSERT_PEER_HEADS: &str = "INSERT INTO peer_heads (peer, doc, heads) SELECT ?1, n, ?3 FROM docs WHERE id = ?2
+    ON CONFLICT (peer, doc) DO UPDATE SET heads = excluded.heads";
+
+/// The number `value` is kept under in `table`, if it has one yet (a
+/// read: numbers are given by writes).
+fn known_number(
+    tx: &rusqlite::Connection,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> Result<Option<i64>, rusqlite::Error> {
+    tx.prepare_cached(&format!("SELECT n FROM {table} WHERE {column} = ?1"))?
+        .query_row([value], |r| r.get(0))
+        .optional()
 }
 
 /// Marks the checkpoint agreed with `peer` as no longer describing this
@@ -42,8 +56,10 @@ fn changed(tx: &rusqlite::Transaction<'_>, peer: &str) -> Result<(), rusqlite::E
 struct SqliteWrites<'a> {
     tx: &'a rusqlite::Transaction<'a>,
     tally: &'a mut Tally,
+    dicts: super::pack::Dictionaries,
     seqs: Seqs,
-    peer: &'a str,
+    /// The peer's number in `peer_heads`.
+    peer: i64,
 }
 
 impl Writes for SqliteWrites<'_> {
@@ -59,7 +75,7 @@ impl Writes for SqliteWrites<'_> {
         seq: Seq,
         fresh: bool,
     ) -> Result<(), StoreError> {
-        write_row(self.tx, self.tally, row, heads, bytes, seq, fresh)
+        write_row(self.tx, self.tally, &mut self.dicts, row, heads, bytes, seq, fresh)
     }
 
     fn held_by_peer(&mut self, id: &str, heads: &[wuye_protocol::wire::Hash]) -> Result<(), StoreError> {
@@ -84,6 +100,10 @@ impl SyncStore for Store {
         let tx = self.conn.transaction()?;
         let mut out = Outgoing { docs: Vec::new(), upto: after, more: true };
         let mut dictionaries = super::pack::Dictionaries::default();
+        let site_text = site.to_string();
+        // Neither numbered yet: nothing of the site here, or nothing the peer holds.
+        let site_n = known_number(&tx, "site_numbers", "site_id", &site_text)?;
+        let peer_n = known_number(&tx, "peer_numbers", "peer", peer)?;
         while out.docs.is_empty() && out.more {
             let mut candidates = Vec::new();
             let mut scanned = 0;
@@ -96,10 +116,10 @@ impl SyncStore for Store {
                     "SELECT d.id, d.kind, d.seq, d.heads, p.heads,
                             CASE WHEN d.pending_base = p.heads THEN d.pending END,
                             CASE WHEN d.pending_base = p.heads THEN x'' ELSE d.bytes END, d.dict
-                     FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc_id = d.id
-                     WHERE d.site_id = ?2 AND d.seq > ?3 ORDER BY d.seq LIMIT ?4",
+                     FROM docs d LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc = d.n
+                     WHERE d.site = ?2 AND d.seq > ?3 ORDER BY d.seq LIMIT ?4",
                 )?;
-                let mut rows = stmt.query(params![peer, site.to_string(), out.upto as i64, MAX_BATCH_DOCS as i64])?;
+                let mut rows = stmt.query(params![peer_n, site_n, out.upto as i64, MAX_BATCH_DOCS as i64])?;
                 while let Some(row) = rows.next()? {
                     scanned += 1;
                     let seq: i64 = row.get(2)?;
@@ -111,22 +131,18 @@ impl SyncStore for Store {
                     }
                     let pending: Option<Vec<u8>> = row.get(5)?;
                     let bytes: Vec<u8> = row.get(6)?;
+                    let id: String = row.get(0)?;
+                    // The row's own dictionary: its key, then its kind's.
                     let dictionary = match pending {
                         Some(_) => None,
-                        None => dictionaries.get(&tx, row.get(7)?)?,
+                        None => dictionaries.get(&tx, row.get(7)?)?.map(|dictionary| {
+                            super::pack::RowKey { id: &id, site: &site_text, heads: &heads }.before(&dictionary)
+                        }),
                     };
                     // What goes on the wire: a packed document as it unpacks (the receiver counts that).
                     let sent = if dictionary.is_some() { super::pack::unpacked_len(&bytes) } else { bytes.len() };
                     bytes_total += sent + pending.as_ref().map_or(0, Vec::len);
-                    candidates.push(Candidate {
-                        id: row.get(0)?,
-                        kind: row.get(1)?,
-                        heads,
-                        bytes,
-                        dictionary,
-                        peer_heads,
-                        pending,
-                    });
+                    candidates.push(Candidate { id, kind: row.get(1)?, heads, bytes, dictionary, peer_heads, pending });
                     if bytes_total >= MAX_BATCH_BYTES {
                         out.more = true;
                         break;
@@ -148,9 +164,13 @@ impl SyncStore for Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut existing = Vec::with_capacity(docs.len());
         let mut gone = Vec::with_capacity(docs.len());
+        // Read here, written by the same transaction below.
+        let mut dictionaries = super::pack::Dictionaries::default();
         {
-            let mut dictionaries = super::pack::Dictionaries::default();
-            let mut stmt = tx.prepare_cached("SELECT site_id, bytes, seq, dict FROM docs WHERE id = ?1")?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT s.site_id, d.bytes, d.seq, d.dict, d.heads FROM docs d
+                 JOIN site_numbers s ON s.n = d.site WHERE d.id = ?1",
+            )?;
             let mut purged = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM purged WHERE id = ?1)")?;
             // Almost always empty: then no document needs looking up in it.
             let any_purged: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM purged)", [], |r| r.get(0))?;
@@ -159,12 +179,15 @@ impl SyncStore for Store {
                 let key = payload.id.to_string();
                 let found = stmt
                     .query_row([&key], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?, r.get(3)?))
+                        let stored = (r.get::<_, Vec<u8>>(1)?, r.get(3)?, r.get::<_, Vec<u8>>(4)?);
+                        Ok((r.get::<_, String>(0)?, stored, r.get::<_, i64>(2)?))
                     })
                     .optional()?;
                 existing.push(match found {
-                    Some((owner, stored, seq, dict)) => {
-                        Some(Existing { owner, bytes: dictionaries.unpack(&tx, &key, stored, dict)?, seq: seq as Seq })
+                    Some((owner, (stored, dict, heads), seq)) => {
+                        let row = super::pack::RowKey { id: &key, site: &owner, heads: &heads };
+                        let bytes = dictionaries.unpack(&tx, row, stored, dict)?;
+                        Some(Existing { owner, bytes, seq: seq as Seq })
                     }
                     None => None,
                 });
@@ -174,7 +197,9 @@ impl SyncStore for Store {
         let merged = merge_all(site, &docs, existing, gone);
         let merge_us = started.elapsed().as_micros() as u64;
         let mut tally = Tally::default();
-        let mut writes = SqliteWrites { tx: &tx, tally: &mut tally, seqs: Seqs::reserve(&tx, docs.len())?, peer };
+        let seqs = Seqs::reserve(&tx, docs.len())?;
+        let peer_n = super::peer_number(&tx, peer)?;
+        let mut writes = SqliteWrites { tx: &tx, tally: &mut tally, dicts: dictionaries, seqs, peer: peer_n };
         let (applied, purged_any) = settle(&mut writes, peer, merged)?;
         tally.flush(&tx)?;
         tx.prepare_cached(
@@ -206,15 +231,12 @@ impl SyncStore for Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             // Heads of a document this store does not hold are ignored.
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO peer_heads (peer, doc_id, heads)
-                 SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM docs WHERE id = ?2)
-                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
-            )?;
+            let mut upsert = tx.prepare_cached(UPSERT_PEER_HEADS)?;
             // Pending changes after the heads the peer held before are of no more use.
             let mut sent = tx.prepare_cached(
                 "UPDATE docs SET pending = NULL, pending_base = NULL WHERE id = ?1 AND pending IS NOT NULL",
             )?;
+            let peer = super::peer_number(&tx, peer)?;
             for ack in held {
                 upsert.execute(params![peer, ack.id.to_string(), heads_to_blob(&ack.heads)])?;
                 sent.execute([ack.id.to_string()])?;
@@ -224,8 +246,11 @@ impl SyncStore for Store {
             let mut seqs = Seqs::reserve(&tx, need_full.len())?;
             for id in need_full {
                 let id = id.to_string();
-                tx.prepare_cached("DELETE FROM peer_heads WHERE peer = ?1 AND doc_id = ?2")?
-                    .execute(params![peer, id])?;
+                tx.prepare_cached(
+                    "DELETE FROM peer_heads WHERE peer = (SELECT n FROM peer_numbers WHERE peer = ?1)
+                     AND doc = (SELECT n FROM docs WHERE id = ?2)",
+                )?
+                .execute(params![peer, id])?;
                 tx.prepare_cached("UPDATE docs SET seq = ?1 WHERE id = ?2")?
                     .execute(params![seqs.take() as i64, id])?;
             }
@@ -259,7 +284,7 @@ impl SyncStore for Store {
 
     fn forget_peer(&mut self, peer: &str) -> Result<(), StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM peer_heads WHERE peer = ?1", [peer])?;
+        tx.execute("DELETE FROM peer_heads WHERE peer = (SELECT n FROM peer_numbers WHERE peer = ?1)", [peer])?;
         tx.execute("DELETE FROM peer_cursors WHERE peer = ?1", [peer])?;
         changed(&tx, peer)?;
         tx.commit()?;
@@ -267,9 +292,10 @@ impl SyncStore for Store {
     }
 
     fn digests(&mut self, site: SiteId, after: Option<RecordId>, limit: usize) -> Result<Vec<Digest>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, heads FROM docs WHERE site_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, heads FROM docs WHERE site = (SELECT n FROM site_numbers WHERE site_id = ?1)
+                 AND id > ?2 ORDER BY id LIMIT ?3",
+        )?;
         let after = after.map(|a| a.to_string()).unwrap_or_default();
         let rows = stmt.query_map(params![site.to_string(), after, limit as i64], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
@@ -288,8 +314,11 @@ impl SyncStore for Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut same = Vec::with_capacity(digests.len());
         {
-            let mut get = tx.prepare_cached("SELECT heads FROM docs WHERE id = ?1 AND site_id = ?2")?;
+            let mut get = tx.prepare_cached(
+                "SELECT heads FROM docs WHERE id = ?1 AND site = (SELECT n FROM site_numbers WHERE site_id = ?2)",
+            )?;
             let site = site.to_string();
+            let peer = super::peer_number(&tx, peer)?;
             for d in digests {
                 let id = d.id.to_string();
                 let heads: Option<Vec<u8>> = get.query_row(params![id, site], |r| r.get(0)).optional()?;
@@ -312,9 +341,10 @@ impl SyncStore for Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut mark = tx.prepare_cached(
-                "INSERT INTO peer_heads (peer, doc_id, heads) SELECT ?1, id, heads FROM docs WHERE id = ?2
-                 ON CONFLICT (peer, doc_id) DO UPDATE SET heads = excluded.heads",
+                "INSERT INTO peer_heads (peer, doc, heads) SELECT ?1, n, heads FROM docs WHERE id = ?2
+                 ON CONFLICT (peer, doc) DO UPDATE SET heads = excluded.heads",
             )?;
+            let peer = super::peer_number(&tx, peer)?;
             for id in ids {
                 mark.execute(params![peer, id.to_string()])?;
             }

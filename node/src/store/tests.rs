@@ -55,7 +55,7 @@ fn ids_resolve_from_unique_prefixes_only() {
         store
             .conn()
             .execute(
-                "INSERT INTO docs (id, kind, site_id, seq, heads, bytes) VALUES (?1, 'complaint', 's', ?2, x'', x'')",
+                "INSERT INTO docs (id, kind, site, seq, heads, bytes) VALUES (?1, 'complaint', 0, ?2, x'', x'')",
                 params![id, seq as i64],
             )
             .unwrap();
