@@ -199,16 +199,25 @@ CREATE VIEW projections AS
 /// The number `value` is kept under in `table` (`site_numbers` or
 /// `peer_numbers`), given it the first time.
 fn number(tx: &Connection, table: &str, column: &str, value: &str) -> Result<i64, rusqlite::Error> {
-    let found = tx
-        .prepare_cached(&format!("SELECT n FROM {table} WHERE {column} = ?1"))?
-        .query_row([value], |r| r.get(0))
-        .optional()?;
-    match found {
+    match known_number(tx, table, column, value)? {
         Some(n) => Ok(n),
         None => tx
             .prepare_cached(&format!("INSERT INTO {table} ({column}) VALUES (?1) RETURNING n"))?
             .query_row([value], |r| r.get(0)),
     }
+}
+
+/// The number `value` is kept under in `table`, if it has one yet (a read:
+/// numbers are given by writes).
+pub(crate) fn known_number(
+    tx: &Connection,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> Result<Option<i64>, rusqlite::Error> {
+    tx.prepare_cached(&format!("SELECT n FROM {table} WHERE {column} = ?1"))?
+        .query_row([value], |r| r.get(0))
+        .optional()
 }
 
 /// A site's number in this store's tables ([`relayout`]), given it the first time.

@@ -28,19 +28,6 @@ fn upsert_peer_heads(
 const UPSERT_PEER_HEADS: &str = "INSERT INTO peer_heads (peer, doc, heads) SELECT ?1, n, ?3 FROM docs WHERE id = ?2
     ON CONFLICT (peer, doc) DO UPDATE SET heads = excluded.heads";
 
-/// The number `value` is kept under in `table`, if it has one yet (a
-/// read: numbers are given by writes).
-fn known_number(
-    tx: &rusqlite::Connection,
-    table: &str,
-    column: &str,
-    value: &str,
-) -> Result<Option<i64>, rusqlite::Error> {
-    tx.prepare_cached(&format!("SELECT n FROM {table} WHERE {column} = ?1"))?
-        .query_row([value], |r| r.get(0))
-        .optional()
-}
-
 /// Marks the checkpoint agreed with `peer` as no longer describing this
 /// store's memory of it (see [`SyncStore::checkpoint_with`]), in `tx`.
 fn changed(tx: &rusqlite::Transaction<'_>, peer: &str) -> Result<(), rusqlite::Error> {
@@ -102,8 +89,8 @@ impl SyncStore for Store {
         let mut dictionaries = super::pack::Dictionaries::default();
         let site_text = site.to_string();
         // Neither numbered yet: nothing of the site here, or nothing the peer holds.
-        let site_n = known_number(&tx, "site_numbers", "site_id", &site_text)?;
-        let peer_n = known_number(&tx, "peer_numbers", "peer", peer)?;
+        let site_n = super::known_number(&tx, "site_numbers", "site_id", &site_text)?;
+        let peer_n = super::known_number(&tx, "peer_numbers", "peer", peer)?;
         while out.docs.is_empty() && out.more {
             let mut candidates = Vec::new();
             let mut scanned = 0;
