@@ -92,7 +92,7 @@ const STORE_STEPS: &[crate::migrate::Step] = &[
     crate::migrate::Step::Sql(STATUS_COUNTS),
     crate::migrate::Step::AddColumns { table: "projections", columns: &[("facts", "TEXT NOT NULL DEFAULT ''")] },
     crate::migrate::Step::Sql(tally::KPI_TABLES),
-    // Once the rebuild of step 10; the rebuild of step 17 does it now.
+    // Once the rebuild of step 10; the rebuild of step 15 does it now.
     crate::migrate::Step::Sql(""),
     // A document's changes after what its peer holds, kept when it is edited (step 11).
     crate::migrate::Step::AddColumns { table: "docs", columns: &[("pending", "BLOB"), ("pending_base", "BLOB")] },
