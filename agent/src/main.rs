@@ -102,6 +102,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make every list entry (projection) again from the records' documents,
+    /// when a message says one is damaged; works while `run` runs.
+    Rebuild,
     /// One sync round with head office.
     Sync(cli::link::SyncArgs),
     /// Last sync, records waiting to go up, and whether head office answers.
@@ -164,6 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Key(cmd) => cli::key::run(data, cmd),
         Command::Staff(cmd) => cli::staff::run(data, cmd),
+        Command::Rebuild => cli::session::rebuild(data),
         Command::Sync(args) => cli::link::sync(data, args),
         Command::Status(args) => cli::link::status(data, args),
         Command::Run(args) => cli::link::run(data, args),

@@ -174,10 +174,13 @@ impl Dialect {
 /// arguments in order: the same list from either store, in the kind's order
 /// (sort key, then id, byte by byte), after the page's cursor, one more row
 /// than the page holds (to know whether another follows). Rows are `(id,
-/// sort, view as JSON text)`; [`paged`] reads them.
+/// sort, view as JSON text)`, which [`paged`] reads; from SQLite, `(id,
+/// sort, view as stored, its dictionary, site id)`, which the store unpacks
+/// into the view before [`paged`] reads it (once a row, and only for the
+/// rows it reads).
 pub fn list_query(dialect: Dialect, kind: &str, filter: &Filter, page: &Page) -> (String, Vec<String>) {
     let view = match dialect {
-        Dialect::Sqlite => "view",
+        Dialect::Sqlite => "stored, dict, site_id",
         Dialect::Postgres => "view::text",
     };
     let mut sql = format!("SELECT id, sort, {view} FROM projections WHERE kind = {}", dialect.param(1));
@@ -245,10 +248,8 @@ pub fn list_query(dialect: Dialect, kind: &str, filter: &Filter, page: &Page) ->
 
 /// A projection's view of a kind chosen at run time, parsed.
 pub fn parse_any(kind: RecordKind, id: &str, view: &str) -> Result<View, crate::StoreError> {
-    View::from_json(kind, view).map_err(|e| crate::StoreError::Corrupt {
-        id: id.to_string(),
-        reason: format!("projection row does not parse: {e}; run the rebuild command"),
-    })
+    View::from_json(kind, view)
+        .map_err(|e| crate::StoreError::Projection { id: id.to_string(), reason: format!("it does not parse: {e}") })
 }
 
 /// A page of a list from the rows of its [`list_query`], each parsed by `parse`.

@@ -120,6 +120,10 @@ enum StoreCommand {
         #[arg(long, value_name = "FILE")]
         store_ca: Option<PathBuf>,
     },
+    /// Make every list entry (projection) and the figures' sums again from
+    /// the records' documents, when a message says one is damaged; sites
+    /// wait for it, nothing else stops.
+    Rebuild,
 }
 
 fn main() -> std::process::ExitCode {
@@ -166,5 +170,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bill(cmd) => cli::bill::run(data, clock, cmd),
         Command::Renovation(cmd) => cli::renovation::run(data, clock, cmd),
         Command::Store(StoreCommand::Copy { from, to, store_ca }) => cli::serve::copy(&from, &to, store_ca.as_deref()),
+        Command::Store(StoreCommand::Rebuild) => cli::serve::rebuild(data, clock),
     }
 }

@@ -48,6 +48,46 @@ fn assert_same(server: &Server, agent: &Agent, count: usize) {
     assert_eq!(at_site, at_office, "site and head office hold the same complaints");
 }
 
+/// Damages a record's list entry in a folder's database, as a failing disk
+/// or a stray tool might; its document is left as it was.
+fn damage_list_entry(db: &Path, id: &str) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let changed = conn.execute("UPDATE projection_rows SET view = x'ff00ff' WHERE id = ?1", [id]).unwrap();
+    assert_eq!(changed, 1, "{id} is listed in {}", db.display());
+}
+
+#[test]
+fn a_damaged_list_entry_names_its_record_and_the_command_that_makes_the_lists_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, agent) = one_site(dir.path());
+    let ids: Vec<String> =
+        (0..4).map(|n| agent.add_complaint(&format!("住户{n}"), "3栋501", "楼上漏水", n == 0)).collect();
+    {
+        let _running = server.start();
+        agent.sync();
+    }
+    let (at_site, at_office) = (agent.json(&["complaint", "list"]), server.json(&["complaint", "list"]));
+    assert_eq!(list(&at_site).len(), 4);
+    damage_list_entry(&agent.data.join(wuye_agent::DB_FILE), &ids[1]);
+    damage_list_entry(&server.data.join(wuye_server::DB_FILE), &ids[2]);
+
+    let said = agent.refused(&["complaint", "list"]);
+    assert!(said.contains(&ids[1]) && said.contains("wuye-agent rebuild"), "{said}");
+    let office = procs::run("wuye-server", &["complaint", "list", "--data", path(&server.data)]);
+    let said = String::from_utf8_lossy(&office.stderr);
+    assert!(!office.status.success() && said.contains(&ids[2]) && said.contains("wuye-server store rebuild"), "{said}");
+    // Other records are still read one by one meanwhile.
+    assert_eq!(agent.json(&["complaint", "show", &ids[0]])["customer"], "住户0");
+
+    // Made again from the documents, no sign-in needed: the same lists as before.
+    let rebuilt = agent.ok(&["rebuild"]);
+    assert!(rebuilt.contains("listed again"), "{rebuilt}");
+    assert_eq!(agent.json(&["complaint", "list"]), at_site);
+    let rebuilt = procs::ok("wuye-server", &["store", "rebuild", "--data", path(&server.data)]);
+    assert!(rebuilt.contains("listed again"), "{rebuilt}");
+    assert_eq!(server.json(&["complaint", "list"]), at_office);
+}
+
 #[test]
 fn a_site_restored_from_last_nights_copy_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();

@@ -218,10 +218,15 @@ fn a_sqlite_head_office_copied_onto_postgresql_goes_on_serving_its_sites_with_no
     assert!(String::from_utf8_lossy(&into_full.stderr).contains("empty database"), "{into_full:?}");
     assert!(!other.data.join("store.url").exists(), "a refused copy leaves the folder on SQLite");
 
-    // The folder now reads PostgreSQL: the same complaints, the same sites, the same figures.
-    assert_eq!(server.json(&["complaint", "list"]), before);
-    assert_eq!(figures_of(&server), figures_before);
-    assert_eq!(server.json(&["records", "complaint"]), records_before);
+    // The folder now reads PostgreSQL: the same complaints, the same sites, the same figures,
+    // and again once the lists and sums are made again from the documents there.
+    for rebuilt in [false, true] {
+        assert_eq!(server.json(&["complaint", "list"]), before, "rebuilt: {rebuilt}");
+        assert_eq!(figures_of(&server), figures_before, "rebuilt: {rebuilt}");
+        assert_eq!(server.json(&["records", "complaint"]), records_before, "rebuilt: {rebuilt}");
+        let said = procs::ok("wuye-server", &["store", "rebuild", "--data", path(&server.data)]);
+        assert!(said.contains("listed again"), "{said}");
+    }
     let people = server.json(&["user", "list"]);
     assert_eq!((&people[0]["login"], &people[0]["role"]), (&Value::from("qian"), &Value::from("quality")), "{people}");
     let sites_after = server.json(&["site", "list"]);

@@ -174,7 +174,8 @@ fn the_same_sync_operations_give_the_same_answers_on_sqlite_and_postgresql() {
         "{on_sqlite:?}"
     );
     assert_eq!(sums(&postgres), on_sqlite);
-    let now = chrono::Utc::now();
+    // The records' own time (the network's clock), not today's: the month they fall in.
+    let now = wuye_protocol::time::Clock::now(&net.clock);
     let period = wuye_app::kpi::Period::month_of(now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive());
     let basis =
         [wuye_app::kpi::SiteBasis { site_id: site, timezone: chrono_tz::Asia::Shanghai, households: Some(200) }];

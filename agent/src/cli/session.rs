@@ -1,4 +1,5 @@
-//! `init`, `login`, `logout` and `enroll`: the site's folder and who is signed in.
+//! `init`, `login`, `logout`, `enroll`, `backup`, `restore` and `rebuild`:
+//! the site's folder, who is signed in, its copies and its lists.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -125,6 +126,16 @@ pub(crate) fn backup(data: &Path, args: BackupArgs) -> anyhow::Result<()> {
     wuye_protocol::staff::may(actor.role, wuye_protocol::staff::Guarded::Configure)?;
     wuye_node::folder::backup(&desk.store, &args.file)?;
     wuye_node::say!("the site's data is copied to {}; keep it where only the office can read it", args.file.display());
+    Ok(())
+}
+
+/// `rebuild`: every projection made again from the documents (what a
+/// damaged projection's message asks for). Needs no sign-in: it changes no
+/// record, and the lists it makes show what the records already hold.
+pub(crate) fn rebuild(data: &Path) -> anyhow::Result<()> {
+    let (mut store, _) = wuye_agent::config::open(data)?;
+    let count = store.rebuild_projections()?;
+    wuye_node::say!("{count} record(s) listed again from their documents");
     Ok(())
 }
 

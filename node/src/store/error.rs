@@ -42,6 +42,18 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A record's projection (what lists read) is damaged; it is made from
+    /// the record's document, so making it again mends it.
+    #[error(
+        "the list entry of record {id} is damaged: {reason}; make the lists again from the records with \
+         `wuye-agent rebuild` (at the site) or `wuye-server store rebuild` (at head office)"
+    )]
+    Projection {
+        /// The record.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A component's tables were laid out by a newer wuye.
     #[error("the {component} tables are at layout version {version}, newer than this build understands ({known}); upgrade wuye")]
     LayoutTooNew {

@@ -99,19 +99,20 @@ const STORE_STEPS: &[crate::migrate::Step] = &[
     // Documents packed against their kind's dictionary (step 12, see [`pack`]).
     crate::migrate::Step::Sql(pack::TABLE),
     crate::migrate::Step::AddColumns { table: "docs", columns: &[("dict", "INTEGER")] },
-    // Keyed by numbers, views packed (steps 14 and 15, see [`relayout`]).
+    // Keyed by numbers, views packed (steps 14 to 16, see [`relayout`]).
     crate::migrate::Step::Run(relayout),
     crate::migrate::Step::Run(rebuild_in),
+    crate::migrate::Step::Sql(PROJECTIONS_VIEW),
 ];
 
 /// Step 14: sites and peers numbered (`site_numbers`, `peer_numbers`), and
 /// the tables that repeat them on every record keep the numbers instead:
 /// `docs` (now with its own number, `n`), `peer_heads` (peer and document
 /// by number) and the projections, whose rows (`projection_rows`, views
-/// packed) readers see through the view `projections` with the site's id
-/// and the view as JSON text, as before. The projections are made again by
-/// the rebuild of step 15. Done once: a database already laid out so is
-/// left as it is.
+/// packed) readers see through the view `projections` (step 16,
+/// [`PROJECTIONS_VIEW`]) with the site's id and the view as JSON text, as
+/// before. The projections are made again by the rebuild of step 15. Done
+/// once: a database already laid out so is left as it is.
 fn relayout(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     let done: bool =
         tx.query_row("SELECT EXISTS (SELECT 1 FROM pragma_table_info('docs') WHERE name = 'n')", [], |r| r.get(0))?;
@@ -189,10 +190,19 @@ CREATE TRIGGER projection_recounted AFTER UPDATE OF status ON projection_rows
         VALUES (new.kind, (SELECT site_id FROM site_numbers WHERE n = new.site), new.status, 1)
         ON CONFLICT (kind, site_id, status) DO UPDATE SET n = n + 1;
 END;
+";
+
+/// Step 16: the projections as readers see them (the view made first by
+/// step 14, made again): each row with its site's id and its view as JSON
+/// text, unpacked by [`pack::VIEW_FUNCTION`] only when a query reads it;
+/// and the view as stored, with its dictionary's number, for the store's
+/// own lists, which unpack it themselves ([`pack::Dictionaries::view`]).
+const PROJECTIONS_VIEW: &str = "
+DROP VIEW IF EXISTS projections;
 CREATE VIEW projections AS
     SELECT p.id, p.kind, s.site_id, p.sort, p.status,
            wuye_view(p.view, p.id, s.site_id, (SELECT bytes FROM doc_dictionaries WHERE n = p.dict)) AS view,
-           p.facts
+           p.facts, p.view AS stored, p.dict
     FROM projection_rows p JOIN site_numbers s ON s.n = p.site;
 ";
 
@@ -649,7 +659,8 @@ fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
     let mut count = 0;
     let mut dicts = pack::Dictionaries::default();
     let mut stmt = tx.prepare(
-        "SELECT d.id, d.kind, s.site_id, d.heads, d.bytes, d.dict FROM docs d JOIN site_numbers s ON s.n = d.site",
+        "SELECT d.id, d.kind, s.site_id, d.heads, d.bytes, d.dict, d.site FROM docs d
+         JOIN site_numbers s ON s.n = d.site",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -666,7 +677,7 @@ fn rebuild(tx: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
         let (_, view) =
             record::read(&doc).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
         // The table was just emptied: no earlier facts to take back.
-        project(tx, &mut tally, &mut dicts, &view, true)?;
+        project(tx, &mut tally, &mut dicts, &view, row.get(6)?, true)?;
         count += 1;
     }
     tally.flush(tx)?;
@@ -687,10 +698,8 @@ fn parse_id(id: &str) -> Result<RecordId, StoreError> {
 
 /// A projection row's view as the type its kind expects, reporting a row that does not parse as damage.
 pub fn parse_view<T: serde::de::DeserializeOwned>(id: &str, view: &str) -> Result<T, StoreError> {
-    serde_json::from_str(view).map_err(|e| StoreError::Corrupt {
-        id: id.to_string(),
-        reason: format!("projection row does not parse: {e}; run the rebuild command"),
-    })
+    serde_json::from_str(view)
+        .map_err(|e| StoreError::Projection { id: id.to_string(), reason: format!("it does not parse: {e}") })
 }
 
 /// A record's stored document, unpacked, loaded and checked.
@@ -804,20 +813,22 @@ fn write_row(
     )?
     .execute(params![id, row.kind, number, seq as i64, heads, packed.bytes, packed.dict])?;
     match &row.view {
-        Some(view) => project(tx, tally, dicts, view, fresh),
+        Some(view) => project(tx, tally, dicts, view, number, fresh),
         None => Ok(()),
     }
 }
 
 /// Writes a record's projection row: its view, sort key, status and facts
 /// (see [`Projection`], [`wuye_protocol::kpi`]); the facts' change goes to
-/// `tally`. `fresh`: the caller knows the record has no projection yet (a
-/// document received for the first time), so none is looked up.
+/// `tally`. `site_n` is the number its site is kept under (`site_numbers`).
+/// `fresh`: the caller knows the record has no projection yet (a document
+/// received for the first time), so none is looked up.
 fn project(
     tx: &rusqlite::Transaction<'_>,
     tally: &mut Tally,
     dicts: &mut pack::Dictionaries,
     view: &View,
+    site_n: i64,
     fresh: bool,
 ) -> Result<(), StoreError> {
     let json = serde_json::to_string(view).expect("a record view always serializes");
@@ -841,14 +852,13 @@ fn project(
     }
     let kind = view.kind().as_str();
     let (stored, dict) = dicts.pack_view(tx, kind, pack::RowKey { id: &id, site: &site, heads: &[] }, json)?;
-    let number = site_number(tx, &site)?;
     tx.prepare_cached(
         "INSERT INTO projection_rows (id, kind, site, sort, status, view, facts, dict)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET sort = excluded.sort, status = excluded.status, view = excluded.view,
              facts = excluded.facts, dict = excluded.dict",
     )?
-    .execute(params![id, kind, number, sort, status, stored, encoded, dict])?;
+    .execute(params![id, kind, site_n, sort, status, stored, encoded, dict])?;
     Ok(())
 }
 

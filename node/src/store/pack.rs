@@ -70,7 +70,14 @@ pub struct RowKey<'a> {
 impl RowKey<'_> {
     /// The dictionary a row is packed against: its key, then its kind's dictionary.
     pub fn before(self, dictionary: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.site.len() + self.id.len() + self.heads.len() + dictionary.len());
+        let mut out = Vec::new();
+        self.before_into(dictionary, &mut out);
+        out
+    }
+
+    /// [`RowKey::before`] written into `out` (its room kept from row to row).
+    pub fn before_into<'o>(self, dictionary: &[u8], out: &'o mut Vec<u8>) -> &'o [u8] {
+        out.clear();
         for part in [self.site.as_bytes(), self.id.as_bytes(), self.heads, dictionary] {
             out.extend_from_slice(part);
         }
@@ -232,7 +239,11 @@ type Named = (i64, Arc<Vec<u8>>);
 #[derive(Default)]
 pub(super) struct Dictionaries {
     by_n: HashMap<i64, Arc<Vec<u8>>>,
-    by_name: HashMap<String, Named>,
+    /// By what the name starts with (`""` for documents, `"view:"` for
+    /// views), then the kind: found without making the name.
+    by_name: HashMap<&'static str, HashMap<String, Named>>,
+    /// A row's own dictionary ([`RowKey::before`]), its room kept from row to row.
+    before: Vec<u8>,
 }
 
 impl Dictionaries {
@@ -255,19 +266,21 @@ impl Dictionaries {
         Ok(Some(bytes))
     }
 
-    /// The dictionary called `name`, made by `make` (and kept) if there is none yet.
+    /// The dictionary called `prefix` and `kind`, made by `make` (and kept)
+    /// if there is none yet.
     fn named(
         &mut self,
         conn: &Connection,
-        name: &str,
+        (prefix, kind): (&'static str, &str),
         make: impl FnOnce() -> Option<Vec<u8>>,
     ) -> Result<Option<Named>, StoreError> {
-        if let Some(found) = self.by_name.get(name) {
+        if let Some(found) = self.by_name.get(prefix).and_then(|kinds| kinds.get(kind)) {
             return Ok(Some(found.clone()));
         }
+        let name = format!("{prefix}{kind}");
         let found: Option<(i64, Vec<u8>)> = conn
             .prepare_cached("SELECT n, bytes FROM doc_dictionaries WHERE kind = ?1")?
-            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([&name], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (n, bytes) = match found {
             Some(found) => found,
@@ -281,15 +294,15 @@ impl Dictionaries {
         };
         let bytes = Arc::new(bytes);
         self.by_n.insert(n, bytes.clone());
-        self.by_name.insert(name.to_string(), (n, bytes.clone()));
+        self.by_name.entry(prefix).or_default().insert(kind.to_string(), (n, bytes.clone()));
         Ok(Some((n, bytes)))
     }
 
     /// Packs `doc` (as Automerge saved it) against its kind's dictionary,
     /// made from the first document of the kind.
     pub fn pack(&mut self, conn: &Connection, kind: &str, key: RowKey<'_>, doc: &[u8]) -> Result<Packed, StoreError> {
-        let packed = self.named(conn, kind, || skeleton(doc))?.and_then(|(n, dictionary)| {
-            Some(Packed { bytes: compress(&key.before(&dictionary), doc)?, dict: Some(n) })
+        let packed = self.named(conn, ("", kind), || skeleton(doc))?.and_then(|(n, dictionary)| {
+            Some(Packed { bytes: compress(key.before_into(&dictionary, &mut self.before), doc)?, dict: Some(n) })
         });
         Ok(packed.unwrap_or_else(|| Packed { bytes: doc.to_vec(), dict: None }))
     }
@@ -304,8 +317,10 @@ impl Dictionaries {
         key: RowKey<'_>,
         json: String,
     ) -> Result<(Value, Option<i64>), StoreError> {
-        let named = self.named(conn, &format!("view:{kind}"), || view_skeleton(&json))?;
-        let packed = named.and_then(|(n, dictionary)| Some((compress(&key.before(&dictionary), json.as_bytes())?, n)));
+        let named = self.named(conn, ("view:", kind), || view_skeleton(&json))?;
+        let packed = named.and_then(|(n, dictionary)| {
+            Some((compress(key.before_into(&dictionary, &mut self.before), json.as_bytes())?, n))
+        });
         Ok(match packed {
             Some((bytes, n)) => (Value::Blob(bytes), Some(n)),
             None => (Value::Text(json), None),
@@ -321,8 +336,38 @@ impl Dictionaries {
         n: Option<i64>,
     ) -> Result<Vec<u8>, StoreError> {
         match self.get(conn, n)? {
-            Some(dictionary) => unpack(key.id, &stored, &key.before(&dictionary)),
+            Some(dictionary) => unpack(key.id, &stored, key.before_into(&dictionary, &mut self.before)),
             None => Ok(stored),
+        }
+    }
+
+    /// A projection's view as JSON text, from its row's `stored` view and
+    /// `dict` column: text as it is, or unpacked against dictionary `n`.
+    /// What [`VIEW_FUNCTION`] gives in SQL, without copying the dictionary
+    /// for every row.
+    pub fn view(
+        &mut self,
+        conn: &Connection,
+        key: RowKey<'_>,
+        stored: ValueRef<'_>,
+        n: Option<i64>,
+    ) -> Result<String, StoreError> {
+        let damaged = |reason: &str| StoreError::Projection { id: key.id.to_string(), reason: format!("it {reason}") };
+        match stored {
+            ValueRef::Text(text) => std::str::from_utf8(text).map(str::to_string).map_err(|_| damaged("is not text")),
+            ValueRef::Blob(packed) => {
+                let dictionary = match self.get(conn, n) {
+                    Ok(Some(dictionary)) => dictionary,
+                    Ok(None) | Err(StoreError::Corrupt { .. }) => {
+                        return Err(damaged("names a dictionary the database does not hold"))
+                    }
+                    Err(e) => return Err(e),
+                };
+                let bytes = unpack(key.id, packed, key.before_into(&dictionary, &mut self.before))
+                    .map_err(|_| damaged("does not unpack"))?;
+                String::from_utf8(bytes).map_err(|_| damaged("does not unpack to text"))
+            }
+            _ => Err(damaged("is neither text nor packed")),
         }
     }
 }
@@ -331,21 +376,22 @@ impl Dictionaries {
 /// it is, a packed one unpacked against its row's dictionary.
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    conn.create_scalar_function(VIEW_FUNCTION, 4, flags, |ctx| {
+    let mut before = Vec::new();
+    conn.create_scalar_function(VIEW_FUNCTION, 4, flags, move |ctx| {
         let ValueRef::Blob(stored) = ctx.get_raw(0) else {
             return Ok(Value::from(ctx.get_raw(0)));
         };
         let text = |i: usize| ctx.get_raw(i).as_str().unwrap_or_default();
         let key = RowKey { id: text(1), site: text(2), heads: &[] };
-        // A projection is derived from its document: rebuilding it mends it.
         let damaged = |reason: &str| {
-            let reason = format!("the projection of record {} {reason}; run the rebuild command", key.id);
-            rusqlite::Error::UserFunctionError(reason.into())
+            let damage = StoreError::Projection { id: key.id.to_string(), reason: format!("it {reason}") };
+            rusqlite::Error::UserFunctionError(damage.to_string().into())
         };
         let ValueRef::Blob(dictionary) = ctx.get_raw(3) else {
             return Err(damaged("names a dictionary the database does not hold"));
         };
-        let bytes = unpack(key.id, stored, &key.before(dictionary)).map_err(|_| damaged("does not unpack"))?;
+        let bytes =
+            unpack(key.id, stored, key.before_into(dictionary, &mut before)).map_err(|_| damaged("does not unpack"))?;
         String::from_utf8(bytes).map(Value::Text).map_err(|_| damaged("does not unpack to text"))
     })
 }
@@ -484,6 +530,17 @@ mod tests {
             .query_row("SELECT id FROM projections WHERE json_extract(view, '$.customer') = '张伟'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(found, ids[0]);
+        // The store's lists unpack the view as stored themselves, to the same text.
+        let mut reader = Dictionaries::default();
+        let mut by_rust = |id: &str| {
+            let (stored, dict): (Value, Option<i64>) = tx
+                .query_row("SELECT view, dict FROM projection_rows WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap();
+            reader.view(&tx, RowKey { id, site: SITE, heads: &[] }, (&stored).into(), dict)
+        };
+        assert_eq!(by_rust(ids[0]).unwrap(), view(ids[0], "张伟", "13900000001"));
+        assert_eq!(by_rust(ids[1]).unwrap(), view(ids[1], "王芳", "13900000001"));
+        assert_eq!(by_rust("c").unwrap(), r#"{"a":1}"#);
         let dictionary: Vec<u8> =
             tx.query_row("SELECT bytes FROM doc_dictionaries WHERE kind = 'view:complaint'", [], |r| r.get(0)).unwrap();
         assert!(!dictionary.windows("张伟".len()).any(|w| w == "张伟".as_bytes()));
@@ -492,7 +549,12 @@ mod tests {
         tx.execute("UPDATE projection_rows SET view = x'ff00ff' WHERE id = ?1", [ids[0]]).unwrap();
         let e = read(ids[0]).unwrap_err().to_string();
         assert!(e.contains(ids[0]) && e.contains("rebuild"), "{e}");
+        let e = by_rust(ids[0]).unwrap_err().to_string();
+        assert!(e.contains(ids[0]) && e.contains("does not unpack") && e.contains("rebuild"), "{e}");
         tx.execute("UPDATE projection_rows SET dict = 99 WHERE id = ?1", [ids[1]]).unwrap();
         assert!(read(ids[1]).unwrap_err().to_string().contains("dictionary"));
+        assert!(by_rust(ids[1]).unwrap_err().to_string().contains("dictionary"));
+        tx.execute("UPDATE projection_rows SET view = 7 WHERE id = 'c'", []).unwrap();
+        assert!(by_rust("c").unwrap_err().to_string().contains("neither text nor packed"));
     }
 }

@@ -3,14 +3,14 @@
 //! store's side of [`Records`].
 
 use automerge::AutoCommit;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use wuye_protocol::doc::RecordKind;
 use wuye_protocol::ids::RecordId;
 use wuye_protocol::kind::Kind;
 use wuye_protocol::record::View;
 use wuye_protocol::rules::RuleError;
 
-use super::{parse_view, Store, StoreError};
+use super::{pack, parse_view, Store, StoreError};
 use crate::records::{list_query, paged, Dialect, Filter, Page, Paged, Records};
 
 impl Store {
@@ -27,13 +27,13 @@ impl Store {
 
     /// One record of kind `T`, from its projection.
     pub fn get<T: Kind>(&self, id: RecordId) -> Result<T, StoreError> {
-        let view: String = self
-            .conn
-            .prepare_cached("SELECT view FROM projections WHERE id = ?1 AND kind = ?2")?
-            .query_row(params![id.to_string(), T::KIND.as_str()], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound { kind: T::KIND.noun(), id: id.to_string() })?;
-        parse_view(&id.to_string(), &view)
+        let key = id.to_string();
+        let mut stmt =
+            self.conn.prepare_cached("SELECT stored, dict, site_id FROM projections WHERE id = ?1 AND kind = ?2")?;
+        let mut rows = stmt.query(params![key, T::KIND.as_str()])?;
+        let row = rows.next()?.ok_or_else(|| StoreError::NotFound { kind: T::KIND.noun(), id: key.clone() })?;
+        let view = stored_view(&self.conn, &mut pack::Dictionaries::default(), &key, row, 0)?;
+        parse_view(&key, &view)
     }
 
     /// A view just written, as the type its kind expects.
@@ -61,14 +61,33 @@ impl Store {
     ) -> Result<Paged<T>, StoreError> {
         let (sql, args) = list_query(Dialect::Sqlite, kind.as_str(), filter, page);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-        })?;
-        paged(rows.map(|r| r.map_err(StoreError::from)), page, parse, |id| StoreError::Corrupt {
-            id: id.to_string(),
-            reason: "id does not parse".into(),
-        })
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut dicts = pack::Dictionaries::default();
+        let mut read = || -> Result<Option<(String, String, String)>, StoreError> {
+            let Some(row) = rows.next()? else { return Ok(None) };
+            let (id, sort): (String, String) = (row.get(0)?, row.get(1)?);
+            let view = stored_view(&self.conn, &mut dicts, &id, row, 2)?;
+            Ok(Some((id, sort, view)))
+        };
+        let rows = std::iter::from_fn(|| read().transpose());
+        paged(rows, page, parse, |id| StoreError::Corrupt { id: id.to_string(), reason: "id does not parse".into() })
     }
+}
+
+/// A projection's view as JSON text, from the columns of `row` from `at` on
+/// (the view as stored, its dictionary's number, its site's id: see
+/// [`list_query`]), unpacked here rather than by SQL so that a page reads
+/// each dictionary once.
+fn stored_view(
+    conn: &rusqlite::Connection,
+    dicts: &mut pack::Dictionaries,
+    id: &str,
+    row: &rusqlite::Row<'_>,
+    at: usize,
+) -> Result<String, StoreError> {
+    let site = row.get_ref(at + 2)?.as_str().map_err(rusqlite::Error::from)?;
+    let key = pack::RowKey { id, site, heads: &[] };
+    dicts.view(conn, key, row.get_ref(at)?, row.get(at + 1)?)
 }
 
 impl Records for Store {

@@ -130,6 +130,15 @@ pub(crate) fn copy(from: &Path, to: &str, store_ca: Option<&Path>) -> anyhow::Re
     Ok(())
 }
 
+/// Runs `wuye-server store rebuild`.
+pub(crate) fn rebuild(data: &Path, clock: Arc<SystemClock>) -> anyhow::Result<()> {
+    on_either!(data, clock, |hq| {
+        let count = hq.store.rebuild_projections()?;
+        wuye_node::say!("{count} record(s) listed again from their documents, and the figures summed again");
+        Ok(())
+    })
+}
+
 /// Runs `wuye-server backup FILE`.
 pub(crate) fn backup(data: &Path, file: &Path) -> anyhow::Result<()> {
     office::backup(data, file)?;
