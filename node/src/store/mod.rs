@@ -7,7 +7,8 @@
 //! here and `peer_heads` the heads the peer is known to hold of each
 //! document. One projection table (`projection_rows`, its views packed too,
 //! read through the view `projections`) is derived from the documents for
-//! lists and reports and can be rebuilt at any time. Sites and peers are
+//! lists and reports and can be rebuilt at any time (`wuye-agent rebuild`,
+//! `wuye-server store rebuild`). Sites and peers are
 //! kept by number in the tables that repeat them on every record
 //! (`site_numbers`, `peer_numbers`), and a document by its own number in
 //! `peer_heads`: head office's disk is mostly these tables.
