@@ -103,7 +103,8 @@ enum Command {
         json: bool,
     },
     /// Make every list entry (projection) again from the records' documents,
-    /// when a message says one is damaged; works while `run` runs.
+    /// when a message says one is damaged; best with `run` stopped, as the
+    /// desk's writes wait for it.
     Rebuild,
     /// One sync round with head office.
     Sync(cli::link::SyncArgs),

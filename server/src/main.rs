@@ -121,8 +121,8 @@ enum StoreCommand {
         store_ca: Option<PathBuf>,
     },
     /// Make every list entry (projection) and the figures' sums again from
-    /// the records' documents, when a message says one is damaged; sites
-    /// wait for it, nothing else stops.
+    /// the records' documents, when a message says one is damaged; sites'
+    /// rounds wait for it (or are retried), and nothing is lost.
     Rebuild,
 }
 
