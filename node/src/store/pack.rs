@@ -352,7 +352,7 @@ impl Dictionaries {
         stored: ValueRef<'_>,
         n: Option<i64>,
     ) -> Result<String, StoreError> {
-        let damaged = |reason: &str| StoreError::Projection { id: key.id.to_string(), reason: format!("it {reason}") };
+        let damaged = |reason: &str| view_damaged(key.id, reason);
         match stored {
             ValueRef::Text(text) => std::str::from_utf8(text).map(str::to_string).map_err(|_| damaged("is not text")),
             ValueRef::Blob(packed) => {
@@ -372,6 +372,11 @@ impl Dictionaries {
     }
 }
 
+/// Record `id`'s projection, damaged: its view `reason` ("does not unpack", …).
+fn view_damaged(id: &str, reason: &str) -> StoreError {
+    StoreError::Projection { id: id.to_string(), reason: format!("it {reason}") }
+}
+
 /// Registers [`VIEW_FUNCTION`] on `conn`: a view stored as text is given as
 /// it is, a packed one unpacked against its row's dictionary.
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
@@ -383,10 +388,8 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         };
         let text = |i: usize| ctx.get_raw(i).as_str().unwrap_or_default();
         let key = RowKey { id: text(1), site: text(2), heads: &[] };
-        let damaged = |reason: &str| {
-            let damage = StoreError::Projection { id: key.id.to_string(), reason: format!("it {reason}") };
-            rusqlite::Error::UserFunctionError(damage.to_string().into())
-        };
+        let damaged =
+            |reason: &str| rusqlite::Error::UserFunctionError(view_damaged(key.id, reason).to_string().into());
         let ValueRef::Blob(dictionary) = ctx.get_raw(3) else {
             return Err(damaged("names a dictionary the database does not hold"));
         };

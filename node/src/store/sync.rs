@@ -216,6 +216,7 @@ impl SyncStore for Store {
             return Ok(());
         }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let peer_n = super::peer_number(&tx, peer)?;
         {
             // Heads of a document this store does not hold are ignored.
             let mut upsert = tx.prepare_cached(UPSERT_PEER_HEADS)?;
@@ -223,9 +224,8 @@ impl SyncStore for Store {
             let mut sent = tx.prepare_cached(
                 "UPDATE docs SET pending = NULL, pending_base = NULL WHERE id = ?1 AND pending IS NOT NULL",
             )?;
-            let peer = super::peer_number(&tx, peer)?;
             for ack in held {
-                upsert.execute(params![peer, ack.id.to_string(), heads_to_blob(&ack.heads)])?;
+                upsert.execute(params![peer_n, ack.id.to_string(), heads_to_blob(&ack.heads)])?;
                 sent.execute([ack.id.to_string()])?;
             }
         }
@@ -234,10 +234,9 @@ impl SyncStore for Store {
             for id in need_full {
                 let id = id.to_string();
                 tx.prepare_cached(
-                    "DELETE FROM peer_heads WHERE peer = (SELECT n FROM peer_numbers WHERE peer = ?1)
-                     AND doc = (SELECT n FROM docs WHERE id = ?2)",
+                    "DELETE FROM peer_heads WHERE peer = ?1 AND doc = (SELECT n FROM docs WHERE id = ?2)",
                 )?
-                .execute(params![peer, id])?;
+                .execute(params![peer_n, id])?;
                 tx.prepare_cached("UPDATE docs SET seq = ?1 WHERE id = ?2")?
                     .execute(params![seqs.take() as i64, id])?;
             }
